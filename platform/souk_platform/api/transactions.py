@@ -1,0 +1,144 @@
+"""One unit of work per write request, and ``Idempotency-Key`` replays (DESIGN.md §3).
+
+Views never commit: ``transactional`` commits when the view returns a non-5xx response and rolls
+back on any exception, so a failed request changes nothing. ``idempotent`` does the same and
+records the response under the caller's key in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from flask import Response, current_app, make_response, request
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from souk_platform.api.guard import current_principal
+from souk_platform.api.models import IdempotencyRecord
+from souk_platform.core.errors import Conflict, Unprocessable
+from souk_platform.db import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REPLAY_WINDOW = dt.timedelta(hours=24)
+_KEPT_HEADERS = ("Location", "Content-Type", "ETag")
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+class IdempotencyKeyInvalid(Unprocessable):
+    code = "idempotency-key-invalid"
+    title = "Invalid Idempotency-Key"
+
+
+def _finish(response: Response) -> Response:
+    if response.status_code >= 500:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return response
+
+
+def transactional(view: F) -> F:
+    """Commit the request's work once, after the view succeeds; roll back otherwise."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            response = make_response(view(*args, **kwargs))
+        except BaseException:
+            db.session.rollback()
+            raise
+        return _finish(response)
+
+    return cast(F, wrapper)
+
+
+def idempotent(view: F) -> F:
+    """Like ``transactional``, and a replayed ``Idempotency-Key`` returns the first response."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return transactional(view)(*args, **kwargs)
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            raise IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 printable characters.")
+        principal = current_principal()
+        owner = f"{principal.shop_id}:{principal.installation_id or principal.token_id}"
+        digest = hashlib.sha256(
+            request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
+        ).hexdigest()
+        now = current_app.extensions["souk.clock"].now()
+
+        record = IdempotencyRecord(
+            owner=owner, key=key, method=request.method, path=request.path, request_hash=digest, created_at=now
+        )
+        db.session.add(record)
+        try:
+            db.session.flush()  # blocks while a concurrent twin holds the key, then fails
+        except IntegrityError:
+            db.session.rollback()
+            return _replay(owner, key, digest, now, args, kwargs, view)
+        try:
+            response = make_response(view(*args, **kwargs))
+        except BaseException:
+            db.session.rollback()
+            raise
+        if response.status_code < 500:
+            record.status_code = response.status_code
+            record.response_body = response.get_data(as_text=True)
+            record.response_headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
+        return _finish(response)
+
+    documented = Blueprint.doc(
+        parameters=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Send the same key to retry safely: a replay within 24 h returns the first "
+                "response; the same key with a different body is 422.",
+            }
+        ]
+    )(wrapper)
+    return cast(F, documented)
+
+
+def _replay(
+    owner: str, key: str, digest: str, now: dt.datetime, args: Any, kwargs: Any, view: Callable[..., Any]
+) -> Response:
+    stored = db.session.scalar(
+        sa.select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+    )
+    if stored is None or stored.status_code is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    if stored.created_at < now - REPLAY_WINDOW:
+        # Expired: forget it and run the request as new.
+        db.session.delete(stored)
+        db.session.commit()
+        return idempotent(view)(*args, **kwargs)
+    if stored.request_hash != digest:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key '{key}' was first used for a different request; use a new key."
+        )
+    response = Response(stored.response_body or "", status=stored.status_code)
+    for name, value in stored.response_headers.items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def purge_idempotency_records(session: Any, now: dt.datetime) -> int:
+    """Delete records past the replay window (run by a periodic job)."""
+    result = session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - REPLAY_WINDOW))
+    return int(result.rowcount or 0)

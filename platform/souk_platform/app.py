@@ -1,0 +1,127 @@
+"""The app factory: the only place settings are read and extensions are wired."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, request
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from souk_platform.api import SoukApi
+from souk_platform.api.guard import SECURITY_SCHEME
+from souk_platform.api.problems import is_api_request, problem_response
+from souk_platform.config import DEFAULTS, settings_from_env
+from souk_platform.core.clock import Clock, SystemClock
+from souk_platform.core.errors import problem
+from souk_platform.db import db
+from souk_platform.jobs.runner import InlineRunner, RqRunner, install_session_hooks
+from souk_platform.observability import configure_logging, init_observability
+from souk_platform.routes import API_MODULES, WEB_MODULES
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build a Souk app. ``config`` overrides settings read from ``SOUK_*`` variables."""
+    instance_path = os.environ.get("SOUK_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask("souk_platform", instance_path=instance_path, instance_relative_config=True)
+    app.config.update(DEFAULTS)
+    app.config.update(settings_from_env(os.environ, instance_path))
+    app.config.update(config or {})
+
+    configure_logging(app.config["SOUK_LOG_FORMAT"])
+    app.extensions["souk.clock"] = clock or SystemClock()
+    db.init_app(app)
+    _tune_sqlite(app)
+    Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    init_observability(app)
+    _init_locale(app)
+    csrf = CSRFProtect(app)
+    _init_jobs(app)
+
+    api = SoukApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
+    for module in API_MODULES:
+        blp = importlib.import_module(module).blp
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+    for module in WEB_MODULES:
+        app.register_blueprint(importlib.import_module(module).bp)
+    _serve_swagger_assets(app)
+    for ext in entry_points(group="souk.extensions"):
+        ext.load()(app, api)  # the marketplace registers itself here
+    app.extensions["souk.api"] = api
+
+    @app.before_request
+    def _json_only() -> Response | None:
+        if (
+            is_api_request()
+            and request.method in ("POST", "PUT", "PATCH")
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+            and not request.is_json
+        ):
+            body = problem(
+                415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json."
+            )
+            return problem_response(body)
+        return None
+
+    return app
+
+
+_API_DESCRIPTION = (
+    "Souk's commerce capabilities. Authenticate with `Authorization: Bearer <token>`; each operation "
+    "names the scope it needs. Errors are RFC 9457 problem+json. Lists are cursor-paginated "
+    "(`limit`, `cursor`, `next_cursor`, `Link`). Money is integer minor units with a currency."
+)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _init_locale(app: Flask) -> None:
+    from souk_platform.web.i18n import select_locale
+
+    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+
+
+def _init_jobs(app: Flask) -> None:
+    install_session_hooks()
+    if app.config["SOUK_JOBS"] == "rq":
+        import redis
+
+        client = redis.Redis.from_url(app.config["SOUK_REDIS_URL"])
+        app.extensions["souk.redis"] = client
+        runner: Any = RqRunner(client)
+    else:
+        runner = InlineRunner(app, periodic=False)
+    app.extensions["souk.jobs"] = runner
+    app.extensions["souk.queue_depth"] = runner.queue_depth
+
+
+def _serve_swagger_assets(app: Flask) -> None:
+    import flask_swagger_ui
+
+    dist = Path(flask_swagger_ui.__file__).parent / "dist"
+    app.register_blueprint(
+        Blueprint("swagger_assets", __name__, static_folder=str(dist), static_url_path="/static/swagger-ui")
+    )

@@ -1,0 +1,1 @@
+"""People and credentials: users, web login, shop access tokens, the scope registry."""

@@ -1,0 +1,57 @@
+"""The one scope registry: the consent page, the OpenAPI security section and every route read it.
+
+Scopes are ``read_<domain>`` / ``write_<domain>``; a ``write_`` scope implies its ``read_`` twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+
+DOMAINS: dict[str, tuple[str, str]] = {
+    # domain: (what read lets an app do, what write lets it do), in plain words for the consent page
+    "shop": (_l("See your shop's settings and staff"), _l("Change your shop's settings")),
+    "products": (_l("See products, SKUs and stock"), _l("Create and change products, SKUs and stock")),
+    "customers": (_l("See customers"), _l("Create and change customers")),
+    "members": (_l("See member levels and level history"), _l("Change member levels and their rules")),
+    "tags": (_l("See tags and segments"), _l("Create tags and segments, tag customers, import tags")),
+    "coupons": (_l("See coupons and promotions"), _l("Create coupons and issue them to customers")),
+    "orders": (_l("See carts, orders and refunds"), _l("Create checkouts and orders, pay, ship and refund")),
+    "points": (_l("See points balances and rules"), _l("Award, deduct and configure points")),
+    "stored_value": (_l("See stored-value balances"), _l("Top up, spend and refund stored value")),
+    "reports": (_l("See sales reports"), _l("See sales reports")),
+    "events": (_l("See the event log"), _l("See the event log")),
+    "ledger": (_l("See ledger accounts and transfers"), _l("See ledger accounts and transfers")),
+    "webhooks": (_l("See webhook subscriptions"), _l("Create and change webhook subscriptions")),
+    "plugins": (_l("See plugin settings and runs"), _l("Change plugin settings")),
+}
+
+ALL_SCOPES: tuple[str, ...] = tuple(f"{verb}_{domain}" for domain in DOMAINS for verb in ("read", "write"))
+
+
+class UnknownScope(ValueError):
+    pass
+
+
+def validate_scopes(scopes: Iterable[str]) -> list[str]:
+    """Return the scopes sorted and deduplicated; raise ``UnknownScope`` naming any unknown one."""
+    wanted = sorted(set(scopes))
+    unknown = [s for s in wanted if s not in ALL_SCOPES]
+    if unknown:
+        raise UnknownScope(", ".join(unknown))
+    return wanted
+
+
+def grants(held: Iterable[str], needed: str) -> bool:
+    """True when ``held`` includes ``needed``, or its ``write_`` twin for a ``read_`` scope."""
+    held_set = set(held)
+    if needed in held_set:
+        return True
+    return needed.startswith("read_") and "write_" + needed.removeprefix("read_") in held_set
+
+
+def describe(scope: str) -> str:
+    verb, _, domain = scope.partition("_")
+    read, write = DOMAINS[domain]
+    return str(read if verb == "read" else write)

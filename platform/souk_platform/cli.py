@@ -1,0 +1,145 @@
+"""The ``souk`` command: Flask's CLI (so ``souk db upgrade`` comes from Flask-Migrate) plus ours."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from souk_platform.app import create_app
+from souk_platform.db import db
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
+def main() -> None:
+    """Souk: an open commerce platform with an app marketplace."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-seed", is_flag=True, help="Do not add the demo shop, people and data.")
+@with_appcontext
+def demo(host: str, port: int, no_seed: bool) -> None:
+    """Run the embedded demo: migrate the SQLite database, seed a demo shop, serve with in-process jobs."""
+    from flask_migrate import upgrade
+
+    from souk_platform.demo import DEMO_LOGINS, seed_demo
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        click.echo("souk demo runs the embedded SQLite wiring; unset SOUK_DATABASE_URL to use it.", err=True)
+        sys.exit(2)
+    click.echo("[1/3] Migrating the database / 迁移数据库 …")
+    upgrade()
+    if not no_seed:
+        click.echo("[2/3] Seeding demo data / 写入演示数据 …")
+        seed_demo(db.session, echo=click.echo)
+    app.extensions["souk.jobs"].start(periodic=True)
+    click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"      {role:<22} {email:<26} password: {password}")
+    click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@with_appcontext
+def seed() -> None:
+    """Add the demo shop, people, products and customers (safe to run twice)."""
+    from souk_platform.demo import seed_demo
+
+    seed_demo(db.session, echo=click.echo)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=lambda: (os.cpu_count() or 1) * 2 + 1, show_default="2 × cores + 1", type=int)
+def serve(bind: str, workers: int) -> None:
+    """Serve with gunicorn (production). Web processes keep no state: run as many as you need."""
+    args = [
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "souk_platform:create_app()",
+    ]
+    os.execvp(args[0], args)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an rq worker with its scheduler, and tick the periodic jobs (needs SOUK_REDIS_URL)."""
+    from rq import Queue, Worker
+
+    from souk_platform.jobs.runner import periodic_ticker
+
+    redis = current_app.extensions.get("souk.redis")
+    if redis is None:
+        raise click.UsageError("souk worker needs SOUK_REDIS_URL (the embedded demo runs jobs in-process).")
+    stop = threading.Event()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ticker = threading.Thread(target=periodic_ticker, args=(app, redis, stop), daemon=True)
+    if not burst:
+        ticker.start()
+    try:
+        Worker([Queue("souk", connection=redis)], connection=redis).work(with_scheduler=True, burst=burst)
+    finally:
+        stop.set()
+
+
+@main.group()
+def ledger() -> None:
+    """Ledger tools."""
+
+
+@ledger.command("check")
+@with_appcontext
+def ledger_check() -> None:
+    """Check the ledger invariant: entries sum to zero, balances match entries, none negative."""
+    from souk_platform.ledger.services import check_invariants
+
+    click.echo("Checking the ledger / 检查账本 …")
+    problems = check_invariants(db.session)
+    if problems:
+        for line in problems:
+            click.echo(f"  ✗ {line}", err=True)
+        click.echo(f"{len(problems)} problem(s) found / 发现 {len(problems)} 个问题", err=True)
+        sys.exit(1)
+    click.echo("✓ The ledger balances / 账本平衡")
+
+
+@main.group()
+def token() -> None:
+    """Shop access tokens."""
+
+
+@token.command("create")
+@click.option("--shop", "shop_id", required=True, help="The shop id (shp_…).")
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, required=True, help="Repeat for each scope, e.g. read_products.")
+@with_appcontext
+def token_create(shop_id: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create an access token for a shop and print it once."""
+    from souk_platform.auth.services import create_access_token
+    from souk_platform.core.errors import SoukError
+    from souk_platform.shops.services import get_shop
+
+    try:
+        get_shop(db.session, shop_id)
+        _, plaintext = create_access_token(db.session, shop_id=shop_id, name=name, scopes=scopes, created_by=None)
+    except SoukError as exc:
+        raise click.ClickException(exc.detail) from exc
+    db.session.commit()
+    click.echo(plaintext)

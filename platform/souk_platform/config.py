@@ -1,0 +1,60 @@
+"""Settings read once, from ``SOUK_*`` environment variables, by the app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Translate ``SOUK_*`` variables into Flask config keys.
+
+    With no ``SOUK_DATABASE_URL`` Souk runs embedded: a SQLite file in the instance folder,
+    in-process jobs and in-memory caches (DESIGN.md §2).
+    """
+    db_url = environ.get("SOUK_DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "souk.sqlite3")
+    redis_url = environ.get("SOUK_REDIS_URL") or None
+    return {
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SOUK_REDIS_URL": redis_url,
+        "SOUK_JOBS": environ.get("SOUK_JOBS") or ("rq" if redis_url else "inline"),
+        "SECRET_KEY": environ.get("SOUK_SECRET_KEY") or _instance_secret(instance_path),
+        "SOUK_LOG_FORMAT": environ.get("SOUK_LOG_FORMAT") or ("json" if redis_url else "console"),
+        "SOUK_PUBLIC_URL": environ.get("SOUK_PUBLIC_URL") or "http://127.0.0.1:5000",
+        "MAX_CONTENT_LENGTH": int(environ.get("SOUK_MAX_BODY_BYTES") or 1024 * 1024),
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A per-instance secret kept in the instance folder, so the demo needs no setup."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    os.makedirs(instance_path, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "Souk API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "SOUK_LOCALES": ("en", "zh_CN"),
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SOUK_PAGE_LIMIT_DEFAULT": 50,
+    "SOUK_PAGE_LIMIT_MAX": 250,
+}

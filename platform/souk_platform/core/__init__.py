@@ -1,0 +1,1 @@
+"""Building blocks every domain uses: ids, clock, money, errors, pagination, transactions."""

@@ -1,0 +1,35 @@
+"""Money as integer minor units (fen) with a currency. Never floats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CURRENCIES = frozenset({"CNY", "USD", "EUR", "HKD"})
+POINTS = "PTS"  # the ledger unit for loyalty points
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError("Money.amount must be an int in minor units")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+
+def percent_of(amount: int, basis_points: int) -> int:
+    """``amount`` × ``basis_points``/10000, rounded half up, in integers (100 bp = 1 %)."""
+    return (amount * basis_points + 5000) // 10000

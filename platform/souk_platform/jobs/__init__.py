@@ -1,0 +1,1 @@
+"""Background work: one interface, two wirings (in-process thread embedded; Redis + rq in production)."""

@@ -1,0 +1,172 @@
+"""Job runners and the periodic-job table.
+
+A job is a dotted path to a function taking JSON-able arguments; it runs inside an app context
+and commits its own work. Jobs are sent only after the transaction that asked for them commits
+(``enqueue_after_commit``), so a job never runs before the rows it reads exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = structlog.get_logger("souk.jobs")
+
+_PENDING = "souk.pending_jobs"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    name: str
+    path: str
+    every_seconds: int
+
+
+# The one table of periodic jobs, read by both wirings.
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("purge-idempotency", "souk_platform.api.tasks.purge_idempotency", 3600),
+)
+
+
+class JobRunner(Protocol):
+    def enqueue(self, path: str, *args: Any) -> None: ...
+
+    def queue_depth(self) -> dict[str, int]: ...
+
+
+def resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    func: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return func
+
+
+def run_job(app: Flask, path: str, *args: Any) -> Any:
+    """Run one job in a fresh app context, rolling back on failure."""
+    from souk_platform.db import db
+
+    with app.app_context():
+        try:
+            return resolve(path)(*args)
+        except Exception:
+            db.session.rollback()
+            log.exception("job.failed", job=path)
+            raise
+        finally:
+            db.session.remove()
+
+
+class InlineRunner:
+    """Embedded wiring: one daemon thread drains a queue and ticks periodic jobs."""
+
+    def __init__(self, app: Flask, *, periodic: bool) -> None:
+        self._app = app
+        self._queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
+        self._periodic = periodic
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def enqueue(self, path: str, *args: Any) -> None:
+        self._ensure_thread()
+        self._queue.put((path, args))
+
+    def queue_depth(self) -> dict[str, int]:
+        return {"inline": self._queue.qsize()}
+
+    def start(self, *, periodic: bool = False) -> None:
+        """Start the worker thread now; with ``periodic`` it also runs the periodic jobs."""
+        self._periodic = self._periodic or periodic
+        self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="souk-jobs", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        next_due = {job.name: time.monotonic() + 5 for job in PERIODIC_JOBS}
+        while True:
+            try:
+                path, args = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                path, args = "", ()
+            if path:
+                with contextlib.suppress(Exception):  # logged in run_job; the thread keeps going
+                    run_job(self._app, path, *args)
+            if self._periodic:
+                now = time.monotonic()
+                for job in PERIODIC_JOBS:
+                    if now >= next_due[job.name]:
+                        next_due[job.name] = now + job.every_seconds
+                        with contextlib.suppress(Exception):
+                            run_job(self._app, job.path)
+
+
+class RqRunner:
+    """Production wiring: rq queues on the app's one Redis client."""
+
+    def __init__(self, redis: Any) -> None:
+        from rq import Queue
+
+        self._queue = Queue("souk", connection=redis)
+
+    def enqueue(self, path: str, *args: Any) -> None:
+        self._queue.enqueue("souk_platform.jobs.runner.run_in_worker", path, *args)
+
+    def queue_depth(self) -> dict[str, int]:
+        return {"souk": self._queue.count}
+
+
+def run_in_worker(path: str, *args: Any) -> Any:
+    """rq entry point: the worker process runs jobs inside the app built by ``souk worker``."""
+    from flask import current_app
+
+    return run_job(current_app._get_current_object(), path, *args)  # type: ignore[attr-defined]
+
+
+def enqueue_after_commit(session: Session, path: str, *args: Any) -> None:
+    """Send the job once ``session`` commits; drop it if the session rolls back."""
+    session.info.setdefault(_PENDING, []).append((path, args))
+
+
+def _send_pending(session: Session) -> None:
+    from flask import current_app, has_app_context
+
+    pending = session.info.pop(_PENDING, [])
+    if not pending or not has_app_context():
+        return
+    runner: JobRunner = current_app.extensions["souk.jobs"]
+    for path, args in pending:
+        runner.enqueue(path, *args)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install_session_hooks() -> None:
+    """Wire ``enqueue_after_commit`` into SQLAlchemy sessions (once per process)."""
+    if not event.contains(Session, "after_commit", _send_pending):
+        event.listen(Session, "after_commit", _send_pending)
+        event.listen(Session, "after_rollback", _drop_pending)
+
+
+def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
+    """Run in ``souk worker``: enqueue each periodic job once per interval across all workers."""
+    runner: JobRunner = app.extensions["souk.jobs"]
+    while not stop.is_set():
+        for job in PERIODIC_JOBS:
+            if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
+                runner.enqueue(job.path)
+        stop.wait(5)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from souk_platform.shops.services import DEFAULT_SETTINGS
+
+
+class ShopSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    name = ma.fields.String()
+    currency = ma.fields.String(dump_only=True)
+    timezone = ma.fields.String(dump_only=True)
+    settings = ma.fields.Dict(keys=ma.fields.String(), dump_only=True)
+    version = ma.fields.Integer(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class ShopSettingsSchema(ma.Schema):
+    discount_merge = ma.fields.String(validate=ma.validate.OneOf(["stack", "best_of"]))
+    points_per_yuan = ma.fields.Integer(validate=ma.validate.Range(0, 1000))
+    points_value_fen = ma.fields.Integer(validate=ma.validate.Range(1, 10000))
+    points_max_ratio_bp = ma.fields.Integer(validate=ma.validate.Range(0, 10000))
+    points_expiry_days = ma.fields.Integer(validate=ma.validate.Range(1, 3650))
+    cashback_bp = ma.fields.Integer(validate=ma.validate.Range(0, 10000))
+    refund_window_days = ma.fields.Integer(validate=ma.validate.Range(0, 90))
+    reservation_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 7 * 24 * 60))
+
+
+assert set(ShopSettingsSchema().fields) == set(DEFAULT_SETTINGS), "settings schema and defaults disagree"
+
+
+class ShopUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(1, 200))
+    settings = ma.fields.Nested(ShopSettingsSchema)
+
+
+class StaffSchema(ma.Schema):
+    id = ma.fields.String()
+    user_id = ma.fields.String()
+    role = ma.fields.String()
+    created_at = ma.fields.DateTime()

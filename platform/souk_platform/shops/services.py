@@ -1,0 +1,108 @@
+"""Creating shops, their staff, and changing shop settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from souk_platform.auth.models import User
+from souk_platform.core.errors import NotFound, Unprocessable
+from souk_platform.core.money import CURRENCIES
+from souk_platform.core.versions import check_version
+from souk_platform.db import DbSession
+from souk_platform.events.services import emit
+from souk_platform.shops.models import ROLES, Shop, StaffMember
+
+# Shop settings the built-in pipeline reads, with their defaults (DESIGN.md §4, §6).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "discount_merge": "stack",  # or "best_of": how several discounts on one order combine
+    "points_per_yuan": 1,  # points.earn default rule: points per 100 fen paid
+    "points_value_fen": 1,  # checkout: each point spent is worth this many fen
+    "points_max_ratio_bp": 5000,  # checkout: points may pay at most this share (basis points)
+    "points_expiry_days": 365,
+    "cashback_bp": 0,  # order.cashback default rule: share of paid amount, basis points
+    "refund_window_days": 7,  # cashback is credited after this
+    "reservation_minutes": 30,  # unpaid orders release their stock after this
+}
+
+
+def shop_payload(shop: Shop) -> dict[str, Any]:
+    return {"id": shop.id, "name": shop.name, "currency": shop.currency, "version": shop.version}
+
+
+def create_shop(session: DbSession, *, name: str, owner: User, currency: str = "CNY") -> Shop:
+    if currency not in CURRENCIES:
+        raise Unprocessable(f"Unsupported currency {currency}.", errors={"currency": ["Unsupported."]})
+    shop = Shop(name=name, currency=currency, settings=dict(DEFAULT_SETTINGS))
+    session.add(shop)
+    session.flush()
+    session.add(StaffMember(shop_id=shop.id, user_id=owner.id, role="owner"))
+    emit(
+        session,
+        shop_id=shop.id,
+        type="shop.created",
+        subject_type="shop",
+        subject_id=shop.id,
+        payload=shop_payload(shop),
+    )
+    return shop
+
+
+def get_shop(session: DbSession, shop_id: str) -> Shop:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound("No such shop.")
+    return shop
+
+
+def shop_setting(shop: Shop, name: str) -> Any:
+    return (shop.settings or {}).get(name, DEFAULT_SETTINGS[name])
+
+
+def update_shop(session: DbSession, *, shop_id: str, changes: dict[str, Any], expected_version: int | None) -> Shop:
+    shop = get_shop(session, shop_id)
+    check_version(shop.version, expected_version)
+    if "name" in changes:
+        shop.name = changes["name"]
+    if "settings" in changes:
+        unknown = sorted(set(changes["settings"]) - set(DEFAULT_SETTINGS))
+        if unknown:
+            raise Unprocessable(
+                f"Unknown setting(s): {', '.join(unknown)}.",
+                errors={f"settings.{k}": ["Unknown setting."] for k in unknown},
+            )
+        shop.settings = {**DEFAULT_SETTINGS, **(shop.settings or {}), **changes["settings"]}
+    session.flush()
+    emit(
+        session,
+        shop_id=shop.id,
+        type="shop.updated",
+        subject_type="shop",
+        subject_id=shop.id,
+        payload=shop_payload(shop),
+    )
+    return shop
+
+
+def add_staff(session: DbSession, *, shop_id: str, user: User, role: str) -> StaffMember:
+    if role not in ROLES:
+        raise Unprocessable(f"Role must be one of {', '.join(ROLES)}.", errors={"role": ["Unknown role."]})
+    member = StaffMember(shop_id=shop_id, user_id=user.id, role=role)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def membership(session: DbSession, *, shop_id: str, user_id: str) -> StaffMember | None:
+    return session.scalar(sa.select(StaffMember).where(StaffMember.shop_id == shop_id, StaffMember.user_id == user_id))
+
+
+def shops_of(session: DbSession, user_id: str) -> list[tuple[Shop, str]]:
+    rows = session.execute(
+        sa.select(Shop, StaffMember.role)
+        .join(StaffMember, StaffMember.shop_id == Shop.id)
+        .where(StaffMember.user_id == user_id)
+        .order_by(Shop.name)
+    )
+    return [(shop, role) for shop, role in rows]

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the base layout, login, language choice and the shop admin."""

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Email, Length
+
+from souk_platform.auth.scopes import ALL_SCOPES, describe
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=200)])
+    scopes = SelectMultipleField(
+        _l("Scopes"),
+        choices=[(scope, scope) for scope in ALL_SCOPES],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("Choose at least one scope."))],
+    )
+
+    def scope_descriptions(self) -> dict[str, str]:
+        return {scope: describe(scope) for scope in ALL_SCOPES}
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change something."""

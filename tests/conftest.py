@@ -1,0 +1,127 @@
+"""Test wiring (after warehouse's tests/conftest.py).
+
+One PostgreSQL database per xdist worker, migrated once with Alembic; each test runs inside a
+connection-level transaction with SAVEPOINT sessions and is rolled back at teardown. Redis is real:
+one logical database per worker, flushed per test. Nothing of our own is mocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from souk_platform import create_app
+from souk_platform.core.clock import FrozenClock
+from souk_platform.db import db
+
+PG_BASE = os.environ.get("SOUK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS_BASE = os.environ.get("SOUK_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def _worker_index(config: pytest.Config) -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest) -> str:
+    name = f"souk_test_{_worker_index(request.config)}"
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    return f"{REDIS_BASE}/{1 + _worker_index(request.config) % 15}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    os.environ["SOUK_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SOUK_REDIS_URL": redis_url,
+            "SOUK_JOBS": "rq",
+            "SOUK_LOG_FORMAT": "console",
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    from flask_migrate import upgrade
+
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    """A session inside a transaction that is rolled back after the test (services may commit)."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def redis(app: Flask) -> redis_lib.Redis:
+    client: redis_lib.Redis = app.extensions["souk.redis"]
+    client.flushdb()
+    return client
+
+
+@pytest.fixture
+def clock(app: Flask) -> Iterator[FrozenClock]:
+    frozen = FrozenClock(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC))
+    original = app.extensions["souk.clock"]
+    app.extensions["souk.clock"] = frozen
+    yield frozen
+    app.extensions["souk.clock"] = original
+
+
+@pytest.fixture
+def client(app: Flask, session: Any, redis: redis_lib.Redis) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The demo's wiring: a SQLite file migrated with the same Alembic scripts, in-process jobs."""
+    from flask_migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("embedded")
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'souk.sqlite3'}",
+            "SOUK_REDIS_URL": None,
+            "SOUK_JOBS": "inline",
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with application.app_context():
+        upgrade()
+    return application

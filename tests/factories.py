@@ -1,0 +1,54 @@
+"""factory-boy factories and small builders shared by every test package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import factory
+
+from souk_platform.auth.models import User
+from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.services import create_access_token
+from souk_platform.db import db
+from souk_platform.shops.models import Shop
+from souk_platform.shops.services import DEFAULT_SETTINGS, add_staff
+
+
+class Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 - resolved per test
+        sqlalchemy_session_persistence = "commit"  # a request's rollback must not undo setup
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    name = factory.Faker("name")
+    password_hash = "scrypt:unusable"
+    is_platform_admin = False
+
+
+class ShopFactory(Base):
+    class Meta:
+        model = Shop
+
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    currency = "CNY"
+    settings = factory.LazyFunction(lambda: dict(DEFAULT_SETTINGS))
+
+    @factory.post_generation
+    def owner(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            add_staff(db.session, shop_id=self.id, user=extracted or UserFactory(), role="owner")
+            db.session.commit()
+
+
+def token_for(shop: Shop, scopes: Iterable[str] = ALL_SCOPES) -> dict[str, str]:
+    """Authorization header for a fresh access token on ``shop``."""
+    _, plaintext = create_access_token(db.session, shop_id=shop.id, name="test", scopes=scopes, created_by=None)
+    db.session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}

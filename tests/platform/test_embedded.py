@@ -1,0 +1,33 @@
+"""The embedded wiring (SQLite file, in-process jobs) that `souk demo` uses."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+pytestmark = pytest.mark.embedded
+
+
+def test_seeded_demo_serves_the_api_with_its_token(embedded_app):
+    from souk_platform.db import db
+    from souk_platform.demo import seed_demo
+
+    lines: list[str] = []
+    with embedded_app.app_context():
+        seed_demo(db.session, echo=lines.append)
+        seed_demo(db.session, echo=lines.append)  # a second run adds nothing
+    token = next(line.split("token: ")[1] for line in lines if "token: " in line)
+    client = embedded_app.test_client()
+    r = client.get("/api/v1/shop", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and "Demo" in r.get_json()["name"]
+    assert "already present" in lines[-1]
+
+
+def test_ledger_check_command_reports_a_sound_ledger(embedded_app):
+    from flask.cli import ScriptInfo
+
+    from souk_platform.cli import ledger_check
+
+    result = CliRunner().invoke(ledger_check, obj=ScriptInfo(create_app=lambda: embedded_app))
+    assert result.exit_code == 0, result.output
+    assert "balances" in result.output
