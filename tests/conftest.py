@@ -62,7 +62,7 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
     from flask_migrate import upgrade
 
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -123,5 +123,5 @@ def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         }
     )
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     return application

@@ -35,7 +35,7 @@ def demo(host: str, port: int, no_seed: bool) -> None:
         click.echo("souk demo runs the embedded SQLite wiring; unset SOUK_DATABASE_URL to use it.", err=True)
         sys.exit(2)
     click.echo("[1/3] Migrating the database / 迁移数据库 …")
-    upgrade()
+    upgrade(revision="heads")
     if not no_seed:
         click.echo("[2/3] Seeding demo data / 写入演示数据 …")
         seed_demo(db.session, echo=click.echo)
