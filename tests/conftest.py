@@ -17,6 +17,7 @@ import pytest
 import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from souk_platform import create_app
 from souk_platform.core.clock import FrozenClock
@@ -75,7 +76,11 @@ def session(app: Flask) -> Iterator[Any]:
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # A plain SQLAlchemy session: Flask-SQLAlchemy's own Session picks the engine per model and
+        # would bypass this connection (and its rollback).
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        )
         try:
             yield db.session
         finally:
@@ -101,8 +106,21 @@ def clock(app: Flask) -> Iterator[FrozenClock]:
     app.extensions["souk.clock"] = original
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own ``g``), as in production.
+
+    Without this, requests made while a test holds an app context would share ``g``: a cached
+    user, principal or locale would leak from one request into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask, session: Any, redis: redis_lib.Redis) -> FlaskClient:
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

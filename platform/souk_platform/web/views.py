@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from souk_platform.auth import services as auth_services
@@ -16,14 +15,14 @@ from souk_platform.db import db
 from souk_platform.shops.services import get_shop, shops_of
 from souk_platform.web.auth import current_user, shop_role_required
 from souk_platform.web.forms import EmptyForm, LoginForm, TokenForm
-from souk_platform.web.i18n import LOCALE_NAMES
+from souk_platform.web.i18n import LOCALE_NAMES, current_locale_code
 
 bp = Blueprint("web", __name__)
 
 
 @bp.app_context_processor
 def _layout_context() -> dict[str, Any]:
-    return {"current_user": current_user(), "locale_names": LOCALE_NAMES, "get_locale": get_locale}
+    return {"current_user": current_user(), "locale_names": LOCALE_NAMES, "locale_code": current_locale_code()}
 
 
 @bp.get("/")
