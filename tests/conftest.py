@@ -1,6 +1,6 @@
 """Test wiring (after warehouse's tests/conftest.py).
 
-One PostgreSQL database per xdist worker, migrated once with Alembic; each test runs inside a
+One PostgreSQL database per test process (each xdist worker), migrated once with Alembic; each test runs inside a
 connection-level transaction with SAVEPOINT sessions and is rolled back at teardown. Redis is real:
 one logical database per worker, flushed per test. Nothing of our own is mocked.
 """
@@ -27,23 +27,21 @@ PG_BASE = os.environ.get("SOUK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("SOUK_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
-def _worker_index(config: pytest.Config) -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(worker.removeprefix("gw") or 0)
-
-
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest) -> str:
-    name = f"souk_test_{_worker_index(request.config)}"
+def database_url() -> Iterator[str]:
+    """A database of this test process's own (xdist workers and parallel runs never share one)."""
+    name = f"souk_test_{os.getpid()}"
     with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    yield f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def redis_url(request: pytest.FixtureRequest) -> str:
-    return f"{REDIS_BASE}/{1 + _worker_index(request.config) % 15}"
+def redis_url() -> str:
+    return f"{REDIS_BASE}/{1 + os.getpid() % 15}"
 
 
 @pytest.fixture(scope="session")
