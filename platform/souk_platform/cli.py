@@ -44,9 +44,9 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     for role, email, password in DEMO_LOGINS:
         click.echo(f"      {role:<22} {email:<26} password: {password}")
     click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
-    from werkzeug.serving import run_simple
+    import waitress
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    waitress.serve(app, host=host, port=port, threads=8, ident="souk")
 
 
 @main.command()
