@@ -15,20 +15,40 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 
 def configure_logging(fmt: str) -> None:
-    """JSON lines in production, readable lines in the embedded demo."""
+    """JSON lines in production, readable lines in the embedded demo; one format for every logger.
+
+    Our own structlog loggers and the standard-library loggers of Flask, Alembic, rq and gunicorn all
+    go through the same processors, so every line carries the request id bound for the request.
+    """
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_souk", False)]
+    handler._souk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 class Metrics:
@@ -73,6 +93,10 @@ def init_observability(app: Flask) -> None:
         if response.status_code >= 500:
             log.warning("request.failed", method=request.method, path=request.path, status=response.status_code)
         return response
+
+    @app.teardown_request
+    def _forget(_exc: BaseException | None) -> None:
+        structlog.contextvars.clear_contextvars()
 
     @app.get("/metrics")
     def _metrics() -> Response:
