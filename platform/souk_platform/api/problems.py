@@ -9,7 +9,7 @@ import marshmallow as ma
 import structlog
 from flask import Flask, Response, g, render_template, request
 from flask_smorest import Api
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -100,6 +100,7 @@ class SoukApi(Api):
         app.register_error_handler(SoukError, _handle_domain_error)
         app.register_error_handler(StaleDataError, _handle_stale)
         app.register_error_handler(IntegrityError, _handle_integrity)
+        app.register_error_handler(DataError, _handle_unstorable)
         app.register_error_handler(Exception, _handle_unexpected)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
@@ -142,6 +143,21 @@ def _handle_integrity(error: IntegrityError) -> Any:
     log.info("integrity.conflict", error=str(error.orig)[:300])
     body = problem(409, "conflict", "Conflict", "The change conflicts with existing data (a duplicate?).")
     return problem_response(body) if is_api_request() else _html_error(409, body["detail"])
+
+
+def _handle_unstorable(error: DataError) -> Any:
+    """The database refused a value (a NUL character, a number out of range): the input's fault."""
+    from souk_platform.db import db
+
+    db.session.rollback()
+    log.info("data.refused", error=str(error.orig)[:300])
+    body = problem(
+        422,
+        "unstorable-value",
+        "A value cannot be stored",
+        "The request contains a value that cannot be stored, such as a NUL character or a number out of range.",
+    )
+    return problem_response(body) if is_api_request() else _html_error(422, body["detail"])
 
 
 def _handle_unexpected(error: Exception) -> Any:

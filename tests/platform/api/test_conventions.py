@@ -126,3 +126,13 @@ def test_another_shops_objects_are_invisible(client, session):
 def test_html_pages_get_html_errors(client):
     r = client.get("/no-such-page")
     assert r.status_code == 404 and r.content_type.startswith("text/html")
+
+
+def test_values_the_database_cannot_store_are_422_not_500(client):
+    shop = ShopFactory(name="Before")
+    headers = token_for(shop)
+    r = client.patch("/api/v1/shop", headers=headers, json={"name": "nul\u0000byte"})
+    assert r.status_code == 422 and r.get_json()["type"].endswith("/unstorable-value")
+    assert client.get("/api/v1/shop", headers=headers).get_json()["name"] == "Before"
+    r = client.get("/api/v1/events?type=a%00b", headers=headers)
+    assert r.status_code < 500
