@@ -36,6 +36,12 @@ class PeriodicJob:
 # The one table of periodic jobs, read by both wirings.
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-idempotency", "souk_platform.api.tasks.purge_idempotency", 3600),
+    PeriodicJob("evaluate-member-levels", "souk_platform.members.tasks.evaluate_member_levels", 3600),
+    PeriodicJob("evaluate-rule-tags", "souk_platform.tags.tasks.evaluate_rule_tags", 3600),
+    PeriodicJob("expire-points", "souk_platform.points.tasks.expire_points", 3600),
+    PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
+    PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),
+    PeriodicJob("release-expired-stock", "souk_platform.catalog.tasks.release_expired_reservations", 60),
 )
 
 
@@ -151,15 +157,17 @@ def _send_pending(session: Session) -> None:
         runner.enqueue(path, *args)
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    # Only the whole unit of work rolling back drops its jobs; a SAVEPOINT rolling back does not.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def install_session_hooks() -> None:
     """Wire ``enqueue_after_commit`` into SQLAlchemy sessions (once per process)."""
     if not event.contains(Session, "after_commit", _send_pending):
         event.listen(Session, "after_commit", _send_pending)
-        event.listen(Session, "after_rollback", _drop_pending)
+        event.listen(Session, "after_soft_rollback", _drop_pending)
 
 
 def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
