@@ -5,8 +5,18 @@ from __future__ import annotations
 # flask-smorest API blueprints under /api/v1: "module path" exposing ``blp``.
 API_MODULES: tuple[str, ...] = (
     "souk_platform.shops.api",
+    "souk_platform.catalog.api",
+    "souk_platform.customers.api",
+    "souk_platform.members.api",
+    "souk_platform.tags.api",
     "souk_platform.events.api",
     "souk_platform.ledger.api",
+    "souk_platform.coupons.api",
+    "souk_platform.points.api",
+    "souk_platform.stored_value.api",
+    "souk_platform.checkout.api",
+    "souk_platform.orders.api",
+    "souk_platform.reports.api",
 )
 
 # Server-rendered pages: "module path" exposing ``bp``.

@@ -27,6 +27,9 @@ class Customer(Versioned, Base):
     orders_count: Mapped[int] = mapped_column(default=0)
     total_spent: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     last_order_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the member level last changed: the rules downgrade at most once per downgrade period
+    # (members.services).
+    level_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = created_column()
 
 
@@ -34,7 +37,11 @@ class CustomerPurchase(Base):
     """One paid order (positive amount) or refund (negative) of a customer: the facts windows read."""
 
     __tablename__ = "customer_purchases"
-    __table_args__ = (sa.Index("ix_customer_purchases_customer_at", "customer_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_customer_purchases_customer_at", "customer_id", "at"),
+        # One row per order purchase / per refund: retried calls never count twice.
+        sa.UniqueConstraint("shop_id", "dedupe_key"),
+    )
 
     id: Mapped[str] = id_column("cpf")
     shop_id: Mapped[str] = shop_column()
@@ -43,3 +50,4 @@ class CustomerPurchase(Base):
     amount: Mapped[int] = mapped_column(sa.BigInteger)  # fen; negative for a refund
     counts_as_order: Mapped[bool] = mapped_column(default=True)  # False for refunds
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    dedupe_key: Mapped[str] = mapped_column(sa.String(200))  # "<order>:purchase" or "<order>:refund:<id|amount>"

@@ -24,6 +24,12 @@ class ShopSettingsSchema(ma.Schema):
     cashback_bp = ma.fields.Integer(validate=ma.validate.Range(0, 10000))
     refund_window_days = ma.fields.Integer(validate=ma.validate.Range(0, 90))
     reservation_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 7 * 24 * 60))
+    risk_customer_orders_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
+    risk_customer_orders_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    risk_ip_customers_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
+    risk_ip_customers_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    risk_customer_ips_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
+    risk_customer_ips_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
 
 
 assert set(ShopSettingsSchema().fields) == set(DEFAULT_SETTINGS), "settings schema and defaults disagree"

@@ -24,6 +24,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "cashback_bp": 0,  # order.cashback default rule: share of paid amount, basis points
     "refund_window_days": 7,  # cashback is credited after this
     "reservation_minutes": 30,  # unpaid orders release their stock after this
+    # order.validate risk rules (0 turns a rule off): deny an order when, within the window,
+    "risk_customer_orders_max": 20,  # the customer would place more than this many orders,
+    "risk_customer_orders_window_minutes": 60,
+    "risk_ip_customers_max": 10,  # the IP would be used by more than this many customers,
+    "risk_ip_customers_window_minutes": 60,
+    "risk_customer_ips_max": 10,  # or the customer would order from more than this many IPs.
+    "risk_customer_ips_window_minutes": 60,
 }
 
 

@@ -1,0 +1,466 @@
+"""API throughput benchmark: Souk under gunicorn against a bare Flask app, measured side by side.
+
+Run from the repository root:
+
+    .venv/bin/python bench/api_throughput.py [--duration 8] [--concurrency 8] [--install-wrk]
+
+What it does, on 127.0.0.1 only:
+1. drops and recreates the PostgreSQL database ``souk_bench``, migrates it (``souk db upgrade heads``),
+   flushes Redis database 14, and seeds a shop, an access token and 50 products (foundation services in
+   a Python subprocess, then the products API);
+2. starts gunicorn (2 sync workers) serving a bare Flask hello-world app (the baseline) and, with the same
+   settings, the Souk app;
+3. runs a closed-loop load generator for a bounded time per case — ``wrk`` when it is installed (or
+   installed with ``--install-wrk``), otherwise Python processes each sending one request at a time with
+   httpx — and prints req/s, p50, p99 and the ratio to the baseline measured with the same generator:
+   the bare app, authenticated ``GET /api/v1/products?limit=50``, and one checkout (cart + checkout) per
+   operation when the checkout endpoint exists.
+
+Servers are stopped on exit, including Ctrl+C. This is a benchmark, not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "souk_bench"
+DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+TARGET_READS_PER_SECOND = 5_800
+PRODUCTS = 50
+WARMUP_SECONDS = 1.0
+
+
+def hello_app() -> Any:
+    """The baseline: the smallest Flask app, served by gunicorn exactly like Souk (``api_throughput:hello_app()``)."""
+    from flask import Flask
+
+    app = Flask("hello")
+
+    @app.get("/")
+    def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    return app
+
+
+# --- servers ------------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Servers:
+    """The gunicorn processes this run started; ``stop_all`` ends each of them (and only them)."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, target: str, env: dict[str, str], log: Path, *, pythonpath: str | None = None) -> str:
+        port = _free_port()
+        args = [
+            str(VENV_BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+        if pythonpath:
+            args += ["--pythonpath", pythonpath]
+        args.append(target)
+        with log.open("ab") as out:
+            process = subprocess.Popen(args, env=env, stdout=out, stderr=out, start_new_session=True)
+        self.processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, process, log)
+        return base
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers gracefully
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: only this server and its workers
+                process.wait()
+        self.processes.clear()
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}; see {log}:\n{log.read_text()[-2000:]}")
+        try:
+            httpx.get(base + "/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"gunicorn did not answer on {base} within 30 s; see {log}")
+
+
+# --- database and seed data ---------------------------------------------------------------------------------
+
+
+def _bench_env(instance: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SOUK_DATABASE_URL=DATABASE_URL,
+        SOUK_REDIS_URL=REDIS_URL,
+        SOUK_INSTANCE_PATH=str(instance),
+        SOUK_SECRET_KEY="bench-only-secret",
+        SOUK_LOG_FORMAT="json",
+    )
+    return env
+
+
+def recreate_database(env: dict[str, str]) -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    subprocess.run([str(VENV_BIN / "souk"), "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
+
+
+_SEED_SCRIPT = """
+import json
+from souk_platform import create_app
+from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.services import create_access_token, create_user
+from souk_platform.db import db
+from souk_platform.shops.services import create_shop
+
+app = create_app()
+with app.app_context():
+    owner = create_user(db.session, email="bench@souk.test", name="Bench", password="bench-password-1")
+    shop = create_shop(db.session, name="Bench shop", owner=owner)
+    _, token = create_access_token(db.session, shop_id=shop.id, name="bench", scopes=ALL_SCOPES, created_by=owner.id)
+    db.session.commit()
+    print(json.dumps({"shop_id": shop.id, "token": token}))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    shop_id: str
+    token: str
+    sku_ids: list[str]
+
+
+def seed(env: dict[str, str], souk: str) -> Seed:
+    """A shop and an all-scopes token (foundation services), then products with ample stock (the API)."""
+    out = subprocess.run([sys.executable, "-c", _SEED_SCRIPT], env=env, check=True, capture_output=True, text=True)
+    created = json.loads(out.stdout.strip().splitlines()[-1])
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    sku_ids: list[str] = []
+    with httpx.Client(base_url=souk, headers=headers, timeout=30) as client:
+        for n in range(PRODUCTS):
+            body = {
+                "title": f"Bench tea {n:02d}",
+                "description": "Seeded by bench/api_throughput.py",
+                "status": "active",
+                "skus": [{"code": f"BENCH-{n:02d}", "title": "100g", "price": 1_000 + n, "on_hand": 1_000_000}],
+            }
+            r = client.post("/api/v1/products", json=body)
+            if r.status_code != 201:
+                raise SystemExit(f"Could not seed a product: {r.status_code} {r.text[:500]}")
+            sku_ids += [sku["id"] for sku in r.json().get("skus", [])]
+    return Seed(created["shop_id"], created["token"], sku_ids)
+
+
+# --- load generators ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    case: str
+    generator: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+# One operation for a Python client: (client) -> ok?
+Operation = Callable[[httpx.Client], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    base: str
+    headers: dict[str, str]
+    kind: str  # "get" or "checkout"
+    path: str
+    seconds: float
+    checkout: dict[str, Any] | None = None
+
+
+def _operation(job: Job, worker: int) -> Operation:
+    if job.kind == "get":
+
+        def get(client: httpx.Client) -> bool:
+            return client.get(job.path).status_code == 200
+
+        return get
+    plan = job.checkout or {}
+    sku_ids: list[str] = plan["sku_ids"]
+    counter = {"n": worker}
+
+    def checkout(client: httpx.Client) -> bool:
+        counter["n"] += 1
+        sku = sku_ids[counter["n"] % len(sku_ids)]
+        cart = client.post(plan["cart_path"], json={"lines": [{"sku_id": sku, "quantity": 1}]})
+        if cart.status_code != 201:
+            return False
+        key = f"bench-{os.getpid()}-{counter['n']}"
+        r = client.post(
+            plan["checkout_path"].format(cart_id=cart.json()["id"]),
+            json=plan.get("checkout_body", {}),
+            headers={"Idempotency-Key": key},
+        )
+        return r.status_code in (200, 201)
+
+    return checkout
+
+
+def _client_process(job: Job, worker: int, results: Any) -> None:
+    """One closed-loop client: one operation at a time for ``job.seconds`` after a warm-up."""
+    operation = _operation(job, worker)
+    latencies: list[float] = []
+    errors = 0
+    with httpx.Client(base_url=job.base, headers=job.headers, timeout=10) as client:
+        warm_until = time.perf_counter() + WARMUP_SECONDS
+        while time.perf_counter() < warm_until:
+            operation(client)
+        start = time.perf_counter()
+        end = start + job.seconds
+        while (now := time.perf_counter()) < end:
+            try:
+                ok = operation(client)
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - now)
+            errors += not ok
+        results.put((latencies, errors, time.perf_counter() - start))
+
+
+def run_python(case: str, job: Job, concurrency: int) -> Result:
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    workers = [ctx.Process(target=_client_process, args=(job, i, results)) for i in range(concurrency)]
+    for worker in workers:
+        worker.start()
+    try:
+        gathered = [results.get(timeout=job.seconds + 60) for _ in workers]
+    except BaseException:  # Ctrl+C or a stuck client: stop the clients now
+        for worker in workers:
+            worker.terminate()
+        raise
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+    latencies = sorted(value for lat, _, _ in gathered for value in lat)
+    seconds = max(elapsed for _, _, elapsed in gathered)
+    errors = sum(e for _, e, _ in gathered)
+    return Result(
+        case,
+        "python",
+        len(latencies),
+        errors,
+        seconds,
+        _percentile(latencies, 0.5) * 1e3,
+        _percentile(latencies, 0.99) * 1e3,
+    )
+
+
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _wrk_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _WRK_UNITS[unit]
+
+
+def run_wrk(case: str, job: Job, concurrency: int) -> Result:
+    args = ["wrk", "-t2", f"-c{concurrency}", f"-d{int(job.seconds)}s", "--latency"]
+    for name, value in job.headers.items():
+        args += ["-H", f"{name}: {value}"]
+    subprocess.run([*args[:3], "-d1s", job.base + job.path], capture_output=True, check=False)  # warm-up
+    out = subprocess.run([*args, job.base + job.path], capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    p50 = _wrk_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _wrk_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(errors_match.group(1)) if errors_match else 0
+    return Result(case, "wrk", requests, errors, seconds, p50, p99)
+
+
+# --- checkout discovery -------------------------------------------------------------------------------------
+
+
+def checkout_plan(souk: str, headers: dict[str, str], sku_ids: list[str]) -> dict[str, Any] | str:
+    """How to run one checkout on this build, or why it cannot be benchmarked yet."""
+    spec = httpx.get(souk + "/api/v1/openapi.json", timeout=10).json()
+    paths = spec.get("paths", {})
+    cart_path = next((p for p in paths if p.rstrip("/").endswith("/carts") and "post" in paths[p]), None)
+    checkout_path = next(
+        (p for p in paths if "checkout" in p and "{cart_id}" in p and "post" in paths[p]),
+        None,
+    )
+    if not cart_path or not checkout_path:
+        return "the checkout endpoints (POST …/carts and POST …/carts/{cart_id}/checkout) do not exist yet"
+    if not sku_ids:
+        return "no SKUs were seeded"
+    plan = {"cart_path": cart_path, "checkout_path": checkout_path, "sku_ids": sku_ids}
+    probe = Job(souk, headers, "checkout", "", 0, plan)
+    with httpx.Client(base_url=souk, headers=headers, timeout=30) as client:
+        if not _operation(probe, 0)(client):
+            return "a probe checkout did not succeed (see the server log)"
+    return plan
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def _print_table(results: list[Result]) -> None:
+    baselines = {r.generator: r.per_second for r in results if r.case == "baseline"}
+    print()
+    print(f"{'case':<34} {'generator':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs baseline':>12}")
+    for r in results:
+        base = baselines.get(r.generator)
+        ratio = f"{r.per_second / base:.2f}×" if base else "—"
+        print(
+            f"{r.case:<34} {r.generator:<9} {r.per_second:>9,.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.errors:>7} {ratio:>12}"
+        )
+
+
+@contextmanager
+def _stop_on_signals(servers: Servers) -> Iterator[None]:
+    """Ctrl+C or SIGTERM: stop the servers we started, then exit."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        servers.stop_all()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per case (default 8)")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="concurrent connections or client processes (default 4)"
+    )
+    parser.add_argument("--install-wrk", action="store_true", help="apt-get install -y wrk if it is missing")
+    parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
+    args = parser.parse_args(argv)
+    if not 1 <= args.duration <= 120 or not 1 <= args.concurrency <= 256:
+        parser.error("--duration must be 1–120 seconds and --concurrency 1–256")
+
+    if args.install_wrk and not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    use_wrk = bool(shutil.which("wrk")) and not args.python_client
+
+    servers = Servers()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, _stop_on_signals(servers):
+        instance = Path(tmp)
+        env = _bench_env(instance)
+        log = instance / "gunicorn.log"
+        print(f"Preparing database {DATABASE} and Redis db 14 …", flush=True)
+        recreate_database(env)
+        hello = servers.start("api_throughput:hello_app()", env, log, pythonpath=str(Path(__file__).parent))
+        souk = servers.start("souk_platform:create_app()", env, log)
+        print(f"Seeding a shop and {PRODUCTS} products …", flush=True)
+        seeded = seed(env, souk)
+        auth = {"Authorization": f"Bearer {seeded.token}"}
+        generator = run_wrk if use_wrk else run_python
+        label = "wrk" if use_wrk else f"{args.concurrency} Python httpx client processes"
+        print(f"Measuring {args.duration:g} s per case with {label}, 2 sync gunicorn workers each …", flush=True)
+
+        results.append(generator("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
+        reads = Job(souk, auth, "get", "/api/v1/products?limit=50", args.duration)
+        results.append(generator("GET /api/v1/products?limit=50", reads, args.concurrency))
+
+        plan = checkout_plan(souk, auth, seeded.sku_ids)
+        if isinstance(plan, str):
+            print(f"Skipping the checkout case: {plan}.")
+        else:
+            if use_wrk:  # wrk cannot chain two requests: compare with a Python-client baseline
+                results.append(run_python("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
+            job = Job(souk, auth, "checkout", "", args.duration, plan)
+            results.append(run_python("POST cart + checkout (per op)", job, args.concurrency))
+
+    _print_table(results)
+    reads_result = next(r for r in results if r.case.startswith("GET"))
+    met = reads_result.per_second >= TARGET_READS_PER_SECOND and reads_result.errors == 0
+    print()
+    print(
+        f"Target: ≥ {TARGET_READS_PER_SECOND:,} authenticated reads/s — measured {reads_result.per_second:,.0f} "
+        f"({reads_result.errors} errors) on {os.cpu_count()} CPUs shared with the load generator: "
+        f"{'met' if met else 'not met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted; servers stopped.", file=sys.stderr)
+        sys.exit(130)

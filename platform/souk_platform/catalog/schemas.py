@@ -1,0 +1,152 @@
+"""Request and response shapes of the catalog API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from souk_platform.api.pagination import PageArgs
+from souk_platform.catalog.models import MAX_ON_HAND, MAX_PRICE, PRODUCT_STATUSES
+
+_CODE = ma.validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._/-]*\Z", error="Use letters, digits and . _ / - only, starting with a letter or digit."
+)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def _storable(value: str) -> None:
+    """Reject text no database column can hold (NUL bytes, lone surrogates) as a 422, not a crash."""
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Must be valid Unicode text.") from None
+
+
+def _title(required: bool) -> ma.fields.String:
+    return ma.fields.String(required=required, validate=[ma.validate.Length(1, 200), _not_blank, _storable])
+
+
+def _code(required: bool) -> ma.fields.String:
+    return ma.fields.String(required=required, validate=[ma.validate.Length(1, 64), _CODE])
+
+
+def _price(required: bool) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        strict=True,
+        required=required,
+        validate=ma.validate.Range(0, MAX_PRICE),
+        metadata={"description": "Minor units (fen) of the shop's currency"},
+    )
+
+
+_STATUS = ma.validate.OneOf(PRODUCT_STATUSES)
+
+
+class SkuCreateSchema(ma.Schema):
+    code = _code(True)
+    title = _title(True)
+    price = _price(True)
+    on_hand = ma.fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=ma.validate.Range(0, MAX_ON_HAND),
+        metadata={"description": "Initial stock"},
+    )
+
+
+class SkuUpdateSchema(ma.Schema):
+    code = _code(False)
+    title = _title(False)
+    price = _price(False)
+
+
+class SkuSchema(ma.Schema):
+    id = ma.fields.String()
+    product_id = ma.fields.String()
+    code = ma.fields.String()
+    title = ma.fields.String()
+    price = ma.fields.Integer(metadata={"description": "Minor units (fen)"})
+    currency = ma.fields.String()
+    on_hand = ma.fields.Integer()
+    reserved = ma.fields.Integer(metadata={"description": "Held by unpaid orders"})
+    available = ma.fields.Integer(metadata={"description": "on_hand - reserved: what can still be sold"})
+    version = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+
+
+class ProductCreateSchema(ma.Schema):
+    title = _title(True)
+    description = ma.fields.String(load_default="", validate=[ma.validate.Length(max=10_000), _storable])
+    status = ma.fields.String(load_default="draft", validate=_STATUS)
+    skus = ma.fields.List(ma.fields.Nested(SkuCreateSchema), load_default=list, validate=ma.validate.Length(max=100))
+
+    @ma.validates_schema
+    def _unique_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
+        seen: set[str] = set()
+        duplicates: dict[int, dict[str, list[str]]] = {}
+        for i, sku in enumerate(data.get("skus", [])):
+            if sku["code"] in seen:
+                duplicates[i] = {"code": ["This code appears more than once in the request."]}
+            seen.add(sku["code"])
+        if duplicates:
+            raise ma.ValidationError({"skus": duplicates})
+
+
+class ProductUpdateSchema(ma.Schema):
+    title = _title(False)
+    description = ma.fields.String(validate=[ma.validate.Length(max=10_000), _storable])
+    status = ma.fields.String(validate=_STATUS)
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.String()
+    title = ma.fields.String()
+    description = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "draft, active (for sale) or archived"})
+    skus = ma.fields.List(ma.fields.Nested(SkuSchema))
+    version = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class ProductQuerySchema(PageArgs):
+    status = ma.fields.String(load_default=None, validate=_STATUS)
+    q = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(1, 200), _storable],
+        metadata={"description": "Title contains (any case)"},
+    )
+
+
+class AdjustmentCreateSchema(ma.Schema):
+    delta = ma.fields.Integer(
+        strict=True,
+        required=True,
+        validate=[
+            ma.validate.Range(-MAX_ON_HAND, MAX_ON_HAND),
+            ma.validate.NoneOf([0], error="Must not be zero."),
+        ],
+        metadata={"description": "Units added (positive) or removed (negative)"},
+    )
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(1, 200), _not_blank, _storable])
+
+
+class AdjustmentSchema(ma.Schema):
+    id = ma.fields.String()
+    sku_id = ma.fields.String()
+    delta = ma.fields.Integer()
+    reason = ma.fields.String()
+    ref = ma.fields.String(allow_none=True, metadata={"description": "The order or refund, for sales and returns"})
+    on_hand_after = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+
+
+class AdjustmentResultSchema(AdjustmentSchema):
+    sku = ma.fields.Nested(SkuSchema, metadata={"description": "The SKU after the adjustment"})

@@ -1,0 +1,609 @@
+"""Catalog rules: products and SKUs, stock adjustments, and the stock reservations checkout relies on.
+
+Every stock movement locks the SKU rows (``SELECT … FOR UPDATE``) in id order before it reads
+the figures it checks, so concurrent reservations, commits, releases and adjustments serialise per
+SKU without deadlocking, and ``0 <= reserved <= on_hand`` always holds (the database checks it too).
+Reservation rows of a ``ref`` are locked after its SKUs, in every function, for the same reason.
+
+Functions other domains call: ``skus_for_sale``, ``reserve_stock``, ``release_stock``,
+``commit_stock``, ``return_stock``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from souk_platform.catalog.errors import (
+    ProductNotFound,
+    ReservationMismatch,
+    ReservationNotFound,
+    SkuCodeTaken,
+    SkuNotFound,
+    SkusNotForSale,
+    StockBelowReserved,
+    StockLimitExceeded,
+)
+from souk_platform.catalog.models import (
+    MAX_ON_HAND,
+    PRODUCT_STATUSES,
+    InventoryAdjustment,
+    Product,
+    Sku,
+    StockReservation,
+)
+from souk_platform.core.errors import OutOfStock, Unprocessable
+from souk_platform.core.versions import check_version
+from souk_platform.db import DbSession
+from souk_platform.events.services import emit
+from souk_platform.shops.services import get_shop
+
+__all__ = [
+    "NewSku",
+    "SkuForSale",
+    "add_sku",
+    "adjust_inventory",
+    "archive_product",
+    "commit_stock",
+    "create_product",
+    "expired_reservation_refs",
+    "get_product",
+    "get_sku",
+    "list_adjustments_stmt",
+    "list_products_stmt",
+    "release_stock",
+    "reserve_stock",
+    "return_stock",
+    "skus_for_sale",
+    "update_product",
+    "update_sku",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewSku:
+    """A SKU to create: ``price`` in fen of the shop's currency, ``on_hand`` the initial stock."""
+
+    code: str
+    title: str
+    price: int
+    on_hand: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SkuForSale:
+    """What checkout needs to price and check one SKU. ``unit_price`` is in fen of ``currency``."""
+
+    sku_id: str
+    product_id: str
+    title: str  # "<product title> / <sku title>"
+    unit_price: int
+    currency: str
+    available: int
+
+
+# ---------------------------------------------------------------- payloads
+
+
+def sku_payload(sku: Sku) -> dict[str, Any]:
+    return {
+        "id": sku.id,
+        "product_id": sku.product_id,
+        "code": sku.code,
+        "title": sku.title,
+        "price": sku.price,
+        "currency": sku.currency,
+        "on_hand": sku.on_hand,
+        "reserved": sku.reserved,
+        "available": sku.available,
+        "version": sku.version,
+    }
+
+
+def product_payload(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "status": product.status,
+        "version": product.version,
+        "skus": [sku_payload(sku) for sku in product.skus],
+    }
+
+
+def _emit_product(session: DbSession, product: Product, type: str) -> None:
+    emit(
+        session,
+        shop_id=product.shop_id,
+        type=type,
+        subject_type="product",
+        subject_id=product.id,
+        payload=product_payload(product),
+    )
+
+
+def _emit_sku(session: DbSession, sku: Sku, type: str) -> None:
+    emit(session, shop_id=sku.shop_id, type=type, subject_type="sku", subject_id=sku.id, payload=sku_payload(sku))
+
+
+# ---------------------------------------------------------------- reading
+
+_ID = re.compile(r"(prd|sku)_[0-9a-z]{26}")
+
+
+def _well_formed(ids: Iterable[str]) -> set[str]:
+    """The ids that could exist at all; anything else (NUL bytes included) never reaches the database."""
+    return {i for i in ids if _ID.fullmatch(i)}
+
+
+def get_product(session: DbSession, *, shop_id: str, product_id: str) -> Product:
+    product = None
+    if _well_formed([product_id]):
+        product = session.scalar(sa.select(Product).where(Product.id == product_id, Product.shop_id == shop_id))
+    if product is None:
+        raise ProductNotFound(f"No product {product_id} in this shop.")
+    return product
+
+
+def get_sku(session: DbSession, *, shop_id: str, sku_id: str) -> Sku:
+    sku = None
+    if _well_formed([sku_id]):
+        sku = session.scalar(sa.select(Sku).where(Sku.id == sku_id, Sku.shop_id == shop_id))
+    if sku is None:
+        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
+    return sku
+
+
+def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> sa.Select[Any]:
+    """The shop's products (with their SKUs), optionally by status and title substring (any case)."""
+    stmt = sa.select(Product).where(Product.shop_id == shop_id).options(selectinload(Product.skus))
+    if status:
+        stmt = stmt.where(Product.status == status)
+    if q:
+        stmt = stmt.where(sa.func.lower(Product.title).contains(q.lower(), autoescape=True))
+    return stmt
+
+
+def list_adjustments_stmt(session: DbSession, *, shop_id: str, sku_id: str) -> sa.Select[Any]:
+    """The stock audit trail of one SKU (404 when the SKU is not in the shop)."""
+    get_sku(session, shop_id=shop_id, sku_id=sku_id)
+    return sa.select(InventoryAdjustment).where(
+        InventoryAdjustment.shop_id == shop_id, InventoryAdjustment.sku_id == sku_id
+    )
+
+
+# ---------------------------------------------------------------- products and SKUs
+
+
+def _check_status(status: str) -> None:
+    if status not in PRODUCT_STATUSES:
+        raise Unprocessable(
+            f"Status must be one of {', '.join(PRODUCT_STATUSES)}.", errors={"status": ["Unknown status."]}
+        )
+
+
+def _check_codes_free(session: DbSession, *, shop_id: str, codes: Mapping[str, str], except_sku: str | None) -> None:
+    """``codes`` maps an error field name to a code; raise 409 naming every code another SKU uses."""
+    stmt = sa.select(Sku.code, Sku.id).where(Sku.shop_id == shop_id, Sku.code.in_(set(codes.values())))
+    if except_sku is not None:
+        stmt = stmt.where(Sku.id != except_sku)
+    used = {code: sku_id for code, sku_id in session.execute(stmt)}
+    taken = {
+        field: [f"Code {code!r} is already used by {used[code]}."] for field, code in codes.items() if code in used
+    }
+    if taken:
+        raise SkuCodeTaken("SKU codes must be unique within the shop.", errors=taken)
+
+
+def _check_stock_limit(on_hand: int, field: str) -> None:
+    if on_hand > MAX_ON_HAND:
+        raise StockLimitExceeded(
+            f"Stock on hand cannot exceed {MAX_ON_HAND}.", errors={field: [f"Stock would be {on_hand}."]}
+        )
+
+
+def _new_sku(session: DbSession, product: Product, spec: NewSku, currency: str) -> Sku:
+    sku = Sku(
+        shop_id=product.shop_id,
+        product=product,
+        code=spec.code,
+        title=spec.title,
+        price=spec.price,
+        currency=currency,
+        on_hand=spec.on_hand,
+        reserved=0,
+    )
+    session.add(sku)
+    session.flush()
+    _emit_sku(session, sku, "sku.created")
+    if spec.on_hand:
+        _record_adjustment(session, sku, spec.on_hand, "initial stock", None)
+    return sku
+
+
+def create_product(
+    session: DbSession,
+    *,
+    shop_id: str,
+    title: str,
+    description: str = "",
+    status: str = "draft",
+    skus: Sequence[NewSku] = (),
+) -> Product:
+    """Create a product together with its SKUs (priced in the shop's currency)."""
+    _check_status(status)
+    codes: dict[str, str] = {}
+    duplicates: dict[str, list[str]] = {}
+    for i, spec in enumerate(skus):
+        field = f"skus.{i}.code"
+        if spec.code in codes.values():
+            duplicates[field] = [f"Code {spec.code!r} appears more than once in this request."]
+        codes[field] = spec.code
+        _check_stock_limit(spec.on_hand, f"skus.{i}.on_hand")
+    if duplicates:
+        raise Unprocessable("Each SKU needs its own code.", errors=duplicates)
+    if codes:
+        _check_codes_free(session, shop_id=shop_id, codes=codes, except_sku=None)
+    currency = get_shop(session, shop_id).currency
+    product = Product(shop_id=shop_id, title=title, description=description, status=status)
+    session.add(product)
+    session.flush()
+    for spec in skus:
+        _new_sku(session, product, spec, currency)
+    _emit_product(session, product, "product.created")
+    return product
+
+
+def update_product(
+    session: DbSession, *, shop_id: str, product_id: str, changes: Mapping[str, Any], expected_version: int | None
+) -> Product:
+    """Change title, description or status; a move to ``archived`` emits ``product.archived``."""
+    product = get_product(session, shop_id=shop_id, product_id=product_id)
+    check_version(product.version, expected_version)
+    if "status" in changes:
+        _check_status(changes["status"])
+    changed = {k: v for k, v in changes.items() if k in ("title", "description", "status") and getattr(product, k) != v}
+    if not changed:
+        return product
+    for name, value in changed.items():
+        setattr(product, name, value)
+    session.flush()
+    _emit_product(session, product, "product.archived" if changed.get("status") == "archived" else "product.updated")
+    return product
+
+
+def archive_product(session: DbSession, *, shop_id: str, product_id: str, expected_version: int | None) -> Product:
+    """Archive (the API's DELETE): the product stays for order history but can no longer be sold.
+
+    Archiving an archived product changes nothing.
+    """
+    return update_product(
+        session,
+        shop_id=shop_id,
+        product_id=product_id,
+        changes={"status": "archived"},
+        expected_version=expected_version,
+    )
+
+
+def add_sku(session: DbSession, *, shop_id: str, product_id: str, spec: NewSku) -> Sku:
+    product = get_product(session, shop_id=shop_id, product_id=product_id)
+    _check_stock_limit(spec.on_hand, "on_hand")
+    _check_codes_free(session, shop_id=shop_id, codes={"code": spec.code}, except_sku=None)
+    return _new_sku(session, product, spec, get_shop(session, shop_id).currency)
+
+
+def update_sku(
+    session: DbSession, *, shop_id: str, sku_id: str, changes: Mapping[str, Any], expected_version: int | None
+) -> Sku:
+    """Change a SKU's code, title or price (stock changes go through ``adjust_inventory``)."""
+    sku = get_sku(session, shop_id=shop_id, sku_id=sku_id)
+    check_version(sku.version, expected_version)
+    changed = {k: v for k, v in changes.items() if k in ("code", "title", "price") and getattr(sku, k) != v}
+    if not changed:
+        return sku
+    if "code" in changed:
+        _check_codes_free(session, shop_id=shop_id, codes={"code": changed["code"]}, except_sku=sku.id)
+    for name, value in changed.items():
+        setattr(sku, name, value)
+    session.flush()
+    _emit_sku(session, sku, "sku.updated")
+    return sku
+
+
+# ---------------------------------------------------------------- stock
+
+
+def _lock_skus(session: DbSession, shop_id: str, sku_ids: Iterable[str]) -> dict[str, Sku]:
+    """Lock the shop's SKUs among ``sku_ids`` in id order and return them freshly read."""
+    wanted = sorted(_well_formed(sku_ids))
+    if not wanted:
+        return {}
+    stmt = (
+        sa.select(Sku)
+        .where(Sku.shop_id == shop_id, Sku.id.in_(wanted))
+        .order_by(Sku.id)
+        .with_for_update(of=Sku)
+        .execution_options(populate_existing=True)
+    )
+    return {sku.id: sku for sku in session.scalars(stmt)}
+
+
+def _lock_reservations(session: DbSession, shop_id: str, ref: str) -> list[StockReservation]:
+    stmt = (
+        sa.select(StockReservation)
+        .where(StockReservation.shop_id == shop_id, StockReservation.ref == ref)
+        .order_by(StockReservation.sku_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def _lock_for_ref(session: DbSession, shop_id: str, ref: str) -> tuple[dict[str, Sku], list[StockReservation]]:
+    """Lock the SKUs of every reservation of ``ref``, then the reservations themselves."""
+    sku_ids = session.scalars(
+        sa.select(StockReservation.sku_id).where(StockReservation.shop_id == shop_id, StockReservation.ref == ref)
+    ).all()
+    skus = _lock_skus(session, shop_id, sku_ids)
+    reservations = _lock_reservations(session, shop_id, ref)
+    late = {r.sku_id for r in reservations} - set(skus)
+    if late:  # a line was added to ref between the two reads: lock it too
+        skus.update(_lock_skus(session, shop_id, late))
+    return skus, reservations
+
+
+def _record_adjustment(session: DbSession, sku: Sku, delta: int, reason: str, ref: str | None) -> InventoryAdjustment:
+    """Write the audit row for an ``on_hand`` change already applied to ``sku`` and emit the event."""
+    session.flush()  # bump the SKU's version first, so the event carries the new one
+    adjustment = InventoryAdjustment(
+        shop_id=sku.shop_id, sku_id=sku.id, delta=delta, reason=reason, ref=ref, on_hand_after=sku.on_hand
+    )
+    session.add(adjustment)
+    session.flush()
+    emit(
+        session,
+        shop_id=sku.shop_id,
+        type="inventory.adjusted",
+        subject_type="sku",
+        subject_id=sku.id,
+        payload={
+            "adjustment": {
+                "id": adjustment.id,
+                "delta": delta,
+                "reason": reason,
+                "ref": ref,
+                "on_hand_after": adjustment.on_hand_after,
+            },
+            "sku": sku_payload(sku),
+        },
+    )
+    return adjustment
+
+
+def adjust_inventory(session: DbSession, *, shop_id: str, sku_id: str, delta: int, reason: str) -> InventoryAdjustment:
+    """Add ``delta`` (negative to remove) to ``on_hand``; stock reserved by unpaid orders cannot be removed."""
+    if delta == 0:
+        raise Unprocessable("An adjustment must change the stock.", errors={"delta": ["Must not be zero."]})
+    sku = _lock_skus(session, shop_id, [sku_id]).get(sku_id)
+    if sku is None:
+        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
+    after = sku.on_hand + delta
+    if after < sku.reserved:
+        raise StockBelowReserved(
+            f"SKU {sku.code} has {sku.on_hand} on hand and {sku.reserved} reserved by unpaid orders, so "
+            f"{sku.available} available: you can remove at most {sku.available}.",
+            errors={"delta": [f"Must be at least {-sku.available}."]},
+            on_hand=sku.on_hand,
+            reserved=sku.reserved,
+            available=sku.available,
+        )
+    _check_stock_limit(after, "delta")
+    sku.on_hand = after
+    return _record_adjustment(session, sku, delta, reason, None)
+
+
+def return_stock(
+    session: DbSession, *, shop_id: str, sku_id: str, quantity: int, reason: str, ref: str | None = None
+) -> None:
+    """Put ``quantity`` back on hand (refund restock) and record why. Not idempotent: call once per refund."""
+    if quantity <= 0:
+        raise Unprocessable("Returned quantity must be positive.", errors={"quantity": ["Must be at least 1."]})
+    sku = _lock_skus(session, shop_id, [sku_id]).get(sku_id)
+    if sku is None:
+        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
+    _check_stock_limit(sku.on_hand + quantity, "quantity")
+    sku.on_hand += quantity
+    _record_adjustment(session, sku, quantity, reason, ref)
+
+
+def _sellable(session: DbSession, shop_id: str, sku_ids: Collection[str], skus: Mapping[str, Sku]) -> None:
+    """Raise ``SkusNotForSale`` naming every id that is unknown here or whose product is not active."""
+    products = {
+        p.id: p
+        for p in session.scalars(sa.select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
+    }
+    problems: dict[str, list[str]] = {}
+    for sku_id in sorted(sku_ids):
+        sku = skus.get(sku_id)
+        if sku is None:
+            problems[sku_id] = ["No such SKU in this shop."]
+        elif products[sku.product_id].status != "active":
+            problems[sku_id] = [f"Product {sku.product_id} is {products[sku.product_id].status}, not for sale."]
+    if problems:
+        raise SkusNotForSale(
+            f"These SKUs cannot be sold: {', '.join(problems)}.", errors=problems, sku_ids=list(problems)
+        )
+
+
+def skus_for_sale(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -> dict[str, SkuForSale]:
+    """Price and availability of each SKU, by id; 404 (``SkusNotForSale``) naming any that cannot be sold."""
+    wanted = set(sku_ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        sa.select(Sku)
+        .where(Sku.shop_id == shop_id, Sku.id.in_(_well_formed(wanted)))
+        .options(selectinload(Sku.product))
+    )
+    skus = {sku.id: sku for sku in rows}
+    _sellable(session, shop_id, wanted, skus)
+    return {
+        sku.id: SkuForSale(
+            sku_id=sku.id,
+            product_id=sku.product_id,
+            title=f"{sku.product.title} / {sku.title}",
+            unit_price=sku.price,
+            currency=sku.currency,
+            available=sku.available,
+        )
+        for sku in skus.values()
+    }
+
+
+def _lines(reservations: Iterable[StockReservation], skus: Mapping[str, Sku]) -> list[dict[str, Any]]:
+    return [
+        {"reservation_id": r.id, "sku_id": r.sku_id, "quantity": r.quantity, "sku": sku_payload(skus[r.sku_id])}
+        for r in reservations
+    ]
+
+
+def _emit_stock(session: DbSession, shop_id: str, ref: str, type: str, lines: list[dict[str, Any]]) -> None:
+    emit(
+        session,
+        shop_id=shop_id,
+        type=type,
+        subject_type="stock_reservation",
+        subject_id=ref,
+        payload={"ref": ref, "lines": lines},
+    )
+
+
+def reserve_stock(
+    session: DbSession, *, shop_id: str, ref: str, quantities: Mapping[str, int], expires_at: dt.datetime
+) -> None:
+    """Hold ``quantities`` (sku id → units) for ``ref`` (an order id) until ``expires_at``. All or nothing.
+
+    Raises ``SkusNotForSale`` (404) for SKUs not sellable here and ``OutOfStock`` (409,
+    ``errors={sku_id: ["only N available"]}``) when any line cannot be covered. Calling again with
+    the same ref is a no-op for lines already held or committed (409 if the quantity differs);
+    a line whose hold was released is reserved afresh.
+    """
+    if not 1 <= len(ref) <= 64 or not ref.isprintable():
+        raise Unprocessable("A reservation ref must be 1 to 64 characters.", errors={"ref": ["Invalid ref."]})
+    if expires_at.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
+    bad = {
+        sku_id: ["Quantity must be a positive whole number."]
+        for sku_id, quantity in quantities.items()
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0
+    }
+    if bad:
+        raise Unprocessable("Every reserved quantity must be at least 1.", errors=bad)
+    if not quantities:
+        return
+    skus = _lock_skus(session, shop_id, quantities)
+    _sellable(session, shop_id, quantities.keys(), skus)
+    held = {r.sku_id: r for r in _lock_reservations(session, shop_id, ref)}
+
+    shortages: dict[str, list[str]] = {}
+    todo: list[tuple[Sku, int, StockReservation | None]] = []
+    for sku_id in sorted(quantities):
+        quantity, previous = quantities[sku_id], held.get(sku_id)
+        if previous is not None and previous.status != "released":
+            if previous.quantity != quantity:
+                raise ReservationMismatch(
+                    f"{ref} already holds {previous.quantity} of {sku_id} ({previous.status}), not {quantity}.",
+                    errors={sku_id: [f"Already {previous.status} with quantity {previous.quantity}."]},
+                )
+            continue
+        sku = skus[sku_id]
+        if sku.available < quantity:
+            shortages[sku_id] = [f"only {sku.available} available"]
+        else:
+            todo.append((sku, quantity, previous))
+    if shortages:
+        raise OutOfStock(
+            f"Not enough stock for {', '.join(shortages)}; nothing was reserved.",
+            errors=shortages,
+            available={sku_id: skus[sku_id].available for sku_id in shortages},
+        )
+    if not todo:
+        return
+    reservations = []
+    for sku, quantity, previous in todo:
+        sku.reserved += quantity
+        if previous is None:
+            previous = StockReservation(shop_id=shop_id, ref=ref, sku_id=sku.id, quantity=quantity)
+            session.add(previous)
+        previous.status, previous.quantity, previous.expires_at = "active", quantity, expires_at
+        reservations.append(previous)
+    session.flush()
+    _emit_stock(session, shop_id, ref, "stock.reserved", _lines(reservations, skus))
+
+
+def release_stock(session: DbSession, *, shop_id: str, ref: str, expired_before: dt.datetime | None = None) -> None:
+    """Give back the stock ``ref`` holds (order cancelled or expired). Idempotent; committed lines stay sold.
+
+    With ``expired_before``, only holds that expired before that instant are released (the expiry job).
+    """
+    skus, reservations = _lock_for_ref(session, shop_id, ref)
+    released = [
+        r for r in reservations if r.status == "active" and (expired_before is None or r.expires_at < expired_before)
+    ]
+    if not released:
+        return
+    for r in released:
+        skus[r.sku_id].reserved -= r.quantity
+        r.status = "released"
+    session.flush()
+    _emit_stock(session, shop_id, ref, "stock.released", _lines(released, skus))
+
+
+def commit_stock(session: DbSession, *, shop_id: str, ref: str) -> None:
+    """On payment: turn ``ref``'s holds into sales (``on_hand`` and ``reserved`` both drop). Idempotent.
+
+    A hold that was released meanwhile (expired) is taken again if stock allows, else ``OutOfStock``
+    and nothing changes. Raises ``ReservationNotFound`` when nothing was ever reserved for ``ref``.
+    """
+    skus, reservations = _lock_for_ref(session, shop_id, ref)
+    if not reservations:
+        raise ReservationNotFound(f"No stock was reserved for {ref}.")
+    pending = [r for r in reservations if r.status != "committed"]
+    shortages = {
+        r.sku_id: [f"only {skus[r.sku_id].available} available"]
+        for r in pending
+        if r.status == "released" and skus[r.sku_id].available < r.quantity
+    }
+    if shortages:
+        raise OutOfStock(
+            f"The stock held for {ref} was released and is no longer available for {', '.join(shortages)}.",
+            errors=shortages,
+        )
+    for r in pending:
+        sku = skus[r.sku_id]
+        if r.status == "active":
+            sku.reserved -= r.quantity
+        sku.on_hand -= r.quantity
+        r.status = "committed"
+        _record_adjustment(session, sku, -r.quantity, "sale", ref)
+    if pending:
+        _emit_stock(session, shop_id, ref, "stock.committed", _lines(pending, skus))
+
+
+def expired_reservation_refs(session: DbSession, *, now: dt.datetime, limit: int = 500) -> list[tuple[str, str]]:
+    """``(shop_id, ref)`` pairs holding stock past its expiry, oldest expiry first."""
+    rows = session.execute(
+        sa.select(StockReservation.shop_id, StockReservation.ref)
+        .where(StockReservation.status == "active", StockReservation.expires_at < now)
+        .group_by(StockReservation.shop_id, StockReservation.ref)
+        .order_by(sa.func.min(StockReservation.expires_at))
+        .limit(limit)
+    )
+    return [(shop_id, ref) for shop_id, ref in rows]

@@ -1,0 +1,633 @@
+"""Carts and the checkout pipeline (DESIGN.md §4).
+
+``checkout`` is the one function that turns a cart into an order; each of its steps is an
+extension point run through ``run_point``:
+cart.validate → price lines → cart.discounts → order.extra_fee → points and stored value →
+order.validate (risk) → reserve stock → create the order, spend points and stored value,
+reserve coupon redemptions, convert the cart → ``order.created``.
+Everything happens in the caller's transaction, so any failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from souk_platform.catalog.services import SkuForSale, reserve_stock, skus_for_sale
+from souk_platform.checkout.errors import (
+    CartInvalid,
+    CartLineNotFound,
+    CartNotFound,
+    CartNotOpen,
+    CheckoutInvalid,
+    OrderRejected,
+)
+from souk_platform.checkout.models import Cart, CartLine
+from souk_platform.core.errors import NotFound
+from souk_platform.core.ids import new_id
+from souk_platform.core.versions import check_version
+from souk_platform.coupons.services import AppliedDiscount, price_discounts, reserve_redemptions
+from souk_platform.customers.services import get_customer
+from souk_platform.db import DbSession
+from souk_platform.events.services import emit
+from souk_platform.extensions import run_point
+from souk_platform.orders.models import Order, OrderLine
+from souk_platform.orders.services import order_payload
+from souk_platform.points.services import max_points_for, points_value, spend_points
+from souk_platform.shops.models import Shop
+from souk_platform.shops.services import get_shop, shop_setting
+from souk_platform.stored_value.services import spend_stored_value
+
+MAX_LINES = 200
+MAX_QUANTITY = 999
+
+__all__ = [
+    "MAX_LINES",
+    "MAX_QUANTITY",
+    "CartPreview",
+    "PricedCart",
+    "add_cart_line",
+    "allocate_discount",
+    "checkout",
+    "create_cart",
+    "get_cart",
+    "preview_cart",
+    "remove_cart_line",
+    "risk_decision",
+    "set_cart_line_quantity",
+]
+
+
+# --- carts -------------------------------------------------------------------------------------
+
+
+def cart_payload(cart: Cart) -> dict[str, Any]:
+    return {
+        "id": cart.id,
+        "customer_id": cart.customer_id,
+        "status": cart.status,
+        "lines": [{"id": line.id, "sku_id": line.sku_id, "quantity": line.quantity} for line in cart.lines],
+        "converted_order_id": cart.converted_order_id,
+        "version": cart.version,
+    }
+
+
+def get_cart(session: DbSession, *, shop_id: str, cart_id: str, for_update: bool = False) -> Cart:
+    """The shop's cart; ``CartNotFound`` (404) for an unknown id or another shop's cart."""
+    stmt = sa.select(Cart).where(Cart.id == cart_id, Cart.shop_id == shop_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    cart = session.scalar(stmt)
+    if cart is None:
+        raise CartNotFound(f"No cart {cart_id} in this shop.")
+    return cart
+
+
+def _open_cart(session: DbSession, *, shop_id: str, cart_id: str, expected_version: int | None = None) -> Cart:
+    cart = get_cart(session, shop_id=shop_id, cart_id=cart_id, for_update=True)
+    check_version(cart.version, expected_version)
+    if cart.status != "open":
+        raise CartNotOpen(f"Cart {cart.id} is {cart.status}; only an open cart can change or be checked out.")
+    return cart
+
+
+def _check_quantity(quantity: int, field_name: str) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CartInvalid(
+            f"A quantity must be between 1 and {MAX_QUANTITY}.",
+            errors={field_name: [f"Must be between 1 and {MAX_QUANTITY}."]},
+        )
+
+
+def _touch(session: DbSession, cart: Cart, now: dt.datetime, event: str) -> None:
+    cart.updated_at = now  # bumps the cart's version with its lines
+    session.flush()
+    session.refresh(cart, attribute_names=["lines"])
+    emit(session, shop_id=cart.shop_id, type=event, subject_type="cart", subject_id=cart.id, payload=cart_payload(cart))
+
+
+def create_cart(
+    session: DbSession,
+    *,
+    shop_id: str,
+    customer_id: str | None,
+    lines: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+) -> Cart:
+    """Open a cart, optionally for a customer and with lines (``[{sku_id, quantity}]``; a SKU twice adds up)."""
+    if customer_id is not None:
+        get_customer(session, shop_id=shop_id, customer_id=customer_id)
+    merged: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        merged[line["sku_id"]] = merged.get(line["sku_id"], 0) + line["quantity"]
+        _check_quantity(merged[line["sku_id"]], f"lines.{i}.quantity")
+    if len(merged) > MAX_LINES:
+        raise CartInvalid(f"A cart holds at most {MAX_LINES} lines.", errors={"lines": [f"At most {MAX_LINES}."]})
+    if merged:
+        skus_for_sale(session, shop_id=shop_id, sku_ids=list(merged))  # NotFound names unknown SKUs
+    cart = Cart(shop_id=shop_id, customer_id=customer_id, status="open", created_at=now, updated_at=now)
+    cart.lines = [
+        CartLine(shop_id=shop_id, sku_id=sku_id, quantity=quantity, position=i, created_at=now)
+        for i, (sku_id, quantity) in enumerate(merged.items())
+    ]
+    session.add(cart)
+    session.flush()
+    emit(
+        session,
+        shop_id=shop_id,
+        type="cart.created",
+        subject_type="cart",
+        subject_id=cart.id,
+        payload=cart_payload(cart),
+    )
+    return cart
+
+
+def add_cart_line(
+    session: DbSession,
+    *,
+    shop_id: str,
+    cart_id: str,
+    sku_id: str,
+    quantity: int,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Cart:
+    """Add ``quantity`` of a SKU to an open cart (raising an existing line's quantity)."""
+    cart = _open_cart(session, shop_id=shop_id, cart_id=cart_id, expected_version=expected_version)
+    _check_quantity(quantity, "quantity")
+    skus_for_sale(session, shop_id=shop_id, sku_ids=[sku_id])
+    existing = next((line for line in cart.lines if line.sku_id == sku_id), None)
+    if existing is not None:
+        _check_quantity(existing.quantity + quantity, "quantity")
+        existing.quantity += quantity
+    else:
+        if len(cart.lines) >= MAX_LINES:
+            raise CartInvalid(f"A cart holds at most {MAX_LINES} lines.", errors={"sku_id": ["The cart is full."]})
+        position = max((line.position for line in cart.lines), default=-1) + 1
+        cart.lines.append(
+            CartLine(shop_id=shop_id, sku_id=sku_id, quantity=quantity, position=position, created_at=now)
+        )
+    _touch(session, cart, now, "cart.updated")
+    return cart
+
+
+def _line_of(cart: Cart, line_id: str) -> CartLine:
+    line = next((line for line in cart.lines if line.id == line_id), None)
+    if line is None:
+        raise CartLineNotFound(f"Cart {cart.id} has no line {line_id}.")
+    return line
+
+
+def set_cart_line_quantity(
+    session: DbSession,
+    *,
+    shop_id: str,
+    cart_id: str,
+    line_id: str,
+    quantity: int,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Cart:
+    """Change a line's quantity (1–999) on an open cart."""
+    cart = _open_cart(session, shop_id=shop_id, cart_id=cart_id, expected_version=expected_version)
+    line = _line_of(cart, line_id)
+    _check_quantity(quantity, "quantity")
+    line.quantity = quantity
+    _touch(session, cart, now, "cart.updated")
+    return cart
+
+
+def remove_cart_line(
+    session: DbSession,
+    *,
+    shop_id: str,
+    cart_id: str,
+    line_id: str,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Cart:
+    """Remove a line from an open cart."""
+    cart = _open_cart(session, shop_id=shop_id, cart_id=cart_id, expected_version=expected_version)
+    cart.lines.remove(_line_of(cart, line_id))
+    _touch(session, cart, now, "cart.updated")
+    return cart
+
+
+# --- pricing -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PricedLine:
+    line_id: str | None
+    sku_id: str
+    quantity: int
+    product_id: str | None = None
+    title: str | None = None
+    unit_price: int = 0
+    available: int = 0
+    discount: int = 0
+    problem: str | None = None  # why the line cannot be bought now (preview only)
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(slots=True)
+class CartPreview:
+    """A cart priced now, without side effects (``GET /carts/{id}``)."""
+
+    currency: str
+    lines: list[PricedLine]
+    subtotal: int
+    discounts: list[AppliedDiscount] = field(default_factory=list)
+    discount_total: int = 0
+    total: int = 0
+    purchasable: bool = True
+
+
+def allocate_discount(amounts: Sequence[int], discount: int) -> list[int]:
+    """Split ``discount`` over lines in proportion to their ``amounts`` (integers, floor), the remainder
+    to the last line; a line never gets more than its own amount (any excess spills to earlier lines)."""
+    total = sum(amounts)
+    if not amounts or total <= 0 or discount <= 0:
+        return [0] * len(amounts)
+    discount = min(discount, total)
+    shares = [discount * amount // total for amount in amounts[:-1]] + [0]
+    left = discount - sum(shares)
+    for i in range(len(amounts) - 1, -1, -1):
+        taken = min(left, amounts[i] - shares[i])
+        shares[i] += taken
+        left -= taken
+        if not left:
+            break
+    return shares
+
+
+def _price(
+    session: DbSession, shop: Shop, lines: Sequence[CartLine], *, tolerate_missing: bool
+) -> tuple[list[PricedLine], dict[str, SkuForSale]]:
+    priced = [PricedLine(line_id=line.id, sku_id=line.sku_id, quantity=line.quantity) for line in lines]
+    sku_ids = [line.sku_id for line in priced]
+    try:
+        skus = skus_for_sale(session, shop_id=shop.id, sku_ids=sku_ids) if sku_ids else {}
+    except NotFound:
+        if not tolerate_missing:
+            raise
+        skus = {}
+        for sku_id in sku_ids:  # find which lines went off sale, one at a time
+            with contextlib.suppress(NotFound):
+                skus.update(skus_for_sale(session, shop_id=shop.id, sku_ids=[sku_id]))
+    for line in priced:
+        sku = skus.get(line.sku_id)
+        if sku is None:
+            line.problem = "This SKU is no longer for sale."
+            continue
+        line.product_id, line.title, line.unit_price, line.available = (
+            sku.product_id,
+            sku.title,
+            sku.unit_price,
+            sku.available,
+        )
+        if sku.currency != shop.currency:
+            line.problem = f"Priced in {sku.currency}, not the shop's {shop.currency}."
+        elif sku.available < line.quantity:
+            line.problem = f"Only {sku.available} available."
+    return priced, skus
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """A cart with its preview, as the cart endpoints return it."""
+
+    cart: Cart
+    preview: CartPreview
+
+
+def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedCart:
+    """Price ``cart`` now with automatic promotions (no coupon codes, no side effects)."""
+    shop = get_shop(session, cart.shop_id)
+    priced, _ = _price(session, shop, cart.lines, tolerate_missing=True)
+    sellable = [line for line in priced if line.problem is None or line.problem.startswith("Only")]
+    subtotal = sum(line.amount for line in sellable)
+    discounts: list[AppliedDiscount] = []
+    if subtotal > 0 and cart.status == "open":
+        discounts = price_discounts(
+            session, shop_id=shop.id, customer_id=cart.customer_id, subtotal=subtotal, codes=[], now=now
+        )
+    discount_total = min(sum(d.amount for d in discounts), subtotal)
+    shares = allocate_discount([line.amount for line in sellable], discount_total)
+    for line, share in zip(sellable, shares, strict=True):
+        line.discount = share
+    preview = CartPreview(
+        currency=shop.currency,
+        lines=priced,
+        subtotal=subtotal,
+        discounts=discounts,
+        discount_total=discount_total,
+        total=subtotal - discount_total,
+        purchasable=bool(priced) and all(line.problem is None for line in priced) and cart.status == "open",
+    )
+    return PricedCart(cart, preview)
+
+
+# --- risk control (order.validate built-in) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRule:
+    name: str
+    max_setting: str
+    window_setting: str
+
+
+RISK_RULES = (
+    RiskRule("customer_dense_orders", "risk_customer_orders_max", "risk_customer_orders_window_minutes"),
+    RiskRule("ip_many_customers", "risk_ip_customers_max", "risk_ip_customers_window_minutes"),
+    RiskRule("customer_many_ips", "risk_customer_ips_max", "risk_customer_ips_window_minutes"),
+)
+
+
+def _risk_stats(
+    session: DbSession, shop: Shop, *, customer_id: str | None, ip: str | None, now: dt.datetime
+) -> dict[str, Any]:
+    """Recent-order stats the risk rules read, counting the order being placed."""
+
+    def since(rule: RiskRule) -> dt.datetime:
+        return now - dt.timedelta(minutes=int(shop_setting(shop, rule.window_setting)))
+
+    orders = sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == shop.id)
+    stats: dict[str, Any] = {"customer_dense_orders": 1, "ip_many_customers": 1 if customer_id else 0}
+    stats["customer_many_ips"] = 1 if ip else 0
+    if customer_id:
+        stats["customer_dense_orders"] += session.scalar(
+            orders.where(Order.customer_id == customer_id, Order.created_at > since(RISK_RULES[0]))
+        )
+    if ip:
+        others = session.scalar(
+            sa.select(sa.func.count(sa.distinct(Order.customer_id))).where(
+                Order.shop_id == shop.id,
+                Order.ip == ip,
+                Order.customer_id.is_not(None),
+                Order.customer_id != (customer_id or ""),
+                Order.created_at > since(RISK_RULES[1]),
+            )
+        )
+        stats["ip_many_customers"] += others or 0
+    if customer_id and ip:
+        other_ips = session.scalar(
+            sa.select(sa.func.count(sa.distinct(Order.ip))).where(
+                Order.shop_id == shop.id,
+                Order.customer_id == customer_id,
+                Order.ip.is_not(None),
+                Order.ip != ip,
+                Order.created_at > since(RISK_RULES[2]),
+            )
+        )
+        stats["customer_many_ips"] += other_ips or 0
+    return stats
+
+
+def risk_decision(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The built-in ``order.validate`` rule: deny when any recent-order stat is over its threshold (0 = off)."""
+    for rule in RISK_RULES:
+        limit = payload["thresholds"][rule.name]["max"]
+        seen = payload["stats"][rule.name]
+        if limit and seen > limit:
+            minutes = payload["thresholds"][rule.name]["window_minutes"]
+            reasons = {
+                "customer_dense_orders": f"this customer would place {seen} orders within {minutes} minutes",
+                "ip_many_customers": f"this IP would be used by {seen} customers within {minutes} minutes",
+                "customer_many_ips": f"this customer would order from {seen} IPs within {minutes} minutes",
+            }
+            return {"allow": False, "rule": rule.name, "reason": f"{reasons[rule.name]} (limit {limit})."}
+    return {"allow": True}
+
+
+# --- checkout ----------------------------------------------------------------------------------
+
+
+def _validate_cart(payload: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The built-in ``cart.validate`` rule: field → messages (empty when the cart may be checked out)."""
+    lines = payload["cart"]["lines"]
+    if not lines:
+        return {"cart": ["The cart is empty: add at least one line before checking out."]}
+    errors: dict[str, list[str]] = {}
+    if len(lines) > MAX_LINES:
+        errors["cart"] = [f"A cart holds at most {MAX_LINES} lines."]
+    for i, line in enumerate(lines):
+        if not 1 <= line["quantity"] <= MAX_QUANTITY:
+            errors[f"lines.{i}.quantity"] = [f"Must be between 1 and {MAX_QUANTITY}."]
+    return errors
+
+
+def _customer_json(session: DbSession, shop_id: str, customer_id: str | None) -> dict[str, Any] | None:
+    if customer_id is None:
+        return None
+    customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)  # 404 for an unknown customer
+    return {"id": customer.id, "level": customer.level, "orders_count": customer.orders_count}
+
+
+def checkout(
+    session: DbSession,
+    *,
+    shop_id: str,
+    cart_id: str,
+    customer_id: str | None,
+    ip: str | None,
+    coupon_codes: Sequence[str],
+    points_to_spend: int,
+    stored_value_to_spend: int,
+    now: dt.datetime,
+) -> Order:
+    """Turn an open cart into a ``pending_payment`` order with its stock reserved.
+
+    Raises (and writes nothing): CartNotFound/SKU/customer NotFound (404), CartNotOpen (409), CartInvalid,
+    CheckoutInvalid, coupon and balance problems (422), OrderRejected (422 ``order-rejected``), OutOfStock (409).
+    """
+    shop = get_shop(session, shop_id)
+    cart = _open_cart(session, shop_id=shop_id, cart_id=cart_id)
+    if customer_id and cart.customer_id and customer_id != cart.customer_id:
+        raise CheckoutInvalid(
+            f"Cart {cart.id} belongs to customer {cart.customer_id}, not {customer_id}.",
+            errors={"customer_id": ["Does not match the cart's customer."]},
+        )
+    customer_id = customer_id or cart.customer_id
+    customer = _customer_json(session, shop_id, customer_id)
+
+    # cart.validate
+    cart_json = cart_payload(cart)
+    problems = run_point(session, "cart.validate", shop, {"cart": cart_json, "customer": customer}, _validate_cart)
+    if problems:
+        raise CartInvalid(
+            "The cart cannot be checked out: " + " ".join(m for messages in problems.values() for m in messages),
+            errors=problems,
+        )
+
+    # price lines
+    priced, _ = _price(session, shop, cart.lines, tolerate_missing=False)
+    wrong_currency = {
+        f"lines.{i}.sku_id": [line.problem]
+        for i, line in enumerate(priced)
+        if line.problem and "Priced in" in line.problem
+    }
+    if wrong_currency:
+        raise CartInvalid("Some lines are priced in another currency than the shop's.", errors=wrong_currency)
+    subtotal = sum(line.amount for line in priced)
+
+    # cart.discounts
+    lines_json = [{"sku_id": p.sku_id, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced]
+    discounts: list[AppliedDiscount] = run_point(
+        session,
+        "cart.discounts",
+        shop,
+        {"lines": lines_json, "customer": customer, "subtotal": subtotal, "coupon_codes": list(coupon_codes)},
+        lambda _: price_discounts(
+            session, shop_id=shop_id, customer_id=customer_id, subtotal=subtotal, codes=list(coupon_codes), now=now
+        ),
+    )
+    discount_total = min(sum(d.amount for d in discounts), subtotal)
+    for line, share in zip(priced, allocate_discount([p.amount for p in priced], discount_total), strict=True):
+        line.discount = share
+
+    # order.extra_fee (built-in: no fees)
+    fees: list[dict[str, Any]] = run_point(
+        session, "order.extra_fee", shop, {"cart": cart_json, "lines": lines_json, "subtotal": subtotal}, lambda _: []
+    )
+    fee_total = sum(int(fee["amount"]) for fee in fees)
+    payable = subtotal - discount_total + fee_total
+
+    # points and stored value
+    spent_value = _check_tenders(shop, customer_id, payable, points_to_spend, stored_value_to_spend)
+    total = payable - spent_value - stored_value_to_spend
+
+    # order.validate (risk control)
+    order_id = new_id("ord")
+    stats = _risk_stats(session, shop, customer_id=customer_id, ip=ip, now=now)
+    thresholds = {
+        rule.name: {
+            "max": int(shop_setting(shop, rule.max_setting)),
+            "window_minutes": int(shop_setting(shop, rule.window_setting)),
+        }
+        for rule in RISK_RULES
+    }
+    draft = {
+        "id": order_id,
+        "subtotal": subtotal,
+        "discount_total": discount_total,
+        "total": total,
+        "lines": lines_json,
+    }
+    verdict = run_point(
+        session,
+        "order.validate",
+        shop,
+        {"order": draft, "buyer": customer, "ip": ip, "stats": stats, "thresholds": thresholds},
+        risk_decision,
+    )
+    if not verdict["allow"]:
+        raise OrderRejected(f"Risk control rejected the order: {verdict['reason']}", rule=verdict["rule"])
+
+    # reserve stock
+    expires_at = now + dt.timedelta(minutes=int(shop_setting(shop, "reservation_minutes")))
+    quantities: dict[str, int] = {}
+    for line in priced:
+        quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
+    reserve_stock(session, shop_id=shop_id, ref=order_id, quantities=quantities, expires_at=expires_at)
+
+    # create the order
+    order = Order(
+        id=order_id,
+        shop_id=shop_id,
+        customer_id=customer_id,
+        status="pending_payment",
+        currency=shop.currency,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        fee_total=fee_total,
+        points_spent=points_to_spend,
+        points_value=spent_value,
+        stored_value_used=stored_value_to_spend,
+        total=total,
+        refunded_total=0,
+        discounts=[{"coupon_id": d.coupon_id, "code": d.code, "label": d.label, "amount": d.amount} for d in discounts],
+        fees=[{"label": str(fee["label"]), "amount": int(fee["amount"])} for fee in fees],
+        ip=ip,
+        cart_id=cart.id,
+        reservation_expires_at=expires_at,
+        created_at=now,
+    )
+    order.lines = [
+        OrderLine(
+            shop_id=shop_id,
+            sku_id=line.sku_id,
+            product_id=line.product_id or "",
+            title=(line.title or "")[:300],
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            discount=line.discount,
+            refunded_quantity=0,
+            position=i,
+        )
+        for i, line in enumerate(priced)
+    ]
+    session.add(order)
+    session.flush()
+    if points_to_spend and customer_id:
+        spend_points(
+            session, shop_id=shop_id, customer_id=customer_id, points=points_to_spend, order_id=order.id, now=now
+        )
+    if stored_value_to_spend and customer_id:
+        spend_stored_value(
+            session, shop_id=shop_id, customer_id=customer_id, amount=stored_value_to_spend, order_id=order.id
+        )
+    if discounts:
+        reserve_redemptions(session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=discounts)
+    cart.status = "converted"
+    cart.converted_order_id = order.id
+    cart.updated_at = now
+    session.flush()
+    emit(
+        session,
+        shop_id=shop_id,
+        type="order.created",
+        subject_type="order",
+        subject_id=order.id,
+        payload=order_payload(order),
+    )
+    return order
+
+
+def _check_tenders(
+    shop: Shop, customer_id: str | None, payable: int, points_to_spend: int, stored_value_to_spend: int
+) -> int:
+    """Check the points and stored value asked for against the order; return the points' value in fen."""
+    if points_to_spend < 0 or stored_value_to_spend < 0:
+        raise CheckoutInvalid("Points and stored value to spend cannot be negative.")
+    if (points_to_spend or stored_value_to_spend) and customer_id is None:
+        field_name = "points" if points_to_spend else "stored_value"
+        raise CheckoutInvalid(
+            "A guest checkout cannot spend points or stored value; give a customer_id.",
+            errors={field_name: ["Needs a customer."]},
+        )
+    most = max_points_for(shop, payable)
+    if points_to_spend > most:
+        raise CheckoutInvalid(
+            f"At most {most} points can be spent on this order; {points_to_spend} were asked for.",
+            errors={"points": [f"At most {most} points can be spent on this order."]},
+            max_points=most,
+        )
+    spent_value = min(points_value(shop, points_to_spend), payable)
+    left = payable - spent_value
+    if stored_value_to_spend > left:
+        raise CheckoutInvalid(
+            f"Only {left} fen are left to pay after points; {stored_value_to_spend} of stored value is too much.",
+            errors={"stored_value": [f"At most {left} fen on this order."]},
+        )
+    return spent_value

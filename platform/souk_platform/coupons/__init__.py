@@ -1,0 +1,1 @@
+"""Coupons and automatic promotions: pricing discounts at checkout and tracking redemptions."""

@@ -1,0 +1,58 @@
+"""Demo coupons and promotions, and some points and stored value for the shop's customers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+
+from souk_platform.coupons.services import create_coupon
+from souk_platform.customers.models import Customer
+from souk_platform.db import DbSession
+from souk_platform.points.services import award_points
+from souk_platform.shops.models import Shop
+from souk_platform.stored_value.services import top_up
+
+DEMO_COUPONS = (
+    {"code": "MAN100JIAN15", "name": "满100减15", "kind": "threshold", "value": 1500, "min_spend": 10000},
+    {"code": "JIUZHE", "name": "9折 10% off (max ¥50)", "kind": "percent", "value": 1000, "max_discount": 5000},
+    {
+        "code": None,
+        "name": "满300减30 promotion / 自动满减",
+        "kind": "threshold",
+        "value": 3000,
+        "min_spend": 30000,
+        "auto_apply": True,
+    },
+)
+
+
+def seed(session: DbSession, shop: Shop) -> None:
+    """Three coupons; 200–1000 points and a ¥100–¥500 top-up for up to 10 existing customers."""
+    now = current_app.extensions["souk.clock"].now() if has_app_context() else dt.datetime.now(dt.UTC)
+    for fields in DEMO_COUPONS:
+        create_coupon(session, shop_id=shop.id, fields=dict(fields))
+    customers = session.scalars(
+        sa.select(Customer.id).where(Customer.shop_id == shop.id).order_by(Customer.id).limit(10)
+    ).all()
+    for n, customer_id in enumerate(customers):
+        award_points(
+            session,
+            shop_id=shop.id,
+            customer_id=customer_id,
+            points=200 * (1 + n % 5),
+            reason="Welcome points / 欢迎积分",
+            reference=None,
+            dedupe_key=f"demo:welcome:{customer_id}",
+            now=now,
+            kind="points.adjust",
+        )
+        top_up(
+            session,
+            shop_id=shop.id,
+            customer_id=customer_id,
+            amount=10000 * (1 + n % 5),
+            reference="demo",
+            dedupe_key=f"demo:top-up:{customer_id}",
+        )

@@ -1,0 +1,32 @@
+"""Errors the coupons domain raises."""
+
+from __future__ import annotations
+
+from souk_platform.core.errors import Conflict, NotFound, Unprocessable
+
+
+class CouponNotFound(NotFound):
+    code = "coupon-not-found"
+    title = "No such coupon"
+
+
+class CouponNotApplicable(Unprocessable):
+    """A code that cannot be used on this order: unknown, expired, disabled, spend too low, or used up."""
+
+    code = "coupon-not-applicable"
+    title = "A coupon cannot be applied"
+
+
+class InvalidCoupon(Unprocessable):
+    code = "invalid-coupon"
+    title = "The coupon's settings are not valid"
+
+
+class DuplicateCouponCode(Conflict):
+    code = "duplicate-coupon-code"
+    title = "Another coupon already has this code"
+
+
+class CouponInUse(Conflict):
+    code = "coupon-in-use"
+    title = "The coupon has redemptions"

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import marshmallow as ma
+
+from souk_platform.api.pagination import PageArgs
+from souk_platform.coupons.models import COUPON_KINDS, COUPON_STATUSES
+from souk_platform.coupons.services import MAX_CODES
+
+MAX_FEN = 10_000_000_000  # 100 million yuan: a sanity bound on any amount
+_CODE = ma.validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Letters, digits, '-' and '_' only.")
+
+
+def _when(**kw: object) -> ma.fields.AwareDateTime:
+    return ma.fields.AwareDateTime(default_timezone=dt.UTC, allow_none=True, **kw)  # type: ignore[arg-type]
+
+
+class CouponSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    code = ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(1, 64), _CODE],
+        metadata={"description": "What buyers type (case-insensitive, stored upper case); null for a promotion"},
+    )
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    kind = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(COUPON_KINDS),
+        metadata={"description": "fixed (amount off), percent (basis points off), threshold (满减: spend ≥ min_spend)"},
+    )
+    value = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(1, MAX_FEN),
+        metadata={"description": "Minor units off (fixed, threshold) or basis points off (percent: 9折 = 1000)"},
+    )
+    min_spend = ma.fields.Integer(strict=True, load_default=0, validate=ma.validate.Range(0, MAX_FEN))
+    max_discount = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=ma.validate.Range(1, MAX_FEN),
+        metadata={"description": "Cap on a percent coupon's discount, minor units"},
+    )
+    auto_apply = ma.fields.Boolean(load_default=False, metadata={"description": "A promotion applied without a code"})
+    stackable = ma.fields.Boolean(
+        load_default=True, metadata={"description": "Combines with other stackable discounts"}
+    )
+    per_customer_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1_000_000))
+    total_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1_000_000_000))
+    starts_at = _when()
+    ends_at = _when()
+    status = ma.fields.String(load_default="active", validate=ma.validate.OneOf(COUPON_STATUSES))
+    redeemed_count = ma.fields.Integer(dump_only=True)
+    version = ma.fields.Integer(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CouponUpdateSchema(ma.Schema):
+    """Every field optional; the code and kind of a coupon cannot change."""
+
+    name = ma.fields.String(validate=ma.validate.Length(1, 200))
+    value = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, MAX_FEN))
+    min_spend = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, MAX_FEN))
+    max_discount = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, MAX_FEN))
+    auto_apply = ma.fields.Boolean()
+    stackable = ma.fields.Boolean()
+    per_customer_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1_000_000))
+    total_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1_000_000_000))
+    starts_at = _when()
+    ends_at = _when()
+    status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES))
+
+
+class CouponQuerySchema(PageArgs):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(COUPON_STATUSES))
+    auto_apply = ma.fields.Boolean(load_default=None)
+    code = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 64))
+
+
+class CouponRedemptionSchema(ma.Schema):
+    id = ma.fields.String()
+    coupon_id = ma.fields.String()
+    customer_id = ma.fields.String(allow_none=True)
+    order_id = ma.fields.String()
+    amount = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "reserved (order placed), redeemed (paid) or released"})
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class DiscountPreviewSchema(ma.Schema):
+    customer_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 64))
+    subtotal = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(0, MAX_FEN), metadata={"description": "Minor units"}
+    )
+    codes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, 64)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_CODES),
+    )
+
+
+class AppliedDiscountSchema(ma.Schema):
+    coupon_id = ma.fields.String()
+    code = ma.fields.String(allow_none=True)
+    label = ma.fields.String()
+    amount = ma.fields.Integer()
+
+
+class DiscountPreviewResultSchema(ma.Schema):
+    subtotal = ma.fields.Integer()
+    currency = ma.fields.String()
+    discounts = ma.fields.List(ma.fields.Nested(AppliedDiscountSchema))
+    total_discount = ma.fields.Integer()
+    payable = ma.fields.Integer(metadata={"description": "subtotal − total_discount"})

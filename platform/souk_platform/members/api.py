@@ -1,0 +1,121 @@
+"""The member-levels API: the shop's level rules, and each customer's level and its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from souk_platform.api import (
+    PageArgs,
+    current_principal,
+    etag,
+    expected_version,
+    page_of,
+    page_schema,
+    paginated,
+    requires,
+    transactional,
+)
+from souk_platform.customers.services import get_customer
+from souk_platform.db import db
+from souk_platform.members import services
+from souk_platform.members.models import MemberLevelChange
+from souk_platform.members.schemas import (
+    LevelChangeSchema,
+    LevelConfigInputSchema,
+    LevelConfigSchema,
+    LevelResultSchema,
+    SetLevelSchema,
+)
+
+blp = Blueprint("members", __name__, url_prefix="", description="Member levels V1–V5, their rules and history")
+
+
+def _now() -> dt.datetime:
+    return current_app.extensions["souk.clock"].now()
+
+
+def _result(
+    customer_id: str, change: services.LevelChange | None, stats: services.MemberStats | None
+) -> dict[str, Any]:
+    level = (
+        change.to_level
+        if change
+        else get_customer(db.session, shop_id=current_principal().shop_id, customer_id=customer_id).level
+    )
+    return {
+        "customer_id": customer_id,
+        "changed": change is not None,
+        "level": level,
+        "from_level": change.from_level if change else None,
+        "to_level": change.to_level if change else None,
+        "reason": change.reason if change else None,
+        "stats": asdict(stats) if stats else None,
+    }
+
+
+@blp.route("/member-levels")
+class MemberLevels(MethodView):
+    @requires("read_members")
+    @blp.response(200, LevelConfigSchema)
+    def get(self) -> Any:
+        """The shop's level names and upgrade/keep rules (defaults until set)"""
+        config = services.get_level_config(db.session, shop_id=current_principal().shop_id)
+        return config, 200, etag(config["version"])
+
+    @requires("write_members")
+    @transactional
+    @blp.arguments(LevelConfigInputSchema)
+    @blp.response(200, LevelConfigSchema)
+    @blp.alt_response(412, description="If-Match names a stale version")
+    def put(self, fields: dict[str, Any]) -> Any:
+        """Replace the level names and rules (thresholds must not fall as levels rise)"""
+        config = services.save_level_config(
+            db.session, shop_id=current_principal().shop_id, expected_version=expected_version(), **fields
+        )
+        return config, 200, etag(config["version"])
+
+
+@blp.route("/customers/<customer_id>/level-history")
+class LevelHistory(MethodView):
+    @requires("read_members")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(LevelChangeSchema))
+    def get(self, args: dict[str, Any], customer_id: str) -> Any:
+        """A customer's level changes, newest first"""
+        shop_id = current_principal().shop_id
+        get_customer(db.session, shop_id=shop_id, customer_id=customer_id)
+        stmt = services.level_history_stmt(shop_id, customer_id)
+        return paginated(page_of(db.session, stmt, MemberLevelChange.id, **args))
+
+
+@blp.route("/customers/<customer_id>/level")
+class CustomerLevel(MethodView):
+    @requires("write_members")
+    @transactional
+    @blp.arguments(SetLevelSchema)
+    @blp.response(200, LevelResultSchema)
+    def post(self, fields: dict[str, Any], customer_id: str) -> Any:
+        """Set a customer's level by hand, with a reason (kept in the history)"""
+        change = services.set_customer_level(
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=_now(), **fields
+        )
+        return _result(customer_id, change, None)
+
+
+@blp.route("/customers/<customer_id>/level/evaluate")
+class CustomerLevelEvaluation(MethodView):
+    @requires("write_members")
+    @transactional
+    @blp.response(200, LevelResultSchema)
+    def post(self, customer_id: str) -> Any:
+        """Apply the level rules to a customer now and say what they saw and did"""
+        change, stats = services.evaluate_with_stats(
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=_now()
+        )
+        return _result(customer_id, change, stats)

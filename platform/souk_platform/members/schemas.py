@@ -1,0 +1,108 @@
+"""Request and response shapes of the member-levels API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+
+class ThresholdSchema(ma.Schema):
+    match = ma.fields.String(
+        load_default="any",
+        validate=ma.validate.OneOf(["any", "all"]),
+        metadata={"description": "any: one threshold reached is enough; all: every set threshold"},
+    )
+    spend = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(0, 10**13),
+        metadata={"description": "Spend (fen, net of refunds) in the window"},
+    )
+    orders = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(0, 10**7),
+        metadata={"description": "Orders in the window"},
+    )
+    points = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(0, 10**12),
+        metadata={"description": "Points balance"},
+    )
+
+    @ma.validates_schema
+    def _at_least_one(self, fields: dict[str, Any], **kwargs: Any) -> None:
+        if all(fields.get(metric) is None for metric in ("spend", "orders", "points")):
+            raise ma.ValidationError("Set at least one of spend, orders or points.", field_name="_schema")
+
+
+class LevelSchema(ma.Schema):
+    level = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 5))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 30), metadata={"example": "金卡"})
+    upgrade = ma.fields.Nested(
+        ThresholdSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Reach this level (null: by hand only)"},
+    )
+    keep = ma.fields.Nested(
+        ThresholdSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Keep this level (null: never lost)"},
+    )
+
+
+class LevelConfigInputSchema(ma.Schema):
+    window_days = ma.fields.Integer(
+        load_default=365,
+        validate=ma.validate.Range(1, 3650),
+        metadata={"description": "The rules look at the last N days"},
+    )
+    downgrade_period_days = ma.fields.Integer(
+        load_default=30,
+        validate=ma.validate.Range(1, 3650),
+        metadata={"description": "A level is re-judged for downgrade at most once per this many days"},
+    )
+    levels = ma.fields.List(ma.fields.Nested(LevelSchema), required=True, validate=ma.validate.Length(5, 5))
+
+
+class LevelConfigSchema(LevelConfigInputSchema):
+    configured = ma.fields.Boolean(metadata={"description": "False while the shop uses the defaults"})
+    version = ma.fields.Integer()
+    updated_at = ma.fields.DateTime(allow_none=True)
+
+
+class SetLevelSchema(ma.Schema):
+    level = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 5))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 500))
+
+
+class StatsSchema(ma.Schema):
+    spend_in_window = ma.fields.Integer()
+    orders_in_window = ma.fields.Integer()
+    points_balance = ma.fields.Integer()
+    current_level = ma.fields.Integer()
+
+
+class LevelResultSchema(ma.Schema):
+    customer_id = ma.fields.String()
+    changed = ma.fields.Boolean()
+    level = ma.fields.Integer(metadata={"description": "The customer's level now"})
+    from_level = ma.fields.Integer(allow_none=True)
+    to_level = ma.fields.Integer(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    stats = ma.fields.Nested(StatsSchema, allow_none=True)
+
+
+class LevelChangeSchema(ma.Schema):
+    id = ma.fields.String()
+    customer_id = ma.fields.String()
+    from_level = ma.fields.Integer()
+    to_level = ma.fields.Integer()
+    source = ma.fields.String(metadata={"description": "rule or manual"})
+    reason = ma.fields.String()
+    stats = ma.fields.Dict(allow_none=True)
+    created_at = ma.fields.DateTime()

@@ -1,0 +1,1 @@
+"""Orders, their state machine, payments through a provider adapter, and refunds."""

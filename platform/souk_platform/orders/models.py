@@ -1,0 +1,124 @@
+"""Orders, order lines, payments and refunds (the data contract reports read: briefs/orders_contract)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_column, shop_column
+
+ORDER_STATUSES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
+SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
+
+
+class Order(Versioned, Base):
+    """An order. Money in fen; ``total`` is the cash the buyer pays:
+    subtotal - discount_total + fee_total - points_value - stored_value_used (never below zero)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.Index("ix_orders_shop_customer_created", "shop_id", "customer_id", "created_at"),
+        sa.Index("ix_orders_shop_ip_created", "shop_id", "ip", "created_at"),
+        sa.Index("ix_orders_status_expires", "status", "reservation_expires_at"),
+    )
+
+    id: Mapped[str] = id_column("ord")
+    shop_id: Mapped[str] = shop_column()
+    customer_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # None for a guest
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending_payment")
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    subtotal: Mapped[int] = mapped_column(sa.BigInteger)
+    discount_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fee_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    points_spent: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    points_value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    stored_value_used: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    refunded_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # cash + stored value refunded
+    # What the pipeline decided, kept for display and for proportional refunds.
+    discounts: Mapped[list[Any]] = mapped_column(default=list)  # [{coupon_id, code, label, amount}]
+    fees: Mapped[list[Any]] = mapped_column(default=list)  # [{label, amount}]
+    points_earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    points_revoked: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # earned points clawed back by refunds
+    points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back by refunds
+    cashback_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # scheduled at payment
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reservation_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = created_column()
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.position", cascade="all, delete-orphan")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.created_at", viewonly=True)
+    refunds: Mapped[list[Refund]] = relationship(order_by="Refund.created_at", viewonly=True)
+
+    @property
+    def money_paid(self) -> int:
+        """Cash plus stored value: what refunds can give back."""
+        return self.total + self.stored_value_used
+
+
+class OrderLine(Base):
+    """A priced snapshot of one SKU at checkout; ``discount`` is this line's share of the order discount."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[str] = id_column("oln")
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    shop_id: Mapped[str] = shop_column()
+    sku_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    product_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    unit_price: Mapped[int] = mapped_column(sa.BigInteger)
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    refunded_quantity: Mapped[int] = mapped_column(sa.Integer, default=0)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity - self.discount
+
+
+class Payment(Base):
+    """One attempt to collect an order's cash total through a provider."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = id_column("pay")
+    shop_id: Mapped[str] = shop_column()
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))  # "test", or "none" for a zero-cash order
+    provider_reference: Mapped[str | None] = mapped_column(sa.String(100))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")  # pending | succeeded | failed
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = created_column()
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Refund(Base):
+    """Money given back on a paid order: ``amount`` in cash, then ``stored_value_amount``."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = id_column("rfd")
+    shop_id: Mapped[str] = shop_column()
+    order_id: Mapped[str] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    stored_value_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back
+    points_revoked: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # earned points clawed back
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    restock: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(20), default="succeeded")
+    lines: Mapped[list[Any]] = mapped_column(default=list)  # [{line_id, quantity}]
+    created_at: Mapped[dt.datetime] = created_column()

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from souk_platform.api.pagination import PageArgs
+from souk_platform.orders.models import ORDER_STATUSES
+
+
+class OrderLineSchema(ma.Schema):
+    id = ma.fields.String()
+    sku_id = ma.fields.String()
+    product_id = ma.fields.String()
+    title = ma.fields.String()
+    unit_price = ma.fields.Integer()
+    quantity = ma.fields.Integer()
+    discount = ma.fields.Integer(metadata={"description": "This line's share of the order discount, fen"})
+    line_total = ma.fields.Integer(metadata={"description": "unit_price × quantity - discount"})
+    refunded_quantity = ma.fields.Integer()
+
+
+class PaymentSchema(ma.Schema):
+    id = ma.fields.String()
+    order_id = ma.fields.String()
+    provider = ma.fields.String(metadata={"description": '"test", or "none" for an order with nothing to pay in cash'})
+    provider_reference = ma.fields.String(allow_none=True)
+    amount = ma.fields.Integer()
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending | succeeded | failed"})
+    failure_reason = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    settled_at = ma.fields.DateTime(allow_none=True)
+
+
+class RefundLineSchema(ma.Schema):
+    line_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+    quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 999))
+
+
+class RefundSchema(ma.Schema):
+    id = ma.fields.String()
+    order_id = ma.fields.String()
+    amount = ma.fields.Integer(metadata={"description": "Cash refunded, fen"})
+    stored_value_amount = ma.fields.Integer(metadata={"description": "Stored value given back, fen"})
+    points_returned = ma.fields.Integer(metadata={"description": "Spent points given back"})
+    points_revoked = ma.fields.Integer(metadata={"description": "Earned points taken back"})
+    reason = ma.fields.String()
+    restock = ma.fields.Boolean()
+    status = ma.fields.String()
+    lines = ma.fields.List(ma.fields.Nested(RefundLineSchema))
+    created_at = ma.fields.DateTime()
+
+
+class FeeSchema(ma.Schema):
+    label = ma.fields.String()
+    amount = ma.fields.Integer()
+
+
+class OrderDiscountSchema(ma.Schema):
+    coupon_id = ma.fields.String()
+    code = ma.fields.String(allow_none=True)
+    label = ma.fields.String()
+    amount = ma.fields.Integer()
+
+
+class OrderSchema(ma.Schema):
+    id = ma.fields.String()
+    status = ma.fields.String(metadata={"description": " | ".join(ORDER_STATUSES)})
+    customer_id = ma.fields.String(allow_none=True)
+    currency = ma.fields.String()
+    subtotal = ma.fields.Integer()
+    discount_total = ma.fields.Integer()
+    fee_total = ma.fields.Integer()
+    points_spent = ma.fields.Integer()
+    points_value = ma.fields.Integer()
+    stored_value_used = ma.fields.Integer()
+    total = ma.fields.Integer(metadata={"description": "Cash to pay, fen"})
+    refunded_total = ma.fields.Integer()
+    points_earned = ma.fields.Integer()
+    cashback_amount = ma.fields.Integer()
+    discounts = ma.fields.List(ma.fields.Nested(OrderDiscountSchema))
+    fees = ma.fields.List(ma.fields.Nested(FeeSchema))
+    cart_id = ma.fields.String(allow_none=True)
+    cancel_reason = ma.fields.String(allow_none=True)
+    reservation_expires_at = ma.fields.DateTime()
+    created_at = ma.fields.DateTime()
+    paid_at = ma.fields.DateTime(allow_none=True)
+    cancelled_at = ma.fields.DateTime(allow_none=True)
+    fulfilled_at = ma.fields.DateTime(allow_none=True)
+    completed_at = ma.fields.DateTime(allow_none=True)
+    version = ma.fields.Integer()
+
+
+class OrderDetailSchema(OrderSchema):
+    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema))
+    payments = ma.fields.List(ma.fields.Nested(PaymentSchema))
+    refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
+
+
+class OrderQuerySchema(PageArgs):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ORDER_STATUSES))
+    customer_id = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 64))
+
+
+class CancelSchema(ma.Schema):
+    reason = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 500))
+
+
+class PaymentCreateSchema(ma.Schema):
+    provider = ma.fields.String(load_default="test", validate=ma.validate.OneOf(["test"]))
+
+
+class PaymentCallbackSchema(ma.Schema):
+    outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(["succeeded", "failed"]))
+
+
+class RefundCreateSchema(ma.Schema):
+    amount = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=ma.validate.Range(1, 10**12),
+        metadata={"description": "Fen to refund; default: the value of `lines`, or everything left"},
+    )
+    lines = ma.fields.List(ma.fields.Nested(RefundLineSchema), load_default=None, validate=ma.validate.Length(1, 200))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 500))
+    restock = ma.fields.Boolean(load_default=False, metadata={"description": "Put the refunded lines back in stock"})

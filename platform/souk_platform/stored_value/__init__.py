@@ -1,0 +1,1 @@
+"""Stored value (储值金): top-ups, spending on orders, refunds, and order cashback credited into it."""
