@@ -22,6 +22,7 @@ from souk_platform.core.clock import Clock, SystemClock
 from souk_platform.core.errors import problem
 from souk_platform.db import db
 from souk_platform.jobs.runner import InlineRunner, RqRunner, install_session_hooks
+from souk_platform.models import load_all as load_all_models
 from souk_platform.observability import configure_logging, init_observability
 from souk_platform.routes import API_MODULES, WEB_MODULES
 
@@ -37,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = No
     app.config.update(config or {})
 
     configure_logging(app.config["SOUK_LOG_FORMAT"])
+    load_all_models()
     app.extensions["souk.clock"] = clock or SystemClock()
     db.init_app(app)
     _tune_sqlite(app)

@@ -1,0 +1,28 @@
+"""Every model module, imported once so SQLAlchemy's metadata (and Alembic) sees every table."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES: tuple[str, ...] = (
+    "souk_platform.auth.models",
+    "souk_platform.shops.models",
+    "souk_platform.api.models",
+    "souk_platform.events.models",
+    "souk_platform.ledger.models",
+    "souk_platform.catalog.models",
+    "souk_platform.customers.models",
+    "souk_platform.members.models",
+    "souk_platform.tags.models",
+    "souk_platform.coupons.models",
+    "souk_platform.points.models",
+    "souk_platform.stored_value.models",
+    "souk_platform.checkout.models",
+    "souk_platform.orders.models",
+    "souk_platform.apps.models",
+)
+
+
+def load_all() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
