@@ -216,7 +216,8 @@ def _record(
     dedupe_key: str,
     is_refund: bool,
 ) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+    # A purchase may be 0 fen (paid entirely with points); a refund always returns something.
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or (is_refund and amount == 0):
         raise InvalidPurchase(f"The amount must be a positive integer in fen, not {amount!r}.")
     if at.tzinfo is None:
         raise InvalidPurchase("The time of the purchase must be timezone-aware.")
@@ -261,7 +262,7 @@ def _record(
 def record_purchase(
     session: DbSession, *, shop_id: str, customer_id: str, order_id: str, amount: int, at: dt.datetime
 ) -> None:
-    """Record a paid order (``amount`` fen > 0) and update the customer's totals.
+    """Record a paid order (``amount`` fen ≥ 0: 0 when paid entirely with points) and update the totals.
 
     Idempotent per order: a retried call for the same ``order_id`` changes nothing.
     """

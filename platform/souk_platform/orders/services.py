@@ -408,8 +408,8 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
-    if paid > 0:  # an order paid entirely with points is no purchase in money terms
-        record_purchase(session, shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, amount=paid, at=now)
+    # Counts as an order even when paid entirely with points (then 0 fen of spend).
+    record_purchase(session, shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, amount=paid, at=now)
     facts = {"order": order_payload(order), "paid_amount": paid, "customer_id": order.customer_id}
     points = int(run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid)))
     if points > 0:

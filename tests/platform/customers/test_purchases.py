@@ -60,9 +60,18 @@ def test_bad_amounts_and_foreign_customers_are_refused(session):
     shop, other = ShopFactory(), ShopFactory()
     customer = create_customer(session, shop_id=shop.id, name="A")
     session.commit()
-    for amount in (0, -5, 1.5, True):
+    for amount in (-5, 1.5, True):
         with pytest.raises(InvalidPurchase):
             record_purchase(session, shop_id=shop.id, customer_id=customer.id, order_id="o", amount=amount, at=T0)
+    with pytest.raises(InvalidPurchase):
+        record_refund(session, shop_id=shop.id, customer_id=customer.id, order_id="o", amount=0, at=T0)
     with pytest.raises(CustomerNotFound):
         record_purchase(session, shop_id=other.id, customer_id=customer.id, order_id="o", amount=1, at=T0)
     assert _rows(session, customer.id) == [] and customer.total_spent == 0
+
+
+def test_an_order_paid_entirely_with_points_counts_as_an_order(session):
+    shop = ShopFactory()
+    customer = create_customer(session, shop_id=shop.id, name="A")
+    record_purchase(session, shop_id=shop.id, customer_id=customer.id, order_id="ord_points", amount=0, at=T0)
+    assert (customer.orders_count, customer.total_spent, customer.last_order_at) == (1, 0, T0)
