@@ -14,6 +14,7 @@ class Cart(Versioned, Base):
     """A buyer's cart; checkout converts it into exactly one order."""
 
     __tablename__ = "carts"
+    __table_args__ = (sa.Index("ix_carts_shop_created", "shop_id", "created_at"),)  # the funnel report
 
     id: Mapped[str] = id_column("crt")
     shop_id: Mapped[str] = shop_column()

@@ -22,6 +22,9 @@ class Order(Versioned, Base):
     __table_args__ = (
         sa.Index("ix_orders_shop_customer_created", "shop_id", "customer_id", "created_at"),
         sa.Index("ix_orders_shop_ip_created", "shop_id", "ip", "created_at"),
+        # Reports: sales by paid time, the funnel by creation time.
+        sa.Index("ix_orders_shop_paid", "shop_id", "paid_at"),
+        sa.Index("ix_orders_shop_created", "shop_id", "created_at"),
         sa.Index("ix_orders_status_expires", "status", "reservation_expires_at"),
     )
 
