@@ -20,9 +20,11 @@ from souk_platform.customers.models import Customer, CustomerPurchase
 from souk_platform.customers.services import customer_payload, get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
+from souk_platform.extensions import run_point
 from souk_platform.ledger.services import balance_of
 from souk_platform.members.errors import InvalidLevelRules
 from souk_platform.members.models import MemberLevelChange, MemberLevelConfig
+from souk_platform.shops.models import Shop
 
 LEVELS = (1, 2, 3, 4, 5)
 METRICS = ("spend", "orders", "points")
@@ -331,7 +333,18 @@ def evaluate_with_stats(
     stats = member_stats(session, shop_id=shop_id, customers=[customer], window_days=config["window_days"], now=now)[
         customer.id
     ]
-    level = default_level(stats, rules_from_levels(config["levels"]))
+    rules = rules_from_levels(config["levels"])
+    shop = session.get(Shop, shop_id)
+    assert shop is not None  # get_customer found a customer of this shop
+    level = int(
+        run_point(
+            session,
+            "member.level",
+            shop,
+            {"customer_id": customer.id, "member": asdict(stats)},
+            lambda _payload: default_level(stats, rules),
+        )
+    )
     if level == customer.level:
         return None, stats
     if level < customer.level and not _downgrade_due(customer, period_days=config["downgrade_period_days"], now=now):
