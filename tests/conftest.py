@@ -27,16 +27,24 @@ PG_BASE = os.environ.get("SOUK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("SOUK_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
+def _create_database(name: str) -> str:
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+
+
+def _drop_database(name: str) -> None:
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A database of this test process's own (xdist workers and parallel runs never share one)."""
     name = f"souk_test_{os.getpid()}"
-    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield _create_database(name)
+    _drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +52,8 @@ def redis_url() -> str:
     return f"{REDIS_BASE}/{1 + os.getpid() % 15}"
 
 
-@pytest.fixture(scope="session")
-def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    os.environ["SOUK_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+def make_test_app(database_url: str, redis_url: str) -> Flask:
+    """A migrated app on ``database_url`` wired like production (PostgreSQL + Redis + rq)."""
     application = create_app(
         {
             "TESTING": True,
@@ -56,15 +63,36 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
             "SOUK_LOG_FORMAT": "console",
             "WTF_CSRF_ENABLED": False,
             "SECRET_KEY": "test-secret",
+            # The suite sends bursts with one token (fuzzing, concurrency); tests/platform/ratelimit sets its own.
+            "SOUK_RATE_LIMIT_RPS": 100_000.0,
+            "SOUK_RATE_LIMIT_BURST": 100_000,
         }
     )
     from flask_migrate import upgrade
 
     with application.app_context():
         upgrade(revision="heads")
+    return application
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    os.environ["SOUK_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    application = make_test_app(database_url, redis_url)
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def isolated_app(app: Flask, redis_url: str) -> Iterator[Flask]:
+    """An app on a database of its own, for tests that commit data others must not see (fuzzing)."""
+    name = f"souk_test_{os.getpid()}_isolated"
+    application = make_test_app(_create_database(name), redis_url)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    _drop_database(name)
 
 
 @pytest.fixture

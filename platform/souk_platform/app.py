@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = No
     def _json_only() -> Response | None:
         if (
             is_api_request()
+            and not request.path.startswith("/oauth/")  # RFC 6749 endpoints take form bodies
             and request.method in ("POST", "PUT", "PATCH")
             and (request.content_length or request.headers.get("Transfer-Encoding"))
             and not request.is_json

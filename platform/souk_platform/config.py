@@ -25,6 +25,9 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "SOUK_LOG_FORMAT": environ.get("SOUK_LOG_FORMAT") or ("json" if redis_url else "console"),
         "SOUK_PUBLIC_URL": environ.get("SOUK_PUBLIC_URL") or "http://127.0.0.1:5000",
         "MAX_CONTENT_LENGTH": int(environ.get("SOUK_MAX_BODY_BYTES") or 1024 * 1024),
+        # Token bucket per installation (OAuth) or per access token (staff); an app's plan may set its own.
+        "SOUK_RATE_LIMIT_RPS": float(environ.get("SOUK_RATE_LIMIT_RPS") or 40),
+        "SOUK_RATE_LIMIT_BURST": int(environ.get("SOUK_RATE_LIMIT_BURST") or 80),
     }
 
 

@@ -17,7 +17,15 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.checkout.api",
     "souk_platform.orders.api",
     "souk_platform.reports.api",
+    "souk_platform.installations.api",
+    "souk_platform.oauth.api",
+    "souk_platform.webhooks.api",
 )
 
 # Server-rendered pages: "module path" exposing ``bp``.
-WEB_MODULES: tuple[str, ...] = ("souk_platform.web.views",)
+WEB_MODULES: tuple[str, ...] = (
+    "souk_platform.web.views",
+    "souk_platform.apps.views",
+    "souk_platform.oauth.views",
+    "souk_platform.installations.views",
+)

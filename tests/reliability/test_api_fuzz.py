@@ -25,7 +25,8 @@ FUZZ = settings(
 )
 
 
-def test_no_request_gets_a_server_error(app):
+def test_no_request_gets_a_server_error(isolated_app):
+    app = isolated_app
     with app.app_context():
         seed_demo(db.session, echo=lambda _line: None)
         headers = token_for(ShopFactory())

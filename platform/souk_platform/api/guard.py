@@ -13,6 +13,7 @@ from souk_platform.auth import errors
 from souk_platform.auth.scopes import ALL_SCOPES, grants
 from souk_platform.auth.services import Principal, resolve_token
 from souk_platform.db import db
+from souk_platform.ratelimit.limiter import charge_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +47,7 @@ def _authenticate() -> Principal:
 
 
 def requires(scope: str) -> Callable[[F], F]:
-    """Authenticate the bearer token and require ``scope``; sets the principal for the view."""
+    """Authenticate the bearer token, charge its rate limit and require ``scope``; sets the principal."""
     if scope not in ALL_SCOPES:
         raise ValueError(f"{scope} is not in the scope registry")
 
@@ -54,6 +55,7 @@ def requires(scope: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = _authenticate()
+            charge_request(principal)  # every authenticated call costs a token, even one refused below
             if not grants(principal.scopes, scope):
                 raise errors.InsufficientScope(
                     f"This endpoint needs the '{scope}' scope.",

@@ -63,3 +63,24 @@ class Installation(Versioned, Base):
     installed_by: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id"))
     installed_at: Mapped[dt.datetime] = created_column()
     uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PluginActivation(Versioned, Base):
+    """One plugin of an installed app's version, switched on (or off) for the installation's shop.
+
+    Installing an app activates its version's plugins; uninstalling disables them. ``config`` is the
+    merchant's settings for the plugin, validated against the manifest's ``config_schema``.
+    """
+
+    __tablename__ = "plugin_activations"
+    __table_args__ = (sa.UniqueConstraint("installation_id", "point", "module"),)
+
+    id: Mapped[str] = id_column("pla")
+    installation_id: Mapped[str] = mapped_column(sa.ForeignKey("installations.id"), index=True)
+    shop_id: Mapped[str] = shop_column()
+    app_id: Mapped[str] = mapped_column(sa.ForeignKey("apps.id"), index=True)
+    point: Mapped[str] = mapped_column(sa.String(64))
+    module: Mapped[str] = mapped_column(sa.String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = created_column()

@@ -19,6 +19,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
+    is_developer: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # may use the console
     locale: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[dt.datetime] = created_column()
 

@@ -1,0 +1,63 @@
+"""The Flask glue: charge an authenticated API request to its bucket, add the headers, refuse with 429."""
+
+from __future__ import annotations
+
+import redis
+import structlog
+from flask import Flask, Response, after_this_request, current_app
+
+from souk_platform.auth.services import Principal
+from souk_platform.core.errors import TooManyRequests
+from souk_platform.db import db
+from souk_platform.ratelimit.buckets import Decision, Policy
+from souk_platform.ratelimit.services import bucket_key, policy_for
+from souk_platform.ratelimit.stores import BucketStore, MemoryStore, RedisStore
+
+log = structlog.get_logger("souk.ratelimit")
+
+
+def bucket_store(app: Flask) -> BucketStore:
+    """The app's store, made on first use: Redis when the app has one (every process shares it), else memory."""
+    store: BucketStore | None = app.extensions.get("souk.ratelimit")
+    if store is None:
+        client = app.extensions.get("souk.redis")
+        if client is None and app.config.get("SOUK_REDIS_URL"):
+            client = app.extensions.setdefault("souk.redis", redis.Redis.from_url(app.config["SOUK_REDIS_URL"]))
+        candidate: BucketStore = RedisStore(client) if client is not None else MemoryStore()
+        store = app.extensions.setdefault("souk.ratelimit", candidate)  # two first requests: one store wins
+    return store
+
+
+def default_policy(app: Flask) -> Policy:
+    return Policy(float(app.config["SOUK_RATE_LIMIT_RPS"]), int(app.config["SOUK_RATE_LIMIT_BURST"]))
+
+
+def charge_request(principal: Principal) -> Decision | None:
+    """Take one token for this request; every response then carries ``RateLimit-*`` headers.
+
+    Raises ``TooManyRequests`` (429 with ``Retry-After``) when the bucket is empty. If Redis is down
+    the request goes through unlimited: an outage of the limiter must not become an outage of the API.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    policy = policy_for(db.session, principal, default=default_policy(app))
+    now = app.extensions["souk.clock"].now().timestamp()
+    try:
+        decision = bucket_store(app).take(bucket_key(principal), policy, now)
+    except redis.RedisError as exc:
+        log.warning("ratelimit.unavailable", error=str(exc))
+        return None
+    headers = decision.headers()
+    if not decision.allowed:
+        raise TooManyRequests(
+            f"Rate limit of {policy.requests_per_second:g} requests per second (burst {policy.burst}) exceeded; "
+            f"retry after {headers['Retry-After']} s.",
+            headers=headers,
+        )
+
+    @after_this_request
+    def _add_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return decision

@@ -1,0 +1,9 @@
+"""Webhook delivery from the outbox (DESIGN.md §7).
+
+Protocol pieces are plain Python: ``signing`` (Standard Webhooks), ``schedule`` (retry timing),
+``ssrf`` (the destination guard and pinning transport), ``secret_box`` (secrets at rest).
+``services`` holds the rules (subscriptions, dispatch, attempts, resend/recover), ``tasks`` the jobs.
+
+Delivery is at-least-once and unordered: receivers deduplicate on ``webhook-id`` and use the
+``version`` inside ``data`` to drop stale updates.
+"""

@@ -1,0 +1,49 @@
+"""The per-app objects webhooks need (Flask glue): the secret box, the guarded httpx client, the RNG.
+
+Built on first use and kept in ``app.extensions["souk.webhooks"]``; settings read from ``app.config``:
+``SOUK_WEBHOOK_SECRETS_KEY`` (defaults to ``SECRET_KEY``) and ``SOUK_WEBHOOKS_ALLOW_LOOPBACK``
+(off by default; local development and tests turn it on to deliver to 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+import httpx
+from flask import Flask
+
+from souk_platform.webhooks.secret_box import SecretBox
+from souk_platform.webhooks.ssrf import webhook_client
+
+_KEY = "souk.webhooks"
+_lock = threading.Lock()
+
+
+@dataclass
+class WebhookRuntime:
+    box: SecretBox
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    _clients: dict[bool, httpx.Client] = field(default_factory=dict)
+
+    def http(self, *, allow_loopback: bool) -> httpx.Client:
+        """The one delivery client for this loopback setting (tests flip the setting on a live app)."""
+        with _lock:
+            if allow_loopback not in self._clients:
+                self._clients[allow_loopback] = webhook_client(allow_loopback=allow_loopback)
+            return self._clients[allow_loopback]
+
+
+def runtime_for(app: Flask) -> WebhookRuntime:
+    with _lock:
+        runtime: WebhookRuntime | None = app.extensions.get(_KEY)
+        if runtime is None:
+            key = app.config.get("SOUK_WEBHOOK_SECRETS_KEY") or app.config["SECRET_KEY"]
+            runtime = WebhookRuntime(box=SecretBox(str(key)))
+            app.extensions[_KEY] = runtime
+        return runtime
+
+
+def allow_loopback(app: Flask) -> bool:
+    return bool(app.config.get("SOUK_WEBHOOKS_ALLOW_LOOPBACK", False))

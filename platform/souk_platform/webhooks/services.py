@@ -1,0 +1,670 @@
+"""Webhook subscriptions, dispatch from the outbox, delivery attempts, resend and recover.
+
+Delivery is at-least-once: a delivery row is created per (event, subscription) and its id is the
+``webhook-id`` receivers deduplicate on. Ordering is not promised. The database is the only state:
+queues merely hurry things along, and ``overdue_delivery_ids`` finds whatever they lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from souk_platform.apps.models import Installation
+from souk_platform.auth.scopes import grants
+from souk_platform.core.clock import Clock
+from souk_platform.core.versions import check_version
+from souk_platform.db import DbSession
+from souk_platform.events.models import OutboxEvent
+from souk_platform.events.services import emit
+from souk_platform.jobs.runner import enqueue_after_commit
+from souk_platform.webhooks import errors
+from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from souk_platform.webhooks.schedule import Failure, retry_delay
+from souk_platform.webhooks.secret_box import SecretBox
+from souk_platform.webhooks.signing import new_secret, webhook_headers
+from souk_platform.webhooks.ssrf import BlockedDestination, check_url_shape
+
+DELIVER_JOB = "souk_platform.webhooks.tasks.deliver"
+ROTATION_OVERLAP = dt.timedelta(hours=24)
+PAYLOAD_RETENTION = dt.timedelta(days=14)
+FAILING_LIMIT = dt.timedelta(days=5)
+CLAIM_LEASE = dt.timedelta(seconds=60)  # longer than the 15 s timeout; a dead worker's claim expires
+RESPONSE_KEEP_BYTES = 4096
+MAX_TOPICS = 50
+TEST_EVENT_TYPE = "webhook.test"
+
+_TOPIC = re.compile(r"^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*\.\*|[a-z][a-z_]*(\.[a-z][a-z_]*)+)$")
+
+# The read scope an app needs to receive an event, by the event type's first segment. An app's
+# subscription only gets the events its installation may read; a shop's own subscription gets all.
+EVENT_SCOPES: dict[str, str | None] = {
+    "shop": "read_shop",
+    "product": "read_products",
+    "sku": "read_products",
+    "inventory": "read_products",
+    "customer": "read_customers",
+    "customers": "read_customers",
+    "member": "read_members",
+    "member_levels": "read_members",
+    "tag": "read_tags",
+    "tag_import": "read_tags",
+    "segment": "read_tags",
+    "coupon": "read_coupons",
+    "points": "read_points",
+    "stored_value": "read_stored_value",
+    "cart": "read_orders",
+    "checkout": "read_orders",
+    "order": "read_orders",
+    "payment": "read_orders",
+    "refund": "read_orders",
+    "webhook_subscription": "read_webhooks",
+    "webhook": "read_webhooks",
+    "app": None,  # an app hears about its own installation
+}
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+
+
+def required_scope(event_type: str) -> str | None:
+    """The scope an app's installation needs to receive ``event_type``; unknown domains need ``write_shop``."""
+    return EVENT_SCOPES.get(event_type.split(".", 1)[0], "write_shop")
+
+
+def topic_matches(topics: list[Any], event_type: str) -> bool:
+    """True when ``event_type`` is one of ``topics`` (exact, ``prefix.*`` or ``*``)."""
+    for topic in topics:
+        if topic == "*" or topic == event_type:
+            return True
+        if topic.endswith(".*") and event_type.startswith(topic[:-1]):
+            return True
+    return False
+
+
+def _validate_topics(topics: list[str], granted_scopes: tuple[str, ...] | None) -> list[str]:
+    bad = [t for t in topics if not _TOPIC.match(t)]
+    if bad or not topics or len(topics) > MAX_TOPICS:
+        detail = (
+            f"Topics look like 'order.paid', 'order.*' or '*': {', '.join(bad)} is not one."
+            if bad
+            else f"Give between 1 and {MAX_TOPICS} topics."
+        )
+        raise errors.InvalidSubscription(detail, errors={"topics": [detail]})
+    if granted_scopes is not None:
+        missing = sorted(
+            {
+                scope
+                for t in topics
+                if t != "*" and (scope := required_scope(t.removesuffix(".*"))) and not grants(granted_scopes, scope)
+            }
+        )
+        if missing:
+            detail = f"This app cannot subscribe to these topics without the scope(s) {', '.join(missing)}."
+            raise errors.InvalidSubscription(detail, errors={"topics": [detail]})
+    return sorted(set(topics))
+
+
+def _validate_url(url: str) -> str:
+    problem = check_url_shape(url)
+    if problem:
+        raise errors.InvalidSubscription(problem, errors={"url": [problem]})
+    return url
+
+
+def create_subscription(
+    session: DbSession,
+    *,
+    shop_id: str,
+    url: str,
+    topics: list[str],
+    description: str = "",
+    installation_id: str | None,
+    granted_scopes: tuple[str, ...] | None,
+    box: SecretBox,
+    clock: Clock,
+) -> tuple[WebhookSubscription, str]:
+    """Create a subscription; return it and its ``whsec_`` secret (shown once, stored sealed).
+
+    ``installation_id`` set: the subscription belongs to that app installation, and ``granted_scopes``
+    (the installation's scopes) must allow each topic. The URL is checked for shape only here: the
+    SSRF guard runs on every attempt, because DNS can change after today.
+    """
+    secret = new_secret()
+    subscription = WebhookSubscription(
+        shop_id=shop_id,
+        installation_id=installation_id,
+        url=_validate_url(url),
+        topics=_validate_topics(topics, granted_scopes if installation_id else None),
+        description=description,
+        secret_sealed=box.seal(secret),
+        created_at=clock.now(),
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription, secret
+
+
+def subscriptions_stmt(shop_id: str, *, installation_id: str | None) -> sa.Select[Any]:
+    """The subscriptions a caller may see: an app sees its own, the shop's staff see all the shop's."""
+    stmt = sa.select(WebhookSubscription).where(WebhookSubscription.shop_id == shop_id)
+    if installation_id:
+        stmt = stmt.where(WebhookSubscription.installation_id == installation_id)
+    return stmt
+
+
+def get_subscription(
+    session: DbSession, *, shop_id: str, subscription_id: str, installation_id: str | None
+) -> WebhookSubscription:
+    stmt = subscriptions_stmt(shop_id, installation_id=installation_id).where(WebhookSubscription.id == subscription_id)
+    subscription = session.scalar(stmt)
+    if subscription is None:
+        raise errors.SubscriptionNotFound(f"No webhook subscription {subscription_id} in this shop.")
+    return subscription
+
+
+def update_subscription(
+    session: DbSession,
+    *,
+    shop_id: str,
+    subscription_id: str,
+    installation_id: str | None,
+    granted_scopes: tuple[str, ...] | None,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> WebhookSubscription:
+    """Change url, topics, description or ``enabled``; re-enabling clears the failure streak."""
+    subscription = get_subscription(
+        session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
+    )
+    check_version(subscription.version, expected_version)
+    if "url" in changes:
+        subscription.url = _validate_url(changes["url"])
+    if "topics" in changes:
+        owner_scopes = granted_scopes if subscription.installation_id else None
+        subscription.topics = _validate_topics(changes["topics"], owner_scopes)
+    if "description" in changes:
+        subscription.description = changes["description"]
+    if "enabled" in changes:
+        if changes["enabled"]:
+            subscription.status, subscription.disabled_reason, subscription.failing_since = "enabled", None, None
+        elif subscription.status == "enabled":
+            subscription.status, subscription.disabled_reason = "disabled", "Disabled by request."
+    session.flush()
+    return subscription
+
+
+def delete_subscription(session: DbSession, *, shop_id: str, subscription_id: str, installation_id: str | None) -> None:
+    """Delete a subscription with its deliveries and their attempt log."""
+    subscription = get_subscription(
+        session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
+    )
+    deliveries = sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
+    session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+    session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id))
+    session.delete(subscription)
+    session.flush()
+
+
+def rotate_secret(
+    session: DbSession,
+    *,
+    shop_id: str,
+    subscription_id: str,
+    installation_id: str | None,
+    box: SecretBox,
+    clock: Clock,
+) -> tuple[WebhookSubscription, str]:
+    """Issue a new secret; the current one keeps signing alongside it for 24 hours. Returns the new secret."""
+    subscription = get_subscription(
+        session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
+    )
+    secret = new_secret()
+    subscription.previous_secret_sealed = subscription.secret_sealed
+    subscription.previous_secret_expires_at = clock.now() + ROTATION_OVERLAP
+    subscription.secret_sealed = box.seal(secret)
+    session.flush()
+    return subscription, secret
+
+
+def signing_secrets(subscription: WebhookSubscription, *, box: SecretBox, now: dt.datetime) -> list[str]:
+    """The secrets that sign right now: the current one, and the previous one during a rotation."""
+    secrets = [box.open(subscription.secret_sealed)]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret_sealed and expires and now < expires:
+        secrets.append(box.open(subscription.previous_secret_sealed))
+    return secrets
+
+
+def subscription_payload(subscription: WebhookSubscription) -> dict[str, Any]:
+    return {
+        "id": subscription.id,
+        "url": subscription.url,
+        "topics": list(subscription.topics),
+        "status": subscription.status,
+        "disabled_reason": subscription.disabled_reason,
+        "installation_id": subscription.installation_id,
+        "version": subscription.version,
+    }
+
+
+# -- dispatch: outbox rows -> deliveries --------------------------------------------------------
+
+
+def _rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def message_body(*, event_type: str, created_at: dt.datetime, shop_id: str, data: dict[str, Any]) -> str:
+    """The JSON every receiver gets: ``{type, created_at, shop_id, data}``; ``data`` carries ``version``."""
+    message = {"type": event_type, "created_at": _rfc3339(created_at), "shop_id": shop_id, "data": data}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tuple[int, list[str]]:
+    """Turn up to ``limit`` undispatched outbox rows into deliveries and mark them dispatched.
+
+    Returns how many events were taken and the new delivery ids.
+
+    Safe to run concurrently (rows are locked with SKIP LOCKED on PostgreSQL) and twice (a delivery
+    is unique per (event, subscription)). The caller commits, then enqueues the returned deliveries.
+    """
+    events = list(
+        session.scalars(
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not events:
+        return 0, []
+    now = clock.now()
+    by_shop = _enabled_subscriptions(session, {e.shop_id for e in events if e.shop_id})
+    existing = {
+        (row[0], row[1])
+        for row in session.execute(
+            sa.select(WebhookDelivery.event_id, WebhookDelivery.subscription_id).where(
+                WebhookDelivery.event_id.in_([e.id for e in events])
+            )
+        )
+    }
+    created: list[WebhookDelivery] = []
+    for event in events:
+        event.dispatched_at = now
+        if not event.shop_id:
+            continue  # platform-level events have no shop subscribers
+        for subscription, scopes in by_shop.get(event.shop_id, []):
+            if (event.id, subscription.id) in existing or not topic_matches(subscription.topics, event.type):
+                continue
+            needed = required_scope(event.type)
+            if scopes is not None and needed and not grants(scopes, needed):
+                continue
+            created.append(
+                WebhookDelivery(
+                    shop_id=event.shop_id,
+                    subscription_id=subscription.id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    body=message_body(
+                        event_type=event.type, created_at=event.created_at, shop_id=event.shop_id, data=event.payload
+                    ),
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    session.add_all(created)
+    session.flush()
+    return len(events), [d.id for d in created]
+
+
+def _enabled_subscriptions(
+    session: DbSession, shop_ids: set[str]
+) -> dict[str, list[tuple[WebhookSubscription, tuple[str, ...] | None]]]:
+    """Enabled subscriptions per shop with the owning installation's scopes (None: the shop's own)."""
+    if not shop_ids:
+        return {}
+    rows = session.execute(
+        sa.select(WebhookSubscription, Installation.status, Installation.granted_scopes)
+        .outerjoin(Installation, Installation.id == WebhookSubscription.installation_id)
+        .where(WebhookSubscription.shop_id.in_(shop_ids), WebhookSubscription.status == "enabled")
+    )
+    result: dict[str, list[tuple[WebhookSubscription, tuple[str, ...] | None]]] = {}
+    for subscription, installation_status, granted in rows:
+        if subscription.installation_id is None:
+            result.setdefault(subscription.shop_id, []).append((subscription, None))
+        elif installation_status == "active":  # an uninstalled app hears nothing more
+            result.setdefault(subscription.shop_id, []).append((subscription, tuple(granted or ())))
+    return result
+
+
+# -- attempts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    delivery_id: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    status: int | None
+    response_body: str | None
+    latency_ms: int
+    error: str | None = None
+    timed_out: bool = False
+    retry_after: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def claim_delivery(session: DbSession, *, delivery_id: str, now: dt.datetime) -> bool:
+    """Take a due delivery for one attempt (push its timer forward by a lease); False if not ours to send.
+
+    The caller commits before sending, so a second worker (a duplicate job, the sweeper) sees the claim.
+    """
+    result = session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def prepare_request(
+    session: DbSession, *, delivery_id: str, box: SecretBox, now: dt.datetime
+) -> PreparedRequest | None:
+    """Sign a claimed delivery for sending now; None (and the delivery failed) if its endpoint is disabled."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return None
+    subscription = session.get(WebhookSubscription, delivery.subscription_id)
+    if subscription is None or subscription.status != "enabled":
+        delivery.status, delivery.next_attempt_at = "failed", None
+        delivery.last_error = "The endpoint is disabled; recover the delivery after enabling it."
+        session.flush()
+        return None
+    body = delivery.body.encode()
+    headers = {
+        "content-type": "application/json",
+        **webhook_headers(signing_secrets(subscription, box=box, now=now), msg_id=delivery.id, at=now, body=body),
+    }
+    return PreparedRequest(delivery_id=delivery.id, url=subscription.url, headers=headers, body=body)
+
+
+def send(http: httpx.Client, request: PreparedRequest) -> AttemptResult:
+    """POST one prepared request; never raises for network trouble (it becomes the result's ``error``)."""
+    started = time.perf_counter()
+    try:
+        with http.stream("POST", request.url, headers=request.headers, content=request.body) as response:
+            kept = b""
+            for chunk in response.iter_bytes():
+                kept += chunk
+                if len(kept) >= RESPONSE_KEEP_BYTES:
+                    break  # no need to read a huge error page to its end
+            status = response.status_code
+            retry_after = response.headers.get("retry-after")
+            redirect = response.headers.get("location") if response.is_redirect else None
+    except BlockedDestination as exc:
+        return AttemptResult(None, None, _ms_since(started), error=f"Refused by the SSRF guard: {exc}")
+    except httpx.TimeoutException:
+        return AttemptResult(None, None, _ms_since(started), error="Timed out after 15 s.", timed_out=True)
+    except httpx.HTTPError as exc:
+        return AttemptResult(None, None, _ms_since(started), error=f"{type(exc).__name__}: {exc}"[:500])
+    text = kept[:RESPONSE_KEEP_BYTES].decode("utf-8", errors="replace")
+    error = f"Redirect to {redirect} not followed." if redirect else None
+    return AttemptResult(status, text, _ms_since(started), error=error, retry_after=retry_after)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def record_attempt(
+    session: DbSession,
+    *,
+    request: PreparedRequest,
+    result: AttemptResult,
+    attempted_at: dt.datetime,
+    clock: Clock,
+    rng: random.Random,
+) -> WebhookDelivery:
+    """Log the attempt and decide what next: done, retry at a time, give up, or disable the endpoint."""
+    delivery = session.get(WebhookDelivery, request.delivery_id, with_for_update=True)
+    if delivery is None:  # deleted with its subscription while we were sending
+        raise errors.DeliveryNotFound(f"No webhook delivery {request.delivery_id}.")
+    now = clock.now()
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id,
+            shop_id=delivery.shop_id,
+            attempted_at=attempted_at,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body.decode(),
+            response_status=result.status,
+            response_body=result.response_body,
+            latency_ms=result.latency_ms,
+            error=result.error,
+        )
+    )
+    delivery.attempts += 1
+    delivery.last_attempt_at = attempted_at
+    delivery.last_error = result.error or (None if result.succeeded else f"HTTP {result.status}")
+    subscription_id = delivery.subscription_id
+    if result.succeeded:
+        delivery.status, delivery.next_attempt_at = "succeeded", None
+        session.execute(
+            sa.update(WebhookSubscription)
+            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_not(None))
+            .values(failing_since=None)
+            .execution_options(synchronize_session=False)
+        )
+    elif result.status == 410:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        _disable(session, subscription_id, "The endpoint answered 410 Gone.", now)
+    else:
+        session.execute(
+            sa.update(WebhookSubscription)
+            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_(None))
+            .values(failing_since=attempted_at)
+            .execution_options(synchronize_session=False)
+        )
+        failing_since = session.scalar(
+            sa.select(WebhookSubscription.failing_since).where(WebhookSubscription.id == subscription_id)
+        )
+        failure = Failure(status=result.status, timed_out=result.timed_out, retry_after=result.retry_after)
+        delay = retry_delay(delivery.attempts - delivery.round_start, failure, rng=rng, now=now)
+        if failing_since is not None and now - failing_since >= FAILING_LIMIT:
+            delivery.status, delivery.next_attempt_at = "failed", None
+            _disable(session, subscription_id, "The endpoint failed every delivery for 5 days.", now)
+        elif delay is None:
+            delivery.status, delivery.next_attempt_at = "failed", None
+        else:
+            delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+    session.flush()
+    return delivery
+
+
+def _disable(session: DbSession, subscription_id: str, reason: str, now: dt.datetime) -> None:
+    """Disable an endpoint and tell its owner (the ``webhook_subscription.disabled`` event)."""
+    subscription = session.get(WebhookSubscription, subscription_id, with_for_update=True)
+    if subscription is None or subscription.status != "enabled":
+        return
+    subscription.status, subscription.disabled_reason = "disabled", reason
+    session.flush()
+    emit(
+        session,
+        shop_id=subscription.shop_id,
+        type="webhook_subscription.disabled",
+        subject_type="webhook_subscription",
+        subject_id=subscription.id,
+        payload={**subscription_payload(subscription), "disabled_at": _rfc3339(now)},
+    )
+
+
+def overdue_delivery_ids(session: DbSession, *, now: dt.datetime, limit: int = 1000) -> list[str]:
+    """Pending deliveries whose time has come (new, retry due, or a dead worker's expired claim)."""
+    stmt = (
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def purge_expired_payloads(session: DbSession, *, now: dt.datetime) -> int:
+    """Delete finished deliveries (and their attempts) older than 14 days; return how many."""
+    old = sa.select(WebhookDelivery.id).where(
+        WebhookDelivery.created_at < now - PAYLOAD_RETENTION, WebhookDelivery.status != "pending"
+    )
+    session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
+    result = session.execute(
+        sa.delete(WebhookDelivery).where(
+            WebhookDelivery.created_at < now - PAYLOAD_RETENTION, WebhookDelivery.status != "pending"
+        )
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+# -- the delivery log, resend, recover, test ---------------------------------------------------
+
+
+def deliveries_stmt(
+    shop_id: str,
+    *,
+    installation_id: str | None,
+    subscription_id: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+) -> sa.Select[Any]:
+    stmt = sa.select(WebhookDelivery).where(WebhookDelivery.shop_id == shop_id)
+    if installation_id:
+        stmt = stmt.where(
+            WebhookDelivery.subscription_id.in_(
+                sa.select(WebhookSubscription.id).where(WebhookSubscription.installation_id == installation_id)
+            )
+        )
+    if subscription_id:
+        stmt = stmt.where(WebhookDelivery.subscription_id == subscription_id)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if event_type:
+        stmt = stmt.where(WebhookDelivery.event_type == event_type)
+    return stmt
+
+
+def get_delivery(session: DbSession, *, shop_id: str, delivery_id: str, installation_id: str | None) -> WebhookDelivery:
+    stmt = deliveries_stmt(shop_id, installation_id=installation_id).where(WebhookDelivery.id == delivery_id)
+    delivery = session.scalar(stmt)
+    if delivery is None:
+        raise errors.DeliveryNotFound(f"No webhook delivery {delivery_id} in this shop.")
+    return delivery
+
+
+def attempts_of(session: DbSession, delivery: WebhookDelivery) -> list[WebhookAttempt]:
+    stmt = sa.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id).order_by(WebhookAttempt.id)
+    return list(session.scalars(stmt))
+
+
+def _restart(delivery: WebhookDelivery, now: dt.datetime) -> None:
+    delivery.status, delivery.next_attempt_at, delivery.round_start = "pending", now, delivery.attempts
+
+
+def resend_delivery(
+    session: DbSession, *, shop_id: str, delivery_id: str, installation_id: str | None, clock: Clock
+) -> WebhookDelivery:
+    """Send a delivery again now, same ``webhook-id``, with a fresh retry schedule. The caller enqueues it."""
+    delivery = get_delivery(session, shop_id=shop_id, delivery_id=delivery_id, installation_id=installation_id)
+    _require_enabled(session, delivery.subscription_id)
+    if delivery.status != "pending":
+        _restart(delivery, clock.now())
+    session.flush()
+    enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+    return delivery
+
+
+def recover_failed(
+    session: DbSession,
+    *,
+    shop_id: str,
+    subscription_id: str,
+    installation_id: str | None,
+    since: dt.datetime,
+    clock: Clock,
+) -> list[str]:
+    """Send again every failed delivery of a subscription created since ``since``; return their ids."""
+    subscription = get_subscription(
+        session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
+    )
+    _require_enabled(session, subscription.id)
+    now = clock.now()
+    if since < now - PAYLOAD_RETENTION:
+        detail = "Payloads are kept for 14 days: choose a time within them."
+        raise errors.InvalidSubscription(detail, errors={"since": [detail]})
+    failed = list(
+        session.scalars(
+            sa.select(WebhookDelivery).where(
+                WebhookDelivery.subscription_id == subscription.id,
+                WebhookDelivery.status == "failed",
+                WebhookDelivery.created_at >= since,
+            )
+        )
+    )
+    for delivery in failed:
+        _restart(delivery, now)
+        enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+    session.flush()
+    return [d.id for d in failed]
+
+
+def send_test_event(
+    session: DbSession, *, shop_id: str, subscription_id: str, installation_id: str | None, clock: Clock
+) -> WebhookDelivery:
+    """Queue a ``webhook.test`` delivery to one subscription (it never enters the shop's event log)."""
+    subscription = get_subscription(
+        session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
+    )
+    _require_enabled(session, subscription.id)
+    now = clock.now()
+    data = {"subscription_id": subscription.id, "message": "A test event from Souk.", "version": 1}
+    delivery = WebhookDelivery(
+        shop_id=shop_id,
+        subscription_id=subscription.id,
+        event_id=None,
+        event_type=TEST_EVENT_TYPE,
+        body=message_body(event_type=TEST_EVENT_TYPE, created_at=now, shop_id=shop_id, data=data),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+    return delivery
+
+
+def _require_enabled(session: DbSession, subscription_id: str) -> None:
+    subscription = session.get(WebhookSubscription, subscription_id)
+    if subscription is None or subscription.status != "enabled":
+        raise errors.SubscriptionDisabled("The subscription is disabled: enable it first (PATCH enabled=true).")

@@ -1,0 +1,173 @@
+"""The SSRF guard for webhook URLs: resolve, check every address, then connect to the checked one.
+
+``GuardedTransport`` is an httpx transport: for each request it resolves the host, refuses the request
+if any address is private, loopback, link-local, multicast, reserved or a cloud metadata endpoint, and
+sends the request to the checked IP (``Host`` header and TLS SNI keep the hostname), so a DNS answer
+that changes between the check and the connection (rebinding) cannot redirect it. Loopback may be
+allowed for local development and tests; nothing else ever is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP strings
+
+# Not all of these are caught by ``is_global``: Alibaba Cloud's metadata sits in shared (CGNAT) space.
+METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "100.100.100.200", "fd00:ec2::254", "169.254.170.2")
+)
+_LOOPBACK_V4 = ipaddress.ip_network("127.0.0.0/8")
+
+
+class BlockedDestination(httpx.TransportError):
+    """The URL leads somewhere a webhook must never go; nothing was sent."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for ``host``."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def refusal(ip: IPAddress, *, allow_loopback: bool) -> str | None:
+    """Why a webhook must not connect to ``ip``, or None when it may."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if ip.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_private:
+        return "a private address"
+    if not ip.is_global:  # reserved, unspecified, shared (CGNAT), documentation ranges
+        return "a non-public address"
+    return None
+
+
+def check_url_shape(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook endpoint (before any DNS), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "The URL is not valid."
+    if parts.scheme not in ("http", "https"):
+        return "The URL must start with http:// or https://."
+    if not parts.hostname:
+        return "The URL needs a host name."
+    if parts.username or parts.password:
+        return "The URL must not carry a user name or password."
+    if port == 0:
+        return "The URL's port is not valid."
+    return None
+
+
+def pinned_address(host: str, port: int, *, resolver: Resolver, allow_loopback: bool) -> str:
+    """The checked IP to connect to for ``host``; raise ``BlockedDestination`` if any answer is refused."""
+    try:
+        literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    if literal is not None:
+        candidates = [literal]
+    else:
+        try:
+            candidates = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+        except (OSError, ValueError) as exc:
+            raise BlockedDestination(f"{host} does not resolve: {exc}") from exc
+        if not candidates:
+            raise BlockedDestination(f"{host} does not resolve")
+    for ip in candidates:
+        reason = refusal(ip, allow_loopback=allow_loopback)
+        if reason:
+            # One bad answer refuses the host: otherwise a round-robin record could mix in an internal IP.
+            raise BlockedDestination(f"{host} resolves to {ip}, {reason}")
+    return str(candidates[0])
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Check and pin the destination of every request, then hand it to a real (or recording) transport.
+
+    Without ``connect``, one pooled ``httpx.HTTPTransport`` per (scheme, host, port) is kept, so a
+    TLS connection opened for one host name is never reused for another host on the same IP.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_loopback: bool = False,
+        resolver: Resolver = system_resolver,
+        connect: httpx.BaseTransport | None = None,
+        max_pools: int = 256,
+    ) -> None:
+        self.allow_loopback = allow_loopback
+        self._resolver = resolver
+        self._connect = connect
+        self._pools: OrderedDict[tuple[str, str, int], httpx.HTTPTransport] = OrderedDict()
+        self._max_pools = max_pools
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme not in ("http", "https") or not url.host:
+            raise BlockedDestination(f"{url.scheme}:// URLs are not delivered to", request=request)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            ip = pinned_address(url.host, port, resolver=self._resolver, allow_loopback=self.allow_loopback)
+        except BlockedDestination as exc:
+            raise BlockedDestination(str(exc), request=request) from None
+        pinned = httpx.Request(
+            request.method,
+            url.copy_with(host=ip),
+            headers=request.headers,  # keeps Host: <hostname>
+            stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": url.host},
+        )
+        response = self._transport_for(url.scheme, url.host, port).handle_request(pinned)
+        response.request = request
+        return response
+
+    def _transport_for(self, scheme: str, host: str, port: int) -> httpx.BaseTransport:
+        if self._connect is not None:
+            return self._connect
+        key = (scheme, host, port)
+        with self._lock:
+            transport = self._pools.pop(key, None) or httpx.HTTPTransport(retries=0)
+            self._pools[key] = transport
+            while len(self._pools) > self._max_pools:
+                _, oldest = self._pools.popitem(last=False)
+                oldest.close()
+            return transport
+
+    def close(self) -> None:
+        with self._lock:
+            for transport in self._pools.values():
+                transport.close()
+            self._pools.clear()
+        if self._connect is not None:
+            self._connect.close()
+
+
+def webhook_client(**guard: Any) -> httpx.Client:
+    """The httpx client deliveries use: guarded transport, 15 s timeout, redirects never followed."""
+    return httpx.Client(
+        transport=GuardedTransport(**guard),
+        timeout=httpx.Timeout(15.0),
+        follow_redirects=False,
+        headers={"user-agent": "Souk-Webhooks/1.0"},
+        trust_env=False,  # a proxy from the environment would bypass the pinning
+    )

@@ -1,0 +1,376 @@
+"""Nothing of shop A is reachable with shop B's token: a suite generated from the URL map.
+
+For every ``/api/v1`` rule with a path variable and every method, shop A gets one of every object (built
+through the domains' services), and shop B's all-scopes token calls the route with A's ids. The answer
+must be exactly the answer for ids that do not exist (404, same problem type), and A's rows and events
+must be unchanged. A control call with A's own token proves the ids and bodies would have reached the
+objects. A new route is covered on its own; one whose path variable is not in ``OBJECTS``, or a write
+without a request in ``BODIES``, fails here until someone says how to build its data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from factories import ShopFactory, UserFactory, token_for
+from souk_platform.apps.models import App, AppVersion, Installation
+from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.catalog.services import NewSku, create_product
+from souk_platform.checkout.services import add_cart_line, checkout, create_cart
+from souk_platform.core.clock import FrozenClock
+from souk_platform.core.ids import new_id
+from souk_platform.coupons.services import create_coupon
+from souk_platform.customers.services import create_customer
+from souk_platform.db import Base
+from souk_platform.oauth.services import issue_app_token
+from souk_platform.orders.services import create_refund, settle_payment, start_payment
+from souk_platform.points.services import award_points, points_account_id
+from souk_platform.shops.models import Shop
+from souk_platform.stored_value.services import top_up
+from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
+from souk_platform.webhooks.runtime import runtime_for
+from souk_platform.webhooks.services import create_subscription, send_test_event
+
+World = dict[str, str]  # object name -> shop A's id of it
+Body = Callable[[World], dict[str, Any]] | None
+
+# Path variable -> the object of shop A it names. ONE table: a new variable name fails the suite.
+OBJECTS: dict[str, str] = {
+    "product_id": "product",
+    "sku_id": "sku",
+    "customer_id": "customer",
+    "tag_id": "tag",
+    "segment_id": "segment",
+    "coupon_id": "coupon",
+    "cart_id": "cart",
+    "line_id": "cart_line",
+    "order_id": "order",
+    "payment_id": "payment",
+    "refund_id": "refund",
+    "account_id": "points_account",
+    "import_id": "tag_import",
+    "installation_id": "installation",
+    "subscription_id": "webhook_subscription",
+    "delivery_id": "webhook_delivery",
+}
+
+# (method, rule) -> a request body that A's own token may send (None: the route takes no body).
+# Every write with a path variable needs an entry, so B's 404 is never just a refused body.
+BODIES: dict[tuple[str, str], Body] = {
+    ("PATCH", "/api/v1/products/<product_id>"): lambda w: {"title": "Renamed"},
+    ("DELETE", "/api/v1/products/<product_id>"): None,
+    ("POST", "/api/v1/products/<product_id>/skus"): lambda w: {"code": "NEW-1", "title": "New", "price": 100},
+    ("PATCH", "/api/v1/skus/<sku_id>"): lambda w: {"title": "Renamed"},
+    ("POST", "/api/v1/skus/<sku_id>/inventory-adjustments"): lambda w: {"delta": 1, "reason": "recount"},
+    ("PATCH", "/api/v1/customers/<customer_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
+    ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
+    ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
+    ("POST", "/api/v1/customers/<customer_id>/stored-value/top-ups"): lambda w: {"amount": 100},
+    ("PATCH", "/api/v1/tags/<tag_id>"): lambda w: {"description": "changed"},
+    ("DELETE", "/api/v1/tags/<tag_id>"): None,
+    ("POST", "/api/v1/tags/<tag_id>/customers"): lambda w: {"customer_ids": [w["customer"]]},
+    ("DELETE", "/api/v1/tags/<tag_id>/customers/<customer_id>"): None,
+    ("POST", "/api/v1/tags/<tag_id>/evaluate"): None,
+    ("PATCH", "/api/v1/segments/<segment_id>"): lambda w: {"description": "changed"},
+    ("DELETE", "/api/v1/segments/<segment_id>"): None,
+    ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
+    ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
+    ("PATCH", "/api/v1/carts/<cart_id>/lines/<line_id>"): lambda w: {"quantity": 2},
+    ("DELETE", "/api/v1/carts/<cart_id>/lines/<line_id>"): None,
+    ("POST", "/api/v1/carts/<cart_id>/checkout"): lambda w: {},
+    ("POST", "/api/v1/orders/<order_id>/cancel"): lambda w: {},
+    ("POST", "/api/v1/orders/<order_id>/fulfil"): None,
+    ("POST", "/api/v1/orders/<order_id>/complete"): None,
+    ("POST", "/api/v1/orders/<order_id>/payments"): lambda w: {},
+    ("POST", "/api/v1/orders/<order_id>/refunds"): lambda w: {"amount": 100, "reason": "damaged"},
+    ("POST", "/api/v1/payments/<payment_id>/callback"): lambda w: {"outcome": "succeeded"},
+    ("DELETE", "/api/v1/installations/<installation_id>"): None,
+    ("PATCH", "/api/v1/webhook-subscriptions/<subscription_id>"): lambda w: {"description": "changed"},
+    ("DELETE", "/api/v1/webhook-subscriptions/<subscription_id>"): None,
+    ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/rotate-secret"): None,
+    ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/test"): None,
+    ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/recover"): lambda w: {"since": "2026-01-01T00:00:00Z"},
+    ("POST", "/api/v1/webhook-deliveries/<delivery_id>/resend"): None,
+}
+
+# List endpoints that need query arguments to answer at all.
+LIST_QUERIES: dict[str, str] = {
+    "/api/v1/reports/sales-trend": "?from=2026-03-01&to=2026-03-03",
+    "/api/v1/reports/funnel": "?from=2026-03-01&to=2026-03-03",
+    "/api/v1/reports/top-products": "?from=2026-03-01&to=2026-03-03",
+    "/api/v1/reports/top-customers": "?from=2026-03-01&to=2026-03-03",
+    "/api/v1/reports/period-over-period": "?from=2026-03-01&to=2026-03-03",
+}
+# List endpoints whose callers are not shops: rule -> how "the other side" authenticates there.
+LIST_CALLERS: dict[str, Callable[[Any, Any], dict[str, str]]] = {
+    "/api/v1/app": lambda session, now: another_developers_app_token(session, now),
+}
+NOT_TENANT_DATA = {"/api/v1/openapi.json", "/api/v1/docs"}  # the API's own description
+PATH_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@cache
+def api_rules() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(rule, methods) of every /api/v1 route, read from the URL map of a freshly built app."""
+    from souk_platform import create_app
+
+    saved = {name: os.environ.get(name) for name in ("SOUK_INSTANCE_PATH", "SOUK_SECRET_KEY")}
+    os.environ.update(SOUK_INSTANCE_PATH=tempfile.mkdtemp(prefix="souk-urlmap-"), SOUK_SECRET_KEY="url-map")
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SOUK_REDIS_URL": None, "SOUK_JOBS": "inline"})
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return rules_of(app)
+
+
+def rules_of(app: Flask) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(
+        sorted(
+            (rule.rule, tuple(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})))
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/api/v1/")
+        )
+    )
+
+
+def object_routes() -> list[tuple[str, str]]:
+    return [(method, rule) for rule, methods in api_rules() if "<" in rule for method in methods]
+
+
+def list_routes() -> list[str]:
+    return [
+        rule for rule, methods in api_rules() if "<" not in rule and "GET" in methods and rule not in NOT_TENANT_DATA
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "object_route" in metafunc.fixturenames:
+        routes = object_routes()
+        metafunc.parametrize("object_route", routes, ids=[f"{m} {r}" for m, r in routes])
+    if "list_route" in metafunc.fixturenames:
+        metafunc.parametrize("list_route", list_routes())
+
+
+def build_shop_a(session: Any, now: Any) -> World:
+    """One of everything in a shop, made by the domains' own services, committed."""
+    shop = ShopFactory()
+    product = create_product(
+        session,
+        shop_id=shop.id,
+        title="Longjing",
+        status="active",
+        skus=[NewSku(code="TEA-250", title="250g", price=5000, on_hand=10)],
+    )
+    sku = product.skus[0]
+    customer = create_customer(session, shop_id=shop.id, name="王小明", phone="13800000001")
+    session.flush()
+    award_points(
+        session,
+        shop_id=shop.id,
+        customer_id=customer.id,
+        points=500,
+        reason="welcome",
+        reference=None,
+        dedupe_key=f"welcome:{customer.id}",
+        now=now,
+    )
+    top_up(session, shop_id=shop.id, customer_id=customer.id, amount=10_000, reference=None, dedupe_key="t1")
+    tag = create_tag(session, shop_id=shop.id, name="VIP", now=now)
+    tag_customers(session, shop_id=shop.id, tag_id=tag.id, customer_ids=[customer.id])
+    tag_import = import_tags(session, shop_id=shop.id, csv_text=f"{customer.id},Regular\n", create_missing_tags=True)
+    segment = create_segment(
+        session,
+        shop_id=shop.id,
+        name="Level 1",
+        description=None,
+        condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
+    )
+    coupon = create_coupon(
+        session,
+        shop_id=shop.id,
+        fields={"code": "TEA10", "name": "10 off", "kind": "threshold", "value": 1000, "min_spend": 5000},
+    )
+    sold = create_cart(
+        session, shop_id=shop.id, customer_id=customer.id, lines=[{"sku_id": sku.id, "quantity": 2}], now=now
+    )
+    order = checkout(
+        session,
+        shop_id=shop.id,
+        cart_id=sold.id,
+        customer_id=customer.id,
+        ip=None,
+        coupon_codes=[],
+        points_to_spend=0,
+        stored_value_to_spend=0,
+        now=now,
+    )
+    payment, _ = start_payment(session, shop_id=shop.id, order_id=order.id, now=now)
+    settle_payment(session, shop_id=shop.id, payment_id=payment.id, callback={"outcome": "succeeded"}, now=now)
+    refund = create_refund(
+        session, shop_id=shop.id, order_id=order.id, amount=1000, lines=None, reason="late", restock=False, now=now
+    )
+    cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
+    cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
+    session.flush()
+    world = {
+        "shop": shop.id,
+        "product": product.id,
+        "sku": sku.id,
+        "customer": customer.id,
+        "tag": tag.id,
+        "tag_import": tag_import.id,
+        "segment": segment.id,
+        "coupon": coupon.id,
+        "order": order.id,
+        "payment": payment.id,
+        "refund": refund.id,
+        "cart": cart.id,
+        "cart_line": cart.lines[0].id,
+        "points_account": points_account_id(session, shop_id=shop.id, customer_id=customer.id) or "",
+    }
+    world["app"], world["installation"] = install_an_app(session, shop.id)
+    subscription, _secret = create_subscription(
+        session,
+        shop_id=shop.id,
+        url="https://hooks.example.com/souk",
+        topics=["order.paid"],
+        installation_id=None,
+        granted_scopes=None,
+        box=runtime_for(current_app).box,
+        clock=FrozenClock(now),
+    )
+    delivery = send_test_event(
+        session, shop_id=shop.id, subscription_id=subscription.id, installation_id=None, clock=FrozenClock(now)
+    )
+    world["webhook_subscription"], world["webhook_delivery"] = subscription.id, delivery.id
+    session.commit()
+    return world
+
+
+def make_app(session: Any) -> tuple[App, AppVersion]:
+    """A developer's app with one version (the models, as the brief allows)."""
+    developer = UserFactory(is_developer=True)
+    app = App(developer_id=developer.id, name="Helper", client_id=new_id("cli"), client_type="confidential")
+    session.add(app)
+    session.flush()
+    version = AppVersion(
+        app_id=app.id, number=1, manifest={"name": "Helper"}, scopes=list(ALL_SCOPES), redirect_uris=[]
+    )
+    session.add(version)
+    session.flush()
+    app.current_version_id = version.id
+    return app, version
+
+
+def install_an_app(session: Any, shop_id: str) -> tuple[str, str]:
+    """An app installed on the shop with every scope; returns (app id, installation id)."""
+    app, version = make_app(session)
+    installation = Installation(
+        app_id=app.id, shop_id=shop_id, app_version_id=version.id, granted_scopes=list(ALL_SCOPES)
+    )
+    session.add(installation)
+    session.flush()
+    return app.id, installation.id
+
+
+def another_developers_app_token(session: Any, now: Any) -> dict[str, str]:
+    """A client-credentials token of an app that has nothing to do with shop A."""
+    app, _ = make_app(session)
+    _, plaintext = issue_app_token(session, app_id=app.id, now=now)
+    session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def snapshot(session: Any, world: World) -> dict[str, list[tuple[str, ...]]]:
+    """Every row that belongs to shop A (its events included), and every row of tables no shop owns."""
+    shop_id = world["shop"]
+    accounts = sa.select(Base.metadata.tables["ledger_accounts"].c.id).where(
+        Base.metadata.tables["ledger_accounts"].c.shop_id == shop_id
+    )
+    out = {}
+    for table in Base.metadata.sorted_tables:
+        query = sa.select(table)
+        if "shop_id" in table.c:
+            query = query.where(table.c.shop_id == shop_id)
+        elif table.name == "shops":
+            query = query.where(table.c.id == shop_id)
+        elif table.name == "ledger_entries":
+            query = query.where(table.c.account_id.in_(accounts))
+        elif table.name == "idempotency_records":
+            query = query.where(table.c.owner.startswith(f"{shop_id}:"))
+        out[table.name] = sorted(tuple(map(str, row)) for row in session.execute(query))
+    return out
+
+
+def path_with(rule: str, ids: dict[str, str]) -> str:
+    return PATH_VARIABLE.sub(lambda m: ids[m.group(1)], rule)
+
+
+def call(client: Any, method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None) -> Any:
+    return client.open(path, method=method, headers=headers, **({} if body is None else {"json": body}))
+
+
+def test_the_suite_reads_the_same_url_map_as_the_app(app: Flask) -> None:
+    assert rules_of(app) == api_rules()
+    assert object_routes() and list_routes()
+
+
+def test_shop_b_cannot_reach_shop_as_object(object_route: tuple[str, str], client, session, clock) -> None:
+    method, rule = object_route
+    variables = PATH_VARIABLE.findall(rule)
+    unknown = [name for name in variables if name not in OBJECTS]
+    assert not unknown, f"{rule}: add {unknown} to OBJECTS in {__file__} (and build that object for shop A)"
+    if method != "GET":
+        assert (method, rule) in BODIES, f"{method} {rule}: add a body shop A's token may send to BODIES"
+    make_body = BODIES.get((method, rule))
+
+    world = build_shop_a(session, clock.now())
+    missing = [OBJECTS[name] for name in variables if not world.get(OBJECTS[name])]
+    assert not missing, f"{rule}: shop A has no {missing}; build it in build_shop_a"
+    as_ids = {name: world[OBJECTS[name]] for name in variables}
+    random_ids = {name: new_id(as_ids[name].split("_")[0]) for name in variables}
+    body = make_body(world) if make_body else None
+    shop_b = token_for(ShopFactory(), ALL_SCOPES)
+    before = snapshot(session, world)
+
+    cross = call(client, method, path_with(rule, as_ids), shop_b, body)
+    nowhere = call(client, method, path_with(rule, random_ids), shop_b, body)
+
+    assert cross.status_code == 404, (method, rule, cross.status_code, cross.get_json())
+    assert (cross.status_code, cross.get_json()["type"]) == (nowhere.status_code, nowhere.get_json()["type"])
+    assert snapshot(session, world) == before, f"{method} {rule} with shop B's token changed shop A"
+
+    # The control: the same request with A's own token reaches the objects.
+    own = call(client, method, path_with(rule, as_ids), token_for(session.get(Shop, world["shop"])), body)
+    assert own.status_code != 404, (method, rule, own.get_json())
+    if method == "GET":
+        assert own.status_code == 200, (rule, own.get_json())
+
+
+def test_shop_b_lists_none_of_shop_as_objects(list_route: str, client, session, clock) -> None:
+    world = build_shop_a(session, clock.now())
+    other_side = LIST_CALLERS.get(list_route)
+    shop_b = other_side(session, clock.now()) if other_side else token_for(ShopFactory(), ALL_SCOPES)
+    response = client.get(list_route + LIST_QUERIES.get(list_route, ""), headers=shop_b)
+    assert response.status_code == 200, (list_route, response.get_json())
+    text = response.get_data(as_text=True)
+    leaked = {name: object_id for name, object_id in world.items() if object_id in text}
+    assert not leaked, f"{list_route} shows shop A's {leaked} to shop B"
+    if list_route.startswith("/api/v1/reports/"):  # figures carry no ids: B must see an empty shop's figures
+        empty = client.get(list_route + LIST_QUERIES.get(list_route, ""), headers=token_for(ShopFactory()))
+        assert response.get_json() == empty.get_json()
