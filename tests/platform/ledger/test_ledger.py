@@ -76,31 +76,29 @@ def test_invariant_check_catches_a_tampered_balance(session):
     assert any(alice.id in p and "caches 7" in p for p in problems)
 
 
-@pytest.mark.concurrency
-def test_parallel_transfers_keep_exact_balances(app):
-    """Hundreds of concurrent transfers on PostgreSQL: no lost update, no overdraft, invariant exact."""
+def _seeded_shop(app, balances):
+    """A committed shop whose customers' points accounts hold ``balances``; returns (shop id, account ids)."""
     with app.app_context():
         shop = ShopFactory()
-        issued, customers = _accounts(db.session, shop.id, n=4)
-        post_transfer(
-            db.session,
-            shop_id=shop.id,
-            kind="seed",
-            legs=[Leg(issued, -4000)] + [Leg(c, 1000) for c in customers],
-        )
+        issued, customers = _accounts(db.session, shop.id, n=len(balances))
+        legs = [Leg(issued, -sum(balances))] + [Leg(c, b) for c, b in zip(customers, balances, strict=True)]
+        post_transfer(db.session, shop_id=shop.id, kind="seed", legs=legs)
         db.session.commit()
-        ids = [c.id for c in customers]
-        shop_id = shop.id
-    refused, done, crashed = [], [], []
-    rng = random.Random(7)
-    plans = [[(rng.randrange(4), rng.randrange(4), rng.randrange(1, 400)) for _ in range(40)] for _ in range(8)]
+        result = shop.id, [c.id for c in customers]
+        db.session.remove()
+    return result
+
+
+def _run_in_threads(app, shop_id, ids, plans):
+    """Each plan runs in its own thread and session; returns (done, refused, crashed)."""
+    done, refused, crashed = [], [], []
+    start = threading.Barrier(len(plans))
 
     def worker(plan):
         with app.app_context():
             try:
+                start.wait()
                 for src, dst, amount in plan:
-                    if src == dst:
-                        continue
                     a = db.session.get(LedgerAccount, ids[src])
                     b = db.session.get(LedgerAccount, ids[dst])
                     try:
@@ -112,26 +110,68 @@ def test_parallel_transfers_keep_exact_balances(app):
                     except InsufficientFunds:
                         db.session.rollback()
                         refused.append(amount)
-            except Exception as exc:  # surfaced below: a crashed thread must fail the test
+            except Exception as exc:  # surfaced by the caller: a crashed thread must fail the test
                 crashed.append(repr(exc))
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=worker, args=(p,)) for p in plans]
+    threads = [threading.Thread(target=worker, args=(plan,)) for plan in plans]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert crashed == []
-    assert len(done) + len(refused) == sum(1 for p in plans for s, d, _ in p if s != d)
-    assert len(done) > 200
+    return done, refused, crashed
+
+
+def _balances(app, shop_id, ids):
     with app.app_context():
+        rows = {
+            account_id: balance
+            for account_id, balance in db.session.execute(
+                sa.select(LedgerAccount.id, LedgerAccount.balance).where(LedgerAccount.id.in_(ids))
+            )
+        }
+        problems = check_invariants(db.session)
         transfers = db.session.scalar(
             sa.select(sa.func.count()).select_from(LedgerTransfer).where(LedgerTransfer.shop_id == shop_id)
         )
-        assert transfers == len(done) + 1
-        balances = db.session.scalars(sa.select(LedgerAccount.balance).where(LedgerAccount.id.in_(ids))).all()
-        assert sum(balances) == 4000
-        assert min(balances) >= 0
-        assert check_invariants(db.session) == []
         db.session.remove()
+    return [rows[i] for i in ids], problems, transfers
+
+
+@pytest.mark.concurrency
+def test_parallel_transfers_keep_exact_balances(app):
+    """320 concurrent transfers among 4 accounts on PostgreSQL: no lost update, balances exact."""
+    shop_id, ids = _seeded_shop(app, [100_000] * 4)
+    rng = random.Random(7)
+    plans = [
+        [(src, (src + rng.randrange(1, 4)) % 4, rng.randrange(1, 400)) for src in rng.choices(range(4), k=40)]
+        for _ in range(8)
+    ]
+    expected = [100_000] * 4
+    for plan in plans:
+        for src, dst, amount in plan:
+            expected[src] -= amount
+            expected[dst] += amount
+
+    done, refused, crashed = _run_in_threads(app, shop_id, ids, plans)
+
+    assert crashed == [] and refused == []  # balances are large enough for every transfer
+    assert len(done) == 320
+    balances, problems, transfers = _balances(app, shop_id, ids)
+    assert balances == expected  # every concurrent update landed: none lost, none doubled
+    assert problems == []
+    assert transfers == 321  # the seed and every gift
+
+
+@pytest.mark.concurrency
+def test_parallel_overdrafts_are_refused_exactly(app):
+    """20 threads each try to move 100 points out of an account holding 1,000: exactly 10 succeed."""
+    shop_id, ids = _seeded_shop(app, [1_000, 0])
+
+    done, refused, crashed = _run_in_threads(app, shop_id, ids, [[(0, 1, 100)] for _ in range(20)])
+
+    assert crashed == []
+    assert (len(done), len(refused)) == (10, 10)
+    balances, problems, transfers = _balances(app, shop_id, ids)
+    assert balances == [0, 1_000] and problems == [] and transfers == 11
