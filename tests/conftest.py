@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,9 +105,18 @@ def session(app: Flask) -> Iterator[Any]:
         original = db.session
         # A plain SQLAlchemy session: Flask-SQLAlchemy's own Session picks the engine per model and
         # would bypass this connection (and its rollback).
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        on_test_connection = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
+        test_thread = threading.get_ident()
+
+        def new_session() -> Any:
+            # Only the test's own thread may use its connection. Another thread (an embedded app's
+            # in-process job worker, say) gets an ordinary session on its own app's engine: sharing
+            # one connection between threads would corrupt both.
+            return on_test_connection() if threading.get_ident() == test_thread else original.session_factory()
+
+        db.session = scoped_session(new_session)
         try:
             yield db.session
         finally:

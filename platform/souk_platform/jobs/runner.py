@@ -21,6 +21,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from souk_platform.db import DbSession
+
 log = structlog.get_logger("souk.jobs")
 
 _PENDING = "souk.pending_jobs"
@@ -143,9 +145,15 @@ def run_in_worker(path: str, *args: Any) -> Any:
     return run_job(current_app._get_current_object(), path, *args)  # type: ignore[attr-defined]
 
 
-def enqueue_after_commit(session: Session, path: str, *args: Any) -> None:
-    """Send the job once ``session`` commits; drop it if the session rolls back."""
-    session.info.setdefault(_PENDING, []).append((path, args))
+def enqueue_after_commit(session: DbSession, path: str, *args: Any, once: bool = False) -> None:
+    """Send the job once ``session`` commits; drop it if the session rolls back.
+
+    ``once``: a job already waiting for this commit with the same arguments is not added again.
+    """
+    pending = session.info.setdefault(_PENDING, [])
+    if once and (path, args) in pending:
+        return
+    pending.append((path, args))
 
 
 def _send_pending(session: Session) -> None:

@@ -601,7 +601,7 @@ def resend_delivery(
     if delivery.status != "pending":
         _restart(delivery, clock.now())
     session.flush()
-    enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+    enqueue_after_commit(session, DELIVER_JOB, delivery.id)
     return delivery
 
 
@@ -634,7 +634,7 @@ def recover_failed(
     )
     for delivery in failed:
         _restart(delivery, now)
-        enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+        enqueue_after_commit(session, DELIVER_JOB, delivery.id)
     session.flush()
     return [d.id for d in failed]
 
@@ -660,7 +660,7 @@ def send_test_event(
     )
     session.add(delivery)
     session.flush()
-    enqueue_after_commit(session, DELIVER_JOB, delivery.id)  # type: ignore[arg-type]
+    enqueue_after_commit(session, DELIVER_JOB, delivery.id)
     return delivery
 
 
