@@ -28,6 +28,10 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # Token bucket per installation (OAuth) or per access token (staff); an app's plan may set its own.
         "SOUK_RATE_LIMIT_RPS": float(environ.get("SOUK_RATE_LIMIT_RPS") or 40),
         "SOUK_RATE_LIMIT_BURST": int(environ.get("SOUK_RATE_LIMIT_BURST") or 80),
+        # Seals webhook signing secrets at rest (defaults to SECRET_KEY; changing it needs secret rotation).
+        "SOUK_WEBHOOK_SECRETS_KEY": environ.get("SOUK_WEBHOOK_SECRETS_KEY") or None,
+        # Local development only: lets webhook endpoints on 127.0.0.1 through the SSRF guard.
+        "SOUK_WEBHOOKS_ALLOW_LOOPBACK": environ.get("SOUK_WEBHOOKS_ALLOW_LOOPBACK", "").lower() in ("1", "true", "yes"),
     }
 
 
