@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.apps.models",
     "souk_platform.oauth.models",
     "souk_platform.webhooks.models",
+    "souk_platform.plugins.models",
 )
 
 

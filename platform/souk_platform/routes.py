@@ -20,6 +20,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.installations.api",
     "souk_platform.oauth.api",
     "souk_platform.webhooks.api",
+    "souk_platform.plugins.api",
 )
 
 # Server-rendered pages: "module path" exposing ``bp``.

@@ -15,10 +15,12 @@ import re
 import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import wasmtime
 from flask import Flask, current_app
 
 from factories import ShopFactory, UserFactory, token_for
@@ -33,12 +35,19 @@ from souk_platform.customers.services import create_customer
 from souk_platform.db import Base
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
+from souk_platform.plugins.models import PluginInvocation
+from souk_platform.plugins.services import create_activation, upload_plugin
 from souk_platform.points.services import award_points, points_account_id
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, send_test_event
+
+# A valid ABI v1 module (it ignores its input): shop A's own plugin.
+CONSTANT_PLUGIN = wasmtime.wat2wasm(
+    (Path(__file__).resolve().parents[1] / "sandbox" / "plugins" / "constant.wat").read_text()
+)
 
 World = dict[str, str]  # object name -> shop A's id of it
 Body = Callable[[World], dict[str, Any]] | None
@@ -61,6 +70,9 @@ OBJECTS: dict[str, str] = {
     "installation_id": "installation",
     "subscription_id": "webhook_subscription",
     "delivery_id": "webhook_delivery",
+    "plugin_id": "plugin",
+    "activation_id": "plugin_activation",
+    "invocation_id": "plugin_invocation",
 }
 
 # (method, rule) -> a request body that A's own token may send (None: the route takes no body).
@@ -102,6 +114,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/test"): None,
     ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/recover"): lambda w: {"since": "2026-01-01T00:00:00Z"},
     ("POST", "/api/v1/webhook-deliveries/<delivery_id>/resend"): None,
+    ("PATCH", "/api/v1/plugin-activations/<activation_id>"): lambda w: {"position": 1},
+    ("POST", "/api/v1/customers/<customer_id>/data-requests"): None,
+    ("POST", "/api/v1/customers/<customer_id>/redactions"): None,
 }
 
 # List endpoints that need query arguments to answer at all.
@@ -258,6 +273,23 @@ def build_shop_a(session: Any, now: Any) -> World:
         session, shop_id=shop.id, subscription_id=subscription.id, installation_id=None, clock=FrozenClock(now)
     )
     world["webhook_subscription"], world["webhook_delivery"] = subscription.id, delivery.id
+    plugin = upload_plugin(session, shop_id=shop.id, name="Constant", point="cart.discounts", module=CONSTANT_PLUGIN)
+    activation = create_activation(session, shop_id=shop.id, plugin_id=plugin.id, enabled=False)
+    invocation = PluginInvocation(
+        shop_id=shop.id,
+        plugin_id=plugin.id,
+        activation_id=activation.id,
+        point="cart.discounts",
+        outcome="ok",
+        input_sha256="0" * 64,
+        input="{}",
+        output={"ok": True},
+        module_sha256=plugin.sha256,
+        created_at=now,
+    )
+    session.add(invocation)
+    session.flush()
+    world["plugin"], world["plugin_activation"], world["plugin_invocation"] = plugin.id, activation.id, invocation.id
     session.commit()
     return world
 

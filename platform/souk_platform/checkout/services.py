@@ -35,7 +35,7 @@ from souk_platform.coupons.services import AppliedDiscount, price_discounts, res
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
-from souk_platform.extensions import run_point
+from souk_platform.extensions import is_plugin_discount, run_point
 from souk_platform.orders.models import Order, OrderLine
 from souk_platform.orders.services import order_payload
 from souk_platform.points.services import max_points_for, points_value, spend_points
@@ -588,7 +588,8 @@ def checkout(
             session, shop_id=shop_id, customer_id=customer_id, amount=stored_value_to_spend, order_id=order.id
         )
     if discounts:
-        reserve_redemptions(session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=discounts)
+        coupons = [d for d in discounts if not is_plugin_discount(d)]  # plugin discounts hold no coupon
+        reserve_redemptions(session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=coupons)
     cart.status = "converted"
     cart.converted_order_id = order.id
     cart.updated_at = now

@@ -1,9 +1,16 @@
 """Extension points: the named steps where shop-installed plugins will run (DESIGN.md §6).
 
 ``EXTENSION_POINTS`` is the one table of points, their failure policy and merge rule;
-``run_point`` runs a point. Today it runs the built-in rule only; the Wasm sandbox plugs in there.
+``run_point`` runs a point: the built-in rule, then the shop's Wasm plugins (``souk_platform.plugins``).
 """
 
-from souk_platform.extensions.services import EXTENSION_POINTS, ExtensionPoint, FailurePolicy, run_point
+from souk_platform.extensions.services import (
+    EXTENSION_POINTS,
+    ExtensionPoint,
+    FailurePolicy,
+    PluginOutput,
+    is_plugin_discount,
+    run_point,
+)
 
-__all__ = ["EXTENSION_POINTS", "ExtensionPoint", "FailurePolicy", "run_point"]
+__all__ = ["EXTENSION_POINTS", "ExtensionPoint", "FailurePolicy", "PluginOutput", "is_plugin_discount", "run_point"]

@@ -1,69 +1,325 @@
 """The extension-point table and the one function that runs a point.
 
-Each point's contract lives in ``EXTENSION_POINTS``. ``run_point`` is where installed plugins will
-be invoked (in the Wasm sandbox, with the point's failure policy and merge rule) and their
-invocations logged; no plugins are wired in yet, so it returns the built-in rule's result and
-records nothing.
+Each point's contract lives in ``EXTENSION_POINTS``: its input and output JSON Schemas (draft
+2020-12; a plugin receives the input plus its activation's ``config`` and must return the output),
+its merge rule (how plugin outputs combine with the built-in rule's result, converted to the same
+Python shape the built-in returns) and its failure policy. ``run_point`` runs the built-in rule, then
+the shop's enabled plugins in order (``souk_platform.plugins.services.invoke_plugins``), and merges.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import jsonschema
+import structlog
+from flask import current_app, has_app_context
+
+from souk_platform.core.money import percent_of
+from souk_platform.coupons.services import AppliedDiscount
 from souk_platform.db import DbSession
 from souk_platform.shops.models import Shop
+from souk_platform.shops.services import shop_setting
 
 T = TypeVar("T")
+log = structlog.get_logger("souk.extensions")
 
 
 class FailurePolicy(enum.Enum):
     CONTINUE = "continue"  # a failing plugin is logged and skipped: the built-in result stands
-    ABORT = "abort"  # a failing plugin fails the operation (fail closed)
+    ABORT = "abort"  # a failing plugin fails the operation (fail closed): the point answers "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginOutput:
+    """One successful plugin call's output (already valid against the point's output schema)."""
+
+    plugin_id: str
+    name: str
+    output: Any
+
+
+Merge = Callable[[Any, Sequence[PluginOutput], Mapping[str, Any], Shop], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class ExtensionPoint:
     name: str
-    on_failure: FailurePolicy
+    on_failure: FailurePolicy  # the default; see ``failure_configurable``
     merge: str  # how several plugins' outputs combine with the built-in one
     description: str
+    input_schema: dict[str, Any] = dataclasses.field(default_factory=dict)
+    output_schema: dict[str, Any] = dataclasses.field(default_factory=dict)
+    combine: Merge | None = None
+    # An activation may choose ABORT (deny when the plugin fails); only allow/deny points offer it.
+    failure_configurable: bool = False
+    # The built-in result that makes plugins pointless (a built-in deny already decides).
+    decided: Callable[[Any], bool] | None = None
+
+    def output_problems(self, document: Any) -> list[str]:
+        """The output schema's complaints about ``document`` (empty when valid)."""
+        return [_describe(error) for error in _validator(self.name, "output").iter_errors(document)]
+
+    def input_problems(self, document: Any) -> list[str]:
+        return [_describe(error) for error in _validator(self.name, "input").iter_errors(document)]
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"{where or '(root)'}: {error.message}"
+
+
+_VALIDATORS: dict[tuple[str, str], jsonschema.Draft202012Validator] = {}
+
+
+def _validator(point: str, which: str) -> jsonschema.Draft202012Validator:
+    key = (point, which)
+    if key not in _VALIDATORS:
+        spec = EXTENSION_POINTS[point]
+        _VALIDATORS[key] = jsonschema.Draft202012Validator(
+            spec.input_schema if which == "input" else spec.output_schema
+        )
+    return _VALIDATORS[key]
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+_INT = {"type": "integer"}
+_AMOUNT = {"type": "integer", "minimum": 0, "maximum": 10**12}
+_TEXT = {"type": "string", "maxLength": 200}
+_CONFIG = {"type": "object", "description": "The activation's configuration"}
+_LINES = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["sku_id", "quantity"],
+        "properties": {"sku_id": {"type": "string"}, "quantity": _INT, "unit_price": _INT},
+    },
+}
+_CUSTOMER = {"type": ["object", "null"], "properties": {"id": {"type": "string"}, "level": _INT}}
+
+
+def _input(required: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": [*required, "config"],
+        "properties": {**required, "config": _CONFIG},
+    }
+
+
+def _output(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        "additionalProperties": False,
+    }
+
+
+_VERDICT = _output({"allow": {"type": "boolean"}}, {"reason": _TEXT})
+_DISCOUNT = {
+    "type": "object",
+    "required": ["label"],
+    "properties": {
+        "label": {"type": "string", "minLength": 1, "maxLength": 100},
+        "target": {
+            "description": '"order", or {"sku_id": ...} for the lines of one SKU (default "order")',
+            "oneOf": [
+                {"const": "order"},
+                {"type": "object", "required": ["sku_id"], "properties": {"sku_id": {"type": "string"}}},
+            ],
+        },
+        "amount": {**_AMOUNT, "description": "Fen off"},
+        "percent": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Percent off the target"},
+    },
+    "oneOf": [{"required": ["amount"]}, {"required": ["percent"]}],
+    "additionalProperties": False,
+}
+
+
+# --- merge rules (each returns the built-in's Python shape) ------------------------------------
+
+
+def _merge_errors(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    merged: dict[str, list[str]] = {field: list(messages) for field, messages in builtin.items()}
+    for plugin in outputs:
+        for problem in plugin.output["errors"]:
+            merged.setdefault(problem.get("field", "cart"), []).append(problem["message"])
+    return merged
+
+
+def _merge_discounts(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    if not outputs:
+        return builtin
+    subtotal = int(payload["subtotal"])
+    by_sku: dict[str, int] = {}
+    for line in payload["lines"]:
+        by_sku[line["sku_id"]] = by_sku.get(line["sku_id"], 0) + int(line["unit_price"]) * int(line["quantity"])
+    candidates: list[list[AppliedDiscount]] = [list(builtin)]
+    for plugin in outputs:
+        found: list[AppliedDiscount] = []
+        for discount in plugin.output["discounts"]:
+            target = discount.get("target", "order")
+            basis = subtotal if target == "order" else by_sku.get(target["sku_id"], 0)
+            amount = discount["amount"] if "amount" in discount else percent_of(basis, discount["percent"] * 100)
+            if min(amount, basis) > 0:
+                found.append(AppliedDiscount(plugin.plugin_id, None, discount["label"], min(amount, basis)))
+        candidates.append(found)
+    if shop_setting(shop, "discount_merge") == "best_of":
+        chosen = max(candidates, key=lambda c: sum(d.amount for d in c))  # ties keep the built-in
+    else:
+        chosen = [discount for candidate in candidates for discount in candidate]
+    # Never below zero: later discounts are cut to what is left of the subtotal.
+    left, kept = subtotal, []
+    for discount in chosen:
+        amount = min(discount.amount, left)
+        if amount > 0:
+            kept.append(dataclasses.replace(discount, amount=amount))
+            left -= amount
+    return kept
+
+
+def _merge_fees(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    return [*builtin, *({"label": f["label"], "amount": f["amount"]} for p in outputs for f in p.output["fees"])]
+
+
+def _merge_verdicts(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    if not builtin.get("allow", False):
+        return builtin
+    for plugin in outputs:
+        if not plugin.output["allow"]:
+            reason = plugin.output.get("reason") or "no reason given"
+            return {"allow": False, "rule": f"plugin:{plugin.name}", "reason": f"{reason} (plugin {plugin.name})"}
+    return builtin
+
+
+def _last_wins(key: str) -> Merge:
+    def merge(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+        return int(outputs[-1].output[key]) if outputs else builtin
+
+    return merge
+
+
+def _denied(result: Any) -> bool:
+    return not result.get("allow", False)
 
 
 EXTENSION_POINTS: dict[str, ExtensionPoint] = {
     point.name: point
     for point in (
-        ExtensionPoint("cart.validate", FailurePolicy.CONTINUE, "union of errors", "Check a cart before it is priced."),
+        ExtensionPoint(
+            "cart.validate",
+            FailurePolicy.CONTINUE,
+            "union of errors",
+            "Check a cart before it is priced.",
+            input_schema=_input({"cart": {"type": "object", "required": ["lines"]}, "customer": _CUSTOMER}),
+            output_schema=_output(
+                {
+                    "errors": {
+                        "type": "array",
+                        "maxItems": 100,
+                        "items": {
+                            "type": "object",
+                            "required": ["message"],
+                            "properties": {"field": {"type": "string", "maxLength": 100}, "message": _TEXT},
+                            "additionalProperties": False,
+                        },
+                    }
+                }
+            ),
+            combine=_merge_errors,
+        ),
         ExtensionPoint(
             "cart.discounts",
             FailurePolicy.CONTINUE,
             "stack or best-of per the shop's discount_merge setting, never below zero",
             "Discounts on cart lines or the whole order.",
+            input_schema=_input({"lines": _LINES, "customer": _CUSTOMER, "subtotal": _INT}),
+            output_schema=_output({"discounts": {"type": "array", "maxItems": 100, "items": _DISCOUNT}}),
+            combine=_merge_discounts,
         ),
-        ExtensionPoint("order.extra_fee", FailurePolicy.CONTINUE, "sum of fees", "Fees added to an order."),
+        ExtensionPoint(
+            "order.extra_fee",
+            FailurePolicy.CONTINUE,
+            "sum of fees",
+            "Fees added to an order.",
+            input_schema=_input({"cart": {"type": "object"}, "lines": _LINES, "subtotal": _INT}),
+            output_schema=_output(
+                {
+                    "fees": {
+                        "type": "array",
+                        "maxItems": 20,
+                        "items": _output(
+                            {"label": {"type": "string", "minLength": 1, "maxLength": 100}, "amount": _AMOUNT}
+                        ),
+                    }
+                }
+            ),
+            combine=_merge_fees,
+        ),
         ExtensionPoint(
             "order.validate",
-            FailurePolicy.ABORT,
+            FailurePolicy.CONTINUE,
             "any deny wins",
-            "Risk control: allow or deny an order draft (configurable per install: ABORT or CONTINUE).",
+            "Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE).",
+            input_schema=_input(
+                {"order": {"type": "object", "required": ["lines"]}, "buyer": _CUSTOMER, "stats": {"type": "object"}}
+            ),
+            output_schema=_VERDICT,
+            combine=_merge_verdicts,
+            failure_configurable=True,
+            decided=_denied,
         ),
         ExtensionPoint(
-            "points.earn", FailurePolicy.CONTINUE, "last plugin wins, else built-in", "Points awarded for a paid order."
+            "points.earn",
+            FailurePolicy.CONTINUE,
+            "last plugin wins, else built-in",
+            "Points awarded for a paid order.",
+            input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
+            output_schema=_output({"points": {"type": "integer", "minimum": 0, "maximum": 10**9}}, {"reason": _TEXT}),
+            combine=_last_wins("points"),
         ),
         ExtensionPoint(
             "order.cashback",
             FailurePolicy.CONTINUE,
             "last plugin wins, else built-in",
             "Stored value credited back for a paid order.",
+            input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
+            output_schema=_output({"amount": _AMOUNT}),
+            combine=_last_wins("amount"),
         ),
         ExtensionPoint(
-            "member.level", FailurePolicy.CONTINUE, "last plugin wins, else built-in", "A customer's member level."
+            "member.level",
+            FailurePolicy.CONTINUE,
+            "last plugin wins, else built-in",
+            "A customer's member level.",
+            input_schema=_input({"customer_id": {"type": "string"}, "member": {"type": "object"}}),
+            output_schema=_output({"level": {"type": "integer", "minimum": 1, "maximum": 5}}),
+            combine=_last_wins("level"),
         ),
-        ExtensionPoint("refund.validate", FailurePolicy.CONTINUE, "any deny wins", "Allow or deny a refund request."),
+        ExtensionPoint(
+            "refund.validate",
+            FailurePolicy.CONTINUE,
+            "any deny wins",
+            "Allow or deny a refund request.",
+            input_schema=_input({"refund": {"type": "object"}, "order": {"type": "object"}}),
+            output_schema=_VERDICT,
+            combine=_merge_verdicts,
+            decided=_denied,
+        ),
     )
 }
+
+
+def is_plugin_discount(discount: AppliedDiscount) -> bool:
+    """Whether a ``cart.discounts`` result came from a plugin (its ``coupon_id`` is the plugin's id)."""
+    return discount.coupon_id.startswith("plg_")
 
 
 def run_point(
@@ -73,11 +329,39 @@ def run_point(
     payload: Mapping[str, Any],
     builtin: Callable[[Mapping[str, Any]], T],
 ) -> T:
-    """Run extension point ``point`` for ``shop`` on ``payload``: today the built-in rule's result.
+    """Run extension point ``point`` for ``shop``: the built-in rule, then the shop's enabled plugins, merged.
 
-    ``payload`` is the point's JSON input (what a plugin will receive); ``builtin`` computes the
-    default output from it. ``session`` and ``shop`` are where installed plugins will be looked up.
+    ``payload`` is the point's JSON input without ``config``; ``builtin`` computes the default result
+    from it (always called once). Plugins run only inside a Flask app (the sandbox runtime and the
+    clock live in ``app.extensions``); their invocations are logged in ``session``'s transaction.
+    A failing plugin never raises here: it follows the point's failure policy.
     """
-    if point not in EXTENSION_POINTS:
+    spec = EXTENSION_POINTS.get(point)
+    if spec is None:
         raise ValueError(f"unknown extension point {point!r}")
-    return builtin(payload)
+    result = builtin(payload)
+    if not has_app_context() or spec.combine is None:
+        return result
+    # Imported here: the plugins package reads this table at import time.
+    from souk_platform.plugins import services as plugins
+
+    active = plugins.active_plugins(session, shop_id=shop.id, point=point)
+    if not active or (spec.decided is not None and spec.decided(result)):
+        return result
+    document = {**payload, "config": {}}
+    problems = spec.input_problems(document)
+    if problems:  # a caller outside the contract (e.g. a re-evaluation without stats): plugins never see it
+        log.warning("plugin input outside the point's schema; plugins skipped", point=point, problems=problems[:5])
+        return result
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    outputs = plugins.invoke_plugins(
+        session,
+        app=app,
+        shop_id=shop.id,
+        point=spec,
+        payload=payload,
+        active=active,
+        now=app.extensions["souk.clock"].now(),
+    )
+    merged: T = spec.combine(result, outputs, payload, shop)
+    return merged

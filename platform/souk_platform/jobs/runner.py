@@ -46,6 +46,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("release-expired-stock", "souk_platform.catalog.tasks.release_expired_reservations", 60),
     PeriodicJob("sweep-webhooks", "souk_platform.webhooks.tasks.sweep", 5),
     PeriodicJob("purge-webhook-payloads", "souk_platform.webhooks.tasks.purge_expired_payloads", 3600),
+    PeriodicJob("purge-plugin-invocations", "souk_platform.plugins.tasks.purge_invocations", 3600),
+    PeriodicJob("send-shop-redactions", "souk_platform.webhooks.tasks.send_shop_redactions", 600),
 )
 
 

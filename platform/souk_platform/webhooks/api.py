@@ -19,13 +19,14 @@ from souk_platform.api import (
 )
 from souk_platform.core.clock import Clock
 from souk_platform.db import db
-from souk_platform.webhooks import services
+from souk_platform.webhooks import catalogue, services
 from souk_platform.webhooks.models import WebhookDelivery, WebhookSubscription
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.schemas import (
     DeliveryDetailSchema,
     DeliveryQuerySchema,
     DeliverySchema,
+    PrivacyRequestSchema,
     RecoverResultSchema,
     RecoverSchema,
     SubscriptionCreateSchema,
@@ -34,7 +35,16 @@ from souk_platform.webhooks.schemas import (
     SubscriptionWithSecretSchema,
 )
 
-blp = Blueprint(
+
+class _WebhooksBlueprint(Blueprint):
+    """Also writes the event catalogue into the OpenAPI 3.1 ``webhooks`` section when registered."""
+
+    def register_views_in_doc(self, api: Any, app: Any, spec: Any, *, name: str, parameters: Any) -> None:
+        super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
+        spec.options.setdefault("webhooks", {}).update(catalogue.openapi_webhooks())
+
+
+blp = _WebhooksBlueprint(
     "webhooks",
     __name__,
     url_prefix="",  # two collections: /webhook-subscriptions and /webhook-deliveries
@@ -206,3 +216,27 @@ class Resend(MethodView):
     def post(self, delivery_id: str) -> Any:
         """Send a delivery again now, with the same webhook-id"""
         return services.resend_delivery(db.session, delivery_id=delivery_id, clock=_clock(), **_owner()), 202
+
+
+@blp.route("/customers/<customer_id>/data-requests")
+class CustomerDataRequest(MethodView):
+    @requires("write_customers")
+    @transactional
+    @blp.response(202, PrivacyRequestSchema)
+    def post(self, customer_id: str) -> Any:
+        """Ask every installed app for the personal data it holds on a customer (`customers.data_request`)"""
+        return services.request_customer_privacy(
+            db.session, shop_id=_owner()["shop_id"], customer_id=customer_id, kind="data_request", clock=_clock()
+        ), 202
+
+
+@blp.route("/customers/<customer_id>/redactions")
+class CustomerRedaction(MethodView):
+    @requires("write_customers")
+    @transactional
+    @blp.response(202, PrivacyRequestSchema)
+    def post(self, customer_id: str) -> Any:
+        """Ask every installed app to erase a customer's personal data (`customers.redact`)"""
+        return services.request_customer_privacy(
+            db.session, shop_id=_owner()["shop_id"], customer_id=customer_id, kind="redact", clock=_clock()
+        ), 202

@@ -89,3 +89,17 @@ class DeliveryQuerySchema(PageArgs):
     subscription_id = ma.fields.String(load_default=None)
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["pending", "succeeded", "failed"]))
     event_type = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 100))
+
+
+class PrivacyCustomerSchema(ma.Schema):
+    id = ma.fields.String()
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+
+
+class PrivacyRequestSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "The request id apps receive in data.id"})
+    customer = ma.fields.Nested(PrivacyCustomerSchema)
+    orders_requested = ma.fields.List(ma.fields.String())
+    requested_at = ma.fields.String(metadata={"description": "RFC 3339 UTC"})
+    version = ma.fields.Integer()

@@ -21,12 +21,15 @@ import sqlalchemy as sa
 from souk_platform.apps.models import Installation
 from souk_platform.auth.scopes import grants
 from souk_platform.core.clock import Clock
+from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
+from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
 from souk_platform.jobs.runner import enqueue_after_commit
-from souk_platform.webhooks import errors
+from souk_platform.orders.models import Order
+from souk_platform.webhooks import catalogue, errors
 from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from souk_platform.webhooks.schedule import Failure, retry_delay
 from souk_platform.webhooks.secret_box import SecretBox
@@ -92,6 +95,13 @@ def topic_matches(topics: list[Any], event_type: str) -> bool:
 
 def _validate_topics(topics: list[str], granted_scopes: tuple[str, ...] | None) -> list[str]:
     bad = [t for t in topics if not _TOPIC.match(t)]
+    unknown = [t for t in topics if t not in bad and not catalogue.matches_any(t)]
+    if unknown:
+        detail = (
+            f"No event type is called {', '.join(unknown)}: see the webhooks section of /api/v1/openapi.json "
+            "for the catalogue."
+        )
+        raise errors.InvalidSubscription(detail, errors={"topics": [detail]})
     if bad or not topics or len(topics) > MAX_TOPICS:
         detail = (
             f"Topics look like 'order.paid', 'order.*' or '*': {', '.join(bad)} is not one."
@@ -289,7 +299,7 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
     if not events:
         return 0, []
     now = clock.now()
-    by_shop = _enabled_subscriptions(session, {e.shop_id for e in events if e.shop_id})
+    by_shop = _endpoints(session, {e.shop_id for e in events if e.shop_id})
     existing = {
         (row[0], row[1])
         for row in session.execute(
@@ -303,20 +313,20 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
         event.dispatched_at = now
         if not event.shop_id:
             continue  # platform-level events have no shop subscribers
-        for subscription, scopes in by_shop.get(event.shop_id, []):
-            if (event.id, subscription.id) in existing or not topic_matches(subscription.topics, event.type):
-                continue
-            needed = required_scope(event.type)
-            if scopes is not None and needed and not grants(scopes, needed):
+        for subscription, delivered_type in route(event, by_shop.get(event.shop_id, [])):
+            if (event.id, subscription.id) in existing:
                 continue
             created.append(
                 WebhookDelivery(
                     shop_id=event.shop_id,
                     subscription_id=subscription.id,
                     event_id=event.id,
-                    event_type=event.type,
+                    event_type=delivered_type,
                     body=message_body(
-                        event_type=event.type, created_at=event.created_at, shop_id=event.shop_id, data=event.payload
+                        event_type=delivered_type,
+                        created_at=event.created_at,
+                        shop_id=event.shop_id,
+                        data=event.payload,
                     ),
                     next_attempt_at=now,
                     created_at=now,
@@ -327,24 +337,82 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
     return len(events), [d.id for d in created]
 
 
-def _enabled_subscriptions(
-    session: DbSession, shop_ids: set[str]
-) -> dict[str, list[tuple[WebhookSubscription, tuple[str, ...] | None]]]:
-    """Enabled subscriptions per shop with the owning installation's scopes (None: the shop's own)."""
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """An enabled subscription as the router sees it."""
+
+    subscription: WebhookSubscription
+    scopes: tuple[str, ...] | None  # the owning installation's scopes; None: the shop's own subscription
+    active: bool  # the owning installation is active (always True for the shop's own)
+
+
+def _endpoints(session: DbSession, shop_ids: set[str]) -> dict[str, list[Endpoint]]:
+    """Enabled subscriptions per shop, including those of uninstalled apps (they still get privacy events)."""
     if not shop_ids:
         return {}
     rows = session.execute(
         sa.select(WebhookSubscription, Installation.status, Installation.granted_scopes)
         .outerjoin(Installation, Installation.id == WebhookSubscription.installation_id)
         .where(WebhookSubscription.shop_id.in_(shop_ids), WebhookSubscription.status == "enabled")
+        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
     )
-    result: dict[str, list[tuple[WebhookSubscription, tuple[str, ...] | None]]] = {}
+    result: dict[str, list[Endpoint]] = {}
     for subscription, installation_status, granted in rows:
         if subscription.installation_id is None:
-            result.setdefault(subscription.shop_id, []).append((subscription, None))
-        elif installation_status == "active":  # an uninstalled app hears nothing more
-            result.setdefault(subscription.shop_id, []).append((subscription, tuple(granted or ())))
+            endpoint = Endpoint(subscription, None, True)
+        else:
+            endpoint = Endpoint(subscription, tuple(granted or ()), installation_status == "active")
+        result.setdefault(subscription.shop_id, []).append(endpoint)
     return result
+
+
+def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
+    """Which subscriptions get ``event``, and as which catalogue type (its own or a derived one).
+
+    - The shop's own subscriptions get whatever their topics match.
+    - An active app's subscriptions get what their topics match and the installation's scopes allow.
+    - ``app.*`` events about an installation go to that app only (``app.uninstalled`` included).
+    - Privacy events go to one subscription of every app concerned, whatever it subscribed to.
+    """
+    entry = catalogue.CATALOGUE.get(event.type)
+    if entry is not None and entry.privacy:
+        return _route_privacy(event, endpoints)
+    names = catalogue.delivered_types(event.type, event.payload)
+    routed: list[tuple[WebhookSubscription, str]] = []
+    for endpoint in endpoints:
+        subscription = endpoint.subscription
+        if endpoint.scopes is not None:
+            if event.subject_type == "installation":
+                if subscription.installation_id != event.subject_id:
+                    continue
+            elif not endpoint.active:
+                continue  # an uninstalled app hears nothing more
+            elif (needed := required_scope(event.type)) and not grants(endpoint.scopes, needed):
+                continue
+        name = next((n for n in names if topic_matches(subscription.topics, n)), None)
+        if name:
+            routed.append((subscription, name))
+    return routed
+
+
+def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
+    routed: list[tuple[WebhookSubscription, str]] = []
+    per_app: dict[str, list[WebhookSubscription]] = {}
+    for endpoint in endpoints:
+        subscription = endpoint.subscription
+        if endpoint.scopes is None:
+            if topic_matches(subscription.topics, event.type):
+                routed.append((subscription, event.type))
+        elif event.type == "shop.redact":
+            if subscription.installation_id == event.subject_id:
+                per_app.setdefault(subscription.installation_id, []).append(subscription)
+        elif endpoint.active and subscription.installation_id:
+            per_app.setdefault(subscription.installation_id, []).append(subscription)
+    for subscriptions in per_app.values():
+        # one delivery per app: the endpoint that asked for the type, else its oldest endpoint
+        chosen = next((s for s in subscriptions if topic_matches(s.topics, event.type)), subscriptions[0])
+        routed.append((chosen, event.type))
+    return routed
 
 
 # -- attempts ---------------------------------------------------------------------------------
@@ -668,3 +736,79 @@ def _require_enabled(session: DbSession, subscription_id: str) -> None:
     subscription = session.get(WebhookSubscription, subscription_id)
     if subscription is None or subscription.status != "enabled":
         raise errors.SubscriptionDisabled("The subscription is disabled: enable it first (PATCH enabled=true).")
+
+
+# -- privacy webhooks (customers.data_request, customers.redact, shop.redact) -------------------
+
+SHOP_REDACT_AFTER = dt.timedelta(hours=48)
+PRIVACY_REQUEST_KINDS = {"data_request": "customers.data_request", "redact": "customers.redact"}
+
+
+def request_customer_privacy(
+    session: DbSession, *, shop_id: str, customer_id: str, kind: str, clock: Clock
+) -> dict[str, Any]:
+    """Tell every app installed on the shop that a customer asks for their data (``kind="data_request"``)
+    or for its erasure (``kind="redact"``). Returns the request as sent in ``data``.
+
+    Souk only relays the request: each app answers or erases in its own systems.
+    """
+    customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)
+    orders = session.scalars(
+        sa.select(Order.id).where(Order.shop_id == shop_id, Order.customer_id == customer.id).order_by(Order.id)
+    )
+    request = {
+        "id": new_id("pvr"),
+        "customer": {"id": customer.id, "email": customer.email, "phone": customer.phone},
+        "orders_requested": list(orders),
+        "requested_at": _rfc3339(clock.now()),
+        "version": 1,
+    }
+    emit(
+        session,
+        shop_id=shop_id,
+        type=PRIVACY_REQUEST_KINDS[kind],
+        subject_type="customer",
+        subject_id=customer.id,
+        payload=request,
+    )
+    return request
+
+
+def send_due_shop_redactions(session: DbSession, *, now: dt.datetime, limit: int = 500) -> list[str]:
+    """Emit ``shop.redact`` for each installation uninstalled at least 48 h ago that has not had one
+    since it was uninstalled; return the installation ids. Safe to run any number of times."""
+    already = sa.exists().where(
+        OutboxEvent.type == "shop.redact",
+        OutboxEvent.subject_id == Installation.id,
+        OutboxEvent.created_at >= Installation.uninstalled_at,
+    )
+    due = list(
+        session.scalars(
+            sa.select(Installation)
+            .where(
+                Installation.status == "uninstalled",
+                Installation.uninstalled_at <= now - SHOP_REDACT_AFTER,
+                ~already,
+            )
+            .order_by(Installation.uninstalled_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for installation in due:
+        emit(
+            session,
+            shop_id=installation.shop_id,
+            type="shop.redact",
+            subject_type="installation",
+            subject_id=installation.id,
+            payload={
+                "id": new_id("pvr"),
+                "shop_id": installation.shop_id,
+                "installation_id": installation.id,
+                "uninstalled_at": _rfc3339(installation.uninstalled_at or now),
+                "version": 1,
+            },
+        )
+    session.flush()
+    return [i.id for i in due]

@@ -79,3 +79,10 @@ def purge_expired_payloads() -> int:
     removed = services.purge_expired_payloads(db.session, now=_clock().now())
     db.session.commit()
     return removed
+
+
+def send_shop_redactions() -> int:
+    """Periodic: emit ``shop.redact`` to apps uninstalled 48 hours ago (delivered like any event)."""
+    sent = services.send_due_shop_redactions(db.session, now=_clock().now())
+    db.session.commit()
+    return len(sent)

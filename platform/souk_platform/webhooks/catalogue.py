@@ -1,0 +1,474 @@
+"""The event catalogue: every event type a subscription may name, what it means and its ``data`` schema.
+
+Plain Python (no Flask): the dispatcher, topic validation and the OpenAPI ``webhooks`` section all read
+this one table. Most types are exactly the outbox types the domains emit. A few names the platform
+promises (issue 6) are *derived*: they are delivered for outbox events of other types, with the same
+``data`` (see ``EventType.derived_from``):
+
+- ``product.deleted``       ← ``product.archived`` (products are archived, never hard-deleted)
+- ``member.level_changed``  ← ``customer.level_changed``
+- ``points.changed``        ← every ``points.*`` movement
+- ``stored_value.changed``  ← every ``stored_value.*`` movement and ``cashback.credited``
+- ``inventory.low``         ← ``inventory.adjusted``, ``sku.updated`` and ``stock.*`` when a SKU's
+  available quantity is at or below ``LOW_STOCK_LEVEL`` after the change
+
+A subscription naming both a type and a type derived from the same event gets one delivery, of the
+type it named first in this order: the emitted type, then the derived ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LOW_STOCK_LEVEL = 5  # units available (on hand minus reserved); the platform has no per-SKU threshold yet
+
+Schema = dict[str, Any]
+
+_S: Schema = {"type": "string"}
+_NS: Schema = {"type": ["string", "null"]}
+_I: Schema = {"type": "integer"}
+_NI: Schema = {"type": ["integer", "null"]}
+_B: Schema = {"type": "boolean"}
+_TS: Schema = {"type": "string", "format": "date-time"}
+_NTS: Schema = {"type": ["string", "null"], "format": "date-time"}
+_OBJ: Schema = {"type": "object"}
+_NOBJ: Schema = {"type": ["object", "null"]}
+
+
+def _object(properties: Mapping[str, Schema], *, required: tuple[str, ...] = ("id", "version")) -> Schema:
+    """An object schema; extra properties are allowed so domains can add fields without breaking receivers."""
+    return {"type": "object", "properties": dict(properties), "required": list(required)}
+
+
+def _list(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+_SKU = _object(
+    {
+        "id": _S,
+        "product_id": _S,
+        "code": _S,
+        "title": _S,
+        "price": {**_I, "description": "Minor units (fen)"},
+        "currency": _S,
+        "on_hand": _I,
+        "reserved": _I,
+        "available": _I,
+        "version": _I,
+    }
+)
+_PRODUCT = _object(
+    {"id": _S, "title": _S, "description": _S, "status": _S, "version": _I, "skus": _list(_SKU)},
+)
+_INVENTORY = _object(
+    {
+        "adjustment": _object(
+            {"id": _S, "delta": _I, "reason": _S, "ref": _NS, "on_hand_after": _I}, required=("id", "delta")
+        ),
+        "sku": _SKU,
+    },
+    required=("adjustment", "sku"),
+)
+_STOCK = _object(
+    {
+        "ref": {**_S, "description": "The reservation's owner, usually an order id"},
+        "lines": _list(
+            _object({"reservation_id": _S, "sku_id": _S, "quantity": _I, "sku": _SKU}, required=("sku_id", "sku"))
+        ),
+    },
+    required=("ref", "lines"),
+)
+_ORDER = _object(
+    {
+        "id": _S,
+        "status": _S,
+        "customer_id": _NS,
+        "currency": _S,
+        "subtotal": _I,
+        "discount_total": _I,
+        "fee_total": _I,
+        "points_spent": _I,
+        "points_value": _I,
+        "stored_value_used": _I,
+        "total": _I,
+        "refunded_total": _I,
+        "lines": _list(_OBJ),
+        "reason": {**_S, "description": "Why it was cancelled (order.cancelled only)"},
+        "version": _I,
+    }
+)
+_PAYMENT = _object(
+    {
+        "id": _S,
+        "order_id": _S,
+        "provider": _S,
+        "amount": _I,
+        "currency": _S,
+        "status": _S,
+        "failure_reason": _NS,
+        "settled_at": _NTS,
+    },
+    required=("id", "order_id", "status"),
+)
+_CUSTOMER = _object(
+    {
+        "id": _S,
+        "name": _NS,
+        "phone": _NS,
+        "email": _NS,
+        "level": _I,
+        "orders_count": _I,
+        "total_spent": _I,
+        "last_order_at": _NTS,
+        "version": _I,
+    }
+)
+_LEVEL_CHANGE = _object(
+    {**_CUSTOMER["properties"], "from_level": _I, "to_level": _I, "source": _S, "reason": _NS},
+)
+_MEMBER_LEVELS = _object(
+    {"id": _S, "window_days": _I, "downgrade_period_days": _I, "levels": _list(_OBJ), "version": _I}
+)
+_BALANCE_MOVE = _object(
+    {"customer_id": _S, "balance": _I, "currency": _S, "amount": _I, "points": _I, "order_id": _NS, "reference": _NS},
+    required=("customer_id", "balance"),
+)
+_CASHBACK = _object(
+    {
+        "id": _S,
+        "order_id": _S,
+        "customer_id": _S,
+        "amount": _I,
+        "original_amount": _I,
+        "currency": _S,
+        "due_at": _TS,
+        "status": _S,
+        "version": _I,
+    }
+)
+_COUPON = _object(
+    {
+        "id": _S,
+        "code": _NS,
+        "name": _S,
+        "kind": _S,
+        "value": _I,
+        "min_spend": _I,
+        "max_discount": _NI,
+        "auto_apply": _B,
+        "stackable": _B,
+        "per_customer_limit": _NI,
+        "total_limit": _NI,
+        "starts_at": _NTS,
+        "ends_at": _NTS,
+        "status": _S,
+        "redeemed_count": _I,
+        "redemption": _object({"id": _S, "order_id": _S, "customer_id": _NS, "amount": _I}, required=("id",)),
+        "version": _I,
+    }
+)
+_TAG = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "kind": _S,
+        "description": _NS,
+        "condition": _NOBJ,
+        "customer_ids": _list(_S),
+        "added": _I,
+        "removed": _I,
+        "customers_count": _I,
+        "version": _I,
+    }
+)
+_TAG_IMPORT = _object({"id": _S}, required=("id",))
+_SEGMENT = _object({"id": _S, "name": _S, "description": _NS, "condition": _NOBJ, "version": _I})
+_CART = _object(
+    {"id": _S, "customer_id": _NS, "status": _S, "lines": _list(_OBJ), "converted_order_id": _NS, "version": _I}
+)
+_SHOP = _object({"id": _S, "name": _S, "currency": _S, "version": _I})
+_INSTALLATION = _object(
+    {
+        "id": _S,
+        "app_id": _S,
+        "shop_id": _S,
+        "status": _S,
+        "granted_scopes": _list(_S),
+        "installed_at": _TS,
+        "uninstalled_at": _NTS,
+        "version": _I,
+    }
+)
+_SUBSCRIPTION = _object(
+    {
+        "id": _S,
+        "url": _S,
+        "topics": _list(_S),
+        "status": _S,
+        "disabled_reason": _NS,
+        "installation_id": _NS,
+        "disabled_at": _TS,
+        "version": _I,
+    }
+)
+_DATA_REQUEST = _object(
+    {
+        "id": {**_S, "description": "The request id (stable; answer or log against it)"},
+        "customer": _object({"id": _S, "email": _NS, "phone": _NS}, required=("id",)),
+        "orders_requested": {**_list(_S), "description": "Ids of the customer's orders"},
+        "requested_at": _TS,
+        "version": _I,
+    },
+    required=("id", "customer", "orders_requested", "version"),
+)
+_SHOP_REDACT = _object(
+    {
+        "id": _S,
+        "shop_id": _S,
+        "installation_id": {**_S, "description": "The uninstalled installation whose shop data must be erased"},
+        "uninstalled_at": _TS,
+        "version": _I,
+    },
+    required=("id", "shop_id", "installation_id", "version"),
+)
+_PLUGIN = _object({"id": _S, "name": _S, "point": _S, "sha256": _S, "version": _I})
+_PLUGIN_ACTIVATION = _object(
+    {"id": _S, "plugin_id": _S, "point": _S, "position": _I, "enabled": _B, "on_failure": _S, "version": _I}
+)
+_PLUGIN_FAILING = _object(
+    {
+        "plugin_id": _S,
+        "name": _S,
+        "point": _S,
+        "app_version_id": _NS,
+        "failures": _I,
+        "window_minutes": _I,
+        "version": _I,
+    },
+    required=("plugin_id", "failures", "version"),
+)
+_TEST = _object({"subscription_id": _S, "message": _S, "version": _I})
+
+
+def _available_values(payload: Mapping[str, Any]) -> Iterator[int]:
+    """Available quantities of every SKU a catalog/stock payload carries."""
+    skus: list[Any] = []
+    if isinstance(payload.get("sku"), Mapping):
+        skus.append(payload["sku"])
+    if "available" in payload:
+        skus.append(payload)
+    for line in payload.get("lines") or ():
+        if isinstance(line, Mapping) and isinstance(line.get("sku"), Mapping):
+            skus.append(line["sku"])
+    for sku in skus:
+        if isinstance(sku.get("available"), int):
+            yield sku["available"]
+
+
+def _is_low_stock(payload: Mapping[str, Any]) -> bool:
+    return any(available <= LOW_STOCK_LEVEL for available in _available_values(payload))
+
+
+def _always(payload: Mapping[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One catalogue entry. ``derived_from``: the outbox types it is delivered for (empty: emitted as is)."""
+
+    name: str
+    description: str
+    data: Schema
+    derived_from: tuple[str, ...] = ()
+    applies: Callable[[Mapping[str, Any]], bool] = field(default=_always)
+    privacy: bool = False  # mandatory: every installed app gets it, whatever it subscribed to
+
+
+def _e(name: str, description: str, data: Schema, *derived_from: str, **extra: Any) -> EventType:
+    return EventType(name, description, data, derived_from, **extra)
+
+
+_POINTS = ("points.awarded", "points.spent", "points.deducted", "points.revoked", "points.refunded", "points.expired")
+_STORED_VALUE = ("stored_value.topped_up", "stored_value.spent", "stored_value.refunded", "cashback.credited")
+_STOCK_EVENTS = ("inventory.adjusted", "sku.updated", "stock.reserved", "stock.committed")
+
+PRIVACY_TYPES = ("customers.data_request", "customers.redact", "shop.redact")
+
+CATALOGUE: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        # orders and payments
+        _e("order.created", "A checkout created an order awaiting payment.", _ORDER),
+        _e("order.paid", "An order was paid in full.", _ORDER),
+        _e("order.cancelled", "An order was cancelled (by staff, the customer or payment timeout).", _ORDER),
+        _e("order.fulfilled", "An order was shipped or handed over.", _ORDER),
+        _e("order.completed", "An order was completed.", _ORDER),
+        _e("order.refunded", "Part or all of an order was refunded.", _ORDER),
+        _e("payment.created", "A payment was started for an order.", _PAYMENT),
+        _e("payment.succeeded", "A payment succeeded.", _PAYMENT),
+        _e("payment.failed", "A payment failed.", _PAYMENT),
+        _e("cart.created", "A cart was created.", _CART),
+        _e("cart.updated", "A cart's lines changed.", _CART),
+        # catalog
+        _e("product.created", "A product was created.", _PRODUCT),
+        _e("product.updated", "A product changed.", _PRODUCT),
+        _e("product.archived", "A product was archived (taken off sale).", _PRODUCT),
+        _e(
+            "product.deleted",
+            "A product was removed from sale; sent when it is archived.",
+            _PRODUCT,
+            "product.archived",
+        ),
+        _e("sku.created", "A SKU was added to a product.", _SKU),
+        _e("sku.updated", "A SKU changed.", _SKU),
+        _e("inventory.adjusted", "A SKU's on-hand quantity was adjusted.", _INVENTORY),
+        _e(
+            "inventory.low",
+            f"A SKU's available quantity is {LOW_STOCK_LEVEL} or fewer after a change; the data is that change's.",
+            {"oneOf": [_INVENTORY, _SKU, _STOCK]},
+            *_STOCK_EVENTS,
+            applies=_is_low_stock,
+        ),
+        _e("stock.reserved", "Stock was reserved for an unpaid order.", _STOCK),
+        _e("stock.released", "Reserved stock was released.", _STOCK),
+        _e("stock.committed", "Reserved stock was taken by a paid order.", _STOCK),
+        # customers and members
+        _e("customer.created", "A customer was created.", _CUSTOMER),
+        _e("customer.updated", "A customer changed.", _CUSTOMER),
+        _e("customer.level_changed", "A customer's member level changed.", _LEVEL_CHANGE),
+        _e("member.level_changed", "A customer's member level changed.", _LEVEL_CHANGE, "customer.level_changed"),
+        _e("member_levels.updated", "The shop's member level rules changed.", _MEMBER_LEVELS),
+        _e("tag.created", "A customer tag was created.", _TAG),
+        _e("tag.updated", "A customer tag changed.", _TAG),
+        _e("tag.deleted", "A customer tag was deleted.", _TAG),
+        _e("tag.customers_added", "Customers were tagged.", _TAG),
+        _e("tag.customers_removed", "A customer was untagged.", _TAG),
+        _e("tag.evaluated", "A rule-based tag was re-evaluated.", _TAG),
+        _e("tag_import.completed", "A tag import finished.", _TAG_IMPORT),
+        _e("segment.created", "A segment was created.", _SEGMENT),
+        _e("segment.updated", "A segment changed.", _SEGMENT),
+        _e("segment.deleted", "A segment was deleted.", _SEGMENT),
+        # points, stored value, coupons
+        *(_e(t, f"Points movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE) for t in _POINTS),
+        _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),
+        *(
+            _e(t, f"Stored value movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE)
+            for t in _STORED_VALUE[:3]
+        ),
+        _e("cashback.scheduled", "Cashback into stored value was scheduled for an order.", _CASHBACK),
+        _e("cashback.reduced", "Scheduled cashback was reduced by a refund.", _CASHBACK),
+        _e("cashback.cancelled", "Scheduled cashback was cancelled.", _CASHBACK),
+        _e("cashback.credited", "Cashback was credited into stored value.", _CASHBACK),
+        _e(
+            "stored_value.changed",
+            "A customer's stored value balance changed (top-up, spend, refund or cashback credit).",
+            {"oneOf": [_BALANCE_MOVE, _CASHBACK]},
+            *_STORED_VALUE,
+        ),
+        _e("coupon.created", "A coupon was created.", _COUPON),
+        _e("coupon.updated", "A coupon changed.", _COUPON),
+        _e("coupon.deleted", "A coupon was deleted.", _COUPON),
+        _e("coupon.redeemed", "A coupon was redeemed by a paid order (data.redemption says which).", _COUPON),
+        # shop, apps, webhooks
+        _e("shop.created", "The shop was created.", _SHOP),
+        _e("shop.updated", "The shop's settings changed.", _SHOP),
+        _e("app.installed", "An app was installed (an app hears only of its own installation).", _INSTALLATION),
+        _e("app.installation_updated", "An installation's version or scopes changed.", _INSTALLATION),
+        _e("app.uninstalled", "An app was uninstalled (the app itself is told too).", _INSTALLATION),
+        _e("plugin.uploaded", "A merchant uploaded a private Wasm plugin.", _PLUGIN),
+        _e("plugin.activated", "A plugin was activated at an extension point.", _PLUGIN_ACTIVATION),
+        _e(
+            "plugin_activation.updated",
+            "A plugin activation's position, state or failure policy changed.",
+            _PLUGIN_ACTIVATION,
+        ),
+        _e("plugin.failing", "A plugin keeps failing at its extension point.", _PLUGIN_FAILING),
+        _e("webhook_subscription.disabled", "A webhook endpoint was disabled after failing.", _SUBSCRIPTION),
+        # privacy (mandatory for every installed app)
+        _e(
+            "customers.data_request",
+            "The merchant asks, for a customer, for the personal data your app holds (PIPL, GDPR). "
+            "Every installed app receives it.",
+            _DATA_REQUEST,
+            privacy=True,
+        ),
+        _e(
+            "customers.redact",
+            "Erase the personal data your app holds about a customer. Every installed app receives it.",
+            _DATA_REQUEST,
+            privacy=True,
+        ),
+        _e(
+            "shop.redact",
+            "Sent 48 hours after your app was uninstalled: erase the shop's data you hold.",
+            _SHOP_REDACT,
+            privacy=True,
+        ),
+    )
+}
+
+TEST_EVENT = _e("webhook.test", "A test event sent from the console or the API; never in the event log.", _TEST)
+
+# outbox type -> the derived catalogue types it may also be delivered as
+_DERIVED: dict[str, tuple[EventType, ...]] = {}
+for _entry in CATALOGUE.values():
+    for _source in _entry.derived_from:
+        _DERIVED[_source] = (*_DERIVED.get(_source, ()), _entry)
+
+
+def is_known(name: str) -> bool:
+    return name in CATALOGUE
+
+
+def matches_any(topic: str) -> bool:
+    """True when a subscription topic (exact, ``prefix.*`` or ``*``) names at least one catalogue type."""
+    if topic == "*":
+        return True
+    if topic.endswith(".*"):
+        return any(name.startswith(topic[:-1]) for name in CATALOGUE)
+    return topic in CATALOGUE
+
+
+def delivered_types(event_type: str, payload: Mapping[str, Any]) -> list[str]:
+    """The catalogue names an outbox event is delivered as: its own type first, then derived ones that apply."""
+    return [event_type, *(e.name for e in _DERIVED.get(event_type, ()) if e.applies(payload))]
+
+
+def openapi_webhooks() -> dict[str, Any]:
+    """The OpenAPI 3.1 ``webhooks`` section: one POST per type, body ``{type, created_at, shop_id, data}``."""
+    section: dict[str, Any] = {}
+    for entry in (*CATALOGUE.values(), TEST_EVENT):
+        body = {
+            "type": "object",
+            "required": ["type", "created_at", "shop_id", "data"],
+            "properties": {
+                "type": {"type": "string", "const": entry.name},
+                "created_at": _TS,
+                "shop_id": _S,
+                "data": entry.data,
+            },
+        }
+        extra = f" Delivered for: {', '.join(entry.derived_from)}." if entry.derived_from else ""
+        section[entry.name] = {
+            "post": {
+                "summary": entry.description,
+                "description": (
+                    entry.description
+                    + extra
+                    + " Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); "
+                    "at least once, unordered: deduplicate on webhook-id and compare data.version."
+                ),
+                "operationId": "webhook_" + entry.name.replace(".", "_"),
+                "tags": ["webhook events"],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+                "responses": {
+                    "2XX": {"description": "Received; any 2xx counts as delivered."},
+                    "410": {"description": "Gone: the endpoint is disabled."},
+                },
+            }
+        }
+    return section

@@ -1,0 +1,334 @@
+"""The `souk-plugin` command: new, build, check, run and replay Wasm plugins with production limits.
+
+Exit codes: 0 success; 1 the plugin failed (build error, invalid module, a call that did not end `ok`,
+a replay whose output differs); 2 the command cannot run (missing file, bad JSON, unknown point,
+missing toolchain, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+from souk_sandbox import InvalidModule, InvocationResult, Limits, Runtime, validate
+from souk_sdk._json_diff import json_diff
+from souk_sdk._project_templates import LANGUAGES, WASM_FILE, project_files
+from souk_sdk._toolchain import build_project
+from souk_sdk.errors import EXIT_FAILED, EXIT_USAGE, DevKitError
+from souk_sdk.points import EXTENSION_POINTS
+
+__all__ = ["main"]
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_EXPORT_KEYS = ("point", "input", "output", "outcome", "module_sha256")
+_RAW_PREVIEW_BYTES = 300
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `souk-plugin` with `argv` (default: the process arguments); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage and the problem
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        result: int = args.handler(args)
+        return result
+    except DevKitError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="souk-plugin",
+        description="Create, build, check, run and replay Souk Wasm plugins (ABI v1) with production limits.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    new = commands.add_parser("new", help="create a plugin project with a working sample")
+    new.add_argument("name", help="project name; the folder ./NAME is created")
+    new.add_argument("--lang", required=True, choices=sorted(LANGUAGES), help="source language")
+    new.set_defaults(handler=_new)
+
+    build = commands.add_parser("build", help="compile a project (clang or AssemblyScript), then check it")
+    build.add_argument("directory", nargs="?", default=".", help="project folder (default: the current one)")
+    build.set_defaults(handler=_build)
+
+    check = commands.add_parser("check", help="validate a module as an upload would (ABI v1 and limits)")
+    check.add_argument("wasm", help="the .wasm module")
+    check.set_defaults(handler=_check)
+
+    run = commands.add_parser("run", help="run a module on an input with production limits")
+    run.add_argument("wasm", help="the .wasm module")
+    run.add_argument("--point", required=True, help=f"extension point: {', '.join(EXTENSION_POINTS)}")
+    run.add_argument("--input", required=True, help="JSON file with the point's input")
+    run.add_argument(
+        "--lines", type=int, help="cart/order lines the limits are scaled for (default: counted in the input)"
+    )
+    run.set_defaults(handler=_run)
+
+    replay = commands.add_parser("replay", help="re-run a logged production call and diff the output")
+    replay.add_argument("export", help="invocation log export (JSON: point, input, output, outcome, module_sha256)")
+    replay.add_argument("--wasm", required=True, help="the .wasm module to run")
+    replay.set_defaults(handler=_replay)
+    return parser
+
+
+# --- new --------------------------------------------------------------------------------------------------
+
+
+def _new(args: argparse.Namespace) -> int:
+    name: str = args.name
+    if not _NAME.fullmatch(name):
+        raise DevKitError(
+            f"{name!r} is not a valid project name: use 1-64 letters, digits, '-' or '_', starting with a letter."
+        )
+    directory = Path(name)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise DevKitError(f"{directory} already exists and is not an empty folder; choose another name.")
+    files = project_files(name, args.lang)
+    directory.mkdir(exist_ok=True)
+    for file_name, text in files.items():
+        (directory / file_name).write_text(text, encoding="utf-8")
+    language = "C" if args.lang == "c" else "AssemblyScript"
+    print(f"Created {directory}/ ({language} plugin for cart.validate):")
+    for file_name in sorted(files):
+        print(f"  {directory / file_name}")
+    print("Next:")
+    if args.lang == "assemblyscript":
+        print(f"  cd {directory} && npm install")
+    print(f"  souk-plugin build {directory}")
+    print(f"  souk-plugin run {directory / WASM_FILE} --point cart.validate --input {directory / 'input.json'}")
+    return 0
+
+
+# --- build ------------------------------------------------------------------------------------------------
+
+
+def _build(args: argparse.Namespace) -> int:
+    wasm, command = build_project(Path(args.directory))
+    print("$ " + " ".join(command))
+    print(f"Built {wasm}")
+    return 0 if _check_report(wasm, wasm.read_bytes()) else EXIT_FAILED
+
+
+# --- check ------------------------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    path = Path(args.wasm)
+    return 0 if _check_report(path, _read_bytes(path, "module")) else EXIT_FAILED
+
+
+def _check_report(path: Path, module_bytes: bytes) -> bool:
+    """Print what upload validation says about the module; True when it is accepted."""
+    limit = Limits().module_bytes
+    problem: InvalidModule | None = None
+    try:
+        validate(module_bytes)
+    except InvalidModule as error:
+        problem = error
+    print(f"{path}: {'OK (ABI v1)' if problem is None else 'REJECTED'}")
+    print(f"  size     {len(module_bytes):,} bytes of {limit:,} ({_percent(len(module_bytes), limit)})")
+    print(f"  sha256   {hashlib.sha256(module_bytes).hexdigest()}")
+    exports, imports = _describe_module(module_bytes)
+    if exports is not None:
+        print(f"  exports  {', '.join(exports) or '(none)'}")
+    if imports:
+        print(f"  imports  {', '.join(imports)}")
+    if problem is not None:
+        print(f"  problem  [{problem.code}] {problem.message}")
+        for detail in problem.details:
+            print(f"           - {detail}")
+    return problem is None
+
+
+def _describe_module(module_bytes: bytes) -> tuple[list[str] | None, list[str]]:
+    """Exports (name and type) and imports of a module wasmtime can parse; (None, []) otherwise."""
+    try:
+        module = wasmtime.Module(wasmtime.Engine(), module_bytes)
+    except wasmtime.WasmtimeError:
+        return None, []
+    exports = [f"{item.name} {_type_name(item.type)}" for item in module.exports]
+    imports = [f"{item.module}.{item.name}" for item in module.imports]
+    return exports, imports
+
+
+def _type_name(item_type: object) -> str:
+    if isinstance(item_type, wasmtime.FuncType):
+        params = ", ".join(map(str, item_type.params))
+        results = ", ".join(map(str, item_type.results))
+        return f"({params}) -> ({results})"
+    if isinstance(item_type, wasmtime.MemoryType):
+        return "(memory)"
+    if isinstance(item_type, wasmtime.TableType):
+        return "(table)"
+    return "(global)"
+
+
+# --- run --------------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    point = _known_point(args.point)
+    module_bytes = _read_bytes(Path(args.wasm), "module")
+    payload = _read_json(Path(args.input), "input")
+    if args.lines is not None and args.lines < 0:
+        raise DevKitError(f"--lines must be 0 or more, not {args.lines}.")
+    print(f"point     {point}")
+    return _print_result(_invoke(module_bytes, payload, args.lines))
+
+
+def _invoke(module_bytes: bytes, payload: Any, lines: int | None) -> InvocationResult:
+    """Print the limits in force, then run the module once on `payload` in a fresh runtime."""
+    counted = _count_lines(payload)
+    if lines is not None:
+        limits, why = Limits.for_lines(lines), f"{_lines(lines)} (--lines)"
+    elif counted is not None:
+        limits, why = Limits.for_lines(counted), f"{_lines(counted)} (counted in the input)"
+    else:
+        limits, why = Limits.for_lines(0), "a cart of up to 200 lines (no lines in the input)"
+    print(f"limits    production, for {why}")
+    with Runtime() as runtime:
+        try:
+            plugin = runtime.load(module_bytes, limits=limits)
+        except InvalidModule as error:
+            raise DevKitError(
+                f"The module is not a valid plugin [{error.code}]: {error.message} (see `souk-plugin check`).",
+                EXIT_FAILED,
+            ) from None
+        return plugin.invoke(payload, limits=limits)
+
+
+def _count_lines(payload: Any) -> int | None:
+    """The number of cart/order lines in a point's input, where production scales the limits from."""
+    if not isinstance(payload, dict):
+        return None
+    for holder in (payload, payload.get("cart"), payload.get("order")):
+        if isinstance(holder, dict) and isinstance(holder.get("lines"), list):
+            return len(holder["lines"])
+    return None
+
+
+def _print_result(result: InvocationResult) -> int:
+    """Print the outcome, the output and the costs against the limits; the exit code for the outcome."""
+    if result.ok:
+        print("outcome   ok")
+        print(json.dumps(result.output, indent=2, ensure_ascii=False))
+    else:
+        print(f"outcome   {result.outcome.value}: {result.message}")
+        if result.raw_output:
+            preview = result.raw_output[:_RAW_PREVIEW_BYTES].decode("utf-8", errors="replace")
+            print(f"raw output ({result.output_bytes:,} bytes): {preview}")
+    limits = result.limits
+    rows = [
+        ("fuel", result.fuel_consumed, limits.fuel, ""),
+        ("memory", result.memory_bytes, limits.memory_bytes, " B"),
+        ("input", result.input_bytes, limits.input_bytes, " B"),
+        ("output", result.output_bytes, limits.output_bytes, " B"),
+        ("time", result.elapsed_us, limits.deadline_ms * 1000, " µs"),
+    ]
+    print(f"{'':8}{'used':>16}{'limit':>18}{'share':>9}")
+    for label, used, limit, unit in rows:
+        print(f"{label:8}{f'{used:,}{unit}':>16}{f'{limit:,}{unit}':>18}{_percent(used, limit):>9}")
+    return 0 if result.ok else EXIT_FAILED
+
+
+# --- replay -----------------------------------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace) -> int:
+    export = _read_json(Path(args.export), "export")
+    if not isinstance(export, dict):
+        raise DevKitError(f"{args.export} is not an invocation log export: expected a JSON object.")
+    missing = [key for key in _EXPORT_KEYS if key not in export]
+    if missing:
+        raise DevKitError(
+            f"{args.export} is not an invocation log export: missing {', '.join(missing)} "
+            f"(expected the keys {', '.join(_EXPORT_KEYS)})."
+        )
+    point = _known_point(export["point"])
+    module_bytes = _read_bytes(Path(args.wasm), "module")
+    sha256 = hashlib.sha256(module_bytes).hexdigest()
+    print(f"point     {point} (logged outcome: {export['outcome']})")
+    if sha256 != export["module_sha256"]:
+        print(
+            f"warning: {args.wasm} is not the module that was logged "
+            f"(logged sha256 {export['module_sha256']}, this file {sha256}): differences may come from the code."
+        )
+    lines = export.get("lines")
+    result = _invoke(module_bytes, export["input"], lines if isinstance(lines, int) and lines >= 0 else None)
+    code = _print_result(result)
+    logged_fuel = export.get("fuel")
+    if isinstance(logged_fuel, int) and not isinstance(logged_fuel, bool):
+        print(f"fuel      logged {logged_fuel:,}, now {result.fuel_consumed:,}")
+    if result.outcome.value != export["outcome"]:
+        print(f"outcome changed: {export['outcome']} -> {result.outcome.value}")
+    differences = json_diff(export["output"], result.output)
+    if not differences and result.outcome.value == export["outcome"]:
+        print("same output as logged")
+        return code
+    if differences:
+        print("output differs from the logged one (- logged only, + new only, ~ changed):")
+        for line in differences:
+            print(f"  {line}")
+    return EXIT_FAILED
+
+
+# --- shared -----------------------------------------------------------------------------------------------
+
+
+def _known_point(point: object) -> str:
+    if not isinstance(point, str) or point not in EXTENSION_POINTS:
+        raise DevKitError(f"Unknown extension point {point!r}; the points are: {', '.join(EXTENSION_POINTS)}.")
+    return point
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DevKitError(f"The {what} file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise DevKitError(f"The {what} file {path} is a directory.") from None
+    except OSError as error:
+        raise DevKitError(f"Cannot read the {what} file {path}: {error.strerror}.") from None
+
+
+def _read_json(path: Path, what: str) -> Any:
+    raw = _read_bytes(path, what)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise DevKitError(f"The {what} file {path} is not UTF-8 text.") from None
+    except json.JSONDecodeError as error:
+        raise DevKitError(
+            f"The {what} file {path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    except ValueError as error:
+        raise DevKitError(f"The {what} file {path} is not valid JSON: {error}.") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _lines(count: int) -> str:
+    return f"{count:,} line" if count == 1 else f"{count:,} lines"
+
+
+def _percent(used: int, limit: int) -> str:
+    return f"{100 * used / limit:.1f} %" if limit else "-"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,14 @@
+"""The extension points a plugin can serve (DESIGN.md §6); the platform's registry has the same names."""
+
+from __future__ import annotations
+
+EXTENSION_POINTS: tuple[str, ...] = (
+    "cart.validate",
+    "cart.discounts",
+    "order.extra_fee",
+    "order.validate",
+    "points.earn",
+    "order.cashback",
+    "member.level",
+    "refund.validate",
+)
