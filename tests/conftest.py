@@ -161,7 +161,7 @@ def client(app: Flask, session: Any, redis: redis_lib.Redis) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The demo's wiring: a SQLite file migrated with the same Alembic scripts, in-process jobs."""
     from flask_migrate import upgrade
 
@@ -178,4 +178,5 @@ def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     )
     with application.app_context():
         upgrade(revision="heads")
-    return application
+    yield application
+    application.extensions["souk.jobs"].stop()

@@ -87,6 +87,7 @@ class InlineRunner:
         self._periodic = periodic
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def enqueue(self, path: str, *args: Any) -> None:
         self._ensure_thread()
@@ -100,15 +101,23 @@ class InlineRunner:
         self._periodic = self._periodic or periodic
         self._ensure_thread()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the job in hand, then stop the thread (jobs still queued are dropped: the
+        outbox sweep and periodic jobs pick their work up again on the next start)."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _ensure_thread(self) -> None:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(target=self._loop, name="souk-jobs", daemon=True)
                 self._thread.start()
 
     def _loop(self) -> None:
         next_due = {job.name: time.monotonic() + 5 for job in PERIODIC_JOBS}
-        while True:
+        while not self._stopping.is_set():
             try:
                 path, args = self._queue.get(timeout=1.0)
             except queue.Empty:
