@@ -173,6 +173,14 @@ def list_customers_stmt(
     return stmt
 
 
+def customer_facts(session: DbSession, *, shop_id: str, customer_id: str) -> dict[str, Any]:
+    """What plugins see of a customer: id, member level and tag names (no contact details)."""
+    (view,) = customer_views(
+        session, shop_id=shop_id, customers=[get_customer(session, shop_id=shop_id, customer_id=customer_id)]
+    )
+    return {"id": view["id"], "level": view["level"], "tags": [tag["name"] for tag in view["tags"]]}
+
+
 def customer_views(session: DbSession, *, shop_id: str, customers: list[Customer]) -> list[dict[str, Any]]:
     """Customers as the API shows them: their fields plus their tags and the shop's currency."""
     tags: dict[str, list[dict[str, str]]] = defaultdict(list)

@@ -17,7 +17,7 @@ from souk_platform.catalog.services import commit_stock, release_stock, return_s
 from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.versions import check_version
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
-from souk_platform.customers.services import record_purchase, record_refund
+from souk_platform.customers.services import customer_facts, record_purchase, record_refund
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions import run_point
@@ -410,7 +410,12 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     paid = order.money_paid
     # Counts as an order even when paid entirely with points (then 0 fen of spend).
     record_purchase(session, shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, amount=paid, at=now)
-    facts = {"order": order_payload(order), "paid_amount": paid, "customer_id": order.customer_id}
+    facts = {
+        "order": order_payload(order),
+        "paid_amount": paid,
+        "customer_id": order.customer_id,
+        "customer": customer_facts(session, shop_id=shop.id, customer_id=order.customer_id),
+    }
     points = int(run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid)))
     if points > 0:
         award_points(
