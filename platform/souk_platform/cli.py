@@ -81,7 +81,7 @@ def serve(bind: str, workers: int) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an rq worker with its scheduler, and tick the periodic jobs (needs SOUK_REDIS_URL)."""
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
     from souk_platform.jobs.runner import periodic_ticker
 
@@ -94,7 +94,11 @@ def worker(burst: bool) -> None:
     if not burst:
         ticker.start()
     try:
-        Worker([Queue("souk", connection=redis)], connection=redis).work(with_scheduler=True, burst=burst)
+        # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
+        # imports and query compilation each), which starves webhook delivery. Our jobs are Python
+        # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
+        worker = SimpleWorker([Queue("souk", connection=redis)], connection=redis)
+        worker.work(with_scheduler=True, burst=burst)
     finally:
         stop.set()
 
