@@ -24,6 +24,7 @@ from souk_platform.db import db
 from souk_platform.jobs.runner import InlineRunner, RqRunner, install_session_hooks
 from souk_platform.models import load_all as load_all_models
 from souk_platform.observability import configure_logging, init_observability
+from souk_platform.ratelimit.limiter import init_rate_limits
 from souk_platform.routes import API_MODULES, WEB_MODULES
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,7 +47,9 @@ def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = No
     init_observability(app)
     _init_locale(app)
     csrf = CSRFProtect(app)
+    _init_redis(app)
     _init_jobs(app)
+    init_rate_limits(app)
 
     api = SoukApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
@@ -114,14 +117,18 @@ def _init_locale(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
 
 
+def _init_redis(app: Flask) -> None:
+    """The app's one Redis client (rq jobs, rate limits), when ``SOUK_REDIS_URL`` is set."""
+    if app.config["SOUK_REDIS_URL"]:
+        import redis
+
+        app.extensions["souk.redis"] = redis.Redis.from_url(app.config["SOUK_REDIS_URL"])
+
+
 def _init_jobs(app: Flask) -> None:
     install_session_hooks()
     if app.config["SOUK_JOBS"] == "rq":
-        import redis
-
-        client = redis.Redis.from_url(app.config["SOUK_REDIS_URL"])
-        app.extensions["souk.redis"] = client
-        runner: Any = RqRunner(client)
+        runner: Any = RqRunner(app.extensions["souk.redis"])
     else:
         runner = InlineRunner(app, periodic=False)
     app.extensions["souk.jobs"] = runner

@@ -16,15 +16,14 @@ from souk_platform.ratelimit.stores import BucketStore, MemoryStore, RedisStore
 log = structlog.get_logger("souk.ratelimit")
 
 
+def init_rate_limits(app: Flask) -> None:
+    """Pick the store once, in the app factory: Redis when the app has one (every process shares it), else memory."""
+    client = app.extensions.get("souk.redis")
+    app.extensions["souk.ratelimit"] = RedisStore(client) if client is not None else MemoryStore()
+
+
 def bucket_store(app: Flask) -> BucketStore:
-    """The app's store, made on first use: Redis when the app has one (every process shares it), else memory."""
-    store: BucketStore | None = app.extensions.get("souk.ratelimit")
-    if store is None:
-        client = app.extensions.get("souk.redis")
-        if client is None and app.config.get("SOUK_REDIS_URL"):
-            client = app.extensions.setdefault("souk.redis", redis.Redis.from_url(app.config["SOUK_REDIS_URL"]))
-        candidate: BucketStore = RedisStore(client) if client is not None else MemoryStore()
-        store = app.extensions.setdefault("souk.ratelimit", candidate)  # two first requests: one store wins
+    store: BucketStore = app.extensions["souk.ratelimit"]
     return store
 
 
