@@ -1,4 +1,6 @@
-"""Souk's app marketplace: listings, review, billing, crowdfunding and the service market.
+"""The Souk marketplace: listings and review, billing and payouts, ratings, crowdfunding, service market.
 
-It registers its blueprints on the platform app through the ``souk.extensions`` entry point.
+It is a Flask extension of the platform: ``souk_marketplace.app.register`` is named in the
+``souk.extensions`` entry point group, and the platform's app factory calls it with the app and the
+flask-smorest ``Api``. Imports go one way: the marketplace imports ``souk_platform``, never the reverse.
 """

@@ -29,6 +29,13 @@ ACCOUNT_KINDS: dict[str, bool] = {
     "shop.stored_value_issued": True,  # the shop's side of stored value sold or credited
     "shop.balance": False,  # the merchant's takings from paid orders
     "platform.payments_clearing": True,  # money arriving from the payment provider
+    # The marketplace (souk_marketplace): app billing, payouts, crowdfunding and service escrow.
+    "developer.earnings_held": False,  # a developer's earnings inside the payout hold period
+    "developer.earnings": False,  # a developer's earnings that may be paid out
+    "platform.fees": False,  # the platform's fee income
+    "platform.payouts_clearing": True,  # money leaving to developers' and providers' bank accounts
+    "escrow.pledge": False,  # one crowdfunding pledge, held until release or refund
+    "escrow.service_order": False,  # one service-market order's funds, held until settled or refunded
 }
 
 

@@ -22,7 +22,13 @@ bp = Blueprint("web", __name__)
 
 @bp.app_context_processor
 def _layout_context() -> dict[str, Any]:
-    return {"current_user": current_user(), "locale_names": LOCALE_NAMES, "locale_code": current_locale_code()}
+    return {
+        "current_user": current_user(),
+        "locale_names": LOCALE_NAMES,
+        "locale_code": current_locale_code(),
+        # Extensions (the marketplace) add their sections here: (endpoint, lazily translated label).
+        "nav_links": current_app.extensions.get("souk.nav", []),
+    }
 
 
 @bp.get("/")

@@ -1,0 +1,38 @@
+"""Registers the marketplace on a platform app: models, API and page blueprints, templates, translations."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from flask import Blueprint, Flask
+from flask_smorest import Api
+
+from souk_marketplace.models import load_all
+from souk_marketplace.routes import API_MODULES, NAV_LINKS, WEB_MODULES
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def register(app: Flask, api: Api) -> None:
+    """Called by ``souk_platform.app.create_app`` through the ``souk.extensions`` entry point."""
+    load_all()
+    csrf = app.extensions["csrf"]
+    for module in API_MODULES:
+        blp = importlib.import_module(module).blp
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+    for module in WEB_MODULES:
+        app.register_blueprint(importlib.import_module(module).bp)
+    # Templates under souk_marketplace/templates and the stylesheet additions under /market-static.
+    app.register_blueprint(
+        Blueprint(
+            "market_assets",
+            __name__,
+            template_folder="templates",
+            static_folder="static",
+            static_url_path="/market-static",
+        )
+    )
+    app.extensions["babel"].translation_directories.append(str(PACKAGE_DIR / "translations"))
+    app.extensions.setdefault("souk.nav", []).extend(NAV_LINKS)
