@@ -9,7 +9,8 @@ from flask import Blueprint, Flask
 from flask_smorest import Api
 
 from souk_marketplace.models import load_all
-from souk_marketplace.routes import API_MODULES, NAV_LINKS, WEB_MODULES
+from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
+from souk_platform.web.links import add_link
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -35,4 +36,5 @@ def register(app: Flask, api: Api) -> None:
         )
     )
     app.extensions["babel"].translation_directories.append(str(PACKAGE_DIR / "translations"))
-    app.extensions.setdefault("souk.nav", []).extend(NAV_LINKS)
+    for area, endpoint, label in LINKS:
+        add_link(app, area, endpoint, label)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # flask-smorest API blueprints under /api/v1: "module path" exposing ``blp``.
 API_MODULES: tuple[str, ...] = ()
 
 # Server-rendered pages: "module path" exposing ``bp``.
 WEB_MODULES: tuple[str, ...] = ()
 
-# Links in the top bar of every page: (endpoint, label). Labels are translated when rendered.
-NAV_LINKS: tuple[tuple[str, str], ...] = ()
+# Links to marketplace pages: (area, endpoint, label) — areas in souk_platform.web.links.
+# Labels use lazy_gettext (``_l``) so they are translated when a page renders.
+LINKS: tuple[tuple[str, str, Any], ...] = ()

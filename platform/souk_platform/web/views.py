@@ -16,6 +16,7 @@ from souk_platform.shops.services import get_shop, shops_of
 from souk_platform.web.auth import current_user, shop_role_required
 from souk_platform.web.forms import EmptyForm, LoginForm, TokenForm
 from souk_platform.web.i18n import LOCALE_NAMES, current_locale_code
+from souk_platform.web.links import links_of
 
 bp = Blueprint("web", __name__)
 
@@ -26,8 +27,8 @@ def _layout_context() -> dict[str, Any]:
         "current_user": current_user(),
         "locale_names": LOCALE_NAMES,
         "locale_code": current_locale_code(),
-        # Extensions (the marketplace) add their sections here: (endpoint, lazily translated label).
-        "nav_links": current_app.extensions.get("souk.nav", []),
+        # Sections packages contribute (souk_platform.web.links): (endpoint, lazily translated label).
+        "links": lambda area: links_of(current_app, area),
     }
 
 
