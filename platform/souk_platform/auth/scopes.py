@@ -25,6 +25,13 @@ DOMAINS: dict[str, tuple[str, str]] = {
     "ledger": (_l("See ledger accounts and transfers"), _l("See ledger accounts and transfers")),
     "webhooks": (_l("See webhook subscriptions"), _l("Create and change webhook subscriptions")),
     "plugins": (_l("See plugin settings and runs"), _l("Change plugin settings")),
+    # The marketplace's merchant-side capabilities (souk_marketplace).
+    "billing": (_l("See app charges, subscriptions and invoices"), _l("Approve, decline and cancel app charges")),
+    "requirements": (
+        _l("See custom requirements, pledges and proposals"),
+        _l("Post requirements, pledge, vote and accept proposals"),
+    ),
+    "services": (_l("See service-market orders"), _l("Order services, accept deliveries and open disputes")),
 }
 
 ALL_SCOPES: tuple[str, ...] = tuple(f"{verb}_{domain}" for domain in DOMAINS for verb in ("read", "write"))
