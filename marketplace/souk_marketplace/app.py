@@ -8,8 +8,10 @@ from pathlib import Path
 from flask import Blueprint, Flask
 from flask_smorest import Api
 
+from souk_marketplace.jobs import PERIODIC_JOBS
 from souk_marketplace.models import load_all
 from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
+from souk_platform.jobs.runner import add_periodic_job
 from souk_platform.web.links import add_link
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,5 +38,7 @@ def register(app: Flask, api: Api) -> None:
         )
     )
     app.extensions["babel"].translation_directories.append(str(PACKAGE_DIR / "translations"))
+    for job in PERIODIC_JOBS:
+        add_periodic_job(app, job)
     for area, endpoint, label in LINKS:
         add_link(app, area, endpoint, label)

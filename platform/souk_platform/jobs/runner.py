@@ -51,6 +51,18 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
 )
 
 
+def add_periodic_job(app: Flask, job: PeriodicJob) -> None:
+    """Let an extension (the marketplace) add its timers to the app's periodic jobs."""
+    if any(existing.name == job.name for existing in periodic_jobs(app)):
+        raise ValueError(f"a periodic job named {job.name!r} already exists")
+    app.extensions.setdefault("souk.periodic_jobs", []).append(job)
+
+
+def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
+    """The platform's table plus what extensions added, for both wirings."""
+    return PERIODIC_JOBS + tuple(app.extensions.get("souk.periodic_jobs", ()))
+
+
 class JobRunner(Protocol):
     def enqueue(self, path: str, *args: Any) -> None: ...
 
@@ -116,7 +128,8 @@ class InlineRunner:
                 self._thread.start()
 
     def _loop(self) -> None:
-        next_due = {job.name: time.monotonic() + 5 for job in PERIODIC_JOBS}
+        jobs = periodic_jobs(self._app)
+        next_due = {job.name: time.monotonic() + 5 for job in jobs}
         while not self._stopping.is_set():
             try:
                 path, args = self._queue.get(timeout=1.0)
@@ -127,7 +140,7 @@ class InlineRunner:
                     run_job(self._app, path, *args)
             if self._periodic:
                 now = time.monotonic()
-                for job in PERIODIC_JOBS:
+                for job in jobs:
                     if now >= next_due[job.name]:
                         next_due[job.name] = now + job.every_seconds
                         with contextlib.suppress(Exception):
@@ -195,7 +208,7 @@ def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
     """Run in ``souk worker``: enqueue each periodic job once per interval across all workers."""
     runner: JobRunner = app.extensions["souk.jobs"]
     while not stop.is_set():
-        for job in PERIODIC_JOBS:
+        for job in periodic_jobs(app):
             if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
                 runner.enqueue(job.path)
         stop.wait(5)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 
 from factories import ShopFactory
 from souk_platform.api.models import IdempotencyRecord
 from souk_platform.db import db
-from souk_platform.jobs.runner import PERIODIC_JOBS, enqueue_after_commit, resolve
+from souk_platform.jobs.runner import PERIODIC_JOBS, add_periodic_job, enqueue_after_commit, periodic_jobs, resolve
 
 
 def _queue(app):
@@ -52,10 +53,17 @@ def test_the_rq_worker_runs_a_job_inside_the_app(app, session, redis, clock):
     assert keys == ["new"]
 
 
-def test_every_periodic_job_points_at_a_real_function():
-    for job in PERIODIC_JOBS:
+def test_every_periodic_job_points_at_a_real_function(app):
+    jobs = periodic_jobs(app)  # the platform's table and the marketplace's timers
+    assert set(PERIODIC_JOBS) <= set(jobs)
+    for job in jobs:
         assert callable(resolve(job.path)), job.name
-    assert len({job.name for job in PERIODIC_JOBS}) == len(PERIODIC_JOBS)
+    assert len({job.name for job in jobs}) == len(jobs)
+
+
+def test_a_periodic_job_name_is_taken_once(app):
+    with pytest.raises(ValueError, match="already exists"):
+        add_periodic_job(app, PERIODIC_JOBS[0])
 
 
 def test_db_handle_is_the_test_session(session):
