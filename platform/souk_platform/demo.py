@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import ALL_SCOPES
@@ -56,7 +57,15 @@ def seed_demo(session: DbSession, *, echo: Callable[[str], object] = print) -> S
     return shop
 
 
-def _domain_steps() -> list[tuple[str, Callable[[DbSession, Shop], None]]]:
+DemoStep = tuple[str, Callable[[DbSession, Shop], None]]
+
+
+def add_demo_step(app: Flask, label: str, step: Callable[[DbSession, Shop], None]) -> None:
+    """Let an extension (the marketplace) seed its part of the demo after the platform's steps."""
+    app.extensions.setdefault("souk.demo_steps", []).append((label, step))
+
+
+def _domain_steps() -> list[DemoStep]:
     from souk_platform.seeds import STEPS
 
-    return list(STEPS)
+    return list(STEPS) + list(current_app.extensions.get("souk.demo_steps", []))
