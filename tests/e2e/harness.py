@@ -1,0 +1,69 @@
+"""Helpers for the browser tests: a live server in a thread, browser pages, screenshots, log-in."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(os.environ.get("SOUK_E2E_ARTIFACTS") or Path(__file__).resolve().parent / "artifacts")
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    server: BaseWSGIServer
+    thread: threading.Thread = field(repr=False)
+
+
+def serve(app: Flask) -> LiveServer:
+    """Serve ``app`` on a free loopback port in a thread (werkzeug, threaded)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}", server=server, thread=thread)
+
+
+class Shots:
+    """Numbered full-page screenshots of one test, kept as artifacts."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def take(self, page: Any, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def new_page(browser: Any, *, locale: str = "en-US") -> Any:
+    """A fresh browser context (its own cookies) with one page, in ``locale``."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    return context.new_page()
+
+
+def log_in(page: Any, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
