@@ -29,4 +29,5 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.apps.views",
     "souk_platform.oauth.views",
     "souk_platform.installations.views",
+    "souk_platform.orders.views",
 )

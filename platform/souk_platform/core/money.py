@@ -30,6 +30,18 @@ class Money:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 
 
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
+
+
+def format_money(amount: int, currency: str) -> str:
+    """``12345, "CNY"`` → ``"¥123.45"`` (minor units with two decimals; unknown currencies keep their code)."""
+    sign = "-" if amount < 0 else ""
+    units, cents = divmod(abs(amount), 100)
+    symbol = SYMBOLS.get(currency)
+    number = f"{units:,}.{cents:02d}"
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+
+
 def percent_of(amount: int, basis_points: int) -> int:
     """``amount`` × ``basis_points``/10000, rounded half up, in integers (100 bp = 1 %)."""
     return (amount * basis_points + 5000) // 10000

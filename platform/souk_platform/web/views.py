@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from souk_platform.auth import services as auth_services
 from souk_platform.auth.errors import BadCredentials
 from souk_platform.auth.models import AccessToken
+from souk_platform.core.money import format_money
 from souk_platform.db import db
 from souk_platform.shops.services import get_shop, shops_of
 from souk_platform.web.auth import current_user, shop_role_required
@@ -30,6 +31,12 @@ def _layout_context() -> dict[str, Any]:
         # Sections packages contribute (souk_platform.web.links): (endpoint, lazily translated label).
         "links": lambda area: links_of(current_app, area),
     }
+
+
+@bp.app_template_filter("money")
+def _money(amount: int, currency: str) -> str:
+    """``{{ order.total|money(order.currency) }}`` in every template."""
+    return format_money(amount, currency)
 
 
 @bp.get("/")

@@ -1,0 +1,69 @@
+"""The shop admin's order pages: a test order through the real checkout, its discounts, and refusals."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from factories import ShopFactory
+from souk_platform.auth.services import create_user
+from souk_platform.orders.models import Order
+from souk_platform.shops.services import add_staff
+
+
+def _log_in_owner(client, session, world):
+    owner = create_user(session, email="owner@tea.example", name="Olive", password="correct horse")
+    add_staff(session, shop_id=world.shop_id, user=owner, role="owner")
+    session.commit()
+    assert client.post("/login", data={"email": "owner@tea.example", "password": "correct horse"}).status_code == 302
+
+
+def _order_form(world, *, sku, quantity, coupon="", pay=True):
+    form = {
+        "customer_id": world.customer_id,
+        "coupon_code": coupon,
+        "lines-0-sku_id": sku,
+        "lines-0-quantity": quantity,
+    }
+    if pay:
+        form["pay"] = "y"
+    return form
+
+
+def test_a_test_order_goes_through_checkout_and_shows_its_discount(client, session, world, coupon):
+    _log_in_owner(client, session, world)
+    page = client.get(f"/shops/{world.shop_id}/orders/new").get_data(as_text=True)
+    assert "Longjing (TEA-250) · ¥50.00" in page
+
+    r = client.post(
+        f"/shops/{world.shop_id}/orders/new", data=_order_form(world, sku=world.tea, quantity=2, coupon="tea10")
+    )
+    assert r.status_code == 302
+    order = session.scalars(sa.select(Order).where(Order.shop_id == world.shop_id)).one()
+    assert (order.status, order.subtotal, order.discount_total, order.total) == ("paid", 10000, 1000, 9000)
+
+    detail = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Order placed." in detail and "-¥10.00" in detail and "¥90.00" in detail and "TEA10" in detail
+    listing = client.get(f"/shops/{world.shop_id}/orders").get_data(as_text=True)
+    assert order.id in listing
+
+
+def test_a_refused_checkout_says_why_and_writes_no_order(client, session, world):
+    _log_in_owner(client, session, world)
+    r = client.post(f"/shops/{world.shop_id}/orders/new", data=_order_form(world, sku=world.cup, quantity=6))
+    assert r.status_code == 200
+    assert "The checkout refused this order" in r.get_data(as_text=True)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == world.shop_id)) == 0
+
+
+def test_an_empty_order_form_asks_for_a_product(client, session, world):
+    _log_in_owner(client, session, world)
+    r = client.post(f"/shops/{world.shop_id}/orders/new", data={"customer_id": "", "pay": "y"})
+    assert "Choose at least one product." in r.get_data(as_text=True)
+
+
+def test_another_shops_orders_are_not_found(client, session, world):
+    _log_in_owner(client, session, world)
+    other = ShopFactory()
+    session.commit()
+    assert client.get(f"/shops/{other.id}/orders").status_code == 404
+    assert client.get(f"/shops/{world.shop_id}/orders/ord_missing").status_code == 404
