@@ -23,6 +23,7 @@ from souk_platform.auth.services import resolve_token
 from souk_platform.db import db
 from souk_platform.oauth import errors
 from souk_platform.oauth.services import resolve_app_token
+from souk_platform.ratelimit.limiter import charge_app_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,13 +57,14 @@ def requires_app_token(view: F) -> F:
                 "shop staff and installation tokens cannot call it.",
                 headers={"WWW-Authenticate": 'Bearer realm="souk-apps", error="insufficient_scope"'},
             ) from None
+        charge_app_request(g.calling_app.id)
         return view(*args, **kwargs)
 
     documented = Blueprint.doc(
         security=[{"bearerAuth": []}],
         description="Needs an app token (`souk_apt_…`) from `POST /oauth/token` with "
         "`grant_type=client_credentials`; shop tokens get 403.",
-        responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
+        responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN", "429": "TOO_MANY_REQUESTS"},
     )(wrapper)
     return cast(F, documented)
 

@@ -38,10 +38,19 @@ def charge_request(principal: Principal) -> Decision | None:
     the request goes through unlimited: an outage of the limiter must not become an outage of the API.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    policy = policy_for(db.session, principal, default=default_policy(app))
+    return _charge(app, bucket_key(principal), policy_for(db.session, principal, default=default_policy(app)))
+
+
+def charge_app_request(app_id: str) -> Decision | None:
+    """The same for a developer-level call with an app token: one bucket per app, the default limit."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _charge(app, f"app:{app_id}", default_policy(app))
+
+
+def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
     now = app.extensions["souk.clock"].now().timestamp()
     try:
-        decision = bucket_store(app).take(bucket_key(principal), policy, now)
+        decision = bucket_store(app).take(key, policy, now)
     except redis.RedisError as exc:
         log.warning("ratelimit.unavailable", error=str(exc))
         return None

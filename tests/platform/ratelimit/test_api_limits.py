@@ -152,3 +152,21 @@ def test_the_embedded_wiring_limits_in_memory(embedded_app: Flask) -> None:
         assert isinstance(embedded_app.extensions["souk.ratelimit"], MemoryStore)
     finally:
         embedded_app.config["SOUK_RATE_LIMIT_RPS"], embedded_app.config["SOUK_RATE_LIMIT_BURST"] = saved
+
+
+def test_developer_calls_with_an_app_token_have_a_bucket_per_app(client, clock, limits) -> None:
+    from souk_platform.oauth.services import issue_app_token
+
+    limits(1, 2)
+    shop = ShopFactory()
+    installation = db.session.get(Installation, install_app(shop))
+    app = db.session.get(App, installation.app_id)
+    app.current_version_id = installation.app_version_id
+    _, first = issue_app_token(db.session, app_id=app.id, now=clock.now())
+    _, second = issue_app_token(db.session, app_id=app.id, now=clock.now())  # the same app: the same bucket
+    db.session.commit()
+    r = client.get("/api/v1/app", headers={"Authorization": f"Bearer {first}"})
+    assert r.status_code == 200 and r.headers["RateLimit-Remaining"] == "1"
+    assert statuses(client, {"Authorization": f"Bearer {second}"}, 2, path="/api/v1/app") == [200, 429]
+    refused = client.get("/api/v1/app", headers={"Authorization": f"Bearer {first}"})
+    assert refused.headers["Content-Type"] == "application/problem+json" and int(refused.headers["Retry-After"]) >= 1
