@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 from flask import Blueprint, Flask
 from flask_smorest import Api
 
+from souk_marketplace.billing.services import settings_from_env as billing_settings
 from souk_marketplace.jobs import PERIODIC_JOBS
 from souk_marketplace.models import load_all
 from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
@@ -20,6 +22,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def register(app: Flask, api: Api) -> None:
     """Called by ``souk_platform.app.create_app`` through the ``souk.extensions`` entry point."""
     load_all()
+    # SOUK_MARKETPLACE_FEE_BPS, SOUK_PAYOUT_HOLD_DAYS, SOUK_PAYOUT_MINIMUM: read once; a config given to
+    # create_app wins (tests set their own).
+    for name, value in billing_settings(os.environ).items():
+        app.config.setdefault(name, value)
     csrf = app.extensions["csrf"]
     for module in API_MODULES:
         blp = importlib.import_module(module).blp

@@ -90,14 +90,18 @@ def worker(burst: bool) -> None:
         raise click.UsageError("souk worker needs SOUK_REDIS_URL (the embedded demo runs jobs in-process).")
     stop = threading.Event()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
+    # imports and query compilation each), which starves webhook delivery. Our jobs are Python
+    # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
+    worker = SimpleWorker([Queue("souk", connection=redis)], connection=redis)
+    # rq raises the pool's socket timeout above its blocking dequeue (405 s), but connections opened
+    # before (by the app factory) keep redis-py's 5 s default: an idle worker's dequeue then times out
+    # and rq backs off for up to a minute at a time, jobs waiting meanwhile. Reopen them all.
+    redis.connection_pool.disconnect()
     ticker = threading.Thread(target=periodic_ticker, args=(app, redis, stop), daemon=True)
     if not burst:
         ticker.start()
     try:
-        # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
-        # imports and query compilation each), which starves webhook delivery. Our jobs are Python
-        # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
-        worker = SimpleWorker([Queue("souk", connection=redis)], connection=redis)
         worker.work(with_scheduler=True, burst=burst)
     finally:
         stop.set()

@@ -21,6 +21,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.oauth.api",
     "souk_platform.webhooks.api",
     "souk_platform.plugins.api",
+    "souk_platform.plugins.app_api",
 )
 
 # Server-rendered pages: "module path" exposing ``bp``.
@@ -29,5 +30,7 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.apps.views",
     "souk_platform.oauth.views",
     "souk_platform.installations.views",
+    "souk_platform.plugins.views",
+    "souk_platform.webhooks.views",
     "souk_platform.orders.views",
 )

@@ -10,26 +10,32 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import wasmtime
 
 from souk_sandbox import InvalidModule, InvocationResult, Limits, Runtime, validate
 from souk_sdk._json_diff import json_diff
 from souk_sdk._project_templates import LANGUAGES, WASM_FILE, project_files
 from souk_sdk._toolchain import build_project
+from souk_sdk.client import Client
 from souk_sdk.errors import EXIT_FAILED, EXIT_USAGE, DevKitError
 from souk_sdk.points import EXTENSION_POINTS
+from souk_sdk.problems import Forbidden, NotFound, SoukError, Unauthorized
 
 __all__ = ["main"]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _EXPORT_KEYS = ("point", "input", "output", "outcome", "module_sha256")
 _RAW_PREVIEW_BYTES = 300
+_LOG_ID = re.compile(r"pli_[0-9a-z]{26}")
+DEFAULT_API_URL = "http://127.0.0.1:5000"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,8 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     replay = commands.add_parser("replay", help="re-run a logged production call and diff the output")
-    replay.add_argument("export", help="invocation log export (JSON: point, input, output, outcome, module_sha256)")
-    replay.add_argument("--wasm", required=True, help="the .wasm module to run")
+    replay.add_argument(
+        "export",
+        metavar="LOG_ID_OR_FILE",
+        help="an invocation log id (pli_…, fetched from the API) or an exported log file "
+        "(JSON: point, input, output, outcome, module_sha256)",
+    )
+    replay.add_argument("--module", "--wasm", dest="wasm", required=True, help="the .wasm module to run")
+    replay.add_argument(
+        "--api-url",
+        default=os.environ.get("SOUK_API_URL") or DEFAULT_API_URL,
+        help=f"where to fetch a log id from (default: $SOUK_API_URL, else {DEFAULT_API_URL})",
+    )
+    replay.add_argument(
+        "--token",
+        default=os.environ.get("SOUK_TOKEN"),
+        help="a shop access token with read_plugins, to fetch a log id (default: $SOUK_TOKEN)",
+    )
     replay.set_defaults(handler=_replay)
     return parser
 
@@ -247,7 +268,11 @@ def _print_result(result: InvocationResult) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    export = _read_json(Path(args.export), "export")
+    source: str = args.export
+    if _LOG_ID.fullmatch(source) and not Path(source).exists():
+        export = _fetch_export(source, api_url=args.api_url, token=args.token)
+    else:
+        export = _read_json(Path(source), "export")
     if not isinstance(export, dict):
         raise DevKitError(f"{args.export} is not an invocation log export: expected a JSON object.")
     missing = [key for key in _EXPORT_KEYS if key not in export]
@@ -282,6 +307,42 @@ def _replay(args: argparse.Namespace) -> int:
         for line in differences:
             print(f"  {line}")
     return EXIT_FAILED
+
+
+def _fetch_export(log_id: str, *, api_url: str, token: str | None) -> Any:
+    """``GET /api/v1/plugin-invocations/{id}/export`` with a shop token; every refusal as a DevKitError."""
+    if not token:
+        raise DevKitError(
+            f"To fetch {log_id} the dev kit needs a shop access token with the read_plugins scope: "
+            "pass --token or set SOUK_TOKEN (or replay an exported file instead)."
+        )
+    print(f"fetching {log_id} from {api_url}")
+    try:
+        with Client(api_url, token, max_retries=1, backoff=0.2, timeout=15.0) as client:
+            return client.plugin_invocations.export(log_id)
+    except Unauthorized:
+        raise DevKitError(
+            f"{api_url} refused the token (401): it is unknown, expired or revoked. "
+            "Create a shop access token with the read_plugins scope and pass it as --token or SOUK_TOKEN."
+        ) from None
+    except Forbidden as error:
+        raise DevKitError(
+            f"{api_url} refused the call (403): {error.detail or error.title}. The token needs the read_plugins scope."
+        ) from None
+    except NotFound:
+        raise DevKitError(
+            f"{api_url} has no invocation {log_id} in the token's shop (404). Check the id, and that the "
+            "token belongs to the shop where the plugin ran."
+        ) from None
+    except SoukError as error:
+        raise DevKitError(
+            f"{api_url} could not export {log_id} ({error.status}): {error.detail or error.title}"
+        ) from None
+    except httpx.HTTPError as error:
+        raise DevKitError(
+            f"Cannot reach the Souk API at {api_url}: {error or type(error).__name__}. "
+            "Check --api-url (or SOUK_API_URL) and that the server is running."
+        ) from None
 
 
 # --- shared -----------------------------------------------------------------------------------------------

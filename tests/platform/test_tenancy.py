@@ -10,6 +10,7 @@ without a request in ``BODIES``, fails here until someone says how to build its 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tempfile
@@ -22,6 +23,10 @@ import pytest
 import sqlalchemy as sa
 import wasmtime
 from flask import Flask, current_app
+from marketplace.billing.builders import another_shops_installation_token, billing_world
+from marketplace.listings.builders import listings_world
+from marketplace.requirements.builders import requirements_world
+from marketplace.service_market.builders import service_market_world
 
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
@@ -73,6 +78,37 @@ OBJECTS: dict[str, str] = {
     "plugin_id": "plugin",
     "activation_id": "plugin_activation",
     "invocation_id": "plugin_invocation",
+    "version_id": "app_version",
+    "service_order_id": "service_order",
+    "service_file_id": "service_file",
+    "service_id": "service",
+    "provider_id": "service_provider",
+    "app_subscription_id": "app_subscription",
+    "charge_id": "app_charge",
+    "invoice_id": "billing_invoice",
+    "requirement_id": "requirement",
+    "pledge_id": "requirement_pledge",
+    "proposal_id": "requirement_proposal",
+    "app_ref": "listing",
+    "app_id": "app",
+    "rating_id": "rating",
+}
+# Path variables naming catalogue objects every shop sees alike (the service market's services and
+# providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
+PUBLIC_OBJECTS = {"service_id", "provider_id", "app_ref"}  # app_ref: an app listed in the app market
+# Routes of the public requirement board that any shop may call on shop A's requirement (read it, pledge,
+# vote as a backer): B must reach it (no 404) and leave A's rows as they were. Owner-only routes on a
+# requirement (cancel, accept a proposal) are checked like any shop object.
+OPEN_TO_EVERY_SHOP = {
+    ("GET", "/api/v1/requirements/<requirement_id>"),
+    ("POST", "/api/v1/requirements/<requirement_id>/pledges"),
+    ("POST", "/api/v1/requirements/<requirement_id>/proposal-votes"),
+    ("POST", "/api/v1/requirements/<requirement_id>/delivery-votes"),
+}
+# Lists anyone may read that show other shops' public objects: the requirement board.
+PUBLIC_LIST_ITEMS: dict[str, set[str]] = {
+    "/api/v1/requirements": {"requirement"},
+    "/api/v1/market/apps": {"app", "listing"},  # the app market lists shop A's installed app: it is listed
 }
 
 # (method, rule) -> a request body that A's own token may send (None: the route takes no body).
@@ -115,8 +151,45 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/webhook-subscriptions/<subscription_id>/recover"): lambda w: {"since": "2026-01-01T00:00:00Z"},
     ("POST", "/api/v1/webhook-deliveries/<delivery_id>/resend"): None,
     ("PATCH", "/api/v1/plugin-activations/<activation_id>"): lambda w: {"position": 1},
+    ("POST", "/api/v1/app/versions/<version_id>/modules"): lambda w: {
+        "module": "plugins/x.wasm",
+        "module_base64": base64.b64encode(CONSTANT_PLUGIN).decode(),
+    },
     ("POST", "/api/v1/customers/<customer_id>/data-requests"): None,
+    ("PUT", "/api/v1/market/apps/<app_id>/rating"): lambda w: {"stars": 5, "text": "Great"},
+    ("POST", "/api/v1/app/ratings/<rating_id>/reply"): lambda w: {"text": "Thank you"},
     ("POST", "/api/v1/customers/<customer_id>/redactions"): None,
+    ("POST", "/api/v1/service-orders/<service_order_id>/requirements"): lambda w: {"requirements": "Our brand"},
+    ("POST", "/api/v1/service-orders/<service_order_id>/accept"): None,
+    ("POST", "/api/v1/service-orders/<service_order_id>/revision-requests"): lambda w: {"note": "Greener"},
+    ("POST", "/api/v1/service-orders/<service_order_id>/cancel"): lambda w: {"reason": "Changed our mind"},
+    ("POST", "/api/v1/service-orders/<service_order_id>/extension-answer"): lambda w: {"accept": True},
+    ("POST", "/api/v1/service-orders/<service_order_id>/disputes"): lambda w: {"reason": "Nothing delivered"},
+    ("POST", "/api/v1/service-orders/<service_order_id>/offers"): lambda w: {"refund": 0},
+    ("POST", "/api/v1/service-orders/<service_order_id>/offer-acceptance"): lambda w: {"refund": 0},
+    ("POST", "/api/v1/service-orders/<service_order_id>/escalation"): None,
+    ("POST", "/api/v1/service-orders/<service_order_id>/messages"): lambda w: {"body": "Hello"},
+    ("POST", "/api/v1/service-orders/<service_order_id>/files"): lambda w: {
+        "filename": "brief.txt",
+        "content_base64": base64.b64encode(b"Green tea").decode(),
+    },
+    ("POST", "/api/v1/service-orders/<service_order_id>/rating"): lambda w: {"stars": 5},
+    ("POST", "/api/v1/billing/subscriptions/<app_subscription_id>/cancel"): None,
+    ("POST", "/api/v1/billing/charges/<charge_id>/refunds"): lambda w: {"amount": 100, "reason": "Sorry"},
+    ("POST", "/api/v1/requirements/<requirement_id>/cancel"): None,
+    ("POST", "/api/v1/requirements/<requirement_id>/pledges"): lambda w: {"amount": 100},
+    ("POST", "/api/v1/requirements/<requirement_id>/proposal-votes"): lambda w: {
+        "proposal_id": w["requirement_proposal"]
+    },
+    ("POST", "/api/v1/requirements/<requirement_id>/delivery-votes"): lambda w: {"decision": "accept"},
+    ("POST", "/api/v1/requirement-pledges/<pledge_id>/withdraw"): None,
+    ("POST", "/api/v1/requirement-proposals/<proposal_id>/accept"): None,
+    ("POST", "/api/v1/app/requirement-proposals/<proposal_id>/withdraw"): None,
+    ("POST", "/api/v1/app/requirement-proposals/<proposal_id>/start"): None,
+    ("POST", "/api/v1/app/requirement-proposals/<proposal_id>/delivery"): lambda w: {
+        "app_id": w["app"],
+        "app_version_id": w["app_version"],
+    },
 }
 
 # List endpoints that need query arguments to answer at all.
@@ -130,6 +203,12 @@ LIST_QUERIES: dict[str, str] = {
 # List endpoints whose callers are not shops: rule -> how "the other side" authenticates there.
 LIST_CALLERS: dict[str, Callable[[Any, Any], dict[str, str]]] = {
     "/api/v1/app": lambda session, now: another_developers_app_token(session, now),
+    "/api/v1/app/versions": lambda session, now: another_developers_app_token(session, now),
+    "/api/v1/app/listing": lambda session, now: another_developers_app_token(session, now),
+    "/api/v1/app/ratings": lambda session, now: another_developers_app_token(session, now),
+    # An app asks for its own billing status with its installation token: another shop's app sees "none".
+    "/api/v1/billing/subscription": lambda session, now: another_shops_installation_token(session, now),
+    "/api/v1/app/requirement-proposals": lambda session, now: another_developers_app_token(session, now),
 }
 NOT_TENANT_DATA = {"/api/v1/openapi.json", "/api/v1/docs"}  # the API's own description
 PATH_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -259,6 +338,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "points_account": points_account_id(session, shop_id=shop.id, customer_id=customer.id) or "",
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
+    world["app_version"] = session.get(App, world["app"]).current_version_id
     subscription, _secret = create_subscription(
         session,
         shop_id=shop.id,
@@ -291,6 +371,10 @@ def build_shop_a(session: Any, now: Any) -> World:
     session.flush()
     world["plugin"], world["plugin_activation"], world["plugin_invocation"] = plugin.id, activation.id, invocation.id
     session.commit()
+    world.update(service_market_world(session, shop, now))
+    world.update(billing_world(session, world, now))
+    world.update(requirements_world(session, world, now))
+    world.update(listings_world(session, world, now))
     return world
 
 
@@ -324,6 +408,12 @@ def another_developers_app_token(session: Any, now: Any) -> dict[str, str]:
     """A client-credentials token of an app that has nothing to do with shop A."""
     app, _ = make_app(session)
     _, plaintext = issue_app_token(session, app_id=app.id, now=now)
+    session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def app_token_of(session: Any, app_id: str, now: Any) -> dict[str, str]:
+    _, plaintext = issue_app_token(session, app_id=app_id, now=now)
     session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
 
@@ -377,8 +467,19 @@ def test_shop_b_cannot_reach_shop_as_object(object_route: tuple[str, str], clien
     as_ids = {name: world[OBJECTS[name]] for name in variables}
     random_ids = {name: new_id(as_ids[name].split("_")[0]) for name in variables}
     body = make_body(world) if make_body else None
-    shop_b = token_for(ShopFactory(), ALL_SCOPES)
+    # /api/v1/app/... answers app tokens: "shop B" is then another developer's app, and the control A's app.
+    by_app = rule.startswith("/api/v1/app/")
+    shop_b = another_developers_app_token(session, clock.now()) if by_app else token_for(ShopFactory(), ALL_SCOPES)
     before = snapshot(session, world)
+    if (method, rule) in OPEN_TO_EVERY_SHOP:
+        reached = call(client, method, path_with(rule, as_ids), shop_b, body)
+        assert reached.status_code != 404 and snapshot(session, world) == before, (method, rule, reached.get_json())
+        return
+    if set(variables) <= PUBLIC_OBJECTS:  # the same catalogue for every shop: B sees what A sees
+        seen_by_a = call(client, method, path_with(rule, as_ids), token_for(session.get(Shop, world["shop"])), body)
+        seen_by_b = call(client, method, path_with(rule, as_ids), shop_b, body)
+        assert seen_by_b.status_code == 200 and seen_by_b.get_json() == seen_by_a.get_json(), rule
+        return
 
     cross = call(client, method, path_with(rule, as_ids), shop_b, body)
     nowhere = call(client, method, path_with(rule, random_ids), shop_b, body)
@@ -388,7 +489,9 @@ def test_shop_b_cannot_reach_shop_as_object(object_route: tuple[str, str], clien
     assert snapshot(session, world) == before, f"{method} {rule} with shop B's token changed shop A"
 
     # The control: the same request with A's own token reaches the objects.
-    own = call(client, method, path_with(rule, as_ids), token_for(session.get(Shop, world["shop"])), body)
+    shop_a = session.get(Shop, world["shop"])
+    own_token = app_token_of(session, world["app"], clock.now()) if by_app else token_for(shop_a)
+    own = call(client, method, path_with(rule, as_ids), own_token, body)
     assert own.status_code != 404, (method, rule, own.get_json())
     if method == "GET":
         assert own.status_code == 200, (rule, own.get_json())
@@ -401,7 +504,8 @@ def test_shop_b_lists_none_of_shop_as_objects(list_route: str, client, session, 
     response = client.get(list_route + LIST_QUERIES.get(list_route, ""), headers=shop_b)
     assert response.status_code == 200, (list_route, response.get_json())
     text = response.get_data(as_text=True)
-    leaked = {name: object_id for name, object_id in world.items() if object_id in text}
+    public = {OBJECTS[name] for name in PUBLIC_OBJECTS} | PUBLIC_LIST_ITEMS.get(list_route, set())
+    leaked = {name: object_id for name, object_id in world.items() if object_id in text and name not in public}
     assert not leaked, f"{list_route} shows shop A's {leaked} to shop B"
     if list_route.startswith("/api/v1/reports/"):  # figures carry no ids: B must see an empty shop's figures
         empty = client.get(list_route + LIST_QUERIES.get(list_route, ""), headers=token_for(ShopFactory()))

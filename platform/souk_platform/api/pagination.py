@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +59,52 @@ def page_of(session: DbSession, stmt: sa.Select[Any], id_column: Any, *, limit: 
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, _encode(rows[-1].id) if more and rows else None)
+
+
+def sorted_page_of(
+    session: DbSession,
+    stmt: sa.Select[Any],
+    sort_column: Any,
+    id_column: Any,
+    *,
+    descending: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Like ``page_of``, ordered by ``sort_column`` (an integer or datetime column), ties by id.
+
+    The cursor carries the last row's sort value and id (keyset pagination), so a page never
+    repeats or skips rows that did not change while the client was paging.
+    """
+    after = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
+    if cursor:
+        value, last_id = _decode_sorted(cursor)
+        stmt = stmt.where(sa.or_(after(sort_column, value), sa.and_(sort_column == value, after(id_column, last_id))))
+    order = (sort_column.desc(), id_column.desc()) if descending else (sort_column.asc(), id_column.asc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not (more and rows):
+        return Page(rows, None)
+    last_value = getattr(rows[-1], sort_column.key)
+    token = json.dumps([last_value.isoformat() if isinstance(last_value, dt.datetime) else last_value, rows[-1].id])
+    return Page(rows, "s" + _encode(token))
+
+
+def _decode_sorted(cursor: str) -> tuple[Any, str]:
+    try:
+        value, last_id = json.loads(
+            base64.b64decode(cursor[1:] + "=" * (-len(cursor[1:]) % 4), altchars=b"-_", validate=True).decode()
+        )
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if not cursor.startswith("s") or not isinstance(value, int | dt.datetime) or not _ID.match(last_id):
+            raise ValueError(cursor)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise Unprocessable(
+            "The cursor is not one this API gave out.", errors={"query.cursor": ["Invalid cursor."]}
+        ) from None
+    return value, last_id
 
 
 def paginated(page: Page) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -26,6 +26,7 @@ MAX_DEPTH = 32
 MAX_REPORTED_ERRORS = 50
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 PLAN_KINDS = ("free", "one_time", "recurring", "usage")
+MAX_PLUGIN_TESTS = 10
 
 _Path = Sequence[str | int]
 
@@ -124,12 +125,37 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                         },
                     },
                     "config_schema": {"type": "object", "format": "json-schema"},
+                    "tests": {
+                        "type": "array",
+                        "maxItems": MAX_PLUGIN_TESTS,
+                        "items": {"$ref": "#/$defs/plugin_test"},
+                        "x-messages": {"maxItems": f"a plugin declares at most {MAX_PLUGIN_TESTS} tests"},
+                    },
                 },
             },
         },
         "pricing": {"type": "array", "maxItems": 10, "items": {"$ref": "#/$defs/plan"}},
     },
     "$defs": {
+        # A plugin's own example: run at listing review through the sandbox with production limits.
+        # ``input`` is the point's input (``config`` defaults to {}); ``expect``, when given, must
+        # equal the output exactly.
+        "plugin_test": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "input"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 100,
+                    "pattern": r"\S",
+                    "x-messages": {"pattern": "a test name cannot be blank"},
+                },
+                "input": {"type": "object", "x-messages": {"type": "a test's input is an object (the point's input)"}},
+                "expect": {"type": "object", "x-messages": {"type": "expect is an object (the exact output)"}},
+            },
+        },
         "plan": {
             "type": "object",
             "additionalProperties": False,
@@ -364,7 +390,8 @@ def _schema_problems(root: yaml.Node, data: Any) -> list[dict[str, Any]]:
 
 
 def _duplicates(root: yaml.Node, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the schema cannot say: plan ids are unique, and so is each plugin's (point, module)."""
+    """What the schema cannot say: plan ids are unique, so is each plugin's (point, module), and so
+    are the test names within one plugin."""
     problems: list[dict[str, Any]] = []
     plan_ids: set[str] = set()
     for index, plan in enumerate(data.get("pricing", [])):
@@ -380,7 +407,21 @@ def _duplicates(root: yaml.Node, data: dict[str, Any]) -> list[dict[str, Any]]:
             message = f"{plugin['module']!r} is already listed for {plugin['point']}"
             problems.append(_problem(_locate(root, path), path, message))
         plugins.add(key)
+        test_names: set[str] = set()
+        for number, test in enumerate(plugin.get("tests", [])):
+            if test["name"] in test_names:
+                path = ["plugins", index, "tests", number, "name"]
+                message = f"another test of this plugin is already named {test['name']!r}"
+                problems.append(_problem(_locate(root, path), path, message))
+            test_names.add(test["name"])
     return problems
+
+
+def _normalise_plugin(plugin: dict[str, Any]) -> dict[str, Any]:
+    entry = {"point": plugin["point"], "module": plugin["module"], "config_schema": plugin.get("config_schema", {})}
+    if "tests" in plugin:  # only when declared: manifests without tests keep their stored form
+        entry["tests"] = list(plugin["tests"])
+    return entry
 
 
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -392,10 +433,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         "redirect_uris": list(data["redirect_uris"]),
         "scopes": sorted(data["scopes"]),
         "webhooks": sorted(data.get("webhooks", []), key=lambda hook: (hook["topic"], hook["uri"])),
-        "plugins": [
-            {"point": plugin["point"], "module": plugin["module"], "config_schema": plugin.get("config_schema", {})}
-            for plugin in data.get("plugins", [])
-        ],
+        "plugins": [_normalise_plugin(plugin) for plugin in data.get("plugins", [])],
         "pricing": list(data.get("pricing", [])),
     }
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from souk_platform.db import DbSession
 from souk_platform.events.models import OutboxEvent
-from souk_platform.jobs.runner import enqueue_after_commit
+from souk_platform.jobs.runner import enqueue_once_after_commit
 
 _TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 
@@ -31,9 +31,10 @@ def emit(
         raise ValueError(f"event type {type!r} must look like 'order.paid'")
     event = OutboxEvent(shop_id=shop_id, type=type, subject_type=subject_type, subject_id=subject_id, payload=payload)
     session.add(event)
-    # Deliver soon after commit: one dispatch per transaction takes every undispatched row. If the
-    # job is lost (Redis flushed, worker killed), the periodic webhook sweep dispatches instead.
-    enqueue_after_commit(session, "souk_platform.webhooks.tasks.dispatch_outbox", once=True)
+    # Deliver soon after commit: a delivery run takes every undispatched row, and one waiting run serves
+    # every commit until it starts. If the run is lost (Redis flushed, worker killed), the periodic
+    # webhook sweep dispatches instead.
+    enqueue_once_after_commit(session, "souk_platform.webhooks.tasks.deliver_due")
     return event
 
 

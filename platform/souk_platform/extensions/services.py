@@ -65,7 +65,16 @@ class ExtensionPoint:
         return [_describe(error) for error in _validator(self.name, "output").iter_errors(document)]
 
     def input_problems(self, document: Any) -> list[str]:
+        """The input schema's complaints about ``document``, every array item included."""
         return [_describe(error) for error in _validator(self.name, "input").iter_errors(document)]
+
+    def input_shape_problems(self, document: Any) -> list[str]:
+        """Like ``input_problems`` without walking array items: the check ``run_point`` makes per call.
+
+        The platform builds each item from typed rows; what a caller can get wrong is the shape (a
+        missing ``stats``, a ``lines`` that is not a list). Walking 200 cart lines cost ~1.5 ms a point.
+        """
+        return [_describe(error) for error in _validator(self.name, "input-shape").iter_errors(document)]
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -80,10 +89,20 @@ def _validator(point: str, which: str) -> jsonschema.Draft202012Validator:
     key = (point, which)
     if key not in _VALIDATORS:
         spec = EXTENSION_POINTS[point]
+        schema = {"input": spec.input_schema, "output": spec.output_schema}.get(which)
         _VALIDATORS[key] = jsonschema.Draft202012Validator(
-            spec.input_schema if which == "input" else spec.output_schema
+            schema if schema is not None else _without_items(spec.input_schema)
         )
     return _VALIDATORS[key]
+
+
+def _without_items(schema: Any) -> Any:
+    """``schema`` with the ``items`` of every array left out (their type and bounds stay)."""
+    if isinstance(schema, dict):
+        return {key: _without_items(value) for key, value in schema.items() if key not in ("items", "prefixItems")}
+    if isinstance(schema, list):
+        return [_without_items(value) for value in schema]
+    return schema
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -349,7 +368,7 @@ def run_point(
     if not active or (spec.decided is not None and spec.decided(result)):
         return result
     document = {**payload, "config": {}}
-    problems = spec.input_problems(document)
+    problems = spec.input_shape_problems(document)
     if problems:  # a caller outside the contract (e.g. a re-evaluation without stats): plugins never see it
         log.warning("plugin input outside the point's schema; plugins skipped", point=point, problems=problems[:5])
         return result

@@ -3,6 +3,10 @@
 A job is a dotted path to a function taking JSON-able arguments; it runs inside an app context
 and commits its own work. Jobs are sent only after the transaction that asked for them commits
 (``enqueue_after_commit``), so a job never runs before the rows it reads exist.
+
+A job that drains a table (the webhook delivery run) is asked for with ``enqueue_once``: however many
+commits ask, at most one copy waits in the queue; once it starts, the next request queues another, so
+work committed while it runs is never left without a run to pick it up.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from souk_platform.db import DbSession
 log = structlog.get_logger("souk.jobs")
 
 _PENDING = "souk.pending_jobs"
+# How long a waiting ``enqueue_once`` job blocks further copies if it vanishes without starting (a
+# flushed queue takes the marker with it; this bounds the rarer loss of the job alone).
+ONCE_MARKER_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-webhook-payloads", "souk_platform.webhooks.tasks.purge_expired_payloads", 3600),
     PeriodicJob("purge-plugin-invocations", "souk_platform.plugins.tasks.purge_invocations", 3600),
     PeriodicJob("send-shop-redactions", "souk_platform.webhooks.tasks.send_shop_redactions", 600),
+    PeriodicJob("purge-oauth-tokens", "souk_platform.oauth.tasks.purge_expired_tokens", 3600),
 )
 
 
@@ -65,6 +73,10 @@ def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
 
 class JobRunner(Protocol):
     def enqueue(self, path: str, *args: Any) -> None: ...
+
+    def enqueue_once(self, path: str) -> None:
+        """Queue the argument-less job ``path`` unless a copy is already waiting (not yet started)."""
+        ...
 
     def queue_depth(self) -> dict[str, int]: ...
 
@@ -95,7 +107,8 @@ class InlineRunner:
 
     def __init__(self, app: Flask, *, periodic: bool) -> None:
         self._app = app
-        self._queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, tuple[Any, ...], bool]] = queue.Queue()
+        self._waiting_once: set[str] = set()
         self._periodic = periodic
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -103,7 +116,15 @@ class InlineRunner:
 
     def enqueue(self, path: str, *args: Any) -> None:
         self._ensure_thread()
-        self._queue.put((path, args))
+        self._queue.put((path, args, False))
+
+    def enqueue_once(self, path: str) -> None:
+        with self._lock:
+            if path in self._waiting_once:
+                return
+            self._waiting_once.add(path)
+        self._ensure_thread()
+        self._queue.put((path, (), True))
 
     def queue_depth(self) -> dict[str, int]:
         return {"inline": self._queue.qsize()}
@@ -132,9 +153,12 @@ class InlineRunner:
         next_due = {job.name: time.monotonic() + 5 for job in jobs}
         while not self._stopping.is_set():
             try:
-                path, args = self._queue.get(timeout=1.0)
+                path, args, once = self._queue.get(timeout=1.0)
             except queue.Empty:
-                path, args = "", ()
+                path, args, once = "", (), False
+            if once:
+                with self._lock:
+                    self._waiting_once.discard(path)  # from now on a new request queues another run
             if path:
                 with contextlib.suppress(Exception):  # logged in run_job; the thread keeps going
                     run_job(self._app, path, *args)
@@ -153,10 +177,16 @@ class RqRunner:
     def __init__(self, redis: Any) -> None:
         from rq import Queue
 
+        self._redis = redis
         self._queue = Queue("souk", connection=redis)
 
     def enqueue(self, path: str, *args: Any) -> None:
         self._queue.enqueue("souk_platform.jobs.runner.run_in_worker", path, *args)
+
+    def enqueue_once(self, path: str) -> None:
+        # One SET NX per request: cheap enough for every commit to ask.
+        if self._redis.set(_once_marker(path), "1", nx=True, ex=ONCE_MARKER_SECONDS):
+            self._queue.enqueue("souk_platform.jobs.runner.run_once_in_worker", path)
 
     def queue_depth(self) -> dict[str, int]:
         return {"souk": self._queue.count}
@@ -169,15 +199,29 @@ def run_in_worker(path: str, *args: Any) -> Any:
     return run_job(current_app._get_current_object(), path, *args)  # type: ignore[attr-defined]
 
 
-def enqueue_after_commit(session: DbSession, path: str, *args: Any, once: bool = False) -> None:
-    """Send the job once ``session`` commits; drop it if the session rolls back.
+def run_once_in_worker(path: str) -> Any:
+    """rq entry point for ``enqueue_once`` jobs: clear the waiting marker first, then run."""
+    from flask import current_app
 
-    ``once``: a job already waiting for this commit with the same arguments is not added again.
-    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["souk.redis"].delete(_once_marker(path))
+    return run_job(app, path)
+
+
+def _once_marker(path: str) -> str:
+    return f"souk:once:{path}"
+
+
+def enqueue_after_commit(session: DbSession, path: str, *args: Any) -> None:
+    """Send the job once ``session`` commits; drop it if the session rolls back."""
+    session.info.setdefault(_PENDING, []).append((path, args, False))
+
+
+def enqueue_once_after_commit(session: DbSession, path: str) -> None:
+    """After ``session`` commits, ``enqueue_once`` the argument-less job ``path`` (see ``JobRunner``)."""
     pending = session.info.setdefault(_PENDING, [])
-    if once and (path, args) in pending:
-        return
-    pending.append((path, args))
+    if (path, (), True) not in pending:
+        pending.append((path, (), True))
 
 
 def _send_pending(session: Session) -> None:
@@ -187,8 +231,11 @@ def _send_pending(session: Session) -> None:
     if not pending or not has_app_context():
         return
     runner: JobRunner = current_app.extensions["souk.jobs"]
-    for path, args in pending:
-        runner.enqueue(path, *args)
+    for path, args, once in pending:
+        if once:
+            runner.enqueue_once(path)
+        else:
+            runner.enqueue(path, *args)
 
 
 def _drop_pending(session: Session, previous_transaction: Any) -> None:

@@ -361,3 +361,38 @@ def _find_app_token(session: DbSession, digest: str) -> TokenRecord | None:
         expires_at=token.expires_at,
         revoked=token.revoked_at is not None,
     )
+
+
+# --- purging what can no longer be used -------------------------------------------------------
+
+PURGE_AFTER = dt.timedelta(days=1)  # dead codes and tokens stay this long, for introspection and audit
+
+
+def purge_expired(session: DbSession, *, now: dt.datetime) -> dict[str, int]:
+    """Delete codes and OAuth-issued tokens that expired or were revoked more than ``PURGE_AFTER`` ago;
+    return how many of each kind went.
+
+    A refresh token goes only with its whole family: while any token of a grant chain can still be
+    used, its rotated ancestors stay, so presenting one of them still revokes the chain. Access tokens
+    a shop owner made by hand are never purged (the owner's token list shows them, revoked or not).
+    """
+    cutoff = now - PURGE_AFTER
+    still_alive = sa.or_(
+        sa.and_(RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > cutoff),
+        RefreshToken.revoked_at > cutoff,
+    )
+    live_families = sa.select(RefreshToken.family_id).where(still_alive)
+    counts = {
+        "codes": session.execute(sa.delete(AuthorizationCode).where(AuthorizationCode.expires_at < cutoff)),
+        "refresh_tokens": session.execute(sa.delete(RefreshToken).where(RefreshToken.family_id.not_in(live_families))),
+        "access_tokens": session.execute(
+            sa.delete(AccessToken).where(
+                AccessToken.installation_id.is_not(None),
+                sa.or_(AccessToken.expires_at < cutoff, AccessToken.revoked_at < cutoff),
+            )
+        ),
+        "app_tokens": session.execute(
+            sa.delete(AppToken).where(sa.or_(AppToken.expires_at < cutoff, AppToken.revoked_at < cutoff))
+        ),
+    }
+    return {kind: int(getattr(result, "rowcount", 0) or 0) for kind, result in counts.items()}

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import current_app
+from flask import Flask, current_app
+from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -18,7 +19,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.db import db
-from souk_platform.plugins import services
+from souk_platform.plugins import invocation_log, services
 from souk_platform.plugins.models import Plugin, PluginInvocation, ShopPluginActivation
 from souk_platform.plugins.schemas import (
     ActivationCreateSchema,
@@ -40,6 +41,11 @@ blp = Blueprint(
     url_prefix="",  # three collections: /plugins, /plugin-activations, /plugin-invocations
     description="Wasm plugins (ABI v1) at the extension points, their activations, invocation log and health.",
 )
+
+
+@blp.record_once
+def _keep_the_log_through_rollbacks(state: BlueprintSetupState) -> None:
+    invocation_log.install(cast(Flask, state.app))
 
 
 def _shop_id() -> str:

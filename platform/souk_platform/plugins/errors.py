@@ -40,3 +40,20 @@ class InvalidPluginConfig(Unprocessable):
 class AlreadyActivated(Conflict):
     code = "plugin-already-activated"
     title = "The plugin is already activated"
+
+
+class AppVersionNotFound(NotFound):
+    code = "app-version-not-found"
+    title = "No such app version"
+
+
+class ModuleNotDeclared(Unprocessable):
+    code = "app-module-not-declared"
+    title = "The manifest of this version does not declare that module"
+
+
+class ModuleAlreadyStored(Conflict):
+    """Another module is stored at this path of the version: versions are immutable."""
+
+    code = "app-module-already-stored"
+    title = "This version already has a different module at that path"

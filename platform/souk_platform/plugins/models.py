@@ -60,12 +60,15 @@ class PluginInvocation(Base):
     __tablename__ = "plugin_invocations"
     __table_args__ = (
         sa.Index("ix_plugin_invocations_shop_id_plugin_id_created_at", "shop_id", "plugin_id", "created_at"),
+        sa.Index("ix_plugin_invocations_app_id_id", "app_id", "id"),
     )
 
     id: Mapped[str] = id_column("pli")
     shop_id: Mapped[str] = shop_column()
     plugin_id: Mapped[str] = mapped_column(sa.ForeignKey("plugins.id"), index=True)
     activation_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))  # a shop's or an app installation's
+    # The app whose plugin ran (NULL for a shop's own upload): the developer's "Plugin runs" read by it.
+    app_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
     point: Mapped[str] = mapped_column(sa.String(64))
     outcome: Mapped[str] = mapped_column(sa.String(32))
     message: Mapped[str] = mapped_column(sa.String(500), default="")

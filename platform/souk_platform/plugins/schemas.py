@@ -35,6 +35,48 @@ class PluginUploadSchema(ma.Schema):
     )
 
 
+class AppVersionCreateSchema(ma.Schema):
+    manifest = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 64 * 1024),
+        metadata={"description": "The app manifest as YAML or JSON text"},
+    )
+
+
+class AppModuleUploadSchema(ma.Schema):
+    module = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 200),
+        metadata={"description": "The module path exactly as the version's manifest declares it"},
+    )
+    module_base64 = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, _MAX_BASE64, error="The module is larger than 256 KiB."),
+        metadata={"description": "The ABI v1 .wasm module, base64 (≤ 256 KiB decoded)"},
+    )
+
+
+class DeclaredModuleSchema(ma.Schema):
+    module = ma.fields.String(metadata={"description": "The path the manifest declares"})
+    points = ma.fields.List(ma.fields.String())
+    uploaded = ma.fields.Boolean()
+    plugin_id = ma.fields.String(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+
+
+class AppVersionSchema(ma.Schema):
+    id = ma.fields.String()
+    number = ma.fields.Integer()
+    current = ma.fields.Boolean(metadata={"description": "The app's current (latest published) version"})
+    scopes = ma.fields.List(ma.fields.String())
+    manifest = ma.fields.Dict(metadata={"description": "The validated manifest, normalised"})
+    modules = ma.fields.List(ma.fields.Nested(DeclaredModuleSchema))
+    missing_modules = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Declared module paths not uploaded yet"}
+    )
+    created_at = ma.fields.DateTime()
+
+
 class HealthQuerySchema(ma.Schema):
     window_minutes = ma.fields.Integer(load_default=60, validate=ma.validate.Range(1, 7 * 24 * 60))
 
@@ -92,6 +134,7 @@ class InvocationSchema(ma.Schema):
     id = ma.fields.String()
     plugin_id = ma.fields.String()
     activation_id = ma.fields.String()
+    app_id = ma.fields.String(allow_none=True, metadata={"description": "The app whose plugin ran; null: own"})
     point = ma.fields.String()
     outcome = ma.fields.String()
     message = ma.fields.String()
@@ -111,6 +154,7 @@ class InvocationExportSchema(ma.Schema):
     id = ma.fields.String()
     point = ma.fields.String()
     plugin_id = ma.fields.String()
+    app_id = ma.fields.String(allow_none=True)
     input = ma.fields.Raw()
     input_sha256 = ma.fields.String()
     output = ma.fields.Raw(allow_none=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from souk_platform.auth.models import User
 from souk_platform.db import db
@@ -27,6 +28,20 @@ def login_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
             return redirect(url_for("web.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def admin_required(view: F) -> F:
+    """Platform admins only: 403 for other people (anonymous visitors are sent to log in)."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None or not user.is_platform_admin:
+            abort(403, description=_("This page is for platform admins."))
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -1,4 +1,5 @@
-"""The per-app objects webhooks need (Flask glue): the secret box, the guarded httpx client, the RNG.
+"""The per-app objects webhooks need (Flask glue): the secret box, the guarded httpx client, the RNG, and
+the threads a delivery run sends with.
 
 Built on first use and kept in ``app.extensions["souk.webhooks"]``; settings read from ``app.config``:
 ``SOUK_WEBHOOK_SECRETS_KEY`` (defaults to ``SECRET_KEY``) and ``SOUK_WEBHOOKS_ALLOW_LOOPBACK``
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,6 +21,9 @@ from souk_platform.webhooks.ssrf import webhook_client
 
 _KEY = "souk.webhooks"
 _lock = threading.Lock()
+# Requests one delivery run keeps in flight. Sending is mostly waiting on the network, so threads
+# suffice; the database work stays on the run's own thread.
+SEND_CONCURRENCY = 32
 
 
 @dataclass
@@ -26,13 +31,23 @@ class WebhookRuntime:
     box: SecretBox
     rng: random.Random = field(default_factory=random.SystemRandom)
     _clients: dict[bool, httpx.Client] = field(default_factory=dict)
+    _senders: ThreadPoolExecutor | None = None
 
     def http(self, *, allow_loopback: bool) -> httpx.Client:
         """The one delivery client for this loopback setting (tests flip the setting on a live app)."""
         with _lock:
             if allow_loopback not in self._clients:
-                self._clients[allow_loopback] = webhook_client(allow_loopback=allow_loopback)
+                self._clients[allow_loopback] = webhook_client(
+                    allow_loopback=allow_loopback, keepalive_per_host=SEND_CONCURRENCY
+                )
             return self._clients[allow_loopback]
+
+    def senders(self) -> ThreadPoolExecutor:
+        """The threads that send a run's requests (``SEND_CONCURRENCY`` of them, started on first use)."""
+        with _lock:
+            if self._senders is None:
+                self._senders = ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="souk-webhook-send")
+            return self._senders
 
 
 def runtime_for(app: Flask) -> WebhookRuntime:

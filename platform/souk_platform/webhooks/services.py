@@ -27,7 +27,7 @@ from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
-from souk_platform.jobs.runner import enqueue_after_commit
+from souk_platform.jobs.runner import enqueue_once_after_commit
 from souk_platform.orders.models import Order
 from souk_platform.webhooks import catalogue, errors
 from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -36,7 +36,7 @@ from souk_platform.webhooks.secret_box import SecretBox
 from souk_platform.webhooks.signing import new_secret, webhook_headers
 from souk_platform.webhooks.ssrf import BlockedDestination, check_url_shape
 
-DELIVER_JOB = "souk_platform.webhooks.tasks.deliver"
+DELIVER_JOB = "souk_platform.webhooks.tasks.deliver_due"  # the delivery run (dispatch + send)
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 PAYLOAD_RETENTION = dt.timedelta(days=14)
 FAILING_LIMIT = dt.timedelta(days=5)
@@ -44,6 +44,10 @@ CLAIM_LEASE = dt.timedelta(seconds=60)  # longer than the 15 s timeout; a dead w
 RESPONSE_KEEP_BYTES = 4096
 MAX_TOPICS = 50
 TEST_EVENT_TYPE = "webhook.test"
+# Why an endpoint is disabled (``disabled_reason``); the console pages translate these.
+DISABLED_BY_REQUEST = "Disabled by request."
+DISABLED_GONE = "The endpoint answered 410 Gone."
+DISABLED_FAILING = "The endpoint failed every delivery for 5 days."
 
 _TOPIC = re.compile(r"^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*\.\*|[a-z][a-z_]*(\.[a-z][a-z_]*)+)$")
 
@@ -72,6 +76,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "webhook_subscription": "read_webhooks",
     "webhook": "read_webhooks",
     "app": None,  # an app hears about its own installation
+    "charge": None,  # app billing: addressed to the installation, so an app hears only its own charges
 }
 
 
@@ -207,7 +212,7 @@ def update_subscription(
         if changes["enabled"]:
             subscription.status, subscription.disabled_reason, subscription.failing_since = "enabled", None, None
         elif subscription.status == "enabled":
-            subscription.status, subscription.disabled_reason = "disabled", "Disabled by request."
+            subscription.status, subscription.disabled_reason = "disabled", DISABLED_BY_REQUEST
     session.flush()
     return subscription
 
@@ -285,7 +290,7 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
     Returns how many events were taken and the new delivery ids.
 
     Safe to run concurrently (rows are locked with SKIP LOCKED on PostgreSQL) and twice (a delivery
-    is unique per (event, subscription)). The caller commits, then enqueues the returned deliveries.
+    is unique per (event, subscription)). New deliveries are due at once; the caller commits them.
     """
     events = list(
         session.scalars(
@@ -308,33 +313,42 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
             )
         )
     }
-    created: list[WebhookDelivery] = []
+    # Plain INSERT and UPDATE statements, not the unit of work: at hundreds of events a second the ORM's
+    # bookkeeping per row was most of the dispatcher's time.
+    created: list[dict[str, Any]] = []
     for event in events:
-        event.dispatched_at = now
         if not event.shop_id:
             continue  # platform-level events have no shop subscribers
         for subscription, delivered_type in route(event, by_shop.get(event.shop_id, [])):
             if (event.id, subscription.id) in existing:
                 continue
-            created.append(
-                WebhookDelivery(
-                    shop_id=event.shop_id,
-                    subscription_id=subscription.id,
-                    event_id=event.id,
-                    event_type=delivered_type,
-                    body=message_body(
-                        event_type=delivered_type,
-                        created_at=event.created_at,
-                        shop_id=event.shop_id,
-                        data=event.payload,
-                    ),
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            body = message_body(
+                event_type=delivered_type, created_at=event.created_at, shop_id=event.shop_id, data=event.payload
             )
-    session.add_all(created)
-    session.flush()
-    return len(events), [d.id for d in created]
+            created.append(
+                {
+                    "id": new_id("msg"),
+                    "shop_id": event.shop_id,
+                    "subscription_id": subscription.id,
+                    "event_id": event.id,
+                    "event_type": delivered_type,
+                    "body": body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "round_start": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+    session.execute(
+        sa.update(OutboxEvent)
+        .where(OutboxEvent.id.in_([e.id for e in events]))
+        .values(dispatched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if created:
+        session.execute(sa.insert(WebhookDelivery), created)
+    return len(events), [row["id"] for row in created]
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +430,9 @@ def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[
 
 
 # -- attempts ---------------------------------------------------------------------------------
+#
+# A delivery run claims due deliveries in a batch (one UPDATE), signs them, commits, sends them
+# concurrently, and logs every result of the batch in one transaction (``record_attempts``).
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +441,7 @@ class PreparedRequest:
     url: str
     headers: dict[str, str]
     body: bytes
+    signed_at: dt.datetime  # the ``webhook-timestamp``, and the attempt's time in the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,47 +459,80 @@ class AttemptResult:
         return self.status is not None and 200 <= self.status < 300
 
 
-def claim_delivery(session: DbSession, *, delivery_id: str, now: dt.datetime) -> bool:
-    """Take a due delivery for one attempt (push its timer forward by a lease); False if not ours to send.
+def claim_due_deliveries(
+    session: DbSession, *, now: dt.datetime, limit: int, delivery_ids: list[str] | None = None
+) -> list[str]:
+    """Take up to ``limit`` due deliveries (oldest due first) for one attempt each; return their ids.
 
-    The caller commits before sending, so a second worker (a duplicate job, the sweeper) sees the claim.
+    A claim pushes ``next_attempt_at`` forward by ``CLAIM_LEASE``: the caller commits before sending, so
+    other runs (and the sweeper) skip the claimed rows, and a run killed mid-send leaves them overdue
+    once the lease ends. ``delivery_ids`` restricts the claim to those deliveries.
     """
-    result = session.execute(
+    due = (
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if delivery_ids is not None:
+        due = due.where(WebhookDelivery.id.in_(delivery_ids))
+    claimed = session.scalars(
         sa.update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= now,
-        )
+        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
         .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(WebhookDelivery.id)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return list(claimed)
 
 
-def prepare_request(
-    session: DbSession, *, delivery_id: str, box: SecretBox, now: dt.datetime
-) -> PreparedRequest | None:
-    """Sign a claimed delivery for sending now; None (and the delivery failed) if its endpoint is disabled."""
-    delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        return None
-    subscription = session.get(WebhookSubscription, delivery.subscription_id)
-    if subscription is None or subscription.status != "enabled":
-        delivery.status, delivery.next_attempt_at = "failed", None
-        delivery.last_error = "The endpoint is disabled; recover the delivery after enabling it."
-        session.flush()
-        return None
-    body = delivery.body.encode()
-    headers = {
-        "content-type": "application/json",
-        **webhook_headers(signing_secrets(subscription, box=box, now=now), msg_id=delivery.id, at=now, body=body),
-    }
-    return PreparedRequest(delivery_id=delivery.id, url=subscription.url, headers=headers, body=body)
+def prepare_requests(
+    session: DbSession, *, delivery_ids: list[str], box: SecretBox, now: dt.datetime
+) -> list[PreparedRequest]:
+    """Sign claimed deliveries for sending now. Those whose endpoint is disabled fail instead (no request)."""
+    if not delivery_ids:
+        return []
+    rows = session.execute(
+        sa.select(WebhookDelivery.id, WebhookDelivery.body, WebhookSubscription)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .order_by(WebhookDelivery.id)
+    )
+    requests: list[PreparedRequest] = []
+    refused: list[str] = []
+    secrets: dict[str, list[str]] = {}
+    for delivery_id, text, subscription in rows:
+        if subscription.status != "enabled":
+            refused.append(delivery_id)
+            continue
+        if subscription.id not in secrets:
+            secrets[subscription.id] = signing_secrets(subscription, box=box, now=now)
+        body = text.encode()
+        headers = {
+            "content-type": "application/json",
+            **webhook_headers(secrets[subscription.id], msg_id=delivery_id, at=now, body=body),
+        }
+        requests.append(PreparedRequest(delivery_id, subscription.url, headers, body, now))
+    if refused:
+        session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(refused))
+            .values(
+                status="failed",
+                next_attempt_at=None,
+                last_error="The endpoint is disabled; recover the delivery after enabling it.",
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return requests
 
 
 def send(http: httpx.Client, request: PreparedRequest) -> AttemptResult:
-    """POST one prepared request; never raises for network trouble (it becomes the result's ``error``)."""
+    """POST one prepared request; never raises for network trouble (it becomes the result's ``error``).
+
+    Safe to call from several threads at once with one client (the delivery run does).
+    """
     started = time.perf_counter()
     try:
         with http.stream("POST", request.url, headers=request.headers, content=request.body) as response:
@@ -508,70 +559,128 @@ def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def record_attempt(
+def record_attempts(
     session: DbSession,
+    outcomes: list[tuple[PreparedRequest, AttemptResult]],
     *,
-    request: PreparedRequest,
-    result: AttemptResult,
-    attempted_at: dt.datetime,
     clock: Clock,
     rng: random.Random,
-) -> WebhookDelivery:
-    """Log the attempt and decide what next: done, retry at a time, give up, or disable the endpoint."""
-    delivery = session.get(WebhookDelivery, request.delivery_id, with_for_update=True)
-    if delivery is None:  # deleted with its subscription while we were sending
-        raise errors.DeliveryNotFound(f"No webhook delivery {request.delivery_id}.")
+) -> list[str]:
+    """Log each attempt and decide what next for its delivery: done, retry at a time, give up, or
+    disable the endpoint. Returns the ids of the deliveries recorded (one deleted with its subscription
+    while it was being sent is skipped).
+
+    Successes, nearly all of them, are settled with one UPDATE per signing time and one INSERT of their
+    attempts; each failure goes through the retry rules on its own.
+    """
     now = clock.now()
-    session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id,
-            shop_id=delivery.shop_id,
-            attempted_at=attempted_at,
-            url=request.url,
-            request_headers=request.headers,
-            request_body=request.body.decode(),
-            response_status=result.status,
-            response_body=result.response_body,
-            latency_ms=result.latency_ms,
-            error=result.error,
+    attempts: list[dict[str, Any]] = []
+    recorded: list[str] = []
+    by_signing_time: dict[dt.datetime, list[tuple[PreparedRequest, AttemptResult]]] = {}
+    failures: list[tuple[PreparedRequest, AttemptResult]] = []
+    for request, result in outcomes:
+        if result.succeeded:
+            by_signing_time.setdefault(request.signed_at, []).append((request, result))
+        else:
+            failures.append((request, result))
+    recovered: set[str] = set()
+    for signed_at, group in by_signing_time.items():
+        done = session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([request.delivery_id for request, _ in group]))
+            .values(
+                status="succeeded",
+                attempts=WebhookDelivery.attempts + 1,
+                last_attempt_at=signed_at,
+                last_error=None,
+                next_attempt_at=None,
+            )
+            .returning(WebhookDelivery.id, WebhookDelivery.shop_id, WebhookDelivery.subscription_id)
+            .execution_options(synchronize_session=False)
         )
-    )
-    delivery.attempts += 1
-    delivery.last_attempt_at = attempted_at
-    delivery.last_error = result.error or (None if result.succeeded else f"HTTP {result.status}")
-    subscription_id = delivery.subscription_id
-    if result.succeeded:
-        delivery.status, delivery.next_attempt_at = "succeeded", None
+        owners = {row.id: (row.shop_id, row.subscription_id) for row in done}
+        for request, result in group:
+            if request.delivery_id in owners:
+                shop_id, subscription_id = owners[request.delivery_id]
+                attempts.append(_attempt_row(request, result, shop_id))
+                recorded.append(request.delivery_id)
+                recovered.add(subscription_id)
+    if failures:
+        ids = sorted({request.delivery_id for request, _ in failures})
+        stmt = sa.select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
+        deliveries = {d.id: d for d in session.scalars(stmt.with_for_update())}
+        for request, result in failures:
+            delivery = deliveries.get(request.delivery_id)
+            if delivery is None:
+                continue
+            attempts.append(_attempt_row(request, result, delivery.shop_id))
+            recorded.append(delivery.id)
+            delivery.attempts += 1
+            delivery.last_attempt_at = request.signed_at
+            delivery.last_error = result.error or f"HTTP {result.status}"
+            if result.status == 410:
+                delivery.status, delivery.next_attempt_at = "failed", None
+                _disable(session, delivery.subscription_id, DISABLED_GONE, now)
+            else:
+                _schedule_retry(session, delivery, result, attempted_at=request.signed_at, now=now, rng=rng)
+    if recovered:
+        # One success ends an endpoint's failure streak.
         session.execute(
             sa.update(WebhookSubscription)
-            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_not(None))
+            .where(WebhookSubscription.id.in_(sorted(recovered)), WebhookSubscription.failing_since.is_not(None))
             .values(failing_since=None)
             .execution_options(synchronize_session=False)
         )
-    elif result.status == 410:
-        delivery.status, delivery.next_attempt_at = "failed", None
-        _disable(session, subscription_id, "The endpoint answered 410 Gone.", now)
-    else:
-        session.execute(
-            sa.update(WebhookSubscription)
-            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_(None))
-            .values(failing_since=attempted_at)
-            .execution_options(synchronize_session=False)
-        )
-        failing_since = session.scalar(
-            sa.select(WebhookSubscription.failing_since).where(WebhookSubscription.id == subscription_id)
-        )
-        failure = Failure(status=result.status, timed_out=result.timed_out, retry_after=result.retry_after)
-        delay = retry_delay(delivery.attempts - delivery.round_start, failure, rng=rng, now=now)
-        if failing_since is not None and now - failing_since >= FAILING_LIMIT:
-            delivery.status, delivery.next_attempt_at = "failed", None
-            _disable(session, subscription_id, "The endpoint failed every delivery for 5 days.", now)
-        elif delay is None:
-            delivery.status, delivery.next_attempt_at = "failed", None
-        else:
-            delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+    if attempts:
+        session.execute(sa.insert(WebhookAttempt), attempts)
     session.flush()
-    return delivery
+    return recorded
+
+
+def _attempt_row(request: PreparedRequest, result: AttemptResult, shop_id: str) -> dict[str, Any]:
+    return {
+        "id": new_id("wha"),
+        "delivery_id": request.delivery_id,
+        "shop_id": shop_id,
+        "attempted_at": request.signed_at,
+        "url": request.url,
+        "request_headers": request.headers,
+        "request_body": request.body.decode(),
+        "response_status": result.status,
+        "response_body": result.response_body,
+        "latency_ms": result.latency_ms,
+        "error": result.error,
+    }
+
+
+def _schedule_retry(
+    session: DbSession,
+    delivery: WebhookDelivery,
+    result: AttemptResult,
+    *,
+    attempted_at: dt.datetime,
+    now: dt.datetime,
+    rng: random.Random,
+) -> None:
+    subscription_id = delivery.subscription_id
+    session.execute(
+        sa.update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_(None))
+        .values(failing_since=attempted_at)
+        .execution_options(synchronize_session=False)
+    )
+    failing_since = session.scalar(
+        sa.select(WebhookSubscription.failing_since).where(WebhookSubscription.id == subscription_id)
+    )
+    failure = Failure(status=result.status, timed_out=result.timed_out, retry_after=result.retry_after)
+    delay = retry_delay(delivery.attempts - delivery.round_start, failure, rng=rng, now=now)
+    if failing_since is not None and now - failing_since >= FAILING_LIMIT:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        _disable(session, subscription_id, DISABLED_FAILING, now)
+    elif delay is None:
+        delivery.status, delivery.next_attempt_at = "failed", None
+    else:
+        delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
 
 
 def _disable(session: DbSession, subscription_id: str, reason: str, now: dt.datetime) -> None:
@@ -656,6 +765,81 @@ def attempts_of(session: DbSession, delivery: WebhookDelivery) -> list[WebhookAt
     return list(session.scalars(stmt))
 
 
+# -- the console pages: an app's endpoints across the shops that installed it, a shop's own ----------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleOwner:
+    """Whose endpoints a console page shows: an app's (``app_id``, across shops) or a shop's own (``shop_id``)."""
+
+    app_id: str | None = None
+    shop_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.app_id is None) == (self.shop_id is None):
+            raise ValueError("a console shows one app's endpoints or one shop's own, not both or neither")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleEndpoint:
+    subscription: WebhookSubscription
+    failed_deliveries: int  # failed and not sent again since, within the 14 days payloads are kept
+
+
+def console_subscriptions_stmt(owner: ConsoleOwner) -> sa.Select[Any]:
+    stmt = sa.select(WebhookSubscription)
+    if owner.app_id is not None:
+        installations = sa.select(Installation.id).where(Installation.app_id == owner.app_id)
+        return stmt.where(WebhookSubscription.installation_id.in_(installations))
+    return stmt.where(WebhookSubscription.shop_id == owner.shop_id, WebhookSubscription.installation_id.is_(None))
+
+
+def console_endpoints(session: DbSession, owner: ConsoleOwner) -> list[ConsoleEndpoint]:
+    """The owner's endpoints, oldest first, each with how many of its deliveries failed."""
+    stmt = console_subscriptions_stmt(owner).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    subscriptions = list(session.scalars(stmt))
+    if not subscriptions:
+        return []
+    ids = [s.id for s in subscriptions]
+    failed = dict(
+        session.execute(
+            sa.select(WebhookDelivery.subscription_id, sa.func.count())
+            .where(WebhookDelivery.subscription_id.in_(ids), WebhookDelivery.status == "failed")
+            .group_by(WebhookDelivery.subscription_id)
+        ).all()
+    )
+    return [ConsoleEndpoint(s, int(failed.get(s.id, 0))) for s in subscriptions]
+
+
+def console_subscription(session: DbSession, owner: ConsoleOwner, subscription_id: str) -> WebhookSubscription:
+    subscription = session.scalar(console_subscriptions_stmt(owner).where(WebhookSubscription.id == subscription_id))
+    if subscription is None:
+        raise errors.SubscriptionNotFound(f"No webhook endpoint {subscription_id} here.")
+    return subscription
+
+
+def console_deliveries_stmt(
+    owner: ConsoleOwner, *, status: str | None = None, event_type: str | None = None
+) -> sa.Select[Any]:
+    """The delivery log of the owner's endpoints (filtered by status and event type)."""
+    owned = console_subscriptions_stmt(owner).with_only_columns(WebhookSubscription.id)
+    stmt = sa.select(WebhookDelivery).where(WebhookDelivery.subscription_id.in_(owned))
+    if owner.shop_id is not None:
+        stmt = stmt.where(WebhookDelivery.shop_id == owner.shop_id)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if event_type:
+        stmt = stmt.where(WebhookDelivery.event_type == event_type)
+    return stmt
+
+
+def console_delivery(session: DbSession, owner: ConsoleOwner, delivery_id: str) -> WebhookDelivery:
+    delivery = session.scalar(console_deliveries_stmt(owner).where(WebhookDelivery.id == delivery_id))
+    if delivery is None:
+        raise errors.DeliveryNotFound(f"No webhook delivery {delivery_id} here.")
+    return delivery
+
+
 def _restart(delivery: WebhookDelivery, now: dt.datetime) -> None:
     delivery.status, delivery.next_attempt_at, delivery.round_start = "pending", now, delivery.attempts
 
@@ -663,13 +847,16 @@ def _restart(delivery: WebhookDelivery, now: dt.datetime) -> None:
 def resend_delivery(
     session: DbSession, *, shop_id: str, delivery_id: str, installation_id: str | None, clock: Clock
 ) -> WebhookDelivery:
-    """Send a delivery again now, same ``webhook-id``, with a fresh retry schedule. The caller enqueues it."""
+    """Send a delivery again now, same ``webhook-id`` (a run is queued after commit). A finished delivery
+    gets a fresh retry schedule; a pending one is sent now instead of at its retry time."""
     delivery = get_delivery(session, shop_id=shop_id, delivery_id=delivery_id, installation_id=installation_id)
     _require_enabled(session, delivery.subscription_id)
     if delivery.status != "pending":
         _restart(delivery, clock.now())
+    else:
+        delivery.next_attempt_at = clock.now()
     session.flush()
-    enqueue_after_commit(session, DELIVER_JOB, delivery.id)
+    enqueue_once_after_commit(session, DELIVER_JOB)
     return delivery
 
 
@@ -702,7 +889,7 @@ def recover_failed(
     )
     for delivery in failed:
         _restart(delivery, now)
-        enqueue_after_commit(session, DELIVER_JOB, delivery.id)
+        enqueue_once_after_commit(session, DELIVER_JOB)
     session.flush()
     return [d.id for d in failed]
 
@@ -728,7 +915,7 @@ def send_test_event(
     )
     session.add(delivery)
     session.flush()
-    enqueue_after_commit(session, DELIVER_JOB, delivery.id)
+    enqueue_once_after_commit(session, DELIVER_JOB)
     return delivery
 
 

@@ -113,12 +113,16 @@ class GuardedTransport(httpx.BaseTransport):
         resolver: Resolver = system_resolver,
         connect: httpx.BaseTransport | None = None,
         max_pools: int = 256,
+        keepalive_per_host: int = 20,
     ) -> None:
         self.allow_loopback = allow_loopback
         self._resolver = resolver
         self._connect = connect
         self._pools: OrderedDict[tuple[str, str, int], httpx.HTTPTransport] = OrderedDict()
         self._max_pools = max_pools
+        # Connections kept open to one host between requests: as many as requests sent to it at once,
+        # so a busy endpoint is not reconnected for every delivery.
+        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=keepalive_per_host)
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -146,7 +150,7 @@ class GuardedTransport(httpx.BaseTransport):
             return self._connect
         key = (scheme, host, port)
         with self._lock:
-            transport = self._pools.pop(key, None) or httpx.HTTPTransport(retries=0)
+            transport = self._pools.pop(key, None) or httpx.HTTPTransport(retries=0, limits=self._limits)
             self._pools[key] = transport
             while len(self._pools) > self._max_pools:
                 _, oldest = self._pools.popitem(last=False)

@@ -1,10 +1,13 @@
-"""Webhook jobs: dispatch the outbox, deliver one attempt, sweep overdue work, purge old payloads.
+"""Webhook jobs: the delivery run (dispatch the outbox, send what is due), the sweep, the purges.
 
 Every job reads the database for the truth, commits its own work and is safe to run twice: a queue
 that loses jobs (FLUSHALL, a killed worker) only delays deliveries until the next sweep.
 """
 
 from __future__ import annotations
+
+import time
+from concurrent.futures import ALL_COMPLETED, Future, wait
 
 import structlog
 from flask import current_app
@@ -13,9 +16,21 @@ from souk_platform.core.clock import Clock
 from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
 from souk_platform.webhooks import services
-from souk_platform.webhooks.runtime import allow_loopback, runtime_for
+from souk_platform.webhooks.runtime import SEND_CONCURRENCY, allow_loopback, runtime_for
+from souk_platform.webhooks.services import AttemptResult, PreparedRequest
 
 log = structlog.get_logger("souk.webhooks")
+
+# A run stops claiming after this long and queues its successor, so other jobs get the worker in between.
+RUN_SECONDS = 3.0
+# The longest a run waits for its requests in flight before it logs what finished and claims more.
+ROUND_SECONDS = 0.05
+# The same wait when the last round found nothing new (a slow endpoint is all that is left).
+IDLE_ROUND_SECONDS = 0.25
+# A run with nothing left to do keeps looking this long before it ends, every LINGER_POLL_SECONDS: under a
+# steady stream of events one run then serves many commits instead of an rq job per burst.
+LINGER_SECONDS = 0.2
+LINGER_POLL_SECONDS = 0.02
 
 
 def _clock() -> Clock:
@@ -23,55 +38,119 @@ def _clock() -> Clock:
     return clock
 
 
-def _enqueue_deliveries(delivery_ids: list[str]) -> None:
+def _runner() -> JobRunner:
     runner: JobRunner = current_app.extensions["souk.jobs"]
-    for delivery_id in delivery_ids:
-        runner.enqueue(services.DELIVER_JOB, delivery_id)
+    return runner
+
+
+def deliver_due() -> int:
+    """The delivery run: dispatch new outbox rows and send every due delivery, up to ``SEND_CONCURRENCY``
+    at once, until nothing has turned up for ``LINGER_SECONDS`` or for at most about ``RUN_SECONDS``;
+    return how many attempts it made.
+
+    Each round is one transaction: log the attempts that finished, dispatch, claim as many due
+    deliveries as there are free senders, sign them, commit; then the senders post them while this
+    thread waits. Runs are asked for with ``enqueue_once`` by every commit that emits an event, by
+    resend/recover/test and by the sweep; several may run at once (claims skip each other's rows).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # One session for the whole run: a run can last seconds, and the test suite swaps ``db.session`` for its
+    # own between tests; a run whose rounds straddled the swap would hold one transaction open in the old
+    # session while the new one waits for its lock (SQLite).
+    session = db.session()
+    runtime = runtime_for(app)
+    clock = _clock()
+    senders = runtime.senders()
+    claim_until = time.monotonic() + RUN_SECONDS
+    in_flight: dict[Future[AttemptResult], PreparedRequest] = {}
+    finished: list[tuple[PreparedRequest, AttemptResult]] = []
+    attempts = failures = 0
+    idle_since: float | None = None
+    while True:
+        claiming = time.monotonic() < claim_until
+        found = False
+        requests: list[PreparedRequest] = []
+        if finished:
+            services.record_attempts(session, finished, clock=clock, rng=runtime.rng)
+            attempts += len(finished)
+            failures += _log_failures(finished)
+            finished = []
+        if claiming:
+            events, _ = services.dispatch_outbox(session, clock=clock)
+            now = clock.now()
+            free = SEND_CONCURRENCY - len(in_flight)
+            claimed = services.claim_due_deliveries(session, now=now, limit=free) if free else []
+            requests = services.prepare_requests(session, delivery_ids=claimed, box=runtime.box, now=now)
+            found = bool(events or claimed)
+        session.commit()  # claims are visible to other runs before anything is sent
+        http = runtime.http(allow_loopback=allow_loopback(app))  # the setting as it is now, not at the start
+        for request in requests:
+            in_flight[senders.submit(services.send, http, request)] = request
+        if found or in_flight:
+            idle_since = None
+        if not in_flight:
+            if claiming and found:
+                continue
+            if claiming:
+                idle_since = time.monotonic() if idle_since is None else idle_since
+                if time.monotonic() - idle_since < LINGER_SECONDS:
+                    time.sleep(LINGER_POLL_SECONDS)
+                    continue
+            break
+        done, _ = wait(in_flight, timeout=ROUND_SECONDS if found else IDLE_ROUND_SECONDS, return_when=ALL_COMPLETED)
+        finished = [(in_flight.pop(future), _result(future)) for future in done]
+    if not claiming:
+        _runner().enqueue_once(services.DELIVER_JOB)  # time is up, maybe not the work
+    if attempts:
+        log.info("webhook.run", attempts=attempts, failed=failures)
+    return attempts
+
+
+def _log_failures(outcomes: list[tuple[PreparedRequest, AttemptResult]]) -> int:
+    """Log each failed attempt (successes are only counted: at full speed there are hundreds a second)."""
+    failed = [(request, result) for request, result in outcomes if not result.succeeded]
+    for request, result in failed:
+        log.info(
+            "webhook.attempt_failed",
+            delivery=request.delivery_id,
+            http_status=result.status,
+            error=result.error,
+            ms=result.latency_ms,
+        )
+    return len(failed)
+
+
+def _result(future: Future[AttemptResult]) -> AttemptResult:
+    """A sender's result; an unexpected exception fails that one attempt, not the whole run."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    return AttemptResult(None, None, 0, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def dispatch_outbox() -> int:
-    """Turn every undispatched outbox row into deliveries (in batches) and enqueue them."""
+    """Turn every undispatched outbox row into deliveries (in batches); queue a run if any were made."""
     total = 0
     while True:
         events, created = services.dispatch_outbox(db.session, clock=_clock())
         db.session.commit()
-        _enqueue_deliveries(created)
         total += len(created)
         if not events:
-            return total
-
-
-def deliver(delivery_id: str) -> str:
-    """Make one attempt at a due delivery; returns its status afterwards ("skipped" if not due/claimed)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    runtime = runtime_for(app)
-    clock = _clock()
-    claimed_at = clock.now()
-    if not services.claim_delivery(db.session, delivery_id=delivery_id, now=claimed_at):
-        db.session.rollback()
-        return "skipped"
-    db.session.commit()
-    request = services.prepare_request(db.session, delivery_id=delivery_id, box=runtime.box, now=claimed_at)
-    db.session.commit()
-    if request is None:
-        return "failed"
-    result = services.send(runtime.http(allow_loopback=allow_loopback(app)), request)
-    delivery = services.record_attempt(
-        db.session, request=request, result=result, attempted_at=claimed_at, clock=clock, rng=runtime.rng
-    )
-    status = delivery.status
-    db.session.commit()
-    log.info("webhook.attempt", delivery=delivery_id, http_status=result.status, outcome=status, ms=result.latency_ms)
-    return status
+            break
+    if total:
+        _runner().enqueue_once(services.DELIVER_JOB)
+    return total
 
 
 def sweep() -> int:
-    """Periodic: dispatch anything the outbox still holds and enqueue every overdue delivery."""
+    """Periodic: dispatch anything the outbox still holds; if deliveries are overdue (new, a retry due, or
+    a dead worker's expired claim), queue a run. Returns how many are overdue."""
     dispatch_outbox()
-    overdue = services.overdue_delivery_ids(db.session, now=_clock().now())
+    overdue = len(services.overdue_delivery_ids(db.session, now=_clock().now()))
     db.session.rollback()
-    _enqueue_deliveries(overdue)
-    return len(overdue)
+    if overdue:
+        _runner().enqueue_once(services.DELIVER_JOB)
+    return overdue
 
 
 def purge_expired_payloads() -> int:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
-from typing import Any
 
 import sqlalchemy as sa
 import wasmtime
+from plugin_modules import DENY, FIVE_OFF, HUGE_OFF, TEN_PERCENT, TRAP, WITH_IMPORT
 
 from souk_platform.db import db
 from souk_platform.events.models import OutboxEvent
@@ -16,44 +15,6 @@ from souk_platform.orders.models import Order
 from souk_platform.plugins.models import Plugin, PluginInvocation
 from souk_platform.plugins.services import FAILING_THRESHOLD, purge_invocations
 from souk_platform.shops.services import update_shop
-
-
-def constant_plugin(output: Any) -> bytes:
-    """An ABI v1 module that ignores its input and returns ``output`` as JSON."""
-    encoded = json.dumps(output, separators=(",", ":")).encode()
-    escaped = "".join(f"\\{byte:02x}" for byte in encoded)
-    wat = f"""
-    (module
-      (memory (export "memory") 1)
-      (data (i32.const 16) "{escaped}")
-      (func (export "alloc") (param $n i32) (result i32) (i32.const 8192))
-      (func (export "run") (param $p i32) (param $n i32) (result i64)
-        (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const {len(encoded)}))))
-    """
-    return bytes(wasmtime.wat2wasm(wat))
-
-
-TRAPPING = """
-(module
-  (memory (export "memory") 1)
-  (func (export "alloc") (param $n i32) (result i32) (i32.const 8192))
-  (func (export "run") (param $p i32) (param $n i32) (result i64) unreachable))
-"""
-
-WITH_IMPORT = """
-(module
-  (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "alloc") (param $n i32) (result i32) (i32.const 8192))
-  (func (export "run") (param $p i32) (param $n i32) (result i64) (i64.const 0)))
-"""
-
-
-FIVE_OFF = constant_plugin({"discounts": [{"label": "Plugin 5 off", "amount": 500}]})
-TEN_PERCENT = constant_plugin({"discounts": [{"label": "Plugin 10%", "percent": 10}]})
-HUGE_OFF = constant_plugin({"discounts": [{"label": "Everything free", "amount": 10**9}]})
-DENY = constant_plugin({"allow": False, "reason": "blocked by the test guard"})
-TRAP = bytes(wasmtime.wat2wasm(TRAPPING))
 
 
 def _count(model, shop_id):

@@ -39,6 +39,10 @@ class Receiver:
         return [r.headers["webhook-id"] for r in self.received]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a delivery run opens up to 32 connections at once; the default backlog is 5
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
@@ -60,7 +64,7 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"

@@ -1,0 +1,1 @@
+"""Ratings of apps by the shops that used them, with the developers' replies."""

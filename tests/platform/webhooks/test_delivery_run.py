@@ -1,0 +1,122 @@
+"""The delivery run: many deliveries claimed in a batch, sent at once over kept-alive connections, logged together."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from rq import Queue
+
+from factories import ShopFactory, token_for
+from souk_platform.events.services import emit
+from souk_platform.webhooks import services
+from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery
+from souk_platform.webhooks.runtime import runtime_for
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a delivery run opens up to 32 connections at once; the default backlog is 5
+
+
+class KeepAliveReceiver:
+    """An HTTP/1.1 receiver that notes which client connection (address, port) each request came on."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, tuple[str, int]]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver.lock:
+                    receiver.requests.append((self.headers["webhook-id"], self.client_address))
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def keepalive_receiver() -> Iterator[KeepAliveReceiver]:
+    receiver = KeepAliveReceiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def _emit_orders(session, shop, count: int) -> None:
+    for n in range(count):
+        emit(
+            session,
+            shop_id=shop.id,
+            type="order.paid",
+            subject_type="order",
+            subject_id=f"ord_{n}",
+            payload={"id": f"ord_{n}", "version": 1},
+        )
+    session.commit()
+
+
+def test_a_burst_of_events_goes_out_in_one_run_over_a_few_kept_alive_connections(
+    client, session, redis, keepalive_receiver, loopback, now_clock, drain
+):
+    shop = ShopFactory()
+    headers = token_for(shop, ["write_webhooks"])
+    created = client.post(
+        "/api/v1/webhook-subscriptions", json={"url": keepalive_receiver.url, "topics": ["order.*"]}, headers=headers
+    )
+    assert created.status_code == 201
+    _emit_orders(session, shop, 120)
+    assert Queue("souk", connection=redis).count == 1  # 120 events, one commit, one run asked for
+
+    drain()
+
+    received = keepalive_receiver.requests
+    ids = session.scalars(sa.select(WebhookDelivery.id)).all()
+    assert sorted(webhook_id for webhook_id, _ in received) == sorted(ids)  # each exactly once
+    assert len({connection for _, connection in received}) <= 32 < len(received)  # connections were reused
+    assert set(session.scalars(sa.select(WebhookDelivery.status))) == {"succeeded"}
+    assert session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 120
+    log = client.get("/api/v1/webhook-deliveries?status=succeeded&limit=250", headers=headers).json["items"]
+    assert len(log) == 120 and {d["attempts"] for d in log} == {1}
+
+
+def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(app, session, now_clock):
+    shop = ShopFactory()
+    services.create_subscription(
+        session,
+        shop_id=shop.id,
+        url="https://hooks.example.com/in",
+        topics=["order.*"],
+        installation_id=None,
+        granted_scopes=None,
+        box=runtime_for(app).box,
+        clock=now_clock,
+    )
+    session.commit()
+    _emit_orders(session, shop, 3)
+    services.dispatch_outbox(session, clock=now_clock)
+    now = now_clock.now()
+
+    first = services.claim_due_deliveries(session, now=now, limit=2)
+    second = services.claim_due_deliveries(session, now=now, limit=2)
+    assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+    assert services.claim_due_deliveries(session, now=now, limit=2) == []
+    later = now + services.CLAIM_LEASE
+    assert sorted(services.claim_due_deliveries(session, now=later, limit=10)) == sorted(first + second)
