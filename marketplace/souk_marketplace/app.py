@@ -10,9 +10,11 @@ from flask import Blueprint, Flask
 from flask_smorest import Api
 
 from souk_marketplace.billing.services import settings_from_env as billing_settings
+from souk_marketplace.demo import seed as seed_demo_apps
 from souk_marketplace.jobs import PERIODIC_JOBS
 from souk_marketplace.models import load_all
 from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
+from souk_platform.demo import add_demo_step
 from souk_platform.jobs.runner import add_periodic_job
 from souk_platform.web.links import add_link
 
@@ -44,6 +46,7 @@ def register(app: Flask, api: Api) -> None:
         )
     )
     app.extensions["babel"].translation_directories.append(str(PACKAGE_DIR / "translations"))
+    add_demo_step(app, "Marketplace apps, checked and listed / 应用市场：检查并上架的应用", seed_demo_apps)
     for job in PERIODIC_JOBS:
         add_periodic_job(app, job)
     for area, endpoint, label in LINKS:

@@ -22,6 +22,12 @@ def test_seeded_demo_serves_the_api_with_its_token(embedded_app):
     assert r.status_code == 200 and "Demo" in r.get_json()["name"]
     assert "already present" in lines[-1]
 
+    # The marketplace's step: the demo developer's three apps passed the real checks and are listed.
+    market = client.get("/market?q=满减", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "满减助手" in market
+    api = client.get("/api/v1/market/apps?limit=10").get_json()
+    assert {entry["texts"]["en"]["name"] for entry in api["items"]} >= {"Tiered Discount", "Member Price", "Risk Guard"}
+
 
 def test_ledger_check_command_reports_a_sound_ledger(embedded_app):
     from flask.cli import ScriptInfo
