@@ -11,12 +11,16 @@ from flask_smorest import Api
 
 from souk_marketplace.billing.services import settings_from_env as billing_settings
 from souk_marketplace.demo import seed as seed_demo_apps
+from souk_marketplace.events import EVENT_SCOPES
+from souk_marketplace.events import event_types as marketplace_event_types
 from souk_marketplace.jobs import PERIODIC_JOBS
 from souk_marketplace.models import load_all
 from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
 from souk_platform.demo import add_demo_step
 from souk_platform.jobs.runner import add_periodic_job
 from souk_platform.web.links import add_link
+from souk_platform.webhooks.catalogue import openapi_webhooks, register_event_types
+from souk_platform.webhooks.services import register_event_scope
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -46,6 +50,11 @@ def register(app: Flask, api: Api) -> None:
         )
     )
     app.extensions["babel"].translation_directories.append(str(PACKAGE_DIR / "translations"))
+    register_event_types(marketplace_event_types())
+    for domain, scope in EVENT_SCOPES.items():
+        register_event_scope(domain, scope)
+    # The platform wrote the OpenAPI ``webhooks`` section before extensions registered: add ours.
+    api.spec.options.setdefault("webhooks", {}).update(openapi_webhooks())
     add_demo_step(app, "Marketplace apps, checked and listed / 应用市场：检查并上架的应用", seed_demo_apps)
     for job in PERIODIC_JOBS:
         add_periodic_job(app, job)

@@ -18,7 +18,7 @@ type it named first in this order: the emitted type, then the derived ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,6 +461,17 @@ _DERIVED: dict[str, tuple[EventType, ...]] = {}
 for _entry in CATALOGUE.values():
     for _source in _entry.derived_from:
         _DERIVED[_source] = (*_DERIVED.get(_source, ()), _entry)
+
+
+def register_event_types(entries: Iterable[EventType]) -> None:
+    """Let an extension (the marketplace) document the event types it emits; idempotent by name."""
+    for entry in entries:
+        if CATALOGUE.get(entry.name, entry) != entry:
+            raise ValueError(f"event type {entry.name!r} is already in the catalogue with another definition")
+        CATALOGUE[entry.name] = entry
+        for source in entry.derived_from:
+            if entry not in _DERIVED.get(source, ()):
+                _DERIVED[source] = (*_DERIVED.get(source, ()), entry)
 
 
 def is_known(name: str) -> bool:

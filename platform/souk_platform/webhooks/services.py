@@ -83,6 +83,13 @@ EVENT_SCOPES: dict[str, str | None] = {
 # -- subscriptions -----------------------------------------------------------------------------
 
 
+def register_event_scope(domain: str, scope: str | None) -> None:
+    """Let an extension say which scope an app needs to hear ``<domain>.*`` events (idempotent)."""
+    if EVENT_SCOPES.get(domain, scope) != scope:
+        raise ValueError(f"events of {domain!r} already need {EVENT_SCOPES[domain]!r}")
+    EVENT_SCOPES[domain] = scope
+
+
 def required_scope(event_type: str) -> str | None:
     """The scope an app's installation needs to receive ``event_type``; unknown domains need ``write_shop``."""
     return EVENT_SCOPES.get(event_type.split(".", 1)[0], "write_shop")
