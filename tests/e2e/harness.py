@@ -56,9 +56,14 @@ class Shots:
         return path
 
 
-def new_page(browser: Any, *, locale: str = "en-US") -> Any:
-    """A fresh browser context (its own cookies) with one page, in ``locale``."""
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+def new_page(browser: Any, *, locale: str = "en-US", ignore_https_errors: bool = False) -> Any:
+    """A fresh browser context (its own cookies) with one page, in ``locale``.
+
+    ``ignore_https_errors`` lets the page open a test's own loopback TLS server (self-signed).
+    """
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1280, "height": 900}, ignore_https_errors=ignore_https_errors
+    )
     return context.new_page()
 
 
