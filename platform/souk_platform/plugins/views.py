@@ -225,6 +225,7 @@ def invocation(shop_id: str, invocation_id: str) -> str:
         shop=get_shop(db.session, shop_id),
         invocation=found,
         pretty_input=_pretty(found.input),
+        pretty_output=_pretty_json(found.output),
         name=_plugin_names(shop_id).get(found.plugin_id, found.plugin_id),
         export_url=url_for("plugin_pages.invocation_export", shop_id=shop_id, invocation_id=found.id),
         back_url=url_for("plugin_pages.invocations", shop_id=shop_id),
@@ -235,6 +236,11 @@ def invocation(shop_id: str, invocation_id: str) -> str:
 @shop_role_required("owner")
 def invocation_export(shop_id: str, invocation_id: str) -> Response:
     return _export_response(services.export_invocation(db.session, shop_id=shop_id, invocation_id=invocation_id))
+
+
+def _pretty_json(document: Any) -> str | None:
+    """Indented JSON that keeps Chinese labels readable (Jinja's tojson escapes them as \\uXXXX)."""
+    return None if document is None else json.dumps(document, ensure_ascii=False, indent=2)
 
 
 def _pretty(text: str | None) -> str | None:
@@ -286,6 +292,7 @@ def app_plugin_run(app_id: str, invocation_id: str) -> str:
         app=app,
         invocation=found,
         pretty_input=_pretty(found.input),
+        pretty_output=_pretty_json(found.output),
         name=found.plugin_id,
         export_url=url_for("plugin_pages.app_plugin_run_export", app_id=app.id, invocation_id=found.id),
         back_url=url_for("plugin_pages.app_plugin_runs", app_id=app.id),
