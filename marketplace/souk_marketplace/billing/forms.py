@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -11,18 +10,13 @@ from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from souk_marketplace.billing.services import MAX_AMOUNT
+from souk_platform.core import money
 
 
 def to_minor_units(text: str) -> int:
     """``"12.5"`` → 1250: a positive amount in yuan with at most two decimals, as fen; ValueError otherwise."""
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    fen = int(value * 100)
-    if fen > MAX_AMOUNT:
+    fen = money.to_minor_units(text)
+    if not 0 < fen <= MAX_AMOUNT:
         raise ValueError(text)
     return fen
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from souk_marketplace.requirements.models import CATEGORIES
 from souk_marketplace.requirements.services import MAX_AMOUNT
+from souk_platform.core.money import to_minor_units
 
 CATEGORY_LABELS: dict[str, Any] = {
     "marketing": _l("Marketing"),
@@ -30,15 +30,12 @@ class YuanField(StringField):
     """An amount typed in yuan (``"1500"``, ``"12.50"``); ``data`` is fen (int) or None when invalid."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        self.data = None
+        self.raw = (valuelist[0] if valuelist else "").strip()
         try:
-            yuan = Decimal(self.raw)
-        except InvalidOperation:
-            return
-        fen = yuan * 100
-        if yuan.is_finite() and fen == fen.to_integral_value() and 1 <= fen <= MAX_AMOUNT:
-            self.data = int(fen)
+            fen = to_minor_units(self.raw)
+        except ValueError:
+            fen = 0
+        self.data = fen if 1 <= fen <= MAX_AMOUNT else None
 
     def _value(self) -> str:
         return getattr(self, "raw", "") or ""

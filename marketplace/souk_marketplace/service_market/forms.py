@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from souk_marketplace.service_market.catalogue import MAX_PACKAGES, MilestoneSpec
 from souk_platform.apps.services import MIN_PASSWORD_LENGTH
+from souk_platform.core.money import to_minor_units
 
 CATEGORY_LABELS = {
     "operations": _l("Store operations (代运营)"),
@@ -40,8 +41,8 @@ KIND_LABELS = {"small": _l("Small job"), "project": _l("Project with milestones"
 
 
 def to_fen(value: Decimal | None) -> int:
-    """Yuan typed in a form (two decimals at most) as fen."""
-    return int((value or Decimal(0)) * 100)
+    """Yuan typed in a form (two decimals at most, checked by the field) as fen."""
+    return to_minor_units(value or Decimal(0))
 
 
 def _cents(form: Any, field: Any) -> None:
@@ -90,10 +91,10 @@ def parse_milestones(text: str) -> list[MilestoneSpec]:
         parts = [part.strip() for part in line.split("|")]
         try:
             title, amount, days = parts
-            yuan = Decimal(amount)
-            if yuan != yuan.quantize(Decimal("0.01")) or yuan <= 0:
+            fen = to_minor_units(amount)
+            if fen <= 0:
                 raise ValueError
-            specs.append(MilestoneSpec(title=title, amount=to_fen(yuan), delivery_days=int(days)))
+            specs.append(MilestoneSpec(title=title, amount=fen, delivery_days=int(days)))
         except (ValueError, ArithmeticError):
             raise ValueError(number) from None
     return specs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 CURRENCIES = frozenset({"CNY", "USD", "EUR", "HKD"})
 POINTS = "PTS"  # the ledger unit for loyalty points
@@ -28,6 +29,20 @@ class Money:
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+
+def to_minor_units(amount: str | Decimal) -> int:
+    """A major-unit amount as people type it (``"12.5"``, ``"1,500"``) → minor units (1250, 150000).
+
+    Raises ``ValueError`` unless it is a finite, non-negative number with at most two decimals.
+    """
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(amount.strip().replace(",", ""))
+    except InvalidOperation as exc:
+        raise ValueError(f"{amount!r} is not an amount") from exc
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{amount!r} is not a non-negative amount with at most two decimals")
+    return int(value * 100)
 
 
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
