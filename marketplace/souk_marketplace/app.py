@@ -28,8 +28,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def register(app: Flask, api: Api) -> None:
     """Called by ``souk_platform.app.create_app`` through the ``souk.extensions`` entry point."""
     load_all()
-    # SOUK_MARKETPLACE_FEE_BPS, SOUK_PAYOUT_HOLD_DAYS, SOUK_PAYOUT_MINIMUM: read once; a config given to
-    # create_app wins (tests set their own).
+    # The marketplace's SOUK_* settings (fee, payout hold and minimum, vote window): read once; a config
+    # given to create_app wins (tests set their own).
     for name, value in billing_settings(os.environ).items():
         app.config.setdefault(name, value)
     csrf = app.extensions["csrf"]

@@ -83,11 +83,13 @@ _SETTINGS = {
     "SOUK_MARKETPLACE_FEE_BPS": (2000, 0, 10_000),
     "SOUK_PAYOUT_HOLD_DAYS": (7, 0, 365),
     "SOUK_PAYOUT_MINIMUM": (10_000, 1, MAX_AMOUNT),
+    # read here with the other marketplace settings; used by souk_marketplace.requirements
+    "SOUK_REQUIREMENT_VOTE_DAYS": (7, 1, 60),
 }
 
 
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, int]:
-    """``SOUK_MARKETPLACE_FEE_BPS``, ``SOUK_PAYOUT_HOLD_DAYS``, ``SOUK_PAYOUT_MINIMUM`` (minor units) as config.
+    """The marketplace's ``SOUK_*`` settings (fee, payout hold and minimum, requirement vote window) as config.
 
     Raises ``ValueError`` naming the variable when one is not a whole number in its range.
     """
