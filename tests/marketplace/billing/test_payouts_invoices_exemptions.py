@@ -96,13 +96,16 @@ def test_the_fee_and_hold_come_from_settings():
         "SOUK_MARKETPLACE_FEE_BPS": 2000,
         "SOUK_PAYOUT_HOLD_DAYS": 7,
         "SOUK_PAYOUT_MINIMUM": 10_000,
+        "SOUK_REQUIREMENT_VOTE_DAYS": 7,
     }
+    assert services.settings_from_env({"SOUK_REQUIREMENT_VOTE_DAYS": "3"})["SOUK_REQUIREMENT_VOTE_DAYS"] == 3
     read = services.settings_from_env({"SOUK_MARKETPLACE_FEE_BPS": "1500", "SOUK_PAYOUT_HOLD_DAYS": "0"})
     assert services.terms_from_config(read) == services.BillingTerms(fee_bps=1500, hold_days=0, payout_minimum=10_000)
     for bad in (
         {"SOUK_MARKETPLACE_FEE_BPS": "20%"},
         {"SOUK_MARKETPLACE_FEE_BPS": "10001"},
         {"SOUK_PAYOUT_HOLD_DAYS": "-1"},
+        {"SOUK_REQUIREMENT_VOTE_DAYS": "0"},
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             services.settings_from_env(bad)
