@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from e2e.harness import LiveServer, log_in, new_page
 from flask import Flask, redirect, request
+from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 
@@ -244,11 +245,11 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     dev.fill("textarea[name=manifest]", _manifest(backend))
     shots.take(dev, "developer-new-app")
     dev.get_by_role("button", name="Register app").click()
-    assert dev.get_by_text("App registered.").is_visible()
-    assert dev.locator("h1", has_text=APP_NAME).is_visible()
+    expect(dev.get_by_text("App registered.")).to_be_visible()
+    expect(dev.locator("h1", has_text=APP_NAME)).to_be_visible()
     backend.client_id = dev.inner_text("#client-id").strip()
     dev.get_by_role("button", name="Rotate secret").click()
-    assert dev.get_by_text("New client secret issued.").is_visible()
+    expect(dev.get_by_text("New client secret issued.")).to_be_visible()
     backend.client_secret = dev.inner_text("#client-secret").strip()
     shots.take(dev, "developer-secret-shown-once")
 
@@ -291,7 +292,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     dev.fill("textarea[name=justify_write_webhooks]", "To hear about paid orders.")
     shots.take(dev, "developer-listing-form")
     dev.get_by_role("button", name="Submit for review").click()
-    assert dev.get_by_text("Submission 1 sent.").is_visible()
+    expect(dev.get_by_text("Submission 1 sent.")).to_be_visible()
     _wait_for(dev, lambda: dev.locator("#listing-state", has_text="In review").count() == 1, "the checks")
     page_text = _text(dev)
     assert "In review" in page_text
@@ -305,12 +306,12 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     admin.goto(f"{base}/admin/listings")
     shots.take(admin, "admin-review-queue")
     admin.get_by_role("link", name=APP_NAME).first.click()
-    assert admin.get_by_text("1 of 1 test(s) passed").is_visible()
+    expect(admin.get_by_text("1 of 1 test(s) passed")).to_be_visible()
     for box in admin.locator("#approve input[type=checkbox]").all():
         box.check()
     shots.take(admin, "admin-review-checklist")
     admin.get_by_role("button", name="Approve and list").click()
-    assert admin.get_by_text("Approved: the app is listed in the market.").is_visible()
+    expect(admin.get_by_text("Approved: the app is listed in the market.")).to_be_visible()
     shots.take(admin, "admin-approved")
 
     # 4. The owner finds it by search, installs it through the consent page and approves the charge.
@@ -328,7 +329,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     assert owner.locator("#results .app-name", has_text=APP_NAME).count() == 1
     shots.take(owner, "market-search-chinese")
     owner.locator("#results .app-name", has_text=APP_NAME).click()
-    assert owner.locator("h1", has_text=APP_NAME).is_visible()
+    expect(owner.locator("h1", has_text=APP_NAME)).to_be_visible()
     shots.take(owner, "market-app-page")
     owner.locator("#install").click()
     if owner.get_by_text("Which shop should the app be installed on?").count():
@@ -359,8 +360,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     owner.fill("[name='cfg.tiers.0.amount_off']", "1000")
     shots.take(owner, "plugin-settings")
     owner.get_by_role("button", name="Save settings").click()
-    assert owner.get_by_text("Settings of").first.is_visible()
-
+    expect(owner.get_by_text("Settings of").first).to_be_visible()
     # 6. A test order above the threshold, paid with the test provider, shows the plugin's discount.
     owner.goto(f"{base}/shops/{shop_id}/orders/new")
     owner.select_option("[aria-label='Product 1']", index=1)
@@ -368,7 +368,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     owner.check("input[name=pay]")
     shots.take(owner, "test-order-form")
     owner.get_by_role("button", name="Check out").click()
-    assert owner.get_by_text("Order placed.").is_visible()
+    expect(owner.get_by_text("Order placed.")).to_be_visible()
     totals = owner.locator("#order-totals")
     assert totals.locator("tr.discount", has_text="满100减10").count() == 1
     assert "-¥10.00" in totals.locator("tr.discount", has_text="满100减10").inner_text()
