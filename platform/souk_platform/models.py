@@ -23,6 +23,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.oauth.models",
     "souk_platform.webhooks.models",
     "souk_platform.plugins.models",
+    "souk_platform.webhooks.listen",
 )
 
 

@@ -22,6 +22,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.api",
     "souk_platform.plugins.api",
     "souk_platform.plugins.app_api",
+    "souk_platform.webhooks.listen",
 )
 
 # Server-rendered pages: "module path" exposing ``bp``.

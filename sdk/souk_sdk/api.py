@@ -939,6 +939,34 @@ class LevelResult(TypedDict, total=False):
     stats: Stats | None
 
 
+class ListenEvent(TypedDict, total=False):
+    #: The delivery id, also the webhook-id header
+    id: str
+    type: str
+    shop_id: str
+    subscription_id: str
+    #: The production endpoint it is also sent to
+    endpoint_url: str
+    created_at: str
+    #: Standard Webhooks headers
+    headers: dict[str, str]
+    #: The exact body the signature covers
+    body: str
+
+
+class ListenEventPage(TypedDict, total=False):
+    items: list[ListenEvent]
+
+
+class ListenSession(TypedDict, total=False):
+    id: str
+    app_id: str
+    created_at: str
+    #: Enabled endpoints of the app's installations
+    endpoint_count: int
+    idle_limit_seconds: int
+
+
 class ListingEvent(TypedDict, total=False):
     action: str
     from_state: str
@@ -2319,6 +2347,24 @@ class TrendBucket(TypedDict, total=False):
     label: str
 
 
+class Trigger(TypedDict, total=False):
+    #: A catalogue event type, e.g. order.paid (or webhook.test)
+    type: Required[str]
+
+
+class TriggerResult(TypedDict, total=False):
+    type: str
+    deliveries: list[TriggeredDelivery]
+
+
+class TriggeredDelivery(TypedDict, total=False):
+    #: The delivery id (its webhook-id)
+    id: str
+    shop_id: str
+    subscription_id: str
+    url: str
+
+
 class UsageRecordCreate(TypedDict, total=False):
     description: Required[str]
     #: Minor units (fen)
@@ -2504,6 +2550,37 @@ class AppResource:
             "POST", "/api/v1/app/versions/{version_id}/modules", path_params={"version_id": version_id}, body=body
         )
         return cast(Plugin, response)
+
+    def open_listen_session(self) -> ListenSession:
+        """Open a listen session: from now on, the app's deliveries are also handed to whoever polls it.
+
+        ``POST /api/v1/app/webhooks/listen-sessions``
+        """
+        response = self._requester.request("POST", "/api/v1/app/webhooks/listen-sessions")
+        return cast(ListenSession, response)
+
+    def listen_events(self, listen_session_id: str, *, wait: int | None = None) -> ListenEventPage:
+        """The deliveries not yet handed to this session; waits up to `wait` seconds for one (long poll)
+
+        ``GET /api/v1/app/webhooks/listen-sessions/{listen_session_id}/events``
+
+        ``wait``: Seconds to wait for an event when none is queued (long poll)
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/app/webhooks/listen-sessions/{listen_session_id}/events",
+            path_params={"listen_session_id": listen_session_id},
+            query={"wait": wait},
+        )
+        return cast(ListenEventPage, response)
+
+    def trigger_webhook(self, body: Trigger) -> TriggerResult:
+        """Send a signed test delivery of an event type to every endpoint of the app subscribed to it.
+
+        ``POST /api/v1/app/webhooks/test``
+        """
+        response = self._requester.request("POST", "/api/v1/app/webhooks/test", body=body)
+        return cast(TriggerResult, response)
 
 
 class BillingResource:
@@ -4957,6 +5034,9 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/app/versions", "app.create_version"),
     ("GET", "/api/v1/app/versions/{version_id}", "app.get_version"),
     ("POST", "/api/v1/app/versions/{version_id}/modules", "app.upload_module"),
+    ("POST", "/api/v1/app/webhooks/listen-sessions", "app.open_listen_session"),
+    ("GET", "/api/v1/app/webhooks/listen-sessions/{listen_session_id}/events", "app.listen_events"),
+    ("POST", "/api/v1/app/webhooks/test", "app.trigger_webhook"),
     ("GET", "/api/v1/billing/charges", "billing.list_charges"),
     ("GET", "/api/v1/billing/charges", "billing.iter_charges"),
     ("GET", "/api/v1/billing/charges/{charge_id}", "billing.get_charge"),

@@ -46,6 +46,7 @@ from souk_platform.points.services import award_points, points_account_id
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
+from souk_platform.webhooks.listen import open_listen_session
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, send_test_event
 
@@ -92,6 +93,7 @@ OBJECTS: dict[str, str] = {
     "app_ref": "listing",
     "app_id": "app",
     "rating_id": "rating",
+    "listen_session_id": "listen_session",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -339,6 +341,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id
+    world["listen_session"] = open_listen_session(session, app_id=world["app"], now=now).id
     subscription, _secret = create_subscription(
         session,
         shop_id=shop.id,

@@ -1,0 +1,512 @@
+"""The `souk-dev` command: log in as an app, scaffold it, deploy and submit it, and work with its webhooks.
+
+Exit codes: 0 success; 1 the server refused or a step failed (a rejected manifest, a failed build,
+a refused submission); 2 the command cannot run (not logged in, a missing file, bad arguments, no
+server at the URL). With ``--json`` the result is one JSON document on stdout (``webhooks listen``:
+one JSON line per event) and progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+
+from souk_sdk._dev_templates import LISTING_FILE, MANIFEST_FILE, app_files
+from souk_sdk._project_templates import LANGUAGES, WASM_FILE
+from souk_sdk._toolchain import build_project
+from souk_sdk.api import SubmissionCreate
+from souk_sdk.client import Client
+from souk_sdk.errors import EXIT_FAILED, EXIT_USAGE, DevKitError
+from souk_sdk.oauth import OAuthClient, ServerMetadata, Token
+from souk_sdk.problems import SoukError, Unauthorized
+
+__all__ = ["credentials_path", "main"]
+
+DEFAULT_API_URL = "http://127.0.0.1:5000"
+LISTEN_WAIT_SECONDS = 25
+_TOKEN_LEEWAY_SECONDS = 60.0
+_FORWARD_TIMEOUT_SECONDS = 15.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `souk-dev` with `argv` (default: the process arguments); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage and the problem
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    out = _Output(json_mode=getattr(args, "json", False))
+    try:
+        result: int = args.handler(args, out)
+        return result
+    except DevKitError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        out.say("Stopped.")
+        return 0
+
+
+def credentials_path() -> Path:
+    """Where `login` keeps credentials: ``$XDG_CONFIG_HOME/souk/credentials.json`` (else ``~/.config``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "souk" / "credentials.json"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print results as JSON")
+    common.add_argument(
+        "--api-url",
+        default=argparse.SUPPRESS,
+        help=f"the Souk site (default: $SOUK_API_URL, else the one you logged in to, else {DEFAULT_API_URL})",
+    )
+    parser = argparse.ArgumentParser(
+        prog="souk-dev",
+        parents=[common],
+        description="Develop a Souk app: log in, scaffold, deploy, submit for review, and test webhooks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    login = commands.add_parser("login", parents=[common], help="store the app's credentials for later commands")
+    login.add_argument("--client-id", help="the app's client id (developer console)")
+    login.add_argument("--client-secret", help="the app's client secret (shown once when created or rotated)")
+    login.add_argument("--token", help="an app token (souk_apt_…) to use as is, instead of the client secret")
+    login.set_defaults(handler=_login)
+    logout = commands.add_parser("logout", parents=[common], help="forget the stored credentials")
+    logout.set_defaults(handler=_logout)
+    whoami = commands.add_parser("whoami", parents=[common], help="show the app the credentials belong to")
+    whoami.set_defaults(handler=_whoami)
+
+    app = commands.add_parser("app", help="scaffold, deploy and inspect the app").add_subparsers(
+        dest="app_command", required=True, metavar="COMMAND"
+    )
+    init = app.add_parser("init", parents=[common], help="create an app: manifest, webhook handler, plugin")
+    init.add_argument("directory", help="the folder to create")
+    init.add_argument("--name", help="the app's name (default: the folder's name)")
+    init.set_defaults(handler=_app_init)
+    deploy = app.add_parser("deploy", parents=[common], help="publish the manifest as a version, upload plugins")
+    deploy.add_argument("directory", nargs="?", default=".", help="the app folder (default: the current one)")
+    deploy.add_argument("--submit", action="store_true", help=f"then submit the version for review ({LISTING_FILE})")
+    deploy.add_argument(
+        "--no-build", action="store_true", help="never build plugins; upload the .wasm files as they are"
+    )
+    deploy.set_defaults(handler=_app_deploy)
+    status = app.add_parser("status", parents=[common], help="the app, its version, listing and last review")
+    status.set_defaults(handler=_app_status)
+
+    hooks = commands.add_parser("webhooks", help="test the app's webhooks").add_subparsers(
+        dest="webhooks_command", required=True, metavar="COMMAND"
+    )
+    trigger = hooks.add_parser("trigger", parents=[common], help="send a test event to the app's endpoints")
+    trigger.add_argument("type", help="an event type, e.g. order.paid")
+    trigger.set_defaults(handler=_webhooks_trigger)
+    listen = hooks.add_parser("listen", parents=[common], help="forward the app's deliveries to a local URL")
+    listen.add_argument("--forward-to", required=True, help="e.g. http://localhost:8000/webhooks/souk")
+    listen.add_argument("--max-events", type=int, help="stop after forwarding this many events")
+    listen.add_argument("--timeout", type=float, help="stop after this many seconds")
+    listen.set_defaults(handler=_webhooks_listen)
+    return parser
+
+
+class _Output:
+    """Progress for people (stderr in JSON mode) and the result (JSON on stdout in JSON mode)."""
+
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+
+    def say(self, text: str) -> None:
+        print(text, file=sys.stderr if self.json_mode else sys.stdout, flush=True)
+
+    def result(self, document: Any) -> None:
+        if self.json_mode:
+            print(json.dumps(document, ensure_ascii=False, default=str), flush=True)
+
+
+# --- credentials ------------------------------------------------------------------------------------------
+
+
+def _load_credentials() -> dict[str, Any]:
+    path = credentials_path()
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise DevKitError(f"Cannot read {path}: {error}. Run `souk-dev login` again.") from None
+    return stored if isinstance(stored, dict) else {}
+
+
+def _save_credentials(credentials: dict[str, Any]) -> Path:
+    path = credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    # Created 0600 before anything is written, so the secret is never readable by others.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(credentials, file, indent=2)
+    path.chmod(0o600)
+    return path
+
+
+def _api_url(args: argparse.Namespace, credentials: dict[str, Any]) -> str:
+    given = getattr(args, "api_url", None) or os.environ.get("SOUK_API_URL") or credentials.get("api_url")
+    return str(given or DEFAULT_API_URL).rstrip("/")
+
+
+class _AppToken:
+    """A token source for ``Client``: the pasted token, or a client-credentials token renewed before it expires."""
+
+    def __init__(self, api_url: str, credentials: dict[str, Any]) -> None:
+        self._api_url = api_url
+        self._credentials = credentials
+        self._token: Token | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        pasted = self._credentials.get("token")
+        if pasted:
+            return str(pasted)
+        with self._lock:
+            if self._token is None or self._token.expires_within(_TOKEN_LEEWAY_SECONDS, now=time.time()):
+                # The token endpoint of the site the user named, not the metadata's: a development server's
+                # public URL setting often points elsewhere.
+                endpoints = ServerMetadata(
+                    issuer=self._api_url,
+                    authorization_endpoint=self._api_url + "/oauth/authorize",
+                    token_endpoint=self._api_url + "/oauth/token",
+                )
+                client_id, secret = str(self._credentials["client_id"]), str(self._credentials["client_secret"])
+                with OAuthClient(self._api_url, client_id, secret, metadata=endpoints) as oauth:
+                    try:
+                        self._token = oauth.client_credentials()
+                    except SoukError as error:
+                        raise DevKitError(
+                            f"{self._api_url} refused the client credentials ({error.status}): "
+                            f"{error.detail or error.title}. Check them, or run `souk-dev login` again.",
+                            EXIT_FAILED,
+                        ) from None
+            return self._token.access_token
+
+
+@contextmanager
+def _client(args: argparse.Namespace, *, timeout: float = 30.0) -> Iterator[tuple[Client, str]]:
+    """An API client with the stored credentials; every failure becomes a clear ``DevKitError``."""
+    credentials = _load_credentials()
+    if not credentials.get("token") and not credentials.get("client_id"):
+        raise DevKitError("Not logged in: run `souk-dev login --client-id ID --client-secret SECRET` first.")
+    api_url = _api_url(args, credentials)
+    with (
+        _api_errors(api_url),
+        Client(api_url, _AppToken(api_url, credentials), max_retries=2, timeout=timeout) as client,
+    ):
+        yield client, api_url
+
+
+@contextmanager
+def _api_errors(api_url: str) -> Iterator[None]:
+    try:
+        yield
+    except Unauthorized:
+        raise DevKitError(
+            f"{api_url} refused the credentials (401): the token is unknown, expired or revoked. "
+            "Run `souk-dev login` again.",
+            EXIT_FAILED,
+        ) from None
+    except SoukError as error:
+        raise DevKitError(_problem_text(error), EXIT_FAILED) from None
+    except httpx.HTTPError as error:
+        raise DevKitError(
+            f"Cannot reach the Souk API at {api_url}: {error or type(error).__name__}. "
+            "Check --api-url (or SOUK_API_URL) and that the server is running."
+        ) from None
+
+
+def _problem_text(error: SoukError) -> str:
+    """The problem's title and detail, then one line per invalid field."""
+    text = f"{error.title or 'The request failed'} ({error.status})"
+    if error.detail:
+        text += f": {error.detail}"
+    for field, messages in sorted(error.errors.items()):
+        for message in messages if isinstance(messages, list) else [messages]:
+            text += f"\n  - {field}: {message}"
+    return text
+
+
+# --- login, logout, whoami ---------------------------------------------------------------------------------
+
+
+def _login(args: argparse.Namespace, out: _Output) -> int:
+    if args.token and (args.client_id or args.client_secret):
+        raise DevKitError("Pass either --token or --client-id with --client-secret, not both.")
+    if args.token:
+        credentials: dict[str, Any] = {"token": args.token}
+    elif args.client_id and args.client_secret:
+        credentials = {"client_id": args.client_id, "client_secret": args.client_secret}
+    else:
+        raise DevKitError(
+            "Pass --client-id and --client-secret (the app's confidential client, from the developer console) "
+            "or --token with an app token."
+        )
+    api_url = _api_url(args, {})
+    credentials["api_url"] = api_url
+    with _api_errors(api_url), Client(api_url, _AppToken(api_url, credentials), max_retries=1) as client:
+        app = client.app.get()
+    path = _save_credentials(credentials)
+    out.say(f"Logged in to {api_url} as {app.get('name')} ({app.get('id')}). Credentials saved in {path}.")
+    out.result({"api_url": api_url, "app": app, "credentials": str(path)})
+    return 0
+
+
+def _logout(args: argparse.Namespace, out: _Output) -> int:
+    path = credentials_path()
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    out.say(f"Removed {path}." if existed else "Not logged in; nothing to remove.")
+    out.result({"logged_out": existed})
+    return 0
+
+
+def _whoami(args: argparse.Namespace, out: _Output) -> int:
+    with _client(args) as (client, api_url):
+        app = client.app.get()
+    version = app.get("current_version") or {}
+    out.say(f"{app.get('name')} ({app.get('id')}) at {api_url}")
+    out.say(f"  client id     {app.get('client_id')} ({app.get('client_type')})")
+    out.say(f"  status        {app.get('status')}")
+    out.say(f"  version       {version.get('number', '-')}")
+    out.say(f"  installations {app.get('installation_count', 0)}")
+    out.result(app)
+    return 0
+
+
+# --- app init, deploy, status ------------------------------------------------------------------------------
+
+
+def _app_init(args: argparse.Namespace, out: _Output) -> int:
+    directory = Path(args.directory)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise DevKitError(f"{directory} already exists and is not an empty folder; choose another.")
+    name = (args.name or directory.resolve().name).strip()
+    if not name or len(name) > 100:
+        raise DevKitError("The app's name must be 1 to 100 characters: pass --name.")
+    files = app_files(name)
+    for relative, contents in files.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(contents)
+    out.say(f"Created the app {name!r} in {directory}/:")
+    for relative in sorted(files):
+        out.say(f"  {directory / relative}")
+    out.say("Next:")
+    out.say(f"  edit {directory / MANIFEST_FILE} (the webhook's https URL) and {directory / LISTING_FILE}")
+    out.say(f"  souk-dev app deploy {directory} --submit")
+    out.result({"directory": str(directory), "files": sorted(files)})
+    return 0
+
+
+def _read_manifest(directory: Path) -> str:
+    for file_name in (MANIFEST_FILE, "manifest.yml", "manifest.json"):
+        path = directory / file_name
+        if path.is_file():
+            try:
+                return path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise DevKitError(f"Cannot read {path}: {error}.") from None
+    raise DevKitError(f"No {MANIFEST_FILE} in {directory}: is this an app folder? (`souk-dev app init` makes one.)")
+
+
+def _app_deploy(args: argparse.Namespace, out: _Output) -> int:
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise DevKitError(f"{directory} is not a folder.")
+    manifest = _read_manifest(directory)
+    listing = _read_listing(directory) if args.submit else None  # refuse a bad listing before changing anything
+    with _client(args) as (client, api_url):
+        out.say(f"Publishing {MANIFEST_FILE} to {api_url} …")
+        version = client.app.create_version({"manifest": manifest})
+        out.say(f"  version {version['number']} ({version['id']})")
+        uploaded = []
+        for module_path in version.get("missing_modules", []):
+            wasm = _module_ready(directory, module_path, build=not args.no_build, out=out)
+            out.say(f"Uploading {module_path} ({wasm.stat().st_size:,} bytes) …")
+            plugin = client.app.upload_module(
+                version["id"],
+                {"module": module_path, "module_base64": base64.b64encode(wasm.read_bytes()).decode()},
+            )
+            out.say(f"  stored as {plugin.get('id')} (sha256 {str(plugin.get('sha256', ''))[:12]}…)")
+            uploaded.append(module_path)
+        if not version.get("missing_modules"):
+            out.say("  every plugin module of this version is already uploaded")
+        result: dict[str, Any] = {"version": version, "uploaded_modules": uploaded}
+        if listing is not None:
+            out.say("Submitting the version for review …")
+            submission = client.app.submit_listing(cast(SubmissionCreate, {**listing, "app_version_id": version["id"]}))
+            out.say(f"  submission {submission.get('number')} ({submission.get('id')}): {submission.get('status')}")
+            out.say("  `souk-dev app status` shows the automated checks and the reviewers' decision.")
+            result["submission"] = submission
+    out.result(result)
+    return 0
+
+
+def _module_ready(directory: Path, module_path: str, *, build: bool, out: _Output) -> Path:
+    """The module file at ``module_path``, built first when its project's source is newer (or it is missing)."""
+    wasm = directory / module_path
+    project = wasm.parent
+    sources = [project / source for source in LANGUAGES.values() if (project / source).is_file()]
+    stale = sources and (not wasm.is_file() or max(s.stat().st_mtime for s in sources) > wasm.stat().st_mtime)
+    if stale and wasm.name == WASM_FILE:
+        if not build:
+            raise DevKitError(
+                f"{wasm} is missing or older than its source: run `souk-plugin build {project}` "
+                "(or deploy without --no-build)."
+            )
+        out.say(f"Building {project} …")
+        built, command = build_project(project)
+        out.say("  $ " + " ".join(command))
+        return built
+    if not wasm.is_file():
+        raise DevKitError(
+            f"The manifest declares {module_path} but {wasm} does not exist: build the plugin "
+            f"(`souk-plugin build {project}`) or fix the path."
+        )
+    return wasm
+
+
+def _read_listing(directory: Path) -> dict[str, Any]:
+    """``listing.json`` with its icon and screenshot file names replaced by their base64 contents."""
+    path = directory / LISTING_FILE
+    try:
+        listing = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DevKitError(
+            f"--submit needs {path}: texts, category, icon, screenshots, support_contact, privacy_url, "
+            "changelog and scope_justifications (`souk-dev app init` writes an example)."
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise DevKitError(f"{path} is not valid JSON: {error}.") from None
+    if not isinstance(listing, dict):
+        raise DevKitError(f"{path} must hold a JSON object.")
+
+    def image(value: Any, field: str) -> str:
+        if not isinstance(value, str) or not value:
+            raise DevKitError(f"{path}: {field} must be the name of an image file next to it.")
+        file = directory / value
+        try:
+            return base64.b64encode(file.read_bytes()).decode()
+        except OSError as error:
+            raise DevKitError(f"{path}: cannot read {field} {file}: {error.strerror}.") from None
+
+    if "icon" in listing:
+        listing["icon"] = image(listing["icon"], "icon")
+    if isinstance(listing.get("screenshots"), list):
+        listing["screenshots"] = [image(s, f"screenshots[{i}]") for i, s in enumerate(listing["screenshots"])]
+    return listing
+
+
+def _app_status(args: argparse.Namespace, out: _Output) -> int:
+    with _client(args) as (client, _):
+        app = client.app.get()
+        listing = client.app.get_listing()
+    version = app.get("current_version") or {}
+    out.say(f"{app.get('name')} ({app.get('id')}): {app.get('status')}")
+    out.say(f"  current version {version.get('number', '-')}, installed on {app.get('installation_count', 0)} shop(s)")
+    out.say(
+        f"  listing         {listing.get('state')}"
+        + (f" — {listing['public_url']}" if listing.get("public_url") else "")
+    )
+    submissions = listing.get("submissions") or []
+    if submissions:
+        last = submissions[0]
+        out.say(f"  last submission {last.get('number')} (version {last.get('version_number')}): {last.get('status')}")
+        for check in last.get("checks") or []:
+            mark = "ok  " if check.get("passed") else "FAIL"
+            subject = f" {check['subject']}" if check.get("subject") else ""
+            out.say(f"    {mark} {check.get('check')}{subject}: {check.get('message')}")
+        if last.get("decision_reason"):
+            out.say(f"    reason: {last['decision_reason']}")
+    else:
+        out.say("  no submission yet: `souk-dev app deploy --submit`")
+    out.result({"app": app, "listing": listing})
+    return 0
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------
+
+
+def _webhooks_trigger(args: argparse.Namespace, out: _Output) -> int:
+    with _client(args) as (client, _):
+        result = client.app.trigger_webhook({"type": args.type})
+    deliveries = result.get("deliveries") or []
+    out.say(f"Sent a test {args.type} to {len(deliveries)} endpoint(s):")
+    for delivery in deliveries:
+        out.say(f"  {delivery.get('id')} → {delivery.get('url')} (shop {delivery.get('shop_id')})")
+    out.result(result)
+    return 0
+
+
+def _webhooks_listen(args: argparse.Namespace, out: _Output) -> int:
+    if args.max_events is not None and args.max_events < 1:
+        raise DevKitError("--max-events must be 1 or more.")
+    target = httpx.URL(args.forward_to)
+    if target.scheme not in ("http", "https") or not target.host:
+        raise DevKitError(
+            f"--forward-to must be an http(s) URL such as http://localhost:8000/webhooks, not {args.forward_to!r}."
+        )
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    forwarded = 0
+    with (
+        _client(args, timeout=LISTEN_WAIT_SECONDS + 15) as (client, _),
+        httpx.Client(timeout=_FORWARD_TIMEOUT_SECONDS, follow_redirects=False) as local,
+    ):
+        listen = client.app.open_listen_session()
+        out.say(
+            f"Ready: forwarding the deliveries of app {listen.get('app_id')} ({listen.get('endpoint_count', 0)} "
+            f"endpoint(s)) to {args.forward_to}. Press Ctrl-C to stop."
+        )
+        while deadline is None or time.monotonic() < deadline:
+            wait = (
+                LISTEN_WAIT_SECONDS
+                if deadline is None
+                else max(0, min(LISTEN_WAIT_SECONDS, int(deadline - time.monotonic())))
+            )
+            try:
+                page = client.app.listen_events(listen["id"], wait=wait)
+            except SoukError as error:
+                if error.status != 410:
+                    raise
+                listen = client.app.open_listen_session()  # idle too long (a laptop asleep): start again
+                continue
+            for event in page.get("items") or []:
+                status = _forward(local, args.forward_to, event)
+                out.say(f"{event.get('created_at')}  {event.get('type'):<28} {event.get('id')}  → {status}")
+                out.result({"id": event.get("id"), "type": event.get("type"), "local_status": status})
+                forwarded += 1
+                if args.max_events is not None and forwarded >= args.max_events:
+                    return 0
+    return 0
+
+
+def _forward(local: httpx.Client, url: str, event: Mapping[str, Any]) -> str:
+    """POST the delivery's exact body and its Standard Webhooks headers to the local URL; its status, or why not."""
+    headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items()}
+    try:
+        response = local.post(url, content=str(event.get("body", "")).encode(), headers=headers)
+    except httpx.HTTPError as error:
+        return f"not delivered: {error or type(error).__name__}"
+    return str(response.status_code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
