@@ -14,11 +14,10 @@ from souk_platform.apps.errors import AppNotFound
 from souk_platform.apps.models import App
 from souk_platform.apps.services import get_developer_app
 from souk_platform.apps.views import developer_required
-from souk_platform.auth.models import User
 from souk_platform.core.money import format_money
 from souk_platform.db import db
 from souk_platform.shops.services import get_shop
-from souk_platform.web.auth import current_user, shop_role_required
+from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 
 bp = Blueprint("billing_pages", __name__)
@@ -32,12 +31,6 @@ def _terms() -> services.BillingTerms:
 
 def _now() -> Any:
     return current_app.extensions["souk.clock"].now()
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def plan_in_words(sub: AppSubscription) -> str:
@@ -83,7 +76,7 @@ def approve(shop_id: str, object_id: str) -> Any:
     error = None
     decided = form.approve.data or form.decline.data  # a post without either button decides nothing
     if form.validate_on_submit() and decided and target.status == "pending":
-        user_id = _user().id
+        user_id = signed_in_user().id
         try:
             if form.approve.data:
                 target = services.approve(
@@ -186,13 +179,13 @@ def invoice(shop_id: str, invoice_id: str) -> Any:
 
 def _owned_app(app_id: str) -> App:
     try:
-        return get_developer_app(db.session, developer_id=_user().id, app_id=app_id)
+        return get_developer_app(db.session, developer_id=signed_in_user().id, app_id=app_id)
     except AppNotFound:
         abort(404)  # another developer's app: never confirm it exists
 
 
 def _render_app_billing(app: App, *, failed: tuple[str, RefundForm] | None = None) -> str:
-    developer_id = _user().id
+    developer_id = signed_in_user().id
     app_charges = services.developer_charges(db.session, developer_id=developer_id, app_id=app.id)
     return render_template(
         "billing/app_billing.html",
@@ -229,7 +222,7 @@ def refund(app_id: str, charge_id: str) -> Any:
             charge=charge,
             amount=to_minor_units(form.amount.data or ""),
             reason=form.reason.data or "",
-            created_by=_user().id,
+            created_by=signed_in_user().id,
             now=_now(),
         )
     except errors.OverRefund as exc:
@@ -249,7 +242,7 @@ def refund(app_id: str, charge_id: str) -> Any:
 @bp.get("/developer/earnings")
 @developer_required
 def earnings() -> Any:
-    developer_id = _user().id
+    developer_id = signed_in_user().id
     by_app = services.earnings_report(db.session, developer_id=developer_id, by="app")
     return render_template(
         "billing/earnings.html",
@@ -272,7 +265,7 @@ def request_payout() -> Any:
         try:
             payout = services.pay_out(
                 db.session,
-                developer_id=_user().id,
+                developer_id=signed_in_user().id,
                 currency=currency,
                 trigger="request",
                 minimum=_terms().payout_minimum,
@@ -304,4 +297,6 @@ def request_payout() -> Any:
 @bp.get("/developer/payouts")
 @developer_required
 def payouts() -> Any:
-    return render_template("billing/payouts.html", payouts=services.payouts_of(db.session, developer_id=_user().id))
+    return render_template(
+        "billing/payouts.html", payouts=services.payouts_of(db.session, developer_id=signed_in_user().id)
+    )

@@ -34,7 +34,7 @@ from souk_platform.auth.models import User
 from souk_platform.auth.scopes import describe
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
-from souk_platform.web.auth import admin_required, current_user
+from souk_platform.web.auth import admin_required, current_user, signed_in_user
 from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 bp = Blueprint("listings", __name__)
@@ -48,12 +48,6 @@ PUBLIC_IMAGE_CACHE = "public, max-age=31536000, immutable"  # an image id always
 
 def _now() -> Any:
     return current_app.extensions["souk.clock"].now()
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # behind login_required
-    return user
 
 
 # --- the developer's Listing tab -------------------------------------------------------------------
@@ -103,7 +97,7 @@ def _render_console(app: App, version: AppVersion, form: SubmissionForm | None =
 @bp.get("/developer/apps/<app_id>/listing")
 @developer_required
 def console(app_id: str) -> str:
-    app = get_developer_app(db.session, developer_id=_user().id, app_id=app_id)
+    app = get_developer_app(db.session, developer_id=signed_in_user().id, app_id=app_id)
     return _render_console(app, current_version(app))
 
 
@@ -133,7 +127,7 @@ def _field_for(form: SubmissionForm, key: str) -> Any:
 @developer_required
 def submit(app_id: str) -> Any:
     request.max_content_length = SUBMISSION_MAX_BYTES
-    app = get_developer_app(db.session, developer_id=_user().id, app_id=app_id)
+    app = get_developer_app(db.session, developer_id=signed_in_user().id, app_id=app_id)
     version = current_version(app)
     form = submission_form(version.scopes)
     if not form.validate_on_submit():
@@ -162,7 +156,7 @@ def submit(app_id: str) -> Any:
             box=webhook_runtime_for(current_app).box,
             now=_now(),
             app_version_id=version.id,
-            submitted_by=_user().id,
+            submitted_by=signed_in_user().id,
         )
     except InvalidSubmission as exc:
         db.session.rollback()
@@ -189,13 +183,15 @@ def submit(app_id: str) -> Any:
 @bp.post("/developer/apps/<app_id>/listing/delist")
 @developer_required
 def developer_delist(app_id: str) -> Any:
-    app = get_developer_app(db.session, developer_id=_user().id, app_id=app_id)
+    app = get_developer_app(db.session, developer_id=signed_in_user().id, app_id=app_id)
     form = DeveloperDelistForm()
     listing = services.listing_for_app(db.session, app.id)
     if listing is None or not form.validate_on_submit():
         return redirect(url_for("listings.console", app_id=app.id))
     try:
-        services.delist(db.session, listing_id=listing.id, now=_now(), developer_id=_user().id, reason=form.reason.data)
+        services.delist(
+            db.session, listing_id=listing.id, now=_now(), developer_id=signed_in_user().id, reason=form.reason.data
+        )
     except InvalidState as exc:
         db.session.rollback()
         flash(exc.detail, "error")
@@ -257,7 +253,11 @@ def approve(submission_id: str) -> Any:
         return _render_submission(submission, approve=form)
     try:
         services.approve_submission(
-            db.session, submission_id=submission.id, admin=_user(), checklist=form.checklist.data or [], now=_now()
+            db.session,
+            submission_id=submission.id,
+            admin=signed_in_user(),
+            checklist=form.checklist.data or [],
+            now=_now(),
         )
     except InvalidDecision as exc:
         db.session.rollback()
@@ -281,7 +281,7 @@ def reject(submission_id: str) -> Any:
         return _render_submission(submission, reject=form)
     try:
         services.reject_submission(
-            db.session, submission_id=submission.id, admin=_user(), reason=form.reason.data or "", now=_now()
+            db.session, submission_id=submission.id, admin=signed_in_user(), reason=form.reason.data or "", now=_now()
         )
     except InvalidDecision as exc:
         db.session.rollback()
@@ -323,7 +323,7 @@ def admin_delist(listing_id: str) -> Any:
     if not form.validate_on_submit():
         return _render_listing(listing, form)
     try:
-        services.delist(db.session, listing_id=listing.id, now=_now(), admin=_user(), reason=form.reason.data)
+        services.delist(db.session, listing_id=listing.id, now=_now(), admin=signed_in_user(), reason=form.reason.data)
     except InvalidState as exc:
         db.session.rollback()
         flash(exc.detail, "error")

@@ -36,7 +36,7 @@ from souk_platform.db import db
 from souk_platform.ledger.services import balance_of
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, shops_of
-from souk_platform.web.auth import admin_required, current_user, shop_role_required
+from souk_platform.web.auth import admin_required, current_user, shop_role_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 
 bp = Blueprint("requirement_pages", __name__)
@@ -118,12 +118,6 @@ def _now() -> dt.datetime:
 
 def _terms() -> services.Terms:
     return services.terms_from_config(current_app.config)
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _done(message: str) -> None:
@@ -286,7 +280,7 @@ def new_requirement(shop_id: str) -> Any:
                 requirement = services.post_requirement(
                     db.session,
                     shop_id=shop_id,
-                    posted_by=_user().id,
+                    posted_by=signed_in_user().id,
                     title=form.title.data or "",
                     description=form.description.data or "",
                     category=form.category.data or "",
@@ -351,7 +345,7 @@ def pledge(shop_id: str, requirement_id: str) -> Any:
             shop_id=shop_id,
             requirement_id=requirement_id,
             amount=form.amount.data,
-            pledged_by=_user().id,
+            pledged_by=signed_in_user().id,
             now=_now(),
         )
     except SoukError as exc:
@@ -459,7 +453,10 @@ def cancel(shop_id: str, requirement_id: str) -> Any:
 
 def _render_detail_for_developer(requirement: Requirement, status: int, **forms: Any) -> Any:
     context = _detail_context(requirement)
-    context.update(my_shops=_owned_shops(current_user()), developer=_developer_context(requirement, _user(), **forms))
+    context.update(
+        my_shops=_owned_shops(current_user()),
+        developer=_developer_context(requirement, signed_in_user(), **forms),
+    )
     return render_template("requirements/detail.html", **context), status
 
 
@@ -474,7 +471,7 @@ def propose(requirement_id: str) -> Any:
     try:
         services.submit_proposal(
             db.session,
-            developer=_user(),
+            developer=signed_in_user(),
             requirement_id=requirement_id,
             price_amount=form.price.data,
             delivery_date=form.delivery_date.data,
@@ -493,7 +490,7 @@ def propose(requirement_id: str) -> Any:
 def _developer_action(proposal_id: str, action: Callable[[RequirementProposal], Any], message: str) -> Any:
     proposal = db.session.scalar(
         sa.select(RequirementProposal).where(
-            RequirementProposal.id == proposal_id, RequirementProposal.developer_id == _user().id
+            RequirementProposal.id == proposal_id, RequirementProposal.developer_id == signed_in_user().id
         )
     )
     if proposal is None:
@@ -513,7 +510,9 @@ def _developer_action(proposal_id: str, action: Callable[[RequirementProposal], 
 def withdraw_proposal(proposal_id: str) -> Any:
     return _developer_action(
         proposal_id,
-        lambda p: services.withdraw_proposal(db.session, developer_id=_user().id, proposal_id=p.id, now=_now()),
+        lambda p: services.withdraw_proposal(
+            db.session, developer_id=signed_in_user().id, proposal_id=p.id, now=_now()
+        ),
         _("Proposal withdrawn."),
     )
 
@@ -523,7 +522,7 @@ def withdraw_proposal(proposal_id: str) -> Any:
 def start(proposal_id: str) -> Any:
     return _developer_action(
         proposal_id,
-        lambda p: services.start_development(db.session, developer=_user(), proposal_id=p.id, now=_now()),
+        lambda p: services.start_development(db.session, developer=signed_in_user(), proposal_id=p.id, now=_now()),
         _("Development started. Deliver before the deadline."),
     )
 
@@ -533,21 +532,21 @@ def start(proposal_id: str) -> Any:
 def delivery(proposal_id: str) -> Any:
     proposal = db.session.scalar(
         sa.select(RequirementProposal).where(
-            RequirementProposal.id == proposal_id, RequirementProposal.developer_id == _user().id
+            RequirementProposal.id == proposal_id, RequirementProposal.developer_id == signed_in_user().id
         )
     )
     if proposal is None:
         abort(404)
     requirement = services.get_requirement(db.session, proposal.requirement_id)
     form = DeliveryForm()
-    form.version.choices = _deliverable_versions(_user())
+    form.version.choices = _deliverable_versions(signed_in_user())
     if not form.validate_on_submit():
         return _render_detail_for_developer(requirement, 422, delivery_form=form)
     app_id, _sep, version_id = (form.version.data or "").partition(":")
     try:
         services.deliver(
             db.session,
-            developer=_user(),
+            developer=signed_in_user(),
             proposal_id=proposal.id,
             app_id=app_id,
             app_version_id=version_id,
@@ -569,7 +568,7 @@ def developer_proposals() -> str:
     rows = db.session.execute(
         sa.select(RequirementProposal, Requirement)
         .join(Requirement, Requirement.id == RequirementProposal.requirement_id)
-        .where(RequirementProposal.developer_id == _user().id)
+        .where(RequirementProposal.developer_id == signed_in_user().id)
         .order_by(RequirementProposal.id.desc())
     ).all()
     return render_template("requirements/developer.html", rows=rows)
@@ -579,7 +578,7 @@ def developer_proposals() -> str:
 
 
 def _admin_actor() -> services.Actor:
-    return services.user_actor(_user(), "admin")
+    return services.user_actor(signed_in_user(), "admin")
 
 
 @bp.get("/admin/requirements/duplicates")

@@ -67,7 +67,7 @@ from souk_platform.db import db
 from souk_platform.ledger.services import PLATFORM, balance_of
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, membership, shops_of
-from souk_platform.web.auth import current_user, login_required, shop_role_required
+from souk_platform.web.auth import current_user, login_required, shop_role_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 
 bp = Blueprint("service_market", __name__)
@@ -129,12 +129,6 @@ def _labels() -> dict[str, Any]:
 def _now() -> dt.datetime:
     now: dt.datetime = current_app.extensions["souk.clock"].now()
     return now
-
-
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # behind login_required
-    return user
 
 
 def _my_provider() -> ServiceProvider | None:
@@ -222,7 +216,7 @@ def service_page(service_id: str) -> str:
 @login_required
 def place_order(service_id: str) -> Any:
     service = catalogue.get_service(db.session, service_id)
-    user = _user()
+    user = signed_in_user()
     shops = _owned_shops(user)
     if not shops:
         abort(403, description=_("Only a shop owner can order services."))
@@ -561,7 +555,7 @@ def shop_orders(shop_id: str) -> str:
 
 def _parties(order_id: str) -> tuple[ServiceOrder, dict[str, Party]]:
     """The order and every role the logged-in user has on it; 404 when they have none."""
-    user = _user()
+    user = signed_in_user()
     order = db.session.get(ServiceOrder, order_id)
     roles: dict[str, Party] = {}
     if order is not None:
@@ -786,7 +780,7 @@ def download(order_id: str, file_id: str) -> Response:
 @bp.get("/admin/service-disputes")
 @login_required
 def admin_disputes() -> str:
-    if not _user().is_platform_admin:
+    if not signed_in_user().is_platform_admin:
         abort(403)
     disputes = db.session.scalars(services.disputes_stmt().limit(LIST_LIMIT)).all()
     return render_template("service_market/admin_disputes.html", disputes=disputes, now=_now())

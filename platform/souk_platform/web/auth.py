@@ -23,6 +23,13 @@ def current_user() -> User | None:
     return cast(User | None, g.user)
 
 
+def signed_in_user() -> User:
+    """The logged-in user, in a view behind ``login_required`` (or a decorator built on it)."""
+    user = current_user()
+    assert user is not None, "signed_in_user() needs login_required"
+    return user
+
+
 def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
