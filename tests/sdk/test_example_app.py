@@ -302,3 +302,12 @@ def test_the_build_script_rebuilds_the_shipped_module_byte_for_byte(tmp_path):
     )
     assert ran.returncode == 0, ran.stderr.decode() + ran.stdout.decode()
     assert (copy / "plugins" / "tiered.wasm").read_bytes() == (EXAMPLE / "plugins" / "tiered.wasm").read_bytes()
+
+
+def test_the_examples_plugin_source_is_the_sample_plugins_own():
+    """The example carries a copy so it can leave the repository; the copy must not drift from the sample."""
+    samples = EXAMPLE.parents[2] / "sample_plugins"
+    copied = EXAMPLE / "plugins" / "tiered"
+    assert (copied / "souk_plugin.h").read_text() == (samples / "include" / "souk_plugin.h").read_text()
+    sample_c = (samples / "tiered_discount" / "plugin.c").read_text()
+    assert (copied / "plugin.c").read_text() == sample_c.replace('"../include/souk_plugin.h"', '"souk_plugin.h"')
