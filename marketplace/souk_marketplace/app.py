@@ -9,13 +9,13 @@ from pathlib import Path
 from flask import Blueprint, Flask
 from flask_smorest import Api
 
-from souk_marketplace.billing.services import settings_from_env as billing_settings
 from souk_marketplace.demo import seed as seed_demo_apps
 from souk_marketplace.events import EVENT_SCOPES
 from souk_marketplace.events import event_types as marketplace_event_types
 from souk_marketplace.jobs import PERIODIC_JOBS
 from souk_marketplace.models import load_all
 from souk_marketplace.routes import API_MODULES, LINKS, WEB_MODULES
+from souk_marketplace.settings import settings_from_env
 from souk_platform.demo import add_demo_step
 from souk_platform.jobs.runner import add_periodic_job
 from souk_platform.web.links import add_link
@@ -30,7 +30,7 @@ def register(app: Flask, api: Api) -> None:
     load_all()
     # The marketplace's SOUK_* settings (fee, payout hold and minimum, vote window): read once; a config
     # given to create_app wins (tests set their own).
-    for name, value in billing_settings(os.environ).items():
+    for name, value in settings_from_env(os.environ).items():
         app.config.setdefault(name, value)
     csrf = app.extensions["csrf"]
     for module in API_MODULES:

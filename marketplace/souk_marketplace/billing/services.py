@@ -78,33 +78,6 @@ class BillingTerms:
     payout_minimum: int = 10_000  # minor units: payouts start at this much available
 
 
-_SETTINGS = {
-    # config key: (default, lowest, highest)
-    "SOUK_MARKETPLACE_FEE_BPS": (2000, 0, 10_000),
-    "SOUK_PAYOUT_HOLD_DAYS": (7, 0, 365),
-    "SOUK_PAYOUT_MINIMUM": (10_000, 1, MAX_AMOUNT),
-    # read here with the other marketplace settings; used by souk_marketplace.requirements
-    "SOUK_REQUIREMENT_VOTE_DAYS": (7, 1, 60),
-}
-
-
-def settings_from_env(environ: Mapping[str, str]) -> dict[str, int]:
-    """The marketplace's ``SOUK_*`` settings (fee, payout hold and minimum, requirement vote window) as config.
-
-    Raises ``ValueError`` naming the variable when one is not a whole number in its range.
-    """
-    settings = {}
-    for name, (default, low, high) in _SETTINGS.items():
-        raw = environ.get(name, "").strip()
-        if not raw:
-            settings[name] = default
-            continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            raise ValueError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
-        settings[name] = int(raw)
-    return settings
-
-
 def terms_from_config(config: Mapping[str, Any]) -> BillingTerms:
     return BillingTerms(
         fee_bps=int(config.get("SOUK_MARKETPLACE_FEE_BPS", 2000)),

@@ -13,6 +13,7 @@ from marketplace.billing.builders import NOW, TERMS, earnings, install, make_dev
 from souk_marketplace.billing import services
 from souk_marketplace.billing.models import AppCharge, AppSubscription, Invoice, Payout
 from souk_marketplace.billing.tasks import bill_subscriptions, issue_invoices, pay_out_developers, release_earnings
+from souk_marketplace.settings import settings_from_env
 from souk_platform.apps.services import register_app
 from souk_platform.auth.models import User
 from souk_platform.core.clock import FrozenClock
@@ -92,14 +93,14 @@ def test_payouts_start_at_the_minimum(app, session, world, clock):
 
 
 def test_the_fee_and_hold_come_from_settings():
-    assert services.settings_from_env({}) == {
+    assert settings_from_env({}) == {
         "SOUK_MARKETPLACE_FEE_BPS": 2000,
         "SOUK_PAYOUT_HOLD_DAYS": 7,
         "SOUK_PAYOUT_MINIMUM": 10_000,
         "SOUK_REQUIREMENT_VOTE_DAYS": 7,
     }
-    assert services.settings_from_env({"SOUK_REQUIREMENT_VOTE_DAYS": "3"})["SOUK_REQUIREMENT_VOTE_DAYS"] == 3
-    read = services.settings_from_env({"SOUK_MARKETPLACE_FEE_BPS": "1500", "SOUK_PAYOUT_HOLD_DAYS": "0"})
+    assert settings_from_env({"SOUK_REQUIREMENT_VOTE_DAYS": "3"})["SOUK_REQUIREMENT_VOTE_DAYS"] == 3
+    read = settings_from_env({"SOUK_MARKETPLACE_FEE_BPS": "1500", "SOUK_PAYOUT_HOLD_DAYS": "0"})
     assert services.terms_from_config(read) == services.BillingTerms(fee_bps=1500, hold_days=0, payout_minimum=10_000)
     for bad in (
         {"SOUK_MARKETPLACE_FEE_BPS": "20%"},
@@ -108,7 +109,7 @@ def test_the_fee_and_hold_come_from_settings():
         {"SOUK_REQUIREMENT_VOTE_DAYS": "0"},
     ):
         with pytest.raises(ValueError, match=next(iter(bad))):
-            services.settings_from_env(bad)
+            settings_from_env(bad)
 
 
 def test_a_lower_fee_setting_gives_the_developer_more(app, session, world):
