@@ -37,6 +37,8 @@ NAMES: dict[str, str] = {
     "GET /app/listing": "app.get_listing",
     "POST /app/listing/delist": "app.delist",
     "POST /app/listing/submissions": "app.submit_listing",
+    "GET /app/webhooks/secret": "app.get_webhook_secret",
+    "POST /app/webhooks/secret/rotate": "app.rotate_webhook_secret",
     "POST /app/webhooks/test": "app.trigger_webhook",
     "POST /app/webhooks/listen-sessions": "app.open_listen_session",
     "GET /app/webhooks/listen-sessions/{listen_session_id}/events": "app.listen_events",

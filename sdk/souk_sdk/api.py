@@ -298,6 +298,14 @@ class AppVersionSummary(TypedDict, total=False):
     redirect_uris: list[str]
 
 
+class AppWebhookSecret(TypedDict, total=False):
+    #: The whsec_ secret signing deliveries to the endpoints the app's manifest declares
+    secret: str
+    #: The secret being rotated out, while it still signs too
+    previous_secret: str | None
+    previous_secret_expires_at: str | None
+
+
 class AppliedDiscount(TypedDict, total=False):
     coupon_id: str
     code: str | None
@@ -2150,6 +2158,9 @@ class Subscription(TypedDict, total=False):
     disabled_reason: str | None
     #: The owning app installation
     installation_id: str | None
+    #: api: made through the API or console; manifest: declared by the app's manifest, signed with the app's webhook
+    #: secret, changed only by a new app version (enabling works)
+    source: str
     #: Until then the previous secret signs too
     previous_secret_expires_at: str | None
     created_at: str
@@ -2187,6 +2198,9 @@ class SubscriptionWithSecret(TypedDict, total=False):
     disabled_reason: str | None
     #: The owning app installation
     installation_id: str | None
+    #: api: made through the API or console; manifest: declared by the app's manifest, signed with the app's webhook
+    #: secret, changed only by a new app version (enabling works)
+    source: str
     #: Until then the previous secret signs too
     previous_secret_expires_at: str | None
     created_at: str
@@ -2573,6 +2587,22 @@ class AppResource:
             query={"wait": wait},
         )
         return cast(ListenEventPage, response)
+
+    def get_webhook_secret(self) -> AppWebhookSecret:
+        """The app's webhook secret (issued on first read): verify deliveries to the manifest's endpoints with it.
+
+        ``GET /api/v1/app/webhooks/secret``
+        """
+        response = self._requester.request("GET", "/api/v1/app/webhooks/secret")
+        return cast(AppWebhookSecret, response)
+
+    def rotate_webhook_secret(self) -> AppWebhookSecret:
+        """A new webhook secret for the app; the current one keeps signing beside it for 24 hours.
+
+        ``POST /api/v1/app/webhooks/secret/rotate``
+        """
+        response = self._requester.request("POST", "/api/v1/app/webhooks/secret/rotate")
+        return cast(AppWebhookSecret, response)
 
     def trigger_webhook(self, body: Trigger) -> TriggerResult:
         """Send a signed test delivery of an event type to every endpoint of the app subscribed to it.
@@ -5036,6 +5066,8 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/app/versions/{version_id}/modules", "app.upload_module"),
     ("POST", "/api/v1/app/webhooks/listen-sessions", "app.open_listen_session"),
     ("GET", "/api/v1/app/webhooks/listen-sessions/{listen_session_id}/events", "app.listen_events"),
+    ("GET", "/api/v1/app/webhooks/secret", "app.get_webhook_secret"),
+    ("POST", "/api/v1/app/webhooks/secret/rotate", "app.rotate_webhook_secret"),
     ("POST", "/api/v1/app/webhooks/test", "app.trigger_webhook"),
     ("GET", "/api/v1/billing/charges", "billing.list_charges"),
     ("GET", "/api/v1/billing/charges", "billing.iter_charges"),

@@ -109,6 +109,13 @@ def _parser() -> argparse.ArgumentParser:
     hooks = commands.add_parser("webhooks", help="test the app's webhooks").add_subparsers(
         dest="webhooks_command", required=True, metavar="COMMAND"
     )
+    secret = hooks.add_parser(
+        "secret", parents=[common], help="print the secret the manifest's endpoints are signed with"
+    )
+    secret.add_argument(
+        "--rotate", action="store_true", help="issue a new one first (the current one signs too for 24 hours)"
+    )
+    secret.set_defaults(handler=_webhooks_secret)
     trigger = hooks.add_parser("trigger", parents=[common], help="send a test event to the app's endpoints")
     trigger.add_argument("type", help="an event type, e.g. order.paid")
     trigger.set_defaults(handler=_webhooks_trigger)
@@ -309,9 +316,12 @@ def _app_init(args: argparse.Namespace, out: _Output) -> int:
     out.say(f"Created the app {name!r} in {directory}/:")
     for relative in sorted(files):
         out.say(f"  {directory / relative}")
-    out.say("Next:")
-    out.say(f"  edit {directory / MANIFEST_FILE} (the webhook's https URL) and {directory / LISTING_FILE}")
+    out.say("Next (docs/tutorial.md walks through each):")
+    out.say("  register the app in the developer console, then `souk-dev login --client-id … --client-secret …`")
+    out.say('  export SOUK_WEBHOOK_SECRET="$(souk-dev webhooks secret)"')
+    out.say(f"  cd {directory} && flask --app app run --port 8000      # in another terminal")
     out.say(f"  souk-dev app deploy {directory} --submit")
+    out.say(f"  before listing for real: public https URLs in {directory / MANIFEST_FILE}, texts in {LISTING_FILE}")
     out.result({"directory": str(directory), "files": sorted(files)})
     return 0
 
@@ -443,6 +453,22 @@ def _app_status(args: argparse.Namespace, out: _Output) -> int:
 
 
 # --- webhooks ---------------------------------------------------------------------------------------------
+
+
+def _webhooks_secret(args: argparse.Namespace, out: _Output) -> int:
+    """The app's webhook secret(s) on stdout, alone, so `SOUK_WEBHOOK_SECRET=$(souk-dev webhooks secret)` works."""
+    with _client(args) as (client, _):
+        result = client.app.rotate_webhook_secret() if args.rotate else client.app.get_webhook_secret()
+    secrets = [str(result["secret"])] + ([str(result["previous_secret"])] if result.get("previous_secret") else [])
+    if out.json_mode:
+        out.result(result)
+        return 0
+    print(" ".join(secrets), flush=True)
+    note = "New secret issued; the previous one (second) " if args.rotate else "During a rotation the second one "
+    if len(secrets) > 1:
+        print(f"{note}signs too until {result.get('previous_secret_expires_at')}.", file=sys.stderr)
+    print("Every delivery to your manifest's endpoints, in every shop, is signed with it.", file=sys.stderr)
+    return 0
 
 
 def _webhooks_trigger(args: argparse.Namespace, out: _Output) -> int:

@@ -88,6 +88,9 @@ class Token:
     refresh_token: str | None = field(repr=False)
     scopes: tuple[str, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: The shop and installation an installation token acts for (None for an app token).
+    shop_id: str | None = None
+    installation_id: str | None = None
 
     @classmethod
     def from_response(cls, document: Mapping[str, Any], *, received_at: float) -> Token:
@@ -99,6 +102,8 @@ class Token:
             refresh_token=document.get("refresh_token"),
             scopes=tuple(str(document.get("scope") or "").split()),
             raw=dict(document),
+            shop_id=document.get("shop_id"),
+            installation_id=document.get("installation_id"),
         )
 
     def expires_within(self, seconds: float, *, now: float) -> bool:
@@ -226,16 +231,17 @@ class OAuthClient:
             raise OAuthError("invalid_request", "The callback carries no code.")
         return params["code"]
 
-    def exchange_code(self, code: str, *, code_verifier: str, redirect_uri: str | None = None) -> Token:
-        """Trade an authorization code for an access and refresh token (a code works once, for 10 minutes)."""
-        return self._token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self._redirect_uri(redirect_uri),
-                "code_verifier": code_verifier,
-            }
-        )
+    def exchange_code(self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None) -> Token:
+        """Trade an authorization code for an access and refresh token (a code works once, for 10 minutes).
+
+        ``code_verifier`` is the PKCE verifier of ``authorization_url``. A confidential client may leave it
+        out for a code whose consent did not start at the app (an install from the market); a public
+        client always needs it.
+        """
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self._redirect_uri(redirect_uri)}
+        if code_verifier is not None:
+            form["code_verifier"] = code_verifier
+        return self._token_request(form)
 
     def refresh(self, refresh_token: str | Token, *, scopes: str | Iterable[str] | None = None) -> Token:
         """A new access token and a new refresh token; the old refresh token is dead from now on.

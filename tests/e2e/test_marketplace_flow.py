@@ -321,17 +321,18 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     owner.fill("input[name=q]", SEARCH_WORD)
     owner.get_by_role("button", name="Search").click()
     results = owner.locator("#results .app-card")
-    assert results.count() == 1
+    expect(results).to_have_count(1)
     assert results.first.locator(".app-name").inner_text() == APP_NAME
     shots.take(owner, "market-search")
     owner.fill("input[name=q]", "灯笼虫")  # a word only in the Chinese description
     owner.get_by_role("button", name="Search").click()
-    assert owner.locator("#results .app-name", has_text=APP_NAME).count() == 1
+    expect(owner.locator("#results .app-name", has_text=APP_NAME)).to_have_count(1)
     shots.take(owner, "market-search-chinese")
     owner.locator("#results .app-name", has_text=APP_NAME).click()
     expect(owner.locator("h1", has_text=APP_NAME)).to_be_visible()
     shots.take(owner, "market-app-page")
     owner.locator("#install").click()
+    owner.wait_for_load_state()
     if owner.get_by_text("Which shop should the app be installed on?").count():
         owner.get_by_role("link", name=SHOP_NAME).click()
     shots.take(owner, "oauth-consent")
@@ -351,9 +352,10 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     # 5. The owner sets the plugin's threshold in the form generated from its config schema.
     owner.goto(base)
     owner.get_by_role("link", name="Plugins", exact=True).first.click()
+    owner.wait_for_url(re.compile(r"/shops/[^/]+/plugins$"))
     shop_id = re.search(r"/shops/([^/]+)/plugins", owner.url).group(1)  # type: ignore[union-attr]
     row = owner.locator("tr", has_text=f"App: {APP_NAME}")
-    assert row.count() == 1
+    expect(row).to_have_count(1)
     shots.take(owner, "shop-plugins")
     row.get_by_role("link", name="Settings").click()
     owner.fill("[name='cfg.tiers.0.min_spend']", "10000")
@@ -370,7 +372,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     owner.get_by_role("button", name="Check out").click()
     expect(owner.get_by_text("Order placed.")).to_be_visible()
     totals = owner.locator("#order-totals")
-    assert totals.locator("tr.discount", has_text="满100减10").count() == 1
+    expect(totals.locator("tr.discount", has_text="满100减10")).to_have_count(1)
     assert "-¥10.00" in totals.locator("tr.discount", has_text="满100减10").inner_text()
     subtotal = _fen(totals.locator("tr", has_text="Subtotal").locator("td").inner_text())
     discounts = sum(_fen(cell) for cell in totals.locator("tr.discount td").all_inner_texts())
@@ -398,7 +400,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     dev.goto(app_url)
     dev.get_by_role("link", name="Plugin runs", exact=True).click()
     run = dev.locator("tr.outcome-ok", has_text=MODULE_PATH).filter(has_text=shop_id)
-    assert run.count() == 1  # the one checkout of the demo shop
+    expect(run).to_have_count(1)  # the one checkout of the demo shop
     assert "cart.discounts" in run.inner_text()
     shots.take(dev, "developer-plugin-runs")
     run.locator("a").first.click()

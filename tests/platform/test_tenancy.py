@@ -211,6 +211,7 @@ LIST_CALLERS: dict[str, Callable[[Any, Any], dict[str, str]]] = {
     # An app asks for its own billing status with its installation token: another shop's app sees "none".
     "/api/v1/billing/subscription": lambda session, now: another_shops_installation_token(session, now),
     "/api/v1/app/requirement-proposals": lambda session, now: another_developers_app_token(session, now),
+    "/api/v1/app/webhooks/secret": lambda session, now: another_developers_app_token(session, now),
 }
 NOT_TENANT_DATA = {"/api/v1/openapi.json", "/api/v1/docs"}  # the API's own description
 PATH_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

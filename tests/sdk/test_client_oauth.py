@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -168,6 +168,17 @@ def test_refreshing_token_renews_the_access_token_before_it_expires(world, clock
     with pytest.raises(Unauthorized):  # the old access token has expired meanwhile
         api(world, first.access_token).shop.get()
     assert client.shop.get()["id"] == world.shop_id and len(saved) == 1
+
+
+def test_a_confidential_client_trades_a_market_install_code_without_pkce_and_learns_the_shop(world):
+    # An install that starts on the market's Install button carries no challenge the app made.
+    oauth = oauth_for(world)
+    query = {"response_type": "code", "client_id": world.client_id, "redirect_uri": REDIRECT, "scope": "read_shop"}
+    code = oauth.parse_callback(consent(world, "/oauth/authorize?" + urlencode(query | {"state": "m"})), state="m")
+    token = oauth.exchange_code(code)
+    assert token.shop_id == world.shop_id and token.installation_id and token.installation_id.startswith("ins_")
+    assert api(world, token.access_token).shop.get()["id"] == world.shop_id
+    assert oauth.refresh(token).shop_id == world.shop_id
 
 
 def test_a_public_client_proves_itself_with_the_code_verifier(world):

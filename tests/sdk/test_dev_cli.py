@@ -188,12 +188,13 @@ def test_a_pasted_app_token_works_like_the_client_secret(dev, live, isolated_app
 
 @pytest.mark.skipif(shutil.which("clang") is None or shutil.which("wasm-ld") is None, reason="needs clang and lld")
 def test_init_then_deploy_builds_uploads_and_submits_then_status_shows_the_review(logged_in, live, tmp_path):
-    result = logged_in("app", "init", "tea-deals", "--name", "Tea Deals")
+    result = logged_in("app", "init", "tea-deals", "--name", 'Tea "Deals"\\')
     assert result.code == 0, result.err
     app_dir = tmp_path / "tea-deals"
-    for name in ("manifest.yaml", "listing.json", "webhook_handler.py", "plugins/discount/plugin.c", "icon.png"):
+    for name in ("manifest.yaml", "listing.json", "app.py", "plugins/discount/plugin.c", "icon.png"):
         assert (app_dir / name).is_file(), name
-    assert "verify(request.get_data()" in (app_dir / "webhook_handler.py").read_text()
+    assert "verify(request.get_data()" in (app_dir / "app.py").read_text()
+    compile((app_dir / "app.py").read_text(), "app.py", "exec")  # the name in its docstring breaks nothing
     assert logged_in("app", "init", "tea-deals").code == 2  # not over an existing app
 
     result = logged_in("app", "deploy", "tea-deals", "--submit")
@@ -210,7 +211,7 @@ def test_init_then_deploy_builds_uploads_and_submits_then_status_shows_the_revie
 
     status = logged_in("app", "status")
     assert status.code == 0, status.err
-    assert "Tea Deals" in status.out and "last submission 1" in status.out
+    assert 'Tea "Deals"' in status.out and "last submission 1" in status.out
     assert json.loads(logged_in("app", "status", "--json").out)["listing"]["submissions"][0]["number"] == 1
 
 
@@ -245,6 +246,21 @@ def test_trigger_sends_a_signed_test_event_to_the_apps_endpoint(logged_in, live,
     assert result.code == 1 and "Unknown event type (422)" in result.err and "- type:" in result.err
     result = logged_in("webhooks", "trigger", "customer.created")  # a real type nobody here subscribes to
     assert result.code == 1 and "(409)" in result.err
+
+
+def test_webhooks_secret_prints_the_apps_secret_alone_and_rotates_it(logged_in, live, isolated_app):
+    first = logged_in("webhooks", "secret")
+    assert first.code == 0, first.err
+    secret = first.out.strip()
+    assert secret.startswith("whsec_") and " " not in secret and "signed with it" in first.err
+    assert logged_in("webhooks", "secret").out.strip() == secret  # issued once, then the same
+
+    rotated = logged_in("webhooks", "secret", "--rotate")
+    assert rotated.code == 0, rotated.err
+    new, previous = rotated.out.split()  # both, space-separated, as the scaffold's handler reads them
+    assert previous == secret and new != secret and "signs too until" in rotated.err
+    as_json = json.loads(logged_in("webhooks", "secret", "--json").out)
+    assert as_json["secret"] == new and as_json["previous_secret"] == secret
 
 
 def _listen_in_background(dev, receiver: Receiver) -> tuple[threading.Thread, dict[str, Ran]]:

@@ -40,6 +40,7 @@ from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token
 from souk_platform.ratelimit.buckets import Policy
 from souk_platform.ratelimit.limiter import bucket_store, default_policy
+from souk_platform.webhooks.app_endpoints import current_app_webhook_secret
 from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,7 +153,7 @@ def listing_status(app: App) -> dict[str, Any]:
         "listed_submission_id": listing.listed_submission_id,
         "crowdfunded": listing.crowdfunded,
         "public_url": app_page_url(listing, external=True) if listing.state == "listed" else None,
-        "webhook_test_secret": services.webhook_test_secret(listing, box),
+        "webhook_test_secret": current_app_webhook_secret(app, box=box),
         "submissions": [submission_view(s, numbers.get(s.app_version_id)) for s in submissions],
         "timeline": [_event_view(e) for e in services.timeline_of(db.session, listing.id)],
     }

@@ -37,9 +37,6 @@ class Listing(Versioned, Base):
     listed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     crowdfunded: Mapped[bool] = mapped_column(default=False)
     crowdfunded_requirement_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
-    # Signs the ``webhook.test`` messages the submission checks send; sealed like webhook secrets.
-    # Made with the first submission (a listing created by ``mark_crowdfunded`` has none yet).
-    webhook_test_secret_sealed: Mapped[str | None] = mapped_column(sa.String(400))
     # Lower-cased names, taglines and descriptions of the listed submission, both languages.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     search_vector: Mapped[str | None] = deferred(mapped_column(SearchVector))

@@ -44,8 +44,8 @@ from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.jobs.runner import enqueue_after_commit
 from souk_platform.plugins.models import Plugin
-from souk_platform.webhooks.secret_box import SecretBox, UnreadableSecret
-from souk_platform.webhooks.signing import new_secret
+from souk_platform.webhooks.app_endpoints import app_webhook_secret
+from souk_platform.webhooks.secret_box import SecretBox
 
 CHECK_JOB = "souk_marketplace.listings.tasks.run_submission_checks"
 # A submission still "checking" this long after it was sent lost its job (a flushed queue, a killed
@@ -447,8 +447,7 @@ def submit_listing(
         raise InvalidSubmission(
             "The first submission needs screenshots.", errors={"screenshots": ["Upload at least one screenshot."]}
         )
-    if listing.webhook_test_secret_sealed is None:
-        listing.webhook_test_secret_sealed = box.seal(new_secret())
+    app_webhook_secret(session, app=app, box=box)  # the checks sign their webhook.test with it
     submission = ListingSubmission(
         listing_id=listing.id,
         app_id=app.id,
@@ -490,9 +489,9 @@ def check_plan(session: DbSession, *, submission_id: str, box: SecretBox) -> Che
     submission = session.get(ListingSubmission, submission_id)
     if submission is None or submission.status != "checking":
         return None
-    listing = session.get(Listing, submission.listing_id)
+    app = session.get(App, submission.app_id)
     version = session.get(AppVersion, submission.app_version_id)
-    assert listing is not None and version is not None  # foreign keys
+    assert app is not None and version is not None  # foreign keys
     manifest = dict(version.manifest)
     modules = []
     for entry in manifest.get("plugins") or []:
@@ -520,8 +519,8 @@ def check_plan(session: DbSession, *, submission_id: str, box: SecretBox) -> Che
         manifest=manifest,
         modules=modules,
         scope_justifications=dict(submission.scope_justifications),
-        # A secret sealed under a key since changed cannot sign: the checks still run with a fresh one.
-        webhook_secret=webhook_test_secret(listing, box) or new_secret(),
+        # The secret production deliveries to these endpoints are signed with.
+        webhook_secret=app_webhook_secret(session, app=app, box=box),
     )
 
 
@@ -739,19 +738,6 @@ def version_numbers(session: DbSession, version_ids: Iterable[str]) -> dict[str,
     if not ids:
         return {}
     return dict(session.execute(sa.select(AppVersion.id, AppVersion.number).where(AppVersion.id.in_(ids))).all())
-
-
-def webhook_test_secret(listing: Listing, box: SecretBox) -> str | None:
-    """The ``whsec_`` secret the checks sign ``webhook.test`` with, for the app's developer to verify.
-
-    None before the first submission, or when it was sealed under a key that has changed since.
-    """
-    if not listing.webhook_test_secret_sealed:
-        return None
-    try:
-        return box.open(listing.webhook_test_secret_sealed)
-    except UnreadableSecret:
-        return None
 
 
 # --- search index ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from souk_platform.auth.scopes import describe
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
 from souk_platform.web.auth import admin_required, current_user, signed_in_user
+from souk_platform.webhooks.app_endpoints import current_app_webhook_secret
 from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 bp = Blueprint("listings", __name__)
@@ -83,7 +84,7 @@ def _render_console(app: App, version: AppVersion, form: SubmissionForm | None =
         submissions=submissions,
         version_numbers=services.version_numbers(db.session, (s.app_version_id for s in submissions)),
         timeline=services.timeline_of(db.session, listing.id) if listing else [],
-        webhook_secret=services.webhook_test_secret(listing, box) if listing else None,
+        webhook_secret=current_app_webhook_secret(app, box=box) if listing else None,
         form=form,
         delist_form=DeveloperDelistForm(formdata=None),
         language_labels=LANGUAGE_LABELS,

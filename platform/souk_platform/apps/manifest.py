@@ -97,7 +97,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                         "pattern": r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$",
                         "x-messages": {"pattern": "is not an event type (they look like order.paid)"},
                     },
-                    "uri": {"type": "string", "maxLength": 2000, "format": "https-uri"},
+                    "uri": {"type": "string", "maxLength": 2000, "format": "webhook-uri"},
                 },
             },
         },
@@ -252,11 +252,15 @@ def _is_redirect_uri(instance: object) -> bool:
     return True
 
 
-@_FORMATS.checks("https-uri", raises=ValueError)
-def _is_https_uri(instance: object) -> bool:
+@_FORMATS.checks("webhook-uri", raises=ValueError)
+def _is_webhook_uri(instance: object) -> bool:
+    # http only on this computer, for development: Souk's SSRF guard refuses loopback endpoints unless
+    # SOUK_WEBHOOKS_ALLOW_LOOPBACK is on, and the listing checks do the same.
     if isinstance(instance, str):
         parts = _split_url(instance)
-        if parts.scheme != "https":
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"{instance!r} uses http; only https is allowed, or http for localhost and 127.0.0.1")
+        if parts.scheme not in ("https", "http"):
             raise ValueError(f"{instance!r} must be an https URL")
         if "#" in instance:
             raise ValueError(f"{instance!r} has a fragment (#…)")

@@ -24,6 +24,10 @@ class App(Versioned, Base):
     # During a rotation the previous secret keeps working until this moment.
     previous_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
     previous_secret_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Signs the deliveries of the endpoints its manifest declares (webhooks.app_endpoints); sealed.
+    webhook_secret_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    previous_webhook_secret_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    previous_webhook_secret_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(sa.String(16), default="active")  # "active" | "suspended"
     current_version_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = created_column()

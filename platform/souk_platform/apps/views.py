@@ -22,6 +22,12 @@ from souk_platform.core.errors import Conflict
 from souk_platform.db import db
 from souk_platform.web.auth import current_user, login_required
 from souk_platform.web.forms import EmptyForm
+from souk_platform.webhooks.app_endpoints import (
+    app_webhook_secret,
+    current_app_webhook_secret,
+    rotate_app_webhook_secret,
+)
+from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 bp = Blueprint("developers", __name__)
 
@@ -141,6 +147,8 @@ def _render_app(
         versions=services.list_versions(db.session, app=app),
         installs=services.count_active_installations(db.session, app_id=app.id),
         shown_secret=shown_secret,
+        webhook_secret=current_app_webhook_secret(app, box=webhook_runtime_for(current_app).box),
+        webhook_endpoints=sorted({hook["uri"] for hook in current.manifest.get("webhooks") or []}),
         form=form,
         problems=problems or [],
         rotate_form=EmptyForm(),
@@ -195,3 +203,21 @@ def rotate_secret(app_id: str) -> Any:
     db.session.commit()
     flash(_("New client secret issued. The previous one keeps working for 24 hours."), "success")
     return _render_app(app, shown_secret=secret)
+
+
+@bp.post("/developer/apps/<app_id>/rotate-webhook-secret")
+@developer_required
+def rotate_webhook_secret(app_id: str) -> Any:
+    app = _owned_app(app_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("developers.app_detail", app_id=app.id))
+    box = webhook_runtime_for(current_app).box
+    had_one = current_app_webhook_secret(app, box=box) is not None
+    if had_one:
+        rotate_app_webhook_secret(db.session, app=app, box=box, now=current_app.extensions["souk.clock"].now())
+        flash(_("New webhook secret issued. The previous one keeps signing beside it for 24 hours."), "success")
+    else:
+        app_webhook_secret(db.session, app=app, box=box)
+        flash(_("Webhook secret issued."), "success")
+    db.session.commit()
+    return redirect(url_for("developers.app_detail", app_id=app.id) + "#webhook-secret")

@@ -6,6 +6,7 @@ Part, so that authorizing it again from an OAuth client shows the scope-upgrade 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from souk_platform.apps.demo import DEMO_DEVELOPER_EMAIL
 from souk_platform.apps.models import App
@@ -14,6 +15,7 @@ from souk_platform.core.clock import SystemClock
 from souk_platform.db import DbSession
 from souk_platform.installations.services import active_installation, install_app
 from souk_platform.shops.models import Shop, StaffMember
+from souk_platform.webhooks.runtime import runtime_for
 
 
 def seed(session: DbSession, shop: Shop) -> None:
@@ -34,4 +36,5 @@ def seed(session: DbSession, shop: Shop) -> None:
         user_id=owner_id,
         scopes=["read_customers", "read_orders"],
         now=SystemClock().now(),
+        box=runtime_for(current_app).box,  # its manifest declares an order.paid endpoint
     )

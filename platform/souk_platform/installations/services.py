@@ -20,6 +20,8 @@ from souk_platform.events.services import emit
 from souk_platform.installations import errors
 from souk_platform.oauth.services import revoke_installation_tokens
 from souk_platform.shops.services import membership
+from souk_platform.webhooks.app_endpoints import sync_manifest_subscriptions
+from souk_platform.webhooks.secret_box import SecretBox
 
 
 def installation_view(installation: Installation, app: App | None) -> dict[str, Any]:
@@ -62,14 +64,23 @@ def missing_scopes(installation: Installation | None, scopes: Iterable[str]) -> 
 
 
 def install_app(
-    session: DbSession, *, app: App, shop_id: str, user_id: str, scopes: Iterable[str], now: dt.datetime
+    session: DbSession,
+    *,
+    app: App,
+    shop_id: str,
+    user_id: str,
+    scopes: Iterable[str],
+    now: dt.datetime,
+    box: SecretBox | None = None,
 ) -> Installation:
     """Record the shop owner's consent to ``scopes`` for ``app``: install it, or update the installation.
 
     Only a shop owner may consent. ``scopes`` must be among those the app's current version asks for.
     A first install activates the version's plugins and emits ``app.installed``; a fresh consent on an
     active installation moves it to the current version, adds the scopes (keeping earlier grants the
-    version still asks for) and emits ``app.installation_updated``.
+    version still asks for) and emits ``app.installation_updated``. Either way the installation's
+    manifest subscriptions follow the version's webhook endpoints (``box`` seals the app's secret;
+    it is needed only when the version declares endpoints).
     """
     member = membership(session, shop_id=shop_id, user_id=user_id)
     if member is None:
@@ -79,6 +90,8 @@ def install_app(
     if app.status != "active":
         raise errors.AppNotInstallable(f"The app {app.name} is not available for installation.")
     version = current_version(app)
+    if box is None and version.manifest.get("webhooks"):
+        raise ValueError("install_app needs the secret box: the version declares webhook endpoints")
     wanted = set(scopes)
     unknown = sorted(wanted - set(version.scopes))
     if unknown:
@@ -114,6 +127,8 @@ def install_app(
         if upgraded:
             activate_plugins(session, installation=installation)  # the new version's plugins
         event = "app.installation_updated"
+    if box is not None:
+        sync_manifest_subscriptions(session, installation=installation, app=app, version=version, box=box, now=now)
     emit(
         session,
         shop_id=shop_id,

@@ -304,6 +304,9 @@ class SoukAuthorizationServer(AuthorizationServer):
             refresh_token=issued.refresh_token,
             expires_in=issued.expires_in,
             scope=list_to_scope(issued.scopes),
+            # Which shop the token acts for, so an app's callback needs no second request to learn it.
+            shop_id=installation.shop_id,
+            installation_id=installation.id,
         )
 
 

@@ -31,6 +31,7 @@ from souk_platform.oauth.server import (
 from souk_platform.shops.services import shops_of
 from souk_platform.web.auth import current_user
 from souk_platform.web.forms import EmptyForm
+from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 bp = Blueprint("oauth", __name__)
 
@@ -83,6 +84,7 @@ def authorize() -> Any:
             user_id=user.id,
             scopes=scopes,
             now=current_app.extensions["souk.clock"].now(),
+            box=webhook_runtime_for(current_app).box,
         )
         response = server.create_authorization_response(
             grant=grant, grant_user=Consent(user_id=user.id, installation=installation, scopes=scopes)

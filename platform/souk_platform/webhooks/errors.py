@@ -23,3 +23,8 @@ class InvalidSubscription(Unprocessable):
 class SubscriptionDisabled(Conflict):
     code = "webhook-subscription-disabled"
     title = "The webhook subscription is disabled"
+
+
+class SubscriptionFromManifest(Conflict):
+    code = "webhook-subscription-from-manifest"
+    title = "The app's manifest owns this webhook subscription"

@@ -32,6 +32,11 @@ from souk_platform.db import Base, DbSession, UTCDateTime, created_column, db, i
 from souk_platform.jobs.runner import enqueue_once_after_commit
 from souk_platform.oauth.api import requires_app_token
 from souk_platform.webhooks import catalogue
+from souk_platform.webhooks.app_endpoints import (
+    app_webhook_secret,
+    previous_app_webhook_secret,
+    rotate_app_webhook_secret,
+)
 from souk_platform.webhooks.models import WebhookDelivery, WebhookSubscription
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.secret_box import SecretBox
@@ -256,8 +261,54 @@ blp = Blueprint(
     "app_webhooks",
     __name__,
     url_prefix="/app/webhooks",
-    description="Webhook tools for developers (app token): test events and listen sessions for the CLI",
+    description=(
+        "Webhook tools for developers (app token): the app's webhook secret, test events and listen sessions "
+        "for the CLI"
+    ),
 )
+
+
+class AppWebhookSecretSchema(ma.Schema):
+    secret = ma.fields.String(
+        metadata={"description": "The whsec_ secret signing deliveries to the endpoints the app's manifest declares"}
+    )
+    previous_secret = ma.fields.String(
+        allow_none=True, metadata={"description": "The secret being rotated out, while it still signs too"}
+    )
+    previous_secret_expires_at = ma.fields.DateTime(allow_none=True)
+
+
+def _secret_view(app: App) -> dict[str, Any]:
+    box = runtime_for(current_app).box
+    secret = app_webhook_secret(db.session, app=app, box=box)
+    previous = previous_app_webhook_secret(app, box=box, now=_clock().now())
+    return {
+        "secret": secret,
+        "previous_secret": previous,
+        "previous_secret_expires_at": app.previous_webhook_secret_expires_at if previous else None,
+    }
+
+
+@blp.route("/secret")
+class AppWebhookSecret(MethodView):
+    @requires_app_token
+    @transactional
+    @blp.response(200, AppWebhookSecretSchema)
+    def get(self) -> Any:
+        """The app's webhook secret (issued on first read): verify deliveries to the manifest's endpoints with it"""
+        return _secret_view(g.calling_app)
+
+
+@blp.route("/secret/rotate")
+class AppWebhookSecretRotation(MethodView):
+    @requires_app_token
+    @transactional
+    @blp.response(201, AppWebhookSecretSchema)
+    def post(self) -> Any:
+        """A new webhook secret for the app; the current one keeps signing beside it for 24 hours"""
+        app: App = g.calling_app
+        rotate_app_webhook_secret(db.session, app=app, box=runtime_for(current_app).box, now=_clock().now())
+        return _secret_view(app)
 
 
 class TriggerSchema(ma.Schema):

@@ -23,6 +23,8 @@ class WebhookSubscription(Versioned, Base):
     installation_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # None: the shop's own
     url: Mapped[str] = mapped_column(sa.String(2048))
     description: Mapped[str] = mapped_column(sa.String(200), default="")
+    # "api": made through the API or console; "manifest": declared by the app (webhooks.app_endpoints).
+    source: Mapped[str] = mapped_column(sa.String(16), default="api", server_default="api")
     topics: Mapped[list[Any]] = mapped_column()  # event types, "order.*" or "*"
     status: Mapped[str] = mapped_column(sa.String(16), default="enabled")  # "enabled" | "disabled"
     disabled_reason: Mapped[str | None] = mapped_column(sa.String(200))

@@ -22,6 +22,12 @@ class SubscriptionSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "enabled | disabled"})
     disabled_reason = ma.fields.String(allow_none=True)
     installation_id = ma.fields.String(allow_none=True, metadata={"description": "The owning app installation"})
+    source = ma.fields.String(
+        metadata={
+            "description": "api: made through the API or console; manifest: declared by the app's manifest, "
+            "signed with the app's webhook secret, changed only by a new app version (enabling works)"
+        }
+    )
     previous_secret_expires_at = ma.fields.DateTime(
         allow_none=True, metadata={"description": "Until then the previous secret signs too"}
     )

@@ -208,6 +208,11 @@ def update_subscription(
         session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
     )
     check_version(subscription.version, expected_version)
+    if subscription.source == "manifest" and changes.keys() - {"enabled"}:
+        raise errors.SubscriptionFromManifest(
+            "This endpoint is declared in the app's manifest: publish a version with other webhooks to change "
+            "it. Only enabling and disabling it is possible here."
+        )
     if "url" in changes:
         subscription.url = _validate_url(changes["url"])
     if "topics" in changes:
@@ -225,10 +230,20 @@ def update_subscription(
 
 
 def delete_subscription(session: DbSession, *, shop_id: str, subscription_id: str, installation_id: str | None) -> None:
-    """Delete a subscription with its deliveries and their attempt log."""
+    """Delete a subscription with its deliveries and their attempt log (not one the app's manifest declares)."""
     subscription = get_subscription(
         session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
     )
+    if subscription.source == "manifest":
+        raise errors.SubscriptionFromManifest(
+            "This endpoint is declared in the app's manifest: it goes when a version without it is installed, "
+            "or with the app. Disable it to stop its deliveries now."
+        )
+    remove_subscription(session, subscription)
+
+
+def remove_subscription(session: DbSession, subscription: WebhookSubscription) -> None:
+    """Delete ``subscription`` with its deliveries and their attempt log, whoever declared it."""
     deliveries = sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
     session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
     session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id))
@@ -249,6 +264,11 @@ def rotate_secret(
     subscription = get_subscription(
         session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
     )
+    if subscription.source == "manifest":
+        raise errors.SubscriptionFromManifest(
+            "This endpoint is signed with the app's webhook secret: its developer rotates that one, in the "
+            "developer console or with POST /api/v1/app/webhook-secret/rotate."
+        )
     secret = new_secret()
     subscription.previous_secret_sealed = subscription.secret_sealed
     subscription.previous_secret_expires_at = clock.now() + ROTATION_OVERLAP
@@ -274,6 +294,7 @@ def subscription_payload(subscription: WebhookSubscription) -> dict[str, Any]:
         "status": subscription.status,
         "disabled_reason": subscription.disabled_reason,
         "installation_id": subscription.installation_id,
+        "source": subscription.source,
         "version": subscription.version,
     }
 

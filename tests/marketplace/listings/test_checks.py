@@ -32,8 +32,9 @@ from rq import Queue
 from standardwebhooks import Webhook
 
 from souk_marketplace.listings import checks, services, tasks
-from souk_marketplace.listings.models import Listing, ListingEvent, ListingSubmission
+from souk_marketplace.listings.models import ListingEvent, ListingSubmission
 from souk_platform.events.models import OutboxEvent
+from souk_platform.webhooks.app_endpoints import current_app_webhook_secret
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.ssrf import webhook_client
 from souk_sandbox import Runtime
@@ -279,13 +280,17 @@ def test_every_webhook_of_the_manifest_is_checked_once(https_endpoint):
     assert [r.check for r in results].count("webhook") == 1 and len(endpoint.received) == 1
 
 
-def test_the_check_job_reads_the_listing_secret_and_reaches_the_manifest_endpoints(app, session, clock):
+def test_the_check_job_signs_with_the_apps_webhook_secret_and_reaches_the_manifest_endpoints(app, session, clock):
     # An https endpoint nobody listens on: the job's own guarded client reports it, the submission fails.
     _, a, _ = make_app(session, webhooks=[{"topic": "order.paid", "uri": "https://127.0.0.1:1/hooks"}])
+    box = runtime_for(app).box
+    assert current_app_webhook_secret(a, box=box) is None  # issued by the submission, not before
     submission = submit(session, app, a, clock.now())
+    secret = current_app_webhook_secret(a, box=box)
+    assert secret and secret.startswith("whsec_")
+    session.refresh(submission)
+    plan = services.check_plan(session, submission_id=submission.id, box=box)
+    assert plan is not None and plan.webhook_secret == secret  # production deliveries' secret, not a test one
     assert run_checks(submission.id) == "checks_failed"
     webhook = _checks_of(session, submission.id)[("webhook", "https://127.0.0.1:1/hooks")]
     assert not webhook["passed"]
-    listing = session.get(Listing, submission.listing_id)
-    secret = services.webhook_test_secret(listing, runtime_for(app).box)
-    assert secret and secret.startswith("whsec_")

@@ -178,3 +178,30 @@ def test_console_speaks_chinese(client, session):
     sign_up(client)
     page = client.get("/developer/apps", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "开发者控制台" in page
+
+
+def test_webhook_secret_is_issued_shown_and_rotated_in_the_console(client, session):
+    sign_up(client)
+    client.post("/developer/apps/new", data={"manifest": GOOD})
+    app_id = session.scalar(apps_of()).id
+    page = client.get(f"/developer/apps/{app_id}").get_data(as_text=True)
+    assert "Not issued yet" in page and "Issue webhook secret" in page
+
+    issued = client.post(f"/developer/apps/{app_id}/rotate-webhook-secret", follow_redirects=True)
+    page = issued.get_data(as_text=True)
+    first = re.search(r'<code id="webhook-secret-value">(whsec_[\w+/=]+)</code>', page).group(1)
+    assert "Webhook secret issued." in page and "Rotate webhook secret" in page
+
+    rotated = client.post(f"/developer/apps/{app_id}/rotate-webhook-secret", follow_redirects=True)
+    page = rotated.get_data(as_text=True)
+    second = re.search(r'<code id="webhook-secret-value">(whsec_[\w+/=]+)</code>', page).group(1)
+    assert second != first and "keeps signing beside it for 24 hours" in page
+    session.expire_all()
+    sealed = session.get(App, app_id).webhook_secret_sealed
+    assert session.get(App, app_id).previous_webhook_secret_expires_at is not None
+
+    client.post("/logout")
+    sign_up(client, email="other@example.com")
+    assert client.post(f"/developer/apps/{app_id}/rotate-webhook-secret").status_code == 404
+    session.expire_all()
+    assert session.get(App, app_id).webhook_secret_sealed == sealed  # unchanged by the stranger

@@ -231,6 +231,18 @@ def test_webhooks_need_an_event_topic_and_https():
     assert {p["path"] for p in found} == {"webhooks.0.topic", "webhooks.0.uri"}
 
 
+@pytest.mark.parametrize("uri", ["http://127.0.0.1:8000/hooks", "http://localhost/h", "https://a.example/h"])
+def test_webhooks_may_use_http_on_this_computer_for_development(uri):
+    manifest = parse_manifest(json.dumps(minimal(webhooks=[{"topic": "order.paid", "uri": uri}]), indent=1))
+    assert manifest["webhooks"] == [{"topic": "order.paid", "uri": uri}]
+
+
+@pytest.mark.parametrize("uri", ["ftp://a.example/h", "https://a.example/h#frag", "http://10.0.0.1/h"])
+def test_other_webhook_uris_are_refused(uri):
+    found = problems_of(json.dumps(minimal(webhooks=[{"topic": "order.paid", "uri": uri}]), indent=1))
+    assert [p["path"] for p in found] == ["webhooks.0.uri"]
+
+
 @pytest.mark.parametrize(
     ("plan", "path", "says"),
     [

@@ -194,6 +194,7 @@ def test_install_call_refresh_revoke_with_a_real_oauth_client(app, base_url, wor
         installation = db.session.get(Installation, row.installation_id)
         assert installation.shop_id == world.shop_id and installation.status == "active"
         assert installation.granted_scopes == ["read_products", "read_shop"]
+        assert (token["shop_id"], token["installation_id"]) == (world.shop_id, installation.id)  # in the response
         assert row.shop_id == world.shop_id and row.expires_at - row.created_at <= dt.timedelta(hours=1, seconds=5)
         assert db.session.scalar(sa.select(sa.func.count()).where(AccessToken.token_hash == token["access_token"])) == 0
         plugins = db.session.scalars(
@@ -207,6 +208,7 @@ def test_install_call_refresh_revoke_with_a_real_oauth_client(app, base_url, wor
     old = dict(token)
     refreshed = client.refresh_token(f"{base_url}/oauth/token")
     assert refreshed["refresh_token"] != old["refresh_token"] and refreshed["access_token"] != old["access_token"]
+    assert (refreshed["shop_id"], refreshed["installation_id"]) == (old["shop_id"], old["installation_id"])
     assert client.get(f"{base_url}/api/v1/products").status_code == 200
 
     revoked = client.revoke_token(f"{base_url}/oauth/revoke", token=refreshed["access_token"])
