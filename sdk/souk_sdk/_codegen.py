@@ -40,6 +40,7 @@ NAMES: dict[str, str] = {
     "GET /app/webhooks/secret": "app.get_webhook_secret",
     "POST /app/webhooks/secret/rotate": "app.rotate_webhook_secret",
     "POST /app/webhooks/test": "app.trigger_webhook",
+    "DELETE /app/token": "app.revoke_token",
     "POST /app/webhooks/listen-sessions": "app.open_listen_session",
     "GET /app/webhooks/listen-sessions/{listen_session_id}/events": "app.listen_events",
     "GET /app/ratings": "app.list_ratings",

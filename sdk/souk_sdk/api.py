@@ -2525,6 +2525,13 @@ class AppResource:
         )
         return cast(DeveloperProposal, response)
 
+    def revoke_token(self) -> None:
+        """Revoke the app token of this request (how `souk-dev logout` signs its device login out)
+
+        ``DELETE /api/v1/app/token``
+        """
+        self._requester.request("DELETE", "/api/v1/app/token")
+
     def list_versions(self, *, limit: int | None = None, cursor: str | None = None) -> AppVersionPage:
         """The calling app's versions, newest first.
 
@@ -5059,6 +5066,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/app/requirement-proposals/{proposal_id}/delivery", "app.deliver_proposal"),
     ("POST", "/api/v1/app/requirement-proposals/{proposal_id}/start", "app.start_proposal"),
     ("POST", "/api/v1/app/requirement-proposals/{proposal_id}/withdraw", "app.withdraw_proposal"),
+    ("DELETE", "/api/v1/app/token", "app.revoke_token"),
     ("GET", "/api/v1/app/versions", "app.list_versions"),
     ("GET", "/api/v1/app/versions", "app.iter_versions"),
     ("POST", "/api/v1/app/versions", "app.create_version"),

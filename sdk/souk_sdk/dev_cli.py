@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+import webbrowser
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,7 @@ from souk_sdk._toolchain import build_project
 from souk_sdk.api import SubmissionCreate
 from souk_sdk.client import Client
 from souk_sdk.errors import EXIT_FAILED, EXIT_USAGE, DevKitError
-from souk_sdk.oauth import OAuthClient, ServerMetadata, Token
+from souk_sdk.oauth import OAuthClient, OAuthError, ServerMetadata, Token
 from souk_sdk.problems import SoukError, Unauthorized
 
 __all__ = ["credentials_path", "main"]
@@ -79,10 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    login = commands.add_parser("login", parents=[common], help="store the app's credentials for later commands")
-    login.add_argument("--client-id", help="the app's client id (developer console)")
-    login.add_argument("--client-secret", help="the app's client secret (shown once when created or rotated)")
+    login = commands.add_parser(
+        "login",
+        parents=[common],
+        help="log in as an app: approve in the browser (--client-id), or give its secret or a token",
+    )
+    login.add_argument("--client-id", help="the app's client id (developer console); alone: approve in the browser")
+    login.add_argument(
+        "--client-secret", help="the app's client secret (shown once when created or rotated), instead of the browser"
+    )
     login.add_argument("--token", help="an app token (souk_apt_…) to use as is, instead of the client secret")
+    login.add_argument("--no-browser", action="store_true", help="with --client-id alone: only print the page to open")
     login.set_defaults(handler=_login)
     logout = commands.add_parser("logout", parents=[common], help="forget the stored credentials")
     logout.set_defaults(handler=_logout)
@@ -184,18 +192,18 @@ class _AppToken:
     def __call__(self) -> str:
         pasted = self._credentials.get("token")
         if pasted:
+            expires_at = self._credentials.get("token_expires_at")
+            if isinstance(expires_at, int | float) and expires_at <= time.time():
+                raise DevKitError(
+                    "Your souk-dev login has expired: run `souk-dev login --client-id "
+                    f"{self._credentials.get('client_id', 'ID')}` again.",
+                    EXIT_FAILED,
+                )
             return str(pasted)
         with self._lock:
             if self._token is None or self._token.expires_within(_TOKEN_LEEWAY_SECONDS, now=time.time()):
-                # The token endpoint of the site the user named, not the metadata's: a development server's
-                # public URL setting often points elsewhere.
-                endpoints = ServerMetadata(
-                    issuer=self._api_url,
-                    authorization_endpoint=self._api_url + "/oauth/authorize",
-                    token_endpoint=self._api_url + "/oauth/token",
-                )
                 client_id, secret = str(self._credentials["client_id"]), str(self._credentials["client_secret"])
-                with OAuthClient(self._api_url, client_id, secret, metadata=endpoints) as oauth:
+                with OAuthClient(self._api_url, client_id, secret, metadata=_endpoints(self._api_url)) as oauth:
                     try:
                         self._token = oauth.client_credentials()
                     except SoukError as error:
@@ -256,17 +264,19 @@ def _problem_text(error: SoukError) -> str:
 
 def _login(args: argparse.Namespace, out: _Output) -> int:
     if args.token and (args.client_id or args.client_secret):
-        raise DevKitError("Pass either --token or --client-id with --client-secret, not both.")
+        raise DevKitError("Pass either --token or --client-id (with or without --client-secret), not both.")
+    api_url = _api_url(args, {})
     if args.token:
         credentials: dict[str, Any] = {"token": args.token}
     elif args.client_id and args.client_secret:
         credentials = {"client_id": args.client_id, "client_secret": args.client_secret}
+    elif args.client_id:
+        credentials = _device_login(api_url, args.client_id, out, open_browser=not args.no_browser)
     else:
         raise DevKitError(
-            "Pass --client-id and --client-secret (the app's confidential client, from the developer console) "
-            "or --token with an app token."
+            "Pass --client-id (the developer console shows it): you then approve the login in your browser. "
+            "Or --client-id with --client-secret, or --token with an app token."
         )
-    api_url = _api_url(args, {})
     credentials["api_url"] = api_url
     with _api_errors(api_url), Client(api_url, _AppToken(api_url, credentials), max_retries=1) as client:
         app = client.app.get()
@@ -276,8 +286,69 @@ def _login(args: argparse.Namespace, out: _Output) -> int:
     return 0
 
 
+def _device_login(api_url: str, client_id: str, out: _Output, *, open_browser: bool) -> dict[str, Any]:
+    """RFC 8628: show the code, let the developer approve it in the browser, and wait for the app token."""
+    with _api_errors(api_url), OAuthClient(api_url, client_id, metadata=_endpoints(api_url)) as oauth:
+        try:
+            started = oauth.device_authorization()
+        except OAuthError as error:
+            raise DevKitError(_oauth_error_text(api_url, error), EXIT_FAILED) from None
+        page = started.verification_uri_complete or started.verification_uri
+        out.say(f"To log in, open {page}")
+        out.say(f"and check that the page shows the code {started.user_code}. Then approve.")
+        if open_browser and sys.stdin.isatty() and not os.environ.get("CI") and webbrowser.open(page):
+            out.say("(Opened in your browser.)")
+        minutes_said: list[int] = []
+
+        def waiting(seconds_left: float) -> None:
+            minutes = int(seconds_left // 60)
+            if not minutes_said or minutes < minutes_said[-1]:
+                minutes_said.append(minutes)
+                out.say(f"Waiting for your approval… ({minutes} min {int(seconds_left % 60)} s left)")
+
+        try:
+            token = oauth.wait_for_device_token(started, on_wait=waiting)
+        except OAuthError as error:
+            raise DevKitError(_oauth_error_text(api_url, error), EXIT_FAILED) from None
+    return {
+        "client_id": client_id,
+        "token": token.access_token,
+        "token_expires_at": token.expires_at,
+        "login": "device",
+    }
+
+
+def _oauth_error_text(api_url: str, error: OAuthError) -> str:
+    reasons = {
+        "access_denied": "The login was denied in the browser.",
+        "expired_token": "The code expired before it was approved: run `souk-dev login` again.",
+        "invalid_client": f"{api_url} knows no app with this client id: copy it from the developer console.",
+    }
+    return reasons.get(error.error) or f"{api_url} refused the login: {error.error_description or error.error}."
+
+
+def _endpoints(api_url: str) -> ServerMetadata:
+    """The OAuth endpoints of the site the user named, not the metadata's: a development server's public
+    URL setting often points elsewhere."""
+    return ServerMetadata(
+        issuer=api_url,
+        authorization_endpoint=api_url + "/oauth/authorize",
+        token_endpoint=api_url + "/oauth/token",
+        device_authorization_endpoint=api_url + "/oauth/device_authorization",
+    )
+
+
 def _logout(args: argparse.Namespace, out: _Output) -> int:
     path = credentials_path()
+    credentials = _load_credentials()
+    if credentials.get("login") == "device" and credentials.get("token"):
+        api_url = _api_url(args, credentials)
+        try:  # sign the login out on the server too; a dead or unreachable server does not stop the logout
+            with Client(api_url, str(credentials["token"]), max_retries=0) as client:
+                client.app.revoke_token()
+            out.say(f"Signed the login out at {api_url}.")
+        except (SoukError, httpx.HTTPError):
+            out.say(f"Could not sign the login out at {api_url}; it ends by itself when it expires.")
     existed = path.exists()
     path.unlink(missing_ok=True)
     out.say(f"Removed {path}." if existed else "Not logged in; nothing to remove.")

@@ -65,6 +65,7 @@ class ServerMetadata:
     revocation_endpoint: str | None = None
     introspection_endpoint: str | None = None
     scopes_supported: tuple[str, ...] = ()
+    device_authorization_endpoint: str | None = None
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> ServerMetadata:
@@ -75,6 +76,7 @@ class ServerMetadata:
             revocation_endpoint=document.get("revocation_endpoint"),
             introspection_endpoint=document.get("introspection_endpoint"),
             scopes_supported=tuple(document.get("scopes_supported") or ()),
+            device_authorization_endpoint=document.get("device_authorization_endpoint"),
         )
 
 
@@ -118,6 +120,26 @@ class AuthorizationRequest:
     url: str
     state: str
     code_verifier: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """RFC 8628 §3.2: show ``user_code`` and ``verification_uri`` to the person, keep ``device_code``."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_at: float
+    interval: int
+
+
+#: RFC 8628 §3.5 answers that mean "keep polling".
+_DEVICE_PENDING = "authorization_pending"
+_DEVICE_SLOW_DOWN = "slow_down"
+
+
+DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def new_code_verifier() -> str:
@@ -263,6 +285,54 @@ class OAuthClient:
         if scopes is not None:
             form["scope"] = _scope_string(scopes)
         return self._token_request(form)
+
+    def device_authorization(self, scopes: str | Iterable[str] | None = None) -> DeviceAuthorization:
+        """Start a device login (RFC 8628): a code for the person to confirm in a browser."""
+        endpoint = self.metadata.device_authorization_endpoint
+        if endpoint is None:
+            raise OAuthError("unsupported_operation", "The server offers no device login.")
+        form = {} if scopes is None else {"scope": _scope_string(scopes)}
+        started = self.clock()
+        document = self._post(endpoint, form)
+        if not isinstance(document, dict) or "device_code" not in document:
+            raise OAuthError("invalid_response", "The device authorization endpoint answered without a device code.")
+        return DeviceAuthorization(
+            device_code=str(document["device_code"]),
+            user_code=str(document["user_code"]),
+            verification_uri=str(document["verification_uri"]),
+            verification_uri_complete=document.get("verification_uri_complete"),
+            expires_at=started + float(document.get("expires_in") or 600),
+            interval=int(document.get("interval") or 5),
+        )
+
+    def wait_for_device_token(
+        self,
+        authorization: DeviceAuthorization,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> Token:
+        """Poll the token endpoint until the person approves; ``OAuthError`` if they deny or the code expires.
+
+        Waits ``interval`` seconds between polls, five more after each ``slow_down`` (RFC 8628 §3.5);
+        ``on_wait(seconds_left)`` is called before each wait, for progress.
+        """
+        interval = authorization.interval
+        form = {"grant_type": DEVICE_CODE_GRANT_TYPE, "device_code": authorization.device_code}
+        while True:
+            left = authorization.expires_at - self.clock()
+            if left <= 0:
+                raise OAuthError("expired_token", "The code expired before it was approved: start again.")
+            if on_wait is not None:
+                on_wait(left)
+            sleep(min(interval, max(left, 0)))
+            try:
+                return self._token_request(form)
+            except OAuthError as error:
+                if error.error == _DEVICE_SLOW_DOWN:
+                    interval += 5
+                elif error.error != _DEVICE_PENDING:
+                    raise
 
     def revoke(
         self,

@@ -171,7 +171,68 @@ def test_a_wrong_secret_is_refused_and_nothing_is_stored(dev, live):
     assert result.code == 1 and "refused the client credentials (401)" in result.err
     assert not credentials_path().exists()
     result = dev("login")
-    assert result.code == 2 and "--client-id and --client-secret" in result.err
+    assert result.code == 2 and "Pass --client-id" in result.err
+
+
+def _decide_when_asked(isolated_app, app_id: str, *, approve: bool) -> None:
+    """The developer, in the browser: wait for the CLI's pending login of the app, then decide it."""
+    from souk_platform.apps.models import App
+    from souk_platform.auth.models import User
+    from souk_platform.oauth import device
+    from souk_platform.oauth.models import DeviceAuthorization
+
+    deadline = time.monotonic() + 20
+    with isolated_app.app_context():
+        while time.monotonic() < deadline:
+            code = db.session.scalar(
+                sa.select(DeviceAuthorization.user_code).where(
+                    DeviceAuthorization.app_id == app_id, DeviceAuthorization.status == "pending"
+                )
+            )
+            if code:
+                developer = db.session.get(User, db.session.get(App, app_id).developer_id)
+                now = isolated_app.extensions["souk.clock"].now()
+                device.decide(db.session, user_code=code, developer=developer, approve=approve, now=now)
+                db.session.commit()
+                return
+            db.session.rollback()
+            time.sleep(0.05)
+
+
+def _login_in_the_browser(dev, live, isolated_app, monkeypatch, *, approve: bool) -> Ran:
+    monkeypatch.setitem(isolated_app.config, "SOUK_DEVICE_POLL_INTERVAL", 1)
+    browser = threading.Thread(target=_decide_when_asked, args=(isolated_app, live.app_id), kwargs={"approve": approve})
+    browser.start()
+    try:
+        return dev("login", "--client-id", live.client_id)
+    finally:
+        browser.join(20)
+
+
+def test_login_with_the_client_id_alone_is_approved_in_the_browser(dev, live, isolated_app, monkeypatch):
+    from souk_platform.oauth.models import AppToken
+
+    result = _login_in_the_browser(dev, live, isolated_app, monkeypatch, approve=True)
+    assert result.code == 0, result.err
+    assert "/device?user_code=" in result.out and "Waiting for your approval" in result.out
+    assert f"as CLI Helper ({live.app_id})" in result.out
+    stored = json.loads(credentials_path().read_text())
+    assert stored["login"] == "device" and stored["token"].startswith("souk_apt_") and "client_secret" not in stored
+    assert f"({live.app_id})" in dev("whoami").out
+
+    logout = dev("logout")
+    assert logout.code == 0 and "Signed the login out" in logout.out and not credentials_path().exists()
+    with isolated_app.app_context():
+        tokens = db.session.scalars(sa.select(AppToken).where(AppToken.approved_by.is_not(None))).all()
+        assert tokens and all(token.revoked_at is not None for token in tokens)
+
+
+def test_a_login_denied_in_the_browser_stores_nothing(dev, live, isolated_app, monkeypatch):
+    result = _login_in_the_browser(dev, live, isolated_app, monkeypatch, approve=False)
+    assert result.code == 1 and "denied" in result.err
+    assert not credentials_path().exists()
+    unknown = dev("login", "--client-id", "souk_ci_nobody")
+    assert unknown.code == 1 and "knows no app with this client id" in unknown.err
 
 
 def test_a_pasted_app_token_works_like_the_client_secret(dev, live, isolated_app):

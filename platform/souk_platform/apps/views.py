@@ -18,8 +18,9 @@ from souk_platform.apps.errors import ClientTypeChange, InvalidDeveloperSignup, 
 from souk_platform.apps.forms import DeveloperSignupForm, ManifestForm
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
-from souk_platform.core.errors import Conflict
+from souk_platform.core.errors import Conflict, NotFound
 from souk_platform.db import db
+from souk_platform.oauth import device
 from souk_platform.web.auth import current_user, login_required
 from souk_platform.web.forms import EmptyForm
 from souk_platform.webhooks.app_endpoints import (
@@ -149,6 +150,7 @@ def _render_app(
         shown_secret=shown_secret,
         webhook_secret=current_app_webhook_secret(app, box=webhook_runtime_for(current_app).box),
         webhook_endpoints=sorted({hook["uri"] for hook in current.manifest.get("webhooks") or []}),
+        device_logins=device.device_logins(db.session, app_id=app.id, now=current_app.extensions["souk.clock"].now()),
         form=form,
         problems=problems or [],
         rotate_form=EmptyForm(),
@@ -221,3 +223,18 @@ def rotate_webhook_secret(app_id: str) -> Any:
         flash(_("Webhook secret issued."), "success")
     db.session.commit()
     return redirect(url_for("developers.app_detail", app_id=app.id) + "#webhook-secret")
+
+
+@bp.post("/developer/apps/<app_id>/logins/<token_id>/sign-out")
+@developer_required
+def sign_out_login(app_id: str, token_id: str) -> Any:
+    app = _owned_app(app_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            now = current_app.extensions["souk.clock"].now()
+            device.sign_out(db.session, app_id=app.id, token_id=token_id, now=now)
+        except NotFound:
+            abort(404)
+        db.session.commit()
+        flash(_("Signed out: that souk-dev login no longer works."), "success")
+    return redirect(url_for("developers.app_detail", app_id=app.id) + "#device-logins")

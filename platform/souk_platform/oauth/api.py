@@ -16,13 +16,14 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from souk_platform.api import transactional
 from souk_platform.apps.models import App
 from souk_platform.apps.services import count_active_installations, current_version
 from souk_platform.auth.errors import InvalidToken
 from souk_platform.auth.services import resolve_token
 from souk_platform.db import db
 from souk_platform.oauth import errors
-from souk_platform.oauth.services import resolve_app_token
+from souk_platform.oauth.services import resolve_app_token, revoke_app_token
 from souk_platform.ratelimit.limiter import charge_app_request
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,3 +103,14 @@ class CallingApp(MethodView):
             "current_version": current_version(app),
             "installation_count": count_active_installations(db.session, app_id=app.id),
         }
+
+
+@blp.route("/token")
+class CallingToken(MethodView):
+    @requires_app_token
+    @transactional
+    @blp.response(204)
+    def delete(self) -> None:
+        """Revoke the app token of this request (how `souk-dev logout` signs its device login out)"""
+        plaintext = request.headers["Authorization"].partition(" ")[2].strip()
+        revoke_app_token(db.session, plaintext, now=current_app.extensions["souk.clock"].now())

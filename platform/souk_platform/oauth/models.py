@@ -64,6 +64,28 @@ class AppToken(Base):
     app_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     token_hint: Mapped[str] = mapped_column(sa.String(16))
+    # Set for a `souk-dev login` token (device grant): the developer who approved it in the browser.
+    approved_by: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = created_column()
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeviceAuthorization(Base):
+    """An RFC 8628 device login of a tool (``souk-dev login``) waiting for, or given, its developer's approval.
+
+    ``status``: pending → approved | denied; approved → used once the tool has its token. The user
+    code is stored as typed without the dash (``WDJBMJHT``); the device code as its SHA-256.
+    """
+
+    __tablename__ = "oauth_device_authorizations"
+
+    id: Mapped[str] = id_column("oda")
+    app_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    device_code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = created_column()
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_polled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

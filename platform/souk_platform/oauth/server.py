@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
 from flask import Flask, current_app
 
 from souk_platform.apps import services as apps_services
@@ -26,7 +27,7 @@ from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import ALL_SCOPES
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
-from souk_platform.oauth import services
+from souk_platform.oauth import device, services
 from souk_platform.oauth.models import AuthorizationCode, RefreshToken
 
 SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -85,7 +86,7 @@ class OAuthClient(ClientMixin):
     def check_grant_type(self, grant_type: str) -> bool:
         if grant_type == "client_credentials":
             return not self.is_public  # RFC 6749 §4.4: confidential clients only
-        return grant_type in ("authorization_code", "refresh_token")
+        return grant_type in ("authorization_code", "refresh_token", DEVICE_CODE_GRANT_TYPE)
 
 
 @dataclasses.dataclass
@@ -283,6 +284,19 @@ class SoukAuthorizationServer(AuthorizationServer):
             token["expires_in"] = int(services.APP_TOKEN_LIFETIME.total_seconds())
             token.pop("scope", None)
             return
+        if request.payload.grant_type == DEVICE_CODE_GRANT_TYPE:
+            approval: device.DeviceApproval = request.user
+            _row, token["access_token"] = services.issue_app_token(
+                db.session,
+                app_id=client.app.id,
+                now=now,
+                lifetime=device.DEVICE_TOKEN_LIFETIME,
+                approved_by=approval.user_id,
+            )
+            token["expires_in"] = int(device.DEVICE_TOKEN_LIFETIME.total_seconds())
+            token.pop("scope", None)
+            token.pop("refresh_token", None)
+            return
         if request.payload.grant_type == "refresh_token":
             previous: RefreshToken = request.refresh_token.row
             installation_id, family_id = previous.installation_id, previous.family_id
@@ -331,6 +345,8 @@ def init_authorization_server(app: Flask) -> SoukAuthorizationServer:
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(device.SoukDeviceCodeGrant)
+    server.register_endpoint(device.SoukDeviceAuthorizationEndpoint)
     server.register_endpoint(SoukRevocationEndpoint)
     server.register_endpoint(SoukIntrospectionEndpoint)
     app.extensions["souk.oauth"] = server

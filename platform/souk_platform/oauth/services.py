@@ -20,7 +20,7 @@ from souk_platform.auth.models import AccessToken
 from souk_platform.auth.services import create_access_token, hash_token
 from souk_platform.db import DbSession
 from souk_platform.oauth import errors
-from souk_platform.oauth.models import AppToken, AuthorizationCode, RefreshToken
+from souk_platform.oauth.models import AppToken, AuthorizationCode, DeviceAuthorization, RefreshToken
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
 ACCESS_TOKEN_LIFETIME = dt.timedelta(hours=1)
@@ -236,14 +236,26 @@ def _installation_active(session: DbSession, installation_id: str) -> bool:
 # --- app tokens (client credentials) ----------------------------------------------------------
 
 
-def issue_app_token(session: DbSession, *, app_id: str, now: dt.datetime) -> tuple[AppToken, str]:
-    """Mint a developer-level token for the app itself (no shop); the plaintext is shown once."""
+def issue_app_token(
+    session: DbSession,
+    *,
+    app_id: str,
+    now: dt.datetime,
+    lifetime: dt.timedelta = APP_TOKEN_LIFETIME,
+    approved_by: str | None = None,
+) -> tuple[AppToken, str]:
+    """Mint a developer-level token for the app itself (no shop); the plaintext is shown once.
+
+    ``approved_by``: the developer who approved a device login (``souk-dev login``), whose tokens live
+    ``lifetime`` (longer than client-credentials ones) and are listed in the console to sign out.
+    """
     plaintext = APP_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = AppToken(
         app_id=app_id,
         token_hash=hash_token(plaintext),
         token_hint=plaintext[-4:],
-        expires_at=now + APP_TOKEN_LIFETIME,
+        approved_by=approved_by,
+        expires_at=now + lifetime,
     )
     session.add(token)
     session.flush()
@@ -259,6 +271,15 @@ def resolve_app_token(session: DbSession, plaintext: str, *, now: dt.datetime) -
     if app is None or app.status != "active":
         raise errors.InvalidAppToken("The app behind this token is not active.")
     return app
+
+
+def revoke_app_token(session: DbSession, plaintext: str, *, now: dt.datetime) -> None:
+    """Revoke an app token by its plaintext (nothing happens for an unknown or already revoked one)."""
+    session.execute(
+        sa.update(AppToken)
+        .where(AppToken.token_hash == hash_token(plaintext), AppToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 # --- introspection and revocation -------------------------------------------------------------
@@ -393,6 +414,9 @@ def purge_expired(session: DbSession, *, now: dt.datetime) -> dict[str, int]:
         ),
         "app_tokens": session.execute(
             sa.delete(AppToken).where(sa.or_(AppToken.expires_at < cutoff, AppToken.revoked_at < cutoff))
+        ),
+        "device_authorizations": session.execute(
+            sa.delete(DeviceAuthorization).where(DeviceAuthorization.expires_at < cutoff)
         ),
     }
     return {kind: int(getattr(result, "rowcount", 0) or 0) for kind, result in counts.items()}

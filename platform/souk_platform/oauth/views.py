@@ -13,13 +13,16 @@ from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import ALL_SCOPES, describe
+from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.installations import services as installations
+from souk_platform.oauth import device
 from souk_platform.oauth.server import (
     ALL_AUTH_METHODS,
     SECRET_AUTH_METHODS,
@@ -29,7 +32,7 @@ from souk_platform.oauth.server import (
     init_authorization_server,
 )
 from souk_platform.shops.services import shops_of
-from souk_platform.web.auth import current_user
+from souk_platform.web.auth import current_user, login_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
@@ -143,6 +146,43 @@ def token() -> Response:
     return _endpoint(lambda: _server().create_token_response())
 
 
+@bp.post("/oauth/device_authorization")
+def device_authorization() -> Response:
+    """RFC 8628 §3.1: a developer tool asks for a device code and a user code to show its developer."""
+    return _endpoint(lambda: _server().create_endpoint_response("device_authorization"))
+
+
+@bp.route("/device", methods=["GET", "POST"])
+@login_required
+def device_page() -> Any:
+    """The developer confirms the code their tool shows, and approves or denies its login."""
+    typed = (request.values.get("user_code") or "").strip()
+    form = EmptyForm()
+    now = current_app.extensions["souk.clock"].now()
+    if not typed:
+        return render_template("oauth/device.html", form=form, stage="enter")
+    try:
+        if request.method == "POST" and form.validate_on_submit() and request.form.get("decision"):
+            approve = request.form["decision"] == "approve"
+            app = device.decide(db.session, user_code=typed, developer=signed_in_user(), approve=approve, now=now)
+            db.session.commit()
+            return render_template("oauth/device.html", form=form, stage="approved" if approve else "denied", app=app)
+        _row, app = device.pending_login(db.session, user_code=typed, now=now)
+    except SoukError as error:
+        db.session.rollback()
+        return render_template("oauth/device.html", form=form, stage="enter", typed=typed, error=error), error.status
+    mine = app.developer_id == signed_in_user().id
+    return render_template(
+        "oauth/device.html",
+        form=form,
+        stage="confirm",
+        app=app,
+        mine=mine,
+        user_code=device.display_user_code(device.normalise_user_code(typed)),
+        days=device.DEVICE_TOKEN_LIFETIME.days,
+    )
+
+
 @bp.post("/oauth/revoke")
 def revoke() -> Response:
     return _endpoint(lambda: _server().create_endpoint_response("revocation"))
@@ -167,7 +207,13 @@ def metadata() -> Response:
             "scopes_supported": list(ALL_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "device_authorization_endpoint": f"{base}/oauth/device_authorization",
+            "grant_types_supported": [
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                DEVICE_CODE_GRANT_TYPE,
+            ],
             "token_endpoint_auth_methods_supported": ALL_AUTH_METHODS,
             "revocation_endpoint_auth_methods_supported": ALL_AUTH_METHODS,
             "introspection_endpoint_auth_methods_supported": SECRET_AUTH_METHODS,
@@ -183,5 +229,5 @@ def _wire(state: BlueprintSetupState) -> None:
     init_authorization_server(cast(Flask, state.app))
     csrf = state.app.extensions.get("csrf")
     if csrf is not None:  # other servers post here with client credentials, not a browser session
-        for view in (token, revoke, introspect):
+        for view in (token, revoke, introspect, device_authorization):
             csrf.exempt(view)

@@ -14,7 +14,7 @@ from souk_platform.installations.services import install_app
 from souk_platform.jobs.runner import PERIODIC_JOBS
 from souk_platform.oauth import services as oauth
 from souk_platform.oauth import tasks
-from souk_platform.oauth.models import AppToken, AuthorizationCode, RefreshToken
+from souk_platform.oauth.models import AppToken, AuthorizationCode, DeviceAuthorization, RefreshToken
 
 MANIFEST = """\
 name: Purgeable
@@ -59,6 +59,15 @@ def test_dead_codes_and_tokens_go_while_a_live_grant_chain_keeps_its_history(app
     issue("oac_revoked", start)
     oauth.revoke_family(session, family_id="oac_revoked", now=start + dt.timedelta(hours=1))
     oauth.issue_app_token(session, app_id=registered.id, now=start)
+    session.add(  # a souk-dev device login nobody approved
+        DeviceAuthorization(
+            app_id=registered.id,
+            device_code_hash="d" * 64,
+            user_code="PRGTSTCD",
+            created_at=start,
+            expires_at=start + dt.timedelta(minutes=10),
+        )
+    )
     by_hand, _ = create_access_token(session, shop_id=shop.id, name="ERP", scopes=["read_shop"], created_by=owner.id)
     revoke_access_token(session, shop_id=shop.id, token_id=by_hand.id, clock=clock)
     session.commit()
@@ -68,6 +77,7 @@ def test_dead_codes_and_tokens_go_while_a_live_grant_chain_keeps_its_history(app
     removed = tasks.purge_expired_tokens()
 
     assert removed["codes"] >= 1 and removed["refresh_tokens"] >= 1 and removed["access_tokens"] >= 3
+    assert removed["device_authorizations"] >= 1
     assert _ids(session, AuthorizationCode, AuthorizationCode.app_id == app_id) == set()
     assert _ids(session, AppToken, AppToken.app_id == app_id) == set()
     kept = {kept_first.refresh_token_id, kept_second.refresh_token_id}
@@ -80,7 +90,8 @@ def test_dead_codes_and_tokens_go_while_a_live_grant_chain_keeps_its_history(app
     assert oauth.claim_refresh_token(session, plaintext=kept_first.refresh_token, app_id=app_id, now=now) is None
     assert session.get(RefreshToken, kept_second.refresh_token_id).revoked_at == now
 
-    assert tasks.purge_expired_tokens() == {"codes": 0, "refresh_tokens": 0, "access_tokens": 0, "app_tokens": 0}
+    nothing = {"codes": 0, "refresh_tokens": 0, "access_tokens": 0, "app_tokens": 0, "device_authorizations": 0}
+    assert tasks.purge_expired_tokens() == nothing
 
 
 def test_the_purge_runs_every_hour():
