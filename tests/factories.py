@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,3 +53,8 @@ def token_for(shop: Shop, scopes: Iterable[str] = ALL_SCOPES) -> dict[str, str]:
     _, plaintext = create_access_token(db.session, shop_id=shop.id, name="test", scopes=scopes, created_by=None)
     db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
+
+
+def form_key() -> str:
+    """The fresh key a send-once form carries in each rendering (``souk_platform.web.once``)."""
+    return uuid.uuid4().hex

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from souk_marketplace.requirements.models import CATEGORIES
 from souk_marketplace.requirements.services import MAX_AMOUNT
 from souk_platform.core.money import to_minor_units
+from souk_platform.web.once import OnceForm
 
 CATEGORY_LABELS: dict[str, Any] = {
     "marketing": _l("Marketing"),
@@ -66,7 +67,7 @@ class RequirementForm(FlaskForm):
     confirmed = HiddenField(default="")
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(OnceForm):
     amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
 
 

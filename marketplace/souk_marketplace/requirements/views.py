@@ -36,6 +36,7 @@ from souk_platform.db import db
 from souk_platform.ledger.services import balance_of
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, shops_of
+from souk_platform.web import once
 from souk_platform.web.auth import admin_required, current_user, shop_role_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 
@@ -339,13 +340,17 @@ def pledge(shop_id: str, requirement_id: str) -> Any:
     if not form.validate_on_submit():
         return _render_shop_view(shop, requirement, pledge_form=form, status=422)
     assert form.amount.data is not None
+    user = signed_in_user()
+    earlier = once.claim(db.session, form=form, user_id=user.id, now=_now())
+    if earlier:
+        return once.already_done(earlier)
     try:
         services.pledge(
             db.session,
             shop_id=shop_id,
             requirement_id=requirement_id,
             amount=form.amount.data,
-            pledged_by=signed_in_user().id,
+            pledged_by=user.id,
             now=_now(),
         )
     except SoukError as exc:
@@ -353,8 +358,9 @@ def pledge(shop_id: str, requirement_id: str) -> Any:
         return _render_shop_view(
             shop, services.get_requirement(db.session, requirement_id), pledge_form=form, status=exc.status
         )
-    _done(_("Pledged. The money is held in escrow until the requirement is delivered or refunded."))
-    return _back(shop_id, requirement_id)
+    flash(_("Pledged. The money is held in escrow until the requirement is delivered or refunded."), "success")
+    target = url_for(".shop_view", shop_id=shop_id, requirement_id=requirement_id)
+    return once.done(db.session, form=form, user_id=user.id, target=target)
 
 
 @bp.post("/shops/<shop_id>/requirement-pledges/<pledge_id>/withdraw")

@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from souk_marketplace.service_market.catalogue import MAX_PACKAGES, MilestoneSpec
 from souk_platform.apps.services import MIN_PASSWORD_LENGTH
 from souk_platform.core.money import to_minor_units
+from souk_platform.web.once import OnceForm
 
 CATEGORY_LABELS = {
     "operations": _l("Store operations (代运营)"),
@@ -131,7 +132,7 @@ class PortfolioForm(FlaskForm):
     image = FileField(_l("Image (PNG, JPEG or WebP, up to 512 KiB)"))
 
 
-class PlaceOrderForm(FlaskForm):
+class PlaceOrderForm(OnceForm):
     shop_id = SelectField(_l("Order for shop"), choices=[], validate_choice=True)
     package_id = RadioField(_l("Package"), choices=[], validators=[DataRequired(message=_l("Choose a package."))])
     requirements = TextAreaField(

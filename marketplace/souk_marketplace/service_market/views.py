@@ -67,6 +67,7 @@ from souk_platform.db import db
 from souk_platform.ledger.services import PLATFORM, balance_of
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, membership, shops_of
+from souk_platform.web import once
 from souk_platform.web.auth import current_user, login_required, shop_role_required, signed_in_user
 from souk_platform.web.forms import EmptyForm
 
@@ -223,6 +224,9 @@ def place_order(service_id: str) -> Any:
     form = _place_form(service, shops)
     if not form.validate_on_submit():
         return _service_page(service, form)
+    earlier = once.claim(db.session, form=form, user_id=user.id, now=_now())
+    if earlier:
+        return once.already_done(earlier)
     try:
         order = services.place_order(
             db.session,
@@ -238,9 +242,9 @@ def place_order(service_id: str) -> Any:
         if not _apply_errors(form, exc):
             form.package_id.errors = [*list(form.package_id.errors or []), exc.detail]
         return _service_page(service, form)
-    db.session.commit()
     flash(_("Order placed: the price is held in escrow until the work is done."), "success")
-    return redirect(url_for("service_market.order_page", order_id=order.id))
+    target = url_for("service_market.order_page", order_id=order.id)
+    return once.done(db.session, form=form, user_id=user.id, target=target)
 
 
 @bp.get("/services/providers/<provider_id>")

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from souk_platform.web.once import OnceForm
+
 MAX_TEST_ORDER_LINES = 5
 
 
@@ -16,7 +18,7 @@ class TestOrderLineForm(FlaskForm):
     quantity = IntegerField(_l("Quantity"), default=1, validators=[Optional(), NumberRange(min=1, max=999)])
 
 
-class TestOrderForm(FlaskForm):
+class TestOrderForm(OnceForm):
     """Place an order through the real checkout pipeline (plugins included), as a buyer would."""
 
     customer_id = SelectField(_l("Customer"), choices=[], validate_choice=False)

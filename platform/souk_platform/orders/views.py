@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +22,8 @@ from souk_platform.db import db
 from souk_platform.orders import services
 from souk_platform.orders.forms import TestOrderForm
 from souk_platform.shops.services import get_shop
-from souk_platform.web.auth import shop_role_required
+from souk_platform.web import once
+from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.links import add_link
 
 bp = Blueprint("shop_orders", __name__)
@@ -82,14 +83,19 @@ def new_test_order(shop_id: str) -> Any:
         if not lines:
             form.lines.errors.append(_("Choose at least one product."))
         else:
+            user_id = signed_in_user().id
+            earlier = once.claim(db.session, form=form, user_id=user_id, now=current_app.extensions["souk.clock"].now())
+            if earlier:
+                return once.already_done(earlier)
             placed = _place(shop_id, form, lines)
             if placed is not None:
-                return redirect(url_for("shop_orders.order", shop_id=shop_id, order_id=placed))
+                target = url_for("shop_orders.order", shop_id=shop_id, order_id=placed)
+                return once.done(db.session, form=form, user_id=user_id, target=target)
     return render_template("orders/new.html", shop=shop, form=form)
 
 
 def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> str | None:
-    """Check out (and pay) in one transaction; on a refusal show the pipeline's own words."""
+    """Check out (and pay), committed by the caller; on a refusal show the pipeline's own words."""
     now = current_app.extensions["souk.clock"].now()
     customer_id = form.customer_id.data or None
     code = (form.coupon_code.data or "").strip()
@@ -112,7 +118,7 @@ def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> st
                 services.settle_payment(
                     db.session, shop_id=shop_id, payment_id=payment.id, callback={"outcome": "succeeded"}, now=now
                 )
-        db.session.commit()
+        db.session.flush()
     except SoukError as exc:
         db.session.rollback()
         flash(_("The checkout refused this order: %(reason)s", reason=exc.detail), "error")

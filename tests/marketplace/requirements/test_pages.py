@@ -15,7 +15,7 @@ from marketplace.requirements.builders import (
     post,
 )
 
-from factories import ShopFactory
+from factories import ShopFactory, form_key
 from souk_marketplace.requirements import services
 from souk_marketplace.requirements.models import Requirement, RequirementPledge, RequirementProposal
 from souk_platform.auth.services import create_user
@@ -103,6 +103,22 @@ def test_an_owner_sees_similar_requirements_before_posting_and_fixes_bad_fields_
     assert "between one day and one year" in past
 
 
+def test_a_pledge_form_sent_twice_pledges_once_and_takes_the_money_once(client, session, clock, merchants):
+    olive, olive_shop = merchants["olive"]
+    _tian, tian_shop = merchants["tian"]
+    req = post(session, tian_shop, clock.now())
+    login(client, olive)
+    view = f"/shops/{olive_shop.id}/requirements/{req.id}"
+    form = {"amount": "300", "form_key": form_key()}
+    first, again = client.post(f"{view}/pledges", data=form), client.post(f"{view}/pledges", data=form)
+    assert first.status_code == again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert "it was done once, not twice" in page(client.get(again.headers["Location"]))
+    session.expire_all()
+    pledges = session.scalars(sa.select(RequirementPledge).where(RequirementPledge.shop_id == olive_shop.id)).all()
+    assert [p.amount for p in pledges] == [30_000]
+    assert balance(session, olive_shop) == 1_000_000 - 30_000  # escrowed once
+
+
 def test_owners_pledge_and_withdraw_from_their_shop_page_and_strangers_get_404(client, session, clock, merchants):
     olive, olive_shop = merchants["olive"]
     tian, tian_shop = merchants["tian"]
@@ -111,10 +127,10 @@ def test_owners_pledge_and_withdraw_from_their_shop_page_and_strangers_get_404(c
     assert olive_shop.name in page(client.get(f"/requirements/{req.id}"))  # "act as" link
     view = f"/shops/{olive_shop.id}/requirements/{req.id}"
     assert "Pledge" in page(client.get(view))
-    too_much = client.post(f"{view}/pledges", data={"amount": "999999"})
+    too_much = client.post(f"{view}/pledges", data={"amount": "999999", "form_key": form_key()})
     assert too_much.status_code == 422 and "balance is too low" in page(too_much)
-    assert client.post(f"{view}/pledges", data={"amount": "abc"}).status_code == 422
-    assert client.post(f"{view}/pledges", data={"amount": "1500.50"}).status_code == 302
+    assert client.post(f"{view}/pledges", data={"amount": "abc", "form_key": form_key()}).status_code == 422
+    assert client.post(f"{view}/pledges", data={"amount": "1500.50", "form_key": form_key()}).status_code == 302
     assert balance(session, olive_shop) == 1_000_000 - 150_050
     pledge_row = session.scalar(sa.select(RequirementPledge).where(RequirementPledge.shop_id == olive_shop.id))
     listing = page(client.get(f"/shops/{olive_shop.id}/requirements"))
@@ -125,7 +141,7 @@ def test_owners_pledge_and_withdraw_from_their_shop_page_and_strangers_get_404(c
     client.post("/logout")
     login(client, tian)
     assert client.get(view).status_code == 404
-    assert client.post(f"{view}/pledges", data={"amount": "1"}).status_code == 404
+    assert client.post(f"{view}/pledges", data={"amount": "1", "form_key": form_key()}).status_code == 404
     staff = person(session, "sam@example.com")
     add_staff(session, shop_id=olive_shop.id, user=staff, role="staff")
     session.commit()
@@ -252,7 +268,9 @@ def test_forms_refuse_posts_without_a_csrf_token(app, client, session, clock, me
     login(client, olive)
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        refused = client.post(f"/shops/{olive_shop.id}/requirements/{req.id}/pledges", data={"amount": "10"})
+        refused = client.post(
+            f"/shops/{olive_shop.id}/requirements/{req.id}/pledges", data={"amount": "10", "form_key": form_key()}
+        )
         assert refused.status_code in (400, 422)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from marketplace.service_market.builders import FUNDS, assert_ledger_sound, fund, make_offer
 
-from factories import ShopFactory
+from factories import ShopFactory, form_key
 from souk_marketplace.service_market.models import Service, ServiceFile, ServiceOrder, ServiceProvider
 from souk_marketplace.service_market.tasks import run_service_order_timers
 from souk_platform.auth.services import create_user
@@ -48,7 +48,7 @@ def _order_via_page(client: Any, world: dict[str, Any], package: str, requiremen
     offer = world["offer"]
     r = client.post(
         f"/services/{offer.service_id}/order",
-        data={"shop_id": world["shop_id"], "package_id": package, "requirements": requirements},
+        data={"shop_id": world["shop_id"], "package_id": package, "requirements": requirements, "form_key": form_key()},
     )
     assert r.status_code == 302, r.get_data(as_text=True)
     match = re.search(r"/service-orders/(svo_\w+)", r.headers["Location"])
@@ -143,7 +143,9 @@ def test_a_party_cannot_use_the_others_buttons(client, session, clock):
 def test_form_errors_show_next_to_their_fields(client, session, clock):
     world = _world(session, clock)
     _login(client, "owner@tea.example")
-    r = client.post(f"/services/{world['offer'].service_id}/order", data={"shop_id": world["shop_id"]})
+    r = client.post(
+        f"/services/{world['offer'].service_id}/order", data={"shop_id": world["shop_id"], "form_key": form_key()}
+    )
     assert r.status_code == 200 and "Choose a package." in r.get_data(as_text=True)
     order_id = _order_via_page(client, world, world["offer"].small_package)
     r = _act(client, order_id, "buyer", "message", body="")
@@ -158,7 +160,7 @@ def test_a_poor_shop_is_told_on_the_page_and_nothing_moves(client, session, cloc
     _login(client, "poor@shop.example")
     r = client.post(
         f"/services/{world['offer'].service_id}/order",
-        data={"shop_id": poor_id, "package_id": world["offer"].small_package},
+        data={"shop_id": poor_id, "package_id": world["offer"].small_package, "form_key": form_key()},
     )
     assert r.status_code == 200 and "The shop.balance balance is 0 CNY" in r.get_data(as_text=True)
     assert (
