@@ -58,3 +58,18 @@ def token_for(shop: Shop, scopes: Iterable[str] = ALL_SCOPES) -> dict[str, str]:
 def form_key() -> str:
     """The fresh key a send-once form carries in each rendering (``souk_platform.web.once``)."""
     return uuid.uuid4().hex
+
+
+def emit_order_paid(session: Any, shop_id: str, order_id: str) -> None:
+    """An ``order.paid`` event in the shop's outbox, committed (what a paid order leaves for webhooks)."""
+    from souk_platform.events.services import emit
+
+    emit(
+        session,
+        shop_id=shop_id,
+        type="order.paid",
+        subject_type="order",
+        subject_id=order_id,
+        payload={"id": order_id, "status": "paid", "version": 2},
+    )
+    session.commit()

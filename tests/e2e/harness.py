@@ -48,6 +48,8 @@ class Shots:
         self.folder = folder
         self.count = 0
         folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):  # an earlier run's numbering would interleave with this one's
+            old.unlink()
 
     def take(self, page: Any, name: str) -> Path:
         self.count += 1

@@ -104,7 +104,8 @@ def _backend_app(backend: Backend) -> Flask:
 
     @app.get("/callback")
     def callback() -> Any:
-        # Server side, as a real app does: code → installation token → webhook subscription → plan request.
+        # Server side, as a real app does: code → installation token → plan request. (The manifest's
+        # webhook endpoint is subscribed by the install itself, signed with the app's webhook secret.)
         try:
             with httpx.Client(base_url=backend.souk_url, timeout=30) as souk:
                 token = souk.post(
@@ -118,13 +119,6 @@ def _backend_app(backend: Backend) -> Flask:
                 )
                 token.raise_for_status()
                 bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
-                hook = souk.post(
-                    "/api/v1/webhook-subscriptions",
-                    json={"url": f"{backend.url}/webhooks", "topics": ["order.paid"]},
-                    headers=bearer,
-                )
-                hook.raise_for_status()
-                backend.webhook_secret = hook.json()["secret"]
                 plan = souk.post(
                     "/api/v1/billing/subscriptions",
                     json={"plan_id": "pro", "return_url": f"{backend.url}/welcome"},
@@ -175,7 +169,7 @@ def _manifest(backend: Backend) -> str:
             "description": "Spend thresholds take money off the order.",
             "client_type": "confidential",
             "redirect_uris": [backend.redirect_uri],
-            "scopes": ["read_orders", "read_products", "write_webhooks"],
+            "scopes": ["read_orders", "read_products"],
             "webhooks": [{"topic": "order.paid", "uri": f"{backend.url}/webhooks"}],
             "plugins": [
                 {
@@ -252,6 +246,13 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     expect(dev.get_by_text("New client secret issued.")).to_be_visible()
     backend.client_secret = dev.inner_text("#client-secret").strip()
     shots.take(dev, "developer-secret-shown-once")
+    # The webhook secret every delivery to the manifest's endpoint will be signed with, in every shop.
+    dev.get_by_role("button", name="Issue webhook secret").click()
+    expect(dev.get_by_text("Webhook secret issued.")).to_be_visible()
+    dev.get_by_text("Show the secret").click()
+    backend.webhook_secret = dev.inner_text("#webhook-secret-value").strip()
+    assert backend.webhook_secret.startswith("whsec_")
+    shots.take(dev, "developer-webhook-secret")
 
     # The console has no file form for modules: upload it as `souk-dev app deploy` does, with an app token.
     with httpx.Client(base_url=base, timeout=30) as api:
@@ -289,7 +290,6 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     dev.fill("textarea[name=changelog]", "First release.")
     dev.fill("textarea[name=justify_read_orders]", "To react to paid orders.")
     dev.fill("textarea[name=justify_read_products]", "To show which products reach a threshold.")
-    dev.fill("textarea[name=justify_write_webhooks]", "To hear about paid orders.")
     shots.take(dev, "developer-listing-form")
     dev.get_by_role("button", name="Submit for review").click()
     expect(dev.get_by_text("Submission 1 sent.")).to_be_visible()
@@ -394,6 +394,7 @@ def test_a_listed_app_is_installed_paid_for_set_up_and_discounts_a_checkout(souk
     shots.take(dev, "developer-webhook-delivery")
     paid = [hit for hit in backend.received if json.loads(hit["body"]).get("type") == "order.paid"]
     assert paid, "the backend received no order.paid"
+    assert len({hit["headers"].get("Webhook-Id") for hit in paid}) == 1  # one endpoint: the one the manifest declares
     event = Webhook(backend.webhook_secret).verify(paid[0]["body"], paid[0]["headers"])
     assert event["type"] == "order.paid"
 

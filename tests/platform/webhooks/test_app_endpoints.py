@@ -8,10 +8,9 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
-from factories import ShopFactory, UserFactory, token_for
+from factories import ShopFactory, UserFactory, emit_order_paid, token_for
 from souk_platform.apps.models import App
 from souk_platform.apps.services import publish_version, register_app
-from souk_platform.events.services import emit
 from souk_platform.installations.services import install_app, uninstall
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.webhooks.app_endpoints import MANIFEST_SOURCE
@@ -80,18 +79,6 @@ def _subscriptions(session, installation_id):
     ).all()
 
 
-def _order_paid(session, shop_id, order_id="ord_bell"):
-    emit(
-        session,
-        shop_id=shop_id,
-        type="order.paid",
-        subject_type="order",
-        subject_id=order_id,
-        payload={"id": order_id, "total": 100, "currency": "CNY", "version": 1},
-    )
-    session.commit()
-
-
 def test_install_subscribes_each_declared_uri_to_the_granted_topics(session, world, receiver):
     (subscription,) = _subscriptions(session, world["installation_id"])
     assert subscription.url == receiver.url and subscription.source == MANIFEST_SOURCE
@@ -106,7 +93,7 @@ def test_deliveries_verify_with_the_app_secret_read_through_the_api(client, sess
     assert secret.startswith("whsec_") and got.json["previous_secret"] is None
     assert client.get("/api/v1/app/webhooks/secret", headers=world["app_token"]).json["secret"] == secret
 
-    _order_paid(session, world["shop_id"])
+    emit_order_paid(session, world["shop_id"], "ord_bell")
     drain()
     (hit,) = [r for r in receiver.received if r.message["type"] == "order.paid"]
     event = Webhook(secret).verify(hit.body, hit.headers)
@@ -126,8 +113,8 @@ def test_rotation_signs_with_both_secrets_for_a_day_in_every_shop(
     assert rotated.status_code == 201, rotated.json
     new = rotated.json["secret"]
     assert new != old and rotated.json["previous_secret"] == old
-    _order_paid(session, world["shop_id"], "ord_one")
-    _order_paid(session, second_shop_id, "ord_two")
+    emit_order_paid(session, world["shop_id"], "ord_one")
+    emit_order_paid(session, second_shop_id, "ord_two")
     drain()
     hits = [r for r in receiver.received if r.message["type"] == "order.paid"]
     assert {h.message["data"]["id"] for h in hits} == {"ord_one", "ord_two"}
@@ -136,7 +123,7 @@ def test_rotation_signs_with_both_secrets_for_a_day_in_every_shop(
 
     now_clock.advance(hours=24, seconds=1)
     receiver.received.clear()
-    _order_paid(session, second_shop_id, "ord_three")
+    emit_order_paid(session, second_shop_id, "ord_three")
     drain()
     (hit,) = [r for r in receiver.received if r.message["type"] == "order.paid"]
     # Signed a day later by the frozen clock, so the reference verifier's 5-minute window would refuse
@@ -192,7 +179,7 @@ def test_an_uninstalled_app_gets_nothing_and_a_reinstall_subscribes_again(
 ):
     uninstall(session, shop_id=world["shop_id"], installation_id=world["installation_id"], now=now_clock.now())
     session.commit()
-    _order_paid(session, world["shop_id"])
+    emit_order_paid(session, world["shop_id"], "ord_bell")
     drain()
     assert not [r for r in receiver.received if r.message["type"] == "order.paid"]
     again = _install(app, session, world["app_id"], world["shop_id"], world["owner_id"], now_clock.now())

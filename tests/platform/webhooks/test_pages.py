@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
-from factories import ShopFactory
+from factories import ShopFactory, emit_order_paid
 from souk_platform.apps.services import register_app, sign_up_developer
 from souk_platform.auth.services import create_user
 from souk_platform.events.services import emit
@@ -39,18 +39,6 @@ def secret_on(html: str) -> str:
     match = re.search(r'id="signing-secret">(whsec_[^<]+)<', html)
     assert match, "no secret on the page"
     return match.group(1)
-
-
-def paid(session: Any, shop_id: str, order_id: str) -> None:
-    emit(
-        session,
-        shop_id=shop_id,
-        type="order.paid",
-        subject_type="order",
-        subject_id=order_id,
-        payload={"id": order_id, "status": "paid", "version": 2},
-    )
-    session.commit()
 
 
 @pytest.fixture
@@ -91,7 +79,7 @@ def test_the_developer_sees_the_apps_endpoints_deliveries_and_every_attempt(
     app_id, shop_id, subscribe = developer_app
     subscription_id = subscribe(receiver.url)
     receiver.script = [(500, {})]
-    paid(session, shop_id, "ord_1")
+    emit_order_paid(session, shop_id, "ord_1")
     drain()
     login(client, "dev@example.com")
 
@@ -123,7 +111,7 @@ def test_the_log_filters_by_status_and_event_type(client, session, developer_app
     app_id, shop_id, subscribe = developer_app
     subscribe(receiver.url)
     receiver.script = [(500, {})]
-    paid(session, shop_id, "ord_1")
+    emit_order_paid(session, shop_id, "ord_1")
     emit(session, shop_id=shop_id, type="order.cancelled", subject_type="order", subject_id="ord_2", payload={})
     session.commit()
     drain()
@@ -147,7 +135,7 @@ def test_a_disabled_endpoint_shows_a_banner_and_can_be_turned_on_and_recovered(
     app_id, shop_id, subscribe = developer_app
     subscription_id = subscribe(receiver.url)
     receiver.script = [(410, {})]
-    paid(session, shop_id, "ord_1")
+    emit_order_paid(session, shop_id, "ord_1")
     drain()
     login(client, "dev@example.com")
     base = f"/developer/apps/{app_id}/webhooks"
@@ -186,7 +174,7 @@ def test_the_test_event_button_sends_one_and_shows_it(client, session, developer
 def test_other_developers_and_shop_staff_get_404s(client, session, developer_app):
     app_id, shop_id, subscribe = developer_app
     subscription_id = subscribe("https://hooks.example.com/in")
-    paid(session, shop_id, "ord_1")
+    emit_order_paid(session, shop_id, "ord_1")
     from souk_platform.webhooks import tasks
 
     tasks.dispatch_outbox()
@@ -237,7 +225,7 @@ def test_the_owner_adds_an_endpoint_and_sees_its_secret_once(client, session, ow
     assert subscription.topics == ["customer.*", "order.paid"] and subscription.installation_id is None
     assert secret not in text(client.get(base))  # shown once
 
-    paid(session, owner.id, "ord_1")
+    emit_order_paid(session, owner.id, "ord_1")
     drain()
     (got,) = receiver.received
     Webhook(secret).verify(got.body, got.headers)
@@ -270,7 +258,7 @@ def test_the_owner_rotates_and_deletes_an_endpoint(client, session, owner, recei
     rotated = client.post(f"{base}/endpoints/{subscription_id}/rotate-secret")
     second = secret_on(text(rotated))
     assert second != first and "24 hours" in text(rotated)
-    paid(session, owner.id, "ord_1")
+    emit_order_paid(session, owner.id, "ord_1")
     drain()
     got = receiver.received[-1]
     Webhook(first).verify(got.body, got.headers)  # both sign during the overlap
