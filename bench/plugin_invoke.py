@@ -29,7 +29,9 @@ plugins built from `sample_plugins/` (tiered discount and member price at `cart.
 p50/p99 (target: p99 added ≤ 5 ms), and where the plugin time goes (sandbox calls vs the rest). The
 database is PostgreSQL when SOUK_DATABASE_URL is set (use a scratch database: the bench migrates it and
 adds two shops), else a fresh SQLite file (the embedded wiring). Background jobs are not run (both shops
-enqueue the same ones).
+enqueue the same ones). Like the processes that serve checkouts (`souk serve`, `souk demo`), the bench
+tunes Python's garbage collector once the app is built (`souk_platform.gc_tuning`);
+`--python-gc-defaults` keeps CPython's defaults instead, to see what the tuning changes.
 
 This is a benchmark, not a test: it asserts nothing.
 """
@@ -37,6 +39,7 @@ This is a benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -336,7 +339,7 @@ class _PluginClock:
         self._services.invoke_plugins = self._original  # type: ignore[assignment]
 
 
-def report_checkout(checkouts: int, lines: int) -> None:
+def report_checkout(checkouts: int, lines: int, *, tune_gc: bool = True) -> None:
     """Part 2: p50/p99 of a ``lines``-line checkout with no plugins and with the three samples."""
     import sqlalchemy as sa
 
@@ -353,6 +356,10 @@ def report_checkout(checkouts: int, lines: int) -> None:
             plain_shop, plain_skus = _bench_shop(session, "no-plugins", lines)
             plugin_shop, plugin_skus = _bench_shop(session, "three-plugins", lines)
             _activate_samples(session, plugin_shop)
+            if tune_gc:
+                from souk_platform.gc_tuning import tune_garbage_collector
+
+                tune_garbage_collector()  # as souk serve / demo do once the app is built
             warmup = 3
             samples: dict[str, list[float]] = {"plain": [], "plugins": [], "invoke": []}
             plugin_clock = _PluginClock()
@@ -380,6 +387,8 @@ def report_checkout(checkouts: int, lines: int) -> None:
     backend = "PostgreSQL (SOUK_DATABASE_URL)" if database_url else "SQLite file (embedded wiring)"
     print()
     print(f"Part 2: checkout of a {lines}-line cart, {len(plain)} runs per shop, alternating; database: {backend}")
+    collector = "tuned as in production (souk_platform.gc_tuning)" if tune_gc else "CPython defaults"
+    print(f"garbage collector: {collector}, thresholds {gc.get_threshold()}")
     print("plugins: " + ", ".join(f"{folder} at {point}" for folder, point, _ in CHECKOUT_PLUGINS))
     print(f"{'case':<40}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'checkout, no plugins':<40}{percentile(plain, 0.5):>10.2f}{percentile(plain, 0.99):>10.2f}")
@@ -409,11 +418,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkouts", type=int, default=300, help="timed checkouts per shop in part 2 (default 300)")
     parser.add_argument("--lines", type=int, default=200, help="cart lines in part 2 (default 200)")
     parser.add_argument("--part", choices=("1", "2", "all"), default="all", help="which part to run (default all)")
+    parser.add_argument(
+        "--python-gc-defaults",
+        action="store_true",
+        help="part 2 without the production garbage-collector tuning (souk_platform.gc_tuning)",
+    )
     args = parser.parse_args(argv)
     if args.part in ("1", "all"):
         report_per_call(args.calls, args.rounds)
     if args.part in ("2", "all"):
-        report_checkout(args.checkouts, args.lines)
+        report_checkout(args.checkouts, args.lines, tune_gc=not args.python_gc_defaults)
     return 0
 
 

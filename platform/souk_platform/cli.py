@@ -46,6 +46,9 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
     import waitress
 
+    from souk_platform.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()
     waitress.serve(app, host=host, port=port, threads=8, ident="souk")
 
 
@@ -71,6 +74,8 @@ def serve(bind: str, workers: int) -> None:
         str(workers),
         "--access-logfile",
         "-",
+        "--config",
+        "python:souk_platform.gunicorn_conf",
         "souk_platform:create_app()",
     ]
     os.execvp(args[0], args)
@@ -99,7 +104,10 @@ def worker(burst: bool) -> None:
     # and rq backs off for up to a minute at a time, jobs waiting meanwhile. Reopen them all.
     redis.connection_pool.disconnect()
     ticker = threading.Thread(target=periodic_ticker, args=(app, redis, stop), daemon=True)
-    if not burst:
+    if not burst:  # a long-running worker: tune its collector (souk_platform.gc_tuning)
+        from souk_platform.gc_tuning import tune_garbage_collector
+
+        tune_garbage_collector()
         ticker.start()
     try:
         worker.work(with_scheduler=True, burst=burst)
