@@ -32,6 +32,9 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         "SOUK_WEBHOOK_SECRETS_KEY": environ.get("SOUK_WEBHOOK_SECRETS_KEY") or None,
         # Local development only: lets webhook endpoints on 127.0.0.1 through the SSRF guard.
         "SOUK_WEBHOOKS_ALLOW_LOOPBACK": environ.get("SOUK_WEBHOOKS_ALLOW_LOOPBACK", "").lower() in ("1", "true", "yes"),
+        # A PEM file of extra CA certificates webhook endpoints may present (a company's private CA),
+        # trusted besides the usual ones.
+        "SOUK_WEBHOOKS_CA_FILE": environ.get("SOUK_WEBHOOKS_CA_FILE") or None,
     }
 
 

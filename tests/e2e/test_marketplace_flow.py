@@ -37,7 +37,6 @@ from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 
 from souk_marketplace.demo import _png
-from souk_platform.webhooks.runtime import runtime_for as webhook_runtime_for
 
 REPO = Path(__file__).resolve().parents[2]
 TIERED = REPO / "sample_plugins" / "tiered_discount"
@@ -144,9 +143,7 @@ def backend(souk: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backe
     """The app's backend over TLS on loopback, trusted by Souk's webhook client while the test runs."""
     with tempfile.TemporaryDirectory() as folder:
         cert, key = _self_signed(Path(folder))
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        clients = webhook_runtime_for(souk.app)._clients
-        clients.clear()  # built again on first use, now trusting the certificate
+        monkeypatch.setitem(souk.app.config, "SOUK_WEBHOOKS_CA_FILE", str(cert))  # trusted besides the usual CAs
         state = Backend(souk_url=souk.url)
         server = make_server("127.0.0.1", 0, _backend_app(state), threaded=True, ssl_context=(str(cert), str(key)))
         state.url = f"https://127.0.0.1:{server.server_port}"
@@ -154,7 +151,6 @@ def backend(souk: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backe
         thread.start()
         yield state
         server.shutdown()
-        clients.clear()
 
 
 # --- the manifest -----------------------------------------------------------------------------------

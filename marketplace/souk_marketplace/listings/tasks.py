@@ -34,7 +34,7 @@ def run_submission_checks(submission_id: str) -> str:
     loopback = allow_loopback(app)
     context = checks.CheckContext(
         load_module=plugin_runtime_for(app).sandbox.load,
-        http=webhooks.http(allow_loopback=loopback),
+        http=webhooks.http_for(app),
         allow_loopback=loopback,
         now=app.extensions["souk.clock"].now(),
     )

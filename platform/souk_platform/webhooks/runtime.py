@@ -3,7 +3,8 @@ the threads a delivery run sends with.
 
 Built on first use and kept in ``app.extensions["souk.webhooks"]``; settings read from ``app.config``:
 ``SOUK_WEBHOOK_SECRETS_KEY`` (defaults to ``SECRET_KEY``) and ``SOUK_WEBHOOKS_ALLOW_LOOPBACK``
-(off by default; local development and tests turn it on to deliver to 127.0.0.1).
+(off by default; local development and tests turn it on to deliver to 127.0.0.1) and
+``SOUK_WEBHOOKS_CA_FILE`` (extra CA certificates endpoints may present).
 """
 
 from __future__ import annotations
@@ -30,17 +31,23 @@ SEND_CONCURRENCY = 32
 class WebhookRuntime:
     box: SecretBox
     rng: random.Random = field(default_factory=random.SystemRandom)
-    _clients: dict[bool, httpx.Client] = field(default_factory=dict)
+    _clients: dict[tuple[bool, str | None], httpx.Client] = field(default_factory=dict)
     _senders: ThreadPoolExecutor | None = None
 
-    def http(self, *, allow_loopback: bool) -> httpx.Client:
-        """The one delivery client for this loopback setting (tests flip the setting on a live app)."""
+    def http(self, *, allow_loopback: bool, ca_file: str | None = None) -> httpx.Client:
+        """The one delivery client for these settings (tests change them on a live app; a change is
+        a new client, so nothing built under the old settings is reused)."""
+        key = (allow_loopback, ca_file)
         with _lock:
-            if allow_loopback not in self._clients:
-                self._clients[allow_loopback] = webhook_client(
-                    allow_loopback=allow_loopback, keepalive_per_host=SEND_CONCURRENCY
+            if key not in self._clients:
+                self._clients[key] = webhook_client(
+                    allow_loopback=allow_loopback, keepalive_per_host=SEND_CONCURRENCY, ca_file=ca_file
                 )
-            return self._clients[allow_loopback]
+            return self._clients[key]
+
+    def http_for(self, app: Flask) -> httpx.Client:
+        """The delivery client for ``app``'s settings as they are now."""
+        return self.http(allow_loopback=allow_loopback(app), ca_file=app.config.get("SOUK_WEBHOOKS_CA_FILE"))
 
     def senders(self) -> ThreadPoolExecutor:
         """The threads that send a run's requests (``SEND_CONCURRENCY`` of them, started on first use)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -114,8 +115,13 @@ class GuardedTransport(httpx.BaseTransport):
         connect: httpx.BaseTransport | None = None,
         max_pools: int = 256,
         keepalive_per_host: int = 20,
+        ca_file: str | None = None,
     ) -> None:
         self.allow_loopback = allow_loopback
+        self._verify: ssl.SSLContext | bool = True
+        if ca_file:  # the usual trust store, plus these
+            self._verify = httpx.create_ssl_context()
+            self._verify.load_verify_locations(cafile=ca_file)
         self._resolver = resolver
         self._connect = connect
         self._pools: OrderedDict[tuple[str, str, int], httpx.HTTPTransport] = OrderedDict()
@@ -150,7 +156,9 @@ class GuardedTransport(httpx.BaseTransport):
             return self._connect
         key = (scheme, host, port)
         with self._lock:
-            transport = self._pools.pop(key, None) or httpx.HTTPTransport(retries=0, limits=self._limits)
+            transport = self._pools.pop(key, None) or httpx.HTTPTransport(
+                retries=0, limits=self._limits, verify=self._verify
+            )
             self._pools[key] = transport
             while len(self._pools) > self._max_pools:
                 _, oldest = self._pools.popitem(last=False)

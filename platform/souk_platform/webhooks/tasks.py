@@ -16,7 +16,7 @@ from souk_platform.core.clock import Clock
 from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
 from souk_platform.webhooks import services
-from souk_platform.webhooks.runtime import SEND_CONCURRENCY, allow_loopback, runtime_for
+from souk_platform.webhooks.runtime import SEND_CONCURRENCY, runtime_for
 from souk_platform.webhooks.services import AttemptResult, PreparedRequest
 
 log = structlog.get_logger("souk.webhooks")
@@ -83,7 +83,7 @@ def deliver_due() -> int:
             requests = services.prepare_requests(session, delivery_ids=claimed, box=runtime.box, now=now)
             found = bool(events or claimed)
         session.commit()  # claims are visible to other runs before anything is sent
-        http = runtime.http(allow_loopback=allow_loopback(app))  # the setting as it is now, not at the start
+        http = runtime.http_for(app)  # the settings as they are now, not at the start
         for request in requests:
             in_flight[senders.submit(services.send, http, request)] = request
         if found or in_flight:

@@ -294,3 +294,27 @@ def test_the_check_job_signs_with_the_apps_webhook_secret_and_reaches_the_manife
     assert run_checks(submission.id) == "checks_failed"
     webhook = _checks_of(session, submission.id)[("webhook", "https://127.0.0.1:1/hooks")]
     assert not webhook["passed"]
+
+
+def test_webhook_endpoints_signed_by_a_private_ca_are_trusted_once_its_file_is_set(app, https_endpoint, tmp_path):
+    endpoint, _trusting = https_endpoint
+    plain = webhook_client(allow_loopback=True)
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        plain.post(endpoint.url, content=b"{}")
+    trusting = webhook_client(allow_loopback=True, ca_file=str(tmp_path / "cert.pem"))
+    assert trusting.post(endpoint.url, content=b"{}").status_code == 200
+    plain.close()
+    trusting.close()
+
+    # The runtime builds a client per setting, so changing SOUK_WEBHOOKS_CA_FILE takes effect at once.
+    runtime = runtime_for(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.config, "SOUK_WEBHOOKS_ALLOW_LOOPBACK", True)
+        before = runtime.http_for(app)
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            before.post(endpoint.url, content=b"{}")
+        patch.setitem(app.config, "SOUK_WEBHOOKS_CA_FILE", str(tmp_path / "cert.pem"))
+        assert runtime.http_for(app) is not before
+        assert runtime.http_for(app).post(endpoint.url, content=b"{}").status_code == 200
+        patch.delitem(app.config, "SOUK_WEBHOOKS_CA_FILE")
+        assert runtime.http_for(app) is before
