@@ -25,6 +25,9 @@ _lock = threading.Lock()
 # Requests one delivery run keeps in flight. Sending is mostly waiting on the network, so threads
 # suffice; the database work stays on the run's own thread.
 SEND_CONCURRENCY = 32
+# What one endpoint may hold of them: a slow or flooded endpoint (one shop's) cannot take every sender
+# and delay every other shop's deliveries by up to the 15 s timeout.
+PER_ENDPOINT_IN_FLIGHT = 8
 
 
 @dataclass

@@ -12,6 +12,7 @@ import json
 import random
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -466,6 +467,7 @@ def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[
 @dataclass(frozen=True, slots=True)
 class PreparedRequest:
     delivery_id: str
+    subscription_id: str
     url: str
     headers: dict[str, str]
     body: bytes
@@ -488,14 +490,52 @@ class AttemptResult:
 
 
 def claim_due_deliveries(
-    session: DbSession, *, now: dt.datetime, limit: int, delivery_ids: list[str] | None = None
+    session: DbSession,
+    *,
+    now: dt.datetime,
+    limit: int,
+    delivery_ids: list[str] | None = None,
+    per_endpoint: int | None = None,
+    busy: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Take up to ``limit`` due deliveries (oldest due first) for one attempt each; return their ids.
 
     A claim pushes ``next_attempt_at`` forward by ``CLAIM_LEASE``: the caller commits before sending, so
     other runs (and the sweeper) skip the claimed rows, and a run killed mid-send leaves them overdue
     once the lease ends. ``delivery_ids`` restricts the claim to those deliveries.
+
+    ``per_endpoint`` caps what one subscription may have in flight, counting ``busy`` (subscription id
+    → requests of this run still out): a slow or flooded endpoint then holds at most that many of the
+    run's senders, and every other shop's endpoints keep theirs. Endpoints are visited oldest due first.
     """
+    if per_endpoint is None:
+        return _claim(session, now=now, limit=limit, delivery_ids=delivery_ids)
+    busy = busy or {}
+    waiting = session.execute(
+        sa.select(WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .group_by(WebhookDelivery.subscription_id)
+        .order_by(sa.func.min(WebhookDelivery.next_attempt_at))
+        .limit(limit + len(busy))
+    ).scalars()
+    claimed: list[str] = []
+    for subscription_id in waiting:
+        room = min(per_endpoint - busy.get(subscription_id, 0), limit - len(claimed))
+        if room > 0:
+            claimed += _claim(session, now=now, limit=room, delivery_ids=delivery_ids, subscription_id=subscription_id)
+        if len(claimed) >= limit:
+            break
+    return claimed
+
+
+def _claim(
+    session: DbSession,
+    *,
+    now: dt.datetime,
+    limit: int,
+    delivery_ids: list[str] | None = None,
+    subscription_id: str | None = None,
+) -> list[str]:
     due = (
         sa.select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
@@ -505,6 +545,8 @@ def claim_due_deliveries(
     )
     if delivery_ids is not None:
         due = due.where(WebhookDelivery.id.in_(delivery_ids))
+    if subscription_id is not None:
+        due = due.where(WebhookDelivery.subscription_id == subscription_id)
     claimed = session.scalars(
         sa.update(WebhookDelivery)
         .where(WebhookDelivery.id.in_(due.scalar_subquery()))
@@ -541,7 +583,7 @@ def prepare_requests(
             "content-type": "application/json",
             **webhook_headers(secrets[subscription.id], msg_id=delivery_id, at=now, body=body),
         }
-        requests.append(PreparedRequest(delivery_id, subscription.url, headers, body, now))
+        requests.append(PreparedRequest(delivery_id, subscription.id, subscription.url, headers, body, now))
     if refused:
         session.execute(
             sa.update(WebhookDelivery)

@@ -7,6 +7,7 @@ that loses jobs (FLUSHALL, a killed worker) only delays deliveries until the nex
 from __future__ import annotations
 
 import time
+from collections import Counter
 from concurrent.futures import ALL_COMPLETED, Future, wait
 
 import structlog
@@ -16,7 +17,7 @@ from souk_platform.core.clock import Clock
 from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
 from souk_platform.webhooks import services
-from souk_platform.webhooks.runtime import SEND_CONCURRENCY, runtime_for
+from souk_platform.webhooks.runtime import PER_ENDPOINT_IN_FLIGHT, SEND_CONCURRENCY, runtime_for
 from souk_platform.webhooks.services import AttemptResult, PreparedRequest
 
 log = structlog.get_logger("souk.webhooks")
@@ -79,7 +80,14 @@ def deliver_due() -> int:
             events, _ = services.dispatch_outbox(session, clock=clock)
             now = clock.now()
             free = SEND_CONCURRENCY - len(in_flight)
-            claimed = services.claim_due_deliveries(session, now=now, limit=free) if free else []
+            busy = Counter(request.subscription_id for request in in_flight.values())
+            claimed = (
+                services.claim_due_deliveries(
+                    session, now=now, limit=free, per_endpoint=PER_ENDPOINT_IN_FLIGHT, busy=busy
+                )
+                if free
+                else []
+            )
             requests = services.prepare_requests(session, delivery_ids=claimed, box=runtime.box, now=now)
             found = bool(events or claimed)
         session.commit()  # claims are visible to other runs before anything is sent

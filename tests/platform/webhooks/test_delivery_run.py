@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -120,3 +121,44 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(app, sessi
     assert services.claim_due_deliveries(session, now=now, limit=2) == []
     later = now + services.CLAIM_LEASE
     assert sorted(services.claim_due_deliveries(session, now=later, limit=10)) == sorted(first + second)
+
+
+def test_a_flooded_endpoint_holds_at_most_its_share_of_the_senders(app, session, now_clock):
+    """Twenty deliveries due for a busy shop's endpoint and one for another shop's: both get claimed."""
+
+    def endpoint(shop, url: str) -> str:
+        subscription, _ = services.create_subscription(
+            session,
+            shop_id=shop.id,
+            url=url,
+            topics=["order.*"],
+            installation_id=None,
+            granted_scopes=None,
+            box=runtime_for(app).box,
+            clock=now_clock,
+        )
+        return subscription.id
+
+    busy_shop, quiet_shop = ShopFactory(), ShopFactory()
+    flooded = endpoint(busy_shop, "https://busy.example.com/in")
+    quiet = endpoint(quiet_shop, "https://quiet.example.com/in")
+    session.commit()
+    _emit_orders(session, busy_shop, 20)
+    now_clock.advance(seconds=1)  # the quiet shop's event is the newest: oldest-first alone would skip it
+    _emit_orders(session, quiet_shop, 1)
+    services.dispatch_outbox(session, clock=now_clock)
+    session.commit()
+    now = now_clock.now()
+
+    def owners(ids: list[str]) -> Counter[str]:
+        rows = session.scalars(sa.select(WebhookDelivery.subscription_id).where(WebhookDelivery.id.in_(ids)))
+        return Counter(rows)
+
+    claimed = services.claim_due_deliveries(session, now=now, limit=32, per_endpoint=8)
+    assert owners(claimed) == {flooded: 8, quiet: 1}
+    # With its 8 still out, the flooded endpoint gets no more, however many senders are free.
+    assert services.claim_due_deliveries(session, now=now, limit=32, per_endpoint=8, busy={flooded: 8}) == []
+    again = services.claim_due_deliveries(session, now=now, limit=32, per_endpoint=8, busy={flooded: 5})
+    assert owners(again) == {flooded: 3}
+    # Without a cap (resend, recover), oldest first as before.
+    assert len(services.claim_due_deliveries(session, now=now, limit=32)) == 20 - 8 - 3
