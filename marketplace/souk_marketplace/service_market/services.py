@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.orm import InstrumentedAttribute
 
 from souk_marketplace.service_market.errors import (
     AlreadyRated,
@@ -903,16 +904,21 @@ def state_counts(session: DbSession, provider_user_id: str) -> dict[str, int]:
 
 def _sweep(
     session: DbSession,
-    due: sa.Select[Any],
-    still_due: Callable[[ServiceOrder], bool],
+    *,
+    state: str,
+    deadline: InstrumentedAttribute[dt.datetime | None],
+    now: dt.datetime,
     act: Callable[[ServiceOrder], Any],
 ) -> int:
-    """Act on each order ``due`` selects, re-checked under its lock, committing each on its own."""
+    """Act on each order in ``state`` whose ``deadline`` has passed, re-checked under its lock,
+    committing each on its own (a failure is logged and the next order goes on)."""
     done = 0
-    for order_id in list(session.scalars(due.limit(500))):
+    due = sa.select(ServiceOrder.id).where(ServiceOrder.state == state, deadline <= now).limit(500)
+    for order_id in list(session.scalars(due)):
         try:
             order = get_order(session, order_id, SYSTEM_PARTY, lock=True)
-            if not still_due(order):
+            until = getattr(order, deadline.key)
+            if order.state != state or until is None or until > now:  # moved on since the query
                 session.rollback()
                 continue
             act(order)
@@ -957,13 +963,7 @@ def auto_complete(session: DbSession, *, now: dt.datetime) -> int:
         transition(session, order, "auto_completed", actor=SYSTEM, now=now)
         _after_acceptance(session, order, now=now)
 
-    due = sa.select(ServiceOrder.id).where(ServiceOrder.state == "delivered", ServiceOrder.review_until <= now)
-    return _sweep(
-        session,
-        due,
-        lambda o: o.state == "delivered" and o.review_until is not None and o.review_until <= now,
-        act,
-    )
+    return _sweep(session, state="delivered", deadline=ServiceOrder.review_until, now=now, act=act)
 
 
 def settle(session: DbSession, *, now: dt.datetime) -> int:
@@ -978,13 +978,7 @@ def settle(session: DbSession, *, now: dt.datetime) -> int:
         order.clearing_until = None
         transition(session, order, "settled", actor=SYSTEM, now=now, details={"release": release, "fee": fee})
 
-    due = sa.select(ServiceOrder.id).where(ServiceOrder.state == "clearing", ServiceOrder.clearing_until <= now)
-    return _sweep(
-        session,
-        due,
-        lambda o: o.state == "clearing" and o.clearing_until is not None and o.clearing_until <= now,
-        act,
-    )
+    return _sweep(session, state="clearing", deadline=ServiceOrder.clearing_until, now=now, act=act)
 
 
 def refund_unanswered_disputes(session: DbSession, *, now: dt.datetime) -> int:
@@ -1000,13 +994,7 @@ def refund_unanswered_disputes(session: DbSession, *, now: dt.datetime) -> int:
             note="The provider did not answer the dispute within 5 days.",
         )
 
-    due = sa.select(ServiceOrder.id).where(ServiceOrder.state == "disputed", ServiceOrder.answer_until <= now)
-    return _sweep(
-        session,
-        due,
-        lambda o: o.state == "disputed" and o.answer_until is not None and o.answer_until <= now,
-        act,
-    )
+    return _sweep(session, state="disputed", deadline=ServiceOrder.answer_until, now=now, act=act)
 
 
 def escalate_stale_mediations(session: DbSession, *, now: dt.datetime) -> int:
@@ -1016,13 +1004,7 @@ def escalate_stale_mediations(session: DbSession, *, now: dt.datetime) -> int:
         order.mediation_until = None
         transition(session, order, "in_arbitration", actor=SYSTEM, now=now, note="30 days of mediation ended.")
 
-    due = sa.select(ServiceOrder.id).where(ServiceOrder.state == "in_mediation", ServiceOrder.mediation_until <= now)
-    return _sweep(
-        session,
-        due,
-        lambda o: o.state == "in_mediation" and o.mediation_until is not None and o.mediation_until <= now,
-        act,
-    )
+    return _sweep(session, state="in_mediation", deadline=ServiceOrder.mediation_until, now=now, act=act)
 
 
 # The timers, run in this order by one periodic job (each commits order by order; safe to run twice).
