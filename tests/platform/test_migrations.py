@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -21,3 +22,13 @@ def test_postgres_schema_matches_models(app):
 def test_sqlite_schema_matches_models(embedded_app):
     with embedded_app.app_context(), db.engine.connect() as connection:
         assert _diff(connection) == []
+
+
+def test_plugin_inputs_are_compressed_with_lz4_on_postgres(app):
+    # Not a model property (autogenerate cannot see it): migration 0025 sets it, this checks it stays.
+    query = sa.text(
+        "SELECT attcompression FROM pg_attribute "
+        "WHERE attrelid = 'plugin_invocations'::regclass AND attname = 'input'"
+    )
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(query).scalar() == "l"
