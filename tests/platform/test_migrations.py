@@ -27,8 +27,7 @@ def test_sqlite_schema_matches_models(embedded_app):
 def test_plugin_inputs_are_compressed_with_lz4_on_postgres(app):
     # Not a model property (autogenerate cannot see it): migration 0025 sets it, this checks it stays.
     query = sa.text(
-        "SELECT attcompression FROM pg_attribute "
-        "WHERE attrelid = 'plugin_invocations'::regclass AND attname = 'input'"
+        "SELECT attcompression FROM pg_attribute WHERE attrelid = 'plugin_invocations'::regclass AND attname = 'input'"
     )
     with app.app_context(), db.engine.connect() as connection:
         assert connection.execute(query).scalar() == "l"
