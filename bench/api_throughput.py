@@ -9,7 +9,7 @@ What it does, on 127.0.0.1 only:
    flushes Redis database 14, and seeds a shop, an access token and 50 products (foundation services in
    a Python subprocess, then the products API);
 2. starts gunicorn (2 sync workers) serving a bare Flask hello-world app (the baseline) and, with the same
-   settings, the Souk app;
+   settings, the Souk app (with `souk serve`'s gunicorn config, which tunes each worker's collector);
 3. runs a closed-loop load generator for a bounded time per case — ``wrk`` when it is installed (or
    installed with ``--install-wrk``), otherwise Python processes each sending one request at a time with
    httpx — and prints req/s, p50, p99 and the ratio to the baseline measured with the same generator:
@@ -80,7 +80,9 @@ class Servers:
     def __init__(self) -> None:
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, target: str, env: dict[str, str], log: Path, *, pythonpath: str | None = None) -> str:
+    def start(
+        self, target: str, env: dict[str, str], log: Path, *, pythonpath: str | None = None, config: str | None = None
+    ) -> str:
         port = _free_port()
         args = [
             str(VENV_BIN / "gunicorn"),
@@ -97,6 +99,8 @@ class Servers:
         ]
         if pythonpath:
             args += ["--pythonpath", pythonpath]
+        if config:
+            args += ["--config", config]
         args.append(target)
         with log.open("ab") as out:
             process = subprocess.Popen(args, env=env, stdout=out, stderr=out, start_new_session=True)
@@ -428,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Preparing database {DATABASE} and Redis db 14 …", flush=True)
         recreate_database(env)
         hello = servers.start("api_throughput:hello_app()", env, log, pythonpath=str(Path(__file__).parent))
-        souk = servers.start("souk_platform:create_app()", env, log)
+        # As `souk serve` runs it: each worker tunes its garbage collector once the app is built.
+        souk = servers.start("souk_platform:create_app()", env, log, config="python:souk_platform.gunicorn_conf")
         print(f"Seeding a shop and {PRODUCTS} products …", flush=True)
         seeded = seed(env, souk)
         auth = {"Authorization": f"Bearer {seeded.token}"}
