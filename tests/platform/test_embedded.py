@@ -37,3 +37,38 @@ def test_ledger_check_command_reports_a_sound_ledger(embedded_app):
     result = CliRunner().invoke(ledger_check, obj=ScriptInfo(create_app=lambda: embedded_app))
     assert result.exit_code == 0, result.output
     assert "balances" in result.output
+
+
+def test_a_test_order_sent_twice_is_placed_once_on_sqlite(embedded_app):
+    """The send-once claim uses a savepoint; SQLite's driver needs Souk's transaction hooks for it."""
+    import re
+
+    import sqlalchemy as sa
+
+    from factories import form_key
+    from souk_platform.db import db
+    from souk_platform.demo import seed_demo
+    from souk_platform.orders.models import Order
+
+    with embedded_app.app_context():
+        seed_demo(db.session, echo=lambda _line: None)
+    client = embedded_app.test_client()
+    assert (
+        client.post("/login", data={"email": "owner@demo.souk.dev", "password": "souk-demo-owner"}).status_code == 302
+    )
+    page = client.get("/").get_data(as_text=True)
+    shop_id = re.search(r"/shops/(shp_\w+)/", page).group(1)  # type: ignore[union-attr]
+    form_page = client.get(f"/shops/{shop_id}/orders/new").get_data(as_text=True)
+    sku = re.search(r'<option value="(sku_\w+)"', form_page).group(1)  # type: ignore[union-attr]
+
+    def count() -> int:
+        with embedded_app.app_context():
+            return int(db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == shop_id)))
+
+    before = count()
+    form = {"customer_id": "", "lines-0-sku_id": sku, "lines-0-quantity": "1", "form_key": form_key()}
+    first = client.post(f"/shops/{shop_id}/orders/new", data=form)
+    again = client.post(f"/shops/{shop_id}/orders/new", data=form)
+    assert first.status_code == again.status_code == 302, first.get_data(as_text=True)[:500]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count() == before + 1
