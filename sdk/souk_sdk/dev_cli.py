@@ -24,6 +24,7 @@ from typing import Any, cast
 import httpx
 
 from souk_sdk._dev_templates import LISTING_FILE, MANIFEST_FILE, app_files
+from souk_sdk._i18n import _
 from souk_sdk._project_templates import LANGUAGES, WASM_FILE
 from souk_sdk._toolchain import build_project
 from souk_sdk.api import SubmissionCreate
@@ -52,10 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args, out)
         return result
     except DevKitError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(_("error: {message}", message=error.message), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        out.say("Stopped.")
+        out.say(_("Stopped."))
+        return 0
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
@@ -67,70 +71,78 @@ def credentials_path() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print results as JSON")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("print results as JSON"))
     common.add_argument(
         "--api-url",
         default=argparse.SUPPRESS,
-        help=f"the Souk site (default: $SOUK_API_URL, else the one you logged in to, else {DEFAULT_API_URL})",
+        help=_(
+            "the Souk site (default: $SOUK_API_URL, else the one you logged in to, else {default})",
+            default=DEFAULT_API_URL,
+        ),
     )
     parser = argparse.ArgumentParser(
         prog="souk-dev",
         parents=[common],
-        description="Develop a Souk app: log in, scaffold, deploy, submit for review, and test webhooks.",
+        description=_("Develop a Souk app: log in, scaffold, deploy, submit for review, and test webhooks."),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     login = commands.add_parser(
         "login",
         parents=[common],
-        help="log in as an app: approve in the browser (--client-id), or give its secret or a token",
+        help=_("log in as an app: approve in the browser (--client-id), or give its secret or a token"),
     )
-    login.add_argument("--client-id", help="the app's client id (developer console); alone: approve in the browser")
+    login.add_argument("--client-id", help=_("the app's client id (developer console); alone: approve in the browser"))
     login.add_argument(
-        "--client-secret", help="the app's client secret (shown once when created or rotated), instead of the browser"
+        "--client-secret",
+        help=_("the app's client secret (shown once when created or rotated), instead of the browser"),
     )
-    login.add_argument("--token", help="an app token (souk_apt_…) to use as is, instead of the client secret")
-    login.add_argument("--no-browser", action="store_true", help="with --client-id alone: only print the page to open")
+    login.add_argument("--token", help=_("an app token (souk_apt_…) to use as is, instead of the client secret"))
+    login.add_argument(
+        "--no-browser", action="store_true", help=_("with --client-id alone: only print the page to open")
+    )
     login.set_defaults(handler=_login)
-    logout = commands.add_parser("logout", parents=[common], help="forget the stored credentials")
+    logout = commands.add_parser("logout", parents=[common], help=_("forget the stored credentials"))
     logout.set_defaults(handler=_logout)
-    whoami = commands.add_parser("whoami", parents=[common], help="show the app the credentials belong to")
+    whoami = commands.add_parser("whoami", parents=[common], help=_("show the app the credentials belong to"))
     whoami.set_defaults(handler=_whoami)
 
-    app = commands.add_parser("app", help="scaffold, deploy and inspect the app").add_subparsers(
+    app = commands.add_parser("app", help=_("scaffold, deploy and inspect the app")).add_subparsers(
         dest="app_command", required=True, metavar="COMMAND"
     )
-    init = app.add_parser("init", parents=[common], help="create an app: manifest, webhook handler, plugin")
-    init.add_argument("directory", help="the folder to create")
-    init.add_argument("--name", help="the app's name (default: the folder's name)")
+    init = app.add_parser("init", parents=[common], help=_("create an app: manifest, webhook handler, plugin"))
+    init.add_argument("directory", help=_("the folder to create"))
+    init.add_argument("--name", help=_("the app's name (default: the folder's name)"))
     init.set_defaults(handler=_app_init)
-    deploy = app.add_parser("deploy", parents=[common], help="publish the manifest as a version, upload plugins")
-    deploy.add_argument("directory", nargs="?", default=".", help="the app folder (default: the current one)")
-    deploy.add_argument("--submit", action="store_true", help=f"then submit the version for review ({LISTING_FILE})")
+    deploy = app.add_parser("deploy", parents=[common], help=_("publish the manifest as a version, upload plugins"))
+    deploy.add_argument("directory", nargs="?", default=".", help=_("the app folder (default: the current one)"))
     deploy.add_argument(
-        "--no-build", action="store_true", help="never build plugins; upload the .wasm files as they are"
+        "--submit", action="store_true", help=_("then submit the version for review ({listing})", listing=LISTING_FILE)
+    )
+    deploy.add_argument(
+        "--no-build", action="store_true", help=_("never build plugins; upload the .wasm files as they are")
     )
     deploy.set_defaults(handler=_app_deploy)
-    status = app.add_parser("status", parents=[common], help="the app, its version, listing and last review")
+    status = app.add_parser("status", parents=[common], help=_("the app, its version, listing and last review"))
     status.set_defaults(handler=_app_status)
 
-    hooks = commands.add_parser("webhooks", help="test the app's webhooks").add_subparsers(
+    hooks = commands.add_parser("webhooks", help=_("test the app's webhooks")).add_subparsers(
         dest="webhooks_command", required=True, metavar="COMMAND"
     )
     secret = hooks.add_parser(
-        "secret", parents=[common], help="print the secret the manifest's endpoints are signed with"
+        "secret", parents=[common], help=_("print the secret the manifest's endpoints are signed with")
     )
     secret.add_argument(
-        "--rotate", action="store_true", help="issue a new one first (the current one signs too for 24 hours)"
+        "--rotate", action="store_true", help=_("issue a new one first (the current one signs too for 24 hours)")
     )
     secret.set_defaults(handler=_webhooks_secret)
-    trigger = hooks.add_parser("trigger", parents=[common], help="send a test event to the app's endpoints")
-    trigger.add_argument("type", help="an event type, e.g. order.paid")
+    trigger = hooks.add_parser("trigger", parents=[common], help=_("send a test event to the app's endpoints"))
+    trigger.add_argument("type", help=_("an event type, e.g. order.paid"))
     trigger.set_defaults(handler=_webhooks_trigger)
-    listen = hooks.add_parser("listen", parents=[common], help="forward the app's deliveries to a local URL")
-    listen.add_argument("--forward-to", required=True, help="e.g. http://localhost:8000/webhooks/souk")
-    listen.add_argument("--max-events", type=int, help="stop after forwarding this many events")
-    listen.add_argument("--timeout", type=float, help="stop after this many seconds")
+    listen = hooks.add_parser("listen", parents=[common], help=_("forward the app's deliveries to a local URL"))
+    listen.add_argument("--forward-to", required=True, help=_("e.g. http://localhost:8000/webhooks/souk"))
+    listen.add_argument("--max-events", type=int, help=_("stop after forwarding this many events"))
+    listen.add_argument("--timeout", type=float, help=_("stop after this many seconds"))
     listen.set_defaults(handler=_webhooks_listen)
     return parser
 
@@ -159,7 +171,9 @@ def _load_credentials() -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:
-        raise DevKitError(f"Cannot read {path}: {error}. Run `souk-dev login` again.") from None
+        raise DevKitError(
+            _("Cannot read {path}: {error}. Run `souk-dev login` again.", path=path, error=error)
+        ) from None
     return stored if isinstance(stored, dict) else {}
 
 
@@ -195,8 +209,10 @@ class _AppToken:
             expires_at = self._credentials.get("token_expires_at")
             if isinstance(expires_at, int | float) and expires_at <= time.time():
                 raise DevKitError(
-                    "Your souk-dev login has expired: run `souk-dev login --client-id "
-                    f"{self._credentials.get('client_id', 'ID')}` again.",
+                    _(
+                        "Your souk-dev login has expired: run `souk-dev login --client-id {client_id}` again.",
+                        client_id=self._credentials.get("client_id", "ID"),
+                    ),
                     EXIT_FAILED,
                 )
             return str(pasted)
@@ -208,8 +224,13 @@ class _AppToken:
                         self._token = oauth.client_credentials()
                     except SoukError as error:
                         raise DevKitError(
-                            f"{self._api_url} refused the client credentials ({error.status}): "
-                            f"{error.detail or error.title}. Check them, or run `souk-dev login` again.",
+                            _(
+                                "{api_url} refused the client credentials ({status}): {reason}. "
+                                "Check them, or run `souk-dev login` again.",
+                                api_url=self._api_url,
+                                status=error.status,
+                                reason=error.detail or error.title,
+                            ),
                             EXIT_FAILED,
                         ) from None
             return self._token.access_token
@@ -220,7 +241,9 @@ def _client(args: argparse.Namespace, *, timeout: float = 30.0) -> Iterator[tupl
     """An API client with the stored credentials; every failure becomes a clear ``DevKitError``."""
     credentials = _load_credentials()
     if not credentials.get("token") and not credentials.get("client_id"):
-        raise DevKitError("Not logged in: run `souk-dev login --client-id ID --client-secret SECRET` first.")
+        raise DevKitError(
+            _("Not logged in: run `souk-dev login --client-id ID` first (you approve it in the browser).")
+        )
     api_url = _api_url(args, credentials)
     with (
         _api_errors(api_url),
@@ -235,22 +258,29 @@ def _api_errors(api_url: str) -> Iterator[None]:
         yield
     except Unauthorized:
         raise DevKitError(
-            f"{api_url} refused the credentials (401): the token is unknown, expired or revoked. "
-            "Run `souk-dev login` again.",
+            _(
+                "{api_url} refused the credentials (401): the token is unknown, expired or revoked. "
+                "Run `souk-dev login` again.",
+                api_url=api_url,
+            ),
             EXIT_FAILED,
         ) from None
     except SoukError as error:
         raise DevKitError(_problem_text(error), EXIT_FAILED) from None
     except httpx.HTTPError as error:
         raise DevKitError(
-            f"Cannot reach the Souk API at {api_url}: {error or type(error).__name__}. "
-            "Check --api-url (or SOUK_API_URL) and that the server is running."
+            _(
+                "Cannot reach the Souk API at {api_url}: {error}. "
+                "Check --api-url (or SOUK_API_URL) and that the server is running.",
+                api_url=api_url,
+                error=error or type(error).__name__,
+            )
         ) from None
 
 
 def _problem_text(error: SoukError) -> str:
     """The problem's title and detail, then one line per invalid field."""
-    text = f"{error.title or 'The request failed'} ({error.status})"
+    text = f"{error.title or _('The request failed')} ({error.status})"
     if error.detail:
         text += f": {error.detail}"
     for field, messages in sorted(error.errors.items()):
@@ -264,7 +294,7 @@ def _problem_text(error: SoukError) -> str:
 
 def _login(args: argparse.Namespace, out: _Output) -> int:
     if args.token and (args.client_id or args.client_secret):
-        raise DevKitError("Pass either --token or --client-id (with or without --client-secret), not both.")
+        raise DevKitError(_("Pass either --token or --client-id (with or without --client-secret), not both."))
     api_url = _api_url(args, {})
     if args.token:
         credentials: dict[str, Any] = {"token": args.token}
@@ -274,14 +304,24 @@ def _login(args: argparse.Namespace, out: _Output) -> int:
         credentials = _device_login(api_url, args.client_id, out, open_browser=not args.no_browser)
     else:
         raise DevKitError(
-            "Pass --client-id (the developer console shows it): you then approve the login in your browser. "
-            "Or --client-id with --client-secret, or --token with an app token."
+            _(
+                "Pass --client-id (the developer console shows it): you then approve the login in your browser. "
+                "Or --client-id with --client-secret, or --token with an app token."
+            )
         )
     credentials["api_url"] = api_url
     with _api_errors(api_url), Client(api_url, _AppToken(api_url, credentials), max_retries=1) as client:
         app = client.app.get()
     path = _save_credentials(credentials)
-    out.say(f"Logged in to {api_url} as {app.get('name')} ({app.get('id')}). Credentials saved in {path}.")
+    out.say(
+        _(
+            "Logged in to {api_url} as {name} ({app_id}). Credentials saved in {path}.",
+            api_url=api_url,
+            name=app.get("name"),
+            app_id=app.get("id"),
+            path=path,
+        )
+    )
     out.result({"api_url": api_url, "app": app, "credentials": str(path)})
     return 0
 
@@ -294,17 +334,23 @@ def _device_login(api_url: str, client_id: str, out: _Output, *, open_browser: b
         except OAuthError as error:
             raise DevKitError(_oauth_error_text(api_url, error), EXIT_FAILED) from None
         page = started.verification_uri_complete or started.verification_uri
-        out.say(f"To log in, open {page}")
-        out.say(f"and check that the page shows the code {started.user_code}. Then approve.")
+        out.say(_("To log in, open {page}", page=page))
+        out.say(_("and check that the page shows the code {code}. Then approve.", code=started.user_code))
         if open_browser and sys.stdin.isatty() and not os.environ.get("CI") and webbrowser.open(page):
-            out.say("(Opened in your browser.)")
+            out.say(_("(Opened in your browser.)"))
         minutes_said: list[int] = []
 
         def waiting(seconds_left: float) -> None:
             minutes = int(seconds_left // 60)
             if not minutes_said or minutes < minutes_said[-1]:
                 minutes_said.append(minutes)
-                out.say(f"Waiting for your approval… ({minutes} min {int(seconds_left % 60)} s left)")
+                out.say(
+                    _(
+                        "Waiting for your approval… ({minutes} min {seconds} s left)",
+                        minutes=minutes,
+                        seconds=int(seconds_left % 60),
+                    )
+                )
 
         try:
             token = oauth.wait_for_device_token(started, on_wait=waiting)
@@ -320,11 +366,15 @@ def _device_login(api_url: str, client_id: str, out: _Output, *, open_browser: b
 
 def _oauth_error_text(api_url: str, error: OAuthError) -> str:
     reasons = {
-        "access_denied": "The login was denied in the browser.",
-        "expired_token": "The code expired before it was approved: run `souk-dev login` again.",
-        "invalid_client": f"{api_url} knows no app with this client id: copy it from the developer console.",
+        "access_denied": _("The login was denied in the browser."),
+        "expired_token": _("The code expired before it was approved: run `souk-dev login` again."),
+        "invalid_client": _(
+            "{api_url} knows no app with this client id: copy it from the developer console.", api_url=api_url
+        ),
     }
-    return reasons.get(error.error) or f"{api_url} refused the login: {error.error_description or error.error}."
+    return reasons.get(error.error) or _(
+        "{api_url} refused the login: {reason}.", api_url=api_url, reason=error.error_description or error.error
+    )
 
 
 def _endpoints(api_url: str) -> ServerMetadata:
@@ -346,12 +396,12 @@ def _logout(args: argparse.Namespace, out: _Output) -> int:
         try:  # sign the login out on the server too; a dead or unreachable server does not stop the logout
             with Client(api_url, str(credentials["token"]), max_retries=0) as client:
                 client.app.revoke_token()
-            out.say(f"Signed the login out at {api_url}.")
+            out.say(_("Signed the login out at {api_url}.", api_url=api_url))
         except (SoukError, httpx.HTTPError):
-            out.say(f"Could not sign the login out at {api_url}; it ends by itself when it expires.")
+            out.say(_("Could not sign the login out at {api_url}; it ends by itself when it expires.", api_url=api_url))
     existed = path.exists()
     path.unlink(missing_ok=True)
-    out.say(f"Removed {path}." if existed else "Not logged in; nothing to remove.")
+    out.say(_("Removed {path}.", path=path) if existed else _("Not logged in; nothing to remove."))
     out.result({"logged_out": existed})
     return 0
 
@@ -360,11 +410,17 @@ def _whoami(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as (client, api_url):
         app = client.app.get()
     version = app.get("current_version") or {}
-    out.say(f"{app.get('name')} ({app.get('id')}) at {api_url}")
-    out.say(f"  client id     {app.get('client_id')} ({app.get('client_type')})")
-    out.say(f"  status        {app.get('status')}")
-    out.say(f"  version       {version.get('number', '-')}")
-    out.say(f"  installations {app.get('installation_count', 0)}")
+    out.say(_("{name} ({app_id}) at {api_url}", name=app.get("name"), app_id=app.get("id"), api_url=api_url))
+    out.say(
+        _(
+            "  client id     {client_id} ({client_type})",
+            client_id=app.get("client_id"),
+            client_type=app.get("client_type"),
+        )
+    )
+    out.say(_("  status        {status}", status=app.get("status")))
+    out.say(_("  version       {number}", number=version.get("number", "-")))
+    out.say(_("  installations {count}", count=app.get("installation_count", 0)))
     out.result(app)
     return 0
 
@@ -375,24 +431,32 @@ def _whoami(args: argparse.Namespace, out: _Output) -> int:
 def _app_init(args: argparse.Namespace, out: _Output) -> int:
     directory = Path(args.directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise DevKitError(f"{directory} already exists and is not an empty folder; choose another.")
+        raise DevKitError(
+            _("{directory} already exists and is not an empty folder; choose another.", directory=directory)
+        )
     name = (args.name or directory.resolve().name).strip()
     if not name or len(name) > 100:
-        raise DevKitError("The app's name must be 1 to 100 characters: pass --name.")
+        raise DevKitError(_("The app's name must be 1 to 100 characters: pass --name."))
     files = app_files(name)
     for relative, contents in files.items():
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(contents)
-    out.say(f"Created the app {name!r} in {directory}/:")
+    out.say(_("Created the app {name!r} in {directory}/:", name=name, directory=directory))
     for relative in sorted(files):
         out.say(f"  {directory / relative}")
-    out.say("Next (docs/tutorial.md walks through each):")
-    out.say("  register the app in the developer console, then `souk-dev login --client-id … --client-secret …`")
+    out.say(_("Next (docs/tutorial.md walks through each):"))
+    out.say(_("  register the app in the developer console, then `souk-dev login --client-id … --client-secret …`"))
     out.say('  export SOUK_WEBHOOK_SECRET="$(souk-dev webhooks secret)"')
-    out.say(f"  cd {directory} && flask --app app run --port 8000      # in another terminal")
+    out.say(_("  cd {directory} && flask --app app run --port 8000      # in another terminal", directory=directory))
     out.say(f"  souk-dev app deploy {directory} --submit")
-    out.say(f"  before listing for real: public https URLs in {directory / MANIFEST_FILE}, texts in {LISTING_FILE}")
+    out.say(
+        _(
+            "  before listing for real: public https URLs in {manifest}, texts in {listing}",
+            manifest=directory / MANIFEST_FILE,
+            listing=LISTING_FILE,
+        )
+    )
     out.result({"directory": str(directory), "files": sorted(files)})
     return 0
 
@@ -404,38 +468,57 @@ def _read_manifest(directory: Path) -> str:
             try:
                 return path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
-                raise DevKitError(f"Cannot read {path}: {error}.") from None
-    raise DevKitError(f"No {MANIFEST_FILE} in {directory}: is this an app folder? (`souk-dev app init` makes one.)")
+                raise DevKitError(_("Cannot read {path}: {error}.", path=path, error=error)) from None
+    raise DevKitError(
+        _(
+            "No {manifest} in {directory}: is this an app folder? (`souk-dev app init` makes one.)",
+            manifest=MANIFEST_FILE,
+            directory=directory,
+        )
+    )
 
 
 def _app_deploy(args: argparse.Namespace, out: _Output) -> int:
     directory = Path(args.directory)
     if not directory.is_dir():
-        raise DevKitError(f"{directory} is not a folder.")
+        raise DevKitError(_("{directory} is not a folder.", directory=directory))
     manifest = _read_manifest(directory)
     listing = _read_listing(directory) if args.submit else None  # refuse a bad listing before changing anything
     with _client(args) as (client, api_url):
-        out.say(f"Publishing {MANIFEST_FILE} to {api_url} …")
+        out.say(_("Publishing {manifest} to {api_url} …", manifest=MANIFEST_FILE, api_url=api_url))
         version = client.app.create_version({"manifest": manifest})
-        out.say(f"  version {version['number']} ({version['id']})")
+        out.say(_("  version {number} ({version_id})", number=version["number"], version_id=version["id"]))
         uploaded = []
         for module_path in version.get("missing_modules", []):
             wasm = _module_ready(directory, module_path, build=not args.no_build, out=out)
-            out.say(f"Uploading {module_path} ({wasm.stat().st_size:,} bytes) …")
+            out.say(_("Uploading {module} ({size:,} bytes) …", module=module_path, size=wasm.stat().st_size))
             plugin = client.app.upload_module(
                 version["id"],
                 {"module": module_path, "module_base64": base64.b64encode(wasm.read_bytes()).decode()},
             )
-            out.say(f"  stored as {plugin.get('id')} (sha256 {str(plugin.get('sha256', ''))[:12]}…)")
+            out.say(
+                _(
+                    "  stored as {plugin_id} (sha256 {sha256}…)",
+                    plugin_id=plugin.get("id"),
+                    sha256=str(plugin.get("sha256", ""))[:12],
+                )
+            )
             uploaded.append(module_path)
         if not version.get("missing_modules"):
-            out.say("  every plugin module of this version is already uploaded")
+            out.say(_("  every plugin module of this version is already uploaded"))
         result: dict[str, Any] = {"version": version, "uploaded_modules": uploaded}
         if listing is not None:
-            out.say("Submitting the version for review …")
+            out.say(_("Submitting the version for review …"))
             submission = client.app.submit_listing(cast(SubmissionCreate, {**listing, "app_version_id": version["id"]}))
-            out.say(f"  submission {submission.get('number')} ({submission.get('id')}): {submission.get('status')}")
-            out.say("  `souk-dev app status` shows the automated checks and the reviewers' decision.")
+            out.say(
+                _(
+                    "  submission {number} ({submission_id}): {status}",
+                    number=submission.get("number"),
+                    submission_id=submission.get("id"),
+                    status=submission.get("status"),
+                )
+            )
+            out.say(_("  `souk-dev app status` shows the automated checks and the reviewers' decision."))
             result["submission"] = submission
     out.result(result)
     return 0
@@ -450,17 +533,26 @@ def _module_ready(directory: Path, module_path: str, *, build: bool, out: _Outpu
     if stale and wasm.name == WASM_FILE:
         if not build:
             raise DevKitError(
-                f"{wasm} is missing or older than its source: run `souk-plugin build {project}` "
-                "(or deploy without --no-build)."
+                _(
+                    "{wasm} is missing or older than its source: run `souk-plugin build {project}` "
+                    "(or deploy without --no-build).",
+                    wasm=wasm,
+                    project=project,
+                )
             )
-        out.say(f"Building {project} …")
+        out.say(_("Building {project} …", project=project))
         built, command = build_project(project)
         out.say("  $ " + " ".join(command))
         return built
     if not wasm.is_file():
         raise DevKitError(
-            f"The manifest declares {module_path} but {wasm} does not exist: build the plugin "
-            f"(`souk-plugin build {project}`) or fix the path."
+            _(
+                "The manifest declares {module} but {wasm} does not exist: build the plugin "
+                "(`souk-plugin build {project}`) or fix the path.",
+                module=module_path,
+                wasm=wasm,
+                project=project,
+            )
         )
     return wasm
 
@@ -472,22 +564,35 @@ def _read_listing(directory: Path) -> dict[str, Any]:
         listing = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DevKitError(
-            f"--submit needs {path}: texts, category, icon, screenshots, support_contact, privacy_url, "
-            "changelog and scope_justifications (`souk-dev app init` writes an example)."
+            _(
+                "--submit needs {path}: texts, category, icon, screenshots, support_contact, privacy_url, "
+                "changelog and scope_justifications (`souk-dev app init` writes an example).",
+                path=path,
+            )
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise DevKitError(f"{path} is not valid JSON: {error}.") from None
+        raise DevKitError(_("{path} is not valid JSON: {error}.", path=path, error=error)) from None
     if not isinstance(listing, dict):
-        raise DevKitError(f"{path} must hold a JSON object.")
+        raise DevKitError(_("{path} must hold a JSON object.", path=path))
 
     def image(value: Any, field: str) -> str:
         if not isinstance(value, str) or not value:
-            raise DevKitError(f"{path}: {field} must be the name of an image file next to it.")
+            raise DevKitError(
+                _("{path}: {field} must be the name of an image file next to it.", path=path, field=field)
+            )
         file = directory / value
         try:
             return base64.b64encode(file.read_bytes()).decode()
         except OSError as error:
-            raise DevKitError(f"{path}: cannot read {field} {file}: {error.strerror}.") from None
+            raise DevKitError(
+                _(
+                    "{path}: cannot read {field} {file}: {error}.",
+                    path=path,
+                    field=field,
+                    file=file,
+                    error=error.strerror,
+                )
+            ) from None
 
     if "icon" in listing:
         listing["icon"] = image(listing["icon"], "icon")
@@ -497,28 +602,41 @@ def _read_listing(directory: Path) -> dict[str, Any]:
 
 
 def _app_status(args: argparse.Namespace, out: _Output) -> int:
-    with _client(args) as (client, _):
+    with _client(args) as (client, _api_url_unused):
         app = client.app.get()
         listing = client.app.get_listing()
     version = app.get("current_version") or {}
-    out.say(f"{app.get('name')} ({app.get('id')}): {app.get('status')}")
-    out.say(f"  current version {version.get('number', '-')}, installed on {app.get('installation_count', 0)} shop(s)")
+    out.say(_("{name} ({app_id}): {status}", name=app.get("name"), app_id=app.get("id"), status=app.get("status")))
     out.say(
-        f"  listing         {listing.get('state')}"
+        _(
+            "  current version {number}, installed on {count} shop(s)",
+            number=version.get("number", "-"),
+            count=app.get("installation_count", 0),
+        )
+    )
+    out.say(
+        _("  listing         {state}", state=listing.get("state"))
         + (f" — {listing['public_url']}" if listing.get("public_url") else "")
     )
     submissions = listing.get("submissions") or []
     if submissions:
         last = submissions[0]
-        out.say(f"  last submission {last.get('number')} (version {last.get('version_number')}): {last.get('status')}")
+        out.say(
+            _(
+                "  last submission {number} (version {version}): {status}",
+                number=last.get("number"),
+                version=last.get("version_number"),
+                status=last.get("status"),
+            )
+        )
         for check in last.get("checks") or []:
             mark = "ok  " if check.get("passed") else "FAIL"
             subject = f" {check['subject']}" if check.get("subject") else ""
             out.say(f"    {mark} {check.get('check')}{subject}: {check.get('message')}")
         if last.get("decision_reason"):
-            out.say(f"    reason: {last['decision_reason']}")
+            out.say(_("    reason: {reason}", reason=last["decision_reason"]))
     else:
-        out.say("  no submission yet: `souk-dev app deploy --submit`")
+        out.say(_("  no submission yet: `souk-dev app deploy --submit`"))
     out.result({"app": app, "listing": listing})
     return 0
 
@@ -528,49 +646,69 @@ def _app_status(args: argparse.Namespace, out: _Output) -> int:
 
 def _webhooks_secret(args: argparse.Namespace, out: _Output) -> int:
     """The app's webhook secret(s) on stdout, alone, so `SOUK_WEBHOOK_SECRET=$(souk-dev webhooks secret)` works."""
-    with _client(args) as (client, _):
+    with _client(args) as (client, _api_url_unused):
         result = client.app.rotate_webhook_secret() if args.rotate else client.app.get_webhook_secret()
     secrets = [str(result["secret"])] + ([str(result["previous_secret"])] if result.get("previous_secret") else [])
     if out.json_mode:
         out.result(result)
         return 0
     print(" ".join(secrets), flush=True)
-    note = "New secret issued; the previous one (second) " if args.rotate else "During a rotation the second one "
     if len(secrets) > 1:
-        print(f"{note}signs too until {result.get('previous_secret_expires_at')}.", file=sys.stderr)
-    print("Every delivery to your manifest's endpoints, in every shop, is signed with it.", file=sys.stderr)
+        expires = result.get("previous_secret_expires_at")
+        note = (
+            _("New secret issued; the previous one (second) signs too until {expires}.", expires=expires)
+            if args.rotate
+            else _("During a rotation the second one signs too until {expires}.", expires=expires)
+        )
+        print(note, file=sys.stderr)
+    print(_("Every delivery to your manifest's endpoints, in every shop, is signed with it."), file=sys.stderr)
     return 0
 
 
 def _webhooks_trigger(args: argparse.Namespace, out: _Output) -> int:
-    with _client(args) as (client, _):
+    with _client(args) as (client, _api_url_unused):
         result = client.app.trigger_webhook({"type": args.type})
     deliveries = result.get("deliveries") or []
-    out.say(f"Sent a test {args.type} to {len(deliveries)} endpoint(s):")
+    out.say(_("Sent a test {type} to {count} endpoint(s):", type=args.type, count=len(deliveries)))
     for delivery in deliveries:
-        out.say(f"  {delivery.get('id')} → {delivery.get('url')} (shop {delivery.get('shop_id')})")
+        out.say(
+            _(
+                "  {delivery_id} → {url} (shop {shop_id})",
+                delivery_id=delivery.get("id"),
+                url=delivery.get("url"),
+                shop_id=delivery.get("shop_id"),
+            )
+        )
     out.result(result)
     return 0
 
 
 def _webhooks_listen(args: argparse.Namespace, out: _Output) -> int:
     if args.max_events is not None and args.max_events < 1:
-        raise DevKitError("--max-events must be 1 or more.")
+        raise DevKitError(_("--max-events must be 1 or more."))
     target = httpx.URL(args.forward_to)
     if target.scheme not in ("http", "https") or not target.host:
         raise DevKitError(
-            f"--forward-to must be an http(s) URL such as http://localhost:8000/webhooks, not {args.forward_to!r}."
+            _(
+                "--forward-to must be an http(s) URL such as http://localhost:8000/webhooks, not {url!r}.",
+                url=args.forward_to,
+            )
         )
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     forwarded = 0
     with (
-        _client(args, timeout=LISTEN_WAIT_SECONDS + 15) as (client, _),
+        _client(args, timeout=LISTEN_WAIT_SECONDS + 15) as (client, _api_url_unused),
         httpx.Client(timeout=_FORWARD_TIMEOUT_SECONDS, follow_redirects=False) as local,
     ):
         listen = client.app.open_listen_session()
         out.say(
-            f"Ready: forwarding the deliveries of app {listen.get('app_id')} ({listen.get('endpoint_count', 0)} "
-            f"endpoint(s)) to {args.forward_to}. Press Ctrl-C to stop."
+            _(
+                "Ready: forwarding the deliveries of app {app_id} ({count} endpoint(s)) to {url}. "
+                "Press Ctrl-C to stop.",
+                app_id=listen.get("app_id"),
+                count=listen.get("endpoint_count", 0),
+                url=args.forward_to,
+            )
         )
         while deadline is None or time.monotonic() < deadline:
             wait = (

@@ -21,6 +21,7 @@ import httpx
 import wasmtime
 
 from souk_sandbox import InvalidModule, InvocationResult, Limits, Runtime, validate
+from souk_sdk._i18n import _, ljust, rjust
 from souk_sdk._json_diff import json_diff
 from souk_sdk._project_templates import LANGUAGES, WASM_FILE, project_files
 from souk_sdk._toolchain import build_project
@@ -49,56 +50,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
         return result
     except DevKitError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(_("error: {message}", message=error.message), file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, without a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="souk-plugin",
-        description="Create, build, check, run and replay Souk Wasm plugins (ABI v1) with production limits.",
+        description=_("Create, build, check, run and replay Souk Wasm plugins (ABI v1) with production limits."),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    new = commands.add_parser("new", help="create a plugin project with a working sample")
-    new.add_argument("name", help="project name; the folder ./NAME is created")
-    new.add_argument("--lang", required=True, choices=sorted(LANGUAGES), help="source language")
+    new = commands.add_parser("new", help=_("create a plugin project with a working sample"))
+    new.add_argument("name", help=_("project name; the folder ./NAME is created"))
+    new.add_argument("--lang", required=True, choices=sorted(LANGUAGES), help=_("source language"))
     new.set_defaults(handler=_new)
 
-    build = commands.add_parser("build", help="compile a project (clang or AssemblyScript), then check it")
-    build.add_argument("directory", nargs="?", default=".", help="project folder (default: the current one)")
+    build = commands.add_parser("build", help=_("compile a project (clang or AssemblyScript), then check it"))
+    build.add_argument("directory", nargs="?", default=".", help=_("project folder (default: the current one)"))
     build.set_defaults(handler=_build)
 
-    check = commands.add_parser("check", help="validate a module as an upload would (ABI v1 and limits)")
-    check.add_argument("wasm", help="the .wasm module")
+    check = commands.add_parser("check", help=_("validate a module as an upload would (ABI v1 and limits)"))
+    check.add_argument("wasm", help=_("the .wasm module"))
     check.set_defaults(handler=_check)
 
-    run = commands.add_parser("run", help="run a module on an input with production limits")
-    run.add_argument("wasm", help="the .wasm module")
-    run.add_argument("--point", required=True, help=f"extension point: {', '.join(EXTENSION_POINTS)}")
-    run.add_argument("--input", required=True, help="JSON file with the point's input")
+    run = commands.add_parser("run", help=_("run a module on an input with production limits"))
+    run.add_argument("wasm", help=_("the .wasm module"))
+    run.add_argument("--point", required=True, help=_("extension point: {points}", points=", ".join(EXTENSION_POINTS)))
+    run.add_argument("--input", required=True, help=_("JSON file with the point's input"))
     run.add_argument(
-        "--lines", type=int, help="cart/order lines the limits are scaled for (default: counted in the input)"
+        "--lines", type=int, help=_("cart/order lines the limits are scaled for (default: counted in the input)")
     )
     run.set_defaults(handler=_run)
 
-    replay = commands.add_parser("replay", help="re-run a logged production call and diff the output")
+    replay = commands.add_parser("replay", help=_("re-run a logged production call and diff the output"))
     replay.add_argument(
         "export",
         metavar="LOG_ID_OR_FILE",
-        help="an invocation log id (pli_…, fetched from the API) or an exported log file "
-        "(JSON: point, input, output, outcome, module_sha256)",
+        help=_(
+            "an invocation log id (pli_…, fetched from the API) or an exported log file "
+            "(JSON: point, input, output, outcome, module_sha256)"
+        ),
     )
-    replay.add_argument("--module", "--wasm", dest="wasm", required=True, help="the .wasm module to run")
+    replay.add_argument("--module", "--wasm", dest="wasm", required=True, help=_("the .wasm module to run"))
     replay.add_argument(
         "--api-url",
         default=os.environ.get("SOUK_API_URL") or DEFAULT_API_URL,
-        help=f"where to fetch a log id from (default: $SOUK_API_URL, else {DEFAULT_API_URL})",
+        help=_("where to fetch a log id from (default: $SOUK_API_URL, else {default})", default=DEFAULT_API_URL),
     )
     replay.add_argument(
         "--token",
         default=os.environ.get("SOUK_TOKEN"),
-        help="a shop access token with read_plugins, to fetch a log id (default: $SOUK_TOKEN)",
+        help=_("a shop access token with read_plugins, to fetch a log id (default: $SOUK_TOKEN)"),
     )
     replay.set_defaults(handler=_replay)
     return parser
@@ -111,20 +117,25 @@ def _new(args: argparse.Namespace) -> int:
     name: str = args.name
     if not _NAME.fullmatch(name):
         raise DevKitError(
-            f"{name!r} is not a valid project name: use 1-64 letters, digits, '-' or '_', starting with a letter."
+            _(
+                "{name!r} is not a valid project name: use 1-64 letters, digits, '-' or '_', starting with a letter.",
+                name=name,
+            )
         )
     directory = Path(name)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise DevKitError(f"{directory} already exists and is not an empty folder; choose another name.")
+        raise DevKitError(
+            _("{directory} already exists and is not an empty folder; choose another name.", directory=directory)
+        )
     files = project_files(name, args.lang)
     directory.mkdir(exist_ok=True)
     for file_name, text in files.items():
         (directory / file_name).write_text(text, encoding="utf-8")
     language = "C" if args.lang == "c" else "AssemblyScript"
-    print(f"Created {directory}/ ({language} plugin for cart.validate):")
+    print(_("Created {directory}/ ({language} plugin for cart.validate):", directory=directory, language=language))
     for file_name in sorted(files):
         print(f"  {directory / file_name}")
-    print("Next:")
+    print(_("Next:"))
     if args.lang == "assemblyscript":
         print(f"  cd {directory} && npm install")
     print(f"  souk-plugin build {directory}")
@@ -138,7 +149,7 @@ def _new(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     wasm, command = build_project(Path(args.directory))
     print("$ " + " ".join(command))
-    print(f"Built {wasm}")
+    print(_("Built {wasm}", wasm=wasm))
     return 0 if _check_report(wasm, wasm.read_bytes()) else EXIT_FAILED
 
 
@@ -147,7 +158,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     path = Path(args.wasm)
-    return 0 if _check_report(path, _read_bytes(path, "module")) else EXIT_FAILED
+    return 0 if _check_report(path, _read_bytes(path, _("module"))) else EXIT_FAILED
 
 
 def _check_report(path: Path, module_bytes: bytes) -> bool:
@@ -158,16 +169,23 @@ def _check_report(path: Path, module_bytes: bytes) -> bool:
         validate(module_bytes)
     except InvalidModule as error:
         problem = error
-    print(f"{path}: {'OK (ABI v1)' if problem is None else 'REJECTED'}")
-    print(f"  size     {len(module_bytes):,} bytes of {limit:,} ({_percent(len(module_bytes), limit)})")
+    print(_("{path}: OK (ABI v1)", path=path) if problem is None else _("{path}: REJECTED", path=path))
+    print(
+        _(
+            "  size     {size:,} bytes of {limit:,} ({share})",
+            size=len(module_bytes),
+            limit=limit,
+            share=_percent(len(module_bytes), limit),
+        )
+    )
     print(f"  sha256   {hashlib.sha256(module_bytes).hexdigest()}")
     exports, imports = _describe_module(module_bytes)
     if exports is not None:
-        print(f"  exports  {', '.join(exports) or '(none)'}")
+        print(_("  exports  {exports}", exports=", ".join(exports) or _("(none)")))
     if imports:
-        print(f"  imports  {', '.join(imports)}")
+        print(_("  imports  {imports}", imports=", ".join(imports)))
     if problem is not None:
-        print(f"  problem  [{problem.code}] {problem.message}")
+        print(_("  problem  [{code}] {message}", code=problem.code, message=problem.message))
         for detail in problem.details:
             print(f"           - {detail}")
     return problem is None
@@ -201,11 +219,11 @@ def _type_name(item_type: object) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     point = _known_point(args.point)
-    module_bytes = _read_bytes(Path(args.wasm), "module")
-    payload = _read_json(Path(args.input), "input")
+    module_bytes = _read_bytes(Path(args.wasm), _("module"))
+    payload = _read_json(Path(args.input), _("input"))
     if args.lines is not None and args.lines < 0:
-        raise DevKitError(f"--lines must be 0 or more, not {args.lines}.")
-    print(f"point     {point}")
+        raise DevKitError(_("--lines must be 0 or more, not {lines}.", lines=args.lines))
+    print(_("point     {point}", point=point))
     return _print_result(_invoke(module_bytes, payload, args.lines))
 
 
@@ -213,18 +231,22 @@ def _invoke(module_bytes: bytes, payload: Any, lines: int | None) -> InvocationR
     """Print the limits in force, then run the module once on `payload` in a fresh runtime."""
     counted = _count_lines(payload)
     if lines is not None:
-        limits, why = Limits.for_lines(lines), f"{_lines(lines)} (--lines)"
+        limits, why = Limits.for_lines(lines), _("{lines} (--lines)", lines=_lines(lines))
     elif counted is not None:
-        limits, why = Limits.for_lines(counted), f"{_lines(counted)} (counted in the input)"
+        limits, why = Limits.for_lines(counted), _("{lines} (counted in the input)", lines=_lines(counted))
     else:
-        limits, why = Limits.for_lines(0), "a cart of up to 200 lines (no lines in the input)"
-    print(f"limits    production, for {why}")
+        limits, why = Limits.for_lines(0), _("a cart of up to 200 lines (no lines in the input)")
+    print(_("limits    production, for {why}", why=why))
     with Runtime() as runtime:
         try:
             plugin = runtime.load(module_bytes, limits=limits)
         except InvalidModule as error:
             raise DevKitError(
-                f"The module is not a valid plugin [{error.code}]: {error.message} (see `souk-plugin check`).",
+                _(
+                    "The module is not a valid plugin [{code}]: {message} (see `souk-plugin check`).",
+                    code=error.code,
+                    message=error.message,
+                ),
                 EXIT_FAILED,
             ) from None
         return plugin.invoke(payload, limits=limits)
@@ -243,24 +265,24 @@ def _count_lines(payload: Any) -> int | None:
 def _print_result(result: InvocationResult) -> int:
     """Print the outcome, the output and the costs against the limits; the exit code for the outcome."""
     if result.ok:
-        print("outcome   ok")
+        print(_("outcome   ok"))
         print(json.dumps(result.output, indent=2, ensure_ascii=False))
     else:
-        print(f"outcome   {result.outcome.value}: {result.message}")
+        print(_("outcome   {outcome}: {message}", outcome=result.outcome.value, message=result.message))
         if result.raw_output:
             preview = result.raw_output[:_RAW_PREVIEW_BYTES].decode("utf-8", errors="replace")
-            print(f"raw output ({result.output_bytes:,} bytes): {preview}")
+            print(_("raw output ({size:,} bytes): {preview}", size=result.output_bytes, preview=preview))
     limits = result.limits
     rows = [
-        ("fuel", result.fuel_consumed, limits.fuel, ""),
-        ("memory", result.memory_bytes, limits.memory_bytes, " B"),
-        ("input", result.input_bytes, limits.input_bytes, " B"),
-        ("output", result.output_bytes, limits.output_bytes, " B"),
-        ("time", result.elapsed_us, limits.deadline_ms * 1000, " µs"),
+        (_("fuel"), result.fuel_consumed, limits.fuel, ""),
+        (_("memory"), result.memory_bytes, limits.memory_bytes, " B"),
+        (_("input"), result.input_bytes, limits.input_bytes, " B"),
+        (_("output"), result.output_bytes, limits.output_bytes, " B"),
+        (_("time"), result.elapsed_us, limits.deadline_ms * 1000, " µs"),
     ]
-    print(f"{'':8}{'used':>16}{'limit':>18}{'share':>9}")
+    print(" " * 8 + rjust(_("used"), 16) + rjust(_("limit"), 18) + rjust(_("share"), 9))
     for label, used, limit, unit in rows:
-        print(f"{label:8}{f'{used:,}{unit}':>16}{f'{limit:,}{unit}':>18}{_percent(used, limit):>9}")
+        print(f"{ljust(label, 8)}{f'{used:,}{unit}':>16}{f'{limit:,}{unit}':>18}{_percent(used, limit):>9}")
     return 0 if result.ok else EXIT_FAILED
 
 
@@ -272,38 +294,47 @@ def _replay(args: argparse.Namespace) -> int:
     if _LOG_ID.fullmatch(source) and not Path(source).exists():
         export = _fetch_export(source, api_url=args.api_url, token=args.token)
     else:
-        export = _read_json(Path(source), "export")
+        export = _read_json(Path(source), _("export"))
     if not isinstance(export, dict):
-        raise DevKitError(f"{args.export} is not an invocation log export: expected a JSON object.")
+        raise DevKitError(_("{source} is not an invocation log export: expected a JSON object.", source=args.export))
     missing = [key for key in _EXPORT_KEYS if key not in export]
     if missing:
         raise DevKitError(
-            f"{args.export} is not an invocation log export: missing {', '.join(missing)} "
-            f"(expected the keys {', '.join(_EXPORT_KEYS)})."
+            _(
+                "{source} is not an invocation log export: missing {missing} (expected the keys {keys}).",
+                source=args.export,
+                missing=", ".join(missing),
+                keys=", ".join(_EXPORT_KEYS),
+            )
         )
     point = _known_point(export["point"])
-    module_bytes = _read_bytes(Path(args.wasm), "module")
+    module_bytes = _read_bytes(Path(args.wasm), _("module"))
     sha256 = hashlib.sha256(module_bytes).hexdigest()
-    print(f"point     {point} (logged outcome: {export['outcome']})")
+    print(_("point     {point} (logged outcome: {outcome})", point=point, outcome=export["outcome"]))
     if sha256 != export["module_sha256"]:
         print(
-            f"warning: {args.wasm} is not the module that was logged "
-            f"(logged sha256 {export['module_sha256']}, this file {sha256}): differences may come from the code."
+            _(
+                "warning: {wasm} is not the module that was logged "
+                "(logged sha256 {logged}, this file {sha256}): differences may come from the code.",
+                wasm=args.wasm,
+                logged=export["module_sha256"],
+                sha256=sha256,
+            )
         )
     lines = export.get("lines")
     result = _invoke(module_bytes, export["input"], lines if isinstance(lines, int) and lines >= 0 else None)
     code = _print_result(result)
     logged_fuel = export.get("fuel")
     if isinstance(logged_fuel, int) and not isinstance(logged_fuel, bool):
-        print(f"fuel      logged {logged_fuel:,}, now {result.fuel_consumed:,}")
+        print(_("fuel      logged {logged:,}, now {now:,}", logged=logged_fuel, now=result.fuel_consumed))
     if result.outcome.value != export["outcome"]:
-        print(f"outcome changed: {export['outcome']} -> {result.outcome.value}")
+        print(_("outcome changed: {logged} -> {now}", logged=export["outcome"], now=result.outcome.value))
     differences = json_diff(export["output"], result.output)
     if not differences and result.outcome.value == export["outcome"]:
-        print("same output as logged")
+        print(_("same output as logged"))
         return code
     if differences:
-        print("output differs from the logged one (- logged only, + new only, ~ changed):")
+        print(_("output differs from the logged one (- logged only, + new only, ~ changed):"))
         for line in differences:
             print(f"  {line}")
     return EXIT_FAILED
@@ -313,35 +344,59 @@ def _fetch_export(log_id: str, *, api_url: str, token: str | None) -> Any:
     """``GET /api/v1/plugin-invocations/{id}/export`` with a shop token; every refusal as a DevKitError."""
     if not token:
         raise DevKitError(
-            f"To fetch {log_id} the dev kit needs a shop access token with the read_plugins scope: "
-            "pass --token or set SOUK_TOKEN (or replay an exported file instead)."
+            _(
+                "To fetch {log_id} the dev kit needs a shop access token with the read_plugins scope: "
+                "pass --token or set SOUK_TOKEN (or replay an exported file instead).",
+                log_id=log_id,
+            )
         )
-    print(f"fetching {log_id} from {api_url}")
+    print(_("fetching {log_id} from {api_url}", log_id=log_id, api_url=api_url))
     try:
         with Client(api_url, token, max_retries=1, backoff=0.2, timeout=15.0) as client:
             return client.plugin_invocations.export(log_id)
     except Unauthorized:
         raise DevKitError(
-            f"{api_url} refused the token (401): it is unknown, expired or revoked. "
-            "Create a shop access token with the read_plugins scope and pass it as --token or SOUK_TOKEN."
+            _(
+                "{api_url} refused the token (401): it is unknown, expired or revoked. "
+                "Create a shop access token with the read_plugins scope and pass it as --token or SOUK_TOKEN.",
+                api_url=api_url,
+            )
         ) from None
     except Forbidden as error:
         raise DevKitError(
-            f"{api_url} refused the call (403): {error.detail or error.title}. The token needs the read_plugins scope."
+            _(
+                "{api_url} refused the call (403): {reason}. The token needs the read_plugins scope.",
+                api_url=api_url,
+                reason=error.detail or error.title,
+            )
         ) from None
     except NotFound:
         raise DevKitError(
-            f"{api_url} has no invocation {log_id} in the token's shop (404). Check the id, and that the "
-            "token belongs to the shop where the plugin ran."
+            _(
+                "{api_url} has no invocation {log_id} in the token's shop (404). Check the id, and that the "
+                "token belongs to the shop where the plugin ran.",
+                api_url=api_url,
+                log_id=log_id,
+            )
         ) from None
     except SoukError as error:
         raise DevKitError(
-            f"{api_url} could not export {log_id} ({error.status}): {error.detail or error.title}"
+            _(
+                "{api_url} could not export {log_id} ({status}): {reason}",
+                api_url=api_url,
+                log_id=log_id,
+                status=error.status,
+                reason=error.detail or error.title,
+            )
         ) from None
     except httpx.HTTPError as error:
         raise DevKitError(
-            f"Cannot reach the Souk API at {api_url}: {error or type(error).__name__}. "
-            "Check --api-url (or SOUK_API_URL) and that the server is running."
+            _(
+                "Cannot reach the Souk API at {api_url}: {error}. "
+                "Check --api-url (or SOUK_API_URL) and that the server is running.",
+                api_url=api_url,
+                error=error or type(error).__name__,
+            )
         ) from None
 
 
@@ -350,7 +405,13 @@ def _fetch_export(log_id: str, *, api_url: str, token: str | None) -> Any:
 
 def _known_point(point: object) -> str:
     if not isinstance(point, str) or point not in EXTENSION_POINTS:
-        raise DevKitError(f"Unknown extension point {point!r}; the points are: {', '.join(EXTENSION_POINTS)}.")
+        raise DevKitError(
+            _(
+                "Unknown extension point {point!r}; the points are: {points}.",
+                point=point,
+                points=", ".join(EXTENSION_POINTS),
+            )
+        )
     return point
 
 
@@ -358,11 +419,13 @@ def _read_bytes(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise DevKitError(f"The {what} file {path} does not exist.") from None
+        raise DevKitError(_("The {what} file {path} does not exist.", what=what, path=path)) from None
     except IsADirectoryError:
-        raise DevKitError(f"The {what} file {path} is a directory.") from None
+        raise DevKitError(_("The {what} file {path} is a directory.", what=what, path=path)) from None
     except OSError as error:
-        raise DevKitError(f"Cannot read the {what} file {path}: {error.strerror}.") from None
+        raise DevKitError(
+            _("Cannot read the {what} file {path}: {error}.", what=what, path=path, error=error.strerror)
+        ) from None
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -370,21 +433,30 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
-        raise DevKitError(f"The {what} file {path} is not UTF-8 text.") from None
+        raise DevKitError(_("The {what} file {path} is not UTF-8 text.", what=what, path=path)) from None
     except json.JSONDecodeError as error:
         raise DevKitError(
-            f"The {what} file {path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+            _(
+                "The {what} file {path} is not valid JSON: {error} at line {line}, column {column}.",
+                what=what,
+                path=path,
+                error=error.msg,
+                line=error.lineno,
+                column=error.colno,
+            )
         ) from None
     except ValueError as error:
-        raise DevKitError(f"The {what} file {path} is not valid JSON: {error}.") from None
+        raise DevKitError(
+            _("The {what} file {path} is not valid JSON: {error}.", what=what, path=path, error=error)
+        ) from None
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+    raise ValueError(_("{name} is not allowed in JSON", name=name))
 
 
 def _lines(count: int) -> str:
-    return f"{count:,} line" if count == 1 else f"{count:,} lines"
+    return _("{count:,} line", count=count) if count == 1 else _("{count:,} lines", count=count)
 
 
 def _percent(used: int, limit: int) -> str:
