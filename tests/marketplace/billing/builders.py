@@ -24,6 +24,7 @@ from souk_platform.shops.services import add_staff
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 TERMS = BillingTerms()  # 20 % fee, 7-day hold, payouts from ¥100
+RETURN = "https://shelf.example.com/billing/done"
 PASSWORD = "correct horse battery"
 
 MANIFEST = """\
@@ -121,6 +122,26 @@ def build_world(session: Any, *, tag: str = "") -> World:
     installation, headers = install(session, shop=shop, owner=owner, app=app)
     fund(session, shop.id, 100_000)
     return World(shop.id, owner.id, developer.id, app.id, installation.id, headers)
+
+
+def subscribe(
+    session: Any, world: World, plan_id: str, *, approve: bool = True, now: dt.datetime = NOW, return_url: str = RETURN
+) -> Any:
+    """The app asks the shop to subscribe to ``plan_id``; the owner approves it (unless ``approve`` is
+    False, or the plan needs no approval); committed. Returns the ``AppSubscription``."""
+    sub = services.create_subscription(
+        session,
+        shop_id=world.shop_id,
+        installation_id=world.installation_id,
+        plan_id=plan_id,
+        return_url=return_url,
+        terms=TERMS,
+        now=now,
+    )
+    if approve and sub.status == "pending":
+        services.approve(session, shop_id=world.shop_id, object_id=sub.id, user_id=world.owner_id, terms=TERMS, now=now)
+    session.commit()
+    return sub
 
 
 def billing_world(session: Any, world: dict[str, str], now: dt.datetime) -> dict[str, str]:

@@ -10,15 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from marketplace.billing.builders import PASSWORD, TERMS, build_world, shop_balance
+from marketplace.billing.builders import PASSWORD, RETURN, TERMS, build_world, shop_balance
 
 from souk_marketplace.billing import services
 from souk_marketplace.billing.models import AppCharge, AppSubscription
 from souk_platform.db import db, utcnow
 from souk_platform.ledger.models import LedgerTransfer
 from souk_platform.ledger.services import check_invariants
-
-RETURN = "https://shelf.example.com/billing/done"
 
 
 def _in_parallel(app: Any, count: int, work: Callable[[int], int]) -> list[int]:

@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
-from marketplace.billing.builders import NOW, PASSWORD, TERMS, earnings, login, make_developer, shop_balance
+from marketplace.billing.builders import NOW, PASSWORD, TERMS, earnings, login, make_developer, shop_balance, subscribe
 
 from souk_marketplace.billing import services
 from souk_marketplace.billing.models import AppCharge, AppSubscription, Payout
@@ -19,17 +19,7 @@ RETURN = "https://shelf.example.com/billing/done?from=souk"
 
 
 def _ask(session, world, plan_id):
-    sub = services.create_subscription(
-        session,
-        shop_id=world.shop_id,
-        installation_id=world.installation_id,
-        plan_id=plan_id,
-        return_url=RETURN,
-        terms=TERMS,
-        now=NOW,
-    )
-    session.commit()
-    return sub.id
+    return subscribe(session, world, plan_id, approve=False, return_url=RETURN).id
 
 
 def _one_time(session, world, amount):

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from flask import current_app
-from marketplace.billing.builders import NOW, TERMS, earnings, install, make_developer, shop_balance
+from marketplace.billing.builders import NOW, RETURN, TERMS, earnings, install, make_developer, shop_balance, subscribe
 
 from souk_marketplace.billing import services
 from souk_marketplace.billing.models import AppCharge, AppSubscription, Invoice, Payout
@@ -22,8 +22,6 @@ from souk_platform.shops.models import Shop
 from souk_platform.webhooks.models import WebhookDelivery
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, dispatch_outbox
-
-RETURN = "https://shelf.example.com/billing/done"
 
 
 def _charge(session, world, amount, *, now=NOW, name="Store setup"):
@@ -213,17 +211,7 @@ def test_exempt_shops_get_the_app_for_free(client, session, world):
 
 
 def test_a_paying_shop_that_becomes_exempt_pays_nothing_from_the_next_period(app, session, world, clock):
-    sub = services.create_subscription(
-        session,
-        shop_id=world.shop_id,
-        installation_id=world.installation_id,
-        plan_id="basic",
-        return_url=RETURN,
-        terms=TERMS,
-        now=NOW,
-    )
-    services.approve(session, shop_id=world.shop_id, object_id=sub.id, user_id=world.owner_id, terms=TERMS, now=NOW)
-    session.commit()
+    subscribe(session, world, "basic")
     services.exempt_shops(session, app_id=world.app_id, shop_ids=[world.shop_id], reason="backer", now=NOW)
     session.commit()
     clock.advance(days=32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from marketplace.billing.builders import NOW, TERMS, earnings, events, fees, fund, shop_balance
+from marketplace.billing.builders import NOW, RETURN, TERMS, earnings, events, fees, fund, shop_balance, subscribe
 
 from factories import ShopFactory, token_for
 from souk_marketplace.billing import services
@@ -14,29 +14,11 @@ from souk_marketplace.billing.tasks import bill_subscriptions
 from souk_platform.installations.services import uninstall
 from souk_platform.shops.models import Shop
 
-RETURN = "https://shelf.example.com/billing/done"
-
 
 def _ask(client, world, plan_id, **extra):
     return client.post(
         "/api/v1/billing/subscriptions", json={"plan_id": plan_id, "return_url": RETURN, **extra}, headers=world.headers
     )
-
-
-def _subscribe(session, world, plan_id, *, approve=True, now=NOW):
-    sub = services.create_subscription(
-        session,
-        shop_id=world.shop_id,
-        installation_id=world.installation_id,
-        plan_id=plan_id,
-        return_url=RETURN,
-        terms=TERMS,
-        now=now,
-    )
-    if approve and sub.status == "pending":
-        services.approve(session, shop_id=world.shop_id, object_id=sub.id, user_id=world.owner_id, terms=TERMS, now=now)
-    session.commit()
-    return sub
 
 
 def _status(client, world):
@@ -101,7 +83,7 @@ def test_bad_requests_are_clear_422s_and_change_nothing(client, session, world):
 
 
 def test_approval_charges_the_shop_and_splits_the_fee(session, world):
-    sub = _subscribe(session, world, "basic")
+    sub = subscribe(session, world, "basic")
     assert sub.status == "active"
     assert (sub.current_period_start, sub.current_period_end) == (NOW, dt.datetime(2026, 4, 2, 10, tzinfo=dt.UTC))
     assert shop_balance(session, world.shop_id) == 100_000 - 9900
@@ -134,7 +116,7 @@ def test_the_fee_rounds_half_up_and_the_parts_sum_exactly(session, world):
 
 
 def test_a_declined_plan_keeps_the_app_limited(client, session, world):
-    sub = _subscribe(session, world, "basic", approve=False)
+    sub = subscribe(session, world, "basic", approve=False)
     services.decline(session, shop_id=world.shop_id, object_id=sub.id, user_id=world.owner_id, now=NOW)
     session.commit()
     status = _status(client, world)
@@ -145,7 +127,7 @@ def test_a_declined_plan_keeps_the_app_limited(client, session, world):
 
 
 def test_deciding_twice_is_409_and_charges_once(session, world):
-    sub = _subscribe(session, world, "basic")
+    sub = subscribe(session, world, "basic")
     for decide in (services.approve, services.decline):
         kwargs = {"terms": TERMS} if decide is services.approve else {}
         try:
@@ -158,7 +140,7 @@ def test_deciding_twice_is_409_and_charges_once(session, world):
 
 
 def test_a_trial_charges_nothing_then_the_job_bills_when_it_ends(app, client, session, world, clock):
-    sub = _subscribe(session, world, "trial")
+    sub = subscribe(session, world, "trial")
     sub_id = sub.id
     assert (sub.status, sub.trial_ends_at) == ("trial", NOW + dt.timedelta(days=14))
     assert _status(client, world)["limited"] is False
@@ -177,15 +159,15 @@ def test_a_trial_charges_nothing_then_the_job_bills_when_it_ends(app, client, se
 
 
 def test_a_trial_is_given_once_per_shop(session, world):
-    first = _subscribe(session, world, "trial")
+    first = subscribe(session, world, "trial")
     services.cancel_subscription(session, shop_id=world.shop_id, subscription_id=first.id, app_id=None, now=NOW)
-    again = _subscribe(session, world, "trial")
+    again = subscribe(session, world, "trial")
     assert again.status == "active" and again.trial_ends_at is None
     assert shop_balance(session, world.shop_id) == 100_000 - 5000
 
 
 def test_a_failed_renewal_freezes_and_a_later_retry_thaws(app, client, session, world, clock):
-    sub_id = _subscribe(session, world, "pro").id
+    sub_id = subscribe(session, world, "pro").id
     spend = shop_balance(session, world.shop_id) - 100  # the merchant's balance drops below the next period's price
     services.create_one_time_charge(
         session,
@@ -221,7 +203,7 @@ def test_a_failed_renewal_freezes_and_a_later_retry_thaws(app, client, session, 
 
 
 def test_an_uninstalled_apps_subscription_ends_at_renewal(app, session, world, clock):
-    sub_id = _subscribe(session, world, "basic").id
+    sub_id = subscribe(session, world, "basic").id
     uninstall(session, shop_id=world.shop_id, installation_id=world.installation_id, now=NOW)
     session.commit()
     clock.advance(days=32)
@@ -234,10 +216,10 @@ def test_an_uninstalled_apps_subscription_ends_at_renewal(app, session, world, c
 
 
 def test_an_upgrade_half_way_credits_the_unused_half_and_charges_half_the_new_plan(session, world, clock):
-    basic = _subscribe(session, world, "basic")
+    basic = subscribe(session, world, "basic")
     half = (basic.current_period_end - basic.current_period_start) / 2  # 15.5 days of a 31-day March
     later = NOW + half
-    pro = _subscribe(session, world, "pro", approve=False, now=later)
+    pro = subscribe(session, world, "pro", approve=False, now=later)
     assert (pro.status, pro.replaces_id) == ("pending", basic.id)
     services.approve(session, shop_id=world.shop_id, object_id=pro.id, user_id=world.owner_id, terms=TERMS, now=later)
     session.commit()
@@ -253,23 +235,23 @@ def test_an_upgrade_half_way_credits_the_unused_half_and_charges_half_the_new_pl
 
 def test_switching_to_a_yearly_plan_starts_a_new_year_and_credits_the_month(session, world):
     fund(session, world.shop_id, 100_000)
-    basic = _subscribe(session, world, "basic")
+    basic = subscribe(session, world, "basic")
     later = NOW + dt.timedelta(days=10)
-    yearly = _subscribe(session, world, "yearly", now=later)
+    yearly = subscribe(session, world, "yearly", now=later)
     assert yearly.current_period_start == later and yearly.current_period_end == later.replace(year=2027)
     credit = services.prorate(9900, basic.current_period_end - later, basic.current_period_end - NOW)
     assert shop_balance(session, world.shop_id) == 200_000 - 9900 - 99000 + credit
 
 
 def test_a_plan_change_during_the_trial_keeps_the_trial(session, world):
-    trial = _subscribe(session, world, "trial")
-    basic = _subscribe(session, world, "basic", now=NOW + dt.timedelta(days=3))
+    trial = subscribe(session, world, "trial")
+    basic = subscribe(session, world, "basic", now=NOW + dt.timedelta(days=3))
     assert (trial.status, basic.status, basic.trial_ends_at) == ("replaced", "trial", trial.trial_ends_at)
     assert shop_balance(session, world.shop_id) == 100_000
 
 
 def test_asking_for_the_current_plan_is_409_and_a_newer_request_replaces_the_older(client, session, world):
-    _subscribe(session, world, "basic")
+    subscribe(session, world, "basic")
     again = _ask(client, world, "basic")
     assert again.status_code == 409 and again.get_json()["type"].endswith("/already-on-plan")
     first = _ask(client, world, "pro").get_json()
@@ -287,7 +269,7 @@ def test_free_plans_need_no_approval(client, session, world):
 
 
 def test_the_app_cancels_its_own_and_the_merchant_needs_write_billing(client, session, world):
-    sub_id = _subscribe(session, world, "basic").id
+    sub_id = subscribe(session, world, "basic").id
     reader = token_for(session.get(Shop, world.shop_id), ["read_billing"])
     refused = client.post(f"/api/v1/billing/subscriptions/{sub_id}/cancel", headers=reader)
     assert refused.status_code == 403 and refused.get_json()["type"].endswith("/insufficient-scope")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marketplace.billing.builders import (
     NOW,
+    RETURN,
     TERMS,
     earnings,
     events,
@@ -11,6 +12,7 @@ from marketplace.billing.builders import (
     install,
     make_developer,
     shop_balance,
+    subscribe,
 )
 
 from factories import ShopFactory, token_for
@@ -22,23 +24,6 @@ from souk_platform.auth.models import User
 from souk_platform.auth.services import create_access_token
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.shops.models import Shop
-
-RETURN = "https://shelf.example.com/billing/done"
-
-
-def _metered(session, world):
-    sub = services.create_subscription(
-        session,
-        shop_id=world.shop_id,
-        installation_id=world.installation_id,
-        plan_id="metered",
-        return_url=RETURN,
-        terms=TERMS,
-        now=NOW,
-    )
-    services.approve(session, shop_id=world.shop_id, object_id=sub.id, user_id=world.owner_id, terms=TERMS, now=NOW)
-    session.commit()
-    return sub.id
 
 
 def _usage(client, world, amount, key, description="SMS sent"):
@@ -74,7 +59,7 @@ def _refund(client, charge_id, headers, **body):
 
 
 def test_usage_is_charged_at_once_up_to_the_cap_and_no_further(client, session, world):
-    _metered(session, world)
+    subscribe(session, world, "metered")
     before = shop_balance(session, world.shop_id)
     first = _usage(client, world, 30_000, "sms-1")
     assert first.status_code == 201, first.get_json()
@@ -97,7 +82,7 @@ def test_usage_is_charged_at_once_up_to_the_cap_and_no_further(client, session, 
 
 
 def test_a_repeated_idempotency_key_charges_once(client, session, world):
-    _metered(session, world)
+    subscribe(session, world, "metered")
     before = shop_balance(session, world.shop_id)
     first = _usage(client, world, 700, "batch-42")
     again = _usage(client, world, 700, "batch-42")
@@ -114,7 +99,7 @@ def test_a_repeated_idempotency_key_charges_once(client, session, world):
 def test_usage_needs_a_live_usage_plan_and_resets_each_period(app, client, session, world, clock):
     refused = _usage(client, world, 100, "early")
     assert refused.status_code == 409 and refused.get_json()["type"].endswith("/no-usage-subscription")
-    sub_id = _metered(session, world)
+    sub_id = subscribe(session, world, "metered").id
     assert _usage(client, world, 50_000, "month-1").status_code == 201
     clock.advance(days=31, minutes=1)
     with app.app_context():
@@ -124,7 +109,7 @@ def test_usage_needs_a_live_usage_plan_and_resets_each_period(app, client, sessi
 
 
 def test_usage_the_shop_cannot_pay_is_refused_and_not_counted(client, session, world):
-    sub_id = _metered(session, world)
+    sub_id = subscribe(session, world, "metered").id
     spend = shop_balance(session, world.shop_id) - 10
     _paid_charge(session, world, amount=spend)
     short = _usage(client, world, 20, "short")
