@@ -35,11 +35,10 @@ MANIFEST_SOURCE = "manifest"
 
 def app_webhook_secret(session: DbSession, *, app: App, box: SecretBox) -> str:
     """The app's current ``whsec_`` secret; issued on first use (and again if its key was lost)."""
-    if app.webhook_secret_sealed:
-        try:
-            return box.open(app.webhook_secret_sealed)
-        except UnreadableSecret:
-            pass  # sealed under a key that changed: nothing can sign with it any more
+    current = current_app_webhook_secret(app, box=box)
+    if current is not None:
+        return current
+    # None yet, or sealed under a key that changed: nothing can sign with that one any more.
     secret = new_secret()
     app.webhook_secret_sealed = box.seal(secret)
     app.previous_webhook_secret_sealed = app.previous_webhook_secret_expires_at = None
@@ -50,21 +49,22 @@ def app_webhook_secret(session: DbSession, *, app: App, box: SecretBox) -> str:
 
 def current_app_webhook_secret(app: App, *, box: SecretBox) -> str | None:
     """The app's secret if it has one that can be read (for pages, which change nothing); else None."""
-    if not app.webhook_secret_sealed:
-        return None
-    try:
-        return box.open(app.webhook_secret_sealed)
-    except UnreadableSecret:
-        return None
+    return _opened(app.webhook_secret_sealed, box)
 
 
 def previous_app_webhook_secret(app: App, *, box: SecretBox, now: dt.datetime) -> str | None:
     """The secret being rotated out, while it still signs; else None."""
     expires = app.previous_webhook_secret_expires_at
-    if not app.previous_webhook_secret_sealed or expires is None or now >= expires:
+    if expires is None or now >= expires:
+        return None
+    return _opened(app.previous_webhook_secret_sealed, box)
+
+
+def _opened(sealed: str | None, box: SecretBox) -> str | None:
+    if not sealed:
         return None
     try:
-        return box.open(app.previous_webhook_secret_sealed)
+        return box.open(sealed)
     except UnreadableSecret:
         return None
 
