@@ -18,6 +18,7 @@ import pytest
 import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
+from redis_slots import lease_redis_database
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from souk_platform import create_app
@@ -49,8 +50,11 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return f"{REDIS_BASE}/{1 + os.getpid() % 15}"
+def redis_url() -> Iterator[str]:
+    """A Redis logical database leased by this test process alone (see tests/redis_slots.py)."""
+    slot = lease_redis_database(REDIS_BASE)
+    yield slot.url
+    slot.release()
 
 
 def make_test_app(database_url: str, redis_url: str) -> Flask:
