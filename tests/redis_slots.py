@@ -39,6 +39,8 @@ class RedisSlot:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             if client.get(_key(self.number)) == self.token.encode():
                 client.expire(_key(self.number), LEASE_SECONDS)
+            else:  # wiped (a FLUSHALL somewhere): take it back unless another run holds it now
+                client.set(_key(self.number), self.token, nx=True, ex=LEASE_SECONDS)
 
     def release(self) -> None:
         self._stop.set()

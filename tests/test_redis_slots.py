@@ -28,3 +28,15 @@ def test_two_leases_never_share_a_database_and_a_released_one_is_free_again(redi
         assert again.url != redis_url
     finally:
         again.release()
+
+
+def test_no_test_flushes_every_redis_database() -> None:
+    """FLUSHALL would wipe the databases (and leases) of every other run on the machine."""
+    from pathlib import Path
+
+    offenders = [
+        str(path)
+        for path in Path(__file__).parent.rglob("*.py")
+        if path.name != Path(__file__).name and ".flushall(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
