@@ -39,6 +39,7 @@ from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.ids import new_id
 from souk_platform.core.money import CURRENCIES, format_money, percent_of
+from souk_platform.core.states import Move, StateMachine
 from souk_platform.db import DbSession, utcnow
 from souk_platform.events.services import emit
 from souk_platform.ledger.models import LedgerAccount
@@ -50,7 +51,7 @@ RENEWAL_RETRY = dt.timedelta(days=1)  # a frozen subscription's renewal is tried
 PAYOUT_EVERY = dt.timedelta(days=7)  # the payout job pays each developer at most this often
 MAX_AMOUNT = 10**12
 
-# Subscription states and the moves between them; every move goes through ``_transition``.
+# Subscription states and the moves between them (``SUBSCRIPTION_STATES``); every move goes through ``_transition``.
 LIVE = ("trial", "active", "frozen")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending": ("trial", "active", "declined", "replaced", "cancelled"),
@@ -215,13 +216,15 @@ def _emit(session: DbSession, *, shop_id: str, installation_id: str, type: str, 
     )
 
 
-def _transition(session: DbSession, sub: AppSubscription, to: str, *, now: dt.datetime) -> None:
-    """Move ``sub`` to ``to`` if the table allows it, and emit app.subscription.updated (or .cancelled)."""
-    if to not in TRANSITIONS[sub.status]:
-        raise errors.SubscriptionNotChangeable(
-            f"The subscription {sub.id} is {sub.status}; it cannot become {to}.", status_now=sub.status
-        )
-    sub.status = to
+def _illegal(sub: AppSubscription, to: str, allowed: tuple[str, ...]) -> errors.SubscriptionNotChangeable:
+    return errors.SubscriptionNotChangeable(
+        f"The subscription {sub.id} is {sub.status}; it cannot become {to}.", status_now=sub.status
+    )
+
+
+def _record_move(session: DbSession, sub: AppSubscription, move: Move, *, now: dt.datetime) -> None:
+    """Stamp a cancellation and emit app.subscription.updated (or .cancelled)."""
+    to = move.to
     if to == "cancelled":
         sub.cancelled_at = now
     session.flush()
@@ -233,6 +236,16 @@ def _transition(session: DbSession, sub: AppSubscription, to: str, *, now: dt.da
         type=event,
         payload=subscription_payload(sub),
     )
+
+
+SUBSCRIPTION_STATES: StateMachine[AppSubscription] = StateMachine(
+    TRANSITIONS, field="status", illegal=_illegal, record=_record_move
+)
+
+
+def _transition(session: DbSession, sub: AppSubscription, to: str, *, now: dt.datetime) -> None:
+    """Move ``sub`` to ``to`` if the table allows it, and emit app.subscription.updated (or .cancelled)."""
+    SUBSCRIPTION_STATES.transition(session, sub, to, now=now)
 
 
 # -- looking things up --------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Listings: submissions and their automated checks, the review queue, delistings, the storefront's search.
 
 Plain functions: a session and explicit arguments (the time included) in; no Flask request globals.
-A listing's state changes only through ``transition`` (the table ``TRANSITIONS``), which checks the
+A listing's state changes only through ``transition`` (the table ``TRANSITIONS`` of actions, a
+``StateMachine``), which checks the
 move, writes the timeline row and emits the developer's outbox event (``listing.<action>``, a
 platform-level event: no shop). For the other marketplace packages: ``listing_for_app``,
 ``submission_for_version`` and ``mark_crowdfunded``.
@@ -40,6 +41,7 @@ from souk_platform.apps.manifest import check_redirect_uri
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.models import User
 from souk_platform.core.errors import Forbidden, Unprocessable
+from souk_platform.core.states import Move, StateMachine
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.jobs.runner import enqueue_after_commit
@@ -127,34 +129,32 @@ def listing_payload(listing: Listing) -> dict[str, Any]:
     }
 
 
-def transition(
+def _illegal(listing: Listing, action: str, allowed: tuple[str, ...]) -> IllegalListingTransition:
+    return IllegalListingTransition(
+        f"A {listing.state.replace('_', ' ')} listing cannot be {action.replace('_', ' ')}."
+    )
+
+
+def _record_move(
     session: DbSession,
     listing: Listing,
-    action: str,
+    move: Move,
     *,
     now: dt.datetime,
     actor_kind: str,
     actor_id: str | None = None,
     submission: ListingSubmission | None = None,
     reason: str | None = None,
-) -> ListingEvent:
-    """Apply ``action`` to ``listing`` (``IllegalListingTransition`` if its state does not allow it).
-
-    The caller holds the listing's row lock (``_locked_listing`` or ``with_for_update``).
-    """
-    before = listing.state
-    after = TRANSITIONS[action].get(before)
-    if after is None:
-        raise IllegalListingTransition(f"A {before.replace('_', ' ')} listing cannot be {action.replace('_', ' ')}.")
-    listing.state = after
+) -> None:
+    """Write the timeline row (numbered per listing) and emit ``listing.<action>``."""
     last = session.scalar(sa.select(sa.func.max(ListingEvent.number)).where(ListingEvent.listing_id == listing.id))
     event = ListingEvent(
         listing_id=listing.id,
         number=(last or 0) + 1,
         submission_id=submission.id if submission else None,
-        action=action,
-        from_state=before,
-        to_state=after,
+        action=move.name,
+        from_state=move.before,
+        to_state=move.to,
         actor_kind=actor_kind,
         actor_id=actor_id,
         reason=reason,
@@ -165,7 +165,7 @@ def transition(
     emit(
         session,
         shop_id=None,
-        type=f"listing.{action}",
+        type=f"listing.{move.name}",
         subject_type="listing",
         subject_id=listing.id,
         payload={
@@ -174,7 +174,36 @@ def transition(
             "reason": reason,
         },
     )
-    return event
+
+
+LISTING_STATES: StateMachine[Listing] = StateMachine.of_actions(TRANSITIONS, illegal=_illegal, record=_record_move)
+
+
+def transition(
+    session: DbSession,
+    listing: Listing,
+    action: str,
+    *,
+    now: dt.datetime,
+    actor_kind: str,
+    actor_id: str | None = None,
+    submission: ListingSubmission | None = None,
+    reason: str | None = None,
+) -> None:
+    """Apply ``action`` to ``listing`` (``IllegalListingTransition`` if its state does not allow it).
+
+    The caller holds the listing's row lock (``_locked_listing`` or ``with_for_update``).
+    """
+    LISTING_STATES.transition(
+        session,
+        listing,
+        action,
+        now=now,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        submission=submission,
+        reason=reason,
+    )
 
 
 def _submission_payload(submission: ListingSubmission) -> dict[str, Any]:

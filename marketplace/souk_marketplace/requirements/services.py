@@ -1,6 +1,6 @@
 """定制众筹 rules: post, pledge, propose, pick, deliver, vote, arbitrate, release, refund, merge.
 
-The state machine is ``TRANSITIONS`` plus ``transition()``, which checks the table, writes the
+The state machine is ``TRANSITIONS`` (a ``StateMachine``) plus ``transition()``, which checks it, writes the
 timeline line (actor, time, note) and emits ``requirement.<state>`` to the owner and every backer.
 Every change first locks the requirement's row: pledges, proposals and votes all hang off it, so
 parallel pledges, withdrawals and state changes take turns per requirement and the cached totals
@@ -58,6 +58,7 @@ from souk_platform.apps.models import App, AppVersion
 from souk_platform.auth.models import User
 from souk_platform.core.errors import Forbidden, Unprocessable
 from souk_platform.core.money import format_money, percent_of
+from souk_platform.core.states import Move, StateMachine
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.ledger.services import PLATFORM, Leg, get_account, post_transfer
@@ -416,24 +417,19 @@ def _audience(session: DbSession, req: Requirement) -> list[str]:
     return sorted({req.shop_id, *backers})
 
 
-def check_transition(req: Requirement, to: str) -> None:
-    """Raise 409 ``invalid-state-transition`` unless the table lets ``req`` become ``to``."""
-    allowed = TRANSITIONS.get(req.state, frozenset())
-    if to not in allowed:
-        raise IllegalTransition(
-            f"Requirement {req.id} is {req.state}; it cannot become {to} "
-            f"(it may become: {', '.join(sorted(allowed)) or 'nothing'}).",
-            current_state=req.state,
-        )
+def _illegal(req: Requirement, to: str, allowed: tuple[str, ...]) -> IllegalTransition:
+    return IllegalTransition(
+        f"Requirement {req.id} is {req.state}; it cannot become {to} "
+        f"(it may become: {', '.join(sorted(allowed)) or 'nothing'}).",
+        current_state=req.state,
+    )
 
 
-def transition(
-    session: DbSession, req: Requirement, to: str, *, actor: Actor, now: dt.datetime, note: str = ""
-) -> Requirement:
-    """Move ``req`` to ``to`` if the table allows it (else 409 ``invalid-state-transition``), write the
-    timeline line and emit ``requirement.<to>`` to the owner and every backer."""
-    check_transition(req, to)
-    req.state = to
+def _record_move(
+    session: DbSession, req: Requirement, move: Move, *, actor: Actor, now: dt.datetime, note: str = ""
+) -> None:
+    """Write the timeline line and emit ``requirement.<to>`` to the owner and every backer."""
+    to = move.to
     if to in FINISHED:
         req.closed_at = now
     _timeline(session, req, event=to, state=to, actor=actor, now=now, note=note)
@@ -450,6 +446,22 @@ def transition(
             subject_id=req.id,
             payload=payload,
         )
+
+
+REQUIREMENT_STATES: StateMachine[Requirement] = StateMachine(TRANSITIONS, illegal=_illegal, record=_record_move)
+
+
+def check_transition(req: Requirement, to: str) -> None:
+    """Raise 409 ``invalid-state-transition`` unless the table lets ``req`` become ``to``."""
+    REQUIREMENT_STATES.check(req, to)
+
+
+def transition(
+    session: DbSession, req: Requirement, to: str, *, actor: Actor, now: dt.datetime, note: str = ""
+) -> Requirement:
+    """Move ``req`` to ``to`` if the table allows it (else 409 ``invalid-state-transition``), write the
+    timeline line and emit ``requirement.<to>`` to the owner and every backer."""
+    REQUIREMENT_STATES.transition(session, req, to, actor=actor, now=now, note=note)
     return req
 
 
