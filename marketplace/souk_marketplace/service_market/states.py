@@ -1,7 +1,7 @@
 """The service order's state machine (one table, one ``transition()``) and its timeline.
 
-``TRANSITIONS[state][to]`` names the parties who may make that move; ``MACHINE`` (the platform's one
-``StateMachine``) derives the states and final states from it. ``transition()`` checks the move and
+``TRANSITIONS[state][to]`` names the parties who may make that move; ``SERVICE_ORDER_STATES`` (the
+platform's one ``StateMachine``) derives the states and final states from it. ``transition()`` checks the move and
 the party, changes the state, writes a timeline line and emits ``service_order.<to>`` in the caller's
 transaction. Everything else that happens to an order (a message, a file, an extension, an
 offer) goes through ``record()``: a timeline line plus ``service_order.<kind>``.
@@ -108,12 +108,12 @@ def _not_your_move(order: ServiceOrder, to: str, actor: str) -> NotYourMove:
 
 def allowed_moves(state: str, actor: str) -> list[str]:
     """The states ``actor`` may move an order in ``state`` to (pages show buttons from it)."""
-    return MACHINE.allowed_moves(state, by=actor)
+    return SERVICE_ORDER_STATES.allowed_moves(state, by=actor)
 
 
 def check_move(order: ServiceOrder, to: str, actor: str) -> None:
     """409 ``invalid-state-transition`` when the table has no such move, 409 ``not-your-move`` for the wrong party."""
-    MACHINE.check(order, to, by=actor)
+    SERVICE_ORDER_STATES.check(order, to, by=actor)
 
 
 def record(
@@ -193,11 +193,11 @@ def _record_move(
     )
 
 
-MACHINE: StateMachine[ServiceOrder] = StateMachine(
+SERVICE_ORDER_STATES: StateMachine[ServiceOrder] = StateMachine(
     TRANSITIONS, illegal=_illegal, wrong_party=_not_your_move, record=_record_move
 )
-STATES = MACHINE.states
-FINAL_STATES = MACHINE.final_states
+STATES = SERVICE_ORDER_STATES.states
+FINAL_STATES = SERVICE_ORDER_STATES.final_states
 
 
 def transition(
@@ -212,5 +212,5 @@ def transition(
     details: dict[str, Any] | None = None,
 ) -> ServiceOrder:
     """Move ``order`` to ``to`` if the table lets ``actor`` do it; record it on the timeline and the outbox."""
-    MACHINE.transition(session, order, to, by=actor, now=now, user_id=user_id, note=note, details=details)
+    SERVICE_ORDER_STATES.transition(session, order, to, by=actor, now=now, user_id=user_id, note=note, details=details)
     return order

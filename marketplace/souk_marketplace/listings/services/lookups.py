@@ -6,9 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from souk_marketplace.listings.errors import (
-    ListingNotFound,
-)
+from souk_marketplace.listings.errors import ListingNotFound
 from souk_marketplace.listings.models import Listing, ListingSubmission
 from souk_marketplace.listings.services.states import transition
 from souk_marketplace.listings.services.submitting import _locked_listing

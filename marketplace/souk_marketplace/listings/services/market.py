@@ -9,10 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from souk_marketplace.listings import search
-from souk_marketplace.listings.errors import (
-    ImageNotFound,
-    ListingNotFound,
-)
+from souk_marketplace.listings.errors import ImageNotFound, ListingNotFound
 from souk_marketplace.listings.models import Listing, ListingImage, ListingSubmission
 from souk_marketplace.listings.services.indexing import _dialect
 from souk_marketplace.listings.services.terms import LANGUAGES

@@ -7,9 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from souk_marketplace.listings.errors import (
-    IllegalListingTransition,
-)
+from souk_marketplace.listings.errors import IllegalListingTransition
 from souk_marketplace.listings.models import Listing, ListingEvent, ListingSubmission
 from souk_platform.core.states import Move, StateMachine
 from souk_platform.db import DbSession

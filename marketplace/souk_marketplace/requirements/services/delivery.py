@@ -10,16 +10,8 @@ import sqlalchemy as sa
 
 from souk_marketplace.billing.services import exempt_shops
 from souk_marketplace.listings.services import mark_crowdfunded, submission_for_version
-from souk_marketplace.requirements.errors import (
-    DeliveryInvalid,
-    IllegalTransition,
-    NotOpen,
-)
-from souk_marketplace.requirements.models import (
-    Requirement,
-    RequirementProposal,
-    RequirementVote,
-)
+from souk_marketplace.requirements.errors import DeliveryInvalid, IllegalTransition, NotOpen
+from souk_marketplace.requirements.models import Requirement, RequirementProposal, RequirementVote
 from souk_marketplace.requirements.services.actors import BACKERS, SYSTEM, Actor, user_actor
 from souk_marketplace.requirements.services.pledges import (
     _emit_pledge,

@@ -6,13 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from souk_marketplace.requirements.errors import (
-    MergeInvalid,
-)
-from souk_marketplace.requirements.models import (
-    Requirement,
-    RequirementVote,
-)
+from souk_marketplace.requirements.errors import MergeInvalid
+from souk_marketplace.requirements.models import Requirement, RequirementVote
 from souk_marketplace.requirements.services.actors import Actor
 from souk_marketplace.requirements.services.pledges import _emit_pledge, _refresh_totals
 from souk_marketplace.requirements.services.proposals import _decline_open_proposals

@@ -7,15 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from souk_marketplace.requirements.errors import (
-    NotOpen,
-    PledgeInvalid,
-    PledgeLocked,
-)
-from souk_marketplace.requirements.models import (
-    Requirement,
-    RequirementPledge,
-)
+from souk_marketplace.requirements.errors import NotOpen, PledgeInvalid, PledgeLocked
+from souk_marketplace.requirements.models import Requirement, RequirementPledge
 from souk_marketplace.requirements.services.proposals import _settle_proposal_vote
 from souk_marketplace.requirements.services.reading import _active_pledges, _lock, get_pledge
 from souk_marketplace.requirements.services.terms import MAX_AMOUNT

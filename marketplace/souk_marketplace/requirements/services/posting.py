@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from souk_marketplace.requirements.errors import (
-    RequirementInvalid,
-    RequirementNotFound,
-)
-from souk_marketplace.requirements.models import (
-    CATEGORIES,
-    SELECTION_MODES,
-    Requirement,
-)
+from souk_marketplace.requirements.errors import RequirementInvalid, RequirementNotFound
+from souk_marketplace.requirements.models import CATEGORIES, SELECTION_MODES, Requirement
 from souk_marketplace.requirements.services.actors import Actor
 from souk_marketplace.requirements.services.pledges import _refund_all
 from souk_marketplace.requirements.services.proposals import _decline_open_proposals

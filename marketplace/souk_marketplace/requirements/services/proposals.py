@@ -18,11 +18,7 @@ from souk_marketplace.requirements.errors import (
     ProposalOverBudget,
     VotingMode,
 )
-from souk_marketplace.requirements.models import (
-    Requirement,
-    RequirementProposal,
-    RequirementVote,
-)
+from souk_marketplace.requirements.models import Requirement, RequirementProposal, RequirementVote
 from souk_marketplace.requirements.services.actors import BACKERS, Actor, user_actor
 from souk_marketplace.requirements.services.reading import _lock, _weights
 from souk_marketplace.requirements.services.states import _timeline, transition

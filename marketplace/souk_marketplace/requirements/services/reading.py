@@ -9,10 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from souk_marketplace.requirements.errors import (
-    PledgeNotFound,
-    RequirementNotFound,
-)
+from souk_marketplace.requirements.errors import PledgeNotFound, RequirementNotFound
 from souk_marketplace.requirements.models import (
     Requirement,
     RequirementPledge,

@@ -6,14 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from souk_marketplace.requirements.errors import (
-    IllegalTransition,
-)
-from souk_marketplace.requirements.models import (
-    Requirement,
-    RequirementPledge,
-    RequirementTimelineEntry,
-)
+from souk_marketplace.requirements.errors import IllegalTransition
+from souk_marketplace.requirements.models import Requirement, RequirementPledge, RequirementTimelineEntry
 from souk_marketplace.requirements.services.actors import Actor
 from souk_marketplace.requirements.services.reading import _json_ready, requirement_views
 from souk_platform.core.states import Move, StateMachine

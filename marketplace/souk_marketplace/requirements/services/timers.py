@@ -6,9 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from souk_marketplace.requirements.models import (
-    Requirement,
-)
+from souk_marketplace.requirements.models import Requirement
 from souk_marketplace.requirements.services.delivery import _close_delivery_vote, _expire, _pay_out
 from souk_marketplace.requirements.services.reading import _lock
 from souk_marketplace.requirements.services.states import UNDELIVERED

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from souk_marketplace.service_market.errors import (
-    NotOverdue,
-)
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-)
+from souk_marketplace.service_market.errors import NotOverdue
+from souk_marketplace.service_market.models import ServiceOrder
 from souk_marketplace.service_market.services.escrow import _refund
 from souk_marketplace.service_market.services.extensions import _iso
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import OVERDUE_GRACE, _text
-from souk_marketplace.service_market.states import (
-    check_move,
-    transition,
-)
+from souk_marketplace.service_market.states import check_move, transition
 from souk_platform.db import DbSession
 
 

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from souk_marketplace.service_market.errors import (
-    RevisionLimitReached,
-)
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-)
+from souk_marketplace.service_market.errors import RevisionLimitReached
+from souk_marketplace.service_market.models import ServiceOrder
 from souk_marketplace.service_market.services.escrow import _release
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.placing import _start_milestone
 from souk_marketplace.service_market.services.terms import CLEARING_PERIOD, REVIEW_WINDOW, _text
-from souk_marketplace.service_market.states import (
-    SYSTEM,
-    check_move,
-    record,
-    transition,
-)
+from souk_marketplace.service_market.states import SYSTEM, check_move, record, transition
 from souk_platform.db import DbSession
 
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from souk_marketplace.service_market.errors import (
-    IllegalTransition,
-    InvalidServiceOrder,
-    OfferConflict,
-)
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-)
+from souk_marketplace.service_market.errors import IllegalTransition, InvalidServiceOrder, OfferConflict
+from souk_marketplace.service_market.models import ServiceOrder
 from souk_marketplace.service_market.services.escrow import _refund, _release
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import ANSWER_WINDOW, MEDIATION_WINDOW, _text
-from souk_marketplace.service_market.states import (
-    BUYER,
-    PROVIDER,
-    check_move,
-    record,
-    transition,
-)
+from souk_marketplace.service_market.states import BUYER, PROVIDER, check_move, record, transition
 from souk_platform.db import DbSession
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-)
+from souk_marketplace.service_market.models import ServiceOrder
 from souk_platform.core.money import percent_of
 from souk_platform.db import DbSession
 from souk_platform.ledger.models import LedgerAccount

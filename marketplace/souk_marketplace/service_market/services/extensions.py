@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from souk_marketplace.service_market.errors import (
-    ExtensionConflict,
-    InvalidServiceOrder,
-)
-from souk_marketplace.service_market.models import (
-    ServiceExtension,
-)
+from souk_marketplace.service_market.errors import ExtensionConflict, InvalidServiceOrder
+from souk_marketplace.service_market.models import ServiceExtension
 from souk_marketplace.service_market.services.lookups import get_order, pending_extension
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import EXTENSION_TTL, MAX_EXTENSION_DAYS, _text
-from souk_marketplace.service_market.states import (
-    BUYER,
-    PROVIDER,
-    record,
-)
+from souk_marketplace.service_market.states import BUYER, PROVIDER, record
 from souk_platform.db import DbSession
 
 

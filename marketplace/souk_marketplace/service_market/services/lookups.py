@@ -6,23 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from souk_marketplace.service_market.errors import (
-    ServiceOrderNotFound,
-)
-from souk_marketplace.service_market.models import (
-    ServiceExtension,
-    ServiceFile,
-    ServiceOrder,
-    ServiceOrderEvent,
-)
+from souk_marketplace.service_market.errors import ServiceOrderNotFound
+from souk_marketplace.service_market.models import ServiceExtension, ServiceFile, ServiceOrder, ServiceOrderEvent
 from souk_marketplace.service_market.services.parties import Party
-from souk_marketplace.service_market.states import (
-    ADMIN,
-    BUYER,
-    DISPUTE_STATES,
-    PROVIDER,
-    SYSTEM,
-)
+from souk_marketplace.service_market.states import ADMIN, BUYER, DISPUTE_STATES, PROVIDER, SYSTEM
 from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.ledger.services import balance_of

@@ -7,24 +7,13 @@ import hashlib
 
 import sqlalchemy as sa
 
-from souk_marketplace.service_market.errors import (
-    InvalidFile,
-    ServiceFileNotFound,
-)
+from souk_marketplace.service_market.errors import InvalidFile, ServiceFileNotFound
 from souk_marketplace.service_market.files import FILE_TYPES, MAX_FILE_BYTES, clean_filename, sniff
-from souk_marketplace.service_market.models import (
-    ServiceFile,
-    ServiceOrderEvent,
-)
+from souk_marketplace.service_market.models import ServiceFile, ServiceOrderEvent
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import _text
-from souk_marketplace.service_market.states import (
-    BUYER,
-    FINAL_STATES,
-    PROVIDER,
-    record,
-)
+from souk_marketplace.service_market.states import BUYER, FINAL_STATES, PROVIDER, record
 from souk_platform.core.errors import Conflict
 from souk_platform.db import DbSession
 

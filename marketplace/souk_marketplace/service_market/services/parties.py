@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from souk_marketplace.service_market.states import (
-    ADMIN,
-    BUYER,
-    PROVIDER,
-    SYSTEM,
-)
+from souk_marketplace.service_market.states import ADMIN, BUYER, PROVIDER, SYSTEM
 
 
 @dataclass(frozen=True, slots=True)

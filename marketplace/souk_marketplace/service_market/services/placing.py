@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from souk_marketplace.service_market.errors import (
-    InvalidServiceOrder,
-)
-from souk_marketplace.service_market.models import (
-    Service,
-    ServiceMilestone,
-    ServiceOrder,
-    ServicePackage,
-)
+from souk_marketplace.service_market.errors import InvalidServiceOrder
+from souk_marketplace.service_market.models import Service, ServiceMilestone, ServiceOrder, ServicePackage
 from souk_marketplace.service_market.services.escrow import _account
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import MAX_REQUIREMENTS, _text
-from souk_marketplace.service_market.states import (
-    BUYER,
-    SYSTEM,
-    check_move,
-    record,
-    transition,
-)
+from souk_marketplace.service_market.states import BUYER, SYSTEM, check_move, record, transition
 from souk_platform.db import DbSession
 from souk_platform.ledger.services import Leg, post_transfer
 from souk_platform.shops.services import get_shop

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-)
+from souk_marketplace.service_market.models import ServiceOrder
 from souk_platform.db import DbSession
 
 

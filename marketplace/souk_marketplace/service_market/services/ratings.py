@@ -6,22 +6,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from souk_marketplace.service_market.errors import (
-    AlreadyRated,
-    IllegalTransition,
-    InvalidServiceOrder,
-)
-from souk_marketplace.service_market.models import (
-    ServiceOrder,
-    ServiceRating,
-)
+from souk_marketplace.service_market.errors import AlreadyRated, IllegalTransition, InvalidServiceOrder
+from souk_marketplace.service_market.models import ServiceOrder, ServiceRating
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import Party
 from souk_marketplace.service_market.services.terms import _text
-from souk_marketplace.service_market.states import (
-    BUYER,
-    record,
-)
+from souk_marketplace.service_market.states import BUYER, record
 from souk_platform.db import DbSession
 
 RATABLE_STATES = frozenset({"clearing", "settled", "refunded"})

@@ -8,9 +8,7 @@ from typing import Any
 
 import structlog
 
-from souk_marketplace.service_market.errors import (
-    InvalidServiceOrder,
-)
+from souk_marketplace.service_market.errors import InvalidServiceOrder
 
 log = structlog.get_logger("souk.service_market")
 

@@ -9,21 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
-from souk_marketplace.service_market.models import (
-    ServiceExtension,
-    ServiceOrder,
-)
+from souk_marketplace.service_market.models import ServiceExtension, ServiceOrder
 from souk_marketplace.service_market.services.delivery import _after_acceptance
 from souk_marketplace.service_market.services.disputes import _resolve
 from souk_marketplace.service_market.services.escrow import _release
 from souk_marketplace.service_market.services.lookups import get_order
 from souk_marketplace.service_market.services.parties import SYSTEM_PARTY
 from souk_marketplace.service_market.services.terms import log
-from souk_marketplace.service_market.states import (
-    SYSTEM,
-    record,
-    transition,
-)
+from souk_marketplace.service_market.states import SYSTEM, record, transition
 from souk_platform.core.errors import SoukError
 from souk_platform.db import DbSession
 
