@@ -4,7 +4,13 @@ from typing import Any
 
 import marshmallow as ma
 
-from souk_marketplace.billing.services import APP_STATUSES, CHARGE_KINDS, CHARGE_STATUSES, MAX_AMOUNT, TRANSITIONS
+from souk_marketplace.billing.services import (
+    APP_STATUSES,
+    CHARGE_KINDS,
+    CHARGE_STATUSES,
+    MAX_AMOUNT,
+    SUBSCRIPTION_STATES,
+)
 from souk_platform.api.pagination import PageArgs
 from souk_platform.core.money import CURRENCIES
 
@@ -27,7 +33,7 @@ class AppSubscriptionSchema(ma.Schema):
     installation_id = ma.fields.String()
     plan_id = ma.fields.String(metadata={"description": "A plan of the installed app version's manifest"})
     kind = ma.fields.String(metadata={"description": "free | recurring | usage"})
-    status = ma.fields.String(metadata={"description": " | ".join(TRANSITIONS)})
+    status = ma.fields.String(metadata={"description": " | ".join(SUBSCRIPTION_STATES.states)})
     price = ma.fields.Integer(metadata={"description": "Minor units per interval (a usage plan's base price)"})
     list_price = ma.fields.Integer(metadata={"description": "The plan's price; price is 0 when free for backers"})
     currency = ma.fields.String()
@@ -129,7 +135,7 @@ class AppChargeQuerySchema(PageArgs):
 
 
 class AppSubscriptionQuerySchema(PageArgs):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(TRANSITIONS)))
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SUBSCRIPTION_STATES.states))
 
 
 class BillingInvoiceTotalSchema(ma.Schema):

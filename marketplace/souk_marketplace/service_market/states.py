@@ -1,8 +1,9 @@
 """The service order's state machine (one table, one ``transition()``) and its timeline.
 
-``TRANSITIONS[state][to]`` names the parties who may make that move. ``transition()`` checks the move
-and the party, changes the state, writes a timeline line and emits ``service_order.<to>`` in the
-caller's transaction. Everything else that happens to an order (a message, a file, an extension, an
+``TRANSITIONS[state][to]`` names the parties who may make that move; ``SERVICE_ORDER_STATES`` (the
+platform's one ``StateMachine``) derives the states and final states from it. ``transition()`` checks the move and
+the party, changes the state, writes a timeline line and emits ``service_order.<to>`` in the caller's
+transaction. Everything else that happens to an order (a message, a file, an extension, an
 offer) goes through ``record()``: a timeline line plus ``service_order.<kind>``.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from souk_marketplace.service_market.errors import IllegalTransition, NotYourMove
 from souk_marketplace.service_market.models import ServiceOrder, ServiceOrderEvent
+from souk_platform.core.states import Move, StateMachine
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 
@@ -59,8 +61,6 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     "refunded": {},
     "cancelled": {},
 }
-STATES = tuple(TRANSITIONS)
-FINAL_STATES = frozenset(state for state, moves in TRANSITIONS.items() if not moves)
 DISPUTE_STATES = frozenset({"disputed", "in_mediation", "in_arbitration"})
 
 
@@ -91,25 +91,29 @@ def order_payload(order: ServiceOrder) -> dict[str, Any]:
     }
 
 
+def _illegal(order: ServiceOrder, to: str, allowed: tuple[str, ...]) -> IllegalTransition:
+    return IllegalTransition(
+        f"Service order {order.id} is {order.state}; it cannot become {to} "
+        f"(it may become: {', '.join(allowed) or 'nothing (it is finished)'}).",
+        current_state=order.state,
+    )
+
+
+def _not_your_move(order: ServiceOrder, to: str, actor: str) -> NotYourMove:
+    return NotYourMove(
+        f"Service order {order.id} is {order.state}; the {actor} cannot move it to {to}.",
+        current_state=order.state,
+    )
+
+
 def allowed_moves(state: str, actor: str) -> list[str]:
     """The states ``actor`` may move an order in ``state`` to (pages show buttons from it)."""
-    return [to for to, actors in TRANSITIONS.get(state, {}).items() if actor in actors]
+    return SERVICE_ORDER_STATES.allowed_moves(state, by=actor)
 
 
 def check_move(order: ServiceOrder, to: str, actor: str) -> None:
     """409 ``invalid-state-transition`` when the table has no such move, 409 ``not-your-move`` for the wrong party."""
-    moves = TRANSITIONS.get(order.state, {})
-    if to not in moves:
-        allowed = ", ".join(moves) or "nothing (it is finished)"
-        raise IllegalTransition(
-            f"Service order {order.id} is {order.state}; it cannot become {to} (it may become: {allowed}).",
-            current_state=order.state,
-        )
-    if actor not in moves[to]:
-        raise NotYourMove(
-            f"Service order {order.id} is {order.state}; the {actor} cannot move it to {to}.",
-            current_state=order.state,
-        )
+    SERVICE_ORDER_STATES.check(order, to, by=actor)
 
 
 def record(
@@ -162,6 +166,40 @@ def record(
     return line
 
 
+def _record_move(
+    session: DbSession,
+    order: ServiceOrder,
+    move: Move,
+    *,
+    now: dt.datetime,
+    user_id: str | None = None,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    if move.to in FINAL_STATES:
+        order.closed_at = now
+    session.flush()  # bumps the version the event carries
+    record(
+        session,
+        order,
+        "state",
+        actor=move.by or SYSTEM,
+        now=now,
+        user_id=user_id,
+        note=note,
+        details=details,
+        from_state=move.before,
+        to_state=move.to,
+    )
+
+
+SERVICE_ORDER_STATES: StateMachine[ServiceOrder] = StateMachine(
+    TRANSITIONS, illegal=_illegal, wrong_party=_not_your_move, record=_record_move
+)
+STATES = SERVICE_ORDER_STATES.states
+FINAL_STATES = SERVICE_ORDER_STATES.final_states
+
+
 def transition(
     session: DbSession,
     order: ServiceOrder,
@@ -174,22 +212,5 @@ def transition(
     details: dict[str, Any] | None = None,
 ) -> ServiceOrder:
     """Move ``order`` to ``to`` if the table lets ``actor`` do it; record it on the timeline and the outbox."""
-    check_move(order, to, actor)
-    before = order.state
-    order.state = to
-    if to in FINAL_STATES:
-        order.closed_at = now
-    session.flush()  # bumps the version the event carries
-    record(
-        session,
-        order,
-        "state",
-        actor=actor,
-        now=now,
-        user_id=user_id,
-        note=note,
-        details=details,
-        from_state=before,
-        to_state=to,
-    )
+    SERVICE_ORDER_STATES.transition(session, order, to, by=actor, now=now, user_id=user_id, note=note, details=details)
     return order

@@ -1,10 +1,11 @@
-"""Carts and the checkout pipeline (DESIGN.md §4).
+"""Carts and the checkout pipeline (docs/architecture.md).
 
-``checkout`` is the one function that turns a cart into an order; each of its steps is an
-extension point run through ``run_point``:
+``checkout`` is the one function that turns a cart into an order. It reads as its pipeline, one named
+step each, the extension points run through ``run_point``:
 cart.validate → price lines → cart.discounts → order.extra_fee → points and stored value →
-order.validate (risk) → reserve stock → create the order, spend points and stored value,
-reserve coupon redemptions, convert the cart → ``order.created``.
+order.validate (risk) → reserve stock → create the order (spend points and stored value, reserve
+coupon redemptions, convert the cart, emit ``order.created``). The steps fill in one ``_OrderDraft``.
+Decisions about a line read its ``LineProblem`` code, never the words shown for it.
 Everything happens in the caller's transaction, so any failure leaves nothing behind.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,9 +49,11 @@ MAX_LINES = 200
 MAX_QUANTITY = 999
 
 __all__ = [
+    "LINE_PROBLEM_WORDING",
     "MAX_LINES",
     "MAX_QUANTITY",
     "CartPreview",
+    "LineProblem",
     "PricedCart",
     "add_cart_line",
     "allocate_discount",
@@ -222,6 +226,22 @@ def remove_cart_line(
 # --- pricing -----------------------------------------------------------------------------------
 
 
+class LineProblem(enum.StrEnum):
+    """Why a cart line cannot be bought now. Decisions read this code, never the words shown with it."""
+
+    OFF_SALE = "off_sale"
+    WRONG_CURRENCY = "wrong_currency"
+    SHORT_OF_STOCK = "short_of_stock"  # still priced (the preview counts it); checkout's reservation refuses it
+
+
+# The words shown for each problem; free to change (or be translated) without changing any outcome.
+LINE_PROBLEM_WORDING: dict[LineProblem, str] = {
+    LineProblem.OFF_SALE: "This SKU is no longer for sale.",
+    LineProblem.WRONG_CURRENCY: "Priced in {sku_currency}, not the shop's {shop_currency}.",
+    LineProblem.SHORT_OF_STOCK: "Only {available} available.",
+}
+
+
 @dataclass(slots=True)
 class PricedLine:
     line_id: str | None
@@ -232,11 +252,16 @@ class PricedLine:
     unit_price: int = 0
     available: int = 0
     discount: int = 0
-    problem: str | None = None  # why the line cannot be bought now (preview only)
+    problem_code: LineProblem | None = None
+    problem: str | None = None  # the words for ``problem_code``, as the preview shows them
 
     @property
     def amount(self) -> int:
         return self.unit_price * self.quantity
+
+    def flag(self, code: LineProblem, **facts: Any) -> None:
+        self.problem_code = code
+        self.problem = LINE_PROBLEM_WORDING[code].format(**facts)
 
 
 @dataclass(slots=True)
@@ -287,7 +312,7 @@ def _price(
     for line in priced:
         sku = skus.get(line.sku_id)
         if sku is None:
-            line.problem = "This SKU is no longer for sale."
+            line.flag(LineProblem.OFF_SALE)
             continue
         line.product_id, line.title, line.unit_price, line.available = (
             sku.product_id,
@@ -296,9 +321,9 @@ def _price(
             sku.available,
         )
         if sku.currency != shop.currency:
-            line.problem = f"Priced in {sku.currency}, not the shop's {shop.currency}."
+            line.flag(LineProblem.WRONG_CURRENCY, sku_currency=sku.currency, shop_currency=shop.currency)
         elif sku.available < line.quantity:
-            line.problem = f"Only {sku.available} available."
+            line.flag(LineProblem.SHORT_OF_STOCK, available=sku.available)
     return priced, skus
 
 
@@ -314,7 +339,7 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
     """Price ``cart`` now with automatic promotions (no coupon codes, no side effects)."""
     shop = get_shop(session, cart.shop_id)
     priced, _ = _price(session, shop, cart.lines, tolerate_missing=True)
-    sellable = [line for line in priced if line.problem is None or line.problem.startswith("Only")]
+    sellable = [line for line in priced if line.problem_code in (None, LineProblem.SHORT_OF_STOCK)]
     subtotal = sum(line.amount for line in sellable)
     discounts: list[AppliedDiscount] = []
     if subtotal > 0 and cart.status == "open":
@@ -332,7 +357,7 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
         discounts=discounts,
         discount_total=discount_total,
         total=subtotal - discount_total,
-        purchasable=bool(priced) and all(line.problem is None for line in priced) and cart.status == "open",
+        purchasable=bool(priced) and all(line.problem_code is None for line in priced) and cart.status == "open",
     )
     return PricedCart(cart, preview)
 
@@ -413,7 +438,7 @@ def risk_decision(payload: Mapping[str, Any]) -> dict[str, Any]:
 # --- checkout ----------------------------------------------------------------------------------
 
 
-def _validate_cart(payload: Mapping[str, Any]) -> dict[str, list[str]]:
+def _cart_rules(payload: Mapping[str, Any]) -> dict[str, list[str]]:
     """The built-in ``cart.validate`` rule: field → messages (empty when the cart may be checked out)."""
     lines = payload["cart"]["lines"]
     if not lines:
@@ -434,6 +459,30 @@ def _customer_json(session: DbSession, shop_id: str, customer_id: str | None) ->
     return {"id": customer.id, "level": customer.level, "orders_count": customer.orders_count}
 
 
+@dataclass(slots=True)
+class _OrderDraft:
+    """What the checkout steps learn about the order, step by step, before it is written."""
+
+    shop: Shop
+    cart: Cart
+    customer_id: str | None
+    customer: dict[str, Any] | None  # as extension points see the buyer
+    cart_json: dict[str, Any]
+    id: str = ""
+    lines: list[PricedLine] = field(default_factory=list)
+    lines_json: list[dict[str, Any]] = field(default_factory=list)
+    subtotal: int = 0
+    discounts: list[AppliedDiscount] = field(default_factory=list)
+    discount_total: int = 0
+    fees: list[dict[str, Any]] = field(default_factory=list)
+    fee_total: int = 0
+    points_spent: int = 0
+    points_value: int = 0
+    stored_value_used: int = 0
+    total: int = 0
+    reservation_expires_at: dt.datetime | None = None
+
+
 def checkout(
     session: DbSession,
     *,
@@ -451,6 +500,19 @@ def checkout(
     Raises (and writes nothing): CartNotFound/SKU/customer NotFound (404), CartNotOpen (409), CartInvalid,
     CheckoutInvalid, coupon and balance problems (422), OrderRejected (422 ``order-rejected``), OutOfStock (409).
     """
+    draft = _start_draft(session, shop_id=shop_id, cart_id=cart_id, customer_id=customer_id)
+    _validate_cart(session, draft)
+    _price_lines(session, draft)
+    _apply_discounts(session, draft, coupon_codes=coupon_codes, now=now)
+    _add_extra_fees(session, draft)
+    _apply_tenders(draft, points_to_spend=points_to_spend, stored_value_to_spend=stored_value_to_spend)
+    _validate_order(session, draft, ip=ip, now=now)
+    _reserve_stock(session, draft, now=now)
+    return _create_order(session, draft, ip=ip, now=now)
+
+
+def _start_draft(session: DbSession, *, shop_id: str, cart_id: str, customer_id: str | None) -> _OrderDraft:
+    """Lock the open cart and settle who is buying (the cart's customer unless one is given)."""
     shop = get_shop(session, shop_id)
     cart = _open_cart(session, shop_id=shop_id, cart_id=cart_id)
     if customer_id and cart.customer_id and customer_id != cart.customer_id:
@@ -459,57 +521,95 @@ def checkout(
             errors={"customer_id": ["Does not match the cart's customer."]},
         )
     customer_id = customer_id or cart.customer_id
-    customer = _customer_json(session, shop_id, customer_id)
+    return _OrderDraft(
+        shop=shop,
+        cart=cart,
+        customer_id=customer_id,
+        customer=_customer_json(session, shop_id, customer_id),
+        cart_json=cart_payload(cart),
+    )
 
-    # cart.validate
-    cart_json = cart_payload(cart)
-    problems = run_point(session, "cart.validate", shop, {"cart": cart_json, "customer": customer}, _validate_cart)
+
+def _validate_cart(session: DbSession, draft: _OrderDraft) -> None:
+    """``cart.validate``: the built-in rule or a plugin names what is wrong with the cart, field by field."""
+    problems = run_point(
+        session, "cart.validate", draft.shop, {"cart": draft.cart_json, "customer": draft.customer}, _cart_rules
+    )
     if problems:
         raise CartInvalid(
             "The cart cannot be checked out: " + " ".join(m for messages in problems.values() for m in messages),
             errors=problems,
         )
 
-    # price lines
-    priced, _ = _price(session, shop, cart.lines, tolerate_missing=False)
+
+def _price_lines(session: DbSession, draft: _OrderDraft) -> None:
+    """Price every line at today's prices; a line priced in another currency stops the checkout."""
+    priced, _ = _price(session, draft.shop, draft.cart.lines, tolerate_missing=False)
     wrong_currency = {
         f"lines.{i}.sku_id": [line.problem]
         for i, line in enumerate(priced)
-        if line.problem and "Priced in" in line.problem
+        if line.problem_code is LineProblem.WRONG_CURRENCY
     }
     if wrong_currency:
         raise CartInvalid("Some lines are priced in another currency than the shop's.", errors=wrong_currency)
-    subtotal = sum(line.amount for line in priced)
+    draft.lines = priced
+    draft.lines_json = [{"sku_id": p.sku_id, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced]
+    draft.subtotal = sum(line.amount for line in priced)
 
-    # cart.discounts
-    lines_json = [{"sku_id": p.sku_id, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced]
+
+def _apply_discounts(session: DbSession, draft: _OrderDraft, *, coupon_codes: Sequence[str], now: dt.datetime) -> None:
+    """``cart.discounts``: promotions, coupon codes (or a plugin's discounts), spread over the lines."""
     discounts: list[AppliedDiscount] = run_point(
         session,
         "cart.discounts",
-        shop,
-        {"lines": lines_json, "customer": customer, "subtotal": subtotal, "coupon_codes": list(coupon_codes)},
+        draft.shop,
+        {
+            "lines": draft.lines_json,
+            "customer": draft.customer,
+            "subtotal": draft.subtotal,
+            "coupon_codes": list(coupon_codes),
+        },
         lambda _: price_discounts(
-            session, shop_id=shop_id, customer_id=customer_id, subtotal=subtotal, codes=list(coupon_codes), now=now
+            session,
+            shop_id=draft.shop.id,
+            customer_id=draft.customer_id,
+            subtotal=draft.subtotal,
+            codes=list(coupon_codes),
+            now=now,
         ),
     )
-    discount_total = min(sum(d.amount for d in discounts), subtotal)
-    for line, share in zip(priced, allocate_discount([p.amount for p in priced], discount_total), strict=True):
+    draft.discounts = discounts
+    draft.discount_total = min(sum(d.amount for d in discounts), draft.subtotal)
+    shares = allocate_discount([p.amount for p in draft.lines], draft.discount_total)
+    for line, share in zip(draft.lines, shares, strict=True):
         line.discount = share
 
-    # order.extra_fee (built-in: no fees)
-    fees: list[dict[str, Any]] = run_point(
-        session, "order.extra_fee", shop, {"cart": cart_json, "lines": lines_json, "subtotal": subtotal}, lambda _: []
+
+def _add_extra_fees(session: DbSession, draft: _OrderDraft) -> None:
+    """``order.extra_fee``: fees a plugin adds to the order (built-in: none)."""
+    draft.fees = run_point(
+        session,
+        "order.extra_fee",
+        draft.shop,
+        {"cart": draft.cart_json, "lines": draft.lines_json, "subtotal": draft.subtotal},
+        lambda _: [],
     )
-    fee_total = sum(int(fee["amount"]) for fee in fees)
-    payable = subtotal - discount_total + fee_total
+    draft.fee_total = sum(int(fee["amount"]) for fee in draft.fees)
 
-    # points and stored value
-    spent_value = _check_tenders(shop, customer_id, payable, points_to_spend, stored_value_to_spend)
-    total = payable - spent_value - stored_value_to_spend
 
-    # order.validate (risk control)
-    order_id = new_id("ord")
-    stats = _risk_stats(session, shop, customer_id=customer_id, ip=ip, now=now)
+def _apply_tenders(draft: _OrderDraft, *, points_to_spend: int, stored_value_to_spend: int) -> None:
+    """Points and stored value the buyer spends come off the total (checked here, spent with the order)."""
+    payable = draft.subtotal - draft.discount_total + draft.fee_total
+    draft.points_value = _check_tenders(draft.shop, draft.customer_id, payable, points_to_spend, stored_value_to_spend)
+    draft.points_spent, draft.stored_value_used = points_to_spend, stored_value_to_spend
+    draft.total = payable - draft.points_value - stored_value_to_spend
+
+
+def _validate_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime) -> None:
+    """``order.validate`` (risk control): the built-in rules or a plugin may refuse the order."""
+    draft.id = new_id("ord")
+    shop = draft.shop
+    stats = _risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
     thresholds = {
         rule.name: {
             "max": int(shop_setting(shop, rule.max_setting)),
@@ -517,50 +617,63 @@ def checkout(
         }
         for rule in RISK_RULES
     }
-    draft = {
-        "id": order_id,
-        "subtotal": subtotal,
-        "discount_total": discount_total,
-        "total": total,
-        "lines": lines_json,
+    order_json = {
+        "id": draft.id,
+        "subtotal": draft.subtotal,
+        "discount_total": draft.discount_total,
+        "total": draft.total,
+        "lines": draft.lines_json,
     }
     verdict = run_point(
         session,
         "order.validate",
         shop,
-        {"order": draft, "buyer": customer, "ip": ip, "stats": stats, "thresholds": thresholds},
+        {"order": order_json, "buyer": draft.customer, "ip": ip, "stats": stats, "thresholds": thresholds},
         risk_decision,
     )
     if not verdict["allow"]:
         raise OrderRejected(f"Risk control rejected the order: {verdict['reason']}", rule=verdict["rule"])
 
-    # reserve stock
-    expires_at = now + dt.timedelta(minutes=int(shop_setting(shop, "reservation_minutes")))
-    quantities: dict[str, int] = {}
-    for line in priced:
-        quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
-    reserve_stock(session, shop_id=shop_id, ref=order_id, quantities=quantities, expires_at=expires_at)
 
-    # create the order
+def _reserve_stock(session: DbSession, draft: _OrderDraft, *, now: dt.datetime) -> None:
+    """Hold the stock for the order until its reservation expires (``OutOfStock`` 409 when short)."""
+    draft.reservation_expires_at = now + dt.timedelta(minutes=int(shop_setting(draft.shop, "reservation_minutes")))
+    quantities: dict[str, int] = {}
+    for line in draft.lines:
+        quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
+    reserve_stock(
+        session,
+        shop_id=draft.shop.id,
+        ref=draft.id,
+        quantities=quantities,
+        expires_at=draft.reservation_expires_at,
+    )
+
+
+def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime) -> Order:
+    """Write the order, spend points and stored value, hold coupons, convert the cart, emit ``order.created``."""
+    shop_id, customer_id = draft.shop.id, draft.customer_id
     order = Order(
-        id=order_id,
+        id=draft.id,
         shop_id=shop_id,
         customer_id=customer_id,
         status="pending_payment",
-        currency=shop.currency,
-        subtotal=subtotal,
-        discount_total=discount_total,
-        fee_total=fee_total,
-        points_spent=points_to_spend,
-        points_value=spent_value,
-        stored_value_used=stored_value_to_spend,
-        total=total,
+        currency=draft.shop.currency,
+        subtotal=draft.subtotal,
+        discount_total=draft.discount_total,
+        fee_total=draft.fee_total,
+        points_spent=draft.points_spent,
+        points_value=draft.points_value,
+        stored_value_used=draft.stored_value_used,
+        total=draft.total,
         refunded_total=0,
-        discounts=[{"coupon_id": d.coupon_id, "code": d.code, "label": d.label, "amount": d.amount} for d in discounts],
-        fees=[{"label": str(fee["label"]), "amount": int(fee["amount"])} for fee in fees],
+        discounts=[
+            {"coupon_id": d.coupon_id, "code": d.code, "label": d.label, "amount": d.amount} for d in draft.discounts
+        ],
+        fees=[{"label": str(fee["label"]), "amount": int(fee["amount"])} for fee in draft.fees],
         ip=ip,
-        cart_id=cart.id,
-        reservation_expires_at=expires_at,
+        cart_id=draft.cart.id,
+        reservation_expires_at=draft.reservation_expires_at,
         created_at=now,
     )
     order.lines = [
@@ -575,21 +688,22 @@ def checkout(
             refunded_quantity=0,
             position=i,
         )
-        for i, line in enumerate(priced)
+        for i, line in enumerate(draft.lines)
     ]
     session.add(order)
     session.flush()
-    if points_to_spend and customer_id:
+    if draft.points_spent and customer_id:
         spend_points(
-            session, shop_id=shop_id, customer_id=customer_id, points=points_to_spend, order_id=order.id, now=now
+            session, shop_id=shop_id, customer_id=customer_id, points=draft.points_spent, order_id=order.id, now=now
         )
-    if stored_value_to_spend and customer_id:
+    if draft.stored_value_used and customer_id:
         spend_stored_value(
-            session, shop_id=shop_id, customer_id=customer_id, amount=stored_value_to_spend, order_id=order.id
+            session, shop_id=shop_id, customer_id=customer_id, amount=draft.stored_value_used, order_id=order.id
         )
-    if discounts:
-        coupons = [d for d in discounts if not is_plugin_discount(d)]  # plugin discounts hold no coupon
+    if draft.discounts:
+        coupons = [d for d in draft.discounts if not is_plugin_discount(d)]  # plugin discounts hold no coupon
         reserve_redemptions(session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=coupons)
+    cart = draft.cart
     cart.status = "converted"
     cart.converted_order_id = order.id
     cart.updated_at = now

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from souk_platform.catalog.services import commit_stock, release_stock, return_stock
 from souk_platform.core.errors import InsufficientFunds
+from souk_platform.core.states import Move, StateMachine
 from souk_platform.core.versions import check_version
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
 from souk_platform.customers.services import customer_facts, record_purchase, record_refund
@@ -134,20 +135,17 @@ def list_orders_stmt(shop_id: str, *, status: str | None = None, customer_id: st
     return stmt
 
 
-def _check_transition(order: Order, to: str) -> None:
-    if to not in TRANSITIONS.get(order.status, frozenset()):
-        allowed = ", ".join(sorted(TRANSITIONS.get(order.status, ()))) or "nothing"
-        raise IllegalTransition(
-            f"Order {order.id} is {order.status}; it cannot become {to} (it may become: {allowed}).",
-            current_status=order.status,
-        )
+def _illegal(order: Order, to: str, allowed_moves: tuple[str, ...]) -> IllegalTransition:
+    allowed = ", ".join(sorted(allowed_moves)) or "nothing"
+    return IllegalTransition(
+        f"Order {order.id} is {order.status}; it cannot become {to} (it may become: {allowed}).",
+        current_status=order.status,
+    )
 
 
-def transition(session: DbSession, order: Order, to: str, *, now: dt.datetime, reason: str | None = None) -> Order:
-    """Move ``order`` to ``to`` if the table allows it (else 409 ``invalid-state-transition``);
-    stamp the time, bump the version and emit ``order.<to>``."""
-    _check_transition(order, to)
-    order.status = to
+def _record_move(session: DbSession, order: Order, move: Move, *, now: dt.datetime, reason: str | None = None) -> None:
+    """Stamp the time, bump the version and emit ``order.<to>``."""
+    to = move.to
     setattr(order, _STAMPS[to], now)
     if to == "cancelled":
         order.cancel_reason = reason
@@ -156,6 +154,19 @@ def transition(session: DbSession, order: Order, to: str, *, now: dt.datetime, r
     if reason:
         payload["reason"] = reason
     emit(session, shop_id=order.shop_id, type=f"order.{to}", subject_type="order", subject_id=order.id, payload=payload)
+
+
+ORDER_STATES: StateMachine[Order] = StateMachine(TRANSITIONS, field="status", illegal=_illegal, record=_record_move)
+
+
+def _check_transition(order: Order, to: str) -> None:
+    ORDER_STATES.check(order, to)
+
+
+def transition(session: DbSession, order: Order, to: str, *, now: dt.datetime, reason: str | None = None) -> Order:
+    """Move ``order`` to ``to`` if the table allows it (else 409 ``invalid-state-transition``);
+    stamp the time, bump the version and emit ``order.<to>``."""
+    ORDER_STATES.transition(session, order, to, now=now, reason=reason)
     return order
 
 

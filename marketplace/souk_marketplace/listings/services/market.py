@@ -1,0 +1,183 @@
+"""The storefront: searching listed apps, categories, an app's page, changelog and images."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from souk_marketplace.listings import search
+from souk_marketplace.listings.errors import ImageNotFound, ListingNotFound
+from souk_marketplace.listings.models import Listing, ListingImage, ListingSubmission
+from souk_marketplace.listings.services.indexing import _dialect
+from souk_marketplace.listings.services.terms import LANGUAGES
+from souk_marketplace.ratings.models import AppRating
+from souk_platform.apps.models import App, AppVersion, Installation
+from souk_platform.auth.models import User
+from souk_platform.core.errors import Unprocessable
+from souk_platform.db import DbSession
+
+SORTS = ("featured", "installs", "rating", "newest")
+
+
+# --- the storefront -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarketEntry:
+    """A listed app as the market shows it."""
+
+    listing: Listing
+    submission: ListingSubmission
+    app: App
+    version: AppVersion
+    installs: int
+    rating_average: float | None
+    rating_count: int
+
+
+def _installs() -> Any:
+    return (
+        sa.select(Installation.app_id, sa.func.count().label("n"))
+        .where(Installation.status == "active")
+        .group_by(Installation.app_id)
+        .subquery()
+    )
+
+
+def _ratings() -> Any:
+    return (
+        sa.select(AppRating.app_id, sa.func.avg(AppRating.stars).label("average"), sa.func.count().label("count"))
+        .group_by(AppRating.app_id)
+        .subquery()
+    )
+
+
+def _market_select() -> tuple[sa.Select[Any], Any, Any]:
+    installs, ratings = _installs(), _ratings()
+    stmt = (
+        sa.select(
+            Listing,
+            ListingSubmission,
+            App,
+            AppVersion,
+            sa.func.coalesce(installs.c.n, 0).label("installs"),
+            ratings.c.average,
+            sa.func.coalesce(ratings.c.count, 0).label("rating_count"),
+        )
+        .join(ListingSubmission, ListingSubmission.id == Listing.listed_submission_id)
+        .join(App, App.id == Listing.app_id)
+        .join(AppVersion, AppVersion.id == ListingSubmission.app_version_id)
+        .outerjoin(installs, installs.c.app_id == Listing.app_id)
+        .outerjoin(ratings, ratings.c.app_id == Listing.app_id)
+        .where(Listing.state == "listed")
+    )
+    return stmt, installs, ratings
+
+
+def _entry(row: Any) -> MarketEntry:
+    listing, submission, app, version, installs, average, count = row
+    return MarketEntry(
+        listing, submission, app, version, int(installs), float(average) if average is not None else None, int(count)
+    )
+
+
+def search_market(
+    session: DbSession,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    sort: str = "featured",
+    limit: int = 20,
+    offset: int = 0,
+) -> list[MarketEntry]:
+    """Listed apps matching ``q`` (English or Chinese) in ``category``, sorted; ``limit`` from ``offset``.
+
+    Sorts: ``featured`` (default: crowdfunded apps first, then relevance to ``q``, then installs),
+    ``installs``, ``rating`` (average, then how many ratings), ``newest`` (first listed).
+    """
+    if sort not in SORTS:
+        raise Unprocessable(f"sort must be one of: {', '.join(SORTS)}.", errors={"query.sort": ["Unknown sort."]})
+    stmt, installs, ratings = _market_select()
+    if category:
+        stmt = stmt.where(Listing.category == category)
+    rank: Any = None
+    query = search.parse_query(q or "")
+    if not query.empty:
+        if _dialect(session) == "postgresql":
+            tsquery = search.tsquery(query)
+            stmt = stmt.where(Listing.search_vector.op("@@")(tsquery))
+            rank = sa.func.ts_rank(Listing.search_vector, tsquery)
+        else:
+            for term in (*query.words, *query.cjk_runs):
+                stmt = stmt.where(Listing.search_text.like(search.like_pattern(term), escape="\\"))
+    installs_n = sa.func.coalesce(installs.c.n, 0)
+    order: list[Any]
+    if sort == "installs":
+        order = [installs_n.desc()]
+    elif sort == "rating":
+        order = [sa.func.coalesce(ratings.c.average, 0).desc(), sa.func.coalesce(ratings.c.count, 0).desc()]
+    elif sort == "newest":
+        order = [Listing.first_listed_at.desc()]
+    else:
+        order = [Listing.crowdfunded.desc(), *([rank.desc()] if rank is not None else []), installs_n.desc()]
+    stmt = stmt.order_by(*order, Listing.first_listed_at.desc(), Listing.id.desc()).limit(limit).offset(offset)
+    return [_entry(row) for row in session.execute(stmt)]
+
+
+def category_counts(session: DbSession) -> dict[str, int]:
+    """How many listed apps each category has."""
+    stmt = sa.select(Listing.category, sa.func.count()).where(Listing.state == "listed").group_by(Listing.category)
+    return {str(category): int(count) for category, count in session.execute(stmt) if category}
+
+
+def find_listed(session: DbSession, ref: str) -> MarketEntry:
+    """A listed app by listing id or slug; ``ListingNotFound`` otherwise (also when not listed)."""
+    stmt, _installs_q, _ratings_q = _market_select()
+    row = session.execute(stmt.where(sa.or_(Listing.id == ref, Listing.slug == ref))).first()
+    if row is None:
+        raise ListingNotFound(f"No listed app {ref!r} in the market.")
+    return _entry(row)
+
+
+def changelog_of(session: DbSession, listing_id: str) -> list[tuple[int, str, dt.datetime | None]]:
+    """(version number, changelog, approved at) of every approved submission, newest first."""
+    stmt = (
+        sa.select(AppVersion.number, ListingSubmission.changelog, ListingSubmission.decided_at)
+        .join(AppVersion, AppVersion.id == ListingSubmission.app_version_id)
+        .where(ListingSubmission.listing_id == listing_id, ListingSubmission.status == "approved")
+        .order_by(ListingSubmission.number.desc())
+    )
+    return [(int(number), str(text), decided_at) for number, text, decided_at in session.execute(stmt)]
+
+
+def texts_for(texts: dict[str, dict[str, str]], locale_code: str) -> dict[str, str]:
+    """The name, tagline and description in the viewer's language, or else in the other one."""
+    if locale_code in texts:
+        return texts[locale_code]
+    return next(texts[language] for language in LANGUAGES if language in texts)
+
+
+def image_is_public(session: DbSession, image: ListingImage) -> bool:
+    """Whether the image belongs to what the market shows (the listed submission of a listed app)."""
+    listing = session.get(Listing, image.listing_id)
+    if listing is None or listing.state != "listed" or not listing.listed_submission_id:
+        return False
+    listed = session.get(ListingSubmission, listing.listed_submission_id)
+    return listed is not None and (image.id == listed.icon_image_id or image.id in listed.screenshot_image_ids)
+
+
+def get_image(session: DbSession, image_id: str, *, viewer: User | None) -> tuple[ListingImage, bool]:
+    """An image and whether it is public; unlisted ones only for the app's developer and admins (else 404)."""
+    image = session.get(ListingImage, image_id)
+    if image is None:
+        raise ImageNotFound(f"There is no image {image_id}.")
+    if image_is_public(session, image):
+        return image, True
+    listing = session.get(Listing, image.listing_id)
+    app = session.get(App, listing.app_id) if listing else None
+    if viewer is not None and (viewer.is_platform_admin or (app is not None and app.developer_id == viewer.id)):
+        return image, False
+    raise ImageNotFound(f"There is no image {image_id}.")
