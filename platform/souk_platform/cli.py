@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 import click
 from flask import current_app
@@ -86,33 +85,12 @@ def serve(bind: str, workers: int) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an rq worker with its scheduler, and tick the periodic jobs (needs SOUK_REDIS_URL)."""
-    from rq import Queue, SimpleWorker
-
-    from souk_platform.jobs.runner import periodic_ticker
+    from souk_platform.jobs.worker import run_worker
 
     redis = current_app.extensions.get("souk.redis")
     if redis is None:
         raise click.UsageError("souk worker needs SOUK_REDIS_URL (the embedded demo runs jobs in-process).")
-    stop = threading.Event()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
-    # imports and query compilation each), which starves webhook delivery. Our jobs are Python
-    # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
-    worker = SimpleWorker([Queue("souk", connection=redis)], connection=redis)
-    # rq raises the pool's socket timeout above its blocking dequeue (405 s), but connections opened
-    # before (by the app factory) keep redis-py's 5 s default: an idle worker's dequeue then times out
-    # and rq backs off for up to a minute at a time, jobs waiting meanwhile. Reopen them all.
-    redis.connection_pool.disconnect()
-    ticker = threading.Thread(target=periodic_ticker, args=(app, redis, stop), daemon=True)
-    if not burst:  # a long-running worker: tune its collector (souk_platform.gc_tuning)
-        from souk_platform.gc_tuning import tune_garbage_collector
-
-        tune_garbage_collector()
-        ticker.start()
-    try:
-        worker.work(with_scheduler=True, burst=burst)
-    finally:
-        stop.set()
+    run_worker(current_app._get_current_object(), redis, burst=burst)  # type: ignore[attr-defined]
 
 
 @main.group()

@@ -249,13 +249,3 @@ def install_session_hooks() -> None:
     if not event.contains(Session, "after_commit", _send_pending):
         event.listen(Session, "after_commit", _send_pending)
         event.listen(Session, "after_soft_rollback", _drop_pending)
-
-
-def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
-    """Run in ``souk worker``: enqueue each periodic job once per interval across all workers."""
-    runner: JobRunner = app.extensions["souk.jobs"]
-    while not stop.is_set():
-        for job in periodic_jobs(app):
-            if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
-                runner.enqueue(job.path)
-        stop.wait(5)
