@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 import click
 from flask import current_app
@@ -65,6 +66,13 @@ def seed() -> None:
 @click.option("--workers", default=lambda: (os.cpu_count() or 1) * 2 + 1, show_default="2 × cores + 1", type=int)
 def serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (production). Web processes keep no state: run as many as you need."""
+    from souk_platform.gunicorn_conf import METRICS_DIR_MADE_BY_SERVE
+
+    env = dict(os.environ)
+    # Before gunicorn (and so prometheus_client) starts: every worker counts into this directory and
+    # /metrics sums them. An operator's own directory (shared with this host's `souk worker`) is kept.
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = env[METRICS_DIR_MADE_BY_SERVE] = tempfile.mkdtemp(prefix="souk-metrics-")
     args = [
         "gunicorn",
         "--bind",
@@ -77,7 +85,7 @@ def serve(bind: str, workers: int) -> None:
         "python:souk_platform.gunicorn_conf",
         "souk_platform:create_app()",
     ]
-    os.execvp(args[0], args)
+    os.execvpe(args[0], args, env)
 
 
 @main.command()

@@ -25,7 +25,7 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
 from souk_platform.jobs import liveness
-from souk_platform.jobs.runner import JobRunner, periodic_jobs, resolve
+from souk_platform.jobs.runner import observe_lag, periodic_jobs, run_job
 
 log = structlog.get_logger("souk.jobs")
 
@@ -106,7 +106,7 @@ def worker_id() -> str:
 
 def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
     """Beat, and enqueue each periodic job once per interval across all workers, every ``BEAT_SECONDS``."""
-    runner: JobRunner = app.extensions["souk.jobs"]
+    queue = Queue(QUEUE_NAME, connection=redis)
     me, started_at = worker_id(), time.time()
     try:
         while not stop.is_set():
@@ -115,19 +115,21 @@ def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
             for job in periodic_jobs(app):
                 # The key lives one interval: whichever worker sets it first enqueues, the others skip.
                 if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
-                    runner.enqueue("souk_platform.jobs.worker.run_periodic", job.name, job.path)
+                    queue.enqueue("souk_platform.jobs.worker.run_periodic_in_worker", job.name, job.path)
             liveness.note_tick(redis, now=now)
             stop.wait(liveness.BEAT_SECONDS)
     finally:
         liveness.forget(redis, me)
 
 
-def run_periodic(name: str, path: str) -> Any:
-    """A periodic job, as the ticker enqueues it: note the start (for ``/readyz`` and metrics), then run."""
+def run_periodic_in_worker(name: str, path: str) -> Any:
+    """rq entry point for a periodic job: note its start (``/readyz``, metrics), then run it."""
     from flask import current_app
 
-    liveness.note_periodic_run(current_app.extensions["souk.redis"], name, now=time.time())
-    return resolve(path)()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    liveness.note_periodic_run(app.extensions["souk.redis"], name, now=time.time())
+    observe_lag(app, path)
+    return run_job(app, path)
 
 
 def run_worker(app: Flask, redis: Any, *, burst: bool) -> None:
