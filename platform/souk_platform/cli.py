@@ -74,6 +74,8 @@ def serve(bind: str, workers: int) -> None:
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         env["PROMETHEUS_MULTIPROC_DIR"] = env[METRICS_DIR_MADE_BY_SERVE] = tempfile.mkdtemp(prefix="souk-metrics-")
     args = [
+        sys.executable,  # this interpreter's gunicorn: a virtualenv's bin need not be on PATH
+        "-m",
         "gunicorn",
         "--bind",
         bind,

@@ -21,6 +21,10 @@ from souk_platform.gc_tuning import tune_garbage_collector
 METRICS_DIR_MADE_BY_SERVE = "SOUK_METRICS_DIR_MADE_BY_SERVE"
 _PID_IN_NAME = re.compile(r"_(\d+)\.db$")
 
+# gunicorn 23+ opens a control socket at one fixed path per user: a second `souk serve` on the machine
+# would take it from the first. Souk is driven by signals and its health endpoints instead.
+control_socket_disable = True
+
 
 def on_starting(server: Any) -> None:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
