@@ -92,15 +92,21 @@ def serve(bind: str, workers: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option(
+    "--metrics-bind",
+    metavar="HOST:PORT",
+    default=None,
+    help="Also serve /metrics, /healthz and /readyz there (for a host without souk serve).",
+)
 @with_appcontext
-def worker(burst: bool) -> None:
+def worker(burst: bool, metrics_bind: str | None) -> None:
     """Run an rq worker with its scheduler, and tick the periodic jobs (needs SOUK_REDIS_URL)."""
     from souk_platform.jobs.worker import run_worker
 
     redis = current_app.extensions.get("souk.redis")
     if redis is None:
         raise click.UsageError("souk worker needs SOUK_REDIS_URL (the embedded demo runs jobs in-process).")
-    run_worker(current_app._get_current_object(), redis, burst=burst)  # type: ignore[attr-defined]
+    run_worker(current_app._get_current_object(), redis, burst=burst, metrics_bind=metrics_bind)  # type: ignore[attr-defined]
 
 
 @main.group()

@@ -132,9 +132,38 @@ def run_periodic_in_worker(name: str, path: str) -> Any:
     return run_job(app, path)
 
 
-def run_worker(app: Flask, redis: Any, *, burst: bool) -> None:
+# What ``souk worker --metrics-bind`` serves of the app: the operator's endpoints, never the API or pages.
+OPERATIONS_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+
+
+def serve_operations(app: Flask, bind: str) -> Any:
+    """Serve ``/metrics`` (same protection as the web's), ``/healthz`` and ``/readyz`` on ``bind`` from a
+    thread of this worker, so a host running only workers can be scraped; returns the server."""
+    import waitress
+
+    def operations_only(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") in OPERATIONS_PATHS:
+            return app(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"Not found: a worker serves /metrics, /healthz and /readyz only.\n"]
+
+    host, _, port = bind.rpartition(":")
+    server = waitress.create_server(
+        operations_only,
+        host=host.strip("[]") or "127.0.0.1",
+        port=int(port),
+        threads=2,
+        # waitress drops X-Forwarded-* by default; /metrics needs to see them to refuse proxied scrapes.
+        clear_untrusted_proxy_headers=False,
+    )
+    threading.Thread(target=server.run, name="souk-metrics", daemon=True).start()
+    return server
+
+
+def run_worker(app: Flask, redis: Any, *, burst: bool, metrics_bind: str | None = None) -> None:
     """Run ``souk worker`` in this process until it is stopped (or, with ``burst``, the queue is empty)."""
     stop = threading.Event()
+    operations = serve_operations(app, metrics_bind) if metrics_bind else None
     # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
     # imports and query compilation each), which starves webhook delivery. Our jobs are Python
     # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
@@ -153,5 +182,7 @@ def run_worker(app: Flask, redis: Any, *, burst: bool) -> None:
         worker.work(with_scheduler=True, burst=burst)
     finally:
         stop.set()
+        if operations is not None:
+            operations.close()
         if ticker.is_alive():
             ticker.join(2)

@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis as redis_lib
 from flask import Flask
-from souk_processes import SoukProcesses, children_of, is_running, souk_env, wait_for
+from scrape import sample
+from souk_processes import SoukProcesses, children_of, free_port, is_running, souk_env, wait_for
 
 from souk_platform.jobs import liveness
 
@@ -78,3 +80,27 @@ def test_a_running_worker_beats_and_one_stopped_cleanly_leaves_the_list(
     worker.send_signal(signal.SIGTERM)  # a clean stop (rq finishes its job in hand first)
     worker.wait(30)
     assert listed() == []
+
+
+def test_a_worker_serves_its_own_metrics_and_health_but_not_the_api(
+    env: dict[str, str], redis_url: str, processes: SoukProcesses
+) -> None:
+    redis = redis_lib.Redis.from_url(redis_url)
+    redis.flushdb()
+    port = free_port()
+    processes.start(env, "worker", "--metrics-bind", f"127.0.0.1:{port}", name="worker-1")
+    base = f"http://127.0.0.1:{port}"
+
+    def swept() -> bool:
+        try:
+            text = httpx.get(f"{base}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return False
+        return sample(text, "souk_job_runs_total", job="souk_platform.webhooks.tasks.sweep") >= 1
+
+    wait_for(swept, seconds=60, what="the worker's own /metrics to count its periodic sweep")
+    assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+    assert httpx.get(f"{base}/readyz", timeout=5).json()["jobs"]["alive"] == 1
+    assert httpx.get(f"{base}/api/v1/shop", timeout=5).status_code == 404
+    refused = httpx.get(f"{base}/metrics", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=5)
+    assert refused.status_code == 403
