@@ -91,3 +91,12 @@ def test_readyz_is_503_when_redis_is_down(app, monkeypatch):
     assert body["checks"]["redis"] == {"ok": False, "error": "ConnectionError"}
     assert body["checks"]["database"]["ok"] is True
     assert PG_BASE not in r.get_data(as_text=True)
+
+
+@pytest.mark.embedded
+def test_the_embedded_wiring_is_ready_without_redis(embedded_app):
+    body = embedded_app.test_client().get("/readyz").get_json()
+    assert body["status"] == "ready"
+    assert body["checks"]["redis"] == {"ok": True, "configured": False}
+    assert body["checks"]["migrations"]["ok"] is True
+    assert body["jobs"] == {"mode": "inline"}
