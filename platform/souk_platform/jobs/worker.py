@@ -9,6 +9,7 @@ releasing the lock, as soon as its worker is gone (docs/architecture.md, operati
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 
 import structlog
 from flask import Flask
+from redis import exceptions as redis_errors
 from rq import Queue, SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
@@ -108,17 +110,19 @@ def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
     """Beat, and enqueue each periodic job once per interval across all workers, every ``BEAT_SECONDS``."""
     queue = Queue(QUEUE_NAME, connection=redis)
     me, started_at = worker_id(), time.time()
-    try:
-        while not stop.is_set():
-            now = time.time()
+    while not stop.is_set():
+        now = time.time()
+        try:
             liveness.beat(redis, me, now=now, started_at=started_at)
             for job in periodic_jobs(app):
                 # The key lives one interval: whichever worker sets it first enqueues, the others skip.
                 if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
                     queue.enqueue("souk_platform.jobs.worker.run_periodic_in_worker", job.name, job.path)
             liveness.note_tick(redis, now=now)
-            stop.wait(liveness.BEAT_SECONDS)
-    finally:
+        except redis_errors.RedisError:  # a Redis blip must not end the ticker (and the beats) for good
+            log.warning("periodic.tick_failed", exc_info=True)
+        stop.wait(liveness.BEAT_SECONDS)
+    with contextlib.suppress(redis_errors.RedisError):
         liveness.forget(redis, me)
 
 
