@@ -32,10 +32,9 @@ def souk_env(*, database_url: str, redis_url: str, secret_key: str, instance: Pa
         "SOUK_LOG_FORMAT": "console",
         "SOUK_RATE_LIMIT_RPS": "100000",
         "SOUK_RATE_LIMIT_BURST": "100000",
-        **extra,
     }
     env.pop("SOUK_WEBHOOK_SECRETS_KEY", None)
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each test says where its processes count, if anywhere
     env.update(extra)
     return env
 
