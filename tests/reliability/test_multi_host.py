@@ -38,7 +38,7 @@ from souk_platform.webhooks.runtime import runtime_for
 
 pytestmark = pytest.mark.concurrency
 
-TRAFFIC_SECONDS = 24  # orders are placed for this long; the kills land a third of the way in
+TRAFFIC_SECONDS = 18  # orders are placed for this long; the kills land a third of the way in
 # A delivery the killed worker had claimed comes back once its lease ends and a sweep (every 5 s) runs.
 DELIVERY_BOUND_SECONDS = services.CLAIM_LEASE.total_seconds() + 20
 SENTINEL = "souk-test:multi-host"  # gone if something flushed the test's Redis database mid-run
@@ -186,10 +186,14 @@ def test_two_web_and_two_worker_hosts_lose_nothing_when_one_of_each_is_killed(
         database_url=database_url, redis_url=redis_url, secret_key=str(app.config["SECRET_KEY"]), instance=tmp_path
     )
     ports = [free_port(), free_port()]
-    webs = [
-        processes.start(env, "serve", "--bind", f"127.0.0.1:{p}", "--workers", "1", name=f"web-{i}")
-        for i, p in enumerate(ports, 1)
-    ]
+    webs = []
+    for i, port in enumerate(ports, 1):
+        metrics_dir = tmp_path / f"metrics-{i}"  # each host its own (souk serve would make one in /tmp)
+        metrics_dir.mkdir()
+        host_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        webs.append(
+            processes.start(host_env, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", name=f"web-{i}")
+        )
     ticking_since = time.time()  # the periodic jobs run from the workers' first tick on
     workers = [processes.start(env, "worker", name=f"worker-{i}") for i in (1, 2)]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
