@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -43,9 +44,10 @@ def test_one_scrape_sums_both_gunicorn_workers_and_needs_the_token(
     processes.serve(env, port=port, workers=2, name="web")
     base = f"http://127.0.0.1:{port}"
 
-    # gunicorn sync workers close each connection: every request is accepted afresh by whichever worker wins.
-    for _ in range(REQUESTS):
-        assert httpx.get(f"{base}/api/v1/shop", timeout=10).status_code == 401
+    # gunicorn sync workers close each connection, and a busy worker accepts nothing: four at a time, both serve.
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: httpx.get(f"{base}/api/v1/shop", timeout=10).status_code, range(REQUESTS)))
+    assert statuses == [401] * REQUESTS
 
     assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
     assert httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
