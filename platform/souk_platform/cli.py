@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
+import tempfile
 
 import click
 from flask import current_app
@@ -66,7 +66,16 @@ def seed() -> None:
 @click.option("--workers", default=lambda: (os.cpu_count() or 1) * 2 + 1, show_default="2 × cores + 1", type=int)
 def serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (production). Web processes keep no state: run as many as you need."""
+    from souk_platform.gunicorn_conf import METRICS_DIR_MADE_BY_SERVE
+
+    env = dict(os.environ)
+    # Before gunicorn (and so prometheus_client) starts: every worker counts into this directory and
+    # /metrics sums them. An operator's own directory (shared with this host's `souk worker`) is kept.
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = env[METRICS_DIR_MADE_BY_SERVE] = tempfile.mkdtemp(prefix="souk-metrics-")
     args = [
+        sys.executable,  # this interpreter's gunicorn: a virtualenv's bin need not be on PATH
+        "-m",
         "gunicorn",
         "--bind",
         bind,
@@ -78,41 +87,26 @@ def serve(bind: str, workers: int) -> None:
         "python:souk_platform.gunicorn_conf",
         "souk_platform:create_app()",
     ]
-    os.execvp(args[0], args)
+    os.execvpe(args[0], args, env)
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option(
+    "--metrics-bind",
+    metavar="HOST:PORT",
+    default=None,
+    help="Also serve /metrics, /healthz and /readyz there (for a host without souk serve).",
+)
 @with_appcontext
-def worker(burst: bool) -> None:
+def worker(burst: bool, metrics_bind: str | None) -> None:
     """Run an rq worker with its scheduler, and tick the periodic jobs (needs SOUK_REDIS_URL)."""
-    from rq import Queue, SimpleWorker
-
-    from souk_platform.jobs.runner import periodic_ticker
+    from souk_platform.jobs.worker import run_worker
 
     redis = current_app.extensions.get("souk.redis")
     if redis is None:
         raise click.UsageError("souk worker needs SOUK_REDIS_URL (the embedded demo runs jobs in-process).")
-    stop = threading.Event()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # SimpleWorker runs jobs in this process: rq's default forks a cold child per job (~0.4 s of
-    # imports and query compilation each), which starves webhook delivery. Our jobs are Python
-    # that commits its own work; a crash is contained by the outbox sweep re-enqueueing it.
-    worker = SimpleWorker([Queue("souk", connection=redis)], connection=redis)
-    # rq raises the pool's socket timeout above its blocking dequeue (405 s), but connections opened
-    # before (by the app factory) keep redis-py's 5 s default: an idle worker's dequeue then times out
-    # and rq backs off for up to a minute at a time, jobs waiting meanwhile. Reopen them all.
-    redis.connection_pool.disconnect()
-    ticker = threading.Thread(target=periodic_ticker, args=(app, redis, stop), daemon=True)
-    if not burst:  # a long-running worker: tune its collector (souk_platform.gc_tuning)
-        from souk_platform.gc_tuning import tune_garbage_collector
-
-        tune_garbage_collector()
-        ticker.start()
-    try:
-        worker.work(with_scheduler=True, burst=burst)
-    finally:
-        stop.set()
+    run_worker(current_app._get_current_object(), redis, burst=burst, metrics_bind=metrics_bind)  # type: ignore[attr-defined]
 
 
 @main.group()

@@ -35,6 +35,10 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # A PEM file of extra CA certificates webhook endpoints may present (a company's private CA),
         # trusted besides the usual ones.
         "SOUK_WEBHOOKS_CA_FILE": environ.get("SOUK_WEBHOOKS_CA_FILE") or None,
+        # Who may read /metrics: with a token, a bearer of it; without, clients on this machine only.
+        "SOUK_METRICS_TOKEN": environ.get("SOUK_METRICS_TOKEN") or None,
+        # Set by `souk serve` (prometheus_client reads it too): every process of the host counts into it.
+        "SOUK_METRICS_MULTIPROC_DIR": environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
     }
 
 

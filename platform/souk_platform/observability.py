@@ -1,4 +1,8 @@
-"""Structured logs with a request id on every line, and Prometheus metrics at ``/metrics``."""
+"""Structured logs with a request id on every line, and the Prometheus metrics each process counts.
+
+``/metrics`` itself (who may read it, the multiprocess sum, state read at scrape time) is served by
+``souk_platform.operations``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,7 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 def configure_logging(fmt: str) -> None:
@@ -51,8 +54,20 @@ def configure_logging(fmt: str) -> None:
     root.setLevel(logging.INFO)
 
 
+# Latency buckets (seconds) for work measured in milliseconds to seconds: requests, checkouts, jobs.
+_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# The checkout route, measured on its own (count, outcome, latency) from the request hooks.
+CHECKOUT_ROUTE = ("POST", "/api/v1/carts/<cart_id>/checkout")
+
+
 class Metrics:
-    """One registry per app so tests and several apps in one process stay apart."""
+    """The counters and histograms a process adds to; one set per app so tests' apps stay apart.
+
+    Under ``souk serve`` (``PROMETHEUS_MULTIPROC_DIR`` set before prometheus_client is imported) every
+    value is also written to that directory, and ``/metrics`` sums all processes' files: the registry
+    here is then not what is exposed (see ``souk_platform.operations``). State read at scrape time
+    (queue depth, webhook backlog, worker beats) is not here: it is a collector of its own.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -60,15 +75,64 @@ class Metrics:
             "souk_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "souk_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+            "souk_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=_SECONDS_BUCKETS,
+            registry=self.registry,
         )
         self.plugin_invocations = Counter(
             "souk_plugin_invocations_total",
-            "Extension-point plugin invocations",
+            "Extension-point plugin invocations, by outcome (ok, trap, timeout, budget_exhausted, ...)",
             ["point", "outcome"],
             registry=self.registry,
         )
-        self.queue_depth = Gauge("souk_job_queue_depth", "Jobs waiting", ["queue"], registry=self.registry)
+        self.checkouts = Counter(
+            "souk_checkouts_total",
+            "Checkouts through the API, by outcome (placed, or the problem type: out-of-stock, order-rejected, ...)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.checkout_latency = Histogram(
+            "souk_checkout_seconds", "Checkout latency", buckets=_SECONDS_BUCKETS, registry=self.registry
+        )
+        self.webhook_attempts = Counter(
+            "souk_webhook_attempts_total",
+            "Webhook delivery attempts, by outcome (succeeded, http_4xx, http_5xx, timeout, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "souk_webhook_attempt_seconds",
+            "Webhook delivery attempt latency (request sent to response read)",
+            buckets=_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        self.job_runs = Counter("souk_job_runs_total", "Jobs run", ["job"], registry=self.registry)
+        self.job_failures = Counter("souk_job_failures_total", "Jobs that raised", ["job"], registry=self.registry)
+        self.job_seconds = Histogram(
+            "souk_job_seconds", "Job run time", ["job"], buckets=_SECONDS_BUCKETS, registry=self.registry
+        )
+        self.job_lag = Histogram(
+            "souk_job_lag_seconds",
+            "Time from enqueue to start, for jobs run by souk worker",
+            ["job"],
+            buckets=_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe_webhook_attempt(self, status: int | None, *, timed_out: bool, latency_ms: int) -> None:
+        if status is not None:
+            outcome = "succeeded" if 200 <= status < 300 else f"http_{status // 100}xx"
+        else:
+            outcome = "timeout" if timed_out else "error"
+        self.webhook_attempts.labels(outcome).inc()
+        self.webhook_latency.observe(latency_ms / 1000)
+
+
+def metrics_of(app: Flask) -> Metrics:
+    metrics: Metrics = app.extensions["souk.metrics"]
+    return metrics
 
 
 def init_observability(app: Flask) -> None:
@@ -89,6 +153,9 @@ def init_observability(app: Flask) -> None:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
+        if (request.method, route) == CHECKOUT_ROUTE:
+            metrics.checkouts.labels(_checkout_outcome(response)).inc()
+            metrics.checkout_latency.observe(elapsed)
         response.headers["X-Request-Id"] = g.get("request_id", "")
         if response.status_code >= 500:
             log.warning("request.failed", method=request.method, path=request.path, status=response.status_code)
@@ -98,10 +165,11 @@ def init_observability(app: Flask) -> None:
     def _forget(_exc: BaseException | None) -> None:
         structlog.contextvars.clear_contextvars()
 
-    @app.get("/metrics")
-    def _metrics() -> Response:
-        refresh = app.extensions.get("souk.queue_depth")
-        if refresh:
-            for queue, depth in refresh().items():
-                metrics.queue_depth.labels(queue).set(depth)
-        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+def _checkout_outcome(response: Response) -> str:
+    """``placed``, or the last part of the problem's type URI (``out-of-stock``): a short, bounded label."""
+    if response.status_code < 400:
+        return "placed"
+    body = response.get_json(silent=True) if response.is_json else None
+    kind = body.get("type") if isinstance(body, dict) else None
+    return str(kind).rsplit("/", 1)[-1][:40] if kind else f"http_{response.status_code}"

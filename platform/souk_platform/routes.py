@@ -34,4 +34,5 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.plugins.views",
     "souk_platform.webhooks.views",
     "souk_platform.orders.views",
+    "souk_platform.operations.views",
 )

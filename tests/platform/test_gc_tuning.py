@@ -33,9 +33,10 @@ def test_tuning_freezes_what_start_up_made_and_raises_the_thresholds(restored_co
     assert gc.collect() >= 1
 
 
-def test_souk_serve_gives_gunicorn_the_hook_that_tunes_each_worker(monkeypatch):
+def test_souk_serve_gives_gunicorn_the_hook_that_tunes_each_worker(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # else serve makes a directory of its own
     ran: list[list[str]] = []
-    monkeypatch.setattr(os, "execvp", lambda _file, args: ran.append(list(args)))
+    monkeypatch.setattr(os, "execvpe", lambda _file, args, _env: ran.append(list(args)))
     result = CliRunner().invoke(cli.main, ["serve", "--workers", "1"])
     assert result.exit_code == 0, result.output
     (args,) = ran

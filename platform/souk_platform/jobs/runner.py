@@ -12,6 +12,7 @@ work committed while it runs is never left without a run to pick it up.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import queue
 import threading
@@ -88,17 +89,23 @@ def resolve(path: str) -> Callable[..., Any]:
 
 
 def run_job(app: Flask, path: str, *args: Any) -> Any:
-    """Run one job in a fresh app context, rolling back on failure."""
+    """Run one job in a fresh app context, rolling back on failure; counted in the job metrics."""
     from souk_platform.db import db
+    from souk_platform.observability import metrics_of
 
+    metrics = metrics_of(app)
+    started = time.perf_counter()
     with app.app_context():
         try:
             return resolve(path)(*args)
         except Exception:
+            metrics.job_failures.labels(path).inc()
             db.session.rollback()
             log.exception("job.failed", job=path)
             raise
         finally:
+            metrics.job_runs.labels(path).inc()
+            metrics.job_seconds.labels(path).observe(time.perf_counter() - started)
             db.session.remove()
 
 
@@ -196,7 +203,9 @@ def run_in_worker(path: str, *args: Any) -> Any:
     """rq entry point: the worker process runs jobs inside the app built by ``souk worker``."""
     from flask import current_app
 
-    return run_job(current_app._get_current_object(), path, *args)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    observe_lag(app, path)
+    return run_job(app, path, *args)
 
 
 def run_once_in_worker(path: str) -> Any:
@@ -205,7 +214,24 @@ def run_once_in_worker(path: str) -> Any:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.extensions["souk.redis"].delete(_once_marker(path))
+    observe_lag(app, path)
     return run_job(app, path)
+
+
+def observe_lag(app: Flask, path: str) -> None:
+    """Count the time the rq job running now waited in the queue (``souk_job_lag_seconds``)."""
+    from rq import get_current_job
+
+    from souk_platform.observability import metrics_of
+
+    job = get_current_job()
+    enqueued_at = job.enqueued_at if job is not None else None
+    if enqueued_at is None:
+        return
+    if enqueued_at.tzinfo is None:  # rq stores UTC
+        enqueued_at = enqueued_at.replace(tzinfo=dt.UTC)
+    lag = (dt.datetime.now(dt.UTC) - enqueued_at).total_seconds()
+    metrics_of(app).job_lag.labels(path).observe(max(0.0, lag))
 
 
 def _once_marker(path: str) -> str:
@@ -249,13 +275,3 @@ def install_session_hooks() -> None:
     if not event.contains(Session, "after_commit", _send_pending):
         event.listen(Session, "after_commit", _send_pending)
         event.listen(Session, "after_soft_rollback", _drop_pending)
-
-
-def periodic_ticker(app: Flask, redis: Any, stop: threading.Event) -> None:
-    """Run in ``souk worker``: enqueue each periodic job once per interval across all workers."""
-    runner: JobRunner = app.extensions["souk.jobs"]
-    while not stop.is_set():
-        for job in periodic_jobs(app):
-            if redis.set(f"souk:periodic:{job.name}", "1", nx=True, ex=job.every_seconds):
-                runner.enqueue(job.path)
-        stop.wait(5)

@@ -33,6 +33,7 @@ from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions.services import EXTENSION_POINTS, ExtensionPoint, FailurePolicy, PluginOutput
+from souk_platform.observability import metrics_of
 from souk_platform.plugins.errors import (
     ActivationNotFound,
     AlreadyActivated,
@@ -518,6 +519,7 @@ def invoke_plugins(
             log.warning("plugin pipeline budget spent; plugin skipped", point=point.name, plugin_id=plugin.id)
             message = "The pipeline's 2 s budget was spent."
             _log_call(session, shop_id, entry, point, input_json, BUDGET_EXHAUSTED, message, now=now)
+            metrics_of(app).plugin_invocations.labels(point.name, BUDGET_EXHAUSTED).inc()
             continue
         call_limits = dataclasses.replace(limits, deadline_ms=max(1, min(limits.deadline_ms, int(remaining_ms))))
         result = runtime.load(plugin).invoke_json(
@@ -536,6 +538,7 @@ def invoke_plugins(
             fuel=result.fuel_consumed,
             elapsed_us=result.elapsed_us,
         )
+        metrics_of(app).plugin_invocations.labels(point.name, result.outcome.value).inc()
         if result.ok:
             outputs.append(PluginOutput(plugin.id, plugin.name, result.output))
             continue

@@ -11,11 +11,12 @@ from collections import Counter
 from concurrent.futures import ALL_COMPLETED, Future, wait
 
 import structlog
-from flask import current_app
+from flask import Flask, current_app
 
 from souk_platform.core.clock import Clock
 from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
+from souk_platform.observability import metrics_of
 from souk_platform.webhooks import services
 from souk_platform.webhooks.runtime import PER_ENDPOINT_IN_FLIGHT, SEND_CONCURRENCY, runtime_for
 from souk_platform.webhooks.services import AttemptResult, PreparedRequest
@@ -42,6 +43,12 @@ def _clock() -> Clock:
 def _runner() -> JobRunner:
     runner: JobRunner = current_app.extensions["souk.jobs"]
     return runner
+
+
+def _count_attempts(app: Flask, finished: list[tuple[PreparedRequest, AttemptResult]]) -> None:
+    metrics = metrics_of(app)
+    for _, result in finished:
+        metrics.observe_webhook_attempt(result.status, timed_out=result.timed_out, latency_ms=result.latency_ms)
 
 
 def deliver_due() -> int:
@@ -73,6 +80,7 @@ def deliver_due() -> int:
         requests: list[PreparedRequest] = []
         if finished:
             services.record_attempts(session, finished, clock=clock, rng=runtime.rng)
+            _count_attempts(app, finished)
             attempts += len(finished)
             failures += _log_failures(finished)
             finished = []
