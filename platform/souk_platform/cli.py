@@ -28,7 +28,7 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     """Run the embedded demo: migrate the SQLite database, seed a demo shop, serve with in-process jobs."""
     from flask_migrate import upgrade
 
-    from souk_platform.demo import DEMO_LOGINS, seed_demo
+    from souk_platform.demo import DEMO_LOGINS, KEPT_START_TOKENS, demo_shop, mint_start_token, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -39,26 +39,49 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     if not no_seed:
         click.echo("[2/3] Seeding demo data / 写入演示数据 …")
         seed_demo(db.session, echo=click.echo)
-    app.extensions["souk.jobs"].start(periodic=True)
-    click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
-    for role, email, password in DEMO_LOGINS:
-        click.echo(f"      {role:<22} {email:<26} password: {password}")
-    click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
+    shop = demo_shop(db.session)
+    start_token = mint_start_token(db.session, shop, clock=app.extensions["souk.clock"]) if shop else None
+    db.session.commit()
+    # Every SQLite transaction takes the write lock (BEGIN IMMEDIATE): hand this thread's connection
+    # back before the server's threads and the job thread need it.
+    db.session.remove()
     import waitress
 
     from souk_platform.gc_tuning import tune_garbage_collector
 
+    server = waitress.create_server(app, host=host, port=port, threads=8, ident="souk")  # listening from here
+    jobs = app.extensions["souk.jobs"]
+    jobs.start(periodic=True)
+    click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"      {role:<22} {email:<26} password: {password}")
+    if start_token is not None:
+        click.echo(f"      API token (all scopes) / API 令牌（全部权限）: {start_token.plaintext}")
+        kept = KEPT_START_TOKENS
+        click.echo(f"      the tokens of the last {kept} starts work / 最近 {kept} 次启动的令牌仍有效")
+        for hint in start_token.revoked_hints:
+            click.echo(f"      revoked an older start's token …{hint} / 已撤销较早启动的令牌 …{hint}")
+    click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
     tune_garbage_collector()
-    waitress.serve(app, host=host, port=port, threads=8, ident="souk")
+    try:
+        server.run()  # returns on Ctrl+C
+    finally:
+        jobs.stop()  # let the job in hand commit rather than die halfway
+        click.echo("Stopped / 已停止")
 
 
 @main.command()
 @with_appcontext
 def seed() -> None:
-    """Add the demo shop, people, products and customers (safe to run twice)."""
-    from souk_platform.demo import seed_demo
+    """Add the demo shop, people, products and customers (safe to run twice); print a new all-scopes token."""
+    from souk_platform.demo import demo_shop, mint_start_token, seed_demo
 
     seed_demo(db.session, echo=click.echo)
+    shop = demo_shop(db.session)
+    assert shop is not None  # seed_demo just made sure of it
+    start_token = mint_start_token(db.session, shop, clock=current_app.extensions["souk.clock"])
+    db.session.commit()
+    click.echo(f"      API token (all scopes) / API 令牌（全部权限）: {start_token.plaintext}")
 
 
 @main.command()
@@ -66,7 +89,10 @@ def seed() -> None:
 @click.option("--workers", default=lambda: (os.cpu_count() or 1) * 2 + 1, show_default="2 × cores + 1", type=int)
 def serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (production). Web processes keep no state: run as many as you need."""
+    # gunicorn from this interpreter: its console script is only on PATH when the venv is activated.
     args = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--bind",
         bind,
@@ -78,7 +104,7 @@ def serve(bind: str, workers: int) -> None:
         "python:souk_platform.gunicorn_conf",
         "souk_platform:create_app()",
     ]
-    os.execvp(args[0], args)
+    os.execv(args[0], args)
 
 
 @main.command()
