@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,6 +14,9 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from souk_platform.app import create_app
 from souk_platform.db import db
+
+if TYPE_CHECKING:
+    from souk_platform.demo import StartToken
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
@@ -28,7 +33,7 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     """Run the embedded demo: migrate the SQLite database, seed a demo shop, serve with in-process jobs."""
     from flask_migrate import upgrade
 
-    from souk_platform.demo import DEMO_LOGINS, KEPT_START_TOKENS, demo_shop, mint_start_token, seed_demo
+    from souk_platform.demo import demo_shop, mint_start_token, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -54,6 +59,22 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     server = waitress.create_server(app, host=host, port=port, threads=8, ident="souk")  # listening from here
     jobs = app.extensions["souk.jobs"]
     jobs.start(periodic=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl+C
+    try:
+        _print_start(host, port, start_token)
+        tune_garbage_collector()
+        server.run()  # returns on Ctrl+C
+    except KeyboardInterrupt:
+        pass  # Ctrl+C before the server's loop took over
+    finally:
+        jobs.stop()  # let the job in hand commit rather than die halfway
+        click.echo("Stopped / 已停止")
+
+
+def _print_start(host: str, port: int, start_token: StartToken | None) -> None:
+    """The logins and this start's token, together at the end of what ``souk demo`` prints."""
+    from souk_platform.demo import DEMO_LOGINS, KEPT_START_TOKENS
+
     click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
     for role, email, password in DEMO_LOGINS:
         click.echo(f"      {role:<22} {email:<26} password: {password}")
@@ -64,12 +85,6 @@ def demo(host: str, port: int, no_seed: bool) -> None:
         for hint in start_token.revoked_hints:
             click.echo(f"      revoked an older start's token …{hint} / 已撤销较早启动的令牌 …{hint}")
     click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
-    tune_garbage_collector()
-    try:
-        server.run()  # returns on Ctrl+C
-    finally:
-        jobs.stop()  # let the job in hand commit rather than die halfway
-        click.echo("Stopped / 已停止")
 
 
 @main.command()
