@@ -94,6 +94,8 @@ def test_tour_step_9_install_from_the_market_lands_on_the_app_and_its_paid_plan_
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="installed"' in text and "Souk Demo Tea House" in text
     assert "read_orders" in text and "choose-plan" in text
+    stranger = demo.test_client().get(landing.path + "?" + landing.query).get_data(as_text=True)
+    assert "Souk Demo Tea House" not in stranger and 'id="no-install"' in stranger  # only the shop's staff see it
     shop_id = re.search(r'id="shop">(shp_\w+)<', text).group(1)  # type: ignore[union-attr]
     plan_form = re.search(r'<form id="plan-form" method="post" action="([^"]+)"', text).group(1)  # type: ignore[union-attr]
     to_approval = owner.post(html.unescape(plan_form))

@@ -23,8 +23,8 @@ from souk_platform.auth.models import User
 from souk_platform.auth.services import hash_token
 from souk_platform.db import db
 from souk_platform.oauth.models import AuthorizationCode
-from souk_platform.shops.services import get_shop
-from souk_platform.web.auth import shop_role_required
+from souk_platform.shops.services import get_shop, membership
+from souk_platform.web.auth import current_user, shop_role_required
 from souk_platform.web.forms import EmptyForm
 
 bp = Blueprint("demo_apps", __name__)
@@ -68,8 +68,13 @@ def callback(slug: str) -> Any:
         )
     installation_id = grant.installation_id if grant else request.args.get("installation", "")
     installation = db.session.get(Installation, installation_id) if installation_id else None
-    if installation is not None and installation.app_id != app.id:
-        installation = None
+    viewer = current_user()
+    if installation is not None and (
+        installation.app_id != app.id
+        or viewer is None  # only the shop's own staff see which shop installed it
+        or membership(db.session, shop_id=installation.shop_id, user_id=viewer.id) is None
+    ):
+        installation = grant = None
     subscription = None
     if request.args.get("subscription_id"):
         subscription = db.session.get(AppSubscription, request.args["subscription_id"])
