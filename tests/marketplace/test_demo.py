@@ -42,7 +42,7 @@ def test_the_board_and_the_service_market_are_lived_in(demo):  # type: ignore[no
     assert "生日自动发券" in page and "小程序订单同步" in page
     birthday = next(item for item in board if "Birthday" in item["title"])
     detail = client.get(f"/requirements/{birthday['id']}").get_data(as_text=True)
-    assert "18 days" in detail or "280" in detail or "2,800" in detail  # the demo developer's proposal
+    assert "¥2,800.00" in detail and "¥2,400.00" in detail  # the demo developer's and the studio's proposals
     services = client.get("/services").get_data(as_text=True)
     assert "杭州茶数字工作室" in services or "Tea Digital Studio" in services
     assert "Seasonal shop banners" in services
