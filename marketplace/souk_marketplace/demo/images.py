@@ -123,7 +123,7 @@ def icon(initials: str, colour: Rgb, size: int = 128) -> bytes:
     """The app's initials in white on a gradient from ``colour`` to a lighter tint, corners rounded."""
     canvas = Canvas(size, size, colour)
     canvas.diagonal_gradient(0, 0, size, size, colour, lighter(colour, 0.45))
-    scale = size // (len(initials) * 6 + 2)
+    scale = size // (len(initials) * 6 + 7)  # a margin of about a quarter of the square on each side
     canvas.text((size - text_width(initials, scale)) // 2, (size - 7 * scale) // 2, initials, WHITE, scale)
     canvas.round_corners(size // 5)
     return canvas.png()
