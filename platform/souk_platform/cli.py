@@ -40,7 +40,8 @@ def demo(host: str, port: int, no_seed: bool) -> None:
         click.echo("souk demo runs the embedded SQLite wiring; unset SOUK_DATABASE_URL to use it.", err=True)
         sys.exit(2)
     if not os.environ.get("SOUK_PUBLIC_URL"):  # OAuth issuer, redirect URIs and links follow --host/--port
-        app.config["SOUK_PUBLIC_URL"] = f"http://{host}:{port}"
+        browser_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # listening on all: this computer
+        app.config["SOUK_PUBLIC_URL"] = f"http://{browser_host}:{port}"
     click.echo("[1/3] Migrating the database / 迁移数据库 …")
     upgrade(revision="heads")
     if not no_seed:
