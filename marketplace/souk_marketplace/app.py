@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Flask
 from flask_smorest import Api
 
-from souk_marketplace.demo import seed as seed_demo_apps
+from souk_marketplace.demo import DEMO_STEPS
 from souk_marketplace.events import EVENT_SCOPES
 from souk_marketplace.events import event_types as marketplace_event_types
 from souk_marketplace.jobs import PERIODIC_JOBS
@@ -55,7 +55,8 @@ def register(app: Flask, api: Api) -> None:
         register_event_scope(domain, scope)
     # The platform wrote the OpenAPI ``webhooks`` section before extensions registered: add ours.
     api.spec.options.setdefault("webhooks", {}).update(openapi_webhooks())
-    add_demo_step(app, "Marketplace apps, checked and listed / 应用市场：检查并上架的应用", seed_demo_apps)
+    for label, step in DEMO_STEPS:
+        add_demo_step(app, label, step)
     for job in PERIODIC_JOBS:
         add_periodic_job(app, job)
     for area, endpoint, label in LINKS:

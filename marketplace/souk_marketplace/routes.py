@@ -23,6 +23,7 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_marketplace.billing.views",
     "souk_marketplace.requirements.views",
     "souk_marketplace.service_market.views",
+    "souk_marketplace.demo.landing",  # the demo apps' own pages (their OAuth redirect URI)
 )
 
 # Links to marketplace pages: (area, endpoint, label) — areas in souk_platform.web.links.

@@ -11,9 +11,11 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, unless Souk's app factory has set logging up
+# (souk_platform.observability): the ini's setup would replace Souk's handler, raise the root level
+# to WARN and disable every logger created before, silencing `souk demo`'s job failures afterwards.
+if not any(getattr(handler, "_souk", False) for handler in logging.getLogger().handlers):
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

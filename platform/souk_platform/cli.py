@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,6 +14,9 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from souk_platform.app import create_app
 from souk_platform.db import db
+
+if TYPE_CHECKING:
+    from souk_platform.demo import StartToken
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
@@ -28,37 +33,73 @@ def demo(host: str, port: int, no_seed: bool) -> None:
     """Run the embedded demo: migrate the SQLite database, seed a demo shop, serve with in-process jobs."""
     from flask_migrate import upgrade
 
-    from souk_platform.demo import DEMO_LOGINS, seed_demo
+    from souk_platform.demo import demo_shop, mint_start_token, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         click.echo("souk demo runs the embedded SQLite wiring; unset SOUK_DATABASE_URL to use it.", err=True)
         sys.exit(2)
+    if not os.environ.get("SOUK_PUBLIC_URL"):  # OAuth issuer, redirect URIs and links follow --host/--port
+        browser_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # listening on all: this computer
+        app.config["SOUK_PUBLIC_URL"] = f"http://{browser_host}:{port}"
     click.echo("[1/3] Migrating the database / 迁移数据库 …")
     upgrade(revision="heads")
     if not no_seed:
         click.echo("[2/3] Seeding demo data / 写入演示数据 …")
         seed_demo(db.session, echo=click.echo)
-    app.extensions["souk.jobs"].start(periodic=True)
-    click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
-    for role, email, password in DEMO_LOGINS:
-        click.echo(f"      {role:<22} {email:<26} password: {password}")
-    click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
+    shop = demo_shop(db.session)
+    start_token = mint_start_token(db.session, shop, clock=app.extensions["souk.clock"]) if shop else None
+    db.session.commit()
+    # Every SQLite transaction takes the write lock (BEGIN IMMEDIATE): hand this thread's connection
+    # back before the server's threads and the job thread need it.
+    db.session.remove()
     import waitress
 
     from souk_platform.gc_tuning import tune_garbage_collector
 
-    tune_garbage_collector()
-    waitress.serve(app, host=host, port=port, threads=8, ident="souk")
+    server = waitress.create_server(app, host=host, port=port, threads=8, ident="souk")  # listening from here
+    jobs = app.extensions["souk.jobs"]
+    jobs.start(periodic=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl+C
+    try:
+        _print_start(host, port, start_token)
+        tune_garbage_collector()
+        server.run()  # returns on Ctrl+C
+    except KeyboardInterrupt:
+        pass  # Ctrl+C before the server's loop took over
+    finally:
+        jobs.stop()  # let the job in hand commit rather than die halfway
+        click.echo("Stopped / 已停止")
+
+
+def _print_start(host: str, port: int, start_token: StartToken | None) -> None:
+    """The logins and this start's token, together at the end of what ``souk demo`` prints."""
+    from souk_platform.demo import DEMO_LOGINS, KEPT_START_TOKENS
+
+    click.echo(f"[3/3] Serving on http://{host}:{port}  (Ctrl+C to stop) / 服务已启动")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"      {role:<22} {email:<26} password: {password}")
+    if start_token is not None:
+        click.echo(f"      API token (all scopes) / API 令牌（全部权限）: {start_token.plaintext}")
+        kept = KEPT_START_TOKENS
+        click.echo(f"      the tokens of the last {kept} starts work / 最近 {kept} 次启动的令牌仍有效")
+        for hint in start_token.revoked_hints:
+            click.echo(f"      revoked an older start's token …{hint} / 已撤销较早启动的令牌 …{hint}")
+    click.echo(f"      API docs: http://{host}:{port}/api/v1/docs")
 
 
 @main.command()
 @with_appcontext
 def seed() -> None:
-    """Add the demo shop, people, products and customers (safe to run twice)."""
-    from souk_platform.demo import seed_demo
+    """Add the demo shop, people, products and customers (safe to run twice); print a new all-scopes token."""
+    from souk_platform.demo import demo_shop, mint_start_token, seed_demo
 
     seed_demo(db.session, echo=click.echo)
+    shop = demo_shop(db.session)
+    assert shop is not None  # seed_demo just made sure of it
+    start_token = mint_start_token(db.session, shop, clock=current_app.extensions["souk.clock"])
+    db.session.commit()
+    click.echo(f"      API token (all scopes) / API 令牌（全部权限）: {start_token.plaintext}")
 
 
 @main.command()

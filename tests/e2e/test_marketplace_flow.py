@@ -36,7 +36,7 @@ from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 
-from souk_marketplace.demo import _png
+from souk_marketplace.demo.images import Canvas
 
 REPO = Path(__file__).resolve().parents[2]
 TIERED = REPO / "sample_plugins" / "tiered_discount"
@@ -219,7 +219,7 @@ def _fen(money: str) -> int:
 
 
 def _png_file(name: str, width: int, height: int, colour: tuple[int, int, int]) -> dict[str, Any]:
-    return {"name": name, "mimeType": "image/png", "buffer": _png(width, height, colour)}
+    return {"name": name, "mimeType": "image/png", "buffer": Canvas(width, height, colour).png()}
 
 
 # --- the walk -----------------------------------------------------------------------------------------

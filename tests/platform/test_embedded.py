@@ -10,13 +10,14 @@ pytestmark = pytest.mark.embedded
 
 def test_seeded_demo_serves_the_api_with_its_token(embedded_app):
     from souk_platform.db import db
-    from souk_platform.demo import seed_demo
+    from souk_platform.demo import mint_start_token, seed_demo
 
     lines: list[str] = []
     with embedded_app.app_context():
-        seed_demo(db.session, echo=lines.append)
+        shop = seed_demo(db.session, echo=lines.append)
         seed_demo(db.session, echo=lines.append)  # a second run adds nothing
-    token = next(line.split("token: ")[1] for line in lines if "token: " in line)
+        token = mint_start_token(db.session, shop, clock=embedded_app.extensions["souk.clock"]).plaintext
+        db.session.commit()
     client = embedded_app.test_client()
     r = client.get("/api/v1/shop", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and "Demo" in r.get_json()["name"]
@@ -27,6 +28,26 @@ def test_seeded_demo_serves_the_api_with_its_token(embedded_app):
     assert "满减助手" in market
     api = client.get("/api/v1/market/apps?limit=10").get_json()
     assert {entry["texts"]["en"]["name"] for entry in api["items"]} >= {"Tiered Discount", "Member Price", "Risk Guard"}
+
+
+def test_each_start_prints_a_new_token_and_the_tokens_of_the_last_three_starts_keep_working(embedded_app):
+    from souk_platform.db import db
+    from souk_platform.demo import KEPT_START_TOKENS, mint_start_token, seed_demo
+
+    with embedded_app.app_context():
+        shop = seed_demo(db.session, echo=lambda _line: None)
+        starts = []
+        for _ in range(KEPT_START_TOKENS + 2):
+            starts.append(mint_start_token(db.session, shop, clock=embedded_app.extensions["souk.clock"]))
+            db.session.commit()
+    client = embedded_app.test_client()
+
+    def answers(start) -> int:  # type: ignore[no-untyped-def]
+        return client.get("/api/v1/shop", headers={"Authorization": f"Bearer {start.plaintext}"}).status_code
+
+    assert [answers(start) for start in starts] == [401, 401] + [200] * KEPT_START_TOKENS
+    # The start that revoked a token said which one, by the characters the tokens page shows.
+    assert [start.revoked_hints for start in starts[-2:]] == [[starts[0].plaintext[-4:]], [starts[1].plaintext[-4:]]]
 
 
 def test_ledger_check_command_reports_a_sound_ledger(embedded_app):

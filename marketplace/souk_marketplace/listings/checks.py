@@ -78,6 +78,9 @@ class CheckContext:
     allow_loopback: bool
     now: dt.datetime
     limits: Limits = field(default_factory=Limits)
+    # Souk's own public origin (scheme://host:port): merchants' browsers reach it by definition, so a
+    # redirect URI there is never "the developer's computer" (the demo's own apps land on Souk's pages).
+    platform_origin: str | None = None
 
 
 def run_checks(plan: CheckPlan, context: CheckContext) -> list[CheckResult]:
@@ -86,7 +89,11 @@ def run_checks(plan: CheckPlan, context: CheckContext) -> list[CheckResult]:
     return [
         check_manifest(manifest),
         *(check_plugin(module, context) for module in plan.modules),
-        check_redirect_uris(list(manifest.get("redirect_uris") or []), allow_loopback=context.allow_loopback),
+        check_redirect_uris(
+            list(manifest.get("redirect_uris") or []),
+            allow_loopback=context.allow_loopback,
+            platform_origin=context.platform_origin,
+        ),
         *(check_webhook(uri, plan, context) for uri in _webhook_uris(manifest)),
         check_scopes(list(manifest.get("scopes") or []), plan.scope_justifications),
     ]
@@ -165,7 +172,13 @@ def check_plugin(module: UploadedModule, context: CheckContext) -> CheckResult:
     )
 
 
-def check_redirect_uris(uris: list[str], *, allow_loopback: bool) -> CheckResult:
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, as browsers compare origins."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_redirect_uris(uris: list[str], *, allow_loopback: bool, platform_origin: str | None = None) -> CheckResult:
     if not uris:
         return CheckResult("redirect_uris", "", False, "The version declares no redirect URI.")
     problems = []
@@ -175,7 +188,8 @@ def check_redirect_uris(uris: list[str], *, allow_loopback: bool) -> CheckResult
         except ValueError as exc:
             problems.append(str(exc))
             continue
-        if not allow_loopback and urlsplit(uri).hostname in LOOPBACK_HOSTS:
+        on_souk = platform_origin is not None and origin_of(uri) == platform_origin
+        if not allow_loopback and not on_souk and urlsplit(uri).hostname in LOOPBACK_HOSTS:
             problems.append(f"{uri!r} points at this computer (localhost); merchants need a public https URL")
     if problems:
         return CheckResult("redirect_uris", "", False, "; ".join(problems))

@@ -37,6 +37,7 @@ def run_submission_checks(submission_id: str) -> str:
         http=webhooks.http_for(app),
         allow_loopback=loopback,
         now=app.extensions["souk.clock"].now(),
+        platform_origin=checks.origin_of(str(app.config["SOUK_PUBLIC_URL"])),
     )
     results = checks.run_checks(plan, context)
     submission = services.finish_checks(

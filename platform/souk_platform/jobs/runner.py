@@ -158,6 +158,7 @@ class InlineRunner:
     def _loop(self) -> None:
         jobs = periodic_jobs(self._app)
         next_due = {job.name: time.monotonic() + 5 for job in jobs}
+        first_round = True
         while not self._stopping.is_set():
             try:
                 path, args, once = self._queue.get(timeout=1.0)
@@ -171,11 +172,18 @@ class InlineRunner:
                     run_job(self._app, path, *args)
             if self._periodic:
                 now = time.monotonic()
+                ran = failed = 0
                 for job in jobs:
                     if now >= next_due[job.name]:
                         next_due[job.name] = now + job.every_seconds
-                        with contextlib.suppress(Exception):
+                        ran += 1
+                        try:
                             run_job(self._app, job.path)
+                        except Exception:  # logged in run_job
+                            failed += 1
+                if first_round and ran:  # all were due together: say once that the timers run, and how
+                    first_round = False
+                    log.info("jobs.periodic.first_round", ran=ran, failed=failed)
 
 
 class RqRunner:

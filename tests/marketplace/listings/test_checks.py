@@ -141,6 +141,16 @@ def test_redirect_uris_on_this_computer_fail_unless_loopback_is_allowed():
     assert not checks.check_redirect_uris([], allow_loopback=True).passed
 
 
+def test_a_redirect_uri_on_souks_own_origin_passes_even_on_this_computer():
+    """The demo's own apps land on pages Souk serves: the merchant's browser reaches them by definition."""
+    own = ["http://127.0.0.1:5000/demo-apps/tiered-discount/callback"]
+    assert checks.check_redirect_uris(own, allow_loopback=False, platform_origin="http://127.0.0.1:5000").passed
+    elsewhere = ["http://127.0.0.1:8000/callback"]  # the developer's own server on this computer: still refused
+    assert not checks.check_redirect_uris(
+        elsewhere, allow_loopback=False, platform_origin="http://127.0.0.1:5000"
+    ).passed
+
+
 def test_the_sweep_sends_again_the_checks_whose_job_was_lost(app, session, clock, redis):
     _, a, _ = make_app(session)
     submission = submit(session, app, a, clock.now())

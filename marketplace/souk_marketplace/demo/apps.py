@@ -1,22 +1,23 @@
-"""Demo seed for the marketplace: the demo developer's apps, built from the sample plugins and listed.
+"""Demo seed for the marketplace: the demo developer's apps, built from the sample plugins.
 
 Each app goes the way a developer's would: registered with a manifest, its Wasm module uploaded for
-the version, submitted with texts and images, checked by the real checks (plugins run their declared
-tests in the sandbox) and approved by the demo admin. The modules come from the repository's
-``sample_plugins/`` (the demo runs from a checkout); without them the step says so and lists nothing.
+the version, submitted with texts and drawn images, checked by the real checks (plugins run their
+declared tests in the sandbox) and approved by the demo admin — except the last, which waits in the
+review queue. Their redirect URI is the demo apps' landing page Souk serves (``demo.landing``). The
+modules come from the repository's ``sample_plugins/`` (the demo runs from a checkout); without them
+nothing is listed.
 """
 
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
+from souk_marketplace.demo.images import icon, screenshot
 from souk_marketplace.listings import services as listings
 from souk_marketplace.listings import tasks as listing_tasks
 from souk_marketplace.listings.models import ListingSubmission
@@ -28,7 +29,7 @@ from souk_platform.plugins.services import upload_app_module
 from souk_platform.shops.models import Shop
 from souk_platform.webhooks.runtime import runtime_for
 
-SAMPLE_PLUGINS = Path(__file__).resolve().parents[2] / "sample_plugins"
+SAMPLE_PLUGINS = Path(__file__).resolve().parents[3] / "sample_plugins"
 DEVELOPER_EMAIL = "dev@demo.souk.dev"
 ADMIN_EMAIL = "admin@demo.souk.dev"
 
@@ -46,7 +47,8 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
         "scopes": ["read_orders", "read_products"],
         "pricing": [
             {"id": "free", "kind": "free"},
-            {"id": "pro", "kind": "recurring", "price": 9900, "currency": "CNY", "interval": "month", "trial_days": 14},
+            # No trial: approving it moves money at once (README tour step 9 follows it into the ledger).
+            {"id": "pro", "kind": "recurring", "price": 9900, "currency": "CNY", "interval": "month"},
         ],
         "tests": [
             {
@@ -76,6 +78,8 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
             },
         },
         "colour": (194, 65, 12),
+        "initials": "TD",
+        "bars": (3, 5, 4, 8, 6, 9, 7),
     },
     {
         "name": "Member Price 会员价",
@@ -109,6 +113,8 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
             },
         },
         "colour": (22, 101, 52),
+        "initials": "MP",
+        "bars": (2, 3, 5, 6, 8, 9, 11),
     },
     {
         "name": "Risk Guard 风控卫士",
@@ -148,34 +154,70 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
             },
         },
         "colour": (29, 35, 48),
+        "initials": "RG",
+        "bars": (9, 4, 6, 2, 5, 3, 1),
+    },
+    {
+        "name": "Order Cashback 下单返现",
+        "plugin": "order_cashback",
+        "point": "order.cashback",
+        "scopes": ["read_orders", "read_customers"],
+        "pricing": [{"id": "free", "kind": "free"}],
+        "tests": [
+            {
+                "name": "5 percent back on 123.45 yuan",
+                "input": {
+                    "order": {"id": "ord_demo", "lines": _line(12345)},
+                    "paid_amount": 12345,
+                    "customer_id": "cus_demo",
+                    "config": {"rate_bp": 500},
+                },
+                "expect": {"amount": 617},
+            }
+        ],
+        "category": "loyalty",
+        "texts": {
+            "en": {
+                "name": "Order Cashback",
+                "tagline": "Give a share of every paid order back as stored value",
+                "description": "Customers get a percentage of what they paid back as stored value once the "
+                "refund window has passed, with a minimum order and a cap you set.",
+            },
+            "zh_CN": {
+                "name": "下单返现",
+                "tagline": "按实付金额返还储值金",
+                "description": "顾客付款后，按比例返还储值金，退款期过后到账；可设置最低消费和单笔上限。",
+            },
+        },
+        "colour": (109, 40, 217),
+        "initials": "OC",
+        "bars": (4, 6, 5, 7, 9, 8, 10),
+        "review": "waiting",  # left in the admin's review queue
     },
 )
 
 
-def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    """A plain PNG of one colour (icons and screenshots for the demo listings)."""
+def slug_of(spec: dict[str, Any]) -> str:
+    return str(spec["plugin"]).replace("_", "-")
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    row = b"\x00" + bytes(colour) * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
+def spec_of(slug: str) -> dict[str, Any] | None:
+    return next((spec for spec in DEMO_APPS if slug_of(spec) == slug), None)
+
+
+def callback_url(spec: dict[str, Any], public_url: str) -> str:
+    """Where an install lands: the demo apps' page on this Souk (``demo.landing``; a redirect URI is absolute)."""
+    return public_url.rstrip("/") + f"/demo-apps/{slug_of(spec)}/callback"
 
 
 def _manifest(spec: dict[str, Any], schema: dict[str, Any]) -> str:
-    slug = spec["plugin"].replace("_", "-")
+    callback = callback_url(spec, str(current_app.config["SOUK_PUBLIC_URL"]))
     return json.dumps(
         {
             "name": spec["name"],
             "description": spec["texts"]["en"]["description"],
             "client_type": "confidential",
-            "redirect_uris": [f"https://{slug}.apps.souk.example/oauth/callback"],
+            "redirect_uris": [callback],
             "scopes": spec["scopes"],
             "plugins": [
                 {
@@ -191,7 +233,7 @@ def _manifest(spec: dict[str, Any], schema: dict[str, Any]) -> str:
 
 
 def seed(session: DbSession, shop: Shop) -> None:
-    """List the demo developer's apps (once); each passes the real checks and is approved by the admin."""
+    """List the demo developer's apps (once): each passes the real checks; the admin approves all but the last."""
     developer = session.scalar(sa.select(User).where(User.email == DEVELOPER_EMAIL))
     admin = session.scalar(sa.select(User).where(User.email == ADMIN_EMAIL))
     if developer is None or admin is None or not SAMPLE_PLUGINS.is_dir():
@@ -217,11 +259,11 @@ def seed(session: DbSession, shop: Shop) -> None:
             texts=spec["texts"],
             category=spec["category"],
             support_contact="support@apps.souk.example",
-            privacy_url="https://apps.souk.example/privacy",
+            privacy_url=str(current_app.config["SOUK_PUBLIC_URL"]).rstrip("/") + f"/demo-apps/{slug_of(spec)}",
             changelog="First release. 首个版本。",
             scope_justifications={scope: "Needed for the plugin's rules. 插件规则需要。" for scope in spec["scopes"]},
-            icon=_png(64, 64, spec["colour"]),
-            screenshots=[_png(640, 400, spec["colour"])],
+            icon=icon(spec["initials"], spec["colour"]),
+            screenshots=[screenshot(spec["texts"]["en"]["name"], spec["colour"], spec["bars"])],
         )
         submission = listings.submit_listing(session, app=app, draft=draft, box=box, now=now)
         session.commit()
@@ -230,8 +272,8 @@ def seed(session: DbSession, shop: Shop) -> None:
         if checked is None:
             continue
         session.refresh(checked)
-        if checked.status != "in_review":
-            continue  # the listing page shows the developer why; the demo goes on
+        if checked.status != "in_review" or spec.get("review") == "waiting":
+            continue  # a failed check: the listing page shows the developer why; the demo goes on
         listings.approve_submission(
             session, submission_id=submission.id, admin=admin, checklist=list(listings.REVIEW_CHECKLIST), now=now
         )
