@@ -523,6 +523,12 @@ def invoke_plugins(
         result = runtime.load(plugin).invoke_json(
             input_json, limits=call_limits, output_validator=point.output_problems
         )
+        message = result.message
+        if result.ok:
+            warnings = point.contract.output_warnings(payload, result.output)
+            if warnings:
+                log.warning("plugin output warning", point=point.name, plugin_id=plugin.id, warnings=warnings)
+                message = "warning: " + " ".join(warnings)
         _log_call(
             session,
             shop_id,
@@ -530,7 +536,7 @@ def invoke_plugins(
             point,
             input_json,
             result.outcome.value,
-            result.message,
+            message,
             now=now,
             output=result.output,
             fuel=result.fuel_consumed,
