@@ -437,6 +437,21 @@ def active_plugins(session: DbSession, *, shop_id: str, point: str) -> list[Acti
     return active
 
 
+def shops_with_plugins_at(session: DbSession, *, point: str) -> set[str]:
+    """Ids of the shops with an enabled plugin at ``point`` (their own, or an active app installation's)."""
+    own = (
+        sa.select(ShopPluginActivation.shop_id)
+        .join(Plugin, Plugin.id == ShopPluginActivation.plugin_id)
+        .where(ShopPluginActivation.enabled.is_(True), Plugin.point == point)
+    )
+    apps = (
+        sa.select(PluginActivation.shop_id)
+        .join(Installation, Installation.id == PluginActivation.installation_id)
+        .where(PluginActivation.point == point, PluginActivation.enabled.is_(True), Installation.status == "active")
+    )
+    return set(session.scalars(sa.union(own, apps)))
+
+
 def _app_activations(
     session: DbSession, *, shop_id: str, point: str | None = None
 ) -> list[tuple[PluginActivation, Plugin | None]]:
