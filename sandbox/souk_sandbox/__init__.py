@@ -5,21 +5,29 @@ Usage: `runtime = Runtime(cache_dir=...)` once per process; `plugin = runtime.lo
 anything the plugin does: read `result.outcome`, `result.output`, `result.message`.
 """
 
-from souk_sandbox.errors import InvalidModule
+from souk_sandbox._compiler import COMPILE_CPU_SECONDS, COMPILE_MEMORY_BYTES
+from souk_sandbox._engine_config import artifact_key
+from souk_sandbox.errors import InvalidModule, ModuleNotCompiled
 from souk_sandbox.limits import Limits
 from souk_sandbox.results import InvocationResult, Outcome, OutputValidator
 from souk_sandbox.runtime import Plugin, Runtime
-from souk_sandbox.validation import ABI_VERSION, ModuleInfo, validate
+from souk_sandbox.validation import ABI_VERSION, CompiledModule, ModuleInfo, compile_checked, validate
 
 __all__ = [
     "ABI_VERSION",
+    "COMPILE_CPU_SECONDS",
+    "COMPILE_MEMORY_BYTES",
+    "CompiledModule",
     "InvalidModule",
     "InvocationResult",
     "Limits",
     "ModuleInfo",
+    "ModuleNotCompiled",
     "Outcome",
     "OutputValidator",
     "Plugin",
     "Runtime",
+    "artifact_key",
+    "compile_checked",
     "validate",
 ]

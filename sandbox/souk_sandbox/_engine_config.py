@@ -61,6 +61,11 @@ class EngineSettings:
         return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
 
 
+def artifact_key() -> str:
+    """Names the engines a compiled module is valid for (the allocator does not matter to the code)."""
+    return f"wasmtime{WASMTIME_VERSION}-{EngineSettings(pooling=False).fingerprint()}"
+
+
 def make_config(settings: EngineSettings) -> wasmtime.Config:
     """Build a fresh `wasmtime.Config` (a config is consumed by the engine that takes it)."""
     config = wasmtime.Config()
