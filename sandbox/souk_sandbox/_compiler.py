@@ -6,8 +6,9 @@ Measured on a 2-core box (wasmtime-py 50, Cranelift, one compile thread): the sa
 took 8-20 s and ~400 MB, and its serialized code was 17 MB. The limits sit far above the first and far
 below the second: see `COMPILE_CPU_SECONDS` and `COMPILE_MEMORY_BYTES`.
 
-The child prints the serialized module (`Module.serialize`) on stdout; the parent deserializes it into
-its own engine, which costs no compilation. Run as `python -m souk_sandbox._compiler CPU_S MEMORY_B`
+Before compiling, the child adds the refused-grow probe (`_grow_probe.py`). It prints the serialized
+module (`Module.serialize`) on stdout; the parent deserializes it into its own engine, which costs no
+compilation. Run as `python -m souk_sandbox._compiler CPU_S MEMORY_B`
 with the module on stdin.
 """
 
@@ -79,10 +80,18 @@ def _main(cpu_seconds: int, memory_bytes: int) -> int:
         import wasmtime
 
         from souk_sandbox._engine_config import EngineSettings, make_config
+        from souk_sandbox._grow_probe import add_grow_probe
         from souk_sandbox.validation import compile_module
 
         engine = wasmtime.Engine(make_config(EngineSettings(pooling=False)))
-        serialized = bytes(compile_module(engine, module_bytes).serialize())
+        probed = add_grow_probe(module_bytes)
+        try:
+            module = compile_module(engine, probed)
+        except InvalidModule:
+            if probed == module_bytes:
+                raise
+            module = compile_module(engine, module_bytes)  # the author's error, not the rewrite's
+        serialized = bytes(module.serialize())
     except InvalidModule as error:
         sys.stderr.write(error.message)
         return _EXIT_INVALID

@@ -16,6 +16,7 @@ import wasmtime
 from souk_sandbox._call import CallPath
 from souk_sandbox._compiler import compile_in_child
 from souk_sandbox._engine_config import EngineSettings, artifact_key, make_config
+from souk_sandbox._grow_probe import GROW_REFUSED_EXPORT
 from souk_sandbox._module_cache import ModuleCache, unseal
 from souk_sandbox.errors import ModuleNotCompiled
 from souk_sandbox.limits import Limits
@@ -106,6 +107,7 @@ class Runtime:
             self._linker.instantiate_pre(module),
             has_initialize=info.has_initialize,
             tick_ms=self._tick_ms,
+            has_grow_probe=any(item.name == GROW_REFUSED_EXPORT for item in module.exports),
         )
         plugin = Plugin(info, call_path, self._check_open)
         with self._lock:

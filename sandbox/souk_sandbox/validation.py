@@ -9,6 +9,7 @@ import wasmtime
 
 from souk_sandbox._compiler import compile_in_child
 from souk_sandbox._engine_config import EngineSettings, artifact_key, make_config
+from souk_sandbox._grow_probe import GROW_REFUSED_EXPORT
 from souk_sandbox._module_cache import seal
 from souk_sandbox.errors import InvalidModule
 from souk_sandbox.limits import Limits
@@ -120,7 +121,8 @@ def inspect_module(module: wasmtime.Module, module_bytes: bytes, limits: Limits)
             tuple(imports),
         )
 
-    exports = {item.name: item.type for item in module.exports}
+    # The probe the sandbox adds before compiling (_grow_probe.py) is not the author's export.
+    exports = {item.name: item.type for item in module.exports if item.name != GROW_REFUSED_EXPORT}
     memory_type = exports.get("memory")
     if memory_type is None:
         raise InvalidModule("missing_export", "The module must export its linear memory as `memory`.", ("memory",))
