@@ -8,8 +8,7 @@ below the second: see `COMPILE_CPU_SECONDS` and `COMPILE_MEMORY_BYTES`.
 
 Before compiling, the child adds the refused-grow probe (`_grow_probe.py`). It prints the serialized
 module (`Module.serialize`) on stdout; the parent deserializes it into its own engine, which costs no
-compilation. Run as `python -m souk_sandbox._compiler CPU_S MEMORY_B`
-with the module on stdin.
+compilation.
 """
 
 from __future__ import annotations
@@ -34,6 +33,8 @@ _EXIT_INVALID = 3
 _EXIT_NO_MEMORY = 4
 
 _SANDBOX_ROOT = str(Path(__file__).resolve().parents[1])
+# Not `-m souk_sandbox._compiler`: the package imports this module first and runpy warns on stderr.
+_CHILD = "import sys; from souk_sandbox._compiler import child_main; sys.exit(child_main(sys.argv[1:]))"
 
 
 def limits_text() -> str:
@@ -49,7 +50,7 @@ def compile_in_child(module_bytes: bytes) -> bytes:
     env = dict(os.environ)
     # The child imports this package from where the parent did, installed or not.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SANDBOX_ROOT, env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "souk_sandbox._compiler", str(COMPILE_CPU_SECONDS), str(COMPILE_MEMORY_BYTES)]
+    command = [sys.executable, "-c", _CHILD, str(COMPILE_CPU_SECONDS), str(COMPILE_MEMORY_BYTES)]
     try:
         completed = subprocess.run(command, input=module_bytes, capture_output=True, timeout=_WALL_SECONDS, env=env)
     except subprocess.TimeoutExpired:
@@ -72,7 +73,9 @@ def _over_limits(why: str) -> InvalidModule:
     )
 
 
-def _main(cpu_seconds: int, memory_bytes: int) -> int:
+def child_main(argv: list[str]) -> int:
+    """The child's side: compile the module on stdin within the limits `argv` gives (CPU s, bytes)."""
+    cpu_seconds, memory_bytes = int(argv[0]), int(argv[1])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     module_bytes = sys.stdin.buffer.read()
@@ -100,7 +103,3 @@ def _main(cpu_seconds: int, memory_bytes: int) -> int:
     sys.stdout.buffer.write(serialized)
     sys.stdout.buffer.flush()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(int(sys.argv[1]), int(sys.argv[2])))
