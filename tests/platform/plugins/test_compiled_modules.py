@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import wasmtime
-from plugin_modules import FIVE_OFF
+from plugin_modules import FIVE_OFF, constant_plugin
 
 import souk_sandbox.runtime
 from souk_platform.plugins.models import Plugin, PluginInvocation
@@ -40,7 +40,7 @@ def _forbid_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(souk_sandbox.runtime, "compile_in_child", refuse)
 
 
-def _discount_calls(session: Any, plugin_id: str) -> list[PluginInvocation]:
+def _calls_of(session: Any, plugin_id: str) -> list[PluginInvocation]:
     session.expire_all()
     rows = session.scalars(
         sa.select(PluginInvocation).where(PluginInvocation.plugin_id == plugin_id).order_by(PluginInvocation.id)
@@ -78,7 +78,7 @@ def test_without_usable_compiled_code_the_plugin_fails_per_policy_until_the_job_
         r = api.checkout(shop)
     assert r.status_code == 201, r.get_json()  # cart.discounts continues without the plugin
     assert r.get_json()["discount_total"] == 0
-    [call] = _discount_calls(session, plugin_id)
+    [call] = _calls_of(session, plugin_id)
     assert call.outcome == "not_compiled"
     assert "being compiled in the background" in call.message
 
@@ -88,4 +88,16 @@ def test_without_usable_compiled_code_the_plugin_fails_per_policy_until_the_job_
     _forbid_compiling(monkeypatch)
     r = api.checkout(shop)
     assert r.get_json()["discount_total"] == 500
-    assert [c.outcome for c in _discount_calls(session, plugin_id)] == ["not_compiled", "ok"]
+    assert [c.outcome for c in _calls_of(session, plugin_id)] == ["not_compiled", "ok"]
+
+
+def test_a_fail_closed_plugin_without_compiled_code_denies_the_order(api, shop, session, app, monkeypatch, tmp_path):
+    allow = constant_plugin({"allow": True})
+    plugin_id, _ = api.install(shop, allow, "order.validate", on_failure="abort")
+    session.execute(sa.update(Plugin).where(Plugin.id == plugin_id).values(compiled=None, compiled_key=None))
+    session.commit()
+    _fresh_process(app, monkeypatch, tmp_path)
+    _forbid_compiling(monkeypatch)
+    r = api.checkout(shop)
+    assert r.status_code == 422 and "not ready to run and is set to fail closed" in r.get_json()["detail"]
+    assert [c.outcome for c in _calls_of(session, plugin_id)] == ["not_compiled"]
