@@ -18,6 +18,7 @@ from factories import ShopFactory
 from souk_platform.extensions import EXTENSION_POINTS
 from souk_platform.plugins.models import PluginInvocation
 from souk_platform.plugins.services import active_plugins, create_activation, invoke_plugins, upload_plugin
+from souk_sdk import dev_cli
 
 Cli = Callable[..., Any]
 
@@ -154,3 +155,31 @@ def test_discounts_that_take_the_order_to_zero_warn_in_the_log_and_the_dev_kit(
     some = constant_plugin({"discounts": [{"label": "5 off", "amount": 500}]})
     logged = _in_production(app, session, clock, "cart.discounts", some, document)
     assert (logged.outcome, logged.message) == ("ok", "")
+
+
+def test_the_app_templates_discount_plugin_is_ok_in_the_dev_kit_and_in_production(
+    cli: Cli,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    printed_output: Callable[[str], Any],
+    app: Any,
+    session: Any,
+    clock: Any,
+) -> None:
+    _toolchain_or_skip("c")
+    assert dev_cli.main(["app", "init", str(workdir / "deals"), "--name", "Deals"]) == 0, capsys.readouterr().err
+    plugin_dir = workdir / "deals" / "plugins" / "discount"
+    assert cli("build", str(plugin_dir)).code == 0
+    dev = cli(
+        "run", str(plugin_dir / "plugin.wasm"), "--point", "cart.discounts", "--input", str(plugin_dir / "input.json")
+    )
+    assert dev.code == 0, dev.err + dev.out
+    document = json.loads((plugin_dir / "input.json").read_text())
+    module = (plugin_dir / "plugin.wasm").read_bytes()
+    logged = _in_production(app, session, clock, "cart.discounts", module, document)
+    assert logged.outcome == "ok", logged.message
+    assert (
+        logged.output
+        == printed_output(dev.out)
+        == {"discounts": [{"label": "5 off orders of 100 or more", "target": "order", "amount": 500}]}
+    )
