@@ -23,6 +23,7 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from souk_sandbox._grow_probe import GROW_REFUSED_EXPORT
 from souk_sandbox.limits import Limits
 from souk_sandbox.results import InvocationResult, Outcome, OutputValidator
 
@@ -62,6 +63,8 @@ _NAME_MEMORY = (ctypes.c_char_p(b"memory"), ctypes.c_size_t(6))
 _NAME_ALLOC = (ctypes.c_char_p(b"alloc"), ctypes.c_size_t(5))
 _NAME_RUN = (ctypes.c_char_p(b"run"), ctypes.c_size_t(3))
 _NAME_INITIALIZE = (ctypes.c_char_p(b"_initialize"), ctypes.c_size_t(11))
+_NAME_GROW_REFUSED = (ctypes.c_char_p(GROW_REFUSED_EXPORT.encode()), ctypes.c_size_t(len(GROW_REFUSED_EXPORT)))
+_EXTERN_GLOBAL = 1
 _NO_VALUES, _ONE_VALUE, _TWO_VALUES = ctypes.c_size_t(0), ctypes.c_size_t(1), ctypes.c_size_t(2)
 
 _memmove = ctypes.memmove
@@ -87,6 +90,7 @@ class _Scratch(threading.local):
         self.alloc = ffi.wasmtime_extern_t()
         self.run = ffi.wasmtime_extern_t()
         self.initialize = ffi.wasmtime_extern_t()
+        self.probe = ffi.wasmtime_extern_t()
         self.values = (ffi.wasmtime_val_raw_t * 2)()
         self.fuel = ctypes.c_uint64()
         self.instance_ref = ctypes.byref(self.instance)
@@ -137,12 +141,20 @@ class CallPath:
     _PREPARED_LIMITS_KEPT = 256
 
     def __init__(
-        self, engine: wasmtime.Engine, instance_pre: wasmtime.InstancePre, *, has_initialize: bool, tick_ms: int
+        self,
+        engine: wasmtime.Engine,
+        instance_pre: wasmtime.InstancePre,
+        *,
+        has_initialize: bool,
+        tick_ms: int,
+        has_grow_probe: bool = False,
     ) -> None:
         self._engine_ptr = engine.ptr()
         self._instance_pre = instance_pre  # keeps the pointer below alive
         self._instance_pre_ptr = instance_pre.ptr()
         self._has_initialize = has_initialize
+        # The module was rewritten to flag a refused memory.grow (_grow_probe.py).
+        self._probe = has_grow_probe
         self._tick_ms = tick_ms
         self._scratch = _Scratch()
         self._prepared: dict[Limits, _PreparedLimits] = {}
@@ -202,11 +214,11 @@ class CallPath:
                 values = scratch.values
                 if self._has_initialize:
                     error = _call_unchecked(context, scratch.initialize_func_ref, values, _NO_VALUES, scratch.trap_ref)
-                    _check(error, scratch, "_initialize", limits, context)
+                    _check(error, scratch, "_initialize", limits, context, self._probe)
 
                 values[0].i32 = input_len
                 error = _call_unchecked(context, scratch.alloc_func_ref, values, _ONE_VALUE, scratch.trap_ref)
-                _check(error, scratch, "alloc", limits, context)
+                _check(error, scratch, "alloc", limits, context, self._probe)
                 input_ptr = values[0].i32 & _U32
                 memory_size = _memory_data_size(context, scratch.memory_of_ref)
                 if input_ptr + input_len > memory_size:
@@ -222,7 +234,7 @@ class CallPath:
                 values[0].i32 = input_ptr
                 values[1].i32 = input_len
                 error = _call_unchecked(context, scratch.run_func_ref, values, _TWO_VALUES, scratch.trap_ref)
-                _check(error, scratch, "run", limits, context)
+                _check(error, scratch, "run", limits, context, self._probe)
                 packed = values[0].i64
                 output_ptr = (packed >> 32) & _U32
                 output_len = packed & _U32
@@ -286,7 +298,7 @@ class CallPath:
         )
 
 
-def _check(error: Any, scratch: _Scratch, stage: str, limits: Limits, context: Any) -> None:
+def _check(error: Any, scratch: _Scratch, stage: str, limits: Limits, context: Any, probe: bool = False) -> None:
     """Turn a C-level error or trap from `stage` into a `_Failure` with its outcome."""
     trap = scratch.take_trap()
     if not error and trap is None:
@@ -298,6 +310,12 @@ def _check(error: Any, scratch: _Scratch, stage: str, limits: Limits, context: A
             raise _Failure(Outcome.FUEL_EXHAUSTED, f"The plugin used all its fuel ({limits.fuel:,}) in {stage}.")
         if code is wasmtime.TrapCode.INTERRUPT:
             raise _Failure(Outcome.TIMEOUT, f"The plugin ran past its {limits.deadline_ms} ms deadline in {stage}.")
+        if context is not None and probe and _grow_was_refused(context, scratch):
+            raise _Failure(
+                Outcome.MEMORY_LIMIT,
+                f"The plugin trapped in {stage} after its memory could not grow past the "
+                f"{limits.memory_bytes:,}-byte memory limit: {message}",
+            )
         if context is not None and _near_memory_limit(context, scratch, limits):
             # StoreLimits makes memory.grow return -1 at the limit; the guest then traps on its own.
             raise _Failure(
@@ -311,6 +329,16 @@ def _check(error: Any, scratch: _Scratch, stage: str, limits: Limits, context: A
             raise _Failure(Outcome.MEMORY_LIMIT, f"The plugin's initial memory exceeds the limit: {message}")
         raise _Failure(Outcome.INSTANTIATION_FAILED, f"The plugin could not be instantiated: {message}")
     raise _Failure(Outcome.TRAP, f"The plugin failed in {stage}: {message}")
+
+
+def _grow_was_refused(context: Any, scratch: _Scratch) -> bool:
+    # Only on the trap path, so the plain (argument-checked) bindings are fine here.
+    found = _export_get(context, scratch.instance_ref, *_NAME_GROW_REFUSED, ctypes.byref(scratch.probe))
+    if not found or int(scratch.probe.kind) != _EXTERN_GLOBAL:
+        return False
+    value = ffi.wasmtime_val_t()
+    ffi.wasmtime_global_get(context, ctypes.byref(scratch.probe.of.global_), ctypes.byref(value))
+    return bool(value.of.i32)
 
 
 def _near_memory_limit(context: Any, scratch: _Scratch, limits: Limits) -> bool:

@@ -54,11 +54,17 @@ class EngineSettings:
             f"disabled={','.join(_DISABLED_PROPOSALS)}",
             f"stack={_MAX_WASM_STACK}",
             "fuel=1,epoch=1,memory_may_move=0",
+            "grow_probe=1",  # compiled code carries the refused-grow probe (_grow_probe.py)
             f"memory={self.max_memory_bytes}",
             f"table={self.max_table_elements}",
             f"pooling={int(self.pooling)}",
         ]
         return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+
+
+def artifact_key() -> str:
+    """Names the engines a compiled module is valid for (the allocator does not matter to the code)."""
+    return f"wasmtime{WASMTIME_VERSION}-{EngineSettings(pooling=False).fingerprint()}"
 
 
 def make_config(settings: EngineSettings) -> wasmtime.Config:

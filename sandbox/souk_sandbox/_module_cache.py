@@ -20,6 +20,20 @@ _MAGIC = b"souk-cwasm-1\n"
 _DIGEST_BYTES = 32
 
 
+def seal(payload: bytes) -> bytes:
+    """Serialized code framed with its digest, for storage anywhere (disk cache, a database row)."""
+    return _MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def unseal(blob: bytes) -> bytes | None:
+    """The payload of a `seal`ed blob, or None when it is truncated or damaged."""
+    header = len(_MAGIC) + _DIGEST_BYTES
+    payload = blob[header:]
+    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : header] != hashlib.sha256(payload).digest():
+        return None
+    return payload
+
+
 class ModuleCache:
     """Compiled modules keyed by sha256(wasm) + wasmtime version + engine config fingerprint.
 
@@ -56,9 +70,8 @@ class ModuleCache:
         except OSError as error:
             _log.warning("souk_sandbox: cannot read cached module %s: %s", path, error)
             return None
-        header = len(_MAGIC) + _DIGEST_BYTES
-        payload = blob[header:]
-        if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : header] != hashlib.sha256(payload).digest():
+        payload = unseal(blob)
+        if payload is None:
             _log.warning("souk_sandbox: cached module %s is corrupt; recompiling", path)
             return None
         try:
@@ -68,7 +81,7 @@ class ModuleCache:
             return None
 
     def _write(self, path: Path, payload: bytes) -> None:
-        blob = _MAGIC + hashlib.sha256(payload).digest() + payload
+        blob = seal(payload)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write then rename: a concurrent reader sees the old file or the whole new one.

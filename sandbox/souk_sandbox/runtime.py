@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -13,11 +14,16 @@ from typing import Any
 import wasmtime
 
 from souk_sandbox._call import CallPath
-from souk_sandbox._engine_config import EngineSettings, make_config
-from souk_sandbox._module_cache import ModuleCache
+from souk_sandbox._compiler import compile_in_child
+from souk_sandbox._engine_config import EngineSettings, artifact_key, make_config
+from souk_sandbox._grow_probe import GROW_REFUSED_EXPORT
+from souk_sandbox._module_cache import ModuleCache, unseal
+from souk_sandbox.errors import ModuleNotCompiled
 from souk_sandbox.limits import Limits
 from souk_sandbox.results import InvocationResult, OutputValidator
-from souk_sandbox.validation import ModuleInfo, check_header, compile_module, inspect_module
+from souk_sandbox.validation import ModuleInfo, check_header, inspect_module
+
+_log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -55,10 +61,26 @@ class Runtime:
     def tick_ms(self) -> int:
         return self._tick_ms
 
-    def load(self, module_bytes: bytes | bytearray, *, limits: Limits | None = None) -> Plugin:
-        """Validate (same checks as `validate`), compile or fetch from the cache, and pre-link a module.
+    @property
+    def artifact_key(self) -> str:
+        """Which compiled artifacts (`CompiledModule.artifact_key`) `load` can use."""
+        return artifact_key()
 
-        Raises `InvalidModule`. Loading the same bytes again returns the same `Plugin`.
+    def load(
+        self,
+        module_bytes: bytes | bytearray,
+        *,
+        limits: Limits | None = None,
+        artifact: bytes | None = None,
+        compile: bool = True,
+    ) -> Plugin:
+        """Validate (same checks as `validate`) and pre-link a module; loading the same bytes again is free.
+
+        The compiled code comes from, in order: this runtime's loaded plugins, the disk cache,
+        `artifact` (the module's stored compiled code, when its key is `artifact_key`; ignored when
+        corrupt or incompatible), else a compile in the bounded child (`validate`'s limits). With
+        `compile=False` that last step raises `ModuleNotCompiled` instead: a caller on the per-call
+        path never waits for (or risks) a compile. Raises `InvalidModule`.
         """
         self._check_open()
         limits = limits or Limits()
@@ -71,8 +93,12 @@ class Runtime:
             return loaded
         module = self._cache.get(sha256)
         cached = module is not None
+        if module is None and artifact is not None:
+            module = self._deserialize(artifact)
         if module is None:
-            module = compile_module(self._engine, module_bytes)
+            if not compile:
+                raise ModuleNotCompiled(sha256)
+            module = wasmtime.Module.deserialize(self._engine, compile_in_child(module_bytes))
         info = inspect_module(module, module_bytes, limits)
         if not cached:
             self._cache.put(sha256, module)  # only accepted modules take disk space
@@ -81,10 +107,22 @@ class Runtime:
             self._linker.instantiate_pre(module),
             has_initialize=info.has_initialize,
             tick_ms=self._tick_ms,
+            has_grow_probe=any(item.name == GROW_REFUSED_EXPORT for item in module.exports),
         )
         plugin = Plugin(info, call_path, self._check_open)
         with self._lock:
             return self._plugins.setdefault(sha256, plugin)
+
+    def _deserialize(self, artifact: bytes) -> wasmtime.Module | None:
+        payload = unseal(artifact)  # wasmtime trusts what it deserializes: check the digest first
+        if payload is None:
+            _log.warning("souk_sandbox: stored compiled module is damaged; not used")
+            return None
+        try:
+            return wasmtime.Module.deserialize(self._engine, payload)
+        except wasmtime.WasmtimeError as error:  # another wasmtime or engine config: compile again
+            _log.warning("souk_sandbox: stored compiled module is not usable here (%s)", error)
+            return None
 
     def close(self) -> None:
         """Stop the epoch ticker. Plugins of a closed runtime refuse to run (no deadline would hold)."""

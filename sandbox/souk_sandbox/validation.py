@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import wasmtime
 
-from souk_sandbox._engine_config import EngineSettings, make_config
+from souk_sandbox._compiler import compile_in_child
+from souk_sandbox._engine_config import EngineSettings, artifact_key, make_config
+from souk_sandbox._grow_probe import GROW_REFUSED_EXPORT
+from souk_sandbox._module_cache import seal
 from souk_sandbox.errors import InvalidModule
 from souk_sandbox.limits import Limits
 
@@ -45,14 +48,35 @@ def validate(module_bytes: bytes | bytearray, *, limits: Limits | None = None) -
     """Check `module_bytes` against ABI v1 and the module limits; raise `InvalidModule` when it fails.
 
     Compiles the module with the sandbox's engine configuration (so a proposal the sandbox disables is
-    refused here, not at the first call). The same checks run in `Runtime.load`.
+    refused here, not at the first call) in a child process bounded in CPU time and memory (a module
+    over those bounds is `compile_limit`). The same checks run in `Runtime.load`.
     """
+    return compile_checked(module_bytes, limits=limits).info
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledModule:
+    """An accepted module and its compiled code, to store next to it (`Runtime.load(artifact=...)`).
+
+    `artifact` (the serialized code framed with its digest) is only valid for the engine `artifact_key`
+    names (wasmtime version + engine config). It runs as native code: store it where the platform's own
+    code is trusted (its database), never where a plugin author could write.
+    """
+
+    info: ModuleInfo
+    artifact: bytes
+    artifact_key: str
+
+
+def compile_checked(module_bytes: bytes | bytearray, *, limits: Limits | None = None) -> CompiledModule:
+    """`validate`, also returning the compiled code (compiled once, in the bounded child)."""
     limits = limits or Limits()
     module_bytes = bytes(module_bytes)
     check_header(module_bytes, limits)
+    serialized = compile_in_child(module_bytes)
     engine = wasmtime.Engine(make_config(EngineSettings(pooling=False)))
-    module = compile_module(engine, module_bytes)
-    return inspect_module(module, module_bytes, limits)
+    module = wasmtime.Module.deserialize(engine, serialized)
+    return CompiledModule(inspect_module(module, module_bytes, limits), seal(serialized), artifact_key())
 
 
 def check_header(module_bytes: bytes, limits: Limits) -> None:
@@ -97,7 +121,8 @@ def inspect_module(module: wasmtime.Module, module_bytes: bytes, limits: Limits)
             tuple(imports),
         )
 
-    exports = {item.name: item.type for item in module.exports}
+    # The probe the sandbox adds before compiling (_grow_probe.py) is not the author's export.
+    exports = {item.name: item.type for item in module.exports if item.name != GROW_REFUSED_EXPORT}
     memory_type = exports.get("memory")
     if memory_type is None:
         raise InvalidModule("missing_export", "The module must export its linear memory as `memory`.", ("memory",))

@@ -297,6 +297,10 @@ ZH_CN: dict[str, str] = {
         "该模块不是有效的 plugin [{code}]：{message}（参见 `souk-plugin check`）。"
     ),
     "outcome   ok": "结果      ok",
+    "warning   {warning}": "警告      {warning}",
+    "The input does not match the {point} input schema, so production never sends it:\n{problems}": (
+        "该输入不符合 {point} 的输入 schema，生产环境从不会发送这样的输入：\n{problems}"
+    ),
     "outcome   {outcome}: {message}": "结果      {outcome}：{message}",
     "raw output ({size:,} bytes): {preview}": "原始输出（{size:,} 字节）：{preview}",
     "used": "已用",

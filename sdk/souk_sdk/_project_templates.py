@@ -97,7 +97,7 @@ __attribute__((export_name("run"))) unsigned long long run(const unsigned char *
     unsigned char *out = alloc(256);
     unsigned char *cursor = append(out, "{\"errors\":[");
     if (units > MAX_UNITS) {
-        cursor = append(cursor, "{\"code\":\"too_many_units\",\"message\":\"At most ");
+        cursor = append(cursor, "{\"field\":\"lines\",\"message\":\"At most ");
         cursor = append_number(cursor, MAX_UNITS);
         cursor = append(cursor, " units per order; this cart has ");
         cursor = append_number(cursor, units);
@@ -159,7 +159,7 @@ export function run(ptr: i32, len: i32): i64 {
   let json = '{"errors":[';
   if (units > MAX_UNITS) {
     json +=
-      '{"code":"too_many_units","message":"At most ' +
+      '{"field":"lines","message":"At most ' +
       MAX_UNITS.toString() +
       " units per order; this cart has " +
       units.toString() +
@@ -183,7 +183,9 @@ _SAMPLE_INPUT = {
         "converted_order_id": None,
         "version": 1,
     },
-    "customer": {"id": "cus_demo", "level": "V2", "tags": ["vip"]},
+    "customer": {"id": "cus_demo", "level": 2, "tags": ["vip"]},
+    # What the merchant set in the plugin's settings; production always sends it (here: none).
+    "config": {},
 }
 
 _README = """\

@@ -21,6 +21,7 @@ import httpx
 import wasmtime
 
 from souk_sandbox import InvalidModule, InvocationResult, Limits, Runtime, validate
+from souk_sandbox.points import POINTS
 from souk_sdk._i18n import _, ljust, rjust
 from souk_sdk._json_diff import json_diff
 from souk_sdk._project_templates import LANGUAGES, WASM_FILE, project_files
@@ -224,11 +225,26 @@ def _run(args: argparse.Namespace) -> int:
     if args.lines is not None and args.lines < 0:
         raise DevKitError(_("--lines must be 0 or more, not {lines}.", lines=args.lines))
     print(_("point     {point}", point=point))
-    return _print_result(_invoke(module_bytes, payload, args.lines))
+    result = _invoke(point, module_bytes, payload, args.lines)
+    return _print_result(result, _warnings(point, payload, result))
 
 
-def _invoke(module_bytes: bytes, payload: Any, lines: int | None) -> InvocationResult:
-    """Print the limits in force, then run the module once on `payload` in a fresh runtime."""
+def _invoke(point: str, module_bytes: bytes, payload: Any, lines: int | None) -> InvocationResult:
+    """Print the limits in force, then run the module once on `payload` in a fresh runtime.
+
+    Judged as production judges: an input production would never send is refused before the call, and
+    the output is checked against the point's output schema (a bad one is `schema_invalid`).
+    """
+    contract = POINTS[point]
+    problems = contract.input_problems(payload)
+    if problems:
+        raise DevKitError(
+            _(
+                "The input does not match the {point} input schema, so production never sends it:\n{problems}",
+                point=point,
+                problems="\n".join(f"  - {problem}" for problem in problems[:20]),
+            )
+        )
     counted = _count_lines(payload)
     if lines is not None:
         limits, why = Limits.for_lines(lines), _("{lines} (--lines)", lines=_lines(lines))
@@ -249,7 +265,12 @@ def _invoke(module_bytes: bytes, payload: Any, lines: int | None) -> InvocationR
                 ),
                 EXIT_FAILED,
             ) from None
-        return plugin.invoke(payload, limits=limits)
+        return plugin.invoke(payload, limits=limits, output_validator=contract.output_problems)
+
+
+def _warnings(point: str, payload: Any, result: InvocationResult) -> list[str]:
+    """What production writes into the invocation log as a warning for an `ok` call."""
+    return POINTS[point].output_warnings(payload, result.output) if result.ok else []
 
 
 def _count_lines(payload: Any) -> int | None:
@@ -262,7 +283,7 @@ def _count_lines(payload: Any) -> int | None:
     return None
 
 
-def _print_result(result: InvocationResult) -> int:
+def _print_result(result: InvocationResult, warnings: Sequence[str] = ()) -> int:
     """Print the outcome, the output and the costs against the limits; the exit code for the outcome."""
     if result.ok:
         print(_("outcome   ok"))
@@ -283,6 +304,8 @@ def _print_result(result: InvocationResult) -> int:
     print(" " * 8 + rjust(_("used"), 16) + rjust(_("limit"), 18) + rjust(_("share"), 9))
     for label, used, limit, unit in rows:
         print(f"{ljust(label, 8)}{f'{used:,}{unit}':>16}{f'{limit:,}{unit}':>18}{_percent(used, limit):>9}")
+    for warning in warnings:  # as production writes it into the invocation log; not a failure
+        print(_("warning   {warning}", warning=warning))
     return 0 if result.ok else EXIT_FAILED
 
 
@@ -322,8 +345,8 @@ def _replay(args: argparse.Namespace) -> int:
             )
         )
     lines = export.get("lines")
-    result = _invoke(module_bytes, export["input"], lines if isinstance(lines, int) and lines >= 0 else None)
-    code = _print_result(result)
+    result = _invoke(point, module_bytes, export["input"], lines if isinstance(lines, int) and lines >= 0 else None)
+    code = _print_result(result, _warnings(point, export["input"], result))
     logged_fuel = export.get("fuel")
     if isinstance(logged_fuel, int) and not isinstance(logged_fuel, bool):
         print(_("fuel      logged {logged:,}, now {now:,}", logged=logged_fuel, now=result.fuel_consumed))

@@ -1,14 +1,7 @@
-"""The extension points a plugin can serve (DESIGN.md §6); the platform's registry has the same names."""
+"""The extension points a plugin can serve, from the sandbox's point contracts (the platform uses the same)."""
 
 from __future__ import annotations
 
-EXTENSION_POINTS: tuple[str, ...] = (
-    "cart.validate",
-    "cart.discounts",
-    "order.extra_fee",
-    "order.validate",
-    "points.earn",
-    "order.cashback",
-    "member.level",
-    "refund.validate",
-)
+from souk_sandbox.points import POINTS
+
+EXTENSION_POINTS: tuple[str, ...] = tuple(POINTS)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +26,7 @@ def assert_runtime_still_works(runtime: Runtime, wasm: Callable[[str], bytes]) -
         ("infinite_loop", Outcome.FUEL_EXHAUSTED, "all its fuel (11,000,000) in run"),
         ("deep_recursion", Outcome.TRAP, "call stack exhausted"),
         ("memory_grow_bomb", Outcome.MEMORY_LIMIT, "16,777,216-byte memory limit"),
+        ("big_grow_then_trap", Outcome.MEMORY_LIMIT, "could not grow past the 16,777,216-byte memory limit"),
         ("table_growth", Outcome.TRAP, "unreachable"),
         ("huge_output", Outcome.OUTPUT_TOO_LARGE, "65,536 bytes; the limit is 20,480 bytes"),
         ("output_out_of_bounds", Outcome.BAD_OUTPUT_POINTER, "outside linear memory"),
@@ -65,6 +69,21 @@ def test_memory_bomb_reports_the_memory_it_reached(runtime: Runtime, wasm: Calla
     assert result.memory_bytes == 16 * 1024 * 1024
 
 
+def test_a_refused_grow_the_plugin_handles_is_not_a_failure(runtime: Runtime, wasm: Callable[[str], bytes]) -> None:
+    result = runtime.load(wasm("grow_refused_handled")).invoke(CART)
+    assert result.outcome is Outcome.OK, result.message
+    assert result.output == {"big": False}
+    assert result.memory_bytes == 65536
+
+
+def test_a_trap_after_a_refused_grow_in_an_earlier_call_is_not_memory_limit(
+    runtime: Runtime, wasm: Callable[[str], bytes]
+) -> None:
+    # Each call has a fresh instance, so the flag of a refused grow never leaks into the next call.
+    assert runtime.load(wasm("big_grow_then_trap")).invoke(CART).outcome is Outcome.MEMORY_LIMIT
+    assert runtime.load(wasm("unreachable")).invoke(CART).outcome is Outcome.TRAP
+
+
 def test_huge_output_keeps_only_a_bounded_prefix(runtime: Runtime, wasm: Callable[[str], bytes]) -> None:
     result = runtime.load(wasm("huge_output")).invoke(CART)
     assert result.output_bytes == 65536
@@ -95,3 +114,37 @@ def test_the_whole_corpus_in_a_row_leaves_the_runtime_healthy(runtime: Runtime, 
     # Pooled instance slots were all returned: more calls than slots still succeed.
     echo = runtime.load(wasm("echo"))
     assert all(echo.invoke({"n": n}).output == {"echo": {"n": n}} for n in range(50))
+
+
+def test_a_clang_built_plugin_whose_allocation_is_refused_ends_as_memory_limit(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    if shutil.which("clang") is None or shutil.which("wasm-ld") is None:
+        pytest.skip("clang and wasm-ld are not installed (Debian: clang lld)")
+    # The `souk-plugin new --lang c` allocator: grow what is missing at once, trap when refused.
+    source = tmp_path / "plugin.c"
+    source.write_text(
+        """
+        extern unsigned char __heap_base;
+        static unsigned long top;
+        __attribute__((export_name("alloc"))) unsigned char *alloc(int len) {
+            if (top == 0) top = (unsigned long)&__heap_base;
+            unsigned long start = top, end = top + (unsigned long)len;
+            unsigned long have = __builtin_wasm_memory_size(0) * 65536u;
+            if (end > have && __builtin_wasm_memory_grow(0, (end - have + 65535u) / 65536u) == (unsigned long)-1)
+                __builtin_trap();
+            top = end;
+            return (unsigned char *)start;
+        }
+        __attribute__((export_name("run"))) unsigned long long run(const unsigned char *in, int len) {
+            unsigned char *table = alloc(20 << 20); /* 20 MiB: over the 16 MiB limit */
+            table[0] = in[0];
+            return 0;
+        }
+        """
+    )
+    flags = ["--target=wasm32", "-O2", "-nostdlib", "-mbulk-memory", "-Wl,--no-entry", "-Wl,--strip-all"]
+    subprocess.run(["clang", *flags, "-o", str(tmp_path / "p.wasm"), str(source)], check=True)
+    result = runtime.load((tmp_path / "p.wasm").read_bytes()).invoke(CART)
+    assert result.outcome is Outcome.MEMORY_LIMIT, result.message
+    assert result.memory_bytes < 1024 * 1024  # far below the limit: only the refused grow tells

@@ -6,7 +6,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-import wasmtime
 
 import souk_sandbox.runtime
 from souk_sandbox import InvalidModule, Runtime
@@ -17,10 +16,10 @@ def cached_files(directory: Path) -> list[Path]:
 
 
 def forbid_compilation(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(engine: wasmtime.Engine, module_bytes: bytes) -> wasmtime.Module:
+    def refuse(module_bytes: bytes) -> bytes:
         raise AssertionError("compiled although a valid cache entry exists")
 
-    monkeypatch.setattr(souk_sandbox.runtime, "compile_module", refuse)
+    monkeypatch.setattr(souk_sandbox.runtime, "compile_in_child", refuse)
 
 
 def test_a_compiled_module_is_stored_keyed_by_hash_version_and_config(

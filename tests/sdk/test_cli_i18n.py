@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import wasmtime
+from plugin_modules import constant_plugin
 
 import souk_sdk
 from souk_sdk import dev_cli, plugin_cli
@@ -144,6 +145,17 @@ def _run(main: Callable[[list[str]], int], capsys: pytest.CaptureFixture[str], *
     return code, captured.out, captured.err
 
 
+# A cart.discounts input as production sends it (the dev kit refuses any other).
+_DISCOUNTS_INPUT = {"lines": [{"sku_id": "sku_1", "quantity": 1}] * 3, "customer": None, "subtotal": 0, "config": {}}
+
+
+def _discounts_module(folder: Path) -> Path:
+    """A module whose output is valid at cart.discounts (no discounts)."""
+    module = folder / "none.wasm"
+    module.write_bytes(constant_plugin({"discounts": []}))
+    return module
+
+
 def _echo_module(folder: Path) -> Path:
     module = folder / "echo.wasm"
     module.write_bytes(bytes(wasmtime.wat2wasm(ECHO_WAT.read_text(encoding="utf-8"))))
@@ -208,7 +220,8 @@ def test_souk_plugin_in_chinese(offline: Path, locale: Callable[..., None], caps
     assert code == 0, err
     assert f"{module}：通过（ABI v1）" in out and "  大小     " in out
 
-    (offline / "in.json").write_text(json.dumps({"cart": {"lines": [{"quantity": 1}] * 3}}), encoding="utf-8")
+    module = _discounts_module(offline)
+    (offline / "in.json").write_text(json.dumps(_DISCOUNTS_INPUT), encoding="utf-8")
     code, out, err = _run(
         plugin_cli.main, capsys, "run", str(module), "--point", "cart.discounts", "--input", "in.json"
     )
@@ -249,8 +262,8 @@ def test_the_same_commands_in_english(
     code, out, err = _run(plugin_cli.main, capsys, "check", "missing.wasm")
     assert code == 2 and err == "error: The module file missing.wasm does not exist.\n"
 
-    module = _echo_module(offline)
-    (offline / "in.json").write_text(json.dumps({"cart": {"lines": [{"quantity": 1}] * 3}}), encoding="utf-8")
+    module = _discounts_module(offline)
+    (offline / "in.json").write_text(json.dumps(_DISCOUNTS_INPUT), encoding="utf-8")
     code, out, err = _run(
         plugin_cli.main, capsys, "run", str(module), "--point", "cart.discounts", "--input", "in.json"
     )

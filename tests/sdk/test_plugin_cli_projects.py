@@ -17,7 +17,7 @@ needs_clang = pytest.mark.skipif(not HAS_CLANG, reason="clang and wasm-ld are no
 
 def _cart(*quantities: int) -> dict[str, Any]:
     lines = [{"id": f"line_{i}", "sku_id": f"sku_{i}", "quantity": q} for i, q in enumerate(quantities)]
-    return {"cart": {"id": "cart_1", "lines": lines}, "customer": {"id": "cus_1"}}
+    return {"cart": {"id": "cart_1", "lines": lines}, "customer": {"id": "cus_1"}, "config": {}}
 
 
 @needs_clang
@@ -55,7 +55,7 @@ def test_a_new_c_project_builds_passes_check_and_runs(
     refused = cli("run", "tea-limit/plugin.wasm", "--point", "cart.validate", "--input", str(big))
     assert refused.code == 0
     assert printed_output(refused.out) == {
-        "errors": [{"code": "too_many_units", "message": "At most 100 units per order; this cart has 131."}]
+        "errors": [{"field": "lines", "message": "At most 100 units per order; this cart has 131."}]
     }
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from plugin_modules import constant_plugin
 
 from souk_platform.extensions.services import EXTENSION_POINTS as PLATFORM_POINTS
 from souk_sdk._json_diff import json_diff
@@ -70,19 +73,22 @@ def test_run_prints_the_output_and_each_cost_against_its_limit(
     json_file: Callable[[str, Any], Path],
     printed_output: Callable[[str], Any],
 ) -> None:
-    document = {"cart": {"lines": [{"sku_id": "茶", "quantity": 3}]}}
+    document = {"lines": [{"sku_id": "茶", "quantity": 3}], "customer": None, "subtotal": 0, "config": {}}
     result = cli(
         "run", str(wat_file("echo")), "--point", "cart.discounts", "--input", str(json_file("in.json", document))
     )
-    assert result.code == 0, result.err
+    # Production judges {"echo": ...} against the cart.discounts output schema: so does the dev kit.
+    assert result.code == 1
     assert "point     cart.discounts" in result.out
     assert "limits    production, for 1 line (counted in the input)" in result.out
-    assert printed_output(result.out) == {"echo": document}
+    assert "outcome   schema_invalid: The output does not match the schema: " in result.out
+    assert "'echo' was unexpected" in result.out
+    assert '"echo":{"lines":[{"sku_id":"茶"' in result.out  # the raw output is shown
     fuel = _table_row(result.out, "fuel")
     assert fuel[2] == "11,000,000"
     assert 0 < int(fuel[1].replace(",", "")) < 11_000_000
     assert _table_row(result.out, "memory")[1:5] == ["65,536", "B", "16,777,216", "B"]
-    input_size = len('{"cart":{"lines":[{"sku_id":"茶","quantity":3}]}}'.encode())
+    input_size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
     assert _table_row(result.out, "input")[1:5] == [f"{input_size}", "B", "131,072", "B"]
     assert _table_row(result.out, "output")[1:5] == [f"{input_size + 9}", "B", "20,480", "B"]
     assert _table_row(result.out, "time")[3:5] == ["100,000", "µs"]
@@ -91,7 +97,8 @@ def test_run_prints_the_output_and_each_cost_against_its_limit(
 def test_run_scales_the_limits_with_the_lines_like_production(
     cli: Cli, wat_file: Callable[[str], Path], json_file: Callable[[str, Any], Path]
 ) -> None:
-    module, source = str(wat_file("echo")), str(json_file("in.json", {"lines": [{"quantity": 1}] * 500}))
+    document = {"lines": [{"sku_id": "s", "quantity": 1}] * 500, "customer": None, "subtotal": 0, "config": {}}
+    module, source = str(wat_file("echo")), str(json_file("in.json", document))
     counted = cli("run", module, "--point", "cart.discounts", "--input", source)
     assert "for 500 lines (counted in the input)" in counted.out
     assert _table_row(counted.out, "fuel")[2] == "27,500,000"
@@ -107,7 +114,7 @@ def test_run_scales_the_limits_with_the_lines_like_production(
 def test_a_failing_plugin_prints_its_outcome_and_exits_1(
     cli: Cli, wat_file: Callable[[str], Path], json_file: Callable[[str, Any], Path]
 ) -> None:
-    source = str(json_file("in.json", {"x": 1}))
+    source = str(json_file("in.json", {"cart": {"lines": []}, "customer": None, "config": {}}))
     looping = cli("run", str(wat_file("infinite_loop")), "--point", "cart.validate", "--input", source)
     assert looping.code == 1
     assert "outcome   fuel_exhausted: " in looping.out
@@ -165,10 +172,13 @@ def test_the_points_are_the_platforms_points() -> None:
 # --- replay -----------------------------------------------------------------------------------------------
 
 
+_DISCOUNTS_INPUT = {"lines": [{"sku_id": "sku_1", "quantity": 2}], "customer": None, "subtotal": 0, "config": {}}
+
+
 def _export(module: Path, output: Any, **changes: Any) -> dict[str, Any]:
     return {
         "point": "cart.discounts",
-        "input": {"lines": [{"sku_id": "sku_1", "quantity": 2}]},
+        "input": _DISCOUNTS_INPUT,
         "output": output,
         "outcome": "ok",
         "module_sha256": hashlib.sha256(module.read_bytes()).hexdigest(),
@@ -176,11 +186,17 @@ def _export(module: Path, output: Any, **changes: Any) -> dict[str, Any]:
     }
 
 
+def _no_discounts(workdir: Path) -> Path:
+    module = workdir / "none.wasm"
+    module.write_bytes(constant_plugin({"discounts": []}))
+    return module
+
+
 def test_replay_of_an_unchanged_call_reports_the_same_output(
-    cli: Cli, wat_file: Callable[[str], Path], json_file: Callable[[str, Any], Path]
+    cli: Cli, workdir: Path, json_file: Callable[[str, Any], Path]
 ) -> None:
-    module = wat_file("echo")
-    logged = _export(module, {"echo": {"lines": [{"sku_id": "sku_1", "quantity": 2}]}})
+    module = _no_discounts(workdir)
+    logged = _export(module, {"discounts": []})
     result = cli("replay", str(json_file("log.json", logged)), "--wasm", str(module))
     assert result.code == 0, result.err
     assert "point     cart.discounts (logged outcome: ok)" in result.out
@@ -189,32 +205,27 @@ def test_replay_of_an_unchanged_call_reports_the_same_output(
 
 
 def test_replay_shows_a_readable_diff_and_warns_about_another_module(
-    cli: Cli, wat_file: Callable[[str], Path], json_file: Callable[[str, Any], Path]
+    cli: Cli, workdir: Path, json_file: Callable[[str, Any], Path]
 ) -> None:
-    module = wat_file("echo")
-    logged = _export(
-        module,
-        {"echo": {"lines": [{"sku_id": "sku_1", "quantity": 3}]}, "discounts": []},
-        module_sha256="0" * 64,
-    )
+    module = _no_discounts(workdir)
+    logged = _export(module, {"discounts": [{"label": "5 off", "amount": 500}]}, module_sha256="0" * 64)
     result = cli("replay", str(json_file("log.json", logged)), "--wasm", str(module))
     assert result.code == 1
     assert f"warning: {module} is not the module that was logged (logged sha256 {'0' * 64}" in result.out
     assert "output differs from the logged one" in result.out
-    assert "  - $.discounts: []" in result.out
-    assert "  ~ $.echo.lines[0].quantity: 3 -> 2" in result.out
+    assert '  - $.discounts[0]: {"label":"5 off","amount":500}' in result.out
 
 
 def test_replay_of_a_logged_failure_that_now_succeeds(
-    cli: Cli, wat_file: Callable[[str], Path], json_file: Callable[[str, Any], Path]
+    cli: Cli, workdir: Path, json_file: Callable[[str, Any], Path]
 ) -> None:
-    module = wat_file("echo")
+    module = _no_discounts(workdir)
     logged = _export(module, None, outcome="timeout", fuel=123_456, id="inv_1", created_at="2025-01-01T00:00:00+00:00")
     result = cli("replay", str(json_file("log.json", logged)), "--wasm", str(module))
     assert result.code == 1
     assert "fuel      logged 123,456, now " in result.out
     assert "outcome changed: timeout -> ok" in result.out
-    assert '  ~ $: null -> {"echo":{"lines":[{"sku_id":"sku_1","quantity":2}]}}' in result.out
+    assert '  ~ $: null -> {"discounts":[]}' in result.out
 
 
 def test_replay_refuses_what_is_not_an_export(

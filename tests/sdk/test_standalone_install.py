@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import venv
 from pathlib import Path
@@ -12,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_pip_install_sdk_alone_gives_a_working_souk_plugin(tmp_path):
+    # The test run's PYTHONPATH points at the source tree; the installed kit must stand without it.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -20,6 +23,7 @@ def test_pip_install_sdk_alone_gives_a_working_souk_plugin(tmp_path):
         check=True,
         capture_output=True,
         cwd=tmp_path,  # never import from the source tree by accident
+        env=env,
     )
     imports = subprocess.run(
         [str(python), "-c", "import souk_sdk, souk_sandbox, importlib.util as u; print(u.find_spec('souk_platform'))"],
@@ -27,13 +31,18 @@ def test_pip_install_sdk_alone_gives_a_working_souk_plugin(tmp_path):
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env=env,
     )
     assert imports.stdout.strip() == "None"  # the platform is not needed, nor installed
 
     module = tmp_path / "constant.wasm"
     module.write_bytes(wasmtime.wat2wasm((ROOT / "tests/sandbox/plugins/constant.wat").read_text()))
     check = subprocess.run(
-        [str(env_dir / "bin" / "souk-plugin"), "check", str(module)], capture_output=True, text=True, cwd=tmp_path
+        [str(env_dir / "bin" / "souk-plugin"), "check", str(module)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "OK" in check.stdout

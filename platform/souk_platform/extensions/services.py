@@ -1,10 +1,11 @@
 """The extension-point table and the one function that runs a point.
 
-Each point's contract lives in ``EXTENSION_POINTS``: its input and output JSON Schemas (draft
-2020-12; a plugin receives the input plus its activation's ``config`` and must return the output),
-its merge rule (how plugin outputs combine with the built-in rule's result, converted to the same
-Python shape the built-in returns) and its failure policy. ``run_point`` runs the built-in rule, then
-the shop's enabled plugins in order (``souk_platform.plugins.services.invoke_plugins``), and merges.
+Each point's policies live in ``EXTENSION_POINTS``: its merge rule (how plugin outputs combine with
+the built-in rule's result, converted to the same Python shape the built-in returns) and its failure
+policy. Its input and output JSON Schemas (draft 2020-12; a plugin receives the input plus its
+activation's ``config`` and must return the output) live in ``souk_sandbox.points``, shared with the
+dev kit so both judge a plugin alike. ``run_point`` runs the built-in rule, then the shop's enabled
+plugins in order (``souk_platform.plugins.services.invoke_plugins``), and merges.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import jsonschema
 import structlog
 from flask import current_app, has_app_context
 
@@ -24,6 +24,7 @@ from souk_platform.coupons.services import AppliedDiscount
 from souk_platform.db import DbSession
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import shop_setting
+from souk_sandbox.points import POINTS, PointContract
 
 T = TypeVar("T")
 log = structlog.get_logger("souk.extensions")
@@ -48,118 +49,41 @@ Merge = Callable[[Any, Sequence[PluginOutput], Mapping[str, Any], Shop], Any]
 
 @dataclass(frozen=True, slots=True)
 class ExtensionPoint:
+    """A point's policies; its JSON contract (input and output schemas) is ``souk_sandbox.points.POINTS``."""
+
     name: str
     on_failure: FailurePolicy  # the default; see ``failure_configurable``
     merge: str  # how several plugins' outputs combine with the built-in one
     description: str
-    input_schema: dict[str, Any] = dataclasses.field(default_factory=dict)
-    output_schema: dict[str, Any] = dataclasses.field(default_factory=dict)
     combine: Merge | None = None
     # An activation may choose ABORT (deny when the plugin fails); only allow/deny points offer it.
     failure_configurable: bool = False
     # The built-in result that makes plugins pointless (a built-in deny already decides).
     decided: Callable[[Any], bool] | None = None
 
+    @property
+    def contract(self) -> PointContract:
+        return POINTS[self.name]
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.contract.input_schema
+
+    @property
+    def output_schema(self) -> dict[str, Any]:
+        return self.contract.output_schema
+
     def output_problems(self, document: Any) -> list[str]:
         """The output schema's complaints about ``document`` (empty when valid)."""
-        return [_describe(error) for error in _validator(self.name, "output").iter_errors(document)]
+        return self.contract.output_problems(document)
 
     def input_problems(self, document: Any) -> list[str]:
         """The input schema's complaints about ``document``, every array item included."""
-        return [_describe(error) for error in _validator(self.name, "input").iter_errors(document)]
+        return self.contract.input_problems(document)
 
     def input_shape_problems(self, document: Any) -> list[str]:
-        """Like ``input_problems`` without walking array items: the check ``run_point`` makes per call.
-
-        The platform builds each item from typed rows; what a caller can get wrong is the shape (a
-        missing ``stats``, a ``lines`` that is not a list). Walking 200 cart lines cost ~1.5 ms a point.
-        """
-        return [_describe(error) for error in _validator(self.name, "input-shape").iter_errors(document)]
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = "/".join(str(part) for part in error.absolute_path)
-    return f"{where or '(root)'}: {error.message}"
-
-
-_VALIDATORS: dict[tuple[str, str], jsonschema.Draft202012Validator] = {}
-
-
-def _validator(point: str, which: str) -> jsonschema.Draft202012Validator:
-    key = (point, which)
-    if key not in _VALIDATORS:
-        spec = EXTENSION_POINTS[point]
-        schema = {"input": spec.input_schema, "output": spec.output_schema}.get(which)
-        _VALIDATORS[key] = jsonschema.Draft202012Validator(
-            schema if schema is not None else _without_items(spec.input_schema)
-        )
-    return _VALIDATORS[key]
-
-
-def _without_items(schema: Any) -> Any:
-    """``schema`` with the ``items`` of every array left out (their type and bounds stay)."""
-    if isinstance(schema, dict):
-        return {key: _without_items(value) for key, value in schema.items() if key not in ("items", "prefixItems")}
-    if isinstance(schema, list):
-        return [_without_items(value) for value in schema]
-    return schema
-
-
-# --- schemas ------------------------------------------------------------------------------------
-
-_INT = {"type": "integer"}
-_AMOUNT = {"type": "integer", "minimum": 0, "maximum": 10**12}
-_TEXT = {"type": "string", "maxLength": 200}
-_CONFIG = {"type": "object", "description": "The activation's configuration"}
-_LINES = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["sku_id", "quantity"],
-        "properties": {"sku_id": {"type": "string"}, "quantity": _INT, "unit_price": _INT},
-    },
-}
-_CUSTOMER = {"type": ["object", "null"], "properties": {"id": {"type": "string"}, "level": _INT}}
-
-
-def _input(required: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "required": [*required, "config"],
-        "properties": {**required, "config": _CONFIG},
-    }
-
-
-def _output(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "required": list(required),
-        "properties": {**required, **(optional or {})},
-        "additionalProperties": False,
-    }
-
-
-_VERDICT = _output({"allow": {"type": "boolean"}}, {"reason": _TEXT})
-_DISCOUNT = {
-    "type": "object",
-    "required": ["label"],
-    "properties": {
-        "label": {"type": "string", "minLength": 1, "maxLength": 100},
-        "target": {
-            "description": '"order", or {"sku_id": ...} for the lines of one SKU (default "order")',
-            "oneOf": [
-                {"const": "order"},
-                {"type": "object", "required": ["sku_id"], "properties": {"sku_id": {"type": "string"}}},
-            ],
-        },
-        "amount": {**_AMOUNT, "description": "Fen off"},
-        "percent": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Percent off the target"},
-    },
-    "oneOf": [{"required": ["amount"]}, {"required": ["percent"]}],
-    "additionalProperties": False,
-}
+        """Like ``input_problems`` without walking array items: the check ``run_point`` makes per call."""
+        return self.contract.input_shape_problems(document)
 
 
 # --- merge rules (each returns the built-in's Python shape) ------------------------------------
@@ -237,21 +161,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "union of errors",
             "Check a cart before it is priced.",
-            input_schema=_input({"cart": {"type": "object", "required": ["lines"]}, "customer": _CUSTOMER}),
-            output_schema=_output(
-                {
-                    "errors": {
-                        "type": "array",
-                        "maxItems": 100,
-                        "items": {
-                            "type": "object",
-                            "required": ["message"],
-                            "properties": {"field": {"type": "string", "maxLength": 100}, "message": _TEXT},
-                            "additionalProperties": False,
-                        },
-                    }
-                }
-            ),
             combine=_merge_errors,
         ),
         ExtensionPoint(
@@ -259,8 +168,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "stack or best-of per the shop's discount_merge setting, never below zero",
             "Discounts on cart lines or the whole order.",
-            input_schema=_input({"lines": _LINES, "customer": _CUSTOMER, "subtotal": _INT}),
-            output_schema=_output({"discounts": {"type": "array", "maxItems": 100, "items": _DISCOUNT}}),
             combine=_merge_discounts,
         ),
         ExtensionPoint(
@@ -268,18 +175,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "sum of fees",
             "Fees added to an order.",
-            input_schema=_input({"cart": {"type": "object"}, "lines": _LINES, "subtotal": _INT}),
-            output_schema=_output(
-                {
-                    "fees": {
-                        "type": "array",
-                        "maxItems": 20,
-                        "items": _output(
-                            {"label": {"type": "string", "minLength": 1, "maxLength": 100}, "amount": _AMOUNT}
-                        ),
-                    }
-                }
-            ),
             combine=_merge_fees,
         ),
         ExtensionPoint(
@@ -287,10 +182,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "any deny wins",
             "Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE).",
-            input_schema=_input(
-                {"order": {"type": "object", "required": ["lines"]}, "buyer": _CUSTOMER, "stats": {"type": "object"}}
-            ),
-            output_schema=_VERDICT,
             combine=_merge_verdicts,
             failure_configurable=True,
             decided=_denied,
@@ -300,8 +191,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "last plugin wins, else built-in",
             "Points awarded for a paid order.",
-            input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
-            output_schema=_output({"points": {"type": "integer", "minimum": 0, "maximum": 10**9}}, {"reason": _TEXT}),
             combine=_last_wins("points"),
         ),
         ExtensionPoint(
@@ -309,8 +198,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "last plugin wins, else built-in",
             "Stored value credited back for a paid order.",
-            input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
-            output_schema=_output({"amount": _AMOUNT}),
             combine=_last_wins("amount"),
         ),
         ExtensionPoint(
@@ -318,8 +205,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "last plugin wins, else built-in",
             "A customer's member level.",
-            input_schema=_input({"customer_id": {"type": "string"}, "member": {"type": "object"}}),
-            output_schema=_output({"level": {"type": "integer", "minimum": 1, "maximum": 5}}),
             combine=_last_wins("level"),
         ),
         ExtensionPoint(
@@ -327,8 +212,6 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             FailurePolicy.CONTINUE,
             "any deny wins",
             "Allow or deny a refund request.",
-            input_schema=_input({"refund": {"type": "object"}, "order": {"type": "object"}}),
-            output_schema=_VERDICT,
             combine=_merge_verdicts,
             decided=_denied,
         ),

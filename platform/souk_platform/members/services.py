@@ -24,6 +24,7 @@ from souk_platform.extensions import run_point
 from souk_platform.ledger.services import balance_of
 from souk_platform.members.errors import InvalidLevelRules
 from souk_platform.members.models import MemberLevelChange, MemberLevelConfig
+from souk_platform.plugins.services import shops_with_plugins_at
 from souk_platform.shops.models import Shop
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -385,10 +386,13 @@ def evaluate_shop_levels(session: DbSession, *, shop_id: str, now: dt.datetime, 
     """Evaluate every customer of a shop, committing after each batch; return how many changed.
 
     Stats for a batch are read without locks to find the customers whose level would move; only
-    those are locked and re-evaluated, so an hourly run is cheap and safe to repeat.
+    those are locked and re-evaluated, so an hourly run is cheap and safe to repeat. When the shop
+    runs a ``member.level`` plugin, only a call can tell, so every customer is re-evaluated.
     """
     config = get_level_config(session, shop_id=shop_id)
     rules = rules_from_levels(config["levels"])
+    # A member.level plugin may move a level the built-in rule leaves alone: then everyone is judged.
+    plugins_decide = shop_id in shops_with_plugins_at(session, point="member.level")
     changed, after = 0, ""
     while True:
         batch = list(
@@ -403,7 +407,7 @@ def evaluate_shop_levels(session: DbSession, *, shop_id: str, now: dt.datetime, 
             return changed
         stats = member_stats(session, shop_id=shop_id, customers=batch, window_days=config["window_days"], now=now)
         for customer in batch:
-            moves = default_level(stats[customer.id], rules) != customer.level
+            moves = plugins_decide or default_level(stats[customer.id], rules) != customer.level
             if moves and evaluate_customer_level(session, shop_id=shop_id, customer_id=customer.id, now=now):
                 changed += 1
         session.commit()

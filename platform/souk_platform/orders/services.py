@@ -449,14 +449,9 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
             amount=cashback,
             due_at=now + dt.timedelta(days=int(shop_setting(shop, "refund_window_days"))),
         )
-    customer_id = order.customer_id
-    run_point(
-        session,
-        "member.level",
-        shop,
-        {"customer_id": customer_id},
-        lambda p: evaluate_customer_level(session, shop_id=shop.id, customer_id=customer_id, now=now),
-    )
+    # Runs the member.level point itself (with the member's stats): wrapping it in run_point again
+    # invoked the shop's level plugins a second time, without `member`.
+    evaluate_customer_level(session, shop_id=shop.id, customer_id=order.customer_id, now=now)
     return max(points, 0), max(cashback, 0)
 
 

@@ -34,7 +34,10 @@ log = structlog.get_logger("souk.plugins")
 FAILING_WINDOW = dt.timedelta(minutes=10)
 FAILING_THRESHOLD = 5  # failures within FAILING_WINDOW that emit plugin.failing (once per window)
 BUDGET_EXHAUSTED = "budget_exhausted"  # outcome of a plugin skipped because the pipeline budget was spent
-NOT_FAILURES = ("ok", BUDGET_EXHAUSTED)
+# A plugin skipped because this server has no compiled code for it yet (compiling is queued): not
+# the plugin's fault, so it does not count toward ``plugin.failing``.
+NOT_COMPILED = "not_compiled"
+NOT_FAILURES = ("ok", BUDGET_EXHAUSTED, NOT_COMPILED)
 
 _UNCOMMITTED = "souk.plugin_invocations"
 

@@ -1,6 +1,7 @@
 """The one process-wide sandbox runtime (Flask glue), kept in ``app.extensions["souk.plugins"]``.
 
-Created on first use; compiled modules are cached on disk under ``<instance>/plugin-cache``.
+Created on first use; compiled modules are cached on disk under ``<instance>/plugin-cache``, and each
+plugin row stores the code compiled at upload, so a fresh process or another host never compiles.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ class PluginRuntime:
         self._loaded: dict[str, SandboxPlugin] = {}
 
     def load(self, plugin: Plugin) -> SandboxPlugin:
-        """The pre-linked module of ``plugin``; raises ``souk_sandbox.InvalidModule`` (never for stored rows)."""
+        """The pre-linked module of ``plugin``, from memory, the disk cache or its stored compiled code.
+
+        Never compiles: raises ``souk_sandbox.ModuleNotCompiled`` when none of those fits this server's
+        wasmtime (``souk_sandbox.InvalidModule`` never happens for stored rows).
+        """
         loaded = self._loaded.get(plugin.sha256)
         if loaded is None:
-            loaded = self.sandbox.load(plugin.module)
+            artifact = plugin.compiled if plugin.compiled_key == self.sandbox.artifact_key else None
+            loaded = self.sandbox.load(plugin.module, artifact=artifact, compile=False)
             with _lock:
                 self._loaded[plugin.sha256] = loaded
         return loaded

@@ -33,6 +33,7 @@ from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions.services import EXTENSION_POINTS, ExtensionPoint, FailurePolicy, PluginOutput
+from souk_platform.jobs.runner import enqueue_after_commit
 from souk_platform.observability import metrics_of
 from souk_platform.plugins.errors import (
     ActivationNotFound,
@@ -49,6 +50,7 @@ from souk_platform.plugins.errors import (
 from souk_platform.plugins.invocation_log import (
     BUDGET_EXHAUSTED,
     FAILING_THRESHOLD,
+    NOT_COMPILED,
     failure_filter,
     is_failure,
     note_failure,
@@ -56,7 +58,14 @@ from souk_platform.plugins.invocation_log import (
 )
 from souk_platform.plugins.models import Plugin, PluginInvocation, ShopPluginActivation
 from souk_platform.plugins.runtime import runtime_for
-from souk_sandbox import InvalidModule, Limits, ModuleInfo, validate
+from souk_sandbox import (
+    CompiledModule,
+    InvalidModule,
+    Limits,
+    ModuleNotCompiled,
+    artifact_key,
+    compile_checked,
+)
 
 log = structlog.get_logger("souk.plugins")
 
@@ -117,7 +126,8 @@ def upload_plugin(
         )
     if config_schema is not None:
         _check_config_schema(config_schema)
-    info = _validated(module)
+    compiled = _validated(module)
+    info = compiled.info
     plugin = Plugin(
         shop_id=shop_id,
         name=name,
@@ -125,6 +135,8 @@ def upload_plugin(
         sha256=info.sha256,
         size_bytes=info.size_bytes,
         module=bytes(module),
+        compiled=compiled.artifact,
+        compiled_key=compiled.artifact_key,
         config_schema=dict(config_schema) if config_schema is not None else None,
     )
     session.add(plugin)
@@ -140,10 +152,11 @@ def upload_plugin(
     return plugin
 
 
-def _validated(module: bytes) -> ModuleInfo:
-    """The sandbox's upload checks (ABI v1, no imports, ≤ 256 KiB), as a 422 naming what is wrong."""
+def _validated(module: bytes) -> CompiledModule:
+    """The sandbox's upload checks (ABI v1, no imports, ≤ 256 KiB, compiles within the sandbox's CPU and
+    memory bounds) and the compiled code to store, or a 422 naming what is wrong."""
     try:
-        return validate(module)
+        return compile_checked(module)
     except InvalidModule as error:
         raise InvalidPluginModule(
             error.message,
@@ -243,7 +256,8 @@ def upload_app_module(
     sha256 = hashlib.sha256(module).hexdigest()
     if target.plugin is not None:
         return _same_module(target.plugin, sha256, version), False
-    info = _validated(module)
+    compiled = _validated(module)
+    info = compiled.info
     app = session.get(App, app_id)
     plugin = Plugin(
         shop_id=None,
@@ -254,6 +268,8 @@ def upload_app_module(
         sha256=info.sha256,
         size_bytes=info.size_bytes,
         module=bytes(module),
+        compiled=compiled.artifact,
+        compiled_key=compiled.artifact_key,
         config_schema=target.config_schema,
     )
     try:
@@ -438,6 +454,21 @@ def active_plugins(session: DbSession, *, shop_id: str, point: str) -> list[Acti
     return active
 
 
+def shops_with_plugins_at(session: DbSession, *, point: str) -> set[str]:
+    """Ids of the shops with an enabled plugin at ``point`` (their own, or an active app installation's)."""
+    own = (
+        sa.select(ShopPluginActivation.shop_id)
+        .join(Plugin, Plugin.id == ShopPluginActivation.plugin_id)
+        .where(ShopPluginActivation.enabled.is_(True), Plugin.point == point)
+    )
+    apps = (
+        sa.select(PluginActivation.shop_id)
+        .join(Installation, Installation.id == PluginActivation.installation_id)
+        .where(PluginActivation.point == point, PluginActivation.enabled.is_(True), Installation.status == "active")
+    )
+    return set(session.scalars(sa.union(own, apps)))
+
+
 def _app_activations(
     session: DbSession, *, shop_id: str, point: str | None = None
 ) -> list[tuple[PluginActivation, Plugin | None]]:
@@ -522,9 +553,31 @@ def invoke_plugins(
             metrics_of(app).plugin_invocations.labels(point.name, BUDGET_EXHAUSTED).inc()
             continue
         call_limits = dataclasses.replace(limits, deadline_ms=max(1, min(limits.deadline_ms, int(remaining_ms))))
-        result = runtime.load(plugin).invoke_json(
-            input_json, limits=call_limits, output_validator=point.output_problems
-        )
+        try:
+            loaded = runtime.load(plugin)
+        except ModuleNotCompiled:
+            # Never compile on this path (seconds of CPU for a hostile module): fail this call per the
+            # policy and let a bounded job store code for this server's wasmtime.
+            log.warning("plugin module has no usable compiled code; compile queued", plugin_id=plugin.id)
+            message = (
+                f"The module has no compiled code for this server's wasmtime ({runtime.sandbox.artifact_key}); "
+                "it is being compiled in the background."
+            )
+            _log_call(session, shop_id, entry, point, input_json, NOT_COMPILED, message, now=now)
+            metrics_of(app).plugin_invocations.labels(point.name, NOT_COMPILED).inc()
+            enqueue_after_commit(session, "souk_platform.plugins.tasks.compile_plugin", plugin.id)
+            if entry.on_failure is FailurePolicy.ABORT:
+                reason = "the plugin is not ready to run and is set to fail closed"
+                outputs.append(PluginOutput(plugin.id, plugin.name, {"allow": False, "reason": reason}))
+                break
+            continue
+        result = loaded.invoke_json(input_json, limits=call_limits, output_validator=point.output_problems)
+        message = result.message
+        if result.ok:
+            warnings = point.contract.output_warnings(payload, result.output)
+            if warnings:
+                log.warning("plugin output warning", point=point.name, plugin_id=plugin.id, warnings=warnings)
+                message = "warning: " + " ".join(warnings)
         _log_call(
             session,
             shop_id,
@@ -532,7 +585,7 @@ def invoke_plugins(
             point,
             input_json,
             result.outcome.value,
-            result.message,
+            message,
             now=now,
             output=result.output,
             fuel=result.fuel_consumed,
@@ -587,6 +640,25 @@ def _log_call(
             "created_at": now,
         },
     )
+
+
+def compile_stored_module(session: DbSession, *, plugin_id: str) -> bool:
+    """Store compiled code for this server's wasmtime on a plugin that lacks it; whether it compiled now.
+
+    For rows uploaded before compiled code was stored, or after a wasmtime upgrade. The module was
+    accepted at upload; one now over the compile bounds keeps no code and keeps failing per policy.
+    """
+    plugin = session.get(Plugin, plugin_id)
+    if plugin is None or (plugin.compiled is not None and plugin.compiled_key == artifact_key()):
+        return False
+    try:
+        compiled = compile_checked(plugin.module)
+    except InvalidModule as error:
+        log.warning("stored plugin module does not compile", plugin_id=plugin_id, code=error.code)
+        return False
+    plugin.compiled, plugin.compiled_key = compiled.artifact, compiled.artifact_key
+    session.flush()
+    return True
 
 
 # --- log, export, health, purge ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Plugin jobs: purge invocation inputs and old log rows after their retention windows."""
+"""Plugin jobs: purge invocation inputs and old log rows after their retention windows; compile stored modules."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ def purge_invocations() -> tuple[int, int]:
     purged = services.purge_invocations(db.session, now=clock.now())
     db.session.commit()
     return purged
+
+
+def compile_plugin(plugin_id: str) -> bool:
+    """Queued by a call that found no compiled code for this server; safe to run twice."""
+    compiled = services.compile_stored_module(db.session, plugin_id=plugin_id)
+    db.session.commit()
+    return compiled
