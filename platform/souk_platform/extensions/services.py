@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import jsonschema
 import structlog
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 
 from souk_platform.core.money import percent_of
 from souk_platform.coupons.services import AppliedDiscount
@@ -50,6 +51,7 @@ Merge = Callable[[Any, Sequence[PluginOutput], Mapping[str, Any], Shop], Any]
 class ExtensionPoint:
     name: str
     on_failure: FailurePolicy  # the default; see ``failure_configurable``
+    # Both in plain words for the merchant's plugin pages (lazily translated, like the scope registry's).
     merge: str  # how several plugins' outputs combine with the built-in one
     description: str
     input_schema: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -235,8 +237,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "cart.validate",
             FailurePolicy.CONTINUE,
-            "union of errors",
-            "Check a cart before it is priced.",
+            _l("union of errors"),
+            _l("Check a cart before it is priced."),
             input_schema=_input({"cart": {"type": "object", "required": ["lines"]}, "customer": _CUSTOMER}),
             output_schema=_output(
                 {
@@ -257,8 +259,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "cart.discounts",
             FailurePolicy.CONTINUE,
-            "stack or best-of per the shop's discount_merge setting, never below zero",
-            "Discounts on cart lines or the whole order.",
+            _l("stack or best-of per the shop's discount_merge setting, never below zero"),
+            _l("Discounts on cart lines or the whole order."),
             input_schema=_input({"lines": _LINES, "customer": _CUSTOMER, "subtotal": _INT}),
             output_schema=_output({"discounts": {"type": "array", "maxItems": 100, "items": _DISCOUNT}}),
             combine=_merge_discounts,
@@ -266,8 +268,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "order.extra_fee",
             FailurePolicy.CONTINUE,
-            "sum of fees",
-            "Fees added to an order.",
+            _l("sum of fees"),
+            _l("Fees added to an order."),
             input_schema=_input({"cart": {"type": "object"}, "lines": _LINES, "subtotal": _INT}),
             output_schema=_output(
                 {
@@ -285,8 +287,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "order.validate",
             FailurePolicy.CONTINUE,
-            "any deny wins",
-            "Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE).",
+            _l("any deny wins"),
+            _l("Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE)."),
             input_schema=_input(
                 {"order": {"type": "object", "required": ["lines"]}, "buyer": _CUSTOMER, "stats": {"type": "object"}}
             ),
@@ -298,8 +300,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "points.earn",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "Points awarded for a paid order.",
+            _l("last plugin wins, else built-in"),
+            _l("Points awarded for a paid order."),
             input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
             output_schema=_output({"points": {"type": "integer", "minimum": 0, "maximum": 10**9}}, {"reason": _TEXT}),
             combine=_last_wins("points"),
@@ -307,8 +309,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "order.cashback",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "Stored value credited back for a paid order.",
+            _l("last plugin wins, else built-in"),
+            _l("Stored value credited back for a paid order."),
             input_schema=_input({"order": {"type": "object"}, "paid_amount": _INT}),
             output_schema=_output({"amount": _AMOUNT}),
             combine=_last_wins("amount"),
@@ -316,8 +318,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "member.level",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "A customer's member level.",
+            _l("last plugin wins, else built-in"),
+            _l("A customer's member level."),
             input_schema=_input({"customer_id": {"type": "string"}, "member": {"type": "object"}}),
             output_schema=_output({"level": {"type": "integer", "minimum": 1, "maximum": 5}}),
             combine=_last_wins("level"),
@@ -325,8 +327,8 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "refund.validate",
             FailurePolicy.CONTINUE,
-            "any deny wins",
-            "Allow or deny a refund request.",
+            _l("any deny wins"),
+            _l("Allow or deny a refund request."),
             input_schema=_input({"refund": {"type": "object"}, "order": {"type": "object"}}),
             output_schema=_VERDICT,
             combine=_merge_verdicts,
