@@ -150,9 +150,11 @@ def _argument_free_pages(app) -> list[str]:
     )
 
 
-def crawl(page, base_url: str, starts: list[str], contents: list[str]) -> tuple[dict[str, list[str]], set[str]]:
+def crawl(
+    page, base_url: str, starts: list[str], contents: list[str], shots=None
+) -> tuple[dict[str, list[str]], set[str]]:
     """Visit the site from ``starts``: each page's English left over, by path (5xx pages say so too),
-    and the shapes of the pages visited."""
+    and the shapes of the pages visited (each one screenshotted when ``shots`` is given)."""
     problems: dict[str, list[str]] = defaultdict(list)
     shapes: set[str] = set()
     queue = deque(starts)
@@ -168,6 +170,8 @@ def crawl(page, base_url: str, starts: list[str], contents: list[str]) -> tuple[
         if response.status >= 500:
             problems[split.path].append(f"HTTP {response.status}")
             continue
+        if shots is not None:
+            shots.take(page, shape)
         for text in page.evaluate(VISIBLE_TEXT):
             if english_words(_without(text, contents)):
                 problems[split.path].append(text[:120])
@@ -227,7 +231,8 @@ def test_every_page_in_chinese_has_no_english_ui_text(souk, browser, shots, pers
         page.wait_for_url(f"{souk.url}/")
     shots.take(page, "home-zh")
 
-    problems, visited = crawl(page, souk.url, ["/", *_argument_free_pages(souk.app)], content_people_wrote(souk.app))
+    starts = ["/", *_argument_free_pages(souk.app)]
+    problems, visited = crawl(page, souk.url, starts, content_people_wrote(souk.app), shots)
     reached = {
         "owner": {
             "/shops/<id>/plugins/<id>/settings?",
