@@ -74,7 +74,7 @@ class Field:
         return SYMBOLS.get(self.currency, self.currency)
 
     # The hints next to the input: money as the merchant types it ("¥5.00"), and without the bounds
-    # that only guard against absurd amounts (0, or a trillion yuan), which say nothing to a merchant.
+    # that only guard against absurd amounts (0, or ten billion yuan), which say nothing to a merchant.
     def _shown(self, value: Any) -> Any:
         if self.kind == "money" and isinstance(value, int) and not isinstance(value, bool):
             return format_money(value, self.currency)
