@@ -48,21 +48,24 @@ plugins:
   - point: cart.discounts
     module: {plugin_dir}/plugin.wasm
     # The merchant's settings form (shop → Plugins → Settings) is generated from this schema; the
-    # plugin reads the values from its input's "config" and falls back to the defaults.
+    # plugin reads the values from its input's "config" and falls back to the defaults. Amounts are
+    # fen; "format: money" makes the form show and take them in yuan.
     config_schema:
       type: object
       additionalProperties: false
       properties:
         min_spend:
           type: integer
-          title: Minimum order (fen)
-          description: Orders whose subtotal reaches this get the discount; 10000 fen is 100 yuan.
+          format: money
+          title: Minimum order
+          description: Orders whose subtotal reaches this get the discount.
           minimum: 0
           maximum: 100000000
           default: {min_spend}
         amount_off:
           type: integer
-          title: Amount off (fen)
+          format: money
+          title: Amount off
           minimum: 1
           maximum: 100000000
           default: {amount_off}

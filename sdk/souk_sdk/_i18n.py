@@ -138,7 +138,7 @@ ZH_CN: dict[str, str] = {
     "and check that the page shows the code {code}. Then approve.": "并确认页面上显示的代码是 {code}，然后批准。",
     "(Opened in your browser.)": "（已在浏览器中打开。）",
     "Waiting for your approval… ({minutes} min {seconds} s left)": (
-        "正在等待你的批准…（还剩 {minutes} 分 {seconds} 秒）"
+        "正在等待您的批准…（还剩 {minutes} 分 {seconds} 秒）"
     ),
     "The login was denied in the browser.": "登录已在浏览器中被拒绝。",
     "The code expired before it was approved: run `souk-dev login` again.": (

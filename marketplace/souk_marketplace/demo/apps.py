@@ -72,7 +72,7 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
             },
             "zh_CN": {
                 "name": "满减助手",
-                "tagline": "满额立减，门槛由你设定",
+                "tagline": "满额立减，门槛由您设定",
                 "description": "设置满减门槛（如满100减10），结算时自动套用最优的一档。"
                 "作为 Wasm 插件在 Souk 结算中运行，无需服务器。",
             },
@@ -150,7 +150,7 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
             "zh_CN": {
                 "name": "风控卫士",
                 "tagline": "结算时拦截刷单、批量账号和频繁换 IP",
-                "description": "按你设定的阈值拒绝同一买家密集下单、同一 IP 多账号、同一账号多 IP 的订单。",
+                "description": "按您设定的阈值拒绝同一买家密集下单、同一 IP 多账号、同一账号多 IP 的订单。",
             },
         },
         "colour": (29, 35, 48),

@@ -28,6 +28,7 @@ import httpx
 from souk_platform.apps.errors import InvalidManifest
 from souk_platform.apps.manifest import LOOPBACK_HOSTS, check_redirect_uri, parse_manifest
 from souk_platform.core.ids import new_id
+from souk_platform.core.wording import N_
 from souk_platform.extensions.services import EXTENSION_POINTS
 from souk_platform.webhooks.signing import webhook_headers
 from souk_platform.webhooks.ssrf import BlockedDestination
@@ -41,10 +42,25 @@ class CheckResult:
     check: str  # manifest | plugin | redirect_uris | webhook | scopes
     subject: str  # what was checked (a plugin's point and module, a webhook URL); "" for the whole
     passed: bool
-    message: str
+    message: str  # in English, for the API
+    # The message's English template and its values: pages show it translated (``wording % values``
+    # is ``message``). Stored with the result; the API schema leaves them out.
+    wording: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "subject": self.subject, "passed": self.passed, "message": self.message}
+        return {
+            "check": self.check,
+            "subject": self.subject,
+            "passed": self.passed,
+            "message": self.message,
+            "wording": self.wording,
+            "values": self.values,
+        }
+
+
+def _result(check: str, subject: str, passed: bool, wording: str, **values: Any) -> CheckResult:
+    return CheckResult(check, subject, passed, wording % values, wording, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,44 +123,58 @@ def check_manifest(manifest: dict[str, Any]) -> CheckResult:
     try:
         parsed = parse_manifest(json.dumps(manifest, ensure_ascii=False))
     except InvalidManifest as exc:
-        return CheckResult("manifest", "", False, f"The manifest is not valid: {exc.detail}")
+        return _result("manifest", "", False, N_("The manifest is not valid: %(problem)s"), problem=exc.detail)
     if not parsed["pricing"]:
-        return CheckResult(
-            "manifest", "", False, "The manifest declares no pricing plan; add at least one (a free plan will do)."
+        return _result(
+            "manifest", "", False, N_("The manifest declares no pricing plan; add at least one (a free plan will do).")
         )
-    counts = (
-        f"{len(parsed['scopes'])} scope(s), {len(parsed['webhooks'])} webhook(s), "
-        f"{len(parsed['plugins'])} plugin(s), {len(parsed['pricing'])} plan(s)"
+    return _result(
+        "manifest",
+        "",
+        True,
+        N_(
+            "The manifest is valid: %(scopes)s scope(s), %(webhooks)s webhook(s), %(plugins)s plugin(s), "
+            "%(plans)s plan(s)."
+        ),
+        scopes=len(parsed["scopes"]),
+        webhooks=len(parsed["webhooks"]),
+        plugins=len(parsed["plugins"]),
+        plans=len(parsed["pricing"]),
     )
-    return CheckResult("manifest", "", True, f"The manifest is valid: {counts}.")
 
 
 def check_plugin(module: UploadedModule, context: CheckContext) -> CheckResult:
     subject = f"{module.point} {module.module_path}"
     if module.wasm is None:
-        return CheckResult(
+        return _result(
             "plugin",
             subject,
             False,
-            f"No module was uploaded for {module.module_path} in this version "
-            "(POST /api/v1/app/versions/{version_id}/modules).",
+            N_("No module was uploaded for %(path)s in this version (POST /api/v1/app/versions/{version_id}/modules)."),
+            path=module.module_path,
         )
     try:
         validate(module.wasm, limits=context.limits)
         loaded = context.load_module(module.wasm)
     except InvalidModule as exc:
         details = f" ({', '.join(exc.details)})" if exc.details else ""
-        return CheckResult("plugin", subject, False, f"The module is not a valid ABI v1 module: {exc.message}{details}")
-    if not module.tests:
-        return CheckResult(
+        return _result(
             "plugin",
             subject,
             False,
-            "The plugin declares no tests: add at least one under `tests` in the manifest so it can be run here.",
+            N_("The module is not a valid ABI v1 module: %(problem)s"),
+            problem=exc.message + details,
+        )
+    if not module.tests:
+        return _result(
+            "plugin",
+            subject,
+            False,
+            N_("The plugin declares no tests: add at least one under `tests` in the manifest so it can be run here."),
         )
     point = EXTENSION_POINTS.get(module.point)
     if point is None:
-        return CheckResult("plugin", subject, False, f"{module.point!r} is not an extension point.")
+        return _result("plugin", subject, False, N_("%(point)r is not an extension point."), point=module.point)
     failures: list[str] = []
     fuel, elapsed_us = 0, 0
     for test in module.tests:
@@ -161,14 +191,19 @@ def check_plugin(module: UploadedModule, context: CheckContext) -> CheckResult:
             got = json.dumps(result.output, ensure_ascii=False)[:300]
             failures.append(f"test {test['name']!r}: the output {got} is not the expected one")
     if failures:
-        return CheckResult("plugin", subject, False, "; ".join(failures)[:2000])
-    count = len(module.tests)
-    return CheckResult(
+        return CheckResult("plugin", subject, False, "; ".join(failures)[:2000])  # the tests' own words
+    return _result(
         "plugin",
         subject,
         True,
-        f"Valid ABI v1 module ({len(module.wasm) / 1024:.1f} KiB); {count} of {count} test(s) passed "
-        f"within production limits (at most {fuel:,} fuel, {elapsed_us / 1000:.2f} ms).",
+        N_(
+            "Valid ABI v1 module (%(size)s KiB); %(count)s of %(count)s test(s) passed within production limits "
+            "(at most %(fuel)s fuel, %(ms)s ms)."
+        ),
+        size=f"{len(module.wasm) / 1024:.1f}",
+        count=len(module.tests),
+        fuel=f"{fuel:,}",
+        ms=f"{elapsed_us / 1000:.2f}",
     )
 
 
@@ -180,7 +215,7 @@ def origin_of(url: str) -> str:
 
 def check_redirect_uris(uris: list[str], *, allow_loopback: bool, platform_origin: str | None = None) -> CheckResult:
     if not uris:
-        return CheckResult("redirect_uris", "", False, "The version declares no redirect URI.")
+        return _result("redirect_uris", "", False, N_("The version declares no redirect URI."))
     problems = []
     for uri in uris:
         try:
@@ -193,7 +228,7 @@ def check_redirect_uris(uris: list[str], *, allow_loopback: bool, platform_origi
             problems.append(f"{uri!r} points at this computer (localhost); merchants need a public https URL")
     if problems:
         return CheckResult("redirect_uris", "", False, "; ".join(problems))
-    return CheckResult("redirect_uris", "", True, f"{len(uris)} valid redirect URI(s).")
+    return _result("redirect_uris", "", True, N_("%(count)s valid redirect URI(s)."), count=len(uris))
 
 
 def _webhook_uris(manifest: dict[str, Any]) -> list[str]:
@@ -230,20 +265,28 @@ def check_webhook(uri: str, plan: CheckPlan, context: CheckContext) -> CheckResu
         with context.http.stream("POST", uri, content=body, headers=headers) as response:
             status, location = response.status_code, response.headers.get("location")
     except BlockedDestination as exc:
-        return CheckResult("webhook", uri, False, f"Refused by the SSRF guard: {exc}")
+        return _result("webhook", uri, False, N_("Refused by the SSRF guard: %(problem)s"), problem=str(exc))
     except httpx.TimeoutException:
-        return CheckResult("webhook", uri, False, "Not reachable: no answer within the timeout.")
+        return _result("webhook", uri, False, N_("Not reachable: no answer within the timeout."))
     except httpx.HTTPError as exc:
         return CheckResult("webhook", uri, False, f"Not reachable: {type(exc).__name__}: {exc}"[:500])
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     if 200 <= status < 300:
-        return CheckResult("webhook", uri, True, f"Answered {status} in {elapsed_ms} ms.")
-    moved = f" (the redirect to {location} is not followed)" if location and 300 <= status < 400 else ""
-    return CheckResult("webhook", uri, False, f"Answered {status}; a 2xx is needed{moved}.")
+        return _result("webhook", uri, True, N_("Answered %(status)s in %(ms)s ms."), status=status, ms=elapsed_ms)
+    if location and 300 <= status < 400:
+        return _result(
+            "webhook",
+            uri,
+            False,
+            N_("Answered %(status)s; a 2xx is needed (the redirect to %(location)s is not followed)."),
+            status=status,
+            location=location,
+        )
+    return _result("webhook", uri, False, N_("Answered %(status)s; a 2xx is needed."), status=status)
 
 
 def check_scopes(scopes: list[str], justifications: dict[str, str]) -> CheckResult:
     missing = [scope for scope in scopes if not str(justifications.get(scope, "")).strip()]
     if missing:
-        return CheckResult("scopes", "", False, f"Say why the app needs: {', '.join(missing)}.")
-    return CheckResult("scopes", "", True, f"All {len(scopes)} requested scope(s) are justified.")
+        return _result("scopes", "", False, N_("Say why the app needs: %(scopes)s."), scopes=", ".join(missing))
+    return _result("scopes", "", True, N_("All %(count)s requested scope(s) are justified."), count=len(scopes))

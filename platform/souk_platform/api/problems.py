@@ -106,7 +106,10 @@ class SoukApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Any:
         code = error.code or 500
         if not is_api_request():
-            return _html_error(code, error.description or "")
+            # Werkzeug's stock description is English and only repeats the page's heading; a view's own
+            # (translated) description is shown.
+            own = error.description if error.description != type(error).description else ""
+            return _html_error(code, own or "")
         data = getattr(error, "data", None) or {}
         errors = _validation_errors(data) if code in (400, 422) and data else None
         detail = data.get("message") or error.description

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import structlog
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 
 from souk_platform.core.money import percent_of
 from souk_platform.coupons.services import AppliedDiscount
@@ -53,6 +54,7 @@ class ExtensionPoint:
 
     name: str
     on_failure: FailurePolicy  # the default; see ``failure_configurable``
+    # Both in plain words for the merchant's plugin pages (lazily translated, like the scope registry's).
     merge: str  # how several plugins' outputs combine with the built-in one
     description: str
     combine: Merge | None = None
@@ -159,29 +161,29 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "cart.validate",
             FailurePolicy.CONTINUE,
-            "union of errors",
-            "Check a cart before it is priced.",
+            _l("union of errors"),
+            _l("Check a cart before it is priced."),
             combine=_merge_errors,
         ),
         ExtensionPoint(
             "cart.discounts",
             FailurePolicy.CONTINUE,
-            "stack or best-of per the shop's discount_merge setting, never below zero",
-            "Discounts on cart lines or the whole order.",
+            _l("stack or best-of per the shop's discount_merge setting, never below zero"),
+            _l("Discounts on cart lines or the whole order."),
             combine=_merge_discounts,
         ),
         ExtensionPoint(
             "order.extra_fee",
             FailurePolicy.CONTINUE,
-            "sum of fees",
-            "Fees added to an order.",
+            _l("sum of fees"),
+            _l("Fees added to an order."),
             combine=_merge_fees,
         ),
         ExtensionPoint(
             "order.validate",
             FailurePolicy.CONTINUE,
-            "any deny wins",
-            "Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE).",
+            _l("any deny wins"),
+            _l("Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE)."),
             combine=_merge_verdicts,
             failure_configurable=True,
             decided=_denied,
@@ -189,29 +191,29 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
         ExtensionPoint(
             "points.earn",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "Points awarded for a paid order.",
+            _l("last plugin wins, else built-in"),
+            _l("Points awarded for a paid order."),
             combine=_last_wins("points"),
         ),
         ExtensionPoint(
             "order.cashback",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "Stored value credited back for a paid order.",
+            _l("last plugin wins, else built-in"),
+            _l("Stored value credited back for a paid order."),
             combine=_last_wins("amount"),
         ),
         ExtensionPoint(
             "member.level",
             FailurePolicy.CONTINUE,
-            "last plugin wins, else built-in",
-            "A customer's member level.",
+            _l("last plugin wins, else built-in"),
+            _l("A customer's member level."),
             combine=_last_wins("level"),
         ),
         ExtensionPoint(
             "refund.validate",
             FailurePolicy.CONTINUE,
-            "any deny wins",
-            "Allow or deny a refund request.",
+            _l("any deny wins"),
+            _l("Allow or deny a refund request."),
             combine=_merge_verdicts,
             decided=_denied,
         ),

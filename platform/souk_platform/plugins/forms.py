@@ -8,28 +8,44 @@ needed; blank rows are dropped on save). Whatever the form cannot show field by 
 map, an array of arrays, no schema at all) is one JSON text area for that part of the config.
 ``read_form`` turns posted form data back into the config and puts each problem, from parsing or from
 the schema, next to its field. Field names are the JSON path joined with ``.`` under ``cfg``.
+
+Money: an integer property with ``"format": "money"`` holds an amount in the shop currency's minor
+units (fen), as the plugin ABI passes amounts. The merchant sees and types it in major units with the
+currency ("¥5.00"; "5", "5.00" or "¥5" are read), converted exactly with Decimal; the stored config
+stays in fen. (``format`` is an annotation in JSON Schema 2020-12, so validators and older plugins
+are unaffected.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
 from flask_babel import gettext as _
 
+from souk_platform.core.money import SYMBOLS, format_money, to_minor_units
+
 ROOT = "cfg"
 EXTRA_ROWS = 1  # blank rows offered after an array's items
 MAX_ROWS = 20  # rows shown for an array without maxItems
+MONEY_FORMAT = "money"  # ``{"type": "integer", "format": "money"}``: minor units of the shop's currency
+SANITY_BOUND = 10**12  # fen: the "no real limit" maximum money fields carry across Souk's schemas
 
 Path = tuple[str | int, ...]
 
 
 @dataclass(slots=True)
 class Field:
-    """One input. ``kind``: string, integer, number, boolean, enum or json (a text area of JSON)."""
+    """One input. ``kind``: string, integer, number, money, boolean, enum or json (a text area of JSON).
+
+    A money field's ``value`` is the amount in major units ("5.00"); ``default``, ``minimum`` and
+    ``maximum`` stay in minor units like the schema's, with ``currency`` to show them.
+    """
 
     path: Path
     kind: str
@@ -43,6 +59,7 @@ class Field:
     maximum: Any = None
     max_length: int | None = None
     errors: list[str] = field(default_factory=list)
+    currency: str = ""
 
     @property
     def name(self) -> str:
@@ -51,6 +68,30 @@ class Field:
     @property
     def is_field(self) -> bool:
         return True
+
+    @property
+    def currency_symbol(self) -> str:
+        return SYMBOLS.get(self.currency, self.currency)
+
+    # The hints next to the input: money as the merchant types it ("¥5.00"), and without the bounds
+    # that only guard against absurd amounts (0, or ten billion yuan), which say nothing to a merchant.
+    def _shown(self, value: Any) -> Any:
+        if self.kind == "money" and isinstance(value, int) and not isinstance(value, bool):
+            return format_money(value, self.currency)
+        return value
+
+    @property
+    def shown_default(self) -> Any:
+        return self._shown(self.default)
+
+    @property
+    def shown_minimum(self) -> Any:
+        return None if self.kind == "money" and self.minimum == 0 else self._shown(self.minimum)
+
+    @property
+    def shown_maximum(self) -> Any:
+        too_big_to_matter = isinstance(self.maximum, int) and self.maximum >= SANITY_BOUND
+        return None if self.kind == "money" and too_big_to_matter else self._shown(self.maximum)
 
 
 @dataclass(slots=True)
@@ -111,6 +152,8 @@ def _type_of(schema: Mapping[str, Any]) -> str | None:
         declared = next((t for t in declared if t != "null"), None) if len(declared) <= 2 else None
     if "enum" in schema or "const" in schema:
         return "enum"
+    if declared == "integer" and schema.get("format") == MONEY_FORMAT:
+        return "money"
     return declared if isinstance(declared, str) else None
 
 
@@ -119,7 +162,7 @@ def _representable(schema: Any) -> bool:
     if not isinstance(schema, Mapping) or any(k in schema for k in ("oneOf", "anyOf", "allOf", "$ref", "not")):
         return False
     kind = _type_of(schema)
-    if kind in (*_SCALARS, "enum"):
+    if kind in (*_SCALARS, "enum", "money"):
         return True
     if kind == "object":
         properties = schema.get("properties")
@@ -146,6 +189,8 @@ def _text(kind: str, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if kind == "json":
         return json.dumps(value, ensure_ascii=False, indent=2)
+    if kind == "money" and isinstance(value, int) and not isinstance(value, bool):
+        return str(Decimal(value).scaleb(-2).quantize(Decimal("0.01")))  # 500 → "5.00"
     return str(value)
 
 
@@ -153,7 +198,13 @@ _MISSING = object()
 
 
 def _node(
-    schema: Mapping[str, Any], path: Path, key: str | int, value: Any, required: bool, blank_row: bool = False
+    schema: Mapping[str, Any],
+    path: Path,
+    key: str | int,
+    value: Any,
+    required: bool,
+    currency: str,
+    blank_row: bool = False,
 ) -> Field | Group:
     """The field or group for ``value`` under ``schema``; a ``blank_row`` (an array's spare row) shows no defaults."""
     label, description = _label(schema, key), str(schema.get("description") or "")
@@ -167,7 +218,7 @@ def _node(
         wanted = set(schema.get("required", []))
         group = Group(path, label, description)
         for name, sub in schema["properties"].items():
-            child = _node(sub, (*path, name), name, properties.get(name, _MISSING), name in wanted, blank_row)
+            child = _node(sub, (*path, name), name, properties.get(name, _MISSING), name in wanted, currency, blank_row)
             group.children.append(child)
         return group
     if kind == "array":
@@ -176,9 +227,9 @@ def _node(
         most = int(schema.get("maxItems", max(MAX_ROWS, len(listed))))
         count = min(most, max(len(listed), int(schema.get("minItems", 0))) + EXTRA_ROWS)
         rows = [
-            _node(items, (*path, index), index, listed[index], False)
+            _node(items, (*path, index), index, listed[index], False, currency)
             if index < len(listed)
-            else _node(items, (*path, index), index, _MISSING, False, blank_row=True)
+            else _node(items, (*path, index), index, _MISSING, False, currency, blank_row=True)
             for index in range(count)
         ]
         return Group(path, label, description, rows=rows)
@@ -188,17 +239,22 @@ def _node(
     result.minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
     result.maximum = schema.get("maximum", schema.get("exclusiveMaximum"))
     result.max_length = schema.get("maxLength")
+    if kind == "money":
+        result.currency = currency
     if kind == "enum":
         options = schema["enum"] if "enum" in schema else [schema["const"]]
         result.choices = [(json.dumps(option, ensure_ascii=False), str(option)) for option in options]
     return result
 
 
-def build_form(schema: Mapping[str, Any] | None, config: Mapping[str, Any]) -> ConfigForm:
-    """The form for ``config`` under ``schema`` (None or ``{}``: one JSON text area for the whole config)."""
+def build_form(schema: Mapping[str, Any] | None, config: Mapping[str, Any], currency: str) -> ConfigForm:
+    """The form for ``config`` under ``schema`` (None or ``{}``: one JSON text area for the whole config).
+
+    ``currency`` is the shop's: money fields are shown and read in it.
+    """
     if not schema or _type_of(schema) != "object":
         return ConfigForm(Field((), "json", _("Configuration (JSON)"), value=_text("json", dict(config))))
-    return ConfigForm(_node(schema, (), "", dict(config), True))
+    return ConfigForm(_node(schema, (), "", dict(config), True, currency))
 
 
 # --- posted form → config ---------------------------------------------------------------------------------
@@ -216,6 +272,8 @@ def _parse(node: Field, raw: str | None) -> Any:
             return int(text)
         except ValueError:
             raise ValueError(_("Enter a whole number.")) from None
+    if node.kind == "money":
+        return _minor_units(text, node.currency)
     if node.kind == "number":
         try:
             number = float(text)
@@ -235,6 +293,20 @@ def _parse(node: Field, raw: str | None) -> Any:
                 _("Not valid JSON: %(problem)s (line %(line)s).", problem=error.msg, line=error.lineno)
             ) from None
     return raw or ""
+
+
+_AMOUNT_AS_WRITTEN = re.compile(r"(\d+|\d{1,3}(,\d{3})+)(\.\d{1,2})?")
+
+
+def _minor_units(text: str, currency: str) -> int:
+    """An amount as people write it ("5", "5.00", "¥5", "1,500 元") → minor units; ValueError otherwise."""
+    amount = text
+    for mark in (SYMBOLS.get(currency, ""), currency, "元" if currency == "CNY" else ""):
+        if mark:
+            amount = amount.removeprefix(mark).removesuffix(mark).strip()
+    if not _AMOUNT_AS_WRITTEN.fullmatch(amount):  # Decimal alone would take "1e3" or "NaN"
+        raise ValueError(_("Enter an amount like 5 or 5.00 (at most two decimals)."))
+    return to_minor_units(amount)
 
 
 def _collect(node: Field | Group, form: Mapping[str, str]) -> Any:
@@ -269,8 +341,11 @@ def _blank(item: dict[str, Any]) -> bool:
     return all(value is False for value in item.values())
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error: jsonschema.ValidationError, owner: Field | Group) -> str:
     bound = error.validator_value
+    a_bound = error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+    if a_bound and isinstance(owner, Field) and owner.kind == "money" and isinstance(bound, int):
+        bound = format_money(bound, owner.currency)  # the merchant typed yuan: say the bound in yuan
     messages = {
         "required": _("This field is required."),
         "minimum": _("Must be at least %(bound)s.", bound=bound),
@@ -309,10 +384,10 @@ def _owner(form: ConfigForm, path: Path) -> Field | Group:
 
 
 def read_form(
-    schema: Mapping[str, Any] | None, config: Mapping[str, Any], form_data: Mapping[str, str]
+    schema: Mapping[str, Any] | None, config: Mapping[str, Any], form_data: Mapping[str, str], currency: str
 ) -> tuple[ConfigForm, dict[str, Any] | None]:
     """The form as posted, and the config it gives (None while any field has a problem, shown next to it)."""
-    form = build_form(schema, config)
+    form = build_form(schema, config, currency)
     collected = _collect(form.root, form_data)
     if collected is _MISSING:
         collected = {}
@@ -327,7 +402,7 @@ def read_form(
                 missing = next((name for name in error.validator_value if name not in error.instance), None)
                 path = (*path, missing) if missing is not None else path
             owner = _owner(form, path)
-            message = _message(error)
+            message = _message(error, owner)
             if id(owner) not in unreadable and message not in owner.errors:
                 owner.errors.append(message)
     return form, None if form.has_errors else collected

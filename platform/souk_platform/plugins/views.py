@@ -126,9 +126,10 @@ def activate(shop_id: str, plugin_id: str) -> Any:
     if plugin.shop_id != shop_id:
         abort(404)
     csrf_form = EmptyForm()
-    form = build_form(plugin.config_schema, {})
+    currency = get_shop(db.session, shop_id).currency
+    form = build_form(plugin.config_schema, {}, currency)
     if request.method == "POST":
-        form, config = _posted(csrf_form, plugin.config_schema, {})
+        form, config = _posted(csrf_form, plugin.config_schema, {}, currency)
         if config is not None:
             try:
                 services.create_activation(db.session, shop_id=shop_id, plugin_id=plugin.id, config=config)
@@ -143,13 +144,13 @@ def activate(shop_id: str, plugin_id: str) -> Any:
 
 
 def _posted(
-    csrf_form: EmptyForm, schema: dict[str, Any] | None, config: dict[str, Any]
+    csrf_form: EmptyForm, schema: dict[str, Any] | None, config: dict[str, Any], currency: str
 ) -> tuple[ConfigForm, dict[str, Any] | None]:
     if not csrf_form.validate_on_submit():
-        form = build_form(schema, config)
+        form = build_form(schema, config, currency)
         form.errors.append(_("The form expired; submit it again."))
         return form, None
-    return read_form(schema, config, request.form)
+    return read_form(schema, config, request.form, currency)
 
 
 def _settings_page(
@@ -174,9 +175,10 @@ def _settings_page(
 def settings(shop_id: str, activation_id: str) -> Any:
     entry = services.get_shop_plugin_entry(db.session, shop_id=shop_id, activation_id=activation_id, now=_now())
     csrf_form = EmptyForm()
-    form = build_form(entry.config_schema, entry.config)
+    currency = get_shop(db.session, shop_id).currency
+    form = build_form(entry.config_schema, entry.config, currency)
     if request.method == "POST":
-        form, config = _posted(csrf_form, entry.config_schema, entry.config)
+        form, config = _posted(csrf_form, entry.config_schema, entry.config, currency)
         if config is not None:
             try:
                 services.change_shop_plugin(db.session, shop_id=shop_id, entry=entry, changes={"config": config})

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 from souk_platform.auth.scopes import ALL_SCOPES, describe
 
@@ -13,6 +13,21 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+class AtLeastOneChosen:
+    """A multiple choice needs one ticked box; unlike ``DataRequired`` it sets no ``required`` flag.
+
+    The flag would put ``required`` on every checkbox, and a browser then refuses the form until
+    every box is ticked.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise StopValidation(self.message)
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=200)])
     scopes = SelectMultipleField(
@@ -20,7 +35,7 @@ class TokenForm(FlaskForm):
         choices=[(scope, scope) for scope in ALL_SCOPES],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired(message=_l("Choose at least one scope."))],
+        validators=[AtLeastOneChosen(message=_l("Choose at least one scope."))],
     )
 
     def scope_descriptions(self) -> dict[str, str]:

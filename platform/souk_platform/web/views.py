@@ -45,6 +45,12 @@ def home() -> str:
     return render_template("home.html", shops=shops_of(db.session, user.id) if user else [])
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Pages link the SVG icon; this answers clients that ask for the conventional path anyway."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = LoginForm()
@@ -54,10 +60,13 @@ def login() -> Any:
         except BadCredentials:
             flash(_("The email or password is not right."), "error")
         else:
+            # A language chosen before logging in is what the person reads now: it outlives the
+            # fresh session and wins over the one stored on their account.
+            chosen_locale = session.get("locale") or user.locale
             session.clear()
             session["user_id"] = user.id
-            if user.locale:
-                session["locale"] = user.locale
+            if chosen_locale:
+                session["locale"] = chosen_locale
             target = request.args.get("next") or ""
             # Only same-site paths: never an open redirect.
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))

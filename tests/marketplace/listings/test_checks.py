@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from flask import render_template_string
 from marketplace.listings.world import (
     DISCOUNT_TEST,
     LOOPING,
@@ -63,6 +64,25 @@ def test_a_clean_submission_passes_every_check_and_enters_the_queue(app, session
     assert all(c["passed"] for c in found.values())
     assert services.listing_for_app(session, a.id).state == "in_review"
     assert services.search_market(session) == []  # nothing listed before a reviewer approves
+
+
+def test_check_messages_keep_their_wording_so_pages_show_them_in_chinese(app, session, clock):
+    _, a, _ = make_app(session)
+    submission = submit(session, app, a, clock.now())
+    run_checks(submission.id)
+    stored = list(_checks_of(session, submission.id).values())
+    assert stored and all(c["wording"] % c["values"] == c["message"] for c in stored)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        page = render_template_string(
+            '{% from "listings/_labels.html" import checks_list %}{{ checks_list(checks) }}', checks=stored
+        )
+    assert "清单有效：" in page and "The manifest is valid" not in page
+    legacy = {**stored[0], "wording": "", "values": {}, "message": "Checked before wordings were kept."}
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        page = render_template_string(
+            '{% from "listings/_labels.html" import checks_list %}{{ checks_list(checks) }}', checks=[legacy]
+        )
+    assert "Checked before wordings were kept." in page  # older rows still show their English message
 
 
 def test_a_real_plugin_runs_its_declared_tests_and_passes(app, session, clock):

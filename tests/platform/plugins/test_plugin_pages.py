@@ -117,12 +117,12 @@ def test_the_tiered_discount_threshold_is_set_in_the_generated_settings_form(own
     assert owner.checkout(1)["discount_total"] == 0  # 50 yuan is under the 80 threshold
 
     html = owner.page(f"/plugins/{activation}/settings")
-    assert value_of(html, "cfg.tiers.0.min_spend") == "8000"
+    assert value_of(html, "cfg.tiers.0.min_spend") == "80.00"  # fen in the config, yuan on the page
     assert value_of(html, "cfg.tiers.1.min_spend") == ""  # a spare row for another tier
-    assert "Min spend" in html and "Subtotal in fen this tier needs" in html
-    assert 'min="0"' in html
+    assert "Min spend" in html and "Subtotal this tier needs" in html
+    assert "At least ¥0.01" in html and "1000000000000" not in html and "10,000,000,000" not in html
 
-    form = {"cfg.tiers.0.min_spend": "3000", "cfg.tiers.0.amount_off": "300", "cfg.tiers.1.min_spend": ""}
+    form = {"cfg.tiers.0.min_spend": "¥30", "cfg.tiers.0.amount_off": "3.00", "cfg.tiers.1.min_spend": ""}
     r = owner.client.post(f"{owner.pages}/plugins/{activation}/settings", data=form)
     assert r.status_code == 302, r.get_data(as_text=True)
     assert session.get(ShopPluginActivation, activation).config == {"tiers": [{"min_spend": 3000, "amount_off": 300}]}
@@ -136,23 +136,44 @@ def test_bad_settings_are_shown_next_to_their_fields_and_change_nothing(owner, s
     form = {
         "cfg.tiers.0.min_spend": "eighty",
         "cfg.tiers.0.amount_off": "0",
-        "cfg.tiers.1.min_spend": "100",  # a second tier without its amount
+        "cfg.tiers.1.min_spend": "1",  # a second tier without its amount
     }
     r = owner.client.post(f"{owner.pages}/plugins/{activation}/settings", data=form)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert re.search(
-        r'name="cfg.tiers.0.min_spend" value="eighty"[^>]*>\s*<p class="field-error">Enter a whole number', html
+        r'name="cfg.tiers.0.min_spend" value="eighty"[^>]*></span>\s*<p class="field-error">Enter an amount like', html
     )
-    assert re.search(r'name="cfg.tiers.0.amount_off" value="0"[^>]*>\s*<p class="field-error">Must be at least 1', html)
     assert re.search(
-        r'name="cfg.tiers.1.amount_off" value=""[^>]*>\s*<p class="field-error">This field is required', html
+        r'name="cfg.tiers.0.amount_off" value="0"[^>]*></span>\s*<p class="field-error">Must be at least ¥0.01', html
+    )
+    assert re.search(
+        r'name="cfg.tiers.1.amount_off" value=""[^>]*></span>\s*<p class="field-error">This field is required', html
     )
     session.expire_all()
     assert session.get(ShopPluginActivation, activation).config == config
 
     r = owner.client.post(f"{owner.pages}/plugins/{activation}/settings", data={"cfg.tiers.0.min_spend": ""})
     assert r.status_code == 422 and "Give at least 1." in r.get_data(as_text=True)
+
+
+def test_money_settings_are_read_as_people_write_them_and_stored_exactly_in_fen(owner, session):
+    _, activation = owner.install(
+        TIERED, config_schema=TIERED_SCHEMA, config={"tiers": [{"min_spend": 8000, "amount_off": 1000}]}
+    )
+    url = f"{owner.pages}/plugins/{activation}/settings"
+    written = {"¥0.29": 29, "1,500": 150000, "19.99": 1999, "5 元": 500, "0.1": 10}
+    for text, fen in written.items():
+        r = owner.client.post(url, data={"cfg.tiers.0.min_spend": text, "cfg.tiers.0.amount_off": "0.01"})
+        assert r.status_code == 302, (text, r.get_data(as_text=True))
+        session.expire_all()
+        assert session.get(ShopPluginActivation, activation).config["tiers"][0]["min_spend"] == fen, text
+    for text in ("5.001", "-5", "1e3", "NaN", "$5", "五元"):
+        r = owner.client.post(url, data={"cfg.tiers.0.min_spend": text, "cfg.tiers.0.amount_off": "1"})
+        assert r.status_code == 422, text
+        assert "Enter an amount like 5 or 5.00" in r.get_data(as_text=True), text
+    session.expire_all()
+    assert session.get(ShopPluginActivation, activation).config["tiers"][0] == {"min_spend": 10, "amount_off": 1}
 
 
 SCHEMA = {
@@ -199,7 +220,7 @@ def test_the_settings_form_needs_its_csrf_token_when_csrf_is_on(app, owner, sess
     _, activation = owner.install(
         TIERED, config_schema=TIERED_SCHEMA, config={"tiers": [{"min_spend": 1, "amount_off": 1}]}
     )
-    form = {"cfg.tiers.0.min_spend": "3000", "cfg.tiers.0.amount_off": "300"}
+    form = {"cfg.tiers.0.min_spend": "30", "cfg.tiers.0.amount_off": "3"}
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         r = owner.client.post(f"{owner.pages}/plugins/{activation}/settings", data=form)
@@ -219,9 +240,9 @@ def test_an_uploaded_plugin_is_switched_on_with_its_settings(owner, session):
     body = {"name": "Tiers", "point": "cart.discounts", "module_base64": b64(TIERED), "config_schema": TIERED_SCHEMA}
     plugin_id = owner.client.post("/api/v1/plugins", json=body, headers=owner.headers).get_json()["id"]
     assert "Switch on" in owner.page("/plugins")
-    r = owner.client.post(f"{owner.pages}/plugins/activate/{plugin_id}", data={"cfg.tiers.0.min_spend": "100"})
+    r = owner.client.post(f"{owner.pages}/plugins/activate/{plugin_id}", data={"cfg.tiers.0.min_spend": "1"})
     assert r.status_code == 422 and "This field is required." in r.get_data(as_text=True)
-    form = {"cfg.tiers.0.min_spend": "100", "cfg.tiers.0.amount_off": "100"}
+    form = {"cfg.tiers.0.min_spend": "1", "cfg.tiers.0.amount_off": "1"}
     assert owner.client.post(f"{owner.pages}/plugins/activate/{plugin_id}", data=form).status_code == 302
     assert owner.checkout()["discount_total"] == 100
 
@@ -277,7 +298,7 @@ def test_an_apps_plugin_is_configured_on_the_plugins_page(owner, client, session
 
     assert developer.upload(client).status_code == 201
     assert "has not uploaded" not in owner.page("/plugins")
-    form = {"cfg.tiers.0.min_spend": "1000", "cfg.tiers.0.amount_off": "200"}
+    form = {"cfg.tiers.0.min_spend": "10", "cfg.tiers.0.amount_off": "2"}
     assert owner.client.post(f"{owner.pages}/plugins/{activation}/settings", data=form).status_code == 302
     assert owner.checkout()["discount_total"] == 200
     assert "Tier Deals · plugins/tiered.wasm" in owner.page("/plugin-invocations")
@@ -292,7 +313,7 @@ def test_the_developer_sees_runs_across_shops_with_failure_rates_and_replay_expo
     for shop in shops:
         activation = _install_app(session, clock, developer, shop.shop_id, shop.user_id)
         login(client, shop.email)
-        form = {"cfg.tiers.0.min_spend": "1000", "cfg.tiers.0.amount_off": "200"}
+        form = {"cfg.tiers.0.min_spend": "10", "cfg.tiers.0.amount_off": "2"}
         assert client.post(f"{shop.pages}/plugins/{activation}/settings", data=form).status_code == 302
         assert shop.checkout()["discount_total"] == 200
 

@@ -62,6 +62,19 @@ def test_token_form_needs_a_scope(client, owner_shop):
     assert "Choose at least one scope." in page and "new-token" not in page
 
 
+def test_a_token_takes_the_scopes_ticked_and_no_box_is_forced(client, owner_shop):
+    _, shop = owner_shop
+    _login(client)
+    form = client.get(f"/shops/{shop.id}/tokens").get_data(as_text=True)
+    boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*>', form)
+    assert boxes and not [box for box in boxes if "required" in box]  # a browser would demand every box
+    r = client.post(f"/shops/{shop.id}/tokens", data={"name": "Two scopes", "scopes": ["read_orders", "read_shop"]})
+    token = re.search(r'<code id="new-token">(souk_at_[\w-]+)</code>', r.get_data(as_text=True)).group(1)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/shop", headers=auth).status_code == 200
+    assert client.get("/api/v1/customers", headers=auth).status_code == 403
+
+
 def test_staff_cannot_manage_tokens_and_strangers_get_404(client, session, owner_shop):
     _, shop = owner_shop
     staff = create_user(session, email="staff@example.com", name="Sam", password="pw-for-sam")
@@ -90,3 +103,29 @@ def test_forms_reject_posts_without_a_csrf_token(app, client, owner_shop):
         assert r.status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_language_chosen_before_logging_in_stays_after(client, session, owner_shop):
+    owner, _ = owner_shop
+    owner.locale = "en"  # what the account remembers loses to what the person just chose
+    session.commit()
+    client.get("/language/zh_CN")
+    _login(client)
+    page = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert "您的店铺" in page and "Tea Corner" in page
+
+
+def test_without_a_choice_the_account_language_applies_at_login(client, session, owner_shop):
+    owner, _ = owner_shop
+    owner.locale = "zh_CN"
+    session.commit()
+    _login(client)
+    assert "您的店铺" in client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+
+
+def test_pages_link_an_icon_that_is_served(client, owner_shop):
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', page).group(1)
+    icon = client.get(href)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert client.get("/favicon.ico").headers["Location"].endswith(href)  # for clients that guess the path
