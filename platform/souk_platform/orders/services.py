@@ -338,6 +338,13 @@ def settle_payment(
 ) -> Payment:
     """Apply a provider callback to a payment. Idempotent: repeating the same outcome changes nothing;
     a different outcome for an already settled payment is 409 ``payment-already-settled``."""
+    # The order's row first, then the payment's: the one lock order for an order and its payments
+    # (cancel_order, start_payment and the expiry job take them so). The other way round, a callback
+    # racing a cancel deadlocked. A payment never moves to another order, so reading it unlocked is safe.
+    order_id = session.scalar(sa.select(Payment.order_id).where(Payment.id == payment_id, Payment.shop_id == shop_id))
+    if order_id is None:
+        raise PaymentNotFound(f"No payment {payment_id} in this shop.")
+    order = get_order(session, shop_id=shop_id, order_id=order_id, for_update=True)
     payment = get_payment(session, shop_id=shop_id, payment_id=payment_id, for_update=True)
     outcome = PROVIDERS[payment.provider].outcome_of(callback) if payment.provider in PROVIDERS else None
     if outcome is None:
@@ -349,7 +356,6 @@ def settle_payment(
             f"Payment {payment.id} already {payment.status}; a callback cannot make it {outcome}.",
             current_status=payment.status,
         )
-    order = get_order(session, shop_id=shop_id, order_id=payment.order_id, for_update=True)
     _settle(session, order, payment, outcome, now=now)
     return payment
 
