@@ -35,7 +35,7 @@ from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, Webho
 from souk_platform.webhooks.schedule import Failure, retry_delay
 from souk_platform.webhooks.secret_box import SecretBox
 from souk_platform.webhooks.signing import new_secret, webhook_headers
-from souk_platform.webhooks.ssrf import BlockedDestination, check_url_shape
+from souk_platform.webhooks.ssrf import BlockedDestination, registration_problem
 
 DELIVER_JOB = "souk_platform.webhooks.tasks.deliver_due"  # the delivery run (dispatch + send)
 ROTATION_OVERLAP = dt.timedelta(hours=24)
@@ -136,8 +136,8 @@ def _validate_topics(topics: list[str], granted_scopes: tuple[str, ...] | None) 
     return sorted(set(topics))
 
 
-def _validate_url(url: str) -> str:
-    problem = check_url_shape(url)
+def _validate_url(url: str, *, allow_loopback: bool) -> str:
+    problem = registration_problem(url, allow_loopback=allow_loopback)
     if problem:
         raise errors.InvalidSubscription(problem, errors={"url": [problem]})
     return url
@@ -154,18 +154,20 @@ def create_subscription(
     granted_scopes: tuple[str, ...] | None,
     box: SecretBox,
     clock: Clock,
+    allow_loopback: bool = False,
 ) -> tuple[WebhookSubscription, str]:
     """Create a subscription; return it and its ``whsec_`` secret (shown once, stored sealed).
 
     ``installation_id`` set: the subscription belongs to that app installation, and ``granted_scopes``
-    (the installation's scopes) must allow each topic. The URL is checked for shape only here: the
-    SSRF guard runs on every attempt, because DNS can change after today.
+    (the installation's scopes) must allow each topic. A URL whose host is an address the SSRF guard
+    refuses is 422 here (loopback only with ``allow_loopback``, the development setting); names are
+    resolved and checked again on every attempt, because DNS can change after today.
     """
     secret = new_secret()
     subscription = WebhookSubscription(
         shop_id=shop_id,
         installation_id=installation_id,
-        url=_validate_url(url),
+        url=_validate_url(url, allow_loopback=allow_loopback),
         topics=_validate_topics(topics, granted_scopes if installation_id else None),
         description=description,
         secret_sealed=box.seal(secret),
@@ -203,8 +205,11 @@ def update_subscription(
     granted_scopes: tuple[str, ...] | None,
     changes: dict[str, Any],
     expected_version: int | None,
+    allow_loopback: bool = False,
 ) -> WebhookSubscription:
-    """Change url, topics, description or ``enabled``; re-enabling clears the failure streak."""
+    """Change url, topics, description or ``enabled``; re-enabling clears the failure streak.
+
+    A new URL is checked as on creation (``allow_loopback`` likewise)."""
     subscription = get_subscription(
         session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
     )
@@ -215,7 +220,7 @@ def update_subscription(
             "it. Only enabling and disabling it is possible here."
         )
     if "url" in changes:
-        subscription.url = _validate_url(changes["url"])
+        subscription.url = _validate_url(changes["url"], allow_loopback=allow_loopback)
     if "topics" in changes:
         owner_scopes = granted_scopes if subscription.installation_id else None
         subscription.topics = _validate_topics(changes["topics"], owner_scopes)
