@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from souk_platform.apps.models import Installation
 from souk_platform.auth.scopes import grants
 from souk_platform.core.clock import Clock
-from souk_platform.core.ids import new_id
+from souk_platform.core.ids import issued_at_millis, new_id
 from souk_platform.core.versions import check_version
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
@@ -421,7 +421,9 @@ def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
     - An active app's subscriptions get what their topics match and the installation's scopes allow.
     - ``app.*`` events about an installation go to that app only (``app.uninstalled`` included).
     - Privacy events go to one subscription of every app concerned, whatever it subscribed to.
+    - A subscription gets only events emitted once it existed, however late the dispatcher runs.
     """
+    endpoints = [endpoint for endpoint in endpoints if _existed_when_emitted(endpoint.subscription, event)]
     entry = catalogue.CATALOGUE.get(event.type)
     if entry is not None and entry.privacy:
         return _route_privacy(event, endpoints)
@@ -441,6 +443,16 @@ def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
         if name:
             routed.append((subscription, name))
     return routed
+
+
+def _existed_when_emitted(subscription: WebhookSubscription, event: OutboxEvent) -> bool:
+    """Whether ``subscription`` was made no later than ``event`` (to the millisecond of their ids).
+
+    The ids are the one clock both rows share (``created_at`` of an event is not the app's clock).
+    Without this, an event still waiting in the outbox when an endpoint is added went to it too.
+    """
+    made, emitted = issued_at_millis(subscription.id), issued_at_millis(event.id)
+    return made is None or emitted is None or made <= emitted
 
 
 def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from factories import ShopFactory, token_for
+from souk_platform.core.ids import issued_at_millis, new_id
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
 from souk_platform.webhooks import tasks
@@ -310,3 +312,26 @@ def test_loopback_can_be_registered_only_with_the_development_setting(app, clien
     # The development setting is for this computer only: private networks stay refused.
     internal = {"url": "http://10.1.2.3/hooks", "topics": ["order.paid"]}
     assert client.post("/api/v1/webhook-subscriptions", json=internal, headers=headers).status_code == 422
+
+
+def _after_this_millisecond(row_id: str) -> None:
+    """Return once ids are made in a later millisecond than ``row_id`` (ids carry their time to the ms)."""
+    while issued_at_millis(new_id("tst")) <= issued_at_millis(row_id):  # type: ignore[operator]
+        pass
+
+
+def test_a_new_subscription_gets_only_events_emitted_after_it(client, session, receiver, loopback, now_clock, drain):
+    shop = ShopFactory()
+    headers = token_for(shop, ["write_webhooks"])
+    old = _subscribe(client, headers, receiver.url)
+    _paid(session, shop, order_id="ord_before")  # waits in the outbox: no delivery run has taken it yet
+    before = session.scalars(sa.select(OutboxEvent.id).where(OutboxEvent.shop_id == shop.id)).one()
+    _after_this_millisecond(before)
+    new = _subscribe(client, headers, receiver.url + "/new")
+    _paid(session, shop, order_id="ord_after")
+    drain()
+
+    deliveries = session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.shop_id == shop.id))
+    got = {(d.subscription_id, json.loads(d.body)["data"]["id"]) for d in deliveries}
+    assert got == {(old["id"], "ord_before"), (old["id"], "ord_after"), (new["id"], "ord_after")}
+    assert len(receiver.received) == 3
