@@ -633,13 +633,25 @@ def send(http: httpx.Client, request: PreparedRequest) -> AttemptResult:
             redirect = response.headers.get("location") if response.is_redirect else None
     except BlockedDestination as exc:
         return AttemptResult(None, None, _ms_since(started), error=f"Refused by the SSRF guard: {exc}")
-    except httpx.TimeoutException:
-        return AttemptResult(None, None, _ms_since(started), error="Timed out after 15 s.", timed_out=True)
+    except httpx.TimeoutException as exc:
+        # Say which wait ran out and how long the attempt took: a fixed "15 s" hid an attempt that
+        # failed long before (or after) the timeout.
+        waited = _ms_since(started)
+        phase = _TIMEOUT_PHASES.get(type(exc), "")
+        return AttemptResult(None, None, waited, error=f"Timed out{phase} after {waited / 1000:.1f} s.", timed_out=True)
     except httpx.HTTPError as exc:
         return AttemptResult(None, None, _ms_since(started), error=f"{type(exc).__name__}: {exc}"[:500])
     text = kept[:RESPONSE_KEEP_BYTES].decode("utf-8", errors="replace")
     error = f"Redirect to {redirect} not followed." if redirect else None
     return AttemptResult(status, text, _ms_since(started), error=error, retry_after=retry_after)
+
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: " connecting",
+    httpx.WriteTimeout: " sending the request",
+    httpx.ReadTimeout: " waiting for the response",
+    httpx.PoolTimeout: " waiting for a connection",
+}
 
 
 def _ms_since(started: float) -> int:

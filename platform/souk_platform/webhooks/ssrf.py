@@ -18,6 +18,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,10 @@ _DEPRECATED_IPV4_IN_IPV6 = tuple(ipaddress.ip_network(n) for n in ("::/96", "::f
 _NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: translated by a site's own gateway
 # What inet_aton reads as an IPv4 address besides dotted quads: 127.1, 2130706433, 0x7f.1, 0177.0.0.1.
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+# A sending thread's pools: (scheme, host, port) -> (transport, when last used), least recently used first.
+_ThreadPools = OrderedDict[tuple[str, str, int], tuple[httpx.HTTPTransport, float]]
 
 
 class BlockedDestination(httpx.TransportError):
@@ -192,8 +197,12 @@ def registration_problem(url: str, *, allow_loopback: bool) -> str | None:
 class GuardedTransport(httpx.BaseTransport):
     """Check and pin the destination of every request, then hand it to a real (or recording) transport.
 
-    Without ``connect``, one pooled ``httpx.HTTPTransport`` per (scheme, host, port) is kept, so a
-    TLS connection opened for one host name is never reused for another host on the same IP.
+    Without ``connect``, each sending thread keeps its own pooled ``httpx.HTTPTransport`` per
+    (scheme, host, port): a TLS connection opened for one host name is never reused for another host
+    on the same IP, and a connection is only ever touched by the thread that sends on it. httpcore's
+    shared pool (1.0.9, encode/httpcore#1110) can close an idle connection that it has just handed to
+    another thread's request: that request then waits for its response on a closed socket until the
+    read timeout, though the receiver answered in milliseconds.
     """
 
     def __init__(
@@ -202,8 +211,8 @@ class GuardedTransport(httpx.BaseTransport):
         allow_loopback: bool = False,
         resolver: Resolver = system_resolver,
         connect: httpx.BaseTransport | None = None,
-        max_pools: int = 256,
-        keepalive_per_host: int = 20,
+        max_pools: int = 64,
+        pool_idle_seconds: float = 60.0,
         ca_file: str | None = None,
     ) -> None:
         self.allow_loopback = allow_loopback
@@ -213,11 +222,12 @@ class GuardedTransport(httpx.BaseTransport):
             self._verify.load_verify_locations(cafile=ca_file)
         self._resolver = resolver
         self._connect = connect
-        self._pools: OrderedDict[tuple[str, str, int], httpx.HTTPTransport] = OrderedDict()
-        self._max_pools = max_pools
-        # Connections kept open to one host between requests: as many as requests sent to it at once,
-        # so a busy endpoint is not reconnected for every delivery.
-        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=keepalive_per_host)
+        self._max_pools = max_pools  # per thread
+        self._pool_idle_seconds = pool_idle_seconds  # a thread's pool unused this long is closed
+        # One thread sends one request at a time, so one kept-alive connection per host is all it reuses.
+        self._limits = httpx.Limits(max_connections=None, max_keepalive_connections=1)
+        self._local = threading.local()
+        self._every_threads_pools: list[_ThreadPools] = []  # for close()
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -244,22 +254,31 @@ class GuardedTransport(httpx.BaseTransport):
     def _transport_for(self, scheme: str, host: str, port: int) -> httpx.BaseTransport:
         if self._connect is not None:
             return self._connect
+        pools: _ThreadPools | None = getattr(self._local, "pools", None)
+        if pools is None:
+            pools = self._local.pools = OrderedDict()
+            with self._lock:
+                self._every_threads_pools.append(pools)
+        now = time.monotonic()
         key = (scheme, host, port)
-        with self._lock:
-            transport = self._pools.pop(key, None) or httpx.HTTPTransport(
-                retries=0, limits=self._limits, verify=self._verify
-            )
-            self._pools[key] = transport
-            while len(self._pools) > self._max_pools:
-                _, oldest = self._pools.popitem(last=False)
-                oldest.close()
-            return transport
+        entry = pools.pop(key, None)
+        transport = entry[0] if entry else httpx.HTTPTransport(retries=0, limits=self._limits, verify=self._verify)
+        # Oldest first: close this thread's pools past the cap or unused for a while (their sockets would
+        # otherwise stay open). They are idle: this thread finished its previous request before this one.
+        while pools and (
+            len(pools) >= self._max_pools or next(iter(pools.values()))[1] < now - self._pool_idle_seconds
+        ):
+            _, (oldest, _used) = pools.popitem(last=False)
+            oldest.close()
+        pools[key] = (transport, now)
+        return transport
 
     def close(self) -> None:
         with self._lock:
-            for transport in self._pools.values():
-                transport.close()
-            self._pools.clear()
+            for pools in self._every_threads_pools:
+                for transport, _used in pools.values():
+                    transport.close()
+                pools.clear()
         if self._connect is not None:
             self._connect.close()
 
