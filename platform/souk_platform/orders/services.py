@@ -3,6 +3,11 @@
 The state machine is the ``TRANSITIONS`` table plus ``transition()``, which checks it, stamps the
 time, bumps the version and emits ``order.<status>``. Every function here works in the caller's
 transaction and leaves nothing behind when it raises.
+
+Row locks are taken in one order (docs/architecture.md, "Locking"): the order, then its payments,
+then its customer, then stock, coupons and ledger accounts (each domain by id). Taken in opposite
+orders, a cancel racing a payment callback, or a refund racing a payment of the same customer,
+deadlocked and one of them answered 500.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from souk_platform.catalog.services import commit_stock, release_stock, return_s
 from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.versions import check_version
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
-from souk_platform.customers.services import customer_facts, record_purchase, record_refund
+from souk_platform.customers.services import customer_facts, get_customer, record_purchase, record_refund
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions import run_point
@@ -159,6 +164,12 @@ def transition(session: DbSession, order: Order, to: str, *, now: dt.datetime, r
     return order
 
 
+def _lock_customer(session: DbSession, order: Order) -> None:
+    """Lock the order's customer (if any) before the stock, coupon and ledger rows that follow."""
+    if order.customer_id is not None:
+        get_customer(session, shop_id=order.shop_id, customer_id=order.customer_id, for_update=True)
+
+
 def _lock_for_change(session: DbSession, *, shop_id: str, order_id: str, expected_version: int | None) -> Order:
     order = get_order(session, shop_id=shop_id, order_id=order_id, for_update=True)
     check_version(order.version, expected_version)
@@ -178,6 +189,7 @@ def cancel_order(
     value, fail its pending payments. Only ``pending_payment`` orders can be cancelled (else 409)."""
     order = _lock_for_change(session, shop_id=shop_id, order_id=order_id, expected_version=expected_version)
     _check_transition(order, "cancelled")
+    _lock_customer(session, order)
     release_stock(session, shop_id=shop_id, ref=order.id)
     release_redemptions(session, shop_id=shop_id, order_id=order.id)
     if order.points_spent:
@@ -396,6 +408,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
 
     Returns (points earned, cashback scheduled)."""
     shop = get_shop(session, order.shop_id)
+    _lock_customer(session, order)
     commit_stock(session, shop_id=shop.id, ref=order.id)
     if payment.amount:
         clearing = get_account(
@@ -521,6 +534,7 @@ def create_refund(
             f"Order {order.id} is {order.status}; only paid, fulfilled or completed orders can be refunded.",
             current_status=order.status,
         )
+    _lock_customer(session, order)
     shop = get_shop(session, shop_id)
     chosen = _refund_lines(order, lines or [])
     left = order.money_paid - order.refunded_total

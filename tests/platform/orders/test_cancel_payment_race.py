@@ -1,7 +1,8 @@
-"""A cancel racing a payment callback, on PostgreSQL with real commits: one of them wins, never a 5xx.
+"""Races on PostgreSQL with real commits: a cancel (or the expiry job) against a payment callback, and a
+refund against a payment of the same customer. One side wins or both succeed; never a 5xx.
 
-Both paths lock the order's row before its payments (docs/architecture.md, "Locking"); in opposite
-orders they deadlocked and one side answered 500.
+Every path locks rows in one order (docs/architecture.md, "Locking"): the order, its payments, its
+customer, then the rest. In opposite orders they deadlocked and one side answered 500.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ POINTS_SPENT = 50
 STORED_VALUE_SPENT = 500
 
 
-def _setup(app: Flask) -> tuple[World, str]:
+def _setup(app: Flask, **tenders: int) -> tuple[World, str]:
+    """A shop, a customer with points and stored value (``tenders`` overrides how much) and a SKU of 100."""
     clock = app.extensions["souk.clock"]
-    world = build_world(db.session, clock)
+    world = build_world(db.session, clock, **tenders)
     product = create_product(
         db.session,
         shop_id=world.shop_id,
@@ -183,4 +185,54 @@ def test_expiry_job_racing_payment_callbacks_never_deadlocks(app):
     with app.app_context():
         paid = _assert_consistent(world, sku_id, order_ids, before=before)
         assert paid + cancelled == PAIRS
+        db.session.remove()
+
+
+@pytest.mark.concurrency
+def test_refunds_racing_payments_of_the_same_customer_never_deadlock(app):
+    # Orders paid in points and stored value only: paying one locks the customer then their points
+    # account, refunding another gave the points back before recording the refund on the customer.
+    orders_each = 8
+    with app.app_context():
+        world, sku_id = _setup(app, points=10_000, stored_value=200_000)
+        client = app.test_client()
+
+        def place() -> str:
+            body = {"lines": [{"sku_id": sku_id, "quantity": 1}], "customer_id": world.customer_id}
+            cart = client.post("/api/v1/carts", json=body, headers=world.headers).get_json()["id"]
+            r = client.post(
+                f"/api/v1/carts/{cart}/checkout", json={"points": 100, "stored_value": 4900}, headers=world.headers
+            )
+            assert r.status_code == 201 and r.get_json()["total"] == 0, r.get_json()
+            return str(r.get_json()["id"])
+
+        def pay(order_id: str) -> int:
+            r = app.test_client().post(f"/api/v1/orders/{order_id}/payments", json={}, headers=world.headers)
+            return int(r.status_code)
+
+        def refund(order_id: str) -> int:
+            r = app.test_client().post(
+                f"/api/v1/orders/{order_id}/refunds", json={"reason": "race"}, headers=world.headers
+            )
+            return int(r.status_code)
+
+        paid = [place() for _ in range(orders_each)]
+        for order_id in paid:
+            assert pay(order_id) == 201
+        unpaid = [place() for _ in range(orders_each)]
+        db.session.remove()
+
+    statuses = _race(
+        app,
+        *(lambda o=order_id: refund(o) for order_id in paid),
+        *(lambda o=order_id: pay(o) for order_id in unpaid),
+    )
+    assert statuses == [201] * (2 * orders_each)
+    with app.app_context():
+        s = db.session
+        statuses_now = dict(s.execute(sa.select(Order.id, Order.status).where(Order.id.in_(paid + unpaid))).all())
+        assert {statuses_now[o] for o in paid + unpaid} == {"paid"}
+        refunded = s.scalars(sa.select(Order.refunded_total).where(Order.id.in_(paid))).all()
+        assert refunded == [4900] * orders_each
+        assert check_invariants(s) == []
         db.session.remove()
