@@ -715,6 +715,10 @@ def record_attempts(
             attempts.append(_attempt_row(request, result, delivery.shop_id))
             recorded.append(delivery.id)
             delivery.attempts += 1
+            if delivery.status != "pending":
+                # This attempt outlived its claim and another one settled the delivery meanwhile: it goes
+                # in the log, but must not reschedule, fail or disable what already succeeded.
+                continue
             delivery.last_attempt_at = request.signed_at
             delivery.last_error = result.error or f"HTTP {result.status}"
             if result.status == 410:
