@@ -596,6 +596,14 @@ def create_refund(
     )
     session.add(refund)
     session.flush()
+    # Stock before the ledger rows, in the lock order above (a checkout reserves stock, then spends
+    # points), and SKUs in id order, as every stock movement takes them.
+    for line, quantity in sorted(chosen, key=lambda chosen_line: chosen_line[0].sku_id):
+        line.refunded_quantity += quantity
+        if restock:
+            return_stock(
+                session, shop_id=shop_id, sku_id=line.sku_id, quantity=quantity, reason="refund", ref=refund.id
+            )
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(
@@ -658,12 +666,6 @@ def create_refund(
                 order.cashback_amount, new_refunded, order.money_paid, full=full
             )
             reduce_cashback(session, shop_id=shop_id, order_id=order.id, new_amount=kept)
-    for line, quantity in chosen:
-        line.refunded_quantity += quantity
-        if restock:
-            return_stock(
-                session, shop_id=shop_id, sku_id=line.sku_id, quantity=quantity, reason="refund", ref=refund.id
-            )
     order.refunded_total = new_refunded
     session.flush()
     payload = order_payload(order)

@@ -236,3 +236,54 @@ def test_refunds_racing_payments_of_the_same_customer_never_deadlock(app):
         assert refunded == [4900] * orders_each
         assert check_invariants(s) == []
         db.session.remove()
+
+
+@pytest.mark.concurrency
+def test_restocking_refunds_racing_checkouts_of_the_same_customer_never_deadlock(app):
+    # A checkout reserves stock, then spends points; a restocking refund gave points back, then
+    # returned the stock.
+    orders_each = 8
+    with app.app_context():
+        world, sku_id = _setup(app, points=10_000, stored_value=200_000)
+        client = app.test_client()
+
+        def cart() -> str:
+            body = {"lines": [{"sku_id": sku_id, "quantity": 1}], "customer_id": world.customer_id}
+            return str(client.post("/api/v1/carts", json=body, headers=world.headers).get_json()["id"])
+
+        def checkout(cart_id: str) -> int:
+            r = app.test_client().post(
+                f"/api/v1/carts/{cart_id}/checkout", json={"points": 100, "stored_value": 4900}, headers=world.headers
+            )
+            return int(r.status_code)
+
+        def refund(order_id: str) -> int:
+            r = app.test_client().post(
+                f"/api/v1/orders/{order_id}/refunds", json={"reason": "race", "restock": True}, headers=world.headers
+            )
+            return int(r.status_code)
+
+        paid = []
+        for _ in range(orders_each):
+            r = client.post(
+                f"/api/v1/carts/{cart()}/checkout", json={"points": 100, "stored_value": 4900}, headers=world.headers
+            )
+            order_id = r.get_json()["id"]
+            assert client.post(f"/api/v1/orders/{order_id}/payments", json={}, headers=world.headers).status_code == 201
+            paid.append(order_id)
+        carts = [cart() for _ in range(orders_each)]
+        db.session.remove()
+
+    statuses = _race(
+        app,
+        *(lambda o=order_id: refund(o) for order_id in paid),
+        *(lambda c=cart_id: checkout(c) for cart_id in carts),
+    )
+    assert statuses == [201] * (2 * orders_each)
+    with app.app_context():
+        sku = db.session.get(Sku, sku_id)
+        assert sku is not None
+        # 8 sold and given back, 8 reserved by the new checkouts
+        assert (sku.on_hand, sku.reserved) == (ON_HAND, orders_each)
+        assert check_invariants(db.session) == []
+        db.session.remove()
