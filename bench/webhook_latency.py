@@ -207,6 +207,7 @@ def create_shop_and_subscription(app: Any, url: str) -> tuple[str, str]:
             granted_scopes=None,
             box=runtime_for(app).box,
             clock=app.extensions["souk.clock"],
+            allow_loopback=True,  # the receiver is on 127.0.0.1
         )
         db.session.commit()
         ids = (shop.id, subscription.id)
@@ -275,6 +276,7 @@ def warm_up(app: Any, shop_id: str, url: str, *, seconds: float = 2.0, rate: flo
             granted_scopes=None,
             box=runtime_for(app).box,
             clock=app.extensions["souk.clock"],
+            allow_loopback=True,  # the receiver is on 127.0.0.1
         )
         db.session.commit()
         subscription_id = subscription.id

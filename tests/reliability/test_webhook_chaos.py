@@ -270,6 +270,7 @@ def test_every_event_arrives_after_a_worker_a_web_process_and_redis_are_lost(
             granted_scopes=None,
             box=runtime_for(app).box,
             clock=app.extensions["souk.clock"],
+            allow_loopback=True,  # the receiver listens on 127.0.0.1
         )
         subscription_id = subscription.id
         db.session.commit()

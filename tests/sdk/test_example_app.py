@@ -90,6 +90,9 @@ def souk(isolated_app: Flask) -> Iterator[Souk]:
     url = f"http://127.0.0.1:{server.server_port}"
     public_url = isolated_app.config["SOUK_PUBLIC_URL"]
     isolated_app.config["SOUK_PUBLIC_URL"] = url  # the OAuth metadata and confirmation URLs name it
+    # The example subscribes its webhook URL on 127.0.0.1, as in development (the README's demo setting).
+    allow_loopback = isolated_app.config.get("SOUK_WEBHOOKS_ALLOW_LOOPBACK", False)
+    isolated_app.config["SOUK_WEBHOOKS_ALLOW_LOOPBACK"] = True
     thread = threading.Thread(target=server.serve_forever, name="souk-live", daemon=True)
     thread.start()
     try:
@@ -98,6 +101,7 @@ def souk(isolated_app: Flask) -> Iterator[Souk]:
         server.shutdown()
         thread.join(5)
         isolated_app.config["SOUK_PUBLIC_URL"] = public_url
+        isolated_app.config["SOUK_WEBHOOKS_ALLOW_LOOPBACK"] = allow_loopback
 
 
 def _example(souk: Souk, tmp_path: Path, **config: Any) -> Flask:

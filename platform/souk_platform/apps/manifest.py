@@ -20,6 +20,7 @@ from jsonschema.validators import extend
 from souk_platform.apps.errors import InvalidManifest
 from souk_platform.auth.scopes import ALL_SCOPES
 from souk_platform.extensions.services import EXTENSION_POINTS
+from souk_platform.webhooks.ssrf import registration_problem
 
 MAX_MANIFEST_CHARS = 64 * 1024
 MAX_DEPTH = 32
@@ -264,6 +265,11 @@ def _is_webhook_uri(instance: object) -> bool:
             raise ValueError(f"{instance!r} must be an https URL")
         if "#" in instance:
             raise ValueError(f"{instance!r} has a fragment (#…)")
+        # Each endpoint becomes a subscription at install: the guard that checks subscriptions checks it
+        # too. Loopback passes here (a manifest does not know the deployment's setting); delivery decides.
+        problem = registration_problem(instance, allow_loopback=True)
+        if problem:
+            raise ValueError(f"{instance!r}: {problem}")
     return True
 
 

@@ -26,4 +26,18 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"
 
 
+def issued_at_millis(value: str) -> int | None:
+    """When ``new_id`` made ``value``, in Unix milliseconds; None for an id of another shape."""
+    _, underscore, body = value.rpartition("_")
+    if not underscore or len(body) != 26:
+        return None
+    millis = 0
+    for char in body[:10]:
+        digit = _ALPHABET.find(char)
+        if digit < 0:
+            return None
+        millis = millis * 32 + digit
+    return millis
+
+
 ID_LENGTH = 64  # column width for any prefixed id

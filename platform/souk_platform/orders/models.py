@@ -59,8 +59,9 @@ class Order(Versioned, Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.position", cascade="all, delete-orphan")
-    payments: Mapped[list[Payment]] = relationship(order_by="[Payment.created_at, Payment.id]", viewonly=True)
-    refunds: Mapped[list[Refund]] = relationship(order_by="[Refund.created_at, Refund.id]", viewonly=True)
+    # Then by id (time-ordered): two made at one clock reading (a frozen clock, say) keep their order.
+    payments: Mapped[list[Payment]] = relationship(order_by="(Payment.created_at, Payment.id)", viewonly=True)
+    refunds: Mapped[list[Refund]] = relationship(order_by="(Refund.created_at, Refund.id)", viewonly=True)
 
     @property
     def money_paid(self) -> int:

@@ -3,6 +3,11 @@
 The state machine is the ``TRANSITIONS`` table plus ``transition()``, which checks it, stamps the
 time, bumps the version and emits ``order.<status>``. Every function here works in the caller's
 transaction and leaves nothing behind when it raises.
+
+Row locks are taken in one order (docs/architecture.md, "Locking"): the order, then its payments,
+then its customer, then stock, coupons and ledger accounts (each domain by id). Taken in opposite
+orders, a cancel racing a payment callback, or a refund racing a payment of the same customer,
+deadlocked and one of them answered 500.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.states import Move, StateMachine
 from souk_platform.core.versions import check_version
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
-from souk_platform.customers.services import customer_facts, record_purchase, record_refund
+from souk_platform.customers.services import customer_facts, get_customer, record_purchase, record_refund
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions import run_point
@@ -170,6 +175,12 @@ def transition(session: DbSession, order: Order, to: str, *, now: dt.datetime, r
     return order
 
 
+def _lock_customer(session: DbSession, order: Order) -> None:
+    """Lock the order's customer (if any) before the stock, coupon and ledger rows that follow."""
+    if order.customer_id is not None:
+        get_customer(session, shop_id=order.shop_id, customer_id=order.customer_id, for_update=True)
+
+
 def _lock_for_change(session: DbSession, *, shop_id: str, order_id: str, expected_version: int | None) -> Order:
     order = get_order(session, shop_id=shop_id, order_id=order_id, for_update=True)
     check_version(order.version, expected_version)
@@ -189,6 +200,7 @@ def cancel_order(
     value, fail its pending payments. Only ``pending_payment`` orders can be cancelled (else 409)."""
     order = _lock_for_change(session, shop_id=shop_id, order_id=order_id, expected_version=expected_version)
     _check_transition(order, "cancelled")
+    _lock_customer(session, order)
     release_stock(session, shop_id=shop_id, ref=order.id)
     release_redemptions(session, shop_id=shop_id, order_id=order.id)
     if order.points_spent:
@@ -349,6 +361,13 @@ def settle_payment(
 ) -> Payment:
     """Apply a provider callback to a payment. Idempotent: repeating the same outcome changes nothing;
     a different outcome for an already settled payment is 409 ``payment-already-settled``."""
+    # The order's row first, then the payment's: the one lock order for an order and its payments
+    # (cancel_order, start_payment and the expiry job take them so). The other way round, a callback
+    # racing a cancel deadlocked. A payment never moves to another order, so reading it unlocked is safe.
+    order_id = session.scalar(sa.select(Payment.order_id).where(Payment.id == payment_id, Payment.shop_id == shop_id))
+    if order_id is None:
+        raise PaymentNotFound(f"No payment {payment_id} in this shop.")
+    order = get_order(session, shop_id=shop_id, order_id=order_id, for_update=True)
     payment = get_payment(session, shop_id=shop_id, payment_id=payment_id, for_update=True)
     outcome = PROVIDERS[payment.provider].outcome_of(callback) if payment.provider in PROVIDERS else None
     if outcome is None:
@@ -360,7 +379,6 @@ def settle_payment(
             f"Payment {payment.id} already {payment.status}; a callback cannot make it {outcome}.",
             current_status=payment.status,
         )
-    order = get_order(session, shop_id=shop_id, order_id=payment.order_id, for_update=True)
     _settle(session, order, payment, outcome, now=now)
     return payment
 
@@ -401,6 +419,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
 
     Returns (points earned, cashback scheduled)."""
     shop = get_shop(session, order.shop_id)
+    _lock_customer(session, order)
     commit_stock(session, shop_id=shop.id, ref=order.id)
     if payment.amount:
         clearing = get_account(
@@ -521,6 +540,7 @@ def create_refund(
             f"Order {order.id} is {order.status}; only paid, fulfilled or completed orders can be refunded.",
             current_status=order.status,
         )
+    _lock_customer(session, order)
     shop = get_shop(session, shop_id)
     chosen = _refund_lines(order, lines or [])
     left = order.money_paid - order.refunded_total
@@ -582,6 +602,14 @@ def create_refund(
     )
     session.add(refund)
     session.flush()
+    # Stock before the ledger rows, in the lock order above (a checkout reserves stock, then spends
+    # points), and SKUs in id order, as every stock movement takes them.
+    for line, quantity in sorted(chosen, key=lambda chosen_line: chosen_line[0].sku_id):
+        line.refunded_quantity += quantity
+        if restock:
+            return_stock(
+                session, shop_id=shop_id, sku_id=line.sku_id, quantity=quantity, reason="refund", ref=refund.id
+            )
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(
@@ -644,12 +672,6 @@ def create_refund(
                 order.cashback_amount, new_refunded, order.money_paid, full=full
             )
             reduce_cashback(session, shop_id=shop_id, order_id=order.id, new_amount=kept)
-    for line, quantity in chosen:
-        line.refunded_quantity += quantity
-        if restock:
-            return_stock(
-                session, shop_id=shop_id, sku_id=line.sku_id, quantity=quantity, reason="refund", ref=refund.id
-            )
     order.refunded_total = new_refunded
     session.flush()
     payload = order_payload(order)

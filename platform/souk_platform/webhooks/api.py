@@ -21,7 +21,7 @@ from souk_platform.core.clock import Clock
 from souk_platform.db import db
 from souk_platform.webhooks import catalogue, services
 from souk_platform.webhooks.models import WebhookDelivery, WebhookSubscription
-from souk_platform.webhooks.runtime import runtime_for
+from souk_platform.webhooks.runtime import allow_loopback, runtime_for
 from souk_platform.webhooks.schemas import (
     DeliveryDetailSchema,
     DeliveryQuerySchema,
@@ -100,6 +100,7 @@ class SubscriptionList(MethodView):
             granted_scopes=current_principal().scopes,
             box=runtime_for(current_app._get_current_object()).box,  # type: ignore[attr-defined]
             clock=_clock(),
+            allow_loopback=allow_loopback(current_app),
             **args,
         )
         return _with_secret(subscription, secret), 201, etag(subscription.version)
@@ -127,6 +128,7 @@ class SubscriptionResource(MethodView):
             granted_scopes=current_principal().scopes,
             changes=changes,
             expected_version=expected_version(),
+            allow_loopback=allow_loopback(current_app),
             **_owner(),
         )
         return subscription, 200, etag(subscription.version)

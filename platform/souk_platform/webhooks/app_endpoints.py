@@ -29,6 +29,7 @@ from souk_platform.webhooks.models import WebhookSubscription
 from souk_platform.webhooks.secret_box import SecretBox, UnreadableSecret
 from souk_platform.webhooks.services import ROTATION_OVERLAP, remove_subscription, required_scope
 from souk_platform.webhooks.signing import new_secret
+from souk_platform.webhooks.ssrf import registration_problem
 
 MANIFEST_SOURCE = "manifest"
 
@@ -100,9 +101,15 @@ def _reseal_subscriptions(session: DbSession, *, app: App) -> None:
 
 
 def declared_endpoints(version: AppVersion, granted_scopes: list[str]) -> dict[str, list[str]]:
-    """URI -> sorted topics of the version's manifest the grant allows (known event types only)."""
+    """URI -> sorted topics of the version's manifest the grant allows (known event types only).
+
+    A URI the SSRF guard refuses for the address it spells gets no subscription: manifests are checked
+    when uploaded, but a version stored before that check may still declare one.
+    """
     endpoints: dict[str, set[str]] = defaultdict(set)
     for hook in version.manifest.get("webhooks") or []:
+        if registration_problem(hook["uri"], allow_loopback=True):
+            continue
         topic = hook["topic"]
         scope = required_scope(topic)
         if catalogue.matches_any(topic) and (scope is None or grants(tuple(granted_scopes), scope)):

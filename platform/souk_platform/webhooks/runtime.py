@@ -43,9 +43,7 @@ class WebhookRuntime:
         key = (allow_loopback, ca_file)
         with _lock:
             if key not in self._clients:
-                self._clients[key] = webhook_client(
-                    allow_loopback=allow_loopback, keepalive_per_host=SEND_CONCURRENCY, ca_file=ca_file
-                )
+                self._clients[key] = webhook_client(allow_loopback=allow_loopback, ca_file=ca_file)
             return self._clients[key]
 
     def http_for(self, app: Flask) -> httpx.Client:

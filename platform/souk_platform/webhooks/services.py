@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from souk_platform.apps.models import Installation
 from souk_platform.auth.scopes import grants
 from souk_platform.core.clock import Clock
-from souk_platform.core.ids import new_id
+from souk_platform.core.ids import issued_at_millis, new_id
 from souk_platform.core.versions import check_version
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
@@ -35,7 +35,7 @@ from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, Webho
 from souk_platform.webhooks.schedule import Failure, retry_delay
 from souk_platform.webhooks.secret_box import SecretBox
 from souk_platform.webhooks.signing import new_secret, webhook_headers
-from souk_platform.webhooks.ssrf import BlockedDestination, check_url_shape
+from souk_platform.webhooks.ssrf import BlockedDestination, registration_problem
 
 DELIVER_JOB = "souk_platform.webhooks.tasks.deliver_due"  # the delivery run (dispatch + send)
 ROTATION_OVERLAP = dt.timedelta(hours=24)
@@ -136,8 +136,8 @@ def _validate_topics(topics: list[str], granted_scopes: tuple[str, ...] | None) 
     return sorted(set(topics))
 
 
-def _validate_url(url: str) -> str:
-    problem = check_url_shape(url)
+def _validate_url(url: str, *, allow_loopback: bool) -> str:
+    problem = registration_problem(url, allow_loopback=allow_loopback)
     if problem:
         raise errors.InvalidSubscription(problem, errors={"url": [problem]})
     return url
@@ -154,18 +154,20 @@ def create_subscription(
     granted_scopes: tuple[str, ...] | None,
     box: SecretBox,
     clock: Clock,
+    allow_loopback: bool = False,
 ) -> tuple[WebhookSubscription, str]:
     """Create a subscription; return it and its ``whsec_`` secret (shown once, stored sealed).
 
     ``installation_id`` set: the subscription belongs to that app installation, and ``granted_scopes``
-    (the installation's scopes) must allow each topic. The URL is checked for shape only here: the
-    SSRF guard runs on every attempt, because DNS can change after today.
+    (the installation's scopes) must allow each topic. A URL whose host is an address the SSRF guard
+    refuses is 422 here (loopback only with ``allow_loopback``, the development setting); names are
+    resolved and checked again on every attempt, because DNS can change after today.
     """
     secret = new_secret()
     subscription = WebhookSubscription(
         shop_id=shop_id,
         installation_id=installation_id,
-        url=_validate_url(url),
+        url=_validate_url(url, allow_loopback=allow_loopback),
         topics=_validate_topics(topics, granted_scopes if installation_id else None),
         description=description,
         secret_sealed=box.seal(secret),
@@ -203,8 +205,11 @@ def update_subscription(
     granted_scopes: tuple[str, ...] | None,
     changes: dict[str, Any],
     expected_version: int | None,
+    allow_loopback: bool = False,
 ) -> WebhookSubscription:
-    """Change url, topics, description or ``enabled``; re-enabling clears the failure streak."""
+    """Change url, topics, description or ``enabled``; re-enabling clears the failure streak.
+
+    A new URL is checked as on creation (``allow_loopback`` likewise)."""
     subscription = get_subscription(
         session, shop_id=shop_id, subscription_id=subscription_id, installation_id=installation_id
     )
@@ -215,7 +220,7 @@ def update_subscription(
             "it. Only enabling and disabling it is possible here."
         )
     if "url" in changes:
-        subscription.url = _validate_url(changes["url"])
+        subscription.url = _validate_url(changes["url"], allow_loopback=allow_loopback)
     if "topics" in changes:
         owner_scopes = granted_scopes if subscription.installation_id else None
         subscription.topics = _validate_topics(changes["topics"], owner_scopes)
@@ -416,7 +421,9 @@ def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
     - An active app's subscriptions get what their topics match and the installation's scopes allow.
     - ``app.*`` events about an installation go to that app only (``app.uninstalled`` included).
     - Privacy events go to one subscription of every app concerned, whatever it subscribed to.
+    - A subscription gets only events emitted once it existed, however late the dispatcher runs.
     """
+    endpoints = [endpoint for endpoint in endpoints if _existed_when_emitted(endpoint.subscription, event)]
     entry = catalogue.CATALOGUE.get(event.type)
     if entry is not None and entry.privacy:
         return _route_privacy(event, endpoints)
@@ -436,6 +443,16 @@ def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
         if name:
             routed.append((subscription, name))
     return routed
+
+
+def _existed_when_emitted(subscription: WebhookSubscription, event: OutboxEvent) -> bool:
+    """Whether ``subscription`` was made no later than ``event`` (to the millisecond of their ids).
+
+    The ids are the one clock both rows share (``created_at`` of an event is not the app's clock).
+    Without this, an event still waiting in the outbox when an endpoint is added went to it too.
+    """
+    made, emitted = issued_at_millis(subscription.id), issued_at_millis(event.id)
+    return made is None or emitted is None or made <= emitted
 
 
 def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
@@ -616,13 +633,25 @@ def send(http: httpx.Client, request: PreparedRequest) -> AttemptResult:
             redirect = response.headers.get("location") if response.is_redirect else None
     except BlockedDestination as exc:
         return AttemptResult(None, None, _ms_since(started), error=f"Refused by the SSRF guard: {exc}")
-    except httpx.TimeoutException:
-        return AttemptResult(None, None, _ms_since(started), error="Timed out after 15 s.", timed_out=True)
+    except httpx.TimeoutException as exc:
+        # Say which wait ran out and how long the attempt took: a fixed "15 s" hid an attempt that
+        # failed long before (or after) the timeout.
+        waited = _ms_since(started)
+        phase = _TIMEOUT_PHASES.get(type(exc), "")
+        return AttemptResult(None, None, waited, error=f"Timed out{phase} after {waited / 1000:.1f} s.", timed_out=True)
     except httpx.HTTPError as exc:
         return AttemptResult(None, None, _ms_since(started), error=f"{type(exc).__name__}: {exc}"[:500])
     text = kept[:RESPONSE_KEEP_BYTES].decode("utf-8", errors="replace")
     error = f"Redirect to {redirect} not followed." if redirect else None
     return AttemptResult(status, text, _ms_since(started), error=error, retry_after=retry_after)
+
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: " connecting",
+    httpx.WriteTimeout: " sending the request",
+    httpx.ReadTimeout: " waiting for the response",
+    httpx.PoolTimeout: " waiting for a connection",
+}
 
 
 def _ms_since(started: float) -> int:
@@ -686,6 +715,10 @@ def record_attempts(
             attempts.append(_attempt_row(request, result, delivery.shop_id))
             recorded.append(delivery.id)
             delivery.attempts += 1
+            if delivery.status != "pending":
+                # This attempt outlived its claim and another one settled the delivery meanwhile: it goes
+                # in the log, but must not reschedule, fail or disable what already succeeded.
+                continue
             delivery.last_attempt_at = request.signed_at
             delivery.last_error = result.error or f"HTTP {result.status}"
             if result.status == 410:

@@ -35,7 +35,7 @@ from souk_platform.webhooks import catalogue, services
 from souk_platform.webhooks.errors import InvalidSubscription, SubscriptionDisabled
 from souk_platform.webhooks.forms import EndpointForm, RecoverForm
 from souk_platform.webhooks.models import WebhookDelivery, WebhookSubscription
-from souk_platform.webhooks.runtime import runtime_for
+from souk_platform.webhooks.runtime import allow_loopback, runtime_for
 from souk_platform.webhooks.services import ConsoleOwner
 
 bp = Blueprint("webhook_pages", __name__)
@@ -343,6 +343,7 @@ def shop_webhooks(shop_id: str) -> Any:
             granted_scopes=None,
             box=runtime_for(current_app._get_current_object()).box,  # type: ignore[attr-defined]
             clock=_clock(),
+            allow_loopback=allow_loopback(current_app),
         )
     except InvalidSubscription as exc:
         db.session.rollback()

@@ -244,6 +244,23 @@ def test_other_webhook_uris_are_refused(uri):
 
 
 @pytest.mark.parametrize(
+    "uri",
+    [
+        "https://10.0.0.1/h",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://[fd00::1]/h",
+        "https://0.0.0.0/h",
+        "https://167772161/h",  # 10.0.0.1
+    ],
+)
+def test_webhook_uris_at_internal_addresses_are_refused_even_over_https(uri):
+    # They become subscriptions when a shop installs the app: the SSRF guard refuses them here too.
+    (problem,) = problems_of(json.dumps(minimal(webhooks=[{"topic": "order.paid", "uri": uri}]), indent=1))
+    assert problem["path"] == "webhooks.0.uri" and "public addresses" in problem["message"], problem
+
+
+@pytest.mark.parametrize(
     ("plan", "path", "says"),
     [
         ({"id": "pro", "kind": "recurring", "price": 100, "currency": "CNY"}, "pricing.0", "'interval' is a required"),

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 
 from factories import ShopFactory, UserFactory, emit_order_paid, token_for
 from souk_platform.apps.models import App
-from souk_platform.apps.services import publish_version, register_app
+from souk_platform.apps.services import current_version, publish_version, register_app
 from souk_platform.installations.services import install_app, uninstall
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.webhooks.app_endpoints import MANIFEST_SOURCE
@@ -202,3 +202,18 @@ def test_installing_a_version_with_endpoints_without_the_secret_box_is_a_program
         install_app(
             session, app=registered, shop_id=shop.id, user_id=owner.id, scopes=["read_orders"], now=now_clock.now()
         )
+
+
+def test_an_internal_uri_in_a_manifest_stored_before_the_check_gets_no_subscription(app, session, receiver, now_clock):
+    owner = UserFactory()
+    shop = ShopFactory(owner=owner)
+    registered, _, _ = register_app(
+        session, developer=UserFactory(), manifest_text=_manifest([("order.paid", receiver.url)])
+    )
+    version = current_version(registered)
+    # As a version uploaded before manifests were checked for internal addresses may still read.
+    metadata = {"topic": "order.created", "uri": "https://169.254.169.254/latest/meta-data/"}
+    version.manifest = {**version.manifest, "webhooks": [*version.manifest["webhooks"], metadata]}
+    session.commit()
+    installation_id = _install(app, session, registered.id, shop.id, owner.id, now_clock.now())
+    assert [(s.url, s.topics) for s in _subscriptions(session, installation_id)] == [(receiver.url, ["order.paid"])]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from factories import ShopFactory, token_for
+from souk_platform.core.ids import issued_at_millis, new_id
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
 from souk_platform.webhooks import tasks
@@ -213,9 +215,11 @@ def test_a_worker_killed_mid_send_is_retried_after_its_claim_expires(
     assert len(receiver.received) == 1
 
 
-def test_loopback_is_refused_when_the_setting_is_off(client, session, receiver, now_clock, drain):
+def test_loopback_is_refused_when_the_setting_is_off(app, client, session, receiver, now_clock, drain, monkeypatch):
     shop = ShopFactory()
-    _subscribe(client, token_for(shop, ["write_webhooks"]), receiver.url)
+    monkeypatch.setitem(app.config, "SOUK_WEBHOOKS_ALLOW_LOOPBACK", True)
+    _subscribe(client, token_for(shop, ["write_webhooks"]), receiver.url)  # registered during development
+    monkeypatch.setitem(app.config, "SOUK_WEBHOOKS_ALLOW_LOOPBACK", False)
     _paid(session, shop)
     drain()
     assert receiver.received == []
@@ -262,3 +266,72 @@ def test_bad_input_and_tenancy(client, session):
     )
     assert stale.status_code == 412
     assert client.delete(f"/api/v1/webhook-subscriptions/{sub['id']}", headers=headers).status_code == 204
+
+
+INTERNAL_URLS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/",
+    "http://10.1.2.3/hook",
+    "http://0.0.0.0/",
+    "http://127.1/",
+    "http://2130706433/",
+    "https://0x7f.0.0.1/",
+    "http://localhost:8080/",
+    "https://[64:ff9b::7f00:1]/",
+    "https://[2002:7f00:1::]/",
+    "https://[::127.0.0.1]/",
+    "https://[::ffff:10.0.0.1]/",
+    "https://[fd00:ec2::254]/",
+]
+
+
+def test_internal_urls_are_refused_on_create_and_patch_and_nothing_changes(client, session):
+    shop = ShopFactory()
+    headers = token_for(shop, ["write_webhooks", "read_webhooks"])
+    sub = _subscribe(client, headers, "https://hooks.example.com/in")
+    for url in INTERNAL_URLS:
+        created = client.post(
+            "/api/v1/webhook-subscriptions", json={"url": url, "topics": ["order.paid"]}, headers=headers
+        )
+        patched = client.patch(f"/api/v1/webhook-subscriptions/{sub['id']}", json={"url": url}, headers=headers)
+        for response in (created, patched):
+            assert response.status_code == 422, (url, response.json)
+            assert response.content_type == "application/problem+json"
+            assert "public addresses" in response.json["errors"]["url"][0], response.json
+    listed = client.get("/api/v1/webhook-subscriptions", headers=headers).json["items"]
+    assert [(s["id"], s["url"]) for s in listed] == [(sub["id"], "https://hooks.example.com/in")]
+
+
+def test_loopback_can_be_registered_only_with_the_development_setting(app, client, session, monkeypatch):
+    shop = ShopFactory()
+    headers = token_for(shop, ["write_webhooks"])
+    body = {"url": "http://127.0.0.1:8080/hooks", "topics": ["order.paid"]}
+    assert client.post("/api/v1/webhook-subscriptions", json=body, headers=headers).status_code == 422
+    monkeypatch.setitem(app.config, "SOUK_WEBHOOKS_ALLOW_LOOPBACK", True)
+    assert client.post("/api/v1/webhook-subscriptions", json=body, headers=headers).status_code == 201
+    # The development setting is for this computer only: private networks stay refused.
+    internal = {"url": "http://10.1.2.3/hooks", "topics": ["order.paid"]}
+    assert client.post("/api/v1/webhook-subscriptions", json=internal, headers=headers).status_code == 422
+
+
+def _after_this_millisecond(row_id: str) -> None:
+    """Return once ids are made in a later millisecond than ``row_id`` (ids carry their time to the ms)."""
+    while issued_at_millis(new_id("tst")) <= issued_at_millis(row_id):  # type: ignore[operator]
+        pass
+
+
+def test_a_new_subscription_gets_only_events_emitted_after_it(client, session, receiver, loopback, now_clock, drain):
+    shop = ShopFactory()
+    headers = token_for(shop, ["write_webhooks"])
+    old = _subscribe(client, headers, receiver.url)
+    _paid(session, shop, order_id="ord_before")  # waits in the outbox: no delivery run has taken it yet
+    before = session.scalars(sa.select(OutboxEvent.id).where(OutboxEvent.shop_id == shop.id)).one()
+    _after_this_millisecond(before)
+    new = _subscribe(client, headers, receiver.url + "/new")
+    _paid(session, shop, order_id="ord_after")
+    drain()
+
+    deliveries = session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.shop_id == shop.id))
+    got = {(d.subscription_id, json.loads(d.body)["data"]["id"]) for d in deliveries}
+    assert got == {(old["id"], "ord_before"), (old["id"], "ord_after"), (new["id"], "ord_after")}
+    assert len(receiver.received) == 3

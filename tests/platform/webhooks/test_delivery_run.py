@@ -123,6 +123,42 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(app, sessi
     assert sorted(services.claim_due_deliveries(session, now=later, limit=10)) == sorted(first + second)
 
 
+def test_an_attempt_that_outlived_its_claim_does_not_undo_the_one_that_succeeded(app, session, now_clock):
+    shop = ShopFactory()
+    services.create_subscription(
+        session,
+        shop_id=shop.id,
+        url="https://hooks.example.com/in",
+        topics=["order.*"],
+        installation_id=None,
+        granted_scopes=None,
+        box=runtime_for(app).box,
+        clock=now_clock,
+    )
+    session.commit()
+    _emit_orders(session, shop, 1)
+    services.dispatch_outbox(session, clock=now_clock)
+    box, rng = runtime_for(app).box, runtime_for(app).rng
+
+    def attempt() -> services.PreparedRequest:
+        claimed = services.claim_due_deliveries(session, now=now_clock.now(), limit=1)
+        (request,) = services.prepare_requests(session, delivery_ids=claimed, box=box, now=now_clock.now())
+        return request
+
+    slow = attempt()  # a run sends it; the receiver is slow and the claim's lease runs out
+    now_clock.advance(seconds=services.CLAIM_LEASE.total_seconds())
+    fast = attempt()  # another run claims it again and the receiver answers at once
+    services.record_attempts(session, [(fast, services.AttemptResult(200, "ok", 12))], clock=now_clock, rng=rng)
+    late = services.AttemptResult(None, None, 15_000, error="Timed out waiting for the response.", timed_out=True)
+    services.record_attempts(session, [(slow, late)], clock=now_clock, rng=rng)
+
+    delivery = session.scalars(sa.select(WebhookDelivery)).one()
+    session.refresh(delivery)
+    assert (delivery.status, delivery.next_attempt_at, delivery.last_error) == ("succeeded", None, None)
+    assert delivery.attempts == 2  # both attempts are in the log
+    assert session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 2
+
+
 def test_a_flooded_endpoint_holds_at_most_its_share_of_the_senders(app, session, now_clock):
     """Twenty deliveries due for a busy shop's endpoint and one for another shop's: both get claimed."""
 

@@ -33,6 +33,7 @@ def test_events_reach_the_receiver_through_the_in_process_runner(embedded_app, r
             granted_scopes=None,
             box=runtime_for(embedded_app).box,
             clock=embedded_app.extensions["souk.clock"],
+            allow_loopback=True,  # the receiver listens on 127.0.0.1
         )
         db.session.commit()
         for n in range(3):  # three commits while a run may already be going: none is left behind

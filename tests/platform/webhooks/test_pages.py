@@ -66,6 +66,7 @@ def developer_app(app, session, now_clock):
             granted_scopes=("read_orders",),
             box=runtime_for(app).box,
             clock=now_clock,
+            allow_loopback=True,  # the receiver listens on 127.0.0.1
         )
         session.commit()
         return subscription.id

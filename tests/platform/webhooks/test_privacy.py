@@ -38,6 +38,7 @@ def _installed_app(app, session, shop_id, owner, name, urls_and_topics, now):
             granted_scopes=tuple(installation.granted_scopes),
             box=runtime_for(app).box,
             clock=app.extensions["souk.clock"],
+            allow_loopback=True,  # the receiver listens on 127.0.0.1
         )
     session.commit()
     return installation

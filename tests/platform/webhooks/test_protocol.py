@@ -122,6 +122,11 @@ DNS = {
     "v6-local.example.com": ["::1"],
     "mapped.example.com": ["::ffff:10.0.0.1"],
     "localhost": ["127.0.0.1"],
+    "nat64.example.com": ["64:ff9b::a9fe:a9fe"],  # 169.254.169.254 through a NAT64 gateway
+    "sixtofour.example.com": ["2002:a00:1::1"],  # 10.0.0.1 through 6to4
+    "teredo.example.com": ["2001:0:4136:e378:8000:63bf:80ff:fffe"],  # client 127.0.0.1
+    "v6-public.example.com": ["2606:4700:4700::1111"],
+    "nat64-public.example.com": ["64:ff9b::5db8:d822"],  # 93.184.216.34
 }
 
 
@@ -141,6 +146,20 @@ DNS = {
         "http://224.0.0.1/",
         "http://0.0.0.0/",
         "http://localhost:5000/",
+        "http://127.1/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        # IPv6 forms that carry an IPv4 loopback or private address
+        "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b:1::a00:1]/",
+        "http://[2002:7f00:1::]/",
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:0:7f00:1]/",
+        "http://[::8.8.8.8]/",
+        "http://[2001:0:53aa:64c:0:0:80ff:fffe]/",
+        "http://nat64.example.com/",
+        "http://sixtofour.example.com/",
+        "http://teredo.example.com/",
     ],
 )
 def test_the_guard_refuses_internal_destinations_without_sending(url):
@@ -149,6 +168,32 @@ def test_the_guard_refuses_internal_destinations_without_sending(url):
     with pytest.raises(BlockedDestination):
         client.post(url, content=b"{}")
     assert connect.sent == []
+
+
+@pytest.mark.parametrize(
+    ("url", "pinned"),
+    [
+        ("http://v6-public.example.com/", "2606:4700:4700::1111"),
+        ("http://nat64-public.example.com/", "64:ff9b::5db8:d822"),  # a public IPv4 through NAT64 is fine
+        ("http://[2002:5db8:d822::1]/", "2002:5db8:d822::1"),
+    ],
+)
+def test_the_guard_lets_public_ipv6_through(url, pinned):
+    connect = RecordingTransport()
+    with httpx.Client(transport=GuardedTransport(resolver=_resolver(DNS), connect=connect)) as client:
+        assert client.post(url, content=b"{}").status_code == 204
+    assert [r.url.host for r in connect.sent] == [pinned]
+
+
+def test_development_loopback_does_not_open_ipv6_ways_round_the_guard():
+    connect = RecordingTransport()
+    guard = GuardedTransport(allow_loopback=True, resolver=_resolver(DNS), connect=connect)
+    with httpx.Client(transport=guard) as client:
+        client.post("http://[::1]:9/", content=b"{}")
+        for url in ("http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/", "http://[::127.0.0.1]/"):
+            with pytest.raises(BlockedDestination):
+                client.post(url, content=b"{}")
+    assert [r.url.host for r in connect.sent] == ["::1"]
 
 
 def test_the_guard_pins_the_checked_ip_and_keeps_the_host_name():
