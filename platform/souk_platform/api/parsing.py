@@ -127,7 +127,13 @@ def request_json() -> Any:
 
 
 class _Parser(FlaskParser):
-    """webargs' Flask parser reading JSON bodies with ``read_json``; its errors stay webargs' own."""
+    """webargs' Flask parser reading JSON bodies with ``read_json``; its errors stay webargs' own.
+
+    An unknown query parameter is refused like an unknown body field (422 naming it), so a typo such
+    as ``?limt=5`` does not silently return the default page.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):

@@ -160,3 +160,12 @@ def test_error_responses_are_documented_as_problem_json(client):
         if p["name"] == "Idempotency-Key"
     )
     assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
+
+
+def test_an_unknown_query_parameter_is_a_422_naming_it(client):
+    """Like an unknown body field: a typo such as ``limt`` must not quietly return the default page."""
+    headers = token_for(ShopFactory())
+    r = client.get("/api/v1/customers?limt=5", headers=headers)
+    assert r.status_code == 422 and r.content_type == "application/problem+json"
+    assert r.get_json()["errors"] == {"query.limt": ["Unknown field."]}
+    assert client.get("/api/v1/customers?limit=5", headers=headers).status_code == 200
