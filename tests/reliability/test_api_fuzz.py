@@ -1,15 +1,21 @@
-"""No input gives a 5xx: property-based requests generated from our own OpenAPI document.
+"""The API does what its OpenAPI document says: property-based requests generated from the document.
 
 Every operation gets schema-valid and deliberately invalid requests (wrong types, missing and
 unknown fields, odd strings), sent with a token holding every scope, against PostgreSQL with a
-seeded demo shop.
+seeded demo shop. Every response is judged by all of schemathesis's checks (``--checks all``): no
+5xx, statuses, content types, headers and bodies as documented, invalid data refused, valid data
+accepted, authentication enforced.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from factories import ShopFactory, token_for
 from souk_platform.db import db
@@ -24,34 +30,86 @@ FUZZ = settings(
     database=None,
 )
 
+# Operations whose rules go beyond what their JSON Schema says, so a schema-valid request may rightly
+# be refused (422): ``positive_data_acceptance`` is not asked of them. Every other check still is.
+# Found by this test and by a positive-only run of 25 examples per operation; a schema change can
+# surface another one: state the rule in the schema if JSON Schema can say it, else list it here.
+RULES_BEYOND_THE_SCHEMA = {
+    "POST /api/v1/products": "SKU codes unique within the request; text without NUL characters",
+    "POST /api/v1/products/{product_id}/skus": "a title that is not blank; text without NUL characters",
+    "POST /api/v1/skus/{sku_id}/inventory-adjustments": "a reason without NUL characters",
+    "POST /api/v1/customers/{customer_id}/points/adjustments": "points other than 0",
+    "PUT /api/v1/member-levels": "levels 1 to 5, each once, with rising thresholds",
+    "POST /api/v1/tags": "a condition only on rule tags; each condition's value depends on its field",
+    "PATCH /api/v1/tags/{tag_id}": "as POST /tags",
+    "POST /api/v1/segments": "each condition's value depends on its field and comparison",
+    "PATCH /api/v1/segments/{segment_id}": "as POST /segments",
+    "POST /api/v1/segments/estimate": "as POST /segments",
+    "POST /api/v1/coupons": "a code unless auto_apply; value ranges depend on kind",
+    "POST /api/v1/coupons/preview": "the codes must name the shop's coupons",
+    "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",
+    "POST /api/v1/webhook-subscriptions": "the URL must be a public http(s) address",
+    "POST /api/v1/plugins": "module_base64 must decode to a valid Wasm module",
+    "POST /api/v1/requirements": "the deadline is between one day and one year from now",
+    "POST /api/v1/service-orders": "the package must be on offer",
+    "POST /api/v1/service-orders/{service_order_id}/files": "content_base64 must decode to an accepted file",
+    "GET /api/v1/reports/sales-trend": "dates between 1970 and 2999, from before to",
+    "GET /api/v1/reports/funnel": "as sales-trend",
+    "GET /api/v1/reports/top-products": "as sales-trend",
+    "GET /api/v1/reports/top-customers": "as sales-trend",
+    "GET /api/v1/reports/period-over-period": "as sales-trend",
+}
 
-def test_no_request_gets_a_server_error(isolated_app):
+
+def _without_cursor(case: schemathesis.Case) -> schemathesis.Case:
+    """A cursor is opaque: only one the API gave out is valid, and the fuzzer cannot make one up."""
+    if case.query:
+        case.query.pop("cursor", None)
+    return case
+
+
+def test_every_response_agrees_with_the_openapi_document(isolated_app):
     app = isolated_app
     with app.app_context():
         seed_demo(db.session, echo=lambda _line: None)
         headers = token_for(ShopFactory())
         db.session.remove()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    server_errors: list[str] = []
+    failures: list[str] = []
     statuses: list[int] = []
-    operations = 0
+    seen: set[str] = set()
     for result in schema.get_all_operations():
         operation = result.ok()
-        operations += 1
+        name = f"{operation.method.upper()} {operation.path}"
+        seen.add(name)
+        excluded = [positive_data_acceptance] if name in RULES_BEYOND_THE_SCHEMA else None
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategy: Any = operation.as_strategy(generation_mode=mode)
+            if mode is GenerationMode.POSITIVE:
+                strategy = strategy.map(_without_cursor)
 
             @FUZZ
-            @given(case=operation.as_strategy(generation_mode=mode))
+            @given(case=strategy)
             def send(case: schemathesis.Case) -> None:
                 with app.app_context():
                     response = case.call(headers=headers)
-                statuses.append(response.status_code)
-                if response.status_code >= 500:
-                    server_errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+                    statuses.append(response.status_code)
+                    try:
+                        case.validate_response(
+                            response,
+                            headers=headers,
+                            excluded_checks=excluded,  # noqa: B023 (send() runs inside this iteration)
+                        )
+                    except FailureGroup as group:
+                        failures.extend(
+                            f"{case.method} {case.formatted_path} -> {response.status_code}: {failure.title}"
+                            for failure in group.exceptions
+                        )
 
             send()
-    assert operations > 50
-    assert server_errors == []
+    assert len(seen) > 50
+    assert set(RULES_BEYOND_THE_SCHEMA) <= seen  # the exceptions name real operations
+    assert not failures, "\n".join(sorted(set(failures)))
     # The run really exercised the API: many requests, some accepted and many refused.
     assert len(statuses) > 300
     assert any(200 <= s < 300 for s in statuses) and sum(400 <= s < 500 for s in statuses) > 100

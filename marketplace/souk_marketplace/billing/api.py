@@ -10,7 +10,6 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_marketplace.billing import errors, services
 from souk_marketplace.billing.models import AppCharge, AppSubscription, Invoice
@@ -31,6 +30,7 @@ from souk_marketplace.billing.schemas import (
 )
 from souk_platform.api import PageArgs, etag, idempotent, page_of, page_schema, paginated, requires, transactional
 from souk_platform.api.guard import current_principal
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App, Installation
 from souk_platform.auth.errors import InsufficientScope, InvalidToken
 from souk_platform.auth.scopes import grants
@@ -100,15 +100,38 @@ def installation_token(view: F) -> F:
     return cast(F, _documented(wrapper, "Needs the app's installation token (OAuth, bound to this shop)."))
 
 
-def shop_token(view: F) -> F:
-    """Any token of the shop: the view decides (an app sees its own objects; staff need a billing scope)."""
+def shop_token(staff_scope: str) -> Callable[[F], F]:
+    """Any token of the shop: an app's installation token (the view shows only its own objects), or a
+    staff token holding ``staff_scope``. Checked before the body is read or anything is looked up, so a
+    token without the scope gets 403, never a 404 or 422 that would say what exists."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = _shop_principal(_bearer())
+            if principal.installation_id is None:
+                _require_scope(principal, staff_scope)
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        return cast(F, _documented(wrapper, f"The app's own installation token, or a shop token with {staff_scope}."))
+
+    return decorator
+
+
+def staff_token(view: F) -> F:
+    """After ``requires``: refuse an app's installation token before the request is read any further."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.principal = _shop_principal(_bearer())
+        if current_principal().installation_id is not None:
+            # An invoice lists what the shop pays every app: one app must not read what the others charge.
+            raise errors.StaffTokenRequired(
+                "Invoices are for the shop's staff: an app reads its own charges at /billing/charges."
+            )
         return view(*args, **kwargs)
 
-    return cast(F, _documented(wrapper, "The app's own installation token, or a shop token with a billing scope."))
+    return cast(F, wrapper)
 
 
 def app_or_installation_token(view: F) -> F:
@@ -119,6 +142,10 @@ def app_or_installation_token(view: F) -> F:
         value = _bearer()
         try:
             g.principal = _shop_principal(value)
+            if g.principal.installation_id is None:
+                raise errors.NotTheAppsCharge(
+                    "Only the app that made this charge can refund it, with its installation or app token."
+                )
         except InvalidToken:
             try:
                 g.calling_app = resolve_app_token(db.session, value, now=current_app.extensions["souk.clock"].now())
@@ -245,7 +272,7 @@ class CurrentSubscription(MethodView):
 
 @blp.route("/subscriptions/<app_subscription_id>")
 class SubscriptionResource(MethodView):
-    @shop_token
+    @shop_token("read_billing")
     @blp.response(200, AppSubscriptionSchema)
     def get(self, app_subscription_id: str) -> Any:
         """One subscription (the app's own, or any of the shop's with read_billing)"""
@@ -253,14 +280,12 @@ class SubscriptionResource(MethodView):
         sub = services.get_subscription(
             db.session, shop_id=principal.shop_id, subscription_id=app_subscription_id, app_id=_app_id_of(principal)
         )
-        if principal.installation_id is None:
-            _require_scope(principal, "read_billing")
         return _subscription_out(sub), 200, etag(sub.version)
 
 
 @blp.route("/subscriptions/<app_subscription_id>/cancel")
 class CancelSubscription(MethodView):
-    @shop_token
+    @shop_token("write_billing")
     @transactional
     @blp.response(200, AppSubscriptionSchema)
     @blp.alt_response(409, description="Already cancelled, declined or replaced")
@@ -268,11 +293,6 @@ class CancelSubscription(MethodView):
         """Cancel a subscription now: by the app itself, or by the shop with write_billing (no automatic refund)"""
         principal = current_principal()
         app_id = _app_id_of(principal)
-        services.get_subscription(
-            db.session, shop_id=principal.shop_id, subscription_id=app_subscription_id, app_id=app_id
-        )
-        if app_id is None:
-            _require_scope(principal, "write_billing")
         sub = services.cancel_subscription(
             db.session, shop_id=principal.shop_id, subscription_id=app_subscription_id, app_id=app_id, now=_now()
         )
@@ -341,7 +361,7 @@ class Charges(MethodView):
 
 @blp.route("/charges/<charge_id>")
 class ChargeResource(MethodView):
-    @shop_token
+    @shop_token("read_billing")
     @blp.response(200, AppChargeDetailSchema)
     def get(self, charge_id: str) -> Any:
         """One charge with its refunds (the app's own, or any of the shop's with read_billing)"""
@@ -349,8 +369,6 @@ class ChargeResource(MethodView):
         charge = services.get_charge(
             db.session, charge_id=charge_id, shop_id=principal.shop_id, app_id=_app_id_of(principal)
         )
-        if principal.installation_id is None:
-            _require_scope(principal, "read_billing")
         return _charge_out(charge, detail=True), 200, etag(charge.version)
 
 
@@ -375,10 +393,6 @@ class ChargeRefunds(MethodView):
             principal = current_principal()
             charge = services.get_charge(db.session, charge_id=charge_id, shop_id=principal.shop_id)
             app_id = _app_id_of(principal)
-            if app_id is None:
-                raise errors.NotTheAppsCharge(
-                    "Only the app that made this charge can refund it, with its installation or app token."
-                )
             if app_id != charge.app_id:
                 raise errors.ChargeNotFound(f"No app charge {charge_id} here.")  # another app's: never confirm it
         key = request.headers.get("Idempotency-Key")
@@ -394,30 +408,21 @@ class ChargeRefunds(MethodView):
 @blp.route("/invoices")
 class Invoices(MethodView):
     @requires("read_billing")
+    @staff_token
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(BillingInvoiceSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """The shop's monthly invoices of app charges and refunds, newest first (for the merchant's staff)"""
         principal = current_principal()
-        _staff_only(principal)
         return paginated(page_of(db.session, services.invoices_stmt(principal.shop_id), Invoice.id, **args))
 
 
 @blp.route("/invoices/<invoice_id>")
 class InvoiceResource(MethodView):
     @requires("read_billing")
+    @staff_token
     @blp.response(200, BillingInvoiceDetailSchema)
     def get(self, invoice_id: str) -> Any:
         """One invoice with its lines (dates in the shop's timezone)"""
         principal = current_principal()
-        invoice = services.get_invoice(db.session, shop_id=principal.shop_id, invoice_id=invoice_id)
-        _staff_only(principal)
-        return invoice
-
-
-def _staff_only(principal: Principal) -> None:
-    # An invoice lists what the shop pays every app: one app must not read what the others charge.
-    if principal.installation_id is not None:
-        raise errors.StaffTokenRequired(
-            "Invoices are for the shop's staff: an app reads its own charges at /billing/charges."
-        )
+        return services.get_invoice(db.session, shop_id=principal.shop_id, invoice_id=invoice_id)

@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 import redis
 from flask import Response, after_this_request, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_marketplace.listings import services
 from souk_marketplace.listings.errors import IllegalListingTransition
@@ -33,6 +32,7 @@ from souk_marketplace.listings.urls import app_page_url, image_url, install_link
 from souk_marketplace.ratings import services as ratings
 from souk_platform.api import page_schema, paginated, transactional
 from souk_platform.api.pagination import Page
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
 from souk_platform.core.errors import TooManyRequests, Unprocessable

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_marketplace.ratings import services
 from souk_marketplace.ratings.errors import RatingsByStaffOnly
@@ -27,6 +26,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
 from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token

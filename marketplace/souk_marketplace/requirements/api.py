@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_marketplace.requirements import services
 from souk_marketplace.requirements.models import RequirementPledge, RequirementProposal
@@ -28,6 +27,7 @@ from souk_marketplace.requirements.schemas import (
 )
 from souk_platform.api import current_principal, etag, idempotent, page_of, page_schema, paginated, requires
 from souk_platform.api.pagination import Page, PageArgs
+from souk_platform.api.parsing import Blueprint
 from souk_platform.api.transactions import transactional
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User

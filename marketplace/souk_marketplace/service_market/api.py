@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_marketplace.service_market import catalogue, services
 from souk_marketplace.service_market.errors import InvalidFile
@@ -52,6 +51,7 @@ from souk_platform.api import (
     paginated,
     requires,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 
 blp = Blueprint(

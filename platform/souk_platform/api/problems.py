@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http
 import json
 from typing import Any
 
 import marshmallow as ma
 import structlog
+from apispec import BasePlugin
 from flask import Flask, Response, g, render_template, request
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, IntegrityError
@@ -38,7 +40,13 @@ _HTTP_CODES = {
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details (documentation only)."""
+    """RFC 9457 problem details (documentation only).
+
+    Problems may carry extension members (``required_scope``, ``max_depth``…), so the schema allows them.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(metadata={"description": "URI naming the kind of problem"})
     title = ma.fields.String(metadata={"description": "Short summary of the kind of problem"})
@@ -89,10 +97,45 @@ def _validation_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+class ProblemResponsesPlugin(BasePlugin):
+    """Every error response in the OpenAPI document is ``application/problem+json``, as served.
+
+    Responses a view declares with ``alt_response(409, description=...)`` get the problem schema;
+    the shared ones (401, 403, 422, 429, default) are registered that way by ``SoukApi``.
+    """
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[Any, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                if _is_error(status) and isinstance(response, dict) and "$ref" not in response:
+                    content = response.pop("content", None) or {}
+                    declared = content.get(PROBLEM_MIMETYPE) or content.get("application/json") or {}
+                    response["content"] = {PROBLEM_MIMETYPE: {"schema": declared.get("schema", "Problem")}}
+
+
+def _is_error(status: int | str) -> bool:
+    return str(status) == "default" or str(status)[:1] in ("4", "5")
+
+
 class SoukApi(Api):
     """flask-smorest ``Api`` whose errors are problem+json, on /api paths only."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), ProblemResponsesPlugin()], **kwargs)
+
+    def _register_responses(self) -> None:
+        """flask-smorest's shared responses, with errors documented as problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any other error", "content": {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}}
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def _register_error_handlers(self) -> None:
         app: Flask = self._app

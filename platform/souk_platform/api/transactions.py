@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import Response, current_app, make_response, request
 from flask_smorest import Blueprint
@@ -20,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from souk_platform.api.guard import current_principal
 from souk_platform.api.models import IdempotencyRecord
+from souk_platform.api.parsing import request_json
 from souk_platform.core.errors import Conflict, Unprocessable
 from souk_platform.db import db
 
@@ -27,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 REPLAY_WINDOW = dt.timedelta(hours=24)
 _KEPT_HEADERS = ("Location", "Content-Type", "ETag")
+_IDEMPOTENCY_KEY = re.compile(r"[ -~]{1,255}")  # what the OpenAPI parameter below says: printable ASCII
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -63,20 +68,24 @@ def transactional(view: F) -> F:
 
 
 def idempotent(view: F) -> F:
-    """Like ``transactional``, and a replayed ``Idempotency-Key`` returns the first response."""
+    """Like ``transactional``, and a replayed ``Idempotency-Key`` returns the first response.
+
+    Two requests are the same when they mean the same: their bodies are compared as the view's
+    schema loads them (defaults filled in), so whitespace, key order, ``429.0`` for ``429`` or a
+    field sent with its default value do not make a retry "different".
+    """
+    body_schema = _json_body_schema(view)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return transactional(view)(*args, **kwargs)
-        if not 1 <= len(key) <= 255 or not key.isprintable():
-            raise IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 printable characters.")
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise IdempotencyKeyInvalid("Idempotency-Key must be 1 to 255 printable ASCII characters.")
         principal = current_principal()
         owner = f"{principal.shop_id}:{principal.installation_id or principal.token_id}"
-        digest = hashlib.sha256(
-            request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
-        ).hexdigest()
+        digest = _request_digest(body_schema)
         now = current_app.extensions["souk.clock"].now()
 
         record = IdempotencyRecord(
@@ -105,13 +114,46 @@ def idempotent(view: F) -> F:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
                 "description": "Send the same key to retry safely: a replay within 24 h returns the first "
                 "response; the same key with a different body is 422.",
             }
         ]
     )(wrapper)
     return cast(F, documented)
+
+
+def _json_body_schema(view: Callable[..., Any]) -> ma.Schema | None:
+    """The schema ``@blp.arguments`` declared for the view's JSON body (flask-smorest keeps it in ``_apidoc``)."""
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    for parameter in parameters:
+        if parameter.get("in") == "json":
+            schema = parameter["schema"]
+            return schema() if isinstance(schema, type) else schema
+    return None
+
+
+def _request_digest(body_schema: ma.Schema | None) -> str:
+    """A hash of what the request asks for: method, path and the canonical form of its body."""
+    return hashlib.sha256(
+        request.method.encode() + b" " + request.path.encode() + b"\n" + _canonical_body(body_schema)
+    ).hexdigest()
+
+
+def _canonical_body(body_schema: ma.Schema | None) -> bytes:
+    raw = request.get_data()
+    if not (request.is_json and raw):
+        return raw
+    try:
+        body = request_json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw  # the view answers 400; the bytes are all there is to compare
+    if body_schema is not None:
+        try:
+            body = body_schema.load(body)
+        except ma.ValidationError:
+            return raw  # the view answers 422
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def _replay(

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     PageArgs,
@@ -20,6 +19,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.catalog import services
 from souk_platform.catalog.models import InventoryAdjustment, Product
 from souk_platform.catalog.schemas import (

@@ -20,13 +20,12 @@ def _not_blank(value: str) -> None:
 
 
 def _storable(value: str) -> None:
-    """Reject text no database column can hold (NUL bytes, lone surrogates) as a 422, not a crash."""
+    """Reject NUL characters, which no text column holds, as a 422 naming the field.
+
+    Lone surrogates never get this far: the request parser refuses them (souk_platform.api.parsing).
+    """
     if "\x00" in value:
         raise ma.ValidationError("Must not contain NUL characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ma.ValidationError("Must be valid Unicode text.") from None
 
 
 def _title(required: bool) -> ma.fields.String:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import current_principal, etag, expected_version, idempotent, requires, transactional
+from souk_platform.api.parsing import Blueprint
 from souk_platform.checkout import services
 from souk_platform.checkout.schemas import (
     CartCreateSchema,

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     PageArgs,
@@ -19,6 +18,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.coupons import services
 from souk_platform.coupons.models import Coupon, CouponRedemption
 from souk_platform.coupons.schemas import (

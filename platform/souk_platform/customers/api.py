@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     current_principal,
@@ -17,6 +16,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.customers import services
 from souk_platform.customers.models import Customer
 from souk_platform.customers.schemas import (

@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import current_principal, page_of, page_schema, paginated, requires
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.schemas import EventQuerySchema, EventSchema

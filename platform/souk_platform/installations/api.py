@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     current_principal,
@@ -16,6 +15,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App, Installation
 from souk_platform.db import db
 from souk_platform.installations import services

@@ -4,9 +4,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import PageArgs, current_principal, page_of, page_schema, paginated, requires
+from souk_platform.api.parsing import Blueprint
 from souk_platform.core.errors import NotFound
 from souk_platform.db import db
 from souk_platform.ledger.models import LedgerAccount, LedgerEntry, LedgerTransfer

@@ -14,9 +14,9 @@ from typing import Any, TypeVar, cast
 import marshmallow as ma
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import transactional
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
 from souk_platform.apps.services import count_active_installations, current_version
 from souk_platform.auth.errors import InvalidToken

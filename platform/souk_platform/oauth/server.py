@@ -222,8 +222,25 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             )
 
 
+def _require_token_param(request: OAuth2Request) -> None:
+    """RFC 7009 §2.1 and RFC 7662 §2.1: ``token`` is required; a ``token_type_hint`` the server does
+    not know is ignored (the lookup tries every kind anyway), never refused as ``unsupported_token_type``."""
+    if "token" not in request.form:
+        raise InvalidRequestError("Send the token in the 'token' parameter.")
+
+
 class SoukRevocationEndpoint(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def check_params(self, request: OAuth2Request, client: OAuthClient) -> None:
+        _require_token_param(request)
+
+    def authenticate_token(self, request: OAuth2Request, client: OAuthClient) -> _Token | None:
+        """The caller's own token, or ``None``: another client's token is left alone and answered
+        like an unknown one (200, RFC 7009 §2.2), so the answer does not tell that it exists."""
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        return token if token is not None and token.check_client(client) else None
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         record = services.find_token(db.session, token_string, hint=token_type_hint)
@@ -235,6 +252,9 @@ class SoukRevocationEndpoint(RevocationEndpoint):
 
 class SoukIntrospectionEndpoint(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = SECRET_AUTH_METHODS  # RFC 7662 §2.1: the caller must authenticate
+
+    def check_params(self, request: OAuth2Request, client: OAuthClient) -> None:
+        _require_token_param(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         record = services.find_token(db.session, token_string, hint=token_type_hint)
@@ -274,6 +294,12 @@ class SoukAuthorizationServer(AuthorizationServer):
         except InvalidState:
             return None
         return OAuthClient(app, version)
+
+    def get_token_grant(self, request: OAuth2Request) -> Any:
+        # RFC 6749 §5.2: a missing parameter is invalid_request; unsupported_grant_type is for one we do not support.
+        if not request.payload.grant_type:
+            raise InvalidRequestError("Send the 'grant_type' parameter.")
+        return super().get_token_grant(request)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Mint the secrets for a token response authlib has shaped, and put them in it."""

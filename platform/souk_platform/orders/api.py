@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     current_principal,
@@ -19,6 +18,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.orders import services
 from souk_platform.orders.models import Order

@@ -5,7 +5,6 @@ from typing import Any, cast
 from flask import Flask, current_app
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     PageArgs,
@@ -18,6 +17,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.plugins import invocation_log, services
 from souk_platform.plugins.models import Plugin, PluginInvocation, ShopPluginActivation

@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import PageArgs, page_of, page_schema, paginated, transactional
 from souk_platform.api.pagination import Page
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App, AppVersion
 from souk_platform.apps.services import publish_version
 from souk_platform.db import db

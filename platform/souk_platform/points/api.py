@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import PageArgs, current_principal, idempotent, page_of, page_schema, paginated, requires
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.ledger.models import LedgerEntry
 from souk_platform.points import services

@@ -5,9 +5,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import current_principal, requires
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.reports import services
 from souk_platform.reports.schemas import (

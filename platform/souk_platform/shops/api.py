@@ -4,7 +4,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     PageArgs,
@@ -17,6 +16,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.shops import services
 from souk_platform.shops.models import StaffMember

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import PageArgs, current_principal, idempotent, page_of, page_schema, paginated, requires
+from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.stored_value import services
 from souk_platform.stored_value.models import CashbackSchedule

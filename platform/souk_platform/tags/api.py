@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from souk_platform.api import (
     PageArgs,
@@ -21,6 +20,7 @@ from souk_platform.api import (
     requires,
     transactional,
 )
+from souk_platform.api.parsing import Blueprint
 from souk_platform.customers.models import Customer
 from souk_platform.customers.schemas import CustomerSchema
 from souk_platform.customers.services import customer_views

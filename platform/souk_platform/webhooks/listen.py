@@ -21,10 +21,10 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from souk_platform.api import transactional
+from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App, Installation
 from souk_platform.core.clock import Clock
 from souk_platform.core.errors import Conflict, NotFound, SoukError, Unprocessable

@@ -69,6 +69,43 @@ def test_a_failed_request_does_not_burn_its_key(client, session):
     assert invalid.status_code == 422 and invalid.get_json()["type"].endswith("/idempotency-key-invalid")
 
 
+def test_the_same_request_written_differently_is_replayed(client, session):
+    """Retries compare what the request means (the body as the schema loads it), not its bytes."""
+    shop, customer = _shop_with_customer(session)
+    url = _top_up_url(customer.id)
+    headers = {**token_for(shop), "Idempotency-Key": "till-7-0004"}
+    first = client.post(
+        url, headers=headers, data='{"amount": 10000, "reference": "R-1"}', content_type="application/json"
+    )
+    assert first.status_code == 201
+    for same in [
+        '{"reference":"R-1","amount":10000}',  # key order, whitespace
+        '{\n  "amount": 10000.0,\n  "reference": "R-1"\n}',  # 10000.0 is the integer 10000
+    ]:
+        again = client.post(url, headers=headers, data=same, content_type="application/json")
+        assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true", again.get_json()
+        assert again.get_json() == first.get_json()
+    # Leaving a field out and sending its default are the same request too.
+    headers = {**headers, "Idempotency-Key": "till-7-0005"}
+    assert client.post(url, headers=headers, json={"amount": 500}).status_code == 201
+    again = client.post(url, headers=headers, json={"amount": 500, "reference": None})
+    assert again.headers.get("Idempotent-Replayed") == "true", again.get_json()
+    different = client.post(url, headers=headers, json={"amount": 500, "reference": "R-2"})
+    assert different.status_code == 422 and different.get_json()["type"].endswith("/idempotency-key-reused")
+    assert stored_value_balance(session, shop_id=shop.id, customer_id=customer.id) == 10_500
+
+
+def test_an_idempotency_key_outside_the_documented_schema_is_refused(client, session):
+    shop, customer = _shop_with_customer(session)
+    url = _top_up_url(customer.id)
+    for key in ["", "x" * 256, "tab\there", "caf\u00e9"]:
+        r = client.post(
+            url, headers={**token_for(shop), "Idempotency-Key": key.encode().decode("latin-1")}, json={"amount": 5}
+        )
+        assert r.status_code == 422 and r.get_json()["type"].endswith("/idempotency-key-invalid"), key
+    assert stored_value_balance(session, shop_id=shop.id, customer_id=customer.id) == 0
+
+
 @pytest.mark.concurrency
 def test_concurrent_duplicates_create_one_top_up(app):
     with app.app_context():
