@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from souk_platform.auth.models import User
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token, create_user
 from souk_platform.db import DbSession
 from souk_platform.shops.models import Shop
@@ -45,7 +45,7 @@ def seed_demo(session: DbSession, *, echo: Callable[[str], object] = print) -> S
     shop = create_shop(session, name="Souk Demo Tea House 茶舍", owner=users[owner_email])
     add_staff(session, shop_id=shop.id, user=users[DEMO_LOGINS[1][1]], role="staff")
     _, token = create_access_token(
-        session, shop_id=shop.id, name="Demo token (all scopes)", scopes=ALL_SCOPES, created_by=users[owner_email].id
+        session, shop_id=shop.id, name="Demo token (all scopes)", scopes=all_scopes(), created_by=users[owner_email].id
     )
     session.commit()
     echo(f"      shop {shop.id} with an all-scopes token: {token}")
