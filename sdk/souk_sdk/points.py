@@ -1,4 +1,4 @@
-"""The extension points a plugin can serve (DESIGN.md §6); the platform's registry has the same names."""
+"""The extension points a plugin can serve (docs/architecture.md §7.3); the platform's registry has the same names."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Scopes are ``read_<domain>`` / ``write_<domain>``; a ``write_`` scope implies its ``read_`` twin. The platform
 registers its own domains here; an extension (the marketplace) adds its domains with ``register_domain``
 before it imports its routes, because ``requires(scope)`` checks the registry when a route is declared
-(docs/architecture.md §5.5).
+(docs/architecture.md §3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Carts and the checkout pipeline (DESIGN.md §4).
+"""Carts and the checkout pipeline (docs/architecture.md §5.2).
 
 ``checkout`` is the one function that turns a cart into an order; each of its steps is an
 extension point run through ``run_point``:
