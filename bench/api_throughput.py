@@ -167,7 +167,7 @@ def recreate_database(env: dict[str, str]) -> None:
 _SEED_SCRIPT = """
 import json
 from souk_platform import create_app
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token, create_user
 from souk_platform.db import db
 from souk_platform.shops.services import create_shop
@@ -176,7 +176,7 @@ app = create_app()
 with app.app_context():
     owner = create_user(db.session, email="bench@souk.test", name="Bench", password="bench-password-1")
     shop = create_shop(db.session, name="Bench shop", owner=owner)
-    _, token = create_access_token(db.session, shop_id=shop.id, name="bench", scopes=ALL_SCOPES, created_by=owner.id)
+    _, token = create_access_token(db.session, shop_id=shop.id, name="bench", scopes=all_scopes(), created_by=owner.id)
     db.session.commit()
     print(json.dumps({"shop_id": shop.id, "token": token}))
 """

@@ -9,7 +9,7 @@ from typing import Any
 import factory
 
 from souk_platform.auth.models import User
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
 from souk_platform.db import db
 from souk_platform.shops.models import Shop
@@ -48,8 +48,9 @@ class ShopFactory(Base):
             db.session.commit()
 
 
-def token_for(shop: Shop, scopes: Iterable[str] = ALL_SCOPES) -> dict[str, str]:
-    """Authorization header for a fresh access token on ``shop``."""
+def token_for(shop: Shop, scopes: Iterable[str] | None = None) -> dict[str, str]:
+    """Authorization header for a fresh access token on ``shop`` (every registered scope unless given)."""
+    scopes = all_scopes() if scopes is None else scopes
     _, plaintext = create_access_token(db.session, shop_id=shop.id, name="test", scopes=scopes, created_by=None)
     db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Collection
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, request
 from flask_babel import Babel
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from souk_platform.api import SoukApi
@@ -22,16 +22,22 @@ from souk_platform.core.clock import Clock, SystemClock
 from souk_platform.core.errors import problem
 from souk_platform.db import db
 from souk_platform.jobs.runner import InlineRunner, RqRunner, install_session_hooks
+from souk_platform.migrations import MIGRATIONS_DIR as MIGRATIONS_DIR  # where the schema's history lives
+from souk_platform.migrations import init_migrations
 from souk_platform.models import load_all as load_all_models
 from souk_platform.observability import configure_logging, init_observability
 from souk_platform.ratelimit.limiter import init_rate_limits
 from souk_platform.routes import API_MODULES, WEB_MODULES
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
+def create_app(
+    config: dict[str, Any] | None = None, *, clock: Clock | None = None, extensions: Collection[str] | None = None
+) -> Flask:
+    """Build a Souk app. ``config`` overrides settings read from ``SOUK_*`` variables.
 
-def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
-    """Build a Souk app. ``config`` overrides settings read from ``SOUK_*`` variables."""
+    ``extensions`` names the ``souk.extensions`` entry points to register (``None``: every installed one;
+    ``()``: the platform alone).
+    """
     instance_path = os.environ.get("SOUK_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask("souk_platform", instance_path=instance_path, instance_relative_config=True)
     app.config.update(DEFAULTS)
@@ -43,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = No
     app.extensions["souk.clock"] = clock or SystemClock()
     db.init_app(app)
     _tune_sqlite(app)
-    Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    init_migrations(app, db)
     init_observability(app)
     _init_locale(app)
     csrf = CSRFProtect(app)
@@ -61,7 +67,8 @@ def create_app(config: dict[str, Any] | None = None, *, clock: Clock | None = No
         app.register_blueprint(importlib.import_module(module).bp)
     _serve_swagger_assets(app)
     for ext in entry_points(group="souk.extensions"):
-        ext.load()(app, api)  # the marketplace registers itself here
+        if extensions is None or ext.name in extensions:
+            ext.load()(app, api)  # the marketplace registers itself here
     app.extensions["souk.api"] = api
 
     @app.before_request

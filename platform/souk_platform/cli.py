@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import sys
@@ -19,7 +20,34 @@ if TYPE_CHECKING:
     from souk_platform.demo import StartToken
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
+class _SoukGroup(FlaskGroup):
+    """Flask's command group, whose ``db upgrade`` goes to every Alembic head by default."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "db":
+            return _db_commands()
+        return super().get_command(ctx, name)
+
+
+def _db_commands() -> click.Group:
+    """Flask-Migrate's ``db`` commands, with ``upgrade``'s target ``heads``, not ``head``.
+
+    The platform and each extension (the marketplace) keep their own Alembic branch, so the schema has several
+    heads and Alembic refuses a bare ``head`` (docs/architecture.md §9).
+    """
+    from flask_migrate.cli import db as migrate_commands
+
+    upgrade = copy.copy(migrate_commands.commands["upgrade"])
+    upgrade.params = [copy.copy(param) for param in upgrade.params]
+    for param in upgrade.params:
+        if param.name == "revision":
+            param.default = "heads"
+    group = copy.copy(migrate_commands)  # keeps the group's own options (--directory, --x-arg)
+    group.commands = {**migrate_commands.commands, "upgrade": upgrade}
+    return group
+
+
+@click.group(cls=_SoukGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
 def main() -> None:
     """Souk: an open commerce platform with an app marketplace."""
 

@@ -13,7 +13,7 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
     """Translate ``SOUK_*`` variables into Flask config keys.
 
     With no ``SOUK_DATABASE_URL`` Souk runs embedded: a SQLite file in the instance folder,
-    in-process jobs and in-memory caches (DESIGN.md §2).
+    in-process jobs and in-memory caches (docs/architecture.md §2).
     """
     db_url = environ.get("SOUK_DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "souk.sqlite3")
     redis_url = environ.get("SOUK_REDIS_URL") or None

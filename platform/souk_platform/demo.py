@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from souk_platform.auth.models import AccessToken, User
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token, create_user, revoke_access_token
 from souk_platform.core.clock import Clock
 from souk_platform.db import DbSession
@@ -95,7 +95,7 @@ def mint_start_token(session: DbSession, shop: Shop, *, clock: Clock) -> StartTo
         session,
         shop_id=shop.id,
         name=START_TOKEN_NAME,
-        scopes=ALL_SCOPES,
+        scopes=all_scopes(),
         created_by=owner.id if owner is not None else None,
     )
     live = session.scalars(

@@ -1,4 +1,4 @@
-"""Production limits of one plugin call (DESIGN.md §6); the dev kit enforces the same values."""
+"""Production limits of one plugin call (docs/architecture.md §7.2); the dev kit enforces the same values."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ class Limits:
     instances: int = 1
     tables: int = 1
     memories: int = 1
-    # Not in DESIGN.md: caps `table.grow` (each element costs 8 bytes of host memory).
+    # Caps `table.grow` (each element costs 8 bytes of host memory), which the memory limit does not cover.
     table_elements: int = 10_000
     fuel: int = 11_000_000
     deadline_ms: int = 100
 
     #: The base values hold for carts up to this many lines.
     BASE_LINES: ClassVar[int] = 200
-    #: A scaled deadline never exceeds the whole checkout pipeline's budget (DESIGN.md §6).
+    #: A scaled deadline never exceeds the whole checkout pipeline's budget (docs/architecture.md §7.2).
     MAX_DEADLINE_MS: ClassVar[int] = 2000
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Upload-time checks of a plugin module against ABI v1 (DESIGN.md §6)."""
+"""Upload-time checks of a plugin module against ABI v1 (docs/architecture.md §7.1)."""
 
 from __future__ import annotations
 

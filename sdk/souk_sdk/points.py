@@ -1,4 +1,4 @@
-"""The extension points a plugin can serve, from the sandbox's point contracts (the platform uses the same)."""
+"""The extension points a plugin can serve, from the sandbox's point contracts (docs/architecture.md §7.3)."""
 
 from __future__ import annotations
 

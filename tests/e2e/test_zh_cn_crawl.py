@@ -26,7 +26,7 @@ from e2e.harness import log_in, new_page
 from plugin_modules import TIERED, TIERED_SCHEMA
 
 from souk_platform.auth.models import User
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
 from souk_platform.db import db
 from souk_platform.shops.services import shops_of
@@ -197,7 +197,7 @@ def demo_shop_with_a_plugin(souk):
         owner = db.session.scalars(sa.select(User).where(User.email == PEOPLE[1][0])).one()
         shop, _role = shops_of(db.session, owner.id)[0]
         _token, secret = create_access_token(
-            db.session, shop_id=shop.id, name="Crawl set-up", scopes=ALL_SCOPES, created_by=owner.id
+            db.session, shop_id=shop.id, name="Crawl set-up", scopes=all_scopes(), created_by=owner.id
         )
         db.session.commit()
     client, auth = souk.app.test_client(), {"Authorization": f"Bearer {secret}"}

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import upgrade
 
+from souk_platform import create_app
 from souk_platform.db import db
 
 
@@ -31,3 +41,87 @@ def test_plugin_inputs_are_compressed_with_lz4_on_postgres(app):
     )
     with app.app_context(), db.engine.connect() as connection:
         assert connection.execute(query).scalar() == "l"
+
+
+# -- databases migrated before the marketplace had its own Alembic branch ------------------------------------
+# The fixtures are the schema (and the alembic_version row, '0025') that the scripts of that time built: the
+# platform's revisions 0017-0020 then created the marketplace's tables. Upgrading such a database must reach
+# the same heads and the same schema as a fresh one.
+BEFORE_SPLIT = Path(__file__).parent / "migrations_before_split"
+PG_BASE = os.environ.get("SOUK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+
+
+def _schema(connection: sa.Connection) -> dict[str, Any]:
+    """What a reader of the database sees: tables, columns, keys, indexes and the Alembic heads."""
+    inspector = sa.inspect(connection)
+    tables: dict[str, Any] = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        tables[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign_keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (ix["name"], tuple(ix["column_names"]), ix["unique"]) for ix in inspector.get_indexes(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+        }
+    heads = sorted(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    return {"tables": tables, "heads": heads}
+
+
+def _migrate(url: str) -> dict[str, Any]:
+    """Upgrade the database at ``url`` to every head, as ``souk db upgrade`` does; return its schema."""
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "SOUK_REDIS_URL": None, "SOUK_JOBS": "inline"})
+    try:
+        with application.app_context():
+            upgrade(revision="heads")
+            with db.engine.connect() as connection:
+                assert _diff(connection) == []
+                return _schema(connection)
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        application.extensions["souk.jobs"].stop()
+
+
+def test_sqlite_database_from_before_the_split_upgrades_to_the_fresh_schema(tmp_path):
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as connection:
+        connection.executescript((BEFORE_SPLIT / "schema_at_0025.sqlite.sql").read_text(encoding="utf-8"))
+    connection.close()
+
+    upgraded = _migrate(f"sqlite:///{old}")
+
+    assert len(upgraded["heads"]) == 2 and "0026_boundaries" in upgraded["heads"]  # platform + marketplace
+    assert "listings" in upgraded["tables"]  # adopted, not dropped
+    assert upgraded == _migrate(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+
+
+@pytest.fixture
+def postgres_database_from_before_the_split() -> Iterator[str]:
+    name = f"souk_test_{os.getpid()}_before_split"
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(f"{PG_BASE}/{name}", autocommit=True) as connection:
+        connection.execute((BEFORE_SPLIT / "schema_at_0025.postgresql.sql").read_text(encoding="utf-8"))
+    yield f"{PG_BASE.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_postgres_database_from_before_the_split_upgrades_to_the_fresh_schema(
+    app, postgres_database_from_before_the_split
+):
+    upgraded = _migrate(postgres_database_from_before_the_split)
+
+    assert len(upgraded["heads"]) == 2 and "0026_boundaries" in upgraded["heads"]  # platform + marketplace
+    with app.app_context(), db.engine.connect() as connection:  # the session's fresh database, migrated at start
+        assert upgraded == _schema(connection)

@@ -30,7 +30,7 @@ from marketplace.service_market.builders import service_market_world
 
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
@@ -389,7 +389,7 @@ def make_app(session: Any) -> tuple[App, AppVersion]:
     session.add(app)
     session.flush()
     version = AppVersion(
-        app_id=app.id, number=1, manifest={"name": "Helper"}, scopes=list(ALL_SCOPES), redirect_uris=[]
+        app_id=app.id, number=1, manifest={"name": "Helper"}, scopes=list(all_scopes()), redirect_uris=[]
     )
     session.add(version)
     session.flush()
@@ -401,7 +401,7 @@ def install_an_app(session: Any, shop_id: str) -> tuple[str, str]:
     """An app installed on the shop with every scope; returns (app id, installation id)."""
     app, version = make_app(session)
     installation = Installation(
-        app_id=app.id, shop_id=shop_id, app_version_id=version.id, granted_scopes=list(ALL_SCOPES)
+        app_id=app.id, shop_id=shop_id, app_version_id=version.id, granted_scopes=list(all_scopes())
     )
     session.add(installation)
     session.flush()
@@ -477,7 +477,7 @@ def test_shop_b_cannot_reach_shop_as_object(object_route: tuple[str, str], clien
     body = make_body(world) if make_body else None
     # /api/v1/app/... answers app tokens: "shop B" is then another developer's app, and the control A's app.
     by_app = rule.startswith("/api/v1/app/") or (method, rule) in APPS_ONLY
-    shop_b = another_developers_app_token(session, clock.now()) if by_app else token_for(ShopFactory(), ALL_SCOPES)
+    shop_b = another_developers_app_token(session, clock.now()) if by_app else token_for(ShopFactory(), all_scopes())
     before = snapshot(session, world)
     if (method, rule) in OPEN_TO_EVERY_SHOP:
         reached = call(client, method, path_with(rule, as_ids), shop_b, body)
@@ -508,7 +508,7 @@ def test_shop_b_cannot_reach_shop_as_object(object_route: tuple[str, str], clien
 def test_shop_b_lists_none_of_shop_as_objects(list_route: str, client, session, clock) -> None:
     world = build_shop_a(session, clock.now())
     other_side = LIST_CALLERS.get(list_route)
-    shop_b = other_side(session, clock.now()) if other_side else token_for(ShopFactory(), ALL_SCOPES)
+    shop_b = other_side(session, clock.now()) if other_side else token_for(ShopFactory(), all_scopes())
     response = client.get(list_route + LIST_QUERIES.get(list_route, ""), headers=shop_b)
     assert response.status_code == 200, (list_route, response.get_json())
     text = response.get_data(as_text=True)

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from factories import ShopFactory, UserFactory
 from souk_platform.apps.models import Installation
 from souk_platform.apps.services import register_app
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.core.clock import FrozenClock
 from souk_platform.db import db
 from souk_platform.events.services import emit
@@ -63,7 +63,7 @@ def live(isolated_app) -> Iterator[Live]:
         app, version, secret = register_app(db.session, developer=developer, manifest_text=MANIFEST)
         shop = ShopFactory()
         installation = Installation(
-            app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(ALL_SCOPES)
+            app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(all_scopes())
         )
         db.session.add(installation)
         db.session.flush()
@@ -73,7 +73,7 @@ def live(isolated_app) -> Iterator[Live]:
             url="https://hooks.example.com/souk",
             topics=["order.*"],
             installation_id=installation.id,
-            granted_scopes=tuple(ALL_SCOPES),
+            granted_scopes=all_scopes(),
             box=runtime_for(isolated_app).box,
             clock=isolated_app.extensions["souk.clock"],
         )

@@ -1,4 +1,4 @@
-"""A plugin developer installs the dev kit alone (`pip install ./sdk`) and it works without the platform."""
+"""A plugin developer installs the dev kit without the platform (`pip install ./sandbox ./sdk`) and it works."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ import wasmtime
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_pip_install_sdk_alone_gives_a_working_souk_plugin(tmp_path):
-    # The test run's PYTHONPATH points at the source tree; the installed kit must stand without it.
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+def test_pip_install_sandbox_and_sdk_gives_a_working_souk_plugin(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only what the venv installed
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT / "sdk")],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(ROOT / "sandbox"),
+            str(ROOT / "sdk"),
+        ],
         check=True,
         capture_output=True,
         cwd=tmp_path,  # never import from the source tree by accident

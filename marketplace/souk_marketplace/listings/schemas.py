@@ -17,7 +17,7 @@ from souk_marketplace.listings.services import (
     STATES,
     TEXT_FIELDS,
 )
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import is_known as is_known_scope
 
 
 class Base64Image(ma.fields.String):
@@ -35,6 +35,13 @@ class Base64Image(ma.fields.String):
         except BadImage as exc:
             raise ma.ValidationError(str(exc)) from None
         return image
+
+
+def _known_scope(value: str) -> None:
+    # Checked against the registry when a submission is loaded: the marketplace's own scopes are registered
+    # after this module could have been imported.
+    if not is_known_scope(value):
+        raise ma.ValidationError(f"{value!r} is not a known scope (scopes look like read_orders or write_products).")
 
 
 def _text(limit: int) -> ma.fields.String:
@@ -77,7 +84,7 @@ class SubmissionCreateSchema(ma.Schema):
     )
     changelog = ma.fields.String(required=True, validate=ma.validate.Length(1, MAX_CHANGELOG))
     scope_justifications = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.OneOf(ALL_SCOPES)),
+        keys=ma.fields.String(validate=_known_scope),
         values=ma.fields.String(validate=ma.validate.Length(0, MAX_JUSTIFICATION)),
         load_default=dict,
         metadata={"description": "Why the app needs each scope its version requests"},

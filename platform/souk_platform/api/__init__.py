@@ -1,4 +1,4 @@
-"""The HTTP conventions every ``/api/v1`` endpoint shares (DESIGN.md §3), built once.
+"""The HTTP conventions every ``/api/v1`` endpoint shares (docs/architecture.md §4), built once.
 
 - ``SoukApi``: flask-smorest ``Api`` whose every error is RFC 9457 problem+json
 - ``requires(scope)``: bearer-token authentication and scope check, documented in OpenAPI

@@ -1,4 +1,4 @@
-"""``version`` + ``If-Match``: a PATCH on a stale version is 412 (DESIGN.md §3)."""
+"""``version`` + ``If-Match``: a PATCH on a stale version is 412 (docs/architecture.md §4.5)."""
 
 from __future__ import annotations
 

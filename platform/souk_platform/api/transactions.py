@@ -1,4 +1,4 @@
-"""One unit of work per write request, and ``Idempotency-Key`` replays (DESIGN.md §3).
+"""One unit of work per write request, and ``Idempotency-Key`` replays (docs/architecture.md §4.4).
 
 Views never commit: ``transactional`` commits when the view returns a non-5xx response and rolls
 back on any exception, so a failed request changes nothing. ``idempotent`` does the same and

@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.validators import extend
 
 from souk_platform.apps.errors import InvalidManifest
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth import scopes as scope_registry
 from souk_platform.extensions.services import EXTENSION_POINTS
 from souk_platform.webhooks.ssrf import registration_problem
 
@@ -79,8 +79,9 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "uniqueItems": True,
             "items": {
                 "type": "string",
-                "enum": list(ALL_SCOPES),
-                "x-messages": {"enum": "is not a known scope (scopes look like read_orders or write_products)"},
+                # A format, not an enum: extensions add scopes after this module is imported.
+                "format": "scope",
+                "x-messages": {"format": "is not a known scope (scopes look like read_orders or write_products)"},
             },
         },
         "webhooks": {
@@ -251,6 +252,11 @@ def _is_redirect_uri(instance: object) -> bool:
     if isinstance(instance, str):
         check_redirect_uri(instance)
     return True
+
+
+@_FORMATS.checks("scope")
+def _is_scope(instance: object) -> bool:
+    return not isinstance(instance, str) or scope_registry.is_known(instance)
 
 
 @_FORMATS.checks("webhook-uri", raises=ValueError)

@@ -1,6 +1,9 @@
 """The one scope registry: the consent page, the OpenAPI security section and every route read it.
 
-Scopes are ``read_<domain>`` / ``write_<domain>``; a ``write_`` scope implies its ``read_`` twin.
+Scopes are ``read_<domain>`` / ``write_<domain>``; a ``write_`` scope implies its ``read_`` twin. The platform
+registers its own domains here; an extension (the marketplace) adds its domains with ``register_domain``
+before it imports its routes, because ``requires(scope)`` checks the registry when a route is declared
+(docs/architecture.md §3).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 
-DOMAINS: dict[str, tuple[str, str]] = {
+_DOMAINS: dict[str, tuple[str, str]] = {
     # domain: (what read lets an app do, what write lets it do), in plain words for the consent page
     "shop": (_l("See your shop's settings and staff"), _l("Change your shop's settings")),
     "products": (_l("See products, SKUs and stock"), _l("Create and change products, SKUs and stock")),
@@ -25,16 +28,24 @@ DOMAINS: dict[str, tuple[str, str]] = {
     "ledger": (_l("See ledger accounts and transfers"), _l("See ledger accounts and transfers")),
     "webhooks": (_l("See webhook subscriptions"), _l("Create and change webhook subscriptions")),
     "plugins": (_l("See plugin settings and runs"), _l("Change plugin settings")),
-    # The marketplace's merchant-side capabilities (souk_marketplace).
-    "billing": (_l("See app charges, subscriptions and invoices"), _l("Approve, decline and cancel app charges")),
-    "requirements": (
-        _l("See custom requirements, pledges and proposals"),
-        _l("Post requirements, pledge, vote and accept proposals"),
-    ),
-    "services": (_l("See service-market orders"), _l("Order services, accept deliveries and open disputes")),
 }
 
-ALL_SCOPES: tuple[str, ...] = tuple(f"{verb}_{domain}" for domain in DOMAINS for verb in ("read", "write"))
+
+def register_domain(domain: str, read: str, write: str) -> None:
+    """Add ``read_<domain>``/``write_<domain>`` with what each lets an app do; idempotent for the same words."""
+    if _DOMAINS.get(domain, (read, write)) != (read, write):
+        raise ValueError(f"scope domain {domain!r} is already registered with other descriptions")
+    _DOMAINS[domain] = (read, write)
+
+
+def all_scopes() -> tuple[str, ...]:
+    """Every registered scope, in registration order (platform first, then extensions)."""
+    return tuple(f"{verb}_{domain}" for domain in _DOMAINS for verb in ("read", "write"))
+
+
+def is_known(scope: str) -> bool:
+    verb, _, domain = scope.partition("_")
+    return verb in ("read", "write") and domain in _DOMAINS
 
 
 class UnknownScope(ValueError):
@@ -44,7 +55,7 @@ class UnknownScope(ValueError):
 def validate_scopes(scopes: Iterable[str]) -> list[str]:
     """Return the scopes sorted and deduplicated; raise ``UnknownScope`` naming any unknown one."""
     wanted = sorted(set(scopes))
-    unknown = [s for s in wanted if s not in ALL_SCOPES]
+    unknown = [s for s in wanted if not is_known(s)]
     if unknown:
         raise UnknownScope(", ".join(unknown))
     return wanted
@@ -60,5 +71,5 @@ def grants(held: Iterable[str], needed: str) -> bool:
 
 def describe(scope: str) -> str:
     verb, _, domain = scope.partition("_")
-    read, write = DOMAINS[domain]
+    read, write = _DOMAINS[domain]
     return str(read if verb == "read" else write)

@@ -1,1 +1,1 @@
-"""Carts and the checkout pipeline that turns a cart into an order (DESIGN.md §4)."""
+"""Carts and the checkout pipeline that turns a cart into an order (docs/architecture.md §5.2)."""

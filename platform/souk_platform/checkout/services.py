@@ -1,4 +1,4 @@
-"""Carts and the checkout pipeline (docs/architecture.md).
+"""Carts and the checkout pipeline (docs/architecture.md §5.2).
 
 ``checkout`` is the one function that turns a cart into an order. It reads as its pipeline, one named
 step each, the extension points run through ``run_point``:

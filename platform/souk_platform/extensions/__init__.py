@@ -1,4 +1,4 @@
-"""Extension points: the named steps where shop-installed plugins will run (DESIGN.md §6).
+"""Extension points: the named steps where shop-installed plugins will run (docs/architecture.md §7.3).
 
 ``EXTENSION_POINTS`` is the one table of points, their failure policy and merge rule;
 ``run_point`` runs a point: the built-in rule, then the shop's Wasm plugins (``souk_platform.plugins``).

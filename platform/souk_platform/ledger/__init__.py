@@ -1,1 +1,1 @@
-"""The double-entry ledger: points, stored value, merchant balances and (later) escrow and earnings."""
+"""The double-entry ledger: points, stored value, merchant balances, and the kinds extensions register."""

@@ -1,6 +1,7 @@
 """Posting transfers and checking the ledger's invariant.
 
-Account kinds and whether they may go negative live in one table, ``ACCOUNT_KINDS``. A transfer
+Account kinds and whether they may go negative live in one table, ``ACCOUNT_KINDS``: the platform's own
+here, an extension's (the marketplace's earnings and escrow) added with ``register_account_kind``. A transfer
 locks its accounts in id order (no deadlocks between transfers), checks that entries sum to zero
 per unit and that no account that forbids it goes negative, then appends entries and updates the
 cached balances — all in the caller's transaction.
@@ -29,14 +30,14 @@ ACCOUNT_KINDS: dict[str, bool] = {
     "shop.stored_value_issued": True,  # the shop's side of stored value sold or credited
     "shop.balance": False,  # the merchant's takings from paid orders
     "platform.payments_clearing": True,  # money arriving from the payment provider
-    # The marketplace (souk_marketplace): app billing, payouts, crowdfunding and service escrow.
-    "developer.earnings_held": False,  # a developer's earnings inside the payout hold period
-    "developer.earnings": False,  # a developer's earnings that may be paid out
-    "platform.fees": False,  # the platform's fee income
-    "platform.payouts_clearing": True,  # money leaving to developers' and providers' bank accounts
-    "escrow.pledge": False,  # one crowdfunding pledge, held until release or refund
-    "escrow.service_order": False,  # one service-market order's funds, held until settled or refunded
 }
+
+
+def register_account_kind(kind: str, *, may_go_negative: bool) -> None:
+    """Let an extension add an account kind; idempotent when registered again with the same sign rule."""
+    if ACCOUNT_KINDS.get(kind, may_go_negative) != may_go_negative:
+        raise ValueError(f"ledger account kind {kind!r} is already registered with the other sign rule")
+    ACCOUNT_KINDS[kind] = may_go_negative
 
 
 class LedgerImbalance(ValueError):

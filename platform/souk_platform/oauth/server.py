@@ -24,7 +24,7 @@ from flask import Flask, current_app
 
 from souk_platform.apps import services as apps_services
 from souk_platform.apps.models import App, AppVersion, Installation
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
 from souk_platform.oauth import device, services
@@ -283,6 +283,16 @@ class SoukIntrospectionEndpoint(IntrospectionEndpoint):
 class SoukAuthorizationServer(AuthorizationServer):
     """authlib's Flask server whose clients are Souk apps and whose tokens come from the services."""
 
+    @property
+    def scopes_supported(self) -> list[str]:
+        # Read from the scope registry on each request: the server is built while the platform registers its
+        # blueprints, before extensions (the marketplace) have added their scopes.
+        return list(all_scopes())
+
+    @scopes_supported.setter
+    def scopes_supported(self, _ignored: Any) -> None:
+        """authlib's constructor assigns ``None``; the registry is the only source."""
+
     def query_client(self, client_id: str) -> OAuthClient | None:
         if not client_id or len(client_id) > 64:
             return None
@@ -367,7 +377,6 @@ def init_authorization_server(app: Flask) -> SoukAuthorizationServer:
     server = SoukAuthorizationServer()
     server.init_app(app)
     server.register_token_generator("default", _shape_token)
-    server.scopes_supported = list(ALL_SCOPES)
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, re
 from flask.blueprints import BlueprintSetupState
 
 from souk_platform.auth.models import User
-from souk_platform.auth.scopes import ALL_SCOPES, describe
+from souk_platform.auth.scopes import all_scopes, describe
 from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.installations import services as installations
@@ -204,7 +204,7 @@ def metadata() -> Response:
             "token_endpoint": f"{base}/oauth/token",
             "revocation_endpoint": f"{base}/oauth/revoke",
             "introspection_endpoint": f"{base}/oauth/introspect",
-            "scopes_supported": list(ALL_SCOPES),
+            "scopes_supported": list(all_scopes()),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "device_authorization_endpoint": f"{base}/oauth/device_authorization",

@@ -1,4 +1,4 @@
-"""Loyalty points (DESIGN.md §4): a ``customer.points`` ledger account per customer, against the shop's
+"""Loyalty points (docs/architecture.md §6): a ``customer.points`` ledger account per customer, against the shop's
 ``shop.points_issued``, with FIFO lots (``PointsLot``) that carry the expiry.
 
 Lock order, so concurrent spends, refunds and the expiry job never deadlock or overdraw: first the

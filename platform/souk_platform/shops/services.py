@@ -14,7 +14,7 @@ from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.shops.models import ROLES, Shop, StaffMember
 
-# Shop settings the built-in pipeline reads, with their defaults (DESIGN.md §4, §6).
+# Shop settings the built-in pipeline reads, with their defaults (docs/architecture.md §5.2, §7.3).
 DEFAULT_SETTINGS: dict[str, Any] = {
     "discount_merge": "stack",  # or "best_of": how several discounts on one order combine
     "points_per_yuan": 1,  # points.earn default rule: points per 100 fen paid

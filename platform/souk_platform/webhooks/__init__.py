@@ -1,4 +1,4 @@
-"""Webhook delivery from the outbox (DESIGN.md §7).
+"""Webhook delivery from the outbox (docs/architecture.md §8).
 
 Protocol pieces are plain Python: ``signing`` (Standard Webhooks), ``schedule`` (retry timing),
 ``ssrf`` (the destination guard and pinning transport), ``secret_box`` (secrets at rest).

@@ -250,40 +250,6 @@ _PLUGIN_FAILING = _object(
     },
     required=("plugin_id", "failures", "version"),
 )
-# App billing (souk_marketplace.billing): addressed to the installation, so only that app (and the shop) hears.
-_APP_SUBSCRIPTION = _object(
-    {
-        "id": _S,
-        "app_id": _S,
-        "installation_id": _S,
-        "plan_id": _S,
-        "kind": {**_S, "description": "free | recurring | usage"},
-        "status": {**_S, "description": "pending | trial | active | frozen | declined | cancelled | replaced"},
-        "price": {**_I, "description": "Minor units per interval"},
-        "currency": _S,
-        "interval": _S,
-        "usage_cap": _NI,
-        "usage_used": _I,
-        "trial_ends_at": _NTS,
-        "current_period_end": _NTS,
-        "version": _I,
-    }
-)
-_APP_CHARGE = _object(
-    {
-        "id": _S,
-        "app_id": _S,
-        "subscription_id": _NS,
-        "kind": {**_S, "description": "one_time | recurring | usage | proration"},
-        "description": _S,
-        "amount": {**_I, "description": "Minor units"},
-        "currency": _S,
-        "status": _S,
-        "refunded": _I,
-        "refund": _object({"id": _S, "amount": _I, "kind": _S, "reason": _S}, required=("id", "amount")),
-        "version": _I,
-    }
-)
 _TEST = _object({"subscription_id": _S, "message": _S, "version": _I})
 
 
@@ -413,15 +379,6 @@ CATALOGUE: dict[str, EventType] = {
         _e("app.installed", "An app was installed (an app hears only of its own installation).", _INSTALLATION),
         _e("app.installation_updated", "An installation's version or scopes changed.", _INSTALLATION),
         _e("app.uninstalled", "An app was uninstalled (the app itself is told too).", _INSTALLATION),
-        _e("app.subscription.created", "An app asked the merchant for a plan (it awaits approval).", _APP_SUBSCRIPTION),
-        _e(
-            "app.subscription.updated",
-            "An app subscription changed: approved (trial or active), declined, renewed, frozen or replaced.",
-            _APP_SUBSCRIPTION,
-        ),
-        _e("app.subscription.cancelled", "An app subscription was cancelled.", _APP_SUBSCRIPTION),
-        _e("charge.succeeded", "An app charge was paid from the shop's balance.", _APP_CHARGE),
-        _e("charge.refunded", "Part or all of an app charge was refunded (data.refund says how much).", _APP_CHARGE),
         _e("plugin.uploaded", "A merchant uploaded a private Wasm plugin.", _PLUGIN),
         _e("plugin.activated", "A plugin was activated at an extension point.", _PLUGIN_ACTIVATION),
         _e(

@@ -77,7 +77,6 @@ EVENT_SCOPES: dict[str, str | None] = {
     "webhook_subscription": "read_webhooks",
     "webhook": "read_webhooks",
     "app": None,  # an app hears about its own installation
-    "charge": None,  # app billing: addressed to the installation, so an app hears only its own charges
 }
 
 

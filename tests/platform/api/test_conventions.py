@@ -1,4 +1,4 @@
-"""DESIGN.md §3 conventions, exercised through real endpoints."""
+"""The API conventions (docs/architecture.md §4), exercised through real endpoints."""
 
 from __future__ import annotations
 

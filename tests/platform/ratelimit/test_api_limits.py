@@ -10,7 +10,7 @@ from flask import Flask
 
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
-from souk_platform.auth.scopes import ALL_SCOPES
+from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
 from souk_platform.core.ids import new_id
 from souk_platform.db import db
@@ -36,12 +36,12 @@ def install_app(shop: Shop, manifest: dict[str, Any] | None = None) -> str:
     db.session.add(app)
     db.session.flush()
     version = AppVersion(
-        app_id=app.id, number=1, manifest=manifest or {"name": "Helper"}, scopes=list(ALL_SCOPES), redirect_uris=[]
+        app_id=app.id, number=1, manifest=manifest or {"name": "Helper"}, scopes=list(all_scopes()), redirect_uris=[]
     )
     db.session.add(version)
     db.session.flush()
     installation = Installation(
-        app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(ALL_SCOPES)
+        app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(all_scopes())
     )
     db.session.add(installation)
     db.session.commit()
@@ -50,7 +50,7 @@ def install_app(shop: Shop, manifest: dict[str, Any] | None = None) -> str:
 
 def oauth_token(shop: Shop, installation_id: str) -> dict[str, str]:
     _, plaintext = create_access_token(
-        db.session, shop_id=shop.id, name="oauth", scopes=ALL_SCOPES, created_by=None, installation_id=installation_id
+        db.session, shop_id=shop.id, name="oauth", scopes=all_scopes(), created_by=None, installation_id=installation_id
     )
     db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}

@@ -1,21 +1,27 @@
 """requirements: crowdfunded custom requirements, pledges, proposals, votes, timeline
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-05 10:00:00.000000
 
+Until the marketplace had its own branch this script was the platform's revision 0019 (off 0014, merged at
+0021); it moved here unchanged but for the guard below and the branch's linear order.
 """
 from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
+    # A database migrated before the move already has these tables, made by this same script when it was the
+    # platform's revision 0019: adopt them as they are (docs/architecture.md §9).
+    if sa.inspect(op.get_bind()).has_table('requirements'):
+        return
     op.create_table('requirements',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('shop_id', sa.String(length=64), nullable=False),

@@ -1,9 +1,11 @@
 """service market: providers, services, packages, portfolio, orders, milestones, extensions, timeline, files, ratings
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-10 10:00:00.000000
 
+Until the marketplace had its own branch this script was the platform's revision 0020 (off 0014, merged at
+0021); it moved here unchanged but for the guard below and the branch's linear order.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0014'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
@@ -20,6 +22,10 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade():
+    # A database migrated before the move already has these tables, made by this same script when it was the
+    # platform's revision 0020: adopt them as they are (docs/architecture.md §9).
+    if sa.inspect(op.get_bind()).has_table('service_providers'):
+        return
     op.create_table('service_providers',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.String(length=64), nullable=False),

@@ -1,9 +1,11 @@
 """marketplace: listings, submissions, images, listing timeline, app ratings
 
 Revision ID: 0017
-Revises: 0014
+Revises: (the marketplace branch starts here; depends on platform 0014)
 Create Date: 2026-12-05 10:00:00.000000
 
+Until the marketplace had its own branch this script was the platform's revision 0017 (off 0014, merged at
+0021); it moved here unchanged but for the guard below and the branch's linear order.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,15 +13,19 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0014'
-branch_labels = None
-depends_on = None
+down_revision = None
+branch_labels = ('marketplace',)
+depends_on = '0014'
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 SEARCH_VECTOR = postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite')
 
 
 def upgrade():
+    # A database migrated before the move already has these tables, made by this same script when it was the
+    # platform's revision 0017: adopt them as they are (docs/architecture.md §9).
+    if sa.inspect(op.get_bind()).has_table('listings'):
+        return
     op.create_table('listings',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('app_id', sa.String(length=64), nullable=False),

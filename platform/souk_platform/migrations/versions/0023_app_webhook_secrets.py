@@ -1,7 +1,8 @@
 """webhooks: the app's own signing secret and subscriptions declared by the app's manifest
 
-The listing's webhook test secret goes: the submission checks sign with the app's secret, the one
-production deliveries to the manifest's endpoints use.
+The listing's webhook test secret went in the same step (the submission checks sign with the app's secret,
+the one production deliveries to the manifest's endpoints use); that part now lives on the marketplace's
+branch, revision 0026_boundaries.
 
 Revision ID: 0023
 Revises: 0022
@@ -28,14 +29,8 @@ def upgrade():
     with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source', sa.String(length=16), server_default='api', nullable=False))
 
-    with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.drop_column('webhook_test_secret_sealed')
-
 
 def downgrade():
-    with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('webhook_test_secret_sealed', sa.String(length=400), nullable=True))
-
     with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
         batch_op.drop_column('source')
 

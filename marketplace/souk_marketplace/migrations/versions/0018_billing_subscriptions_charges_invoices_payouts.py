@@ -1,9 +1,11 @@
 """billing: app subscriptions, charges, refunds, invoices, payouts, exemptions
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-04 10:00:00.000000
 
+Until the marketplace had its own branch this script was the platform's revision 0018 (off 0014, merged at
+0021); it moved here unchanged but for the guard below and the branch's linear order.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
@@ -19,6 +21,10 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 
 
 def upgrade():
+    # A database migrated before the move already has these tables, made by this same script when it was the
+    # platform's revision 0018: adopt them as they are (docs/architecture.md §9).
+    if sa.inspect(op.get_bind()).has_table('billing_invoices'):
+        return
     op.create_table('billing_invoices',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('shop_id', sa.String(length=64), nullable=False),
