@@ -10,6 +10,7 @@ from souk_platform.customers.services import create_customer
 from souk_platform.events.models import OutboxEvent
 from souk_platform.installations.services import install_app, uninstall
 from souk_platform.webhooks import services
+from souk_platform.webhooks.models import WebhookDelivery
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import send_due_shop_redactions
 
@@ -75,7 +76,7 @@ def test_a_data_request_reaches_every_installed_app_once(app, client, session, r
     assert len(got) == 2  # one per active app; the uninstalled app hears nothing
     assert {r.message["data"]["id"] for r in got} == {response.json["id"]}
     ids = {r.headers["webhook-id"] for r in got}
-    log = services.deliveries_stmt(shop_id, installation_id=None).where(services.WebhookDelivery.id.in_(ids))
+    log = services.deliveries_stmt(shop_id, installation_id=None).where(WebhookDelivery.id.in_(ids))
     by_subscription = {d.subscription_id for d in session.scalars(log)}
     subscriptions = {s.id: s for s in session.scalars(services.subscriptions_stmt(shop_id, installation_id=None))}
     owners = sorted((subscriptions[s].installation_id, subscriptions[s].url.rsplit("/", 1)[1]) for s in by_subscription)
