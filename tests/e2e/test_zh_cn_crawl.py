@@ -36,7 +36,7 @@ LATIN_WORDS = {
     # names: the product, the standards and formats it speaks, the languages on offer
     "Souk", "OAuth", "PKCE", "REST", "API", "JSON", "SDK", "Wasm", "WebAssembly", "ABI", "Webhook",
     "Webhooks", "webhook", "Standard", "HTTP", "HTTPS", "URL", "URI", "CSV", "YAML", "PNG", "JPEG", "WebP",
-    "SVG", "SSRF", "GDPR", "GET", "POST", "English",
+    "SVG", "PDF", "ZIP", "SSRF", "GDPR", "GET", "POST", "English",
     # abbreviations Chinese commerce uses as they are
     "ID", "SKU", "IP", "UTC", "ERP", "KiB", "MiB", "logo", "App",
     # money codes
@@ -51,7 +51,7 @@ COMMANDS = {"souk-dev", "souk-plugin"}
 CONTENT_COLUMNS = {
     "name", "title", "display_name", "description", "changelog", "bio", "body", "note", "memo", "text",
     "texts", "reply_text", "service_title", "package_name", "actor_name", "acceptance_criteria",
-    "manifest", "lines", "reason", "decision_reason",
+    "manifest", "lines", "reason", "decision_reason", "plan", "scope_justifications",
 }  # fmt: skip
 IDENTIFIER = re.compile(r"[a-z0-9_.\-]*")
 
