@@ -1,7 +1,7 @@
 """gunicorn settings of ``souk serve`` (loaded with ``-c python:souk_platform.gunicorn_conf``).
 
 Metrics: ``souk serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before gunicorn starts, so every worker writes
-its counters there and ``/metrics`` sums them all (docs/architecture.md, operations). Here the directory
+its counters there and ``/metrics`` sums them all (docs/architecture.md §13). Here the directory
 is kept tidy: files of processes gone before this start are removed (a reused pid would otherwise carry
 on from a dead process's counts), a worker's live gauges go when it exits, and a directory ``souk serve``
 made for itself goes when the server stops.

@@ -5,7 +5,7 @@ most then trap (`unreachable`, or a write through a null pointer). The trap alon
 memory was the cause: a guest asking for 300 pages at once traps far below the limit. So before
 compiling, each `memory.grow` in the code becomes a call to one added function that grows, and on -1
 sets an added exported global, `GROW_REFUSED_EXPORT`; after a trap the call path reads it and reports
-`memory_limit` (docs/architecture.md, "Plugins").
+`memory_limit` (docs/architecture.md §7.1).
 
 Only what ABI v1 allows is rewritten (no imports, one memory, the proposals the engine enables). Any
 module this cannot decode is returned unchanged: compiling it then reports the real problem.

@@ -2,7 +2,7 @@
 
 The one source of truth shared by production (``souk_platform.extensions`` adds failure policies and
 merge rules on top) and the dev kit (``souk-plugin run`` judges with these same validators), so a
-plugin the dev kit calls ``ok`` is one production accepts (docs/architecture.md, "Plugins").
+plugin the dev kit calls ``ok`` is one production accepts (docs/architecture.md §7.3).
 
 Text a plugin writes for people (labels, messages, reasons) may not carry bidirectional control
 characters (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, U+061C): such output is ``schema_invalid``.

@@ -1,7 +1,7 @@
 """How ``/api/v1`` reads a request: one JSON reader, one argument parser, one Blueprint class.
 
 Every API module builds its blueprint with this module's ``Blueprint``, so every JSON body goes
-through ``read_json`` once (see docs/architecture.md on the API conventions):
+through ``read_json`` once (docs/architecture.md §4.1):
 
 - a body nested deeper than ``MAX_JSON_DEPTH`` is a 400 naming the limit (the standard parser would
   recurse until Python gives up, and our schemas would recurse after it);

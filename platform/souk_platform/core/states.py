@@ -1,4 +1,4 @@
-"""One shape for every state machine: a table of moves and one ``transition()`` (docs/architecture.md).
+"""One shape for every state machine: a table of moves and one ``transition()`` (docs/architecture.md §12).
 
 A table reads ``TRANSITIONS[state][to] = the parties who may make that move`` (service orders); a machine
 whose callers are not told apart lists only the states each may move to

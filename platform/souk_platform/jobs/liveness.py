@@ -2,8 +2,8 @@
 
 Each worker beats every ``BEAT_SECONDS`` from its ticker thread (a sorted set: worker id → time of its
 last beat); the ticker notes when it last looked at the periodic table; every periodic job notes when it
-last started and how many times it has. ``/readyz`` and ``/metrics`` read these (docs/architecture.md,
-operations). Times are Unix seconds; callers pass ``now`` so the records are testable.
+last started and how many times it has. ``/readyz`` and ``/metrics`` read these (docs/architecture.md
+§13). Times are Unix seconds; callers pass ``now`` so the records are testable.
 """
 
 from __future__ import annotations

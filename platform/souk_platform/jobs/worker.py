@@ -4,7 +4,7 @@ ticker thread that enqueues the periodic jobs (once per interval across all work
 rq forks its scheduler into a child process that refreshes the queue's scheduler lock every second. A
 worker that is SIGKILLed (the OOM killer, ``kill -9``, a container runtime's hard stop) never stops that
 child: the orphan kept the lock, so no new worker's scheduler could take over. Here the child stops,
-releasing the lock, as soon as its worker is gone (docs/architecture.md, operations).
+releasing the lock, as soon as its worker is gone (docs/architecture.md §13).
 """
 
 from __future__ import annotations

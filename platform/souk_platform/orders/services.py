@@ -4,7 +4,7 @@ The state machine is the ``TRANSITIONS`` table plus ``transition()``, which chec
 time, bumps the version and emits ``order.<status>``. Every function here works in the caller's
 transaction and leaves nothing behind when it raises.
 
-Row locks are taken in one order (docs/architecture.md, "Locking"): the order, then its payments,
+Row locks are taken in one order (docs/architecture.md §5.3): the order, then its payments,
 then its customer, then stock, coupons and ledger accounts (each domain by id). Taken in opposite
 orders, a cancel racing a payment callback, or a refund racing a payment of the same customer,
 deadlocked and one of them answered 500.

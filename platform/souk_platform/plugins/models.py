@@ -34,7 +34,7 @@ class Plugin(Base):
     # Loaded only on a runtime cache miss.
     module: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary, nullable=False))
     # The module compiled once at upload (in a bounded child process), for the engine ``compiled_key``
-    # names: a checkout loads this instead of compiling (docs/architecture.md, "Plugins"). NULL for
+    # names: a checkout loads this instead of compiling (docs/architecture.md §7.1). NULL for
     # rows uploaded before it existed, until the compile job fills it.
     compiled: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
     compiled_key: Mapped[str | None] = mapped_column(sa.String(100))

@@ -1,7 +1,7 @@
 """Races on PostgreSQL with real commits: a cancel (or the expiry job) against a payment callback, and a
 refund against a payment of the same customer. One side wins or both succeed; never a 5xx.
 
-Every path locks rows in one order (docs/architecture.md, "Locking"): the order, its payments, its
+Every path locks rows in one order (docs/architecture.md §5.3): the order, its payments, its
 customer, then the rest. In opposite orders they deadlocked and one side answered 500.
 """
 
