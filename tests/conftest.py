@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,9 +85,24 @@ def make_test_app(database_url: str, redis_url: str) -> Flask:
 def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["SOUK_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     application = make_test_app(database_url, redis_url)
+    application.test_client_class = IsolatedClient  # every client, whichever test asks first (see the class)
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def own_database(redis_url: str) -> Iterator[tuple[Flask, str]]:
+    """A migrated app on a database of this test's own, dropped afterwards: for tests whose real processes
+    commit data (orders, events, deliveries) that the tests after them in this process must not see."""
+    name = f"souk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = _create_database(name)
+    application = make_test_app(url, redis_url)
+    application.test_client_class = IsolatedClient
+    yield application, url
+    with application.app_context():
+        db.engine.dispose()
+    _drop_database(name)
 
 
 @pytest.fixture(scope="module")

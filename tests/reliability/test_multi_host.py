@@ -177,8 +177,9 @@ def _deliveries(app: Flask, subscription_id: str) -> dict[str, str]:
 
 
 def test_two_web_and_two_worker_hosts_lose_nothing_when_one_of_each_is_killed(
-    app: Flask, database_url: str, redis_url: str, tmp_path: Path, receiver: Receiver, processes: SoukProcesses
+    own_database: tuple[Flask, str], redis_url: str, tmp_path: Path, receiver: Receiver, processes: SoukProcesses
 ) -> None:
+    app, database_url = own_database  # the hosts commit for real: none of it may reach the tests after this one
     redis = redis_lib.Redis.from_url(redis_url)
     redis.flushdb()
     redis.set(SENTINEL, "1")
