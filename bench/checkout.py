@@ -10,8 +10,9 @@ service the API calls (``souk_platform.checkout.services.checkout`` + commit, th
 dropped at the end, unless ``--database-url`` is given) and on a fresh SQLite file (the embedded wiring), in
 the same run. Each checkout is of a fresh cart of a fresh customer, made before its clock starts. It prints
 per size the p50/p99 on each database, the p50 ratio PostgreSQL / SQLite (target at 200 lines: ≤ 1.3×) and
-the SQL statements one checkout sends (counted with a ``before_cursor_execute`` listener, its commit
-included): the count should not grow with the number of lines. The collector is tuned as in production
+the SQL statements one checkout sends (counted with a ``before_cursor_execute`` listener from the service
+call through the flush at its commit; the transaction's BEGIN/COMMIT are not counted): the count should not
+grow with the number of lines. The collector is tuned as in production
 (``souk_platform.gc_tuning``). The app runs with no Redis and no background jobs (every case would enqueue
 the same ones). The load average is printed at the start and the end.
 

@@ -2,9 +2,9 @@
 
 Two runs on one machine (two benches, or a bench beside a test run) must never share a database or a Redis
 db: one run's FLUSHDB or DROP DATABASE would corrupt the other's figures. By default a run creates a database
-named after its bench and process id and leases a Redis db from the same pool the tests lease from
-(``tests/redis_slots.py``, so a bench never flushes a test run's keys either); both are dropped / flushed and
-given back at the end. ``--database-url`` / ``--redis-url`` point a run at stores of your choosing instead:
+named after its bench, process id and a random suffix and leases a Redis db from the same pool the tests
+lease from (``tests/redis_slots.py``, so a bench never flushes a test run's keys either); both are dropped /
+flushed and given back at the end. ``--database-url`` / ``--redis-url`` point a run at stores of your choosing instead:
 those are used as they are (migrated, not dropped or flushed).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,11 +62,11 @@ def drop_database(name: str) -> None:
 
 @contextmanager
 def own_database(bench: str, given_url: str | None = None) -> Iterator[str]:
-    """``given_url`` as it is, or a fresh database ``souk_bench_<bench>_<pid>`` dropped on exit."""
+    """``given_url`` as it is, or a fresh database ``souk_bench_<bench>_<pid>_<random>`` dropped on exit."""
     if given_url:
         yield given_url
         return
-    name = f"souk_bench_{bench}_{os.getpid()}"
+    name = f"souk_bench_{bench}_{os.getpid()}_{secrets.token_hex(3)}"  # unique even within one process
     url = create_database(name)
     try:
         yield url
