@@ -27,9 +27,11 @@ plugins built from `sample_plugins/` (tiered discount and member price at `cart.
 `order.validate`). Runs alternate between the shops; each checks out a fresh cart of a fresh customer
 (carts are made before the clock starts). It prints p50/p99 of the checkout in each shop and the added
 p50/p99 (target: p99 added ≤ 5 ms), and where the plugin time goes (sandbox calls vs the rest). The
-database is PostgreSQL when SOUK_DATABASE_URL is set (use a scratch database: the bench migrates it and
-adds two shops), else a fresh SQLite file (the embedded wiring). Background jobs are not run (both shops
-enqueue the same ones). Like the processes that serve checkouts (`souk serve`, `souk demo`), the bench
+database is a fresh PostgreSQL database of this run's own, dropped at the end (``--database-url`` to use
+another: the bench migrates it and adds two shops), or with ``--sqlite`` a fresh SQLite file (the embedded
+wiring). Background jobs are not run and Redis is not used (both shops would enqueue the same jobs); the
+shops and carts are made with ``checkout.py``'s helpers. The load average is printed at the start and the end.
+Like the processes that serve checkouts (`souk serve`, `souk demo`), the bench
 tunes Python's garbage collector once the app is built (`souk_platform.gc_tuning`);
 `--python-gc-defaults` keeps CPython's defaults instead, to see what the tuning changes.
 
@@ -41,7 +43,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import logging
 import os
 import statistics
 import sys
@@ -53,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 import wasmtime
+from checkout import bench_app, bench_shop, fresh_cart, timed_checkout
+from isolation import add_store_options, load_average_printed, own_database
 
 from souk_sandbox import Limits, Runtime
 
@@ -206,64 +209,6 @@ CHECKOUT_PLUGINS = (
 )
 
 
-class _NoJobs:
-    """The bench runs no background jobs: both shops would enqueue the same ones."""
-
-    def enqueue(self, path: str, *args: Any) -> None:
-        pass
-
-    def enqueue_once(self, path: str) -> None:
-        pass
-
-    def queue_depth(self) -> dict[str, int]:
-        return {}
-
-
-def _bench_app(database_url: str, instance_dir: str) -> Any:
-    from flask_migrate import upgrade
-
-    from souk_platform import create_app
-
-    saved = os.environ.get("SOUK_INSTANCE_PATH")
-    os.environ["SOUK_INSTANCE_PATH"] = instance_dir
-    try:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "SOUK_REDIS_URL": None,
-                "SOUK_JOBS": "inline",
-                "SECRET_KEY": "bench",
-                "SOUK_LOG_FORMAT": "console",
-            }
-        )
-    finally:
-        if saved is None:
-            os.environ.pop("SOUK_INSTANCE_PATH", None)
-        else:
-            os.environ["SOUK_INSTANCE_PATH"] = saved
-    app.extensions["souk.jobs"] = _NoJobs()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    with app.app_context():
-        upgrade(revision="heads")
-    return app
-
-
-def _bench_shop(session: Any, name: str, lines: int) -> tuple[str, list[str]]:
-    """A shop with ``lines`` SKUs (plenty of stock, loose risk limits); returns (shop id, SKU ids)."""
-    from souk_platform.auth.services import create_user
-    from souk_platform.catalog.services import NewSku, create_product
-    from souk_platform.shops.services import create_shop, update_shop
-
-    owner = create_user(session, email=f"{name}-{time.time_ns()}@bench.souk.dev", name=name, password="x" * 12)
-    shop = create_shop(session, name=name, owner=owner)
-    settings = {"risk_customer_orders_max": 0, "risk_ip_customers_max": 0, "risk_customer_ips_max": 0}
-    update_shop(session, shop_id=shop.id, changes={"settings": settings}, expected_version=None)
-    skus = [NewSku(code=f"SKU-{i:04d}", title=f"Item {i}", price=100 + i, on_hand=10**6) for i in range(lines)]
-    product = create_product(session, shop_id=shop.id, title="Bench goods", status="active", skus=skus)
-    session.commit()
-    return shop.id, [sku.id for sku in product.skus]
-
-
 def _activate_samples(session: Any, shop_id: str) -> None:
     from souk_platform.plugins.services import create_activation, upload_plugin
 
@@ -273,43 +218,6 @@ def _activate_samples(session: Any, shop_id: str) -> None:
         plugin = upload_plugin(session, shop_id=shop_id, name=folder, point=point, module=module, config_schema=schema)
         create_activation(session, shop_id=shop_id, plugin_id=plugin.id, position=position, config=config)
     session.commit()
-
-
-def _fresh_cart(session: Any, shop_id: str, sku_ids: list[str], now: Any) -> tuple[str, str]:
-    """A committed cart of one unit of each SKU for a new V3 customer; (cart id, customer id)."""
-    from souk_platform.checkout.services import create_cart
-    from souk_platform.customers.services import create_customer
-    from souk_platform.members.services import set_customer_level
-
-    customer = create_customer(session, shop_id=shop_id, name="Bench buyer")
-    session.flush()
-    set_customer_level(session, shop_id=shop_id, customer_id=customer.id, level=3, reason="bench", now=now)
-    lines = [{"sku_id": sku_id, "quantity": 1} for sku_id in sku_ids]
-    cart = create_cart(session, shop_id=shop_id, customer_id=customer.id, lines=lines, now=now)
-    session.commit()
-    return cart.id, customer.id
-
-
-def _timed_checkout(session: Any, shop_id: str, cart_id: str, customer_id: str, now: Any) -> float:
-    """Milliseconds for one checkout and its commit (the unit of work of ``POST /carts/{id}/checkout``)."""
-    from souk_platform.checkout.services import checkout
-
-    started = time.perf_counter_ns()
-    order = checkout(
-        session,
-        shop_id=shop_id,
-        cart_id=cart_id,
-        customer_id=customer_id,
-        ip=None,
-        coupon_codes=[],
-        points_to_spend=0,
-        stored_value_to_spend=0,
-        now=now,
-    )
-    session.commit()
-    elapsed = (time.perf_counter_ns() - started) / 1e6
-    assert order.status == "pending_payment"
-    return elapsed
 
 
 class _PluginClock:
@@ -339,22 +247,21 @@ class _PluginClock:
         self._services.invoke_plugins = self._original  # type: ignore[assignment]
 
 
-def report_checkout(checkouts: int, lines: int, *, tune_gc: bool = True) -> None:
+def report_checkout(checkouts: int, lines: int, database_url: str | None, *, tune_gc: bool = True) -> None:
     """Part 2: p50/p99 of a ``lines``-line checkout with no plugins and with the three samples."""
     import sqlalchemy as sa
 
     from souk_platform.db import db
     from souk_platform.plugins.models import PluginInvocation
 
-    database_url = os.environ.get("SOUK_DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="souk-bench-") as folder:
         url = database_url or f"sqlite:///{folder}/bench.sqlite3"
-        app = _bench_app(url, folder)
+        app = bench_app(url, folder)
         with app.app_context():
             session = db.session
             now = app.extensions["souk.clock"].now()
-            plain_shop, plain_skus = _bench_shop(session, "no-plugins", lines)
-            plugin_shop, plugin_skus = _bench_shop(session, "three-plugins", lines)
+            plain_shop, plain_skus = bench_shop(session, "no-plugins", lines)
+            plugin_shop, plugin_skus = bench_shop(session, "three-plugins", lines)
             _activate_samples(session, plugin_shop)
             if tune_gc:
                 from souk_platform.gc_tuning import tune_garbage_collector
@@ -368,9 +275,9 @@ def report_checkout(checkouts: int, lines: int, *, tune_gc: bool = True) -> None
                     ("plain", plain_shop, plain_skus),
                     ("plugins", plugin_shop, plugin_skus),
                 ):
-                    cart_id, customer_id = _fresh_cart(session, shop_id, sku_ids, now)
+                    cart_id, customer_id = fresh_cart(session, shop_id, sku_ids, now)
                     plugin_clock.take_ms()
-                    elapsed = _timed_checkout(session, shop_id, cart_id, customer_id, now)
+                    elapsed = timed_checkout(session, shop_id, cart_id, customer_id, now)
                     if run >= warmup:
                         samples[name].append(elapsed)
                         if name == "plugins":
@@ -384,7 +291,7 @@ def report_checkout(checkouts: int, lines: int, *, tune_gc: bool = True) -> None
             db.engine.dispose()
 
     plain, plugged = samples["plain"], samples["plugins"]
-    backend = "PostgreSQL (SOUK_DATABASE_URL)" if database_url else "SQLite file (embedded wiring)"
+    backend = f"PostgreSQL ({database_url.rsplit('/', 1)[-1]})" if database_url else "SQLite file (embedded wiring)"
     print()
     print(f"Part 2: checkout of a {lines}-line cart, {len(plain)} runs per shop, alternating; database: {backend}")
     collector = "tuned as in production (souk_platform.gc_tuning)" if tune_gc else "CPython defaults"
@@ -423,11 +330,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="part 2 without the production garbage-collector tuning (souk_platform.gc_tuning)",
     )
+    parser.add_argument("--sqlite", action="store_true", help="part 2 on a fresh SQLite file instead of PostgreSQL")
+    add_store_options(parser, redis=False)
     args = parser.parse_args(argv)
-    if args.part in ("1", "all"):
-        report_per_call(args.calls, args.rounds)
-    if args.part in ("2", "all"):
-        report_checkout(args.checkouts, args.lines, tune_gc=not args.python_gc_defaults)
+    with load_average_printed():
+        if args.part in ("1", "all"):
+            report_per_call(args.calls, args.rounds)
+        if args.part in ("2", "all") and args.sqlite:
+            report_checkout(args.checkouts, args.lines, None, tune_gc=not args.python_gc_defaults)
+        elif args.part in ("2", "all"):
+            with own_database("plugins", args.database_url) as database_url:
+                report_checkout(args.checkouts, args.lines, database_url, tune_gc=not args.python_gc_defaults)
     return 0
 
 

@@ -5,8 +5,8 @@ Run from the repository root:
     .venv/bin/python bench/webhook_latency.py [--rate 500] [--seconds 60] [--workers 2] [--drain-seconds 60]
 
 What it does, on 127.0.0.1 only:
-1. drops and recreates the PostgreSQL database ``souk_bench_webhooks``, flushes Redis database 12 and migrates
-   (``souk db upgrade heads``);
+1. creates a PostgreSQL database and leases a Redis db of this run's own (``--database-url`` / ``--redis-url``
+   to use others; see ``bench/isolation.py``) and migrates it (``souk db upgrade heads``);
 2. starts a threaded HTTP receiver in a process of its own (so the producer never delays a receipt time), and
    creates a shop with a shop-owned subscription (``order.*``) to it, through the webhook services;
 3. starts ``--workers`` real ``souk worker`` processes (rq, with the periodic sweep), loopback delivery allowed,
@@ -17,10 +17,12 @@ What it does, on 127.0.0.1 only:
    production: at most one run waits in the queue), and times emit + flush, the commit, and the request for a
    run, to report the outbox insert cost per event;
 5. waits up to ``--drain-seconds`` for the last deliveries, then prints delivered/lost (by ``webhook-id``),
-   duplicates, p50/p99/max event→delivery latency (the event's ``created_at`` to its first receipt), how many
-   delivery runs the workers made, and the target line (0 lost, p99 < 1 s).
+   duplicates, p50/p99/max event→delivery latency (the event's ``created_at`` to its first receipt) with the
+   emit cost per event beside it, how many delivery runs the workers made, and the target line (0 lost,
+   p99 < 1 s).
 
-Every process it started is stopped on exit, including Ctrl+C. This is a benchmark, not a test: it asserts nothing.
+Every process it started is stopped and the run's own database and Redis db removed on exit, including Ctrl+C.
+The load average is printed at the start and the end. This is a benchmark, not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -44,12 +46,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from isolation import Stores, add_store_options, load_average_printed, own_stores
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE = "souk_bench_webhooks"
-DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
 TICK_SECONDS = 0.010
 TARGET_P99_SECONDS = 1.0
 
@@ -159,12 +159,12 @@ def processes() -> Iterator[Processes]:
 # --- setup ---------------------------------------------------------------------------------------------------
 
 
-def bench_env(instance: Path) -> dict[str, str]:
+def bench_env(instance: Path, stores: Stores) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("SOUK_WEBHOOK_SECRETS_KEY", None)
     env.update(
-        SOUK_DATABASE_URL=DATABASE_URL,
-        SOUK_REDIS_URL=REDIS_URL,
+        SOUK_DATABASE_URL=stores.database_url,
+        SOUK_REDIS_URL=stores.redis_url or "",
         SOUK_JOBS="rq",
         SOUK_INSTANCE_PATH=str(instance),
         SOUK_SECRET_KEY="bench-only-secret",
@@ -174,14 +174,7 @@ def bench_env(instance: Path) -> dict[str, str]:
     return env
 
 
-def recreate_database(env: dict[str, str]) -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+def migrate(env: dict[str, str]) -> None:
     subprocess.run([str(VENV_BIN / "souk"), "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
 
 
@@ -193,7 +186,7 @@ def create_shop_and_subscription(app: Any, url: str) -> tuple[str, str]:
     from souk_platform.webhooks.runtime import runtime_for
 
     with app.app_context():
-        owner = User(email="bench-webhooks@souk.test", name="Bench", password_hash="scrypt:unusable")
+        owner = User(email=f"bench-webhooks-{time.time_ns()}@souk.test", name="Bench", password_hash="scrypt:unusable")
         db.session.add(owner)
         db.session.flush()
         shop = create_shop(db.session, name="Webhook bench shop", owner=owner)
@@ -408,16 +401,21 @@ def main() -> None:
     parser.add_argument(
         "--log-dir", type=Path, help="keep the workers' logs and the receipts here (default: discarded)"
     )
+    add_store_options(parser)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="souk-bench-webhooks-") as tmp:
+    with (
+        load_average_printed(),
+        tempfile.TemporaryDirectory(prefix="souk-bench-webhooks-") as tmp,
+        own_stores("webhooks", args) as stores,
+    ):
         folder = Path(tmp)
         logs = args.log_dir or folder
         logs.mkdir(parents=True, exist_ok=True)
-        env = bench_env(folder)
+        env = bench_env(folder, stores)
         os.environ.update(env)  # the producer's app reads the same settings as the workers
-        print(f"[1/4] Fresh database {DATABASE}, Redis db 12 flushed, migrating …", flush=True)
-        recreate_database(env)
+        print("[1/4] Migrating …", flush=True)
+        migrate(env)
         from souk_platform import create_app
 
         app = create_app()
@@ -508,16 +506,20 @@ def report(
     print(f"delivery rows        {dict(sorted(statuses.items()))}  (pending rows would still be sent later)")
     print(f"undispatched         {produced - len(deliveries)}  (events without a delivery row at the end)")
     print(f"duplicates           {duplicates}")
+    emit_us = production.flush_seconds / max(produced, 1) * 1e6
     if latencies:
         print(
             f"latency event→recv   p50 {statistics.median(latencies) * 1000:.0f} ms   "
-            f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms   max {max(latencies) * 1000:.0f} ms"
+            f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms   max {max(latencies) * 1000:.0f} ms   "
+            f"(emit cost {emit_us:.0f} µs per event)"
         )
+    else:
+        print(f"latency event→recv   none received   (emit cost {emit_us:.0f} µs per event)")
     commits = max(production.commits, 1)
     per_commit = produced / commits
     commit_only = production.commit_seconds - production.flush_seconds - production.enqueue_seconds
     print(
-        f"outbox insert cost   {production.flush_seconds / max(produced, 1) * 1e6:.0f} µs per event for emit + flush "
+        f"outbox insert cost   {emit_us:.0f} µs per event for emit + flush "
         f"(what an order's own transaction pays); {commit_only / commits * 1e6:.0f} µs per commit "
         f"({per_commit:.1f} events per commit); + {production.enqueue_seconds / commits * 1e6:.0f} µs per commit "
         f"to ask for a delivery run ({production.commit_seconds / max(produced, 1) * 1e6:.0f} µs per event in all; "
