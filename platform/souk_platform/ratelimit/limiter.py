@@ -7,6 +7,7 @@ import structlog
 from flask import Flask, Response, after_this_request, current_app
 
 from souk_platform.auth.services import Principal
+from souk_platform.auth.token_cache import TokenCache, install_invalidation_hooks
 from souk_platform.core.errors import TooManyRequests
 from souk_platform.db import db
 from souk_platform.ratelimit.buckets import Decision, Policy
@@ -19,7 +20,10 @@ log = structlog.get_logger("souk.ratelimit")
 def init_rate_limits(app: Flask) -> None:
     """Pick the store once, in the app factory: Redis when the app has one (every process shares it), else memory."""
     client = app.extensions.get("souk.redis")
-    app.extensions["souk.ratelimit"] = RedisStore(client) if client is not None else MemoryStore()
+    store: BucketStore = RedisStore(client) if client is not None else MemoryStore()
+    app.extensions["souk.ratelimit"] = store
+    app.extensions["souk.token_cache"] = TokenCache(store, seconds=float(app.config["SOUK_TOKEN_CACHE_SECONDS"]))
+    install_invalidation_hooks()
 
 
 def bucket_store(app: Flask) -> BucketStore:
@@ -38,13 +42,28 @@ def charge_request(principal: Principal) -> Decision | None:
     the request goes through unlimited: an outage of the limiter must not become an outage of the API.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return _charge(app, bucket_key(principal), policy_for(db.session, principal, default=default_policy(app)))
+    policy = policy_for(db.session, principal, default=default_policy(app))
+    return _charge(app, bucket_key(principal), policy)
 
 
 def charge_app_request(app_id: str) -> Decision | None:
     """The same for a developer-level call with an app token: one bucket per app, the default limit."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return _charge(app, f"app:{app_id}", default_policy(app))
+
+
+def take_and_read_stamp(app: Flask, principal: Principal, policy: Policy) -> tuple[Decision | None, str | None]:
+    """Take one token and read the token-revocation stamp in one store call; nothing is refused yet.
+
+    The caller decides with ``apply_decision`` once it knows the token is good. ``(None, None)`` when
+    Redis is down: the request goes unlimited and no cached token may be trusted.
+    """
+    now = app.extensions["souk.clock"].now().timestamp()
+    try:
+        return bucket_store(app).take_and_read_stamp(bucket_key(principal), policy, now)
+    except redis.RedisError as exc:
+        log.warning("ratelimit.unavailable", error=str(exc))
+        return None, None
 
 
 def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
@@ -54,6 +73,14 @@ def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
     except redis.RedisError as exc:
         log.warning("ratelimit.unavailable", error=str(exc))
         return None
+    apply_decision(decision, policy)
+    return decision
+
+
+def apply_decision(decision: Decision | None, policy: Policy) -> None:
+    """Refuse with 429 when the bucket was empty, else add the ``RateLimit-*`` headers to the response."""
+    if decision is None:
+        return
     headers = decision.headers()
     if not decision.allowed:
         raise TooManyRequests(
@@ -67,5 +94,3 @@ def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
-
-    return decision
