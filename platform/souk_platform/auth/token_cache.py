@@ -4,9 +4,9 @@ The hot path of every API call is "which shop and scopes does this token stand f
 answer (token hash → principal and its rate-limit policy) for ``SOUK_TOKEN_CACHE_SECONDS``, tagged with the
 revocation stamp it saw *before* it read the database. The rate-limit store returns the current stamp in
 the same call that charges the request (one Redis round trip), and an entry is used only while the stamp
-is unchanged and the token has not expired. Any commit that changes an access token, an installation or a
-shop changes the stamp (``install_invalidation_hooks``), so every process goes back to the database on its
-next request. See docs/architecture.md §4.2.
+is unchanged and the token has not expired. Any commit that changes an access token, an installation or an
+app version, or deletes a shop, changes the stamp (``install_invalidation_hooks``), so every process goes
+back to the database on its next request. See docs/architecture.md §4.2.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 
 import redis
 import structlog
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from souk_platform.auth.services import Principal
 from souk_platform.ratelimit.buckets import Policy
-from souk_platform.ratelimit.stores import BucketStore
+from souk_platform.ratelimit.limiter import bucket_store
 
 log = structlog.get_logger("souk.auth")
 
@@ -41,8 +42,7 @@ class CachedPrincipal:
 class TokenCache:
     """Token hash → ``CachedPrincipal`` for one process, bounded in size and age; thread-safe."""
 
-    def __init__(self, store: BucketStore, *, seconds: float, max_entries: int = 50_000) -> None:
-        self._store = store
+    def __init__(self, *, seconds: float, max_entries: int = 50_000) -> None:
         self._lifetime = dt.timedelta(seconds=seconds)
         self._max_entries = max_entries
         self._entries: dict[str, CachedPrincipal] = {}
@@ -77,42 +77,63 @@ class TokenCache:
     def forget(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)
 
-    def revoke_all(self) -> None:
-        """Make every process resolve its tokens from the database again (this one at once)."""
+    def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self.last_stamp = None
-        try:
-            self._store.bump_stamp()
-        except redis.RedisError as exc:
-            # Other processes then trust their entries for at most SOUK_TOKEN_CACHE_SECONDS.
-            log.error("auth.stamp_unavailable", error=str(exc))
 
 
-def token_cache(app: Any) -> TokenCache:
+def init_token_cache(app: Flask) -> None:
+    """Give the app its token cache (after ``init_rate_limits``: the stamp lives in the rate-limit store)."""
+    app.extensions["souk.token_cache"] = TokenCache(seconds=float(app.config["SOUK_TOKEN_CACHE_SECONDS"]))
+    install_invalidation_hooks()
+
+
+def token_cache(app: Flask) -> TokenCache:
     cache: TokenCache = app.extensions["souk.token_cache"]
     return cache
 
 
-# What a principal is made of: a change to any of these rows may change who a token stands for.
+def revoke_cached_tokens(app: Flask) -> None:
+    """Make every process resolve its tokens from the database again (this one at once)."""
+    token_cache(app).clear()
+    try:
+        bucket_store(app).bump_stamp()
+    except redis.RedisError as exc:
+        # Other processes then trust their entries for at most SOUK_TOKEN_CACHE_SECONDS.
+        log.error("auth.stamp_unavailable", error=str(exc))
+
+
+# What a cached entry is made of: a change to any of these rows may change who a token stands for or
+# its rate limit. A shop counts only when it goes away (its settings say nothing about tokens).
 def _watched() -> tuple[type, ...]:
-    from souk_platform.apps.models import Installation
+    from souk_platform.apps.models import AppVersion, Installation
     from souk_platform.auth.models import AccessToken
+
+    return (AccessToken, Installation, AppVersion)
+
+
+def _watched_when_deleted() -> tuple[type, ...]:
     from souk_platform.shops.models import Shop
 
-    return (AccessToken, Installation, Shop)
+    return (*_watched(), Shop)
 
 
 def _note_changed_rows(session: Session, flush_context: UOWTransaction) -> None:
-    watched = _watched()
-    if any(isinstance(row, watched) for row in (*session.dirty, *session.deleted)):
+    if any(isinstance(row, _watched()) for row in session.dirty) or any(
+        isinstance(row, _watched_when_deleted()) for row in session.deleted
+    ):
         session.info[_CHANGED] = True
 
 
 def _note_bulk_statement(state: ORMExecuteState) -> None:
     # Bulk UPDATE/DELETE (refresh-family revocation, uninstall, the purge job) bypass the flush.
     mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and issubclass(mapper.class_, _watched()):
+    if mapper is None:
+        return
+    if (state.is_update and issubclass(mapper.class_, _watched())) or (
+        state.is_delete and issubclass(mapper.class_, _watched_when_deleted())
+    ):
         state.session.info[_CHANGED] = True
 
 
@@ -120,7 +141,7 @@ def _bump_after_commit(session: Session) -> None:
     from flask import current_app, has_app_context
 
     if session.info.pop(_CHANGED, False) and has_app_context():
-        token_cache(current_app).revoke_all()
+        revoke_cached_tokens(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:

@@ -7,7 +7,6 @@ import structlog
 from flask import Flask, Response, after_this_request, current_app
 
 from souk_platform.auth.services import Principal
-from souk_platform.auth.token_cache import TokenCache, install_invalidation_hooks
 from souk_platform.core.errors import TooManyRequests
 from souk_platform.db import db
 from souk_platform.ratelimit.buckets import Decision, Policy
@@ -20,10 +19,7 @@ log = structlog.get_logger("souk.ratelimit")
 def init_rate_limits(app: Flask) -> None:
     """Pick the store once, in the app factory: Redis when the app has one (every process shares it), else memory."""
     client = app.extensions.get("souk.redis")
-    store: BucketStore = RedisStore(client) if client is not None else MemoryStore()
-    app.extensions["souk.ratelimit"] = store
-    app.extensions["souk.token_cache"] = TokenCache(store, seconds=float(app.config["SOUK_TOKEN_CACHE_SECONDS"]))
-    install_invalidation_hooks()
+    app.extensions["souk.ratelimit"] = RedisStore(client) if client is not None else MemoryStore()
 
 
 def bucket_store(app: Flask) -> BucketStore:
