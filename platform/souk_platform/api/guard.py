@@ -58,17 +58,18 @@ def _authenticate_and_charge() -> Principal:
     now = app.extensions["souk.clock"].now()
     cached = cache.get(digest, now)
     if cached is not None:
-        decision, stamp = take_and_read_stamp(app, cached.principal, cached.policy)
+        cached_policy = cached.policy or default_policy(app)
+        decision, stamp = take_and_read_stamp(app, cached.principal, cached_policy)
         if stamp is not None:
             cache.last_stamp = stamp
         if stamp is not None and stamp == cached.stamp:
-            apply_decision(decision, cached.policy)
+            apply_decision(decision, cached_policy)
             return cached.principal
         cache.forget(digest)
         # Stale: this request is already charged; the stamp it brought back predates the lookup below.
         principal, policy = _resolve(plaintext, app)
         if stamp is not None:
-            cache.put(digest, principal, policy, stamp, now)
+            cache.put(digest, principal, _plan_only(policy, app), stamp, now)
         apply_decision(decision, policy)
         return principal
     stamp_before_lookup = cache.last_stamp
@@ -77,7 +78,7 @@ def _authenticate_and_charge() -> Principal:
     if stamp is not None:
         cache.last_stamp = stamp
         if stamp_before_lookup is not None:
-            cache.put(digest, principal, policy, stamp_before_lookup, now)
+            cache.put(digest, principal, _plan_only(policy, app), stamp_before_lookup, now)
     apply_decision(decision, policy)
     return principal
 
@@ -89,6 +90,11 @@ def _resolve(plaintext: str, app: Flask) -> tuple[Principal, Policy]:
         exc.headers["WWW-Authenticate"] = 'Bearer realm="souk", error="invalid_token"'
         raise
     return principal, policy_for(db.session, principal, default=default_policy(app))
+
+
+def _plan_only(policy: Policy, app: Flask) -> Policy | None:
+    # The platform default is read from the config on every request, never frozen into the cache.
+    return None if policy == default_policy(app) else policy
 
 
 def requires(scope: str) -> Callable[[F], F]:

@@ -34,7 +34,7 @@ _CHANGED = "souk.auth_changed"
 @dataclass(frozen=True, slots=True)
 class CachedPrincipal:
     principal: Principal
-    policy: Policy
+    policy: Policy | None  # an app plan's own limit; None: the platform default
     stamp: str  # the revocation stamp seen before the database was read
     cached_until: dt.datetime
 
@@ -66,7 +66,7 @@ class TokenCache:
             return None
         return entry
 
-    def put(self, token_hash: str, principal: Principal, policy: Policy, stamp: str, now: dt.datetime) -> None:
+    def put(self, token_hash: str, principal: Principal, policy: Policy | None, stamp: str, now: dt.datetime) -> None:
         if not self.enabled:
             return
         with self._lock:

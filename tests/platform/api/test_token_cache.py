@@ -221,3 +221,17 @@ def test_embedded_mode_revokes_at_once_too(embedded_app: Flask) -> None:
         db.session.commit()
 
     assert client.get("/api/v1/shop", headers=headers).status_code == 401
+
+
+def test_the_platform_default_limit_is_read_at_each_request_not_frozen_with_a_cached_token(
+    app_b: Flask, client_b: Any, session: Any
+) -> None:
+    headers = token_for(ShopFactory(), ["read_shop"])
+    client_b.get("/api/v1/shop", headers=headers)
+    client_b.get("/api/v1/shop", headers=headers)
+    saved = app_b.config["SOUK_RATE_LIMIT_RPS"], app_b.config["SOUK_RATE_LIMIT_BURST"]
+    app_b.config["SOUK_RATE_LIMIT_RPS"], app_b.config["SOUK_RATE_LIMIT_BURST"] = 1.0, 7
+    try:
+        assert client_b.get("/api/v1/shop", headers=headers).headers["RateLimit-Limit"] == "7"
+    finally:
+        app_b.config["SOUK_RATE_LIMIT_RPS"], app_b.config["SOUK_RATE_LIMIT_BURST"] = saved
