@@ -8,9 +8,11 @@ from typing import Any
 
 import factory
 
+from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
+from souk_platform.core.ids import new_id
 from souk_platform.db import db
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import DEFAULT_SETTINGS, add_staff
@@ -74,3 +76,30 @@ def emit_order_paid(session: Any, shop_id: str, order_id: str) -> None:
         payload={"id": order_id, "status": "paid", "version": 2},
     )
     session.commit()
+
+
+def install_app(shop: Shop, manifest: dict[str, Any] | None = None) -> str:
+    """An app (owned by a developer) installed on ``shop`` with every scope; returns the installation id."""
+    app = App(developer_id=UserFactory().id, name="Helper", client_id=new_id("cli"), client_type="confidential")
+    db.session.add(app)
+    db.session.flush()
+    version = AppVersion(
+        app_id=app.id, number=1, manifest=manifest or {"name": "Helper"}, scopes=list(all_scopes()), redirect_uris=[]
+    )
+    db.session.add(version)
+    db.session.flush()
+    installation = Installation(
+        app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(all_scopes())
+    )
+    db.session.add(installation)
+    db.session.commit()
+    return installation.id
+
+
+def oauth_token(shop: Shop, installation_id: str) -> dict[str, str]:
+    """Authorization header for an OAuth-style access token of the installation, with every scope."""
+    _, plaintext = create_access_token(
+        db.session, shop_id=shop.id, name="oauth", scopes=all_scopes(), created_by=None, installation_id=installation_id
+    )
+    db.session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}

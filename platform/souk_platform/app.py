@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from souk_platform.api import SoukApi
 from souk_platform.api.guard import SECURITY_SCHEME
 from souk_platform.api.problems import is_api_request, problem_response
+from souk_platform.auth.token_cache import init_token_cache
 from souk_platform.config import DEFAULTS, settings_from_env
 from souk_platform.core.clock import Clock, SystemClock
 from souk_platform.core.errors import problem
@@ -56,6 +57,7 @@ def create_app(
     _init_redis(app)
     _init_jobs(app)
     init_rate_limits(app)
+    init_token_cache(app)
 
     api = SoukApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)

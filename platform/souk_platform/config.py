@@ -28,6 +28,8 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # Token bucket per installation (OAuth) or per access token (staff); an app's plan may set its own.
         "SOUK_RATE_LIMIT_RPS": float(environ.get("SOUK_RATE_LIMIT_RPS") or 40),
         "SOUK_RATE_LIMIT_BURST": int(environ.get("SOUK_RATE_LIMIT_BURST") or 80),
+        # How long a process trusts a token it resolved (0: never cache); revocation still applies at once.
+        "SOUK_TOKEN_CACHE_SECONDS": float(environ.get("SOUK_TOKEN_CACHE_SECONDS") or 30),
         # Seals webhook signing secrets at rest (defaults to SECRET_KEY; changing it needs secret rotation).
         "SOUK_WEBHOOK_SECRETS_KEY": environ.get("SOUK_WEBHOOK_SECRETS_KEY") or None,
         # Local development only: lets webhook endpoints on 127.0.0.1 through the SSRF guard.

@@ -6,14 +6,17 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint
 
 from souk_platform.auth import errors
 from souk_platform.auth.scopes import grants, is_known
-from souk_platform.auth.services import Principal, resolve_token
+from souk_platform.auth.services import Principal, hash_token, resolve_token
+from souk_platform.auth.token_cache import token_cache
 from souk_platform.db import db
-from souk_platform.ratelimit.limiter import charge_request
+from souk_platform.ratelimit.buckets import Policy
+from souk_platform.ratelimit.limiter import apply_decision, default_policy, take_and_read_stamp
+from souk_platform.ratelimit.services import policy_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +34,7 @@ def current_principal() -> Principal:
     return principal
 
 
-def _authenticate() -> Principal:
+def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -39,11 +42,59 @@ def _authenticate() -> Principal:
             "Send an access token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="souk"'},
         )
+    return value.strip()
+
+
+def _authenticate_and_charge() -> Principal:
+    """Resolve the bearer token and charge its rate limit: one store round trip, no SQL on a cache hit.
+
+    The pattern is docs/architecture.md §4.2: trust a cached principal only under the revocation stamp
+    the same rate-limit call returns; otherwise read the database and cache under a stamp seen before.
+    """
+    plaintext = _bearer_token()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = token_cache(app)
+    digest = hash_token(plaintext)
+    now = app.extensions["souk.clock"].now()
+    cached = cache.get(digest, now)
+    if cached is not None:
+        cached_policy = cached.policy or default_policy(app)
+        decision, stamp = take_and_read_stamp(app, cached.principal, cached_policy)
+        if stamp is not None:
+            cache.last_stamp = stamp
+        if stamp is not None and stamp == cached.stamp:
+            apply_decision(decision, cached_policy)
+            return cached.principal
+        cache.forget(digest)
+        # Stale: this request is already charged; the stamp it brought back predates the lookup below.
+        principal, policy = _resolve(plaintext, app)
+        if stamp is not None:
+            cache.put(digest, principal, _plan_only(policy, app), stamp, now)
+        apply_decision(decision, policy)
+        return principal
+    stamp_before_lookup = cache.last_stamp
+    principal, policy = _resolve(plaintext, app)
+    decision, stamp = take_and_read_stamp(app, principal, policy)
+    if stamp is not None:
+        cache.last_stamp = stamp
+        if stamp_before_lookup is not None:
+            cache.put(digest, principal, _plan_only(policy, app), stamp_before_lookup, now)
+    apply_decision(decision, policy)
+    return principal
+
+
+def _resolve(plaintext: str, app: Flask) -> tuple[Principal, Policy]:
     try:
-        return resolve_token(db.session, value.strip(), current_app.extensions["souk.clock"])
+        principal = resolve_token(db.session, plaintext, app.extensions["souk.clock"])
     except errors.InvalidToken as exc:
         exc.headers["WWW-Authenticate"] = 'Bearer realm="souk", error="invalid_token"'
         raise
+    return principal, policy_for(db.session, principal, default=default_policy(app))
+
+
+def _plan_only(policy: Policy, app: Flask) -> Policy | None:
+    # The platform default is read from the config on every request, never frozen into the cache.
+    return None if policy == default_policy(app) else policy
 
 
 def requires(scope: str) -> Callable[[F], F]:
@@ -54,8 +105,7 @@ def requires(scope: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = _authenticate()
-            charge_request(principal)  # every authenticated call costs a token, even one refused below
+            principal = _authenticate_and_charge()  # every authenticated call costs a token, even one refused below
             if not grants(principal.scopes, scope):
                 raise errors.InsufficientScope(
                     f"This endpoint needs the '{scope}' scope.",

@@ -29,6 +29,7 @@ class Principal:
     scopes: tuple[str, ...]
     token_id: str
     installation_id: str | None = None
+    expires_at: dt.datetime | None = None  # the token's own expiry, so a cached copy is refused on time
 
 
 def hash_token(plaintext: str) -> str:
@@ -110,4 +111,5 @@ def resolve_token(session: DbSession, plaintext: str, clock: Clock) -> Principal
         scopes=tuple(token.scopes),
         token_id=token.id,
         installation_id=token.installation_id,
+        expires_at=token.expires_at,
     )

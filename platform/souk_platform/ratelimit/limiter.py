@@ -38,13 +38,28 @@ def charge_request(principal: Principal) -> Decision | None:
     the request goes through unlimited: an outage of the limiter must not become an outage of the API.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return _charge(app, bucket_key(principal), policy_for(db.session, principal, default=default_policy(app)))
+    policy = policy_for(db.session, principal, default=default_policy(app))
+    return _charge(app, bucket_key(principal), policy)
 
 
 def charge_app_request(app_id: str) -> Decision | None:
     """The same for a developer-level call with an app token: one bucket per app, the default limit."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return _charge(app, f"app:{app_id}", default_policy(app))
+
+
+def take_and_read_stamp(app: Flask, principal: Principal, policy: Policy) -> tuple[Decision | None, str | None]:
+    """Take one token and read the token-revocation stamp in one store call; nothing is refused yet.
+
+    The caller decides with ``apply_decision`` once it knows the token is good. ``(None, None)`` when
+    Redis is down: the request goes unlimited and no cached token may be trusted.
+    """
+    now = app.extensions["souk.clock"].now().timestamp()
+    try:
+        return bucket_store(app).take_and_read_stamp(bucket_key(principal), policy, now)
+    except redis.RedisError as exc:
+        log.warning("ratelimit.unavailable", error=str(exc))
+        return None, None
 
 
 def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
@@ -54,6 +69,14 @@ def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
     except redis.RedisError as exc:
         log.warning("ratelimit.unavailable", error=str(exc))
         return None
+    apply_decision(decision, policy)
+    return decision
+
+
+def apply_decision(decision: Decision | None, policy: Policy) -> None:
+    """Refuse with 429 when the bucket was empty, else add the ``RateLimit-*`` headers to the response."""
+    if decision is None:
+        return
     headers = decision.headers()
     if not decision.allowed:
         raise TooManyRequests(
@@ -67,5 +90,3 @@ def _charge(app: Flask, key: str, policy: Policy) -> Decision | None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
-
-    return decision

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
+import uuid
 from typing import TYPE_CHECKING, Protocol
 
 from souk_platform.ratelimit.buckets import BucketState, Decision, Policy, decide, take
@@ -17,6 +19,19 @@ class BucketStore(Protocol):
         """Take one token from the bucket ``key`` at ``now`` (seconds since the epoch)."""
         ...
 
+    def take_and_read_stamp(self, key: str, policy: Policy, now: float) -> tuple[Decision, str]:
+        """``take``, and read the token-revocation stamp in the same step (one Redis round trip).
+
+        The stamp is an opaque string that changes on every ``bump_stamp`` and never comes back to
+        a value it had; the token cache (``auth/token_cache.py``) trusts an entry only under the
+        stamp it was cached with.
+        """
+        ...
+
+    def bump_stamp(self) -> None:
+        """Change the stamp: every process's cached tokens are checked against the database again."""
+        ...
+
 
 class MemoryStore:
     """Buckets in a dict behind one lock: right for one process (``souk demo``), wrong for gunicorn's N."""
@@ -25,6 +40,8 @@ class MemoryStore:
         self._buckets: dict[str, BucketState] = {}
         self._lock = threading.Lock()
         self._max_buckets = max_buckets
+        self._stamps = itertools.count()
+        self._stamp = str(next(self._stamps))
 
     def take(self, key: str, policy: Policy, now: float) -> Decision:
         with self._lock:
@@ -33,6 +50,15 @@ class MemoryStore:
             state, decision = take(self._buckets.get(key), policy, now)
             self._buckets[key] = state
             return decision
+
+    def take_and_read_stamp(self, key: str, policy: Policy, now: float) -> tuple[Decision, str]:
+        with self._lock:
+            stamp = self._stamp
+        return self.take(key, policy, now), stamp
+
+    def bump_stamp(self) -> None:
+        with self._lock:
+            self._stamp = str(next(self._stamps))
 
     def _forget_full(self, policy: Policy, now: float) -> None:
         """Drop buckets that have refilled by now (a missing bucket is a full one), or the oldest half."""
@@ -67,6 +93,17 @@ if tokens >= 1 then
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', string.format('%.17g', ts))
 redis.call('EXPIRE', KEYS[1], ttl)
+if KEYS[2] then
+  -- The token-revocation stamp rides on the same call. A missing one (Redis restarted or flushed) is
+  -- set to a value it never had before, so no cached token survives the loss of the stamp.
+  local stamp = redis.call('GET', KEYS[2])
+  if not stamp then
+    local now_redis = redis.call('TIME')
+    stamp = 'r' .. now_redis[1] .. '.' .. now_redis[2]
+    redis.call('SET', KEYS[2], stamp)
+  end
+  return {allowed, string.format('%.17g', tokens), stamp}
+end
 return {allowed, string.format('%.17g', tokens)}
 """
 
@@ -74,15 +111,30 @@ return {allowed, string.format('%.17g', tokens)}
 class RedisStore:
     """Buckets as Redis hashes updated by one Lua script, so N processes share one exact count."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = "souk:ratelimit:") -> None:
+    def __init__(
+        self, client: redis.Redis, *, prefix: str = "souk:ratelimit:", stamp_key: str = "souk:auth:stamp"
+    ) -> None:
+        self._client = client
         self._script = client.register_script(_TAKE_SCRIPT)
         self._prefix = prefix
+        self._stamp_key = stamp_key
 
     def take(self, key: str, policy: Policy, now: float) -> Decision:
+        return self._run([self._prefix + key], policy, now)[0]
+
+    def take_and_read_stamp(self, key: str, policy: Policy, now: float) -> tuple[Decision, str]:
+        decision, stamp = self._run([self._prefix + key, self._stamp_key], policy, now)
+        assert stamp is not None  # the script always returns one when given the stamp key
+        return decision, stamp
+
+    def bump_stamp(self) -> None:
+        self._client.set(self._stamp_key, uuid.uuid4().hex)
+
+    def _run(self, keys: list[str], policy: Policy, now: float) -> tuple[Decision, str | None]:
         # Keep a bucket at least until it would have refilled: after that, a missing key means the same.
         ttl = max(60, math.ceil(policy.burst / policy.requests_per_second) + 1)
-        allowed, tokens = self._script(
-            keys=[self._prefix + key],
-            args=[repr(policy.requests_per_second), policy.burst, repr(now), ttl],
-        )
-        return decide(policy, float(tokens), allowed=bool(allowed))
+        reply = self._script(keys=keys, args=[repr(policy.requests_per_second), policy.burst, repr(now), ttl])
+        stamp = None
+        if len(reply) > 2:
+            stamp = reply[2].decode() if isinstance(reply[2], bytes) else str(reply[2])
+        return decide(policy, float(reply[1]), allowed=bool(reply[0])), stamp

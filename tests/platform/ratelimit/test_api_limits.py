@@ -8,14 +8,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from factories import ShopFactory, UserFactory, token_for
-from souk_platform.apps.models import App, AppVersion, Installation
-from souk_platform.auth.scopes import all_scopes
-from souk_platform.auth.services import create_access_token
-from souk_platform.core.ids import new_id
+from factories import ShopFactory, install_app, oauth_token, token_for
+from souk_platform.apps.models import App, Installation
 from souk_platform.db import db
 from souk_platform.ratelimit import MemoryStore, RedisStore
-from souk_platform.shops.models import Shop
 
 
 @pytest.fixture
@@ -28,32 +24,6 @@ def limits(app: Flask) -> Iterator[Any]:
 
     yield set_limits
     app.config["SOUK_RATE_LIMIT_RPS"], app.config["SOUK_RATE_LIMIT_BURST"] = saved
-
-
-def install_app(shop: Shop, manifest: dict[str, Any] | None = None) -> str:
-    """An app (owned by a developer) installed on ``shop`` with every scope; returns the installation id."""
-    app = App(developer_id=UserFactory().id, name="Helper", client_id=new_id("cli"), client_type="confidential")
-    db.session.add(app)
-    db.session.flush()
-    version = AppVersion(
-        app_id=app.id, number=1, manifest=manifest or {"name": "Helper"}, scopes=list(all_scopes()), redirect_uris=[]
-    )
-    db.session.add(version)
-    db.session.flush()
-    installation = Installation(
-        app_id=app.id, shop_id=shop.id, app_version_id=version.id, granted_scopes=list(all_scopes())
-    )
-    db.session.add(installation)
-    db.session.commit()
-    return installation.id
-
-
-def oauth_token(shop: Shop, installation_id: str) -> dict[str, str]:
-    _, plaintext = create_access_token(
-        db.session, shop_id=shop.id, name="oauth", scopes=all_scopes(), created_by=None, installation_id=installation_id
-    )
-    db.session.commit()
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 def statuses(client: Any, headers: dict[str, str], times: int, path: str = "/api/v1/shop") -> list[int]:

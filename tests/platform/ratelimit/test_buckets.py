@@ -82,6 +82,19 @@ def test_a_smaller_plan_caps_a_bucket_filled_under_a_larger_one(store: BucketSto
     assert drain(store, "k", small, T0, 4) == [True, True, True, False]
 
 
+def test_the_revocation_stamp_rides_on_the_charge_and_changes_on_every_bump(store: BucketStore) -> None:
+    policy = Policy(1.0, 2)
+    first, stamp = store.take_and_read_stamp("k", policy, 1000.0)
+    second, same = store.take_and_read_stamp("k", policy, 1000.0)
+    assert (first.remaining, second.remaining, same) == (1, 0, stamp)  # the charge counts as a plain take
+    seen = {stamp}
+    for _ in range(3):
+        store.bump_stamp()
+        _, stamp = store.take_and_read_stamp("k", policy, 1000.0)
+        assert stamp not in seen
+        seen.add(stamp)
+
+
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) -> None:
     """Twelve threads (think gunicorn processes) race for a bucket of 50: exactly 50 get through."""
