@@ -13,10 +13,26 @@ import sqlalchemy as sa
 from rq import Queue
 
 from factories import ShopFactory, token_for
+from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
 from souk_platform.webhooks import services
 from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery
 from souk_platform.webhooks.runtime import runtime_for
+
+
+@pytest.fixture(autouse=True)
+def _outbox_of_this_test_only(session) -> None:
+    """Set aside what tests that commit for real (races on PostgreSQL) left in this process's database.
+
+    Their undispatched events come first in the outbox and their deliveries may be due: a run here would
+    claim those instead of the test's own. Inside the test's transaction, so it is all rolled back after.
+    """
+    session.execute(sa.delete(WebhookAttempt))
+    session.execute(sa.delete(WebhookDelivery))
+    session.execute(
+        sa.update(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).values(dispatched_at=sa.func.now())
+    )
+    session.commit()  # a savepoint of the test's transaction
 
 
 class _Server(ThreadingHTTPServer):
