@@ -12,6 +12,7 @@ back to the database on its next request. See docs/architecture.md §4.2.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,8 @@ def revoke_cached_tokens(app: Flask) -> None:
 
 # What a cached entry is made of: a change to any of these rows may change who a token stands for or
 # its rate limit. A shop counts only when it goes away (its settings say nothing about tokens).
+# Cached: the hooks ask on every flush and bulk statement, and the models import lazily (no import cycle).
+@functools.cache
 def _watched() -> tuple[type, ...]:
     from souk_platform.apps.models import AppVersion, Installation
     from souk_platform.auth.models import AccessToken
@@ -113,6 +116,7 @@ def _watched() -> tuple[type, ...]:
     return (AccessToken, Installation, AppVersion)
 
 
+@functools.cache
 def _watched_when_deleted() -> tuple[type, ...]:
     from souk_platform.shops.models import Shop
 
