@@ -55,6 +55,7 @@ TARGET_RATIOS = {
     "GET /api/v1/market/apps": 0.2,
 }
 PRODUCTS = 50
+SERVERS = ("sync", "gthread", "granian")
 WARMUP_SECONDS = 1.0
 
 
@@ -87,27 +88,37 @@ class Servers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, target: str, env: dict[str, str], log: Path, *, pythonpath: str | None = None, config: str | None = None
+        self,
+        target: str,
+        env: dict[str, str],
+        log: Path,
+        *,
+        server: str,
+        pythonpath: str | None = None,
+        souk: bool = False,
     ) -> str:
+        """Serve ``target`` (``module:factory()``) with 2 workers of ``server``, as ``souk serve`` would."""
         port = _free_port()
-        args = [
-            str(VENV_BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-        if pythonpath:
-            args += ["--pythonpath", pythonpath]
-        if config:
-            args += ["--config", config]
-        args.append(target)
+        if server == "granian":
+            module, _, factory = target.partition(":")
+            if souk:  # the factory that also tunes the collector, as gunicorn's post_worker_init does
+                module, factory = "souk_platform.serving", "granian_app()"
+            args = [str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
+            args += ["--workers", "2", "--blocking-threads", "1", "--backlog", "2048", "--no-ws"]
+            args += ["--log-level", "warning", "--factory"]
+            if pythonpath:
+                args += ["--working-dir", pythonpath]
+            args.append(f"{module}:{factory.removesuffix('()')}")
+        else:
+            args = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+            args += ["--worker-class", server, "--backlog", "2048", "--log-level", "warning"]
+            if server == "gthread":
+                args += ["--threads", "1", "--keep-alive", "5"]
+            if pythonpath:
+                args += ["--pythonpath", pythonpath]
+            if souk:  # As `souk serve` runs it: each worker tunes its garbage collector once the app is built.
+                args += ["--config", "python:souk_platform.gunicorn_conf"]
+            args.append(target)
         with log.open("ab") as out:
             process = subprocess.Popen(args, env=env, stdout=out, stderr=out, start_new_session=True)
         self.processes.append(process)
@@ -475,6 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--install-wrk", action="store_true", help="apt-get install -y wrk if it is missing")
     parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="gthread",
+        help="what serves both apps: gunicorn's sync or gthread workers, or granian (default gthread, as souk serve)",
+    )
     add_store_options(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 120 or not 1 <= args.concurrency <= 256:
@@ -497,15 +514,15 @@ def main(argv: list[str] | None = None) -> int:
         log = instance / "gunicorn.log"
         print("Migrating …", flush=True)
         migrate(env)
-        hello = servers.start("api_throughput:hello_app()", env, log, pythonpath=str(Path(__file__).parent))
-        # As `souk serve` runs it: each worker tunes its garbage collector once the app is built.
-        souk = servers.start("souk_platform:create_app()", env, log, config="python:souk_platform.gunicorn_conf")
+        bench_dir = str(Path(__file__).parent)
+        hello = servers.start("api_throughput:hello_app()", env, log, server=args.server, pythonpath=bench_dir)
+        souk = servers.start("souk_platform:create_app()", env, log, server=args.server, souk=True)
         print(f"Seeding a shop and {PRODUCTS} products …", flush=True)
         seeded = seed(env, souk)
         auth = {"Authorization": f"Bearer {seeded.token}"}
         generator = run_wrk if use_wrk else run_python
         label = "wrk" if use_wrk else f"{args.concurrency} Python httpx client processes"
-        print(f"Measuring {args.duration:g} s per case with {label}, 2 sync gunicorn workers each …", flush=True)
+        print(f"Measuring {args.duration:g} s per case with {label}, 2 {args.server} workers each …", flush=True)
 
         results.append(generator("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
         served = httpx.get(souk + "/api/v1/openapi.json", timeout=10).json().get("paths", {})

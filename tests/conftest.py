@@ -58,7 +58,7 @@ def redis_url() -> Iterator[str]:
     slot.release()
 
 
-def make_test_app(database_url: str, redis_url: str) -> Flask:
+def make_test_app(database_url: str, redis_url: str, **overrides: Any) -> Flask:
     """A migrated app on ``database_url`` wired like production (PostgreSQL + Redis + rq)."""
     application = create_app(
         {
@@ -73,6 +73,7 @@ def make_test_app(database_url: str, redis_url: str) -> Flask:
             "SOUK_RATE_LIMIT_RPS": 100_000.0,
             "SOUK_RATE_LIMIT_BURST": 100_000,
         }
+        | overrides
     )
     from flask_migrate import upgrade
 

@@ -17,11 +17,12 @@ from flask_wtf.csrf import CSRFProtect
 from souk_platform.api import SoukApi
 from souk_platform.api.guard import SECURITY_SCHEME
 from souk_platform.api.problems import is_api_request, problem_response
+from souk_platform.api.reads import install_write_guard
 from souk_platform.auth.token_cache import init_token_cache
 from souk_platform.config import DEFAULTS, settings_from_env
 from souk_platform.core.clock import Clock, SystemClock
 from souk_platform.core.errors import problem
-from souk_platform.db import db
+from souk_platform.db import db, install_liveness_check
 from souk_platform.jobs.runner import InlineRunner, RqRunner, install_session_hooks
 from souk_platform.migrations import MIGRATIONS_DIR as MIGRATIONS_DIR  # where the schema's history lives
 from souk_platform.migrations import init_migrations
@@ -50,6 +51,9 @@ def create_app(
     app.extensions["souk.clock"] = clock or SystemClock()
     db.init_app(app)
     _tune_sqlite(app)
+    with app.app_context():
+        install_liveness_check(db.engine, after_idle=app.config["SOUK_DB_PING_AFTER_IDLE_SECONDS"])
+    install_write_guard()
     init_migrations(app, db)
     init_observability(app)
     _init_locale(app)
@@ -117,6 +121,9 @@ def _tune_sqlite(app: Flask) -> None:
     def _begin_immediate(connection: Any) -> None:
         # Take the write lock up front: a deferred transaction that reads and then writes while the
         # in-process job thread writes fails with "database is locked" instead of waiting its turn.
+        # A read-only request (api/reads.py) runs in autocommit and takes no lock at all.
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

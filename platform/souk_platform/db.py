@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +56,29 @@ db = SQLAlchemy(model_class=Base)
 
 # What services accept: a Session, or Flask-SQLAlchemy's scoped ``db.session`` that proxies one.
 DbSession = Session | scoped_session[Any]
+
+
+def install_liveness_check(engine: sa.Engine, *, after_idle: float) -> None:
+    """Ping a pooled connection on checkout only when it sat idle over ``after_idle`` seconds (§4.8).
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout, one round trip per request; a connection in
+    steady use is alive, and one that died under load fails its request and SQLAlchemy replaces the pool.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+        record.info["souk.idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("souk.idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after_idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except dbapi_error as exc:  # the pool discards it and checks out another (up to 3 tries)
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def utcnow() -> dt.datetime:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint
 
+from souk_platform.api.reads import READ_ONLY_METHODS, read_only_unit
 from souk_platform.auth import errors
 from souk_platform.auth.scopes import grants, is_known
 from souk_platform.auth.services import Principal, hash_token, resolve_token
@@ -98,13 +99,22 @@ def _plan_only(policy: Policy, app: Flask) -> Policy | None:
 
 
 def requires(scope: str) -> Callable[[F], F]:
-    """Authenticate the bearer token, charge its rate limit and require ``scope``; sets the principal."""
+    """Authenticate the bearer token, charge its rate limit and require ``scope``; sets the principal.
+
+    A ``GET`` or ``HEAD`` runs as a read-only unit (``api/reads.py``): no transaction round trips, no writes.
+    """
     if not is_known(scope):  # an extension registers its scopes before it imports its routes
         raise ValueError(f"{scope} is not in the scope registry")
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if request.method in READ_ONLY_METHODS:
+                with read_only_unit(db.session):
+                    return guarded(*args, **kwargs)
+            return guarded(*args, **kwargs)
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
             principal = _authenticate_and_charge()  # every authenticated call costs a token, even one refused below
             if not grants(principal.scopes, scope):
                 raise errors.InsufficientScope(

@@ -13,6 +13,7 @@ BENCH = Path(__file__).resolve().parents[3] / "bench" / "plugin_invoke.py"
 @pytest.mark.embedded
 def test_the_plugin_benchmark_runs_both_parts_with_a_tiny_size(capsys, monkeypatch):
     monkeypatch.delenv("SOUK_DATABASE_URL", raising=False)  # the embedded SQLite wiring, in a temp folder
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # as when run as a script: its sibling modules import
     spec = importlib.util.spec_from_file_location("plugin_invoke_bench", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

@@ -1,0 +1,73 @@
+"""Read-only requests: no transaction round trips, and a guard that they write nothing (docs/architecture.md §4.4).
+
+A ``GET`` or ``HEAD`` through ``@requires`` runs on a connection in autocommit: PostgreSQL gets each
+``SELECT`` alone, with no ``BEGIN`` before it and no ``ROLLBACK`` when the connection goes back to the pool
+(two of the five round trips a two-statement read used to cost). At READ COMMITTED, PostgreSQL's default and
+Souk's, each statement of a transaction takes its own snapshot anyway, so a read request sees exactly what
+it saw inside a transaction. On SQLite, the embedded store, a read no longer takes the write lock
+(``BEGIN IMMEDIATE``) and so never waits behind the in-process job thread.
+
+Because nothing would roll a read request's writes back, the session refuses them: a flush of new, changed
+or deleted objects, or an ``INSERT``, ``UPDATE`` or ``DELETE`` sent through the session, raises
+``WriteInReadRequest`` (a programming error: the view belongs behind ``transactional``). The guard holds in
+the test suite too, where requests share an outer test transaction instead of autocommit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
+
+from souk_platform.db import DbSession
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+_FLAG = "souk.read_only"
+
+
+class WriteInReadRequest(RuntimeError):
+    """A read-only request tried to write: move the write behind ``transactional``."""
+
+
+@contextmanager
+def read_only_unit(session: DbSession) -> Iterator[None]:
+    """Run a read-only request's queries in autocommit, refusing writes; restores the session after."""
+    own: Session = session() if isinstance(session, scoped_session) else session
+    own.info[_FLAG] = True
+    try:
+        if not own.in_transaction():
+            bind = own.get_bind()
+            # Only a session of its own on the engine: one bound to a connection (a test's outer
+            # transaction) already has its unit of work.
+            if isinstance(bind, sa.Engine):
+                own.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield
+    finally:
+        own.info.pop(_FLAG, None)
+
+
+def is_read_only(session: Session) -> bool:
+    return bool(session.info.get(_FLAG))
+
+
+def install_write_guard() -> None:
+    """Refuse writes in read-only units, on every session (idempotent: listeners are registered once)."""
+    if event.contains(Session, "before_flush", _refuse_flush):
+        return
+    event.listen(Session, "before_flush", _refuse_flush)
+    event.listen(Session, "do_orm_execute", _refuse_statement)
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if is_read_only(session) and (session.new or session.deleted or session.dirty):
+        changed = [type(obj).__name__ for obj in (*session.new, *session.dirty, *session.deleted)]
+        raise WriteInReadRequest(f"A read-only request tried to write {', '.join(sorted(set(changed)))}.")
+
+
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteInReadRequest(f"A read-only request sent a write: {str(state.statement)[:120]}")

@@ -1,0 +1,171 @@
+"""A read costs its statements and nothing more, and may not write (docs/architecture.md §4.4, §4.8).
+
+The wire is read from psycopg's protocol trace of the pooled connection: every ``Query`` or ``Sync`` the
+client sends is one round trip to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from conftest import IsolatedClient, _create_database, _drop_database, make_test_app
+from flask import Flask
+
+from factories import ShopFactory
+from souk_platform.api.reads import WriteInReadRequest, read_only_unit
+from souk_platform.auth.scopes import all_scopes
+from souk_platform.auth.services import create_access_token
+from souk_platform.db import db
+from souk_platform.shops.models import Shop
+
+
+@contextmanager
+def app_on_own_database(redis_url: str, **overrides: Any) -> Iterator[Flask]:
+    """An app on a fresh database of this test's own: its requests commit and use the real pool."""
+    name = f"souk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    application = make_test_app(_create_database(name), redis_url, **overrides)
+    application.test_client_class = IsolatedClient
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        _drop_database(name)
+
+
+def owner_token(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        shop = Shop(name="Wire shop", currency="CNY", settings={})
+        db.session.add(shop)
+        db.session.flush()
+        _, token = create_access_token(db.session, shop_id=shop.id, name="t", scopes=all_scopes(), created_by=None)
+        db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Wire:
+    """Traces the PostgreSQL protocol of every connection the app checks out while ``recording``."""
+
+    def __init__(self, app: Flask, trace: Path) -> None:
+        self.trace = trace
+        self.fileno: int | None = None
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "checkout", self._on_checkout)
+        sa.event.listen(engine, "checkin", self._off)
+
+    def _on_checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if self.fileno is not None:
+            dbapi_connection.pgconn.trace(self.fileno)
+            dbapi_connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def _off(self, dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.pgconn.untrace()
+
+    @contextmanager
+    def recorded(self) -> Iterator[list[str]]:
+        """The client's messages (``Query "BEGIN"``, ``Parse …``, ``Sync``) sent inside the block."""
+        messages: list[str] = []
+        with self.trace.open("w") as out:
+            self.fileno = out.fileno()
+            try:
+                yield messages
+            finally:
+                self.fileno = None
+        for line in self.trace.read_text().splitlines():
+            fields = line.split("\t", 2)  # a statement's text may run over several lines: those carry no tab
+            if len(fields) == 3 and fields[0] == "F":
+                messages.append(" ".join(fields[2].split()))
+
+
+def round_trips(messages: list[str]) -> int:
+    return sum(1 for m in messages if m.startswith("Query") or m == "Sync")
+
+
+def test_a_cached_read_is_one_round_trip_with_no_begin_rollback_or_ping(redis_url: str, tmp_path: Path) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        wire = Wire(app, tmp_path / "wire.trace")
+        client = app.test_client()
+        for _ in range(2):  # the first sees the revocation stamp, the second caches the token under it (§4.2)
+            assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        with wire.recorded() as messages:
+            response = client.get("/api/v1/shop", headers=headers)
+        assert response.status_code == 200 and response.json["name"] == "Wire shop"
+        sent = " | ".join(messages)
+        assert round_trips(messages) == 1, sent  # the shop's SELECT alone
+        assert not any(word in sent for word in ('"BEGIN"', '"ROLLBACK"', '"COMMIT"', '"select 1"')), sent
+
+
+def test_a_write_still_runs_in_one_transaction(redis_url: str, tmp_path: Path) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        wire = Wire(app, tmp_path / "wire.trace")
+        client = app.test_client()
+        sku = {"code": "T1", "title": "100g", "price": 100, "on_hand": 5}
+        body = {"title": "Tea", "status": "active", "skus": [sku]}
+        with wire.recorded() as messages:
+            assert client.post("/api/v1/products", headers=headers, json=body).status_code == 201
+        queries = [m for m in messages if m.startswith("Query")]
+        assert queries[0] == 'Query "BEGIN"' and queries[-1] == 'Query "COMMIT"', messages
+        assert client.get("/api/v1/products", headers=headers).json["items"][0]["title"] == "Tea"
+
+
+def _kill_backends(app: Flask) -> int:
+    """Terminate every other connection to the app's database (a restart, a dropped idle connection)."""
+    with app.app_context():
+        name = db.engine.url.database
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return len(rows)
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(redis_url: str) -> None:
+    with app_on_own_database(redis_url, SOUK_DB_PING_AFTER_IDLE_SECONDS=0.0) as app:
+        headers = owner_token(app)
+        client = app.test_client()
+        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert _kill_backends(app) >= 1
+        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+
+
+def test_without_the_idle_ping_a_dead_connection_fails_one_request_and_the_pool_recovers(redis_url: str) -> None:
+    # The trade documented in §4.8: a connection in steady use is trusted, so a database restart under
+    # load costs the requests that were about to use the dead connections, then the pool is replaced.
+    with app_on_own_database(redis_url, SOUK_DB_PING_AFTER_IDLE_SECONDS=3600.0) as app:
+        headers = owner_token(app)
+        client = app.test_client()
+        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert _kill_backends(app) >= 1
+        failed = client.get("/api/v1/shop", headers=headers)
+        assert failed.status_code == 500 and failed.mimetype == "application/problem+json"
+        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+
+
+def test_a_read_only_unit_refuses_writes_and_leaves_the_session_writable(session: Any) -> None:
+    shop = ShopFactory()
+    with read_only_unit(session):
+        assert session.get(Shop, shop.id) is shop  # reads are fine
+        shop.name = "Renamed in a read"
+        with pytest.raises(WriteInReadRequest, match="Shop"):
+            session.flush()
+        session.rollback()
+        with pytest.raises(WriteInReadRequest, match="UPDATE"):
+            session.execute(sa.update(Shop).where(Shop.id == shop.id).values(name="Bulk"))
+    session.rollback()
+    assert session.get(Shop, shop.id).name != "Bulk"
+    shop.name = "Renamed in a write"
+    session.flush()  # outside the unit, writes work again
+    assert session.scalar(sa.select(Shop.name).where(Shop.id == shop.id)) == "Renamed in a write"
