@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -77,7 +77,7 @@ def _write_unwritten(session: Session, flush_context: UOWTransaction, instances:
     # One executemany: psycopg pipelines the rows' INSERTs in one round trip. Measured here, that beat both
     # the unit of work and a single ``INSERT … VALUES (…), (…)`` (whose text psycopg re-parses every time).
     connection = session.connection(bind_arguments={"mapper": OutboxEvent})
-    connection.execute(sa.insert(OutboxEvent.__table__), rows)
+    connection.execute(sa.insert(cast(sa.Table, OutboxEvent.__table__)), rows)
     for event in pending:
         session.expunge(event)
 
