@@ -82,8 +82,13 @@ def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
 class JobRunner(Protocol):
     def enqueue(self, path: str, *args: Any) -> None: ...
 
-    def enqueue_once(self, path: str) -> None:
-        """Queue the argument-less job ``path`` unless a copy is already waiting (not yet started)."""
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
+        """Queue the argument-less job ``path`` unless a copy is already waiting (not yet started).
+
+        With ``coalesce`` (commits asking after they wrote work), a runner may skip asking for
+        ``ONCE_COALESCE_SECONDS`` after it learnt that a copy was waiting; recovery paths (the sweep)
+        ask without it, so a queue that lost the copy meanwhile gets a new one.
+        """
         ...
 
     def queue_depth(self) -> dict[str, int]: ...
@@ -132,7 +137,7 @@ class InlineRunner:
         self._ensure_thread()
         self._queue.put((path, args, False))
 
-    def enqueue_once(self, path: str) -> None:
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
         with self._lock:
             if path in self._waiting_once:
                 return
@@ -207,10 +212,10 @@ class RqRunner:
     def enqueue(self, path: str, *args: Any) -> None:
         self._queue.enqueue("souk_platform.jobs.runner.run_in_worker", path, *args)
 
-    def enqueue_once(self, path: str) -> None:
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
         asked_at = self._monotonic()  # before the SET: the waiting copy cannot have started before this
         known = self._waiting_since.get(path)
-        if known is not None and asked_at - known < ONCE_COALESCE_SECONDS:
+        if coalesce and known is not None and asked_at - known < ONCE_COALESCE_SECONDS:
             return  # a copy was waiting moments ago; it will see this commit (see ONCE_COALESCE_SECONDS)
         # One SET NX: the marker says a copy waits; whoever sets it queues the job.
         if self._redis.set(_once_marker(path), "1", nx=True, ex=ONCE_MARKER_SECONDS):
@@ -281,7 +286,7 @@ def _send_pending(session: Session) -> None:
     runner: JobRunner = current_app.extensions["souk.jobs"]
     for path, args, once in pending:
         if once:
-            runner.enqueue_once(path)
+            runner.enqueue_once(path, coalesce=True)
         else:
             runner.enqueue(path, *args)
 

@@ -75,6 +75,15 @@ def test_the_delivery_run_looks_for_new_work_longer_than_the_runner_trusts_a_wai
     assert LINGER_SECONDS - LINGER_POLL_SECONDS > ONCE_COALESCE_SECONDS
 
 
+def test_the_sweep_asks_again_at_once_so_a_lost_run_is_replaced(app, session, redis, stepped):
+    queue = Queue("souk", connection=redis)
+    enqueue_once_after_commit(session, JOB)
+    session.commit()
+    redis.flushdb()  # the waiting run is lost moments after a commit asked for it
+    app.extensions["souk.jobs"].enqueue_once(JOB)  # the recovery path does not coalesce
+    assert queue.count == 1
+
+
 def test_a_rolled_back_transaction_asks_for_nothing(app, session, redis):
     queue = Queue("souk", connection=redis)
     session.add(ShopFactory.build(name="never saved"))
