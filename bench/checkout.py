@@ -48,7 +48,7 @@ class NoJobs:
     def enqueue(self, path: str, *args: Any) -> None:
         pass
 
-    def enqueue_once(self, path: str) -> None:
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
         pass
 
     def queue_depth(self) -> dict[str, int]:

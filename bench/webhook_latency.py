@@ -234,9 +234,9 @@ class TimedRunner:
         self._runner.enqueue(path, *args)
         self._production.enqueue_seconds += time.perf_counter() - began
 
-    def enqueue_once(self, path: str) -> None:
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
         began = time.perf_counter()
-        self._runner.enqueue_once(path)
+        self._runner.enqueue_once(path, coalesce=coalesce)
         self._production.enqueue_seconds += time.perf_counter() - began
 
     def queue_depth(self) -> dict[str, int]:

@@ -6,7 +6,9 @@ and commits its own work. Jobs are sent only after the transaction that asked fo
 
 A job that drains a table (the webhook delivery run) is asked for with ``enqueue_once``: however many
 commits ask, at most one copy waits in the queue; once it starts, the next request queues another, so
-work committed while it runs is never left without a run to pick it up.
+work committed while it runs is never left without a run to pick it up. Such a job must keep looking for
+new work for at least ``ONCE_COALESCE_SECONDS`` after it starts: the rq runner relies on that to skip
+asking again for that long after it learnt that a copy is waiting.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ _PENDING = "souk.pending_jobs"
 # How long a waiting ``enqueue_once`` job blocks further copies if it vanishes without starting (a
 # flushed queue takes the marker with it; this bounds the rarer loss of the job alone).
 ONCE_MARKER_SECONDS = 30
+# For this long after Redis said a copy of an ``enqueue_once`` job is waiting, a process asks no more:
+# that copy has not started then, and an ``enqueue_once`` job keeps looking for new work for longer than
+# this after it starts (the delivery run lingers), so it sees every commit made in the meantime. Under a
+# stream of commits this saves a Redis round trip on nearly every one.
+ONCE_COALESCE_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +82,13 @@ def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
 class JobRunner(Protocol):
     def enqueue(self, path: str, *args: Any) -> None: ...
 
-    def enqueue_once(self, path: str) -> None:
-        """Queue the argument-less job ``path`` unless a copy is already waiting (not yet started)."""
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
+        """Queue the argument-less job ``path`` unless a copy is already waiting (not yet started).
+
+        With ``coalesce`` (commits asking after they wrote work), a runner may skip asking for
+        ``ONCE_COALESCE_SECONDS`` after it learnt that a copy was waiting; recovery paths (the sweep)
+        ask without it, so a queue that lost the copy meanwhile gets a new one.
+        """
         ...
 
     def queue_depth(self) -> dict[str, int]: ...
@@ -125,7 +137,7 @@ class InlineRunner:
         self._ensure_thread()
         self._queue.put((path, args, False))
 
-    def enqueue_once(self, path: str) -> None:
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
         with self._lock:
             if path in self._waiting_once:
                 return
@@ -189,19 +201,26 @@ class InlineRunner:
 class RqRunner:
     """Production wiring: rq queues on the app's one Redis client."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         from rq import Queue
 
         self._redis = redis
         self._queue = Queue("souk", connection=redis)
+        self._monotonic = monotonic
+        self._waiting_since: dict[str, float] = {}  # path -> when Redis last said a copy was waiting
 
     def enqueue(self, path: str, *args: Any) -> None:
         self._queue.enqueue("souk_platform.jobs.runner.run_in_worker", path, *args)
 
-    def enqueue_once(self, path: str) -> None:
-        # One SET NX per request: cheap enough for every commit to ask.
+    def enqueue_once(self, path: str, *, coalesce: bool = False) -> None:
+        asked_at = self._monotonic()  # before the SET: the waiting copy cannot have started before this
+        known = self._waiting_since.get(path)
+        if coalesce and known is not None and asked_at - known < ONCE_COALESCE_SECONDS:
+            return  # a copy was waiting moments ago; it will see this commit (see ONCE_COALESCE_SECONDS)
+        # One SET NX: the marker says a copy waits; whoever sets it queues the job.
         if self._redis.set(_once_marker(path), "1", nx=True, ex=ONCE_MARKER_SECONDS):
             self._queue.enqueue("souk_platform.jobs.runner.run_once_in_worker", path)
+        self._waiting_since[path] = asked_at
 
     def queue_depth(self) -> dict[str, int]:
         return {"souk": self._queue.count}
@@ -267,7 +286,7 @@ def _send_pending(session: Session) -> None:
     runner: JobRunner = current_app.extensions["souk.jobs"]
     for path, args, once in pending:
         if once:
-            runner.enqueue_once(path)
+            runner.enqueue_once(path, coalesce=True)
         else:
             runner.enqueue(path, *args)
 

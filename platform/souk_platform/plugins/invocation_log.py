@@ -90,7 +90,7 @@ def note_failure(session: DbSession, *, shop_id: str, plugin: Plugin, now: dt.da
     )
     if already is not None:
         return
-    event_row = emit(
+    emit(
         session,
         shop_id=shop_id,
         type="plugin.failing",
@@ -105,8 +105,8 @@ def note_failure(session: DbSession, *, shop_id: str, plugin: Plugin, now: dt.da
             "window_minutes": int(FAILING_WINDOW.total_seconds() // 60),
             "version": 1,
         },
+        created_at=now,  # stamped with the app clock, the one the once-per-window check reads
     )
-    event_row.created_at = now  # stamped with the app clock, the one the once-per-window check reads
 
 
 def _add_again(session: Session, remembered: list[_Remembered]) -> None:

@@ -30,7 +30,8 @@ ROUND_SECONDS = 0.05
 # The same wait when the last round found nothing new (a slow endpoint is all that is left).
 IDLE_ROUND_SECONDS = 0.25
 # A run with nothing left to do keeps looking this long before it ends, every LINGER_POLL_SECONDS: under a
-# steady stream of events one run then serves many commits instead of an rq job per burst.
+# steady stream of events one run then serves many commits instead of an rq job per burst. It must exceed
+# jobs.runner.ONCE_COALESCE_SECONDS (plus a poll): commits that soon after a request trust this run.
 LINGER_SECONDS = 0.2
 LINGER_POLL_SECONDS = 0.02
 
