@@ -86,7 +86,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     if _writes_like_default(app):
         response = app.response_class(encode_json(body), status=status, mimetype="application/json")
     else:  # debug's indented output, or a provider of the app's own: let it write
-        response = app.json.response(body)
+        response = cast(Response, app.json.response(body))
         response.status_code = status
     if headers:
         response.headers.update(headers)

@@ -166,6 +166,9 @@ def get_sku(session: DbSession, *, shop_id: str, sku_id: str) -> Sku:
     return sku
 
 
+_Row = sa.Row[*tuple[Any, ...]]
+_RowsSelect = sa.Select[*tuple[Any, ...]]
+
 # What the API shows of a product and a SKU, read as Core rows (no ORM instances) for the fast read path.
 PRODUCT_COLUMNS = (
     Product.id,
@@ -190,7 +193,7 @@ SKU_COLUMNS = (
 )
 
 
-def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[sa.Row[Any], list[sa.Row[Any]]]:
+def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row]]:
     """``get_product`` as Core rows: the product's ``PRODUCT_COLUMNS`` and its SKUs' ``SKU_COLUMNS`` (by id)."""
     row = None
     if _well_formed([product_id]):
@@ -202,9 +205,9 @@ def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tup
     return row, skus_of_products(session, [row.id])[row.id]
 
 
-def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[sa.Row[Any]]]:
+def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[_Row]]:
     """The SKUs (``SKU_COLUMNS`` rows, by id) of each product, in one query; an empty list for none."""
-    found: dict[str, list[sa.Row[Any]]] = {product_id: [] for product_id in product_ids}
+    found: dict[str, list[_Row]] = {product_id: [] for product_id in product_ids}
     if product_ids:
         stmt = sa.select(*SKU_COLUMNS).where(Sku.product_id.in_(product_ids)).order_by(Sku.id)
         for sku in session.execute(stmt):
@@ -212,7 +215,7 @@ def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str
     return found
 
 
-def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> sa.Select[Any]:
+def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> _RowsSelect:
     """The shop's products as ``PRODUCT_COLUMNS`` rows, optionally by status and title substring (any case).
 
     Their SKUs come from ``skus_of_products`` (one more query per page).
