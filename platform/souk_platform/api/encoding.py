@@ -8,7 +8,7 @@ from Core rows, and no marshmallow dump runs. The body is encoded with orjson in
 Flask's ``jsonify`` writes (sorted keys, compact, ASCII with ``\\uXXXX`` escapes, a trailing newline).
 
 Every view declared this way is found by ``fast_views(app)``; the proof test
-(``tests/platform/api/test_fast_serialization.py``) iterates over them and checks each one's bytes against
+(``tests/reliability/test_fast_serialization.py``) iterates over them and checks each one's bytes against
 ``Schema().dump`` of the same resource through the ORM. ``fast_response_sent`` fires for every response
 the fast path builds, so the test also proves each endpoint is really served by it.
 """
@@ -105,7 +105,7 @@ def fast_response(blp: Blueprint, status_code: int, schema: type[ma.Schema], **d
         @functools.wraps(view)
         def encoded(*args: Any, **kwargs: Any) -> Response:
             result = view(*args, **kwargs)
-            body, status, headers = result if isinstance(result, tuple) else (result, status_code, None)
+            body, status, headers = (*result, None)[:3] if isinstance(result, tuple) else (result, status_code, None)
             response = json_response(body, status, headers)
             fast_response_sent.send(current_app._get_current_object(), endpoint=request.endpoint, schema=schema)  # type: ignore[attr-defined]
             return response
