@@ -30,7 +30,8 @@ from souk_marketplace.listings.schemas import (
 )
 from souk_marketplace.listings.urls import app_page_url, image_url, install_link
 from souk_marketplace.ratings import services as ratings
-from souk_platform.api import page_schema, paginated, transactional
+from souk_platform.api import fast_response, page_schema, paginated, transactional
+from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import Page
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
@@ -264,6 +265,13 @@ def entry_view(entry: services.MarketEntry) -> dict[str, Any]:
     }
 
 
+def market_app_json(entry: services.MarketEntry) -> dict[str, Any]:
+    """``MarketAppSchema().dump(entry_view(entry))`` without marshmallow (docs/architecture.md §4.8)."""
+    view = entry_view(entry)
+    view["listed_at"] = isoformat(view["listed_at"])
+    return view
+
+
 def _reply_of(rating: Any) -> dict[str, Any] | None:
     return {"text": rating.reply_text, "created_at": rating.replied_at} if rating.reply_text else None
 
@@ -311,7 +319,7 @@ def detail_view(entry: services.MarketEntry) -> dict[str, Any]:
 class MarketApps(MethodView):
     @public_rate_limited
     @blp.arguments(MarketQuerySchema, location="query")
-    @blp.response(200, page_schema(MarketAppSchema))
+    @fast_response(blp, 200, page_schema(MarketAppSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """Listed apps: full-text search (English, Chinese), a category; by featured, installs, rating or newest"""
         offset, limit = _decode_cursor(args["cursor"]), args["limit"]
@@ -319,7 +327,9 @@ class MarketApps(MethodView):
             db.session, q=args["q"], category=args["category"], sort=args["sort"], limit=limit + 1, offset=offset
         )
         more = len(entries) > limit
-        page = Page([entry_view(entry) for entry in entries[:limit]], _encode_cursor(offset + limit) if more else None)
+        page = Page(
+            [market_app_json(entry) for entry in entries[:limit]], _encode_cursor(offset + limit) if more else None
+        )
         return paginated(page)
 
 

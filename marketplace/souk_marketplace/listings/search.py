@@ -113,11 +113,23 @@ def document_vector(fields: list[tuple[str, str]]) -> Any:
 
 def tsquery(query: Query) -> Any:
     """The SQL tsquery of ``query`` (PostgreSQL); None when it has nothing to look for."""
+    cjk, words = tsquery_terms(query)
+    return tsquery_of(cjk, words)
+
+
+def tsquery_terms(query: Query) -> tuple[str | None, str | None]:
+    """The CJK tsquery literal and the English ``to_tsquery`` text of ``query``; None for a part it lacks."""
+    cjk = cjk_tsquery_literal(query.cjk_runs) if query.cjk_runs else None
+    words = " & ".join(f"{word}:*" for word in query.words) if query.words else None
+    return cjk, words
+
+
+def tsquery_of(cjk: Any, words: Any) -> Any:
+    """The SQL tsquery of a CJK literal and English words (values or bound parameters, each may be None)."""
     parts: list[Any] = []
-    if query.cjk_runs:
-        parts.append(sa.cast(cjk_tsquery_literal(query.cjk_runs), TSQUERY))
-    if query.words:
-        words = " & ".join(f"{word}:*" for word in query.words)
+    if cjk is not None:
+        parts.append(sa.cast(cjk, TSQUERY))
+    if words is not None:
         parts.append(sa.func.to_tsquery(sa.literal_column("'english'::regconfig"), words))
     if not parts:
         return None

@@ -4,26 +4,32 @@
 - ``requires(scope)``: bearer-token authentication and scope check, documented in OpenAPI
 - ``transactional`` / ``idempotent``: one unit of work per request; ``Idempotency-Key`` replay
 - ``PageArgs`` / ``page_of`` / ``paginated``: cursor pagination with ``next_cursor`` and ``Link``
+  (``row_page_of``: the same over Core rows)
+- ``fast_response``: a hot read's body built from rows and encoded by orjson, same bytes as ``jsonify``
 - ``expected_version``: ``If-Match`` → the version a PATCH expects (412 when stale)
 """
 
 from souk_platform.api.concurrency import check_version, etag, expected_version
+from souk_platform.api.encoding import fast_response
 from souk_platform.api.guard import current_principal, requires
-from souk_platform.api.pagination import PageArgs, page_of, page_schema, paginated
+from souk_platform.api.pagination import Page, PageArgs, page_of, page_schema, paginated, row_page_of
 from souk_platform.api.problems import SoukApi
 from souk_platform.api.transactions import idempotent, transactional
 
 __all__ = [
+    "Page",
     "PageArgs",
     "SoukApi",
     "check_version",
     "current_principal",
     "etag",
     "expected_version",
+    "fast_response",
     "idempotent",
     "page_of",
     "page_schema",
     "paginated",
     "requires",
+    "row_page_of",
     "transactional",
 ]

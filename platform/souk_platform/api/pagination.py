@@ -53,9 +53,24 @@ def _decode(cursor: str) -> str:
 
 def page_of(session: DbSession, stmt: sa.Select[Any], id_column: Any, *, limit: int, cursor: str | None) -> Page:
     """Run ``stmt`` one page at a time, ordered by the time-sortable id, newest first."""
+    return _cut(list(session.scalars(_keyset(stmt, id_column, limit, cursor))), limit)
+
+
+def row_page_of(session: DbSession, stmt: sa.Select[Any], id_column: Any, *, limit: int, cursor: str | None) -> Page:
+    """``page_of`` for a Core select of columns (one of them ``id``): the items are ``Row``s, not ORM objects.
+
+    For fast-path lists (docs/architecture.md §4.8), where loading ORM instances would cost more than the query.
+    """
+    return _cut(list(session.execute(_keyset(stmt, id_column, limit, cursor))), limit)
+
+
+def _keyset(stmt: sa.Select[Any], id_column: Any, limit: int, cursor: str | None) -> sa.Select[Any]:
     if cursor:
         stmt = stmt.where(id_column < _decode(cursor))
-    rows = list(session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
+    return stmt.order_by(id_column.desc()).limit(limit + 1)
+
+
+def _cut(rows: list[Any], limit: int) -> Page:
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, _encode(rows[-1].id) if more and rows else None)

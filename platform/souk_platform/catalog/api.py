@@ -8,15 +8,18 @@ from flask import url_for
 from flask.views import MethodView
 
 from souk_platform.api import (
+    Page,
     PageArgs,
     current_principal,
     etag,
     expected_version,
+    fast_response,
     idempotent,
     page_of,
     page_schema,
     paginated,
     requires,
+    row_page_of,
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
@@ -33,6 +36,7 @@ from souk_platform.catalog.schemas import (
     SkuCreateSchema,
     SkuSchema,
     SkuUpdateSchema,
+    product_json,
 )
 from souk_platform.db import db
 
@@ -47,11 +51,13 @@ def _shop_id() -> str:
 class ProductList(MethodView):
     @requires("read_products")
     @blp.arguments(ProductQuerySchema, location="query")
-    @blp.response(200, page_schema(ProductSchema))
+    @fast_response(blp, 200, page_schema(ProductSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """The shop's products with their SKUs, newest first (filter by status or title)"""
         stmt = services.list_products_stmt(_shop_id(), status=args.pop("status"), q=args.pop("q"))
-        return paginated(page_of(db.session, stmt, Product.id, **args))
+        page = row_page_of(db.session, stmt, Product.id, **args)
+        skus = services.skus_of_products(db.session, [product.id for product in page.items])
+        return paginated(Page([product_json(product, skus[product.id]) for product in page.items], page.next_cursor))
 
     @requires("write_products")
     @transactional
@@ -75,11 +81,11 @@ class ProductList(MethodView):
 @blp.route("/products/<product_id>")
 class ProductResource(MethodView):
     @requires("read_products")
-    @blp.response(200, ProductSchema)
+    @fast_response(blp, 200, ProductSchema)
     def get(self, product_id: str) -> Any:
         """One product with its SKUs and their available stock"""
-        product = services.get_product(db.session, shop_id=_shop_id(), product_id=product_id)
-        return product, 200, etag(product.version)
+        product, skus = services.get_product_row(db.session, shop_id=_shop_id(), product_id=product_id)
+        return product_json(product, skus), 200, etag(product.version)
 
     @requires("write_products")
     @transactional

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import marshmallow as ma
@@ -149,3 +150,37 @@ class AdjustmentSchema(ma.Schema):
 
 class AdjustmentResultSchema(AdjustmentSchema):
     sku = ma.fields.Nested(SkuSchema, metadata={"description": "The SKU after the adjustment"})
+
+
+# --- the fast read path (docs/architecture.md §4.8): what the schemas above dump, built directly
+
+
+def sku_json(sku: Any) -> dict[str, Any]:
+    """``SkuSchema().dump(sku)`` for a ``Sku`` or a row of ``services.SKU_COLUMNS``."""
+    return {
+        "id": sku.id,
+        "product_id": sku.product_id,
+        "code": sku.code,
+        "title": sku.title,
+        "price": sku.price,
+        "currency": sku.currency,
+        "on_hand": sku.on_hand,
+        "reserved": sku.reserved,
+        "available": sku.on_hand - sku.reserved,
+        "version": sku.version,
+        "created_at": sku.created_at.isoformat(),
+    }
+
+
+def product_json(product: Any, skus: Iterable[Any]) -> dict[str, Any]:
+    """``ProductSchema().dump(product)`` for a row of ``services.PRODUCT_COLUMNS`` and its SKUs' rows."""
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "status": product.status,
+        "skus": [sku_json(sku) for sku in skus],
+        "version": product.version,
+        "created_at": product.created_at.isoformat(),
+        "updated_at": product.updated_at.isoformat(),
+    }

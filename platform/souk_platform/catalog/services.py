@@ -58,6 +58,7 @@ __all__ = [
     "create_product",
     "expired_reservation_refs",
     "get_product",
+    "get_product_row",
     "get_sku",
     "list_adjustments_stmt",
     "list_products_stmt",
@@ -65,6 +66,7 @@ __all__ = [
     "reserve_stock",
     "return_stock",
     "skus_for_sale",
+    "skus_of_products",
     "update_product",
     "update_sku",
 ]
@@ -164,9 +166,61 @@ def get_sku(session: DbSession, *, shop_id: str, sku_id: str) -> Sku:
     return sku
 
 
-def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> sa.Select[Any]:
-    """The shop's products (with their SKUs), optionally by status and title substring (any case)."""
-    stmt = sa.select(Product).where(Product.shop_id == shop_id).options(selectinload(Product.skus))
+_Row = sa.Row[*tuple[Any, ...]]
+_RowsSelect = sa.Select[*tuple[Any, ...]]
+
+# What the API shows of a product and a SKU, read as Core rows (no ORM instances) for the fast read path.
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.title,
+    Product.description,
+    Product.status,
+    Product.version,
+    Product.created_at,
+    Product.updated_at,
+)
+SKU_COLUMNS = (
+    Sku.id,
+    Sku.product_id,
+    Sku.code,
+    Sku.title,
+    Sku.price,
+    Sku.currency,
+    Sku.on_hand,
+    Sku.reserved,
+    Sku.version,
+    Sku.created_at,
+)
+
+
+def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row]]:
+    """``get_product`` as Core rows: the product's ``PRODUCT_COLUMNS`` and its SKUs' ``SKU_COLUMNS`` (by id)."""
+    row = None
+    if _well_formed([product_id]):
+        row = session.execute(
+            sa.select(*PRODUCT_COLUMNS).where(Product.id == product_id, Product.shop_id == shop_id)
+        ).first()
+    if row is None:
+        raise ProductNotFound(f"No product {product_id} in this shop.")
+    return row, skus_of_products(session, [row.id])[row.id]
+
+
+def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[_Row]]:
+    """The SKUs (``SKU_COLUMNS`` rows, by id) of each product, in one query; an empty list for none."""
+    found: dict[str, list[_Row]] = {product_id: [] for product_id in product_ids}
+    if product_ids:
+        stmt = sa.select(*SKU_COLUMNS).where(Sku.product_id.in_(product_ids)).order_by(Sku.id)
+        for sku in session.execute(stmt):
+            found[sku.product_id].append(sku)
+    return found
+
+
+def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> _RowsSelect:
+    """The shop's products as ``PRODUCT_COLUMNS`` rows, optionally by status and title substring (any case).
+
+    Their SKUs come from ``skus_of_products`` (one more query per page).
+    """
+    stmt = sa.select(*PRODUCT_COLUMNS).where(Product.shop_id == shop_id)
     if status:
         stmt = stmt.where(Product.status == status)
     if q:

@@ -8,14 +8,16 @@ from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
+    Page,
     current_principal,
     etag,
     expected_version,
+    fast_response,
     idempotent,
-    page_of,
     page_schema,
     paginated,
     requires,
+    row_page_of,
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
@@ -32,6 +34,8 @@ from souk_platform.orders.schemas import (
     PaymentSchema,
     RefundCreateSchema,
     RefundSchema,
+    order_detail_json,
+    order_json,
 )
 
 # Routes live under /orders and /payments, so the blueprint has no prefix of its own.
@@ -46,23 +50,24 @@ def _now() -> Any:
 class OrderList(MethodView):
     @requires("read_orders")
     @blp.arguments(OrderQuerySchema, location="query")
-    @blp.response(200, page_schema(OrderSchema))
+    @fast_response(blp, 200, page_schema(OrderSchema))
     def get(self, args: dict[str, Any]) -> Any:
         """Orders in this shop, newest first"""
-        stmt = services.list_orders_stmt(
+        stmt = services.list_order_rows_stmt(
             current_principal().shop_id, status=args.pop("status"), customer_id=args.pop("customer_id")
         )
-        return paginated(page_of(db.session, stmt, Order.id, **args))
+        page = row_page_of(db.session, stmt, Order.id, **args)
+        return paginated(Page([order_json(order) for order in page.items], page.next_cursor))
 
 
 @blp.route("/orders/<order_id>")
 class OrderResource(MethodView):
     @requires("read_orders")
-    @blp.response(200, OrderDetailSchema)
+    @fast_response(blp, 200, OrderDetailSchema)
     def get(self, order_id: str) -> Any:
         """An order with its lines, payments and refunds"""
         order = services.get_order(db.session, shop_id=current_principal().shop_id, order_id=order_id)
-        return order, 200, etag(order.version)
+        return order_detail_json(order), 200, etag(order.version)
 
 
 @blp.route("/orders/<order_id>/cancel")

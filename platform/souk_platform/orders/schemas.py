@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import marshmallow as ma
 
+from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import PageArgs
 from souk_platform.orders.models import ORDER_STATUSES
 
@@ -123,3 +127,86 @@ class RefundCreateSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(RefundLineSchema), load_default=None, validate=ma.validate.Length(1, 200))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 500))
     restock = ma.fields.Boolean(load_default=False, metadata={"description": "Put the refunded lines back in stock"})
+
+
+# --- the fast read path (docs/architecture.md §4.8): what the schemas above dump, built directly
+
+_ORDER_SCALARS = tuple(
+    name for name, field in OrderSchema._declared_fields.items() if not isinstance(field, ma.fields.List)
+)
+_DATETIMES = frozenset(
+    name for name, field in OrderDetailSchema._declared_fields.items() if isinstance(field, ma.fields.DateTime)
+)
+
+
+def _stored(
+    items: Iterable[Mapping[str, Any]] | None, fields: tuple[tuple[str, type], ...]
+) -> list[dict[str, Any]] | None:
+    """What ``List(Nested(...))`` of String/Integer fields dumps of stored JSON objects: their known keys only."""
+    if items is None:
+        return None
+    return [
+        {key: None if item[key] is None else kind(item[key]) for key, kind in fields if key in item} for item in items
+    ]
+
+
+def order_json(order: Any) -> dict[str, Any]:
+    """``OrderSchema().dump(order)`` for an ``Order`` or a row of ``services.ORDER_COLUMNS``."""
+    body: dict[str, Any] = {}
+    for name in _ORDER_SCALARS:
+        value = getattr(order, name)
+        body[name] = isoformat(value) if name in _DATETIMES else value
+    body["discounts"] = _stored(order.discounts, (("coupon_id", str), ("code", str), ("label", str), ("amount", int)))
+    body["fees"] = _stored(order.fees, (("label", str), ("amount", int)))
+    return body
+
+
+def order_detail_json(order: Any) -> dict[str, Any]:
+    """``OrderDetailSchema().dump(order)`` for an ``Order`` with its lines, payments and refunds."""
+    body = order_json(order)
+    body["lines"] = [
+        {
+            "id": line.id,
+            "sku_id": line.sku_id,
+            "product_id": line.product_id,
+            "title": line.title,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "discount": line.discount,
+            "line_total": line.line_total,
+            "refunded_quantity": line.refunded_quantity,
+        }
+        for line in order.lines
+    ]
+    body["payments"] = [
+        {
+            "id": payment.id,
+            "order_id": payment.order_id,
+            "provider": payment.provider,
+            "provider_reference": payment.provider_reference,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "status": payment.status,
+            "failure_reason": payment.failure_reason,
+            "created_at": payment.created_at.isoformat(),
+            "settled_at": isoformat(payment.settled_at),
+        }
+        for payment in order.payments
+    ]
+    body["refunds"] = [
+        {
+            "id": refund.id,
+            "order_id": refund.order_id,
+            "amount": refund.amount,
+            "stored_value_amount": refund.stored_value_amount,
+            "points_returned": refund.points_returned,
+            "points_revoked": refund.points_revoked,
+            "reason": refund.reason,
+            "restock": refund.restock,
+            "status": refund.status,
+            "lines": _stored(refund.lines, (("line_id", str), ("quantity", int))),
+            "created_at": refund.created_at.isoformat(),
+        }
+        for refund in order.refunds
+    ]
+    return body

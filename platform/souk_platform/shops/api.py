@@ -10,6 +10,7 @@ from souk_platform.api import (
     current_principal,
     etag,
     expected_version,
+    fast_response,
     page_of,
     page_schema,
     paginated,
@@ -20,7 +21,7 @@ from souk_platform.api.parsing import Blueprint
 from souk_platform.db import db
 from souk_platform.shops import services
 from souk_platform.shops.models import StaffMember
-from souk_platform.shops.schemas import ShopSchema, ShopUpdateSchema, StaffSchema
+from souk_platform.shops.schemas import ShopSchema, ShopUpdateSchema, StaffSchema, shop_json
 
 blp = Blueprint("shop", __name__, url_prefix="/shop", description="The shop the token belongs to")
 
@@ -28,11 +29,11 @@ blp = Blueprint("shop", __name__, url_prefix="/shop", description="The shop the 
 @blp.route("")
 class ShopResource(MethodView):
     @requires("read_shop")
-    @blp.response(200, ShopSchema)
+    @fast_response(blp, 200, ShopSchema)
     def get(self) -> Any:
         """The token's shop, with its settings"""
-        shop = services.get_shop(db.session, current_principal().shop_id)
-        return shop, 200, etag(shop.version)
+        shop = services.get_shop_row(db.session, current_principal().shop_id)
+        return shop_json(shop), 200, etag(shop.version)
 
     @requires("write_shop")
     @transactional

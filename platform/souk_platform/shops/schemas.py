@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from souk_platform.shops.services import DEFAULT_SETTINGS
@@ -45,3 +47,16 @@ class StaffSchema(ma.Schema):
     user_id = ma.fields.String()
     role = ma.fields.String()
     created_at = ma.fields.DateTime()
+
+
+def shop_json(shop: Any) -> dict[str, Any]:
+    """``ShopSchema().dump(shop)`` for a ``Shop`` or a row of ``services.SHOP_COLUMNS`` (docs/architecture.md §4.8)."""
+    return {
+        "id": shop.id,
+        "name": shop.name,
+        "currency": shop.currency,
+        "timezone": shop.timezone,
+        "settings": shop.settings,
+        "version": shop.version,
+        "created_at": shop.created_at.isoformat(),
+    }

@@ -63,6 +63,18 @@ def get_shop(session: DbSession, shop_id: str) -> Shop:
     return shop
 
 
+# What the API shows of a shop, read as a Core row (no ORM instance) for the fast read path.
+SHOP_COLUMNS = (Shop.id, Shop.name, Shop.currency, Shop.timezone, Shop.settings, Shop.version, Shop.created_at)
+
+
+def get_shop_row(session: DbSession, shop_id: str) -> sa.Row[Any]:
+    """``get_shop`` as a row of ``SHOP_COLUMNS``."""
+    row = session.execute(sa.select(*SHOP_COLUMNS).where(Shop.id == shop_id)).first()
+    if row is None:
+        raise NotFound("No such shop.")
+    return row
+
+
 def shop_setting(shop: Shop, name: str) -> Any:
     return (shop.settings or {}).get(name, DEFAULT_SETTINGS[name])
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from souk_marketplace.listings import search
 from souk_marketplace.listings.errors import ImageNotFound, ListingNotFound
@@ -100,31 +102,70 @@ def search_market(
     """
     if sort not in SORTS:
         raise Unprocessable(f"sort must be one of: {', '.join(SORTS)}.", errors={"query.sort": ["Unknown sort."]})
-    stmt, installs, ratings = _market_select()
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if category:
-        stmt = stmt.where(Listing.category == category)
-    rank: Any = None
+        params["category"] = category
+    cjk = words = None
+    terms: tuple[str, ...] = ()
     query = search.parse_query(q or "")
     if not query.empty:
         if _dialect(session) == "postgresql":
-            tsquery = search.tsquery(query)
-            stmt = stmt.where(Listing.search_vector.op("@@")(tsquery))
-            rank = sa.func.ts_rank(Listing.search_vector, tsquery)
+            cjk, words = search.tsquery_terms(query)
+            params.update(cjk=cjk, words=words)
         else:
-            for term in (*query.words, *query.cjk_runs):
-                stmt = stmt.where(Listing.search_text.like(search.like_pattern(term), escape="\\"))
+            terms = (*query.words, *query.cjk_runs)
+            params.update({f"like_{i}": search.like_pattern(term) for i, term in enumerate(terms)})
+    shape = _Shape(sort, bool(category), cjk is not None, words is not None, len(terms))
+    return [_entry(row) for row in session.execute(_market_statement(shape), params)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What varies in the SQL of a market search; the values themselves are bound parameters."""
+
+    sort: str
+    by_category: bool
+    cjk: bool  # PostgreSQL full text: the query has CJK runs
+    words: bool  # PostgreSQL full text: the query has words
+    like_terms: int  # other databases: one LIKE per term
+
+
+@functools.lru_cache(maxsize=256)
+def _market_statement(shape: _Shape) -> sa.Select[Any]:
+    """The market search of one shape, built once per process (docs/architecture.md §4.8).
+
+    Building the statement (two aggregate subqueries, four entities, joins) cost more than running it;
+    a statement built once is also compiled once (SQLAlchemy memoizes its cache key on the object).
+    Parameters: ``limit``, ``offset``, and as the shape says ``category``, ``cjk``, ``words``, ``like_<i>``.
+    """
+    stmt, installs, ratings = _market_select()
+    if shape.by_category:
+        stmt = stmt.where(Listing.category == sa.bindparam("category", type_=sa.String))
+    rank: Any = None
+    if shape.cjk or shape.words:
+        tsquery = search.tsquery_of(
+            sa.bindparam("cjk", type_=TSQUERY) if shape.cjk else None,
+            sa.bindparam("words", type_=sa.String) if shape.words else None,
+        )
+        stmt = stmt.where(Listing.search_vector.op("@@")(tsquery))
+        rank = sa.func.ts_rank(Listing.search_vector, tsquery)
+    for i in range(shape.like_terms):
+        stmt = stmt.where(Listing.search_text.like(sa.bindparam(f"like_{i}", type_=sa.String), escape="\\"))
     installs_n = sa.func.coalesce(installs.c.n, 0)
     order: list[Any]
-    if sort == "installs":
+    if shape.sort == "installs":
         order = [installs_n.desc()]
-    elif sort == "rating":
+    elif shape.sort == "rating":
         order = [sa.func.coalesce(ratings.c.average, 0).desc(), sa.func.coalesce(ratings.c.count, 0).desc()]
-    elif sort == "newest":
+    elif shape.sort == "newest":
         order = [Listing.first_listed_at.desc()]
     else:
         order = [Listing.crowdfunded.desc(), *([rank.desc()] if rank is not None else []), installs_n.desc()]
-    stmt = stmt.order_by(*order, Listing.first_listed_at.desc(), Listing.id.desc()).limit(limit).offset(offset)
-    return [_entry(row) for row in session.execute(stmt)]
+    return (
+        stmt.order_by(*order, Listing.first_listed_at.desc(), Listing.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
 
 
 def category_counts(session: DbSession) -> dict[str, int]:
@@ -135,11 +176,18 @@ def category_counts(session: DbSession) -> dict[str, int]:
 
 def find_listed(session: DbSession, ref: str) -> MarketEntry:
     """A listed app by listing id or slug; ``ListingNotFound`` otherwise (also when not listed)."""
-    stmt, _installs_q, _ratings_q = _market_select()
-    row = session.execute(stmt.where(sa.or_(Listing.id == ref, Listing.slug == ref))).first()
+    row = session.execute(_find_statement(), {"ref": ref}).first()
     if row is None:
         raise ListingNotFound(f"No listed app {ref!r} in the market.")
     return _entry(row)
+
+
+@functools.cache
+def _find_statement() -> sa.Select[Any]:
+    """The market row of one listing by id or slug (parameter ``ref``), built once like ``_market_statement``."""
+    stmt, _installs_q, _ratings_q = _market_select()
+    ref = sa.bindparam("ref", type_=sa.String)
+    return stmt.where(sa.or_(Listing.id == ref, Listing.slug == ref))
 
 
 def changelog_of(session: DbSession, listing_id: str) -> list[tuple[int, str, dt.datetime | None]]:
