@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
     # No ping per checkout (a round trip on every request): connections are replaced after 30 minutes and
-    # pinged only after sitting idle (SOUK_DB_PING_AFTER_IDLE_SECONDS; docs/architecture.md §4.8).
+    # pinged only after sitting idle (SOUK_DB_PING_AFTER_IDLE_SECONDS; docs/architecture.md §4.9).
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",

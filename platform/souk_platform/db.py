@@ -59,7 +59,7 @@ DbSession = Session | scoped_session[Any]
 
 
 def install_liveness_check(engine: sa.Engine, *, after_idle: float) -> None:
-    """Ping a pooled connection on checkout only when it sat idle over ``after_idle`` seconds (§4.8).
+    """Ping a pooled connection on checkout only when it sat idle over ``after_idle`` seconds (§4.9).
 
     SQLAlchemy's ``pool_pre_ping`` pings on every checkout, one round trip per request; a connection in
     steady use is alive, and one that died under load fails its request and SQLAlchemy replaces the pool.

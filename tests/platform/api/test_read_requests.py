@@ -1,4 +1,4 @@
-"""A read costs its statements and nothing more, and may not write (docs/architecture.md §4.4, §4.8).
+"""A read costs its statements and nothing more, and may not write (docs/architecture.md §4.4, §4.9).
 
 The wire is read from psycopg's protocol trace of the pooled connection: every ``Query`` or ``Sync`` the
 client sends is one round trip to PostgreSQL.
@@ -142,7 +142,7 @@ def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
 
 
 def test_without_the_idle_ping_a_dead_connection_fails_one_request_and_the_pool_recovers(redis_url: str) -> None:
-    # The trade documented in §4.8: a connection in steady use is trusted, so a database restart under
+    # The trade documented in §4.9: a connection in steady use is trusted, so a database restart under
     # load costs the requests that were about to use the dead connections, then the pool is replaced.
     with app_on_own_database(redis_url, SOUK_DB_PING_AFTER_IDLE_SECONDS=3600.0) as app:
         headers = owner_token(app)
