@@ -1,15 +1,18 @@
-"""API throughput benchmark: Souk under gunicorn against a bare Flask app, measured side by side.
+"""API throughput benchmark: Souk against a bare Flask app under the same server, measured side by side.
 
 Run from the repository root:
 
     .venv/bin/python bench/api_throughput.py [--duration 8] [--concurrency 8] [--install-wrk]
+                                             [--server sync,gthread,granian]
 
 What it does, on 127.0.0.1 only:
 1. creates a PostgreSQL database and leases a Redis db of this run's own (``--database-url`` / ``--redis-url``
    to use others; see ``bench/isolation.py``), migrates it (``souk db upgrade heads``), and seeds a shop, an
    access token and 50 products (foundation services in a Python subprocess, then the products API);
-2. starts gunicorn (2 sync workers) serving a bare Flask hello-world app (the baseline) and, with the same
-   settings, the Souk app (with `souk serve`'s gunicorn config, which tunes each worker's collector);
+2. for each ``--server`` (default gthread, what ``souk serve`` runs): serves a bare Flask hello-world app (the
+   baseline) and, with the same settings, the Souk app (2 workers each; Souk's collector tuned as
+   ``souk serve`` does) — gunicorn with sync workers (a connection per request), gunicorn with gthread
+   workers of one thread (keep-alive), or granian with one blocking thread per worker (keep-alive);
 3. runs a closed-loop load generator for a bounded time per case — ``wrk`` when it is installed (or
    installed with ``--install-wrk``), otherwise Python processes each sending one request at a time with
    httpx — and prints req/s, p50, p99 and the ratio to the baseline measured with the same generator:
@@ -28,6 +31,7 @@ import json
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -55,7 +59,23 @@ TARGET_RATIOS = {
     "GET /api/v1/market/apps": 0.2,
 }
 PRODUCTS = 50
-SERVERS = ("sync", "gthread", "granian")
+SERVER_LABELS = {
+    "sync": "gunicorn, sync workers (a connection per request)",
+    "gthread": "gunicorn, gthread workers with one thread (keep-alive)",
+    "granian": "granian, one blocking thread per worker (keep-alive)",
+}
+SERVERS = tuple(SERVER_LABELS)
+BENCH_DIR = str(Path(__file__).parent)
+
+
+def _servers(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in SERVERS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(SERVERS)} (comma-separated), not {value!r}")
+    return names
+
+
 WARMUP_SECONDS = 1.0
 
 
@@ -273,6 +293,7 @@ def _operation(job: Job, worker: int) -> Operation:
     plan = job.checkout or {}
     sku_ids: list[str] = plan["sku_ids"]
     counter = {"n": worker}
+    run = secrets.token_hex(6)  # keys never repeat across servers measured in one run (a replay would be 422)
 
     def checkout(client: httpx.Client) -> bool:
         counter["n"] += 1
@@ -280,7 +301,7 @@ def _operation(job: Job, worker: int) -> Operation:
         cart = client.post(plan["cart_path"], json={"lines": [{"sku_id": sku, "quantity": 1}]})
         if cart.status_code != 201:
             return False
-        key = f"bench-{os.getpid()}-{counter['n']}"
+        key = f"bench-{run}-{os.getpid()}-{counter['n']}"
         r = client.post(
             plan["checkout_path"].format(cart_id=cart.json()["id"]),
             json=plan.get("checkout_body", {}),
@@ -488,9 +509,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
     parser.add_argument(
         "--server",
-        choices=SERVERS,
-        default="gthread",
-        help="what serves both apps: gunicorn's sync or gthread workers, or granian (default gthread, as souk serve)",
+        type=_servers,
+        default=("gthread",),
+        metavar="NAME[,NAME…]",
+        help=f"what serves both apps, one run each: {', '.join(SERVERS)} (default gthread, as souk serve)",
     )
     add_store_options(parser)
     args = parser.parse_args(argv)
@@ -502,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     use_wrk = bool(shutil.which("wrk")) and not args.python_client
 
     servers = Servers()
-    results: list[Result] = []
+    results: dict[str, list[Result]] = {}
     with (
         load_average_printed(),
         tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp,
@@ -511,53 +533,61 @@ def main(argv: list[str] | None = None) -> int:
     ):
         instance = Path(tmp)
         env = _bench_env(instance, stores)
-        log = instance / "gunicorn.log"
+        log = instance / "server.log"
         print("Migrating …", flush=True)
         migrate(env)
-        bench_dir = str(Path(__file__).parent)
-        hello = servers.start("api_throughput:hello_app()", env, log, server=args.server, pythonpath=bench_dir)
-        souk = servers.start("souk_platform:create_app()", env, log, server=args.server, souk=True)
-        print(f"Seeding a shop and {PRODUCTS} products …", flush=True)
-        seeded = seed(env, souk)
-        auth = {"Authorization": f"Bearer {seeded.token}"}
-        generator = run_wrk if use_wrk else run_python
-        label = "wrk" if use_wrk else f"{args.concurrency} Python httpx client processes"
-        print(f"Measuring {args.duration:g} s per case with {label}, 2 {args.server} workers each …", flush=True)
+        seeded: Seed | None = None
+        for server in args.server:
+            hello = servers.start("api_throughput:hello_app()", env, log, server=server, pythonpath=BENCH_DIR)
+            souk = servers.start("souk_platform:create_app()", env, log, server=server, souk=True)
+            if seeded is None:
+                print(f"Seeding a shop and {PRODUCTS} products …", flush=True)
+                seeded = seed(env, souk)
+            print(f"Measuring {args.duration:g} s per case, 2 {server} workers each …", flush=True)
+            results[server] = measure(hello, souk, seeded, args, use_wrk)
+            servers.stop_all()
 
-        results.append(generator("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
-        served = httpx.get(souk + "/api/v1/openapi.json", timeout=10).json().get("paths", {})
-        paths = {re.sub(r"\{[^}]+\}", "{}", path) for path in served}  # /products/{product_id} → /products/{}
-        reads = {
-            "GET /api/v1/shop": "/api/v1/shop",
-            "GET /api/v1/products/{id}": f"/api/v1/products/{seeded.product_ids[0]}",
-            "GET /api/v1/products?limit=50": "/api/v1/products?limit=50",
-            "GET /api/v1/market/apps": "/api/v1/market/apps",
-        }
-        for case, path in reads.items():
-            if re.sub(r"\{[^}]+\}", "{}", case.removeprefix("GET ").split("?")[0]) not in paths:
-                print(f"Skipping {case}: this build does not serve it.")
-                continue
-            results.append(generator(case, Job(souk, auth, "get", path, args.duration), args.concurrency))
-
-        plan = checkout_plan(souk, auth, seeded.sku_ids)
-        if isinstance(plan, str):
-            print(f"Skipping the checkout case: {plan}.")
-        else:
-            if use_wrk:  # wrk cannot chain two requests: compare with a Python-client baseline
-                results.append(run_python("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
-            job = Job(souk, auth, "checkout", "", args.duration, plan)
-            results.append(run_python("POST cart + checkout (per op)", job, args.concurrency))
-
-    _print_table(results)
-    reads_result = next(r for r in results if r.case == "GET /api/v1/shop")
-    met = reads_result.per_second >= TARGET_READS_PER_SECOND and reads_result.errors == 0
-    print()
-    print(
-        f"Target: ≥ {TARGET_READS_PER_SECOND:,} authenticated reads/s — measured {reads_result.per_second:,.0f} "
-        f"({reads_result.errors} errors) on {os.cpu_count()} CPUs shared with the load generator: "
-        f"{'met' if met else 'not met'}"
-    )
+    for server, measured in results.items():
+        print(f"\n{server}: both apps served by {SERVER_LABELS[server]}")
+        _print_table(measured)
+        reads_result = next(r for r in measured if r.case == "GET /api/v1/shop")
+        met = reads_result.per_second >= TARGET_READS_PER_SECOND and reads_result.errors == 0
+        print(
+            f"Target: ≥ {TARGET_READS_PER_SECOND:,} authenticated reads/s — measured {reads_result.per_second:,.0f} "
+            f"({reads_result.errors} errors) on {os.cpu_count()} CPUs shared with the load generator: "
+            f"{'met' if met else 'not met'}"
+        )
     return 0
+
+
+def measure(hello: str, souk: str, seeded: Seed, args: argparse.Namespace, use_wrk: bool) -> list[Result]:
+    """Every case against one server: the bare app, the reads, then cart + checkout."""
+    generator = run_wrk if use_wrk else run_python
+    auth = {"Authorization": f"Bearer {seeded.token}"}
+    results = [generator("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency)]
+    served = httpx.get(souk + "/api/v1/openapi.json", timeout=10).json().get("paths", {})
+    paths = {re.sub(r"\{[^}]+\}", "{}", path) for path in served}  # /products/{product_id} → /products/{}
+    reads = {
+        "GET /api/v1/shop": "/api/v1/shop",
+        "GET /api/v1/products/{id}": f"/api/v1/products/{seeded.product_ids[0]}",
+        "GET /api/v1/products?limit=50": "/api/v1/products?limit=50",
+        "GET /api/v1/market/apps": "/api/v1/market/apps",
+    }
+    for case, path in reads.items():
+        if re.sub(r"\{[^}]+\}", "{}", case.removeprefix("GET ").split("?")[0]) not in paths:
+            print(f"Skipping {case}: this build does not serve it.")
+            continue
+        results.append(generator(case, Job(souk, auth, "get", path, args.duration), args.concurrency))
+
+    plan = checkout_plan(souk, auth, seeded.sku_ids)
+    if isinstance(plan, str):
+        print(f"Skipping the checkout case: {plan}.")
+    else:
+        if use_wrk:  # wrk cannot chain two requests: compare with a Python-client baseline
+            results.append(run_python("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
+        job = Job(souk, auth, "checkout", "", args.duration, plan)
+        results.append(run_python("POST cart + checkout (per op)", job, args.concurrency))
+    return results
 
 
 if __name__ == "__main__":
