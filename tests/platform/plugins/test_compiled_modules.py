@@ -11,8 +11,10 @@ import wasmtime
 from plugin_modules import FIVE_OFF, constant_plugin
 
 import souk_sandbox.runtime
+from souk_platform.db import db
 from souk_platform.plugins.models import Plugin, PluginInvocation
 from souk_platform.plugins.runtime import PluginRuntime
+from souk_platform.plugins.services import pipeline
 from souk_platform.plugins.tasks import compile_plugin
 
 
@@ -101,3 +103,21 @@ def test_a_fail_closed_plugin_without_compiled_code_denies_the_order(api, shop, 
     r = api.checkout(shop)
     assert r.status_code == 422 and "not ready to run and is set to fail closed" in r.get_json()["detail"]
     assert [c.outcome for c in _calls_of(session, plugin_id)] == ["not_compiled"]
+
+
+def test_the_compile_job_holds_no_transaction_while_it_compiles(api, shop, session, monkeypatch):
+    # On SQLite an open transaction holds the write lock: every request would wait behind a compile.
+    plugin_id, _ = api.install(shop, FIVE_OFF, "cart.discounts")
+    session.execute(sa.update(Plugin).where(Plugin.id == plugin_id).values(compiled_key="wasmtime0-old"))
+    session.commit()
+    real_compile = pipeline.compile_checked
+    seen: list[bool] = []
+
+    def compile_and_look(module: bytes) -> Any:
+        seen.append(db.session().in_transaction())
+        return real_compile(module)
+
+    monkeypatch.setattr(pipeline, "compile_checked", compile_and_look)
+    assert compile_plugin(plugin_id) is True
+    assert seen == [False]
+    assert session.get(Plugin, plugin_id).compiled_key != "wasmtime0-old"

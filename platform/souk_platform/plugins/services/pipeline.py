@@ -236,14 +236,24 @@ def compile_stored_module(session: DbSession, *, plugin_id: str) -> bool:
 
     For rows uploaded before compiled code was stored, or after a wasmtime upgrade. The module was
     accepted at upload; one now over the compile bounds keeps no code and keeps failing per policy.
+    No transaction is open while the module compiles (seconds of CPU): on SQLite an open one would hold
+    the write lock and every request would wait behind it. The code is written in a second, short one
+    that checks again, so two runs at once store it once.
     """
-    plugin = session.get(Plugin, plugin_id)
-    if plugin is None or (plugin.compiled is not None and plugin.compiled_key == artifact_key()):
+    key = artifact_key()
+    row = session.execute(
+        sa.select(Plugin.module, Plugin.compiled_key, Plugin.compiled.is_not(None)).where(Plugin.id == plugin_id)
+    ).one_or_none()
+    session.rollback()  # ends the read before the long compile
+    if row is None or (row.compiled_key == key and row[2]):
         return False
     try:
-        compiled = compile_checked(plugin.module)
+        compiled = compile_checked(row.module)
     except InvalidModule as error:
         log.warning("stored plugin module does not compile", plugin_id=plugin_id, code=error.code)
+        return False
+    plugin = session.get(Plugin, plugin_id, with_for_update=True)
+    if plugin is None or (plugin.compiled is not None and plugin.compiled_key == key):
         return False
     plugin.compiled, plugin.compiled_key = compiled.artifact, compiled.artifact_key
     session.flush()
