@@ -186,7 +186,10 @@ def _bench_env(instance: Path, stores: Stores) -> dict[str, str]:
         # Measure throughput, not the limiter's refusals: the bucket is still charged on every request.
         SOUK_RATE_LIMIT_RPS="1000000",
         SOUK_RATE_LIMIT_BURST="1000000",
+        # As `souk serve` runs it: every worker counts its metrics into files there (docs/architecture.md §13).
+        PROMETHEUS_MULTIPROC_DIR=str(instance / "metrics"),
     )
+    (instance / "metrics").mkdir(exist_ok=True)
     return env
 
 
