@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.core.ids import new_id
 from souk_platform.db import DbSession
 from souk_platform.events.models import OutboxEvent
 from souk_platform.jobs.runner import enqueue_once_after_commit
@@ -29,7 +30,10 @@ def emit(
     """
     if not _TYPE.match(type):
         raise ValueError(f"event type {type!r} must look like 'order.paid'")
-    event = OutboxEvent(shop_id=shop_id, type=type, subject_type=subject_type, subject_id=subject_id, payload=payload)
+    # The id is made now, not at flush: events flushed together then go as one executemany, no RETURNING.
+    event = OutboxEvent(
+        id=new_id("evt"), shop_id=shop_id, type=type, subject_type=subject_type, subject_id=subject_id, payload=payload
+    )
     session.add(event)
     # Deliver soon after commit: a delivery run takes every undispatched row, and one waiting run serves
     # every commit until it starts. If the run is lost (Redis flushed, worker killed), the periodic
