@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from souk_platform.catalog.errors import (
@@ -326,8 +326,11 @@ def update_sku(
 # ---------------------------------------------------------------- stock
 
 
-def _lock_skus(session: DbSession, shop_id: str, sku_ids: Iterable[str]) -> dict[str, Sku]:
-    """Lock the shop's SKUs among ``sku_ids`` in id order and return them freshly read."""
+def _lock_skus(
+    session: DbSession, shop_id: str, sku_ids: Iterable[str], *, with_products: bool = False
+) -> dict[str, Sku]:
+    """Lock the shop's SKUs among ``sku_ids`` in id order and return them freshly read (with their
+    products, read in the same statement but not locked, when ``with_products``)."""
     wanted = sorted(_well_formed(sku_ids))
     if not wanted:
         return {}
@@ -338,6 +341,8 @@ def _lock_skus(session: DbSession, shop_id: str, sku_ids: Iterable[str]) -> dict
         .with_for_update(of=Sku)
         .execution_options(populate_existing=True)
     )
+    if with_products:
+        stmt = stmt.options(joinedload(Sku.product, innerjoin=True))
     return {sku.id: sku for sku in session.scalars(stmt)}
 
 
@@ -556,12 +561,12 @@ def return_stock(
     _record_adjustments(session, skus, quantities, reason, ref)
 
 
-def _sellable(session: DbSession, shop_id: str, sku_ids: Collection[str], skus: Mapping[str, Sku]) -> None:
-    """Raise ``SkusNotForSale`` naming every id that is unknown here or whose product is not active."""
-    products = {
-        p.id: p
-        for p in session.scalars(sa.select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
-    }
+def _sellable(sku_ids: Collection[str], skus: Mapping[str, Sku]) -> None:
+    """Raise ``SkusNotForSale`` naming every id that is unknown here or whose product is not active.
+
+    ``skus`` come with their products loaded (``selectinload`` or ``_lock_skus(with_products=True)``).
+    """
+    products = {sku.product_id: sku.product for sku in skus.values()}
     problems: dict[str, list[str]] = {}
     for sku_id in sorted(sku_ids):
         sku = skus.get(sku_id)
@@ -586,7 +591,7 @@ def skus_for_sale(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -
         .options(selectinload(Sku.product))
     )
     skus = {sku.id: sku for sku in rows}
-    _sellable(session, shop_id, wanted, skus)
+    _sellable(wanted, skus)
     return {
         sku.id: SkuForSale(
             sku_id=sku.id,
@@ -641,8 +646,8 @@ def reserve_stock(
         raise Unprocessable("Every reserved quantity must be at least 1.", errors=bad)
     if not quantities:
         return
-    skus = _lock_skus(session, shop_id, quantities)
-    _sellable(session, shop_id, quantities.keys(), skus)
+    skus = _lock_skus(session, shop_id, quantities, with_products=True)
+    _sellable(quantities.keys(), skus)
     held = {r.sku_id: r for r in _lock_reservations(session, shop_id, ref)}
 
     shortages: dict[str, list[str]] = {}
