@@ -155,16 +155,18 @@ def _discount_warnings(point_input: Mapping[str, Any], output: Mapping[str, Any]
     it into the invocation log and the dev kit prints it. Percent discounts are counted on their target.
     """
     subtotal = point_input.get("subtotal")
-    if not isinstance(subtotal, int) or subtotal <= 0:
+    discounts = output.get("discounts") or []
+    if not isinstance(subtotal, int) or subtotal <= 0 or not discounts:
         return []
     by_sku: dict[str, int] = {}
-    for line in point_input.get("lines") or []:
-        if isinstance(line, Mapping):
-            sku, price, quantity = line.get("sku_id"), line.get("unit_price", 0), line.get("quantity", 0)
-            if isinstance(sku, str) and isinstance(price, int) and isinstance(quantity, int):
-                by_sku[sku] = by_sku.get(sku, 0) + price * quantity
+    if any(discount.get("target", "order") != "order" for discount in discounts):  # else no line is read
+        for line in point_input.get("lines") or []:
+            if isinstance(line, Mapping):
+                sku, price, quantity = line.get("sku_id"), line.get("unit_price", 0), line.get("quantity", 0)
+                if isinstance(sku, str) and isinstance(price, int) and isinstance(quantity, int):
+                    by_sku[sku] = by_sku.get(sku, 0) + price * quantity
     total = 0
-    for discount in output.get("discounts") or []:
+    for discount in discounts:
         target = discount.get("target", "order")
         basis = subtotal if target == "order" else by_sku.get(target.get("sku_id", ""), 0)
         amount = discount["amount"] if "amount" in discount else basis * discount["percent"] // 100

@@ -4,8 +4,9 @@ Every stock movement locks the SKU rows (``SELECT … FOR UPDATE``) in id order 
 the figures it checks, so concurrent reservations, commits, releases and adjustments serialise per
 SKU without deadlocking, and ``0 <= reserved <= on_hand`` always holds (the database checks it too).
 Reservation rows of a ``ref`` are locked after its SKUs, in every function, for the same reason.
-A reservation or release moves ``reserved`` on all its SKUs in one statement (``_shift_reserved``), so a
-checkout issues as many statements for 200 lines as for one.
+A reservation, release, sale (payment) or restock (refund) moves all its SKUs in one statement
+(``_shift_stock``), marks its holds in one more and adds its audit rows and events without a flush per
+line, so a checkout, payment, cancel or refund issues as many statements for 200 lines as for one.
 
 Functions other domains call: ``skus_for_sale``, ``reserve_stock``, ``release_stock``,
 ``commit_stock``, ``return_stock``.
@@ -21,7 +22,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from souk_platform.catalog.errors import (
@@ -43,6 +44,7 @@ from souk_platform.catalog.models import (
     StockReservation,
 )
 from souk_platform.core.errors import OutOfStock, Unprocessable
+from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
@@ -378,8 +380,11 @@ def update_sku(
 # ---------------------------------------------------------------- stock
 
 
-def _lock_skus(session: DbSession, shop_id: str, sku_ids: Iterable[str]) -> dict[str, Sku]:
-    """Lock the shop's SKUs among ``sku_ids`` in id order and return them freshly read."""
+def _lock_skus(
+    session: DbSession, shop_id: str, sku_ids: Iterable[str], *, with_products: bool = False
+) -> dict[str, Sku]:
+    """Lock the shop's SKUs among ``sku_ids`` in id order and return them freshly read (with their
+    products, read in the same statement but not locked, when ``with_products``)."""
     wanted = sorted(_well_formed(sku_ids))
     if not wanted:
         return {}
@@ -390,6 +395,8 @@ def _lock_skus(session: DbSession, shop_id: str, sku_ids: Iterable[str]) -> dict
         .with_for_update(of=Sku)
         .execution_options(populate_existing=True)
     )
+    if with_products:
+        stmt = stmt.options(joinedload(Sku.product, innerjoin=True))
     return {sku.id: sku for sku in session.scalars(stmt)}
 
 
@@ -418,67 +425,120 @@ def _lock_for_ref(session: DbSession, shop_id: str, ref: str) -> tuple[dict[str,
 
 
 _SKUS = cast(sa.Table, Sku.__table__)  # the table itself: these statements bypass the ORM's per-row UPDATEs
+_RESERVATIONS = cast(sa.Table, StockReservation.__table__)
 
 
-def _shifted_on_postgresql(shop_id: str, deltas: Mapping[str, int]) -> sa.UpdateBase:
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """What one SKU's stock moves by: ``on_hand`` (a sale or a restock) and ``reserved`` (a hold)."""
+
+    on_hand: int = 0
+    reserved: int = 0
+
+
+def _shifted_on_postgresql(shop_id: str, moves: Mapping[str, _Move]) -> sa.UpdateBase:
     # unnest keeps the SQL text the same for any number of lines: one prepared statement, one plan.
     wanted = (
         sa.func.unnest(
-            sa.bindparam("sku_ids", list(deltas), type_=postgresql.ARRAY(sa.String)),
-            sa.bindparam("deltas", list(deltas.values()), type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("sku_ids", list(moves), type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("on_hand", [m.on_hand for m in moves.values()], type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("reserved", [m.reserved for m in moves.values()], type_=postgresql.ARRAY(sa.Integer)),
         )
-        .table_valued(sa.column("sku_id", sa.String), sa.column("delta", sa.Integer))
+        .table_valued(
+            sa.column("sku_id", sa.String), sa.column("on_hand", sa.Integer), sa.column("reserved", sa.Integer)
+        )
         .render_derived(name="wanted")
     )
-    return (
-        sa.update(_SKUS)
-        .where(
-            _SKUS.c.id == wanted.c.sku_id,
-            _SKUS.c.shop_id == shop_id,
-            _SKUS.c.on_hand - _SKUS.c.reserved >= wanted.c.delta,
-            _SKUS.c.reserved + wanted.c.delta >= 0,
-        )
-        .values(reserved=_SKUS.c.reserved + wanted.c.delta, version=_SKUS.c.version + 1)
-        .returning(_SKUS.c.id, _SKUS.c.reserved, _SKUS.c.version)
-    )
+    return _shifted(shop_id, _SKUS.c.id == wanted.c.sku_id, wanted.c.on_hand, wanted.c.reserved)
 
 
-def _shifted_on_sqlite(shop_id: str, deltas: Mapping[str, int]) -> sa.UpdateBase:
+def _shifted_on_sqlite(shop_id: str, moves: Mapping[str, _Move]) -> sa.UpdateBase:
     # SQLite cannot name a VALUES list's columns nor unnest arrays; a CASE on the id does the same job
     # (SQLite runs in-process, so the longer text per line count costs no round trip).
-    delta = sa.case({sku_id: sa.literal(d, sa.Integer) for sku_id, d in deltas.items()}, value=_SKUS.c.id)
+    def by_id(delta: Mapping[str, int]) -> sa.ColumnElement[int]:
+        return sa.case({sku_id: sa.literal(d, sa.Integer) for sku_id, d in delta.items()}, value=_SKUS.c.id)
+
+    on_hand = by_id({sku_id: m.on_hand for sku_id, m in moves.items()})
+    reserved = by_id({sku_id: m.reserved for sku_id, m in moves.items()})
+    return _shifted(shop_id, _SKUS.c.id.in_(list(moves)), on_hand, reserved)
+
+
+def _shifted(
+    shop_id: str, which: sa.ColumnElement[bool], on_hand: sa.ColumnElement[int], reserved: sa.ColumnElement[int]
+) -> sa.UpdateBase:
+    after_on_hand, after_reserved = _SKUS.c.on_hand + on_hand, _SKUS.c.reserved + reserved
     return (
         sa.update(_SKUS)
         .where(
-            _SKUS.c.id.in_(list(deltas)),
+            which,
             _SKUS.c.shop_id == shop_id,
-            _SKUS.c.on_hand - _SKUS.c.reserved >= delta,
-            _SKUS.c.reserved + delta >= 0,
+            after_reserved >= 0,
+            after_reserved <= after_on_hand,
+            after_on_hand <= MAX_ON_HAND,
         )
-        .values(reserved=_SKUS.c.reserved + delta, version=_SKUS.c.version + 1)
-        .returning(_SKUS.c.id, _SKUS.c.reserved, _SKUS.c.version)
+        .values(on_hand=after_on_hand, reserved=after_reserved, version=_SKUS.c.version + 1)
+        .returning(_SKUS.c.id, _SKUS.c.on_hand, _SKUS.c.reserved, _SKUS.c.version)
     )
 
 
-def _shift_reserved(session: DbSession, skus: Mapping[str, Sku], deltas: Mapping[str, int]) -> list[str]:
-    """Add ``deltas`` (sku id → units, negative to release) to the SKUs' ``reserved`` in one statement.
+def _shift_stock(session: DbSession, skus: Mapping[str, Sku], moves: Mapping[str, _Move]) -> list[str]:
+    """Move ``on_hand`` and ``reserved`` of every SKU in ``moves`` (sku id → deltas) in one statement.
 
     The caller holds the SKUs' row locks (``_lock_skus``), which keeps the lock order of
     docs/architecture.md §5.3 and means every line fits; the statement still only moves a line that keeps
-    ``0 <= reserved <= on_hand``. Returns the ids of lines that did not fit (none while the lock holds): the
-    caller then raises, and its transaction, already holding the other lines, must roll back.
-    The ORM objects in ``skus`` get the new ``reserved`` and ``version`` as the database has them.
+    ``0 <= reserved <= on_hand <= MAX_ON_HAND``. Returns the ids of lines that did not fit (none while the
+    lock holds): the caller then raises, and its transaction, already holding the other lines, must roll
+    back. The ORM objects in ``skus`` get the new figures and ``version`` as the database has them.
     """
-    if not deltas:
+    if not moves:
         return []
     shop_id = next(iter(skus.values())).shop_id
     build = _shifted_on_postgresql if session.get_bind().dialect.name == "postgresql" else _shifted_on_sqlite
-    moved = session.execute(build(shop_id, deltas)).all()
-    for sku_id, reserved, version in moved:
+    moved = session.execute(build(shop_id, moves)).all()
+    for sku_id, on_hand, reserved, version in moved:
+        set_committed_value(skus[sku_id], "on_hand", on_hand)
         set_committed_value(skus[sku_id], "reserved", reserved)
         set_committed_value(skus[sku_id], "version", version)
-    done = {sku_id for sku_id, _, _ in moved}
-    return sorted(sku_id for sku_id in deltas if sku_id not in done)
+    done = {sku_id for sku_id, _, _, _ in moved}
+    return sorted(sku_id for sku_id in moves if sku_id not in done)
+
+
+def _shift_reserved(session: DbSession, skus: Mapping[str, Sku], deltas: Mapping[str, int]) -> list[str]:
+    """``_shift_stock`` of ``reserved`` alone (sku id → units, negative to release): holds and releases."""
+    return _shift_stock(session, skus, {sku_id: _Move(reserved=delta) for sku_id, delta in deltas.items()})
+
+
+def _set_status(session: DbSession, reservations: Sequence[StockReservation], status: str) -> None:
+    """Give ``reservations`` (locked by the caller) ``status`` in one statement, the ORM objects too."""
+    if not reservations:
+        return
+    session.execute(
+        sa.update(_RESERVATIONS).where(_RESERVATIONS.c.id.in_([r.id for r in reservations])).values(status=status)
+    )
+    for r in reservations:
+        set_committed_value(r, "status", status)
+
+
+def _record_adjustments(
+    session: DbSession, skus: Mapping[str, Sku], deltas: Mapping[str, int], reason: str, ref: str | None
+) -> None:
+    """Audit rows and ``inventory.adjusted`` events for ``on_hand`` changes already applied to ``skus``.
+
+    Added to the session without flushing, so all lines go in one INSERT per table at the next flush.
+    """
+    for sku_id, delta in deltas.items():
+        sku = skus[sku_id]
+        adjustment = InventoryAdjustment(
+            id=new_id("adj"),
+            shop_id=sku.shop_id,
+            sku_id=sku.id,
+            delta=delta,
+            reason=reason,
+            ref=ref,
+            on_hand_after=sku.on_hand,
+        )
+        session.add(adjustment)
+        _emit_adjusted(session, sku, adjustment)
 
 
 def _record_adjustment(session: DbSession, sku: Sku, delta: int, reason: str, ref: str | None) -> InventoryAdjustment:
@@ -489,6 +549,11 @@ def _record_adjustment(session: DbSession, sku: Sku, delta: int, reason: str, re
     )
     session.add(adjustment)
     session.flush()
+    _emit_adjusted(session, sku, adjustment)
+    return adjustment
+
+
+def _emit_adjusted(session: DbSession, sku: Sku, adjustment: InventoryAdjustment) -> None:
     emit(
         session,
         shop_id=sku.shop_id,
@@ -498,15 +563,14 @@ def _record_adjustment(session: DbSession, sku: Sku, delta: int, reason: str, re
         payload={
             "adjustment": {
                 "id": adjustment.id,
-                "delta": delta,
-                "reason": reason,
-                "ref": ref,
+                "delta": adjustment.delta,
+                "reason": adjustment.reason,
+                "ref": adjustment.ref,
                 "on_hand_after": adjustment.on_hand_after,
             },
             "sku": sku_payload(sku),
         },
     )
-    return adjustment
 
 
 def adjust_inventory(session: DbSession, *, shop_id: str, sku_id: str, delta: int, reason: str) -> InventoryAdjustment:
@@ -532,25 +596,31 @@ def adjust_inventory(session: DbSession, *, shop_id: str, sku_id: str, delta: in
 
 
 def return_stock(
-    session: DbSession, *, shop_id: str, sku_id: str, quantity: int, reason: str, ref: str | None = None
+    session: DbSession, *, shop_id: str, quantities: Mapping[str, int], reason: str, ref: str | None = None
 ) -> None:
-    """Put ``quantity`` back on hand (refund restock) and record why. Not idempotent: call once per refund."""
-    if quantity <= 0:
+    """Put ``quantities`` (sku id → units) back on hand (refund restock) and record why, all lines in one
+    statement. ``SkuNotFound`` (404) names SKUs not in the shop. Not idempotent: call once per refund."""
+    if any(quantity <= 0 for quantity in quantities.values()):
         raise Unprocessable("Returned quantity must be positive.", errors={"quantity": ["Must be at least 1."]})
-    sku = _lock_skus(session, shop_id, [sku_id]).get(sku_id)
-    if sku is None:
-        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
-    _check_stock_limit(sku.on_hand + quantity, "quantity")
-    sku.on_hand += quantity
-    _record_adjustment(session, sku, quantity, reason, ref)
+    if not quantities:
+        return
+    skus = _lock_skus(session, shop_id, quantities)
+    missing = sorted(set(quantities) - set(skus))
+    if missing:
+        raise SkuNotFound(f"No SKU {', '.join(missing)} in this shop.")
+    for sku_id, quantity in quantities.items():
+        _check_stock_limit(skus[sku_id].on_hand + quantity, "quantity")
+    if _shift_stock(session, skus, {sku_id: _Move(on_hand=quantity) for sku_id, quantity in quantities.items()}):
+        raise RuntimeError(f"Stock returned for {ref} did not fit under the lock.")  # checked just above
+    _record_adjustments(session, skus, quantities, reason, ref)
 
 
-def _sellable(session: DbSession, shop_id: str, sku_ids: Collection[str], skus: Mapping[str, Sku]) -> None:
-    """Raise ``SkusNotForSale`` naming every id that is unknown here or whose product is not active."""
-    products = {
-        p.id: p
-        for p in session.scalars(sa.select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
-    }
+def _sellable(sku_ids: Collection[str], skus: Mapping[str, Sku]) -> None:
+    """Raise ``SkusNotForSale`` naming every id that is unknown here or whose product is not active.
+
+    ``skus`` come with their products loaded (``selectinload`` or ``_lock_skus(with_products=True)``).
+    """
+    products = {sku.product_id: sku.product for sku in skus.values()}
     problems: dict[str, list[str]] = {}
     for sku_id in sorted(sku_ids):
         sku = skus.get(sku_id)
@@ -575,7 +645,7 @@ def skus_for_sale(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -
         .options(selectinload(Sku.product))
     )
     skus = {sku.id: sku for sku in rows}
-    _sellable(session, shop_id, wanted, skus)
+    _sellable(wanted, skus)
     return {
         sku.id: SkuForSale(
             sku_id=sku.id,
@@ -630,8 +700,8 @@ def reserve_stock(
         raise Unprocessable("Every reserved quantity must be at least 1.", errors=bad)
     if not quantities:
         return
-    skus = _lock_skus(session, shop_id, quantities)
-    _sellable(session, shop_id, quantities.keys(), skus)
+    skus = _lock_skus(session, shop_id, quantities, with_products=True)
+    _sellable(quantities.keys(), skus)
     held = {r.sku_id: r for r in _lock_reservations(session, shop_id, ref)}
 
     shortages: dict[str, list[str]] = {}
@@ -668,7 +738,7 @@ def reserve_stock(
     reservations = []
     for sku, quantity, previous in todo:
         if previous is None:
-            previous = StockReservation(shop_id=shop_id, ref=ref, sku_id=sku.id, quantity=quantity)
+            previous = StockReservation(id=new_id("rsv"), shop_id=shop_id, ref=ref, sku_id=sku.id, quantity=quantity)
             session.add(previous)
         previous.status, previous.quantity, previous.expires_at = "active", quantity, expires_at
         reservations.append(previous)
@@ -690,10 +760,9 @@ def release_stock(session: DbSession, *, shop_id: str, ref: str, expired_before:
     given_back: dict[str, int] = {}
     for r in released:
         given_back[r.sku_id] = given_back.get(r.sku_id, 0) - r.quantity
-        r.status = "released"
     if _shift_reserved(session, skus, given_back):  # cannot happen: each hold is counted in its SKU's reserved
         raise RuntimeError(f"The stock reserved for {ref} is less than its holds.")
-    session.flush()
+    _set_status(session, released, "released")
     _emit_stock(session, shop_id, ref, "stock.released", _lines(released, skus))
 
 
@@ -717,15 +786,16 @@ def commit_stock(session: DbSession, *, shop_id: str, ref: str) -> None:
             f"The stock held for {ref} was released and is no longer available for {', '.join(shortages)}.",
             errors=shortages,
         )
-    for r in pending:
-        sku = skus[r.sku_id]
-        if r.status == "active":
-            sku.reserved -= r.quantity
-        sku.on_hand -= r.quantity
-        r.status = "committed"
-        _record_adjustment(session, sku, -r.quantity, "sale", ref)
-    if pending:
-        _emit_stock(session, shop_id, ref, "stock.committed", _lines(pending, skus))
+    if not pending:
+        return
+    # Each SKU appears once per ref (unique), so one move per line; a released hold no longer counts in
+    # ``reserved``, so only ``on_hand`` drops for it (its availability was checked above, under the lock).
+    moves = {r.sku_id: _Move(on_hand=-r.quantity, reserved=-r.quantity if r.status == "active" else 0) for r in pending}
+    if _shift_stock(session, skus, moves):
+        raise RuntimeError(f"The stock held for {ref} did not fit under the lock.")  # checked just above
+    _set_status(session, pending, "committed")
+    _record_adjustments(session, skus, {r.sku_id: -r.quantity for r in pending}, "sale", ref)
+    _emit_stock(session, shop_id, ref, "stock.committed", _lines(pending, skus))
 
 
 def expired_reservation_refs(session: DbSession, *, now: dt.datetime, limit: int = 500) -> list[tuple[str, str]]:

@@ -676,8 +676,11 @@ def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now
         reservation_expires_at=draft.reservation_expires_at,
         created_at=now,
     )
+    # Ids made here rather than at flush: with every key known, the ORM sends all lines as one executemany
+    # of a one-row INSERT (no RETURNING), which PostgreSQL takes in one pipelined round trip.
     order.lines = [
         OrderLine(
+            id=new_id("oln"),
             shop_id=shop_id,
             sku_id=line.sku_id,
             product_id=line.product_id or "",

@@ -310,12 +310,16 @@ def price_discounts(
             f"At most {MAX_CODES} coupon codes per order.", errors={"coupon_codes": [f"At most {MAX_CODES}."]}
         )
     wanted = [normalize_code(code) for code in codes]
-    by_code = {
-        c.code: c
-        for c in session.scalars(
-            sa.select(Coupon).where(Coupon.shop_id == shop_id, Coupon.code.in_([w for w in wanted if w]))
-        )
-    }
+    by_code = (
+        {
+            c.code: c
+            for c in session.scalars(
+                sa.select(Coupon).where(Coupon.shop_id == shop_id, Coupon.code.in_([w for w in wanted if w]))
+            )
+        }
+        if any(wanted)
+        else {}
+    )
     promotions = session.scalars(
         sa.select(Coupon)
         .where(Coupon.shop_id == shop_id, Coupon.auto_apply.is_(True), Coupon.status == "active")

@@ -104,8 +104,9 @@ def _merge_discounts(builtin: Any, outputs: Sequence[PluginOutput], payload: Map
         return builtin
     subtotal = int(payload["subtotal"])
     by_sku: dict[str, int] = {}
-    for line in payload["lines"]:
-        by_sku[line["sku_id"]] = by_sku.get(line["sku_id"], 0) + int(line["unit_price"]) * int(line["quantity"])
+    if any(d.get("target", "order") != "order" for plugin in outputs for d in plugin.output["discounts"]):
+        for line in payload["lines"]:  # only SKU-targeted discounts need the lines' amounts
+            by_sku[line["sku_id"]] = by_sku.get(line["sku_id"], 0) + int(line["unit_price"]) * int(line["quantity"])
     candidates: list[list[AppliedDiscount]] = [list(builtin)]
     for plugin in outputs:
         found: list[AppliedDiscount] = []

@@ -646,13 +646,13 @@ def create_refund(
     session.add(refund)
     session.flush()
     # Stock before the ledger rows, in the lock order above (a checkout reserves stock, then spends
-    # points), and SKUs in id order, as every stock movement takes them.
-    for line, quantity in sorted(chosen, key=lambda chosen_line: chosen_line[0].sku_id):
+    # points); return_stock locks the SKUs in id order, as every stock movement takes them.
+    returned: dict[str, int] = {}
+    for line, quantity in chosen:
         line.refunded_quantity += quantity
-        if restock:
-            return_stock(
-                session, shop_id=shop_id, sku_id=line.sku_id, quantity=quantity, reason="refund", ref=refund.id
-            )
+        returned[line.sku_id] = returned.get(line.sku_id, 0) + quantity
+    if restock:
+        return_stock(session, shop_id=shop_id, quantities=returned, reason="refund", ref=refund.id)
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(

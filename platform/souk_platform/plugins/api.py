@@ -34,6 +34,7 @@ from souk_platform.plugins.schemas import (
     PluginSchema,
     PluginUploadSchema,
 )
+from souk_platform.plugins.services import pipeline
 
 blp = Blueprint(
     "plugins",
@@ -44,8 +45,9 @@ blp = Blueprint(
 
 
 @blp.record_once
-def _keep_the_log_through_rollbacks(state: BlueprintSetupState) -> None:
-    invocation_log.install(cast(Flask, state.app))
+def _install_session_hooks(state: BlueprintSetupState) -> None:
+    invocation_log.install(cast(Flask, state.app))  # the log survives rollbacks
+    pipeline.install_session_hooks()  # active plugins are read once per transaction
 
 
 def _shop_id() -> str:

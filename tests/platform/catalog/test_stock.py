@@ -152,7 +152,7 @@ def test_commit_after_expiry_takes_stock_again_or_refuses(session, make_product)
 def test_return_stock_puts_units_back_with_an_audit_row(session, make_product):
     shop = ShopFactory()
     a = make_product(shop, skus=[("A", 100, 1)]).sku_ids[0]
-    return_stock(session, shop_id=shop.id, sku_id=a, quantity=2, reason="refund ref_1", ref="ord_9")
+    return_stock(session, shop_id=shop.id, quantities={a: 2}, reason="refund ref_1", ref="ord_9")
     assert _stock(session, a) == (3, 0)
     row = session.scalars(sa.select(InventoryAdjustment).where(InventoryAdjustment.ref == "ord_9")).one()
     assert (row.delta, row.on_hand_after, row.reason) == (2, 3, "refund ref_1")
@@ -160,7 +160,7 @@ def test_return_stock_puts_units_back_with_an_audit_row(session, make_product):
     from souk_platform.catalog.errors import SkuNotFound
 
     with pytest.raises(SkuNotFound):
-        return_stock(session, shop_id=other.id, sku_id=a, quantity=1, reason="not yours")
+        return_stock(session, shop_id=other.id, quantities={a: 1}, reason="not yours")
     assert _stock(session, a) == (3, 0)
 
 

@@ -1,5 +1,5 @@
-"""A checkout's SQL statements do not grow with its number of lines, and a short line among many still
-refuses the whole checkout."""
+"""The SQL statements of a checkout, a payment, a cancel and a restocking refund do not grow with the order's
+number of lines, and a short line among many still refuses the whole checkout."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from factories import ShopFactory
+from souk_platform.catalog.models import InventoryAdjustment, Sku
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import checkout, create_cart
 from souk_platform.db import db
+from souk_platform.events.models import OutboxEvent
+from souk_platform.orders.services import cancel_order, create_refund, settle_payment, start_payment
 
 
 @contextmanager
@@ -31,7 +34,11 @@ def _statements(session: Any) -> Iterator[list[str]]:
         sa.event.remove(connection, "before_cursor_execute", record)
 
 
-def test_checkout_statements_do_not_grow_with_lines(session, clock):
+SIZES = (1, 20, 100)
+
+
+def _sampler(session: Any) -> tuple[str, list[str]]:
+    """A shop with 100 SKUs of 50 on hand each: (shop id, SKU ids)."""
     shop = ShopFactory()
     product = create_product(
         session,
@@ -41,34 +48,152 @@ def test_checkout_statements_do_not_grow_with_lines(session, clock):
         skus=[NewSku(f"S-{i}", f"No. {i}", 100, 50) for i in range(100)],
     )
     session.commit()
-    sku_ids = [sku.id for sku in product.skus]
+    return shop.id, [sku.id for sku in product.skus]
+
+
+def _cart(session: Any, clock: Any, shop_id: str, sku_ids: list[str]) -> str:
+    """A committed guest cart of two units of each SKU."""
+    cart = create_cart(
+        session,
+        shop_id=shop_id,
+        customer_id=None,
+        lines=[{"sku_id": sku_id, "quantity": 2} for sku_id in sku_ids],
+        now=clock.now(),
+    )
+    session.commit()
+    session.expire_all()
+    return cart.id
+
+
+def _checkout(session: Any, clock: Any, shop_id: str, cart_id: str) -> Any:
+    return checkout(
+        session,
+        shop_id=shop_id,
+        cart_id=cart_id,
+        customer_id=None,
+        ip=None,
+        coupon_codes=[],
+        points_to_spend=0,
+        stored_value_to_spend=0,
+        now=clock.now(),
+    )
+
+
+def _stock(session: Any, sku_ids: list[str]) -> set[tuple[int, int]]:
+    session.expire_all()
+    return {
+        (on_hand, reserved)
+        for on_hand, reserved in session.execute(sa.select(Sku.on_hand, Sku.reserved).where(Sku.id.in_(sku_ids)))
+    }
+
+
+def test_checkout_statements_do_not_grow_with_lines(session, clock):
+    shop_id, sku_ids = _sampler(session)
     counts = {}
-    for lines in (1, 20, 100):
-        cart = create_cart(
-            session,
-            shop_id=shop.id,
-            customer_id=None,
-            lines=[{"sku_id": sku_id, "quantity": 2} for sku_id in sku_ids[:lines]],
-            now=clock.now(),
-        )
-        session.commit()
-        session.expire_all()
+    for lines in SIZES:
+        cart_id = _cart(session, clock, shop_id, sku_ids[:lines])
         with _statements(session) as seen:
-            order = checkout(
-                session,
-                shop_id=shop.id,
-                cart_id=cart.id,
-                customer_id=None,
-                ip=None,
-                coupon_codes=[],
-                points_to_spend=0,
-                stored_value_to_spend=0,
-                now=clock.now(),
-            )
+            order = _checkout(session, clock, shop_id, cart_id)
             session.flush()
         assert len(order.lines) == lines
         counts[lines] = len(seen)
+        session.commit()
     assert counts[1] == counts[20] == counts[100], counts
+
+
+def _settle(session: Any, clock: Any, shop_id: str, order_id: str) -> int:
+    """Pay ``order_id`` through the test provider; the statements of the callback that settles it."""
+    payment, _ = start_payment(session, shop_id=shop_id, order_id=order_id, now=clock.now())
+    session.commit()
+    session.expire_all()
+    with _statements(session) as seen:
+        settle_payment(
+            session, shop_id=shop_id, payment_id=payment.id, callback={"outcome": "succeeded"}, now=clock.now()
+        )
+        session.flush()
+    session.commit()
+    return len(seen)
+
+
+def _pay_once(session: Any, clock: Any, shop_id: str, sku_id: str) -> None:
+    """A first paid order opens the shop's ledger accounts, which later payments only read."""
+    _settle(session, clock, shop_id, _checkout(session, clock, shop_id, _cart(session, clock, shop_id, [sku_id])).id)
+
+
+def test_payment_statements_do_not_grow_with_lines_and_sell_every_line(session, clock):
+    shop_id, sku_ids = _sampler(session)
+    _pay_once(session, clock, shop_id, sku_ids[-1])
+    counts = {}
+    for lines in SIZES:
+        order = _checkout(session, clock, shop_id, _cart(session, clock, shop_id, sku_ids[:lines]))
+        session.commit()
+        counts[lines] = _settle(session, clock, shop_id, order.id)
+        sales = session.scalars(sa.select(InventoryAdjustment).where(InventoryAdjustment.ref == order.id)).all()
+        assert sorted((a.sku_id, a.delta, a.reason) for a in sales) == sorted(
+            (sku_id, -2, "sale") for sku_id in sku_ids[:lines]
+        )
+        told = session.scalars(
+            sa.select(OutboxEvent).where(
+                OutboxEvent.type == "inventory.adjusted", OutboxEvent.subject_id.in_(sku_ids[:lines])
+            )
+        ).all()
+        by_adjustment = {e.payload["adjustment"]["id"]: e.payload for e in told}
+        for sale in sales:  # each sale told with the SKU as it was left
+            sku = session.get(Sku, sale.sku_id)
+            assert by_adjustment[sale.id]["adjustment"]["on_hand_after"] == sale.on_hand_after == sku.on_hand
+            assert by_adjustment[sale.id]["sku"]["version"] == sku.version
+    assert counts[1] == counts[20] == counts[100], counts
+    # Two units per order: the first SKU was in three orders, the next 19 in two, the rest (and the
+    # last, also in the first order) in fewer; nothing is left held.
+    assert _stock(session, sku_ids[:1]) == {(44, 0)} and _stock(session, sku_ids[1:20]) == {(46, 0)}
+    assert _stock(session, sku_ids[20:99]) == {(48, 0)} and _stock(session, sku_ids[99:]) == {(46, 0)}
+
+
+def test_cancel_statements_do_not_grow_with_lines(session, clock):
+    shop_id, sku_ids = _sampler(session)
+    counts = {}
+    for lines in SIZES:
+        order = _checkout(session, clock, shop_id, _cart(session, clock, shop_id, sku_ids[:lines]))
+        session.commit()
+        session.expire_all()
+        with _statements(session) as seen:
+            cancel_order(session, shop_id=shop_id, order_id=order.id, reason=None, now=clock.now())
+            session.flush()
+        session.commit()
+        counts[lines] = len(seen)
+    assert counts[1] == counts[20] == counts[100], counts
+    assert _stock(session, sku_ids) == {(50, 0)}
+
+
+def test_restocking_refund_statements_do_not_grow_with_lines(session, clock):
+    shop_id, sku_ids = _sampler(session)
+    _pay_once(session, clock, shop_id, sku_ids[-1])
+    counts = {}
+    for lines in SIZES:
+        order = _checkout(session, clock, shop_id, _cart(session, clock, shop_id, sku_ids[:lines]))
+        session.commit()
+        _settle(session, clock, shop_id, order.id)
+        session.expire_all()
+        with _statements(session) as seen:
+            refund = create_refund(
+                session,
+                shop_id=shop_id,
+                order_id=order.id,
+                amount=None,
+                lines=None,
+                reason="changed mind",
+                restock=True,
+                now=clock.now(),
+            )
+            session.flush()
+        session.commit()
+        counts[lines] = len(seen)
+        returned = session.scalars(sa.select(InventoryAdjustment).where(InventoryAdjustment.ref == refund.id)).all()
+        assert sorted((a.sku_id, a.delta, a.reason) for a in returned) == sorted(
+            (sku_id, 2, "refund") for sku_id in sku_ids[:lines]
+        )
+    assert counts[1] == counts[20] == counts[100], counts
+    assert _stock(session, sku_ids[:99]) == {(50, 0)} and _stock(session, sku_ids[99:]) == {(48, 0)}
 
 
 def test_one_short_line_among_many_refuses_the_checkout_and_writes_nothing(flow, world, session):

@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, scoped_session
 
 from souk_platform.apps.models import Installation, PluginActivation
 from souk_platform.core.ids import new_id
@@ -45,29 +47,100 @@ class ActivePlugin:
 
 
 def active_plugins(session: DbSession, *, shop_id: str, point: str) -> list[ActivePlugin]:
-    """The shop's enabled plugins at ``point`` in running order (own by position, then installed apps')."""
-    default = EXTENSION_POINTS[point].on_failure
+    """The shop's enabled plugins at ``point`` in running order (own by position, then installed apps').
+
+    Read for every point at once and kept for the rest of the transaction (a checkout runs four points,
+    a payment three): two queries per transaction, not two per point. A flush or bulk statement that
+    touches activations, plugins or installations in the transaction drops what was kept
+    (``install_session_hooks``); another transaction's changes show from this session's next transaction.
+    """
+    own_session = session() if isinstance(session, scoped_session) else session
+    kept: _KeptActivations | None = own_session.info.get(_KEPT)
+    transaction = own_session.get_transaction()
+    if kept is None or transaction is None or kept.transaction is not transaction or not _hooks_installed():
+        kept = _KeptActivations(None, {})
+    by_point = kept.by_shop.get(shop_id)
+    if by_point is None:
+        by_point = _read_active(session, shop_id)
+        if kept.transaction is None:  # begun by the read, if not before
+            kept = own_session.info[_KEPT] = _KeptActivations(own_session.get_transaction(), {})
+        kept.by_shop[shop_id] = by_point
+    return list(by_point.get(point, ()))
+
+
+def _read_active(session: DbSession, shop_id: str) -> dict[str, list[ActivePlugin]]:
+    """The shop's enabled plugins at every point, each point's in running order."""
     own = session.execute(
         sa.select(ShopPluginActivation, Plugin)
         .join(Plugin, Plugin.id == ShopPluginActivation.plugin_id)
-        .where(
-            ShopPluginActivation.shop_id == shop_id,
-            ShopPluginActivation.enabled.is_(True),
-            Plugin.point == point,
-        )
+        .where(ShopPluginActivation.shop_id == shop_id, ShopPluginActivation.enabled.is_(True))
         .order_by(ShopPluginActivation.position, ShopPluginActivation.created_at, ShopPluginActivation.id)
     ).all()
-    active = [
-        ActivePlugin(a.id, p, dict(a.config), FailurePolicy(a.on_failure) if a.on_failure else default) for a, p in own
-    ]
-    for activation, plugin in _app_activations(session, shop_id=shop_id, point=point):
+    by_point: dict[str, list[ActivePlugin]] = {}
+    for a, p in own:
+        spec = EXTENSION_POINTS.get(p.point)
+        if spec is None:  # a point no longer in the table runs nothing
+            continue
+        policy = FailurePolicy(a.on_failure) if a.on_failure else spec.on_failure
+        by_point.setdefault(p.point, []).append(ActivePlugin(a.id, p, dict(a.config), policy))
+    for activation, plugin in _app_activations(session, shop_id=shop_id):
+        if not activation.enabled or activation.point not in EXTENSION_POINTS:
+            continue
         if plugin is None:
             log.warning(
                 "app plugin has no stored module; skipped", activation_id=activation.id, module=activation.module
             )
             continue
-        active.append(ActivePlugin(activation.id, plugin, dict(activation.config), default, activation.app_id))
-    return active
+        default = EXTENSION_POINTS[activation.point].on_failure
+        by_point.setdefault(activation.point, []).append(
+            ActivePlugin(activation.id, plugin, dict(activation.config), default, activation.app_id)
+        )
+    return by_point
+
+
+# --- what active_plugins keeps for the rest of a transaction -----------------------------------------
+
+_KEPT = "souk.active_plugins"
+
+
+@dataclass(slots=True)
+class _KeptActivations:
+    transaction: SessionTransaction | None
+    by_shop: dict[str, dict[str, list[ActivePlugin]]]
+
+
+# Rows whose change can change which plugins run where.
+_WATCHED = (ShopPluginActivation, PluginActivation, Installation, Plugin)
+
+
+def _forget_after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    if _KEPT in session.info and any(
+        isinstance(row, _WATCHED) for rows in (session.new, session.dirty, session.deleted) for row in rows
+    ):
+        del session.info[_KEPT]
+
+
+def _forget_on_bulk_statement(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and issubclass(mapper.class_, _WATCHED):
+        state.session.info.pop(_KEPT, None)
+
+
+def _forget_on_rollback(session: Session, _previous: SessionTransaction) -> None:
+    # A SAVEPOINT rolling back may take back activations read after they were flushed.
+    session.info.pop(_KEPT, None)
+
+
+def _hooks_installed() -> bool:
+    return event.contains(Session, "do_orm_execute", _forget_on_bulk_statement)
+
+
+def install_session_hooks() -> None:
+    """Let ``active_plugins`` keep what it read for the transaction (once per process; idempotent)."""
+    if not _hooks_installed():
+        event.listen(Session, "after_flush", _forget_after_flush)
+        event.listen(Session, "after_soft_rollback", _forget_on_rollback)
+        event.listen(Session, "do_orm_execute", _forget_on_bulk_statement)
 
 
 def shops_with_plugins_at(session: DbSession, *, point: str) -> set[str]:
