@@ -157,8 +157,7 @@ def test_an_attempt_that_outlived_its_claim_does_not_undo_the_one_that_succeeded
     box, rng = runtime_for(app).box, runtime_for(app).rng
 
     def attempt() -> services.PreparedRequest:
-        claimed = services.claim_due_deliveries(session, now=now_clock.now(), limit=1)
-        (request,) = services.prepare_requests(session, delivery_ids=claimed, box=box, now=now_clock.now())
+        (request,) = services.claim_requests(session, now=now_clock.now(), limit=1, box=box)
         return request
 
     slow = attempt()  # a run sends it; the receiver is slow and the claim's lease runs out
