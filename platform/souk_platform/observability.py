@@ -52,6 +52,9 @@ def configure_logging(fmt: str) -> None:
     handler._souk = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # httpx logs every request at INFO: a line per webhook attempt, hundreds a second at full speed, cost
+    # half a millisecond each. The delivery run logs failed attempts itself and counts every attempt.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 # Latency buckets (seconds) for work measured in milliseconds to seconds: requests, checkouts, jobs.

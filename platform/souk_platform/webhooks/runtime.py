@@ -22,12 +22,21 @@ from souk_platform.webhooks.ssrf import webhook_client
 
 _KEY = "souk.webhooks"
 _lock = threading.Lock()
-# Requests one delivery run keeps in flight. Sending is mostly waiting on the network, so threads
-# suffice; the database work stays on the run's own thread.
+# Threads one delivery run sends with. Sending is mostly waiting on the network, so threads suffice; the
+# database work stays on the run's own thread.
 SEND_CONCURRENCY = 32
-# What one endpoint may hold of them: a slow or flooded endpoint (one shop's) cannot take every sender
-# and delay every other shop's deliveries by up to the 15 s timeout.
-PER_ENDPOINT_IN_FLIGHT = 8
+# Lanes (sending threads, each with its kept-alive connection) one endpoint may use at once: a slow or
+# flooded endpoint (one shop's) cannot take every sender and delay every other shop's deliveries by up to
+# the 15 s timeout.
+PER_ENDPOINT_CONNECTIONS = 8
+# Deliveries one healthy endpoint may hold of a run's claims (queued behind its lanes or on the wire): a
+# round's few statements then serve up to this many of its deliveries, not one per lane. An endpoint that
+# is failing (``failing_since``) or that failed or answered slowly in this run holds only one per lane.
+PER_ENDPOINT_WINDOW = 64
+# All of a run's claims held at once, across endpoints.
+RUN_WINDOW = 256
+# An answer slower than this makes its endpoint troubled: what is queued for it goes back to the database.
+SLOW_ATTEMPT_MS = 1000
 
 
 @dataclass

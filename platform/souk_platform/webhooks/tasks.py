@@ -6,9 +6,8 @@ that loses jobs (FLUSHALL, a killed worker) only delays deliveries until the nex
 
 from __future__ import annotations
 
+import functools
 import time
-from collections import Counter
-from concurrent.futures import ALL_COMPLETED, Future, wait
 
 import structlog
 from flask import Flask, current_app
@@ -18,14 +17,21 @@ from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
 from souk_platform.observability import metrics_of
 from souk_platform.webhooks import services
-from souk_platform.webhooks.runtime import PER_ENDPOINT_IN_FLIGHT, SEND_CONCURRENCY, runtime_for
+from souk_platform.webhooks.lanes import SendLanes
+from souk_platform.webhooks.runtime import (
+    PER_ENDPOINT_CONNECTIONS,
+    PER_ENDPOINT_WINDOW,
+    RUN_WINDOW,
+    SLOW_ATTEMPT_MS,
+    runtime_for,
+)
 from souk_platform.webhooks.services import AttemptResult, PreparedRequest
 
 log = structlog.get_logger("souk.webhooks")
 
 # A run stops claiming after this long and queues its successor, so other jobs get the worker in between.
 RUN_SECONDS = 3.0
-# The longest a run waits for its requests in flight before it logs what finished and claims more.
+# The longest a run waits for what it holds to be sent before it logs what finished and claims more.
 ROUND_SECONDS = 0.05
 # The same wait when the last round found nothing new (a slow endpoint is all that is left).
 IDLE_ROUND_SECONDS = 0.25
@@ -53,14 +59,15 @@ def _count_attempts(app: Flask, finished: list[tuple[PreparedRequest, AttemptRes
 
 
 def deliver_due() -> int:
-    """The delivery run: dispatch new outbox rows and send every due delivery, up to ``SEND_CONCURRENCY``
-    at once, until nothing has turned up for ``LINGER_SECONDS`` or for at most about ``RUN_SECONDS``;
-    return how many attempts it made.
+    """The delivery run: dispatch new outbox rows and send every due delivery until nothing has turned up
+    for ``LINGER_SECONDS`` or for at most about ``RUN_SECONDS``; return how many attempts it made.
 
-    Each round is one transaction: log the attempts that finished, dispatch, claim as many due
-    deliveries as there are free senders, sign them, commit; then the senders post them while this
-    thread waits. Runs are asked for with ``enqueue_once`` by every commit that emits an event, by
-    resend/recover/test and by the sweep; several may run at once (claims skip each other's rows).
+    Each round is one transaction of a few statements whatever its size: log the attempts that finished,
+    give back claims that were not sent, dispatch, claim as many due deliveries as the windows allow (with
+    their bodies and endpoints, signed), commit; then the lanes post them while this thread waits (see
+    ``lanes.SendLanes`` and docs/architecture.md §8). Runs are asked for with ``enqueue_once`` by every
+    commit that emits an event, by resend/recover/test and by the sweep; several may run at once (claims
+    skip each other's rows).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # One session for the whole run: a run can last seconds, and the test suite swaps ``db.session`` for its
@@ -69,43 +76,49 @@ def deliver_due() -> int:
     session = db.session()
     runtime = runtime_for(app)
     clock = _clock()
-    senders = runtime.senders()
+    lanes = SendLanes(
+        runtime.senders(),
+        connections=PER_ENDPOINT_CONNECTIONS,
+        slow_ms=SLOW_ATTEMPT_MS,
+        stale_seconds=services.CLAIM_LEASE.total_seconds() / 2,
+    )
     claim_until = time.monotonic() + RUN_SECONDS
-    in_flight: dict[Future[AttemptResult], PreparedRequest] = {}
-    finished: list[tuple[PreparedRequest, AttemptResult]] = []
     attempts = failures = 0
     idle_since: float | None = None
     while True:
         claiming = time.monotonic() < claim_until
         found = False
         requests: list[PreparedRequest] = []
+        finished, released = lanes.collect()
         if finished:
             services.record_attempts(session, finished, clock=clock, rng=runtime.rng)
             _count_attempts(app, finished)
             attempts += len(finished)
             failures += _log_failures(finished)
-            finished = []
+        if released:
+            services.release_claims(session, released, now=clock.now())
         if claiming:
             events, _ = services.dispatch_outbox(session, clock=clock)
-            now = clock.now()
-            free = SEND_CONCURRENCY - len(in_flight)
-            busy = Counter(request.subscription_id for request in in_flight.values())
-            claimed = (
-                services.claim_due_deliveries(
-                    session, now=now, limit=free, per_endpoint=PER_ENDPOINT_IN_FLIGHT, busy=busy
+            free = RUN_WINDOW - lanes.held()
+            if free > 0:
+                requests = services.claim_requests(
+                    session,
+                    now=clock.now(),
+                    limit=free,
+                    box=runtime.box,
+                    per_endpoint=PER_ENDPOINT_WINDOW,
+                    busy=lanes.busy(),
+                    per_failing_endpoint=PER_ENDPOINT_CONNECTIONS,
+                    failing=lanes.troubled(),
                 )
-                if free
-                else []
-            )
-            requests = services.prepare_requests(session, delivery_ids=claimed, box=runtime.box, now=now)
-            found = bool(events or claimed)
+            found = bool(events or requests)
         session.commit()  # claims are visible to other runs before anything is sent
-        http = runtime.http_for(app)  # the settings as they are now, not at the start
-        for request in requests:
-            in_flight[senders.submit(services.send, http, request)] = request
-        if found or in_flight:
+        if requests:
+            http = runtime.http_for(app)  # the settings as they are now, not at the start
+            lanes.add(requests, functools.partial(services.send, http))
+        if found or lanes.held():
             idle_since = None
-        if not in_flight:
+        if not lanes.held():
             if claiming and found:
                 continue
             if claiming:
@@ -114,8 +127,7 @@ def deliver_due() -> int:
                     time.sleep(LINGER_POLL_SECONDS)
                     continue
             break
-        done, _ = wait(in_flight, timeout=ROUND_SECONDS if found else IDLE_ROUND_SECONDS, return_when=ALL_COMPLETED)
-        finished = [(in_flight.pop(future), _result(future)) for future in done]
+        lanes.wait(ROUND_SECONDS if found else IDLE_ROUND_SECONDS)
     if not claiming:
         _runner().enqueue_once(services.DELIVER_JOB)  # time is up, maybe not the work
     if attempts:
@@ -135,14 +147,6 @@ def _log_failures(outcomes: list[tuple[PreparedRequest, AttemptResult]]) -> int:
             ms=result.latency_ms,
         )
     return len(failed)
-
-
-def _result(future: Future[AttemptResult]) -> AttemptResult:
-    """A sender's result; an unexpected exception fails that one attempt, not the whole run."""
-    exc = future.exception()
-    if exc is None:
-        return future.result()
-    return AttemptResult(None, None, 0, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def dispatch_outbox() -> int:

@@ -157,8 +157,7 @@ def test_an_attempt_that_outlived_its_claim_does_not_undo_the_one_that_succeeded
     box, rng = runtime_for(app).box, runtime_for(app).rng
 
     def attempt() -> services.PreparedRequest:
-        claimed = services.claim_due_deliveries(session, now=now_clock.now(), limit=1)
-        (request,) = services.prepare_requests(session, delivery_ids=claimed, box=box, now=now_clock.now())
+        (request,) = services.claim_requests(session, now=now_clock.now(), limit=1, box=box)
         return request
 
     slow = attempt()  # a run sends it; the receiver is slow and the claim's lease runs out
@@ -214,3 +213,58 @@ def test_a_flooded_endpoint_holds_at_most_its_share_of_the_senders(app, session,
     assert owners(again) == {flooded: 3}
     # Without a cap (resend, recover), oldest first as before.
     assert len(services.claim_due_deliveries(session, now=now, limit=32)) == 20 - 8 - 3
+
+
+def test_a_failing_endpoint_gets_one_claim_per_lane_and_a_healthy_one_a_window(app, session, now_clock):
+    shop = ShopFactory()
+    subscription, _ = services.create_subscription(
+        session,
+        shop_id=shop.id,
+        url="https://hooks.example.com/in",
+        topics=["order.*"],
+        installation_id=None,
+        granted_scopes=None,
+        box=runtime_for(app).box,
+        clock=now_clock,
+    )
+    session.commit()
+    _emit_orders(session, shop, 30)
+    services.dispatch_outbox(session, clock=now_clock)
+    now = now_clock.now()
+
+    def claim(at=now, **caps: Any) -> list[str]:
+        caps = {"per_endpoint": 20, "per_failing_endpoint": 4, **caps}
+        return services.claim_due_deliveries(session, now=at, limit=100, **caps)
+
+    assert len(claim(failing={subscription.id})) == 4  # the caller saw it fail
+    assert len(claim(busy={subscription.id: 4})) == 16  # healthy: the rest of its window
+    subscription.failing_since = now  # failing in the database, whoever saw it
+    session.flush()
+    assert len(claim(at=now + services.CLAIM_LEASE)) == 4
+
+
+def test_a_claim_given_back_is_due_again_unless_another_run_took_it_over(app, session, now_clock):
+    shop = ShopFactory()
+    services.create_subscription(
+        session,
+        shop_id=shop.id,
+        url="https://hooks.example.com/in",
+        topics=["order.*"],
+        installation_id=None,
+        granted_scopes=None,
+        box=runtime_for(app).box,
+        clock=now_clock,
+    )
+    session.commit()
+    _emit_orders(session, shop, 2)
+    services.dispatch_outbox(session, clock=now_clock)
+    box = runtime_for(app).box
+    first, second = services.claim_requests(session, now=now_clock.now(), limit=2, box=box)
+    assert services.claim_due_deliveries(session, now=now_clock.now(), limit=10) == []
+
+    assert services.release_claims(session, [first], now=now_clock.now()) == 1  # never sent: due again
+    now_clock.advance(seconds=1)
+    assert services.claim_due_deliveries(session, now=now_clock.now(), limit=10) == [first.delivery_id]  # another run
+    # The first run gives back both: the claim another run holds now stays with it.
+    assert services.release_claims(session, [first, second], now=now_clock.now()) == 1
+    assert services.claim_due_deliveries(session, now=now_clock.now(), limit=10) == [second.delivery_id]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from souk_platform.core.clock import Clock
 from souk_platform.core.ids import new_id
-from souk_platform.db import DbSession
+from souk_platform.db import DbSession, UTCDateTime
 from souk_platform.events.services import emit
 from souk_platform.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from souk_platform.webhooks.schedule import Failure, retry_delay
@@ -33,8 +33,9 @@ def record_attempts(
     disable the endpoint. Returns the ids of the deliveries recorded (one deleted with its subscription
     while it was being sent is skipped).
 
-    Successes, nearly all of them, are settled with one UPDATE per signing time and one INSERT of their
-    attempts; each failure goes through the retry rules on its own.
+    Successes, nearly all of them, are settled with one UPDATE per signing time (a claim's batch shares
+    one) and one INSERT of every attempt; failures are locked with one SELECT, their endpoints' failure
+    streaks started with one UPDATE, and each goes through the retry rules (its changes flushed together).
     """
     now = clock.now()
     attempts: list[dict[str, Any]] = []
@@ -72,6 +73,7 @@ def record_attempts(
         ids = sorted({request.delivery_id for request, _ in failures})
         stmt = sa.select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
         deliveries = {d.id: d for d in session.scalars(stmt.with_for_update())}
+        streaks = _start_failure_streaks(session, failures, deliveries)
         for request, result in failures:
             delivery = deliveries.get(request.delivery_id)
             if delivery is None:
@@ -89,7 +91,8 @@ def record_attempts(
                 delivery.status, delivery.next_attempt_at = "failed", None
                 _disable(session, delivery.subscription_id, DISABLED_GONE, now)
             else:
-                _schedule_retry(session, delivery, result, attempted_at=request.signed_at, now=now, rng=rng)
+                failing_since = streaks.get(delivery.subscription_id)
+                _schedule_retry(session, delivery, result, failing_since=failing_since, now=now, rng=rng)
     if recovered:
         # One success ends an endpoint's failure streak.
         session.execute(
@@ -120,25 +123,45 @@ def _attempt_row(request: PreparedRequest, result: AttemptResult, shop_id: str) 
     }
 
 
+def _start_failure_streaks(
+    session: DbSession,
+    failures: list[tuple[PreparedRequest, AttemptResult]],
+    deliveries: dict[str, WebhookDelivery],
+) -> dict[str, dt.datetime | None]:
+    """Start the failure streak of every endpoint that failed a pending delivery here and has none yet (at its
+    earliest failed attempt); return each one's streak start. One statement for the whole batch."""
+    earliest: dict[str, dt.datetime] = {}
+    for request, result in failures:
+        delivery = deliveries.get(request.delivery_id)
+        if delivery is None or delivery.status != "pending" or result.status == 410:
+            continue
+        known = earliest.get(delivery.subscription_id)
+        earliest[delivery.subscription_id] = request.signed_at if known is None else min(known, request.signed_at)
+    if not earliest:
+        return {}
+    started = sa.case(
+        {sid: sa.literal(at, UTCDateTime()) for sid, at in earliest.items()}, value=WebhookSubscription.id
+    )
+    rows = session.execute(
+        sa.update(WebhookSubscription)
+        .where(WebhookSubscription.id.in_(sorted(earliest)))
+        .values(failing_since=sa.func.coalesce(WebhookSubscription.failing_since, started))
+        .returning(WebhookSubscription.id, WebhookSubscription.failing_since)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: row.failing_since for row in rows}
+
+
 def _schedule_retry(
     session: DbSession,
     delivery: WebhookDelivery,
     result: AttemptResult,
     *,
-    attempted_at: dt.datetime,
+    failing_since: dt.datetime | None,
     now: dt.datetime,
     rng: random.Random,
 ) -> None:
     subscription_id = delivery.subscription_id
-    session.execute(
-        sa.update(WebhookSubscription)
-        .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_(None))
-        .values(failing_since=attempted_at)
-        .execution_options(synchronize_session=False)
-    )
-    failing_since = session.scalar(
-        sa.select(WebhookSubscription.failing_since).where(WebhookSubscription.id == subscription_id)
-    )
     failure = Failure(status=result.status, timed_out=result.timed_out, retry_after=result.retry_after)
     delay = retry_delay(delivery.attempts - delivery.round_start, failure, rng=rng, now=now)
     if failing_since is not None and now - failing_since >= FAILING_LIMIT:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -10,10 +11,24 @@ from souk_platform.apps.models import Installation
 from souk_platform.auth.scopes import grants
 from souk_platform.core.ids import issued_at_millis
 from souk_platform.db import DbSession
-from souk_platform.events.models import OutboxEvent
 from souk_platform.webhooks import catalogue
 from souk_platform.webhooks.models import WebhookSubscription
 from souk_platform.webhooks.services.subscriptions import required_scope, topic_matches
+
+
+class RoutedEvent(Protocol):
+    """What routing reads of an outbox event (the dispatcher passes the columns, not ORM instances)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def subject_id(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +60,7 @@ def _endpoints(session: DbSession, shop_ids: set[str]) -> dict[str, list[Endpoin
     return result
 
 
-def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
+def route(event: RoutedEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
     """Which subscriptions get ``event``, and as which catalogue type (its own or a derived one).
 
     - The shop's own subscriptions get whatever their topics match.
@@ -76,7 +91,7 @@ def route(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
     return routed
 
 
-def _existed_when_emitted(subscription: WebhookSubscription, event: OutboxEvent) -> bool:
+def _existed_when_emitted(subscription: WebhookSubscription, event: RoutedEvent) -> bool:
     """Whether ``subscription`` was made no later than ``event`` (to the millisecond of their ids).
 
     The ids are the one clock both rows share (``created_at`` of an event is not the app's clock).
@@ -86,7 +101,7 @@ def _existed_when_emitted(subscription: WebhookSubscription, event: OutboxEvent)
     return made is None or emitted is None or made <= emitted
 
 
-def _route_privacy(event: OutboxEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
+def _route_privacy(event: RoutedEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSubscription, str]]:
     routed: list[tuple[WebhookSubscription, str]] = []
     per_app: dict[str, list[WebhookSubscription]] = {}
     for endpoint in endpoints:

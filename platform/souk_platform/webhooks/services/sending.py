@@ -1,15 +1,17 @@
 """Claiming due deliveries, signing them and sending them.
 
-A delivery run claims due deliveries in a batch (one UPDATE), signs them, commits, sends them
-concurrently, and logs every result of the batch in one transaction (``attempts.record_attempts``).
+A delivery run claims due deliveries in a batch with their bodies (one UPDATE … RETURNING), signs them,
+commits, sends them concurrently, and logs every result of the batch in one transaction
+(``attempts.record_attempts``). A claim it could not send in time is given back (``release_claims``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from souk_platform.db import DbSession
 from souk_platform.webhooks.models import WebhookDelivery, WebhookSubscription
 from souk_platform.webhooks.secret_box import SecretBox
-from souk_platform.webhooks.services.subscriptions import signing_secrets
+from souk_platform.webhooks.services.subscriptions import open_secrets
 from souk_platform.webhooks.signing import webhook_headers
 from souk_platform.webhooks.ssrf import BlockedDestination
 
@@ -59,6 +61,8 @@ def claim_due_deliveries(
     delivery_ids: list[str] | None = None,
     per_endpoint: int | None = None,
     busy: Mapping[str, int] | None = None,
+    per_failing_endpoint: int | None = None,
+    failing: Collection[str] = (),
 ) -> list[str]:
     """Take up to ``limit`` due deliveries (oldest due first) for one attempt each; return their ids.
 
@@ -66,86 +70,75 @@ def claim_due_deliveries(
     other runs (and the sweeper) skip the claimed rows, and a run killed mid-send leaves them overdue
     once the lease ends. ``delivery_ids`` restricts the claim to those deliveries.
 
-    ``per_endpoint`` caps what one subscription may have in flight, counting ``busy`` (subscription id
-    → requests of this run still out): a slow or flooded endpoint then holds at most that many of the
-    run's senders, and every other shop's endpoints keep theirs. Endpoints are visited oldest due first.
+    ``per_endpoint`` caps what one subscription may hold of the caller's claims, counting ``busy``
+    (subscription id → deliveries the caller claimed and has not logged yet): a slow or flooded endpoint
+    then holds at most that many, and every other shop's endpoints keep theirs. Endpoints are visited
+    oldest due first. A failing endpoint (``failing_since`` set, or in ``failing``: what the caller saw
+    fail or answer slowly) is capped at ``per_failing_endpoint`` instead.
     """
-    if per_endpoint is None:
-        return _claim(session, now=now, limit=limit, delivery_ids=delivery_ids)
-    busy = busy or {}
-    waiting = session.execute(
-        sa.select(WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .group_by(WebhookDelivery.subscription_id)
-        .order_by(sa.func.min(WebhookDelivery.next_attempt_at))
-        .limit(limit + len(busy))
-    ).scalars()
-    claimed: list[str] = []
-    for subscription_id in waiting:
-        room = min(per_endpoint - busy.get(subscription_id, 0), limit - len(claimed))
-        if room > 0:
-            claimed += _claim(session, now=now, limit=room, delivery_ids=delivery_ids, subscription_id=subscription_id)
-        if len(claimed) >= limit:
-            break
-    return claimed
+    rows = _claim_rows(
+        session,
+        now=now,
+        limit=limit,
+        delivery_ids=delivery_ids,
+        per_endpoint=per_endpoint,
+        busy=busy or {},
+        per_failing_endpoint=per_failing_endpoint,
+        failing=failing,
+    )
+    return [row.id for row in rows]
 
 
-def _claim(
+def claim_requests(
     session: DbSession,
     *,
     now: dt.datetime,
     limit: int,
-    delivery_ids: list[str] | None = None,
-    subscription_id: str | None = None,
-) -> list[str]:
-    due = (
-        sa.select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    if delivery_ids is not None:
-        due = due.where(WebhookDelivery.id.in_(delivery_ids))
-    if subscription_id is not None:
-        due = due.where(WebhookDelivery.subscription_id == subscription_id)
-    claimed = session.scalars(
-        sa.update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=now + CLAIM_LEASE)
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(claimed)
-
-
-def prepare_requests(
-    session: DbSession, *, delivery_ids: list[str], box: SecretBox, now: dt.datetime
+    box: SecretBox,
+    per_endpoint: int | None = None,
+    busy: Mapping[str, int] | None = None,
+    per_failing_endpoint: int | None = None,
+    failing: Collection[str] = (),
 ) -> list[PreparedRequest]:
-    """Sign claimed deliveries for sending now. Those whose endpoint is disabled fail instead (no request)."""
-    if not delivery_ids:
-        return []
-    rows = session.execute(
-        sa.select(WebhookDelivery.id, WebhookDelivery.body, WebhookSubscription)
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.id.in_(delivery_ids))
-        .order_by(WebhookDelivery.id)
+    """Claim due deliveries as ``claim_due_deliveries`` does and sign them for sending now.
+
+    The claim returns each delivery's body (one UPDATE … RETURNING) and one query reads the endpoints'
+    columns, so a batch of any size costs the same few statements (docs/architecture.md §8).
+    Deliveries whose endpoint is disabled fail instead (no request).
+    """
+    rows = _claim_rows(
+        session,
+        now=now,
+        limit=limit,
+        delivery_ids=None,
+        per_endpoint=per_endpoint,
+        busy=busy or {},
+        per_failing_endpoint=per_failing_endpoint,
+        failing=failing,
     )
+    endpoints = _endpoint_columns(session, {row.subscription_id for row in rows})
     requests: list[PreparedRequest] = []
     refused: list[str] = []
     secrets: dict[str, list[str]] = {}
-    for delivery_id, text, subscription in rows:
-        if subscription.status != "enabled":
-            refused.append(delivery_id)
+    for row in sorted(rows, key=lambda row: row.id):
+        endpoint = endpoints.get(row.subscription_id)
+        if endpoint is None or endpoint.status != "enabled":
+            refused.append(row.id)
             continue
-        if subscription.id not in secrets:
-            secrets[subscription.id] = signing_secrets(subscription, box=box, now=now)
-        body = text.encode()
+        if endpoint.id not in secrets:
+            secrets[endpoint.id] = open_secrets(
+                box,
+                sealed=endpoint.secret_sealed,
+                previous_sealed=endpoint.previous_secret_sealed,
+                previous_expires_at=endpoint.previous_secret_expires_at,
+                now=now,
+            )
+        body = row.body.encode()
         headers = {
             "content-type": "application/json",
-            **webhook_headers(secrets[subscription.id], msg_id=delivery_id, at=now, body=body),
+            **webhook_headers(secrets[endpoint.id], msg_id=row.id, at=now, body=body),
         }
-        requests.append(PreparedRequest(delivery_id, subscription.id, subscription.url, headers, body, now))
+        requests.append(PreparedRequest(row.id, endpoint.id, endpoint.url, headers, body, now))
     if refused:
         session.execute(
             sa.update(WebhookDelivery)
@@ -158,6 +151,122 @@ def prepare_requests(
             .execution_options(synchronize_session=False)
         )
     return requests
+
+
+def release_claims(session: DbSession, requests: list[PreparedRequest], *, now: dt.datetime) -> int:
+    """Make claimed deliveries that were never sent due again at ``now``; return how many were.
+
+    Only a claim still held is given back: a delivery whose lease ran out and that another run claimed
+    meanwhile (its ``next_attempt_at`` is no longer this claim's) is left to that run.
+    """
+    by_claim: dict[dt.datetime, list[str]] = {}
+    for request in requests:
+        by_claim.setdefault(request.signed_at, []).append(request.delivery_id)
+    released = 0
+    for claimed_at, ids in by_claim.items():
+        result = session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(sorted(ids)),
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at == claimed_at + CLAIM_LEASE,
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        released += result.rowcount  # type: ignore[attr-defined]
+    return released
+
+
+def _claim_rows(
+    session: DbSession,
+    *,
+    now: dt.datetime,
+    limit: int,
+    delivery_ids: list[str] | None,
+    per_endpoint: int | None,
+    busy: Mapping[str, int],
+    per_failing_endpoint: int | None,
+    failing: Collection[str],
+) -> Sequence[Any]:
+    """Claim due deliveries: one UPDATE … RETURNING, plus, with a cap per endpoint, one query choosing the
+    endpoints oldest due first."""
+    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+    if limit <= 0:
+        return []
+    if per_endpoint is None:
+        taken = (
+            sa.select(WebhookDelivery.id)
+            .where(*due)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if delivery_ids is not None:
+            taken = taken.where(WebhookDelivery.id.in_(delivery_ids))
+        chosen: sa.Select[Any] | sa.CompoundSelect[Any] = taken
+    else:
+        endpoints = session.execute(
+            sa.select(WebhookDelivery.subscription_id, WebhookSubscription.failing_since.is_not(None))
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(*due)
+            .group_by(WebhookDelivery.subscription_id, WebhookSubscription.failing_since)
+            .order_by(sa.func.min(WebhookDelivery.next_attempt_at))
+            .limit(limit + len(busy))
+        )
+        # One arm per endpoint with room, each taking that endpoint's oldest due rows (SKIP LOCKED), all in
+        # the one UPDATE below.
+        arms: list[sa.Select[Any]] = []
+        left = limit
+        for subscription_id, failing_in_db in endpoints:
+            cap = per_endpoint
+            if per_failing_endpoint is not None and (failing_in_db or subscription_id in failing):
+                cap = per_failing_endpoint
+            room = min(cap - busy.get(subscription_id, 0), left)
+            if room <= 0:
+                continue
+            taken = (
+                sa.select(WebhookDelivery.id)
+                .where(*due, WebhookDelivery.subscription_id == subscription_id)
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(room)
+                .with_for_update(skip_locked=True)
+            )
+            if delivery_ids is not None:
+                taken = taken.where(WebhookDelivery.id.in_(delivery_ids))
+            arms.append(taken)
+            left -= room
+            if not left:
+                break
+        if not arms:
+            return []
+        # Each arm is wrapped as a subquery: PostgreSQL refuses FOR UPDATE directly under UNION.
+        chosen = arms[0] if len(arms) == 1 else sa.union_all(*(sa.select(arm.subquery().c.id) for arm in arms))
+    claimed = session.execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(chosen))
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(WebhookDelivery.id, WebhookDelivery.body, WebhookDelivery.subscription_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return claimed
+
+
+def _endpoint_columns(session: DbSession, subscription_ids: set[str]) -> dict[str, Any]:
+    """What signing and sending need of each endpoint, by subscription id (columns, not instances)."""
+    if not subscription_ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            WebhookSubscription.id,
+            WebhookSubscription.url,
+            WebhookSubscription.status,
+            WebhookSubscription.secret_sealed,
+            WebhookSubscription.previous_secret_sealed,
+            WebhookSubscription.previous_secret_expires_at,
+        ).where(WebhookSubscription.id.in_(sorted(subscription_ids)))
+    )
+    return {row.id: row for row in rows}
 
 
 def send(http: httpx.Client, request: PreparedRequest) -> AttemptResult:

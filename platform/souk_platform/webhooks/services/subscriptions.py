@@ -257,10 +257,27 @@ def rotate_secret(
 
 def signing_secrets(subscription: WebhookSubscription, *, box: SecretBox, now: dt.datetime) -> list[str]:
     """The secrets that sign right now: the current one, and the previous one during a rotation."""
-    secrets = [box.open(subscription.secret_sealed)]
-    expires = subscription.previous_secret_expires_at
-    if subscription.previous_secret_sealed and expires and now < expires:
-        secrets.append(box.open(subscription.previous_secret_sealed))
+    return open_secrets(
+        box,
+        sealed=subscription.secret_sealed,
+        previous_sealed=subscription.previous_secret_sealed,
+        previous_expires_at=subscription.previous_secret_expires_at,
+        now=now,
+    )
+
+
+def open_secrets(
+    box: SecretBox,
+    *,
+    sealed: str,
+    previous_sealed: str | None,
+    previous_expires_at: dt.datetime | None,
+    now: dt.datetime,
+) -> list[str]:
+    """``signing_secrets`` from a subscription's columns (the delivery run reads columns, not instances)."""
+    secrets = [box.open(sealed)]
+    if previous_sealed and previous_expires_at and now < previous_expires_at:
+        secrets.append(box.open(previous_sealed))
     return secrets
 
 
