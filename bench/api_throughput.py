@@ -9,7 +9,7 @@ What it does, on 127.0.0.1 only:
 1. creates a PostgreSQL database and leases a Redis db of this run's own (``--database-url`` / ``--redis-url``
    to use others; see ``bench/isolation.py``), migrates it (``souk db upgrade heads``), and seeds a shop, an
    access token and 50 products (foundation services in a Python subprocess, then the products API);
-2. for each ``--server`` (default gthread, what ``souk serve`` runs): serves a bare Flask hello-world app (the
+2. for each ``--server`` (default sync, what ``souk serve`` runs): serves a bare Flask hello-world app (the
    baseline) and, with the same settings, the Souk app (2 workers each; Souk's collector tuned as
    ``souk serve`` does) — gunicorn with sync workers (a connection per request), gunicorn with gthread
    workers of one thread (keep-alive), or granian with one blocking thread per worker (keep-alive);
@@ -513,9 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server",
         type=_servers,
-        default=("gthread",),
+        default=("sync",),
         metavar="NAME[,NAME…]",
-        help=f"what serves both apps, one run each: {', '.join(SERVERS)} (default gthread, as souk serve)",
+        help=f"what serves both apps, one run each: {', '.join(SERVERS)} (default sync, as souk serve)",
     )
     add_store_options(parser)
     args = parser.parse_args(argv)
