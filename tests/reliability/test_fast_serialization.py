@@ -29,8 +29,9 @@ from souk_marketplace.listings.services import search_market
 from souk_marketplace.ratings.models import AppRating
 from souk_platform.api.encoding import encode_json, fast_response_sent, fast_views
 from souk_platform.api.pagination import page_of
+from souk_platform.catalog import categories
 from souk_platform.catalog import services as catalog
-from souk_platform.catalog.models import MAX_PRICE, Product, Sku
+from souk_platform.catalog.models import MAX_PRICE, Product, ProductTag, Sku
 from souk_platform.orders.models import Order, OrderLine, Payment, Refund
 from souk_platform.shops.models import Shop
 
@@ -75,6 +76,8 @@ def world(app: Flask, session: Any, clock: Any) -> dict[str, Any]:
     shop.settings = {**shop.settings, "note": {"nested": [1, None, "二"]}}
     session.commit()
     now = clock.now()
+    root = categories.create_category(session, shop_id=shop.id, name=ODD_TEXT)
+    leaf = categories.create_category(session, shop_id=shop.id, name="奶粉", parent_id=root.id)
     products = [
         catalog.create_product(
             session, shop_id=shop.id, title="Plain", description="", status="draft", skus=[]
@@ -85,6 +88,8 @@ def world(app: Flask, session: Any, clock: Any) -> dict[str, Any]:
             title=ODD_TEXT,
             description="多行\n描述\tand tabs",
             status="active",
+            category_id=leaf.id,
+            tags=[ODD_TEXT[:30], "新品", "A"],
             skus=[
                 catalog.NewSku(code="FREE-1", title="Free", price=0, on_hand=0),
                 catalog.NewSku(code="BIG-1", title="贵", price=MAX_PRICE, on_hand=1_000_000_000),
@@ -97,6 +102,8 @@ def world(app: Flask, session: Any, clock: Any) -> dict[str, Any]:
             title="Archived",
             description="x",
             status="archived",
+            category_id=root.id,
+            tags=["新品"],
             skus=[catalog.NewSku(code="OLD-1", title="Old", price=1, on_hand=3)],
         ),
     ]
@@ -204,6 +211,7 @@ def world(app: Flask, session: Any, clock: Any) -> dict[str, Any]:
         "shop_id": shop.id,
         "headers": token_for(shop),
         "product_ids": [p.id for p in products],
+        "category_ids": [root.id, leaf.id],
         "order_ids": [bare.id, full.id],
     }
 
@@ -233,11 +241,16 @@ def _product_page(session: Any, world: dict[str, Any], query: str, **args: Any) 
         stmt = stmt.where(Product.status == args["status"])
     if args.get("q"):
         stmt = stmt.where(sa.func.lower(Product.title).contains(args["q"].lower(), autoescape=True))
+    if args.get("category_ids"):
+        stmt = stmt.where(Product.category_id.in_(args["category_ids"]))
+    if args.get("tag"):
+        stmt = stmt.where(Product.tag_rows.any(ProductTag.tag == args["tag"]))
     page = page_of(session, stmt, Product.id, limit=args.get("limit", 50), cursor=args.get("cursor"))
     return f"/api/v1/products{query}", {"items": page.items, "next_cursor": page.next_cursor}
 
 
 def _products(session: Any, world: dict[str, Any]) -> list[tuple[str, Any]]:
+    root, leaf = world["category_ids"]
     first = _product_page(session, world, "?limit=2", limit=2)
     cursor = first[1]["next_cursor"]
     return [
@@ -247,6 +260,9 @@ def _products(session: Any, world: dict[str, Any]) -> list[tuple[str, Any]]:
         _product_page(session, world, "?status=active", status="active"),
         _product_page(session, world, "?q=%E6%BB%A1%E5%87%8F", q="满减"),
         _product_page(session, world, "?q=nothing", q="nothing"),
+        _product_page(session, world, f"?category_id={root}", category_ids=[root, leaf]),
+        _product_page(session, world, f"?category_id={leaf}", category_ids=[leaf]),
+        _product_page(session, world, "?tag=%E6%96%B0%E5%93%81", tag="新品"),
     ]
 
 

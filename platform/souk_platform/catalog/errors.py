@@ -45,3 +45,32 @@ class ReservationMismatch(Conflict):
 class StockLimitExceeded(Unprocessable):
     code = "stock-limit-exceeded"
     title = "Stock figure out of range"
+
+
+class CategoryNotFound(NotFound):
+    code = "category-not-found"
+    title = "No such category"
+
+
+class CategoryNameTaken(Conflict):
+    code = "category-name-taken"
+    title = "A sibling category already has this name"
+
+
+class CategoryInUse(Conflict):
+    """Deleting a category that still has products or subcategories, or the shop's default category."""
+
+    code = "category-in-use"
+    title = "The category still holds products or subcategories"
+
+
+class CategoryTreeInvalid(Unprocessable):
+    """A move under the category itself or its descendants, or a tree deeper than allowed."""
+
+    code = "category-tree-invalid"
+    title = "The category tree would be invalid"
+
+
+class CategoryLimitReached(Conflict):
+    code = "category-limit-reached"
+    title = "The shop has as many categories as allowed"

@@ -1,4 +1,4 @@
-"""Products, SKUs, stock reservations and the inventory audit trail."""
+"""Categories, products and their tags, SKUs, stock reservations and the inventory audit trail."""
 
 from __future__ import annotations
 
@@ -16,6 +16,43 @@ RESERVATION_STATUSES = ("active", "committed", "released")
 MAX_ON_HAND = 1_000_000_000
 MAX_PRICE = 10**12  # fen
 
+MAX_CATEGORY_DEPTH = 3  # a root is depth 1
+MAX_CATEGORIES = 1000  # per shop: GET /categories returns the whole tree in one response
+MAX_TAGS = 20  # per product
+DEFAULT_CATEGORY_NAME = "未分类"
+
+
+class Category(Versioned, Base):
+    """A node of the shop's category tree (at most ``MAX_CATEGORY_DEPTH`` levels; docs/architecture.md §5.1).
+
+    ``sibling_key`` is ``"<parent id or empty>/<casefolded name>"``: its unique constraint keeps names
+    unique among siblings whatever their case, roots included (a NULL parent would escape a plain one).
+    Every product has a category; each shop has one ``is_default`` category, which cannot be deleted.
+    """
+
+    __tablename__ = "categories"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "sibling_key"),)
+
+    id: Mapped[str] = id_column("cat")
+    shop_id: Mapped[str] = shop_column()
+    parent_id: Mapped[str | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    sibling_key: Mapped[str] = mapped_column(sa.String(130))
+    position: Mapped[int] = mapped_column(default=0)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class ProductTag(Base):
+    """One tag of a product (free text, unique per product); ``GET /products?tag=`` filters on it."""
+
+    __tablename__ = "product_tags"
+    __table_args__ = (sa.Index("ix_product_tags_shop_id_tag", "shop_id", "tag"),)
+
+    product_id: Mapped[str] = mapped_column(sa.ForeignKey("products.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    shop_id: Mapped[str] = shop_column()
+
 
 class Product(Versioned, Base):
     """Something a shop sells; only ``active`` products can be sold, ``archived`` is the soft delete."""
@@ -27,10 +64,17 @@ class Product(Versioned, Base):
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    category_id: Mapped[str] = mapped_column(sa.ForeignKey("categories.id"), index=True)
     created_at: Mapped[dt.datetime] = created_column()
     updated_at: Mapped[dt.datetime] = updated_column()
 
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
+    tag_rows: Mapped[list[ProductTag]] = relationship(order_by="ProductTag.tag", cascade="all, delete-orphan")
+
+    @property
+    def tags(self) -> list[str]:
+        """The product's tags in code-point order (how the API lists them)."""
+        return [row.tag for row in self.tag_rows]
 
 
 class Sku(Versioned, Base):

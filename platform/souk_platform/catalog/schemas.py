@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
-from souk_platform.catalog.models import MAX_ON_HAND, MAX_PRICE, PRODUCT_STATUSES
+from souk_platform.catalog.models import MAX_ON_HAND, MAX_PRICE, MAX_TAGS, PRODUCT_STATUSES
 
 _CODE = ma.validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._/-]*\Z", error="Use letters, digits and . _ / - only, starting with a letter or digit."
@@ -49,6 +49,34 @@ def _price(required: bool) -> ma.fields.Integer:
 _STATUS = ma.validate.OneOf(PRODUCT_STATUSES)
 
 
+def _category_id(description: str) -> ma.fields.String:
+    return ma.fields.String(validate=[ma.validate.Length(1, 64), _storable], metadata={"description": description})
+
+
+def _tag() -> ma.fields.String:
+    return ma.fields.String(validate=[ma.validate.Length(1, 30), _not_blank, _storable])
+
+
+def _tags(**kwargs: Any) -> ma.fields.List:
+    return ma.fields.List(
+        _tag(),
+        validate=ma.validate.Length(max=MAX_TAGS),
+        metadata={"description": f"At most {MAX_TAGS} distinct tags of 1 to 30 characters; replaces the list"},
+        **kwargs,
+    )
+
+
+def _distinct_tags(data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    duplicates: dict[int, list[str]] = {}
+    for i, tag in enumerate(data.get("tags") or []):
+        if tag in seen:
+            duplicates[i] = ["This tag appears more than once in the request."]
+        seen.add(tag)
+    if duplicates:
+        raise ma.ValidationError({"tags": duplicates})
+
+
 class SkuCreateSchema(ma.Schema):
     code = _code(True)
     title = _title(True)
@@ -85,7 +113,13 @@ class ProductCreateSchema(ma.Schema):
     title = _title(True)
     description = ma.fields.String(load_default="", validate=[ma.validate.Length(max=10_000), _storable])
     status = ma.fields.String(load_default="draft", validate=_STATUS)
+    category_id = _category_id("Its category; the shop's default category when left out")
+    tags = _tags(load_default=list)
     skus = ma.fields.List(ma.fields.Nested(SkuCreateSchema), load_default=list, validate=ma.validate.Length(max=100))
+
+    @ma.validates_schema
+    def _distinct_tags(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _distinct_tags(data)
 
     @ma.validates_schema
     def _unique_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -103,6 +137,12 @@ class ProductUpdateSchema(ma.Schema):
     title = _title(False)
     description = ma.fields.String(validate=[ma.validate.Length(max=10_000), _storable])
     status = ma.fields.String(validate=_STATUS)
+    category_id = _category_id("Move it to this category")
+    tags = _tags()
+
+    @ma.validates_schema
+    def _distinct_tags(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _distinct_tags(data)
 
 
 class ProductSchema(ma.Schema):
@@ -110,6 +150,8 @@ class ProductSchema(ma.Schema):
     title = ma.fields.String()
     description = ma.fields.String()
     status = ma.fields.String(metadata={"description": "draft, active (for sale) or archived"})
+    category_id = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String(), metadata={"description": "In code-point order"})
     skus = ma.fields.List(ma.fields.Nested(SkuSchema))
     version = ma.fields.Integer()
     created_at = ma.fields.DateTime()
@@ -122,6 +164,59 @@ class ProductQuerySchema(PageArgs):
         load_default=None,
         validate=[ma.validate.Length(1, 200), _storable],
         metadata={"description": "Title contains (any case)"},
+    )
+    category_id = ma.fields.String(
+        load_default=None,
+        validate=[ma.validate.Length(1, 64), _storable],
+        metadata={"description": "In this category or any category under it"},
+    )
+    tag = ma.fields.String(
+        load_default=None, validate=[ma.validate.Length(1, 30), _storable], metadata={"description": "Has this tag"}
+    )
+
+
+class CategoryCreateSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(1, 60), _not_blank, _storable])
+    parent_id = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[ma.validate.Length(1, 64), _storable],
+        metadata={"description": "The parent category; a top-level category when null or left out"},
+    )
+    position = ma.fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=ma.validate.Range(0, 1_000_000),
+        metadata={"description": "Order among siblings (then by name)"},
+    )
+
+
+class CategoryUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=[ma.validate.Length(1, 60), _not_blank, _storable])
+    parent_id = ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(1, 64), _storable],
+        metadata={"description": "Move it (with its subcategories) under this category; null for the top level"},
+    )
+    position = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 1_000_000))
+
+
+class CategorySchema(ma.Schema):
+    id = ma.fields.String()
+    parent_id = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    position = ma.fields.Integer()
+    depth = ma.fields.Integer(metadata={"description": "1 for a top-level category, at most 3"})
+    path = ma.fields.List(ma.fields.String(), metadata={"description": "Names from the top level down to this one"})
+    is_default = ma.fields.Boolean(metadata={"description": "Products without a category go here; never deleted"})
+    version = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+
+
+class CategoryListSchema(ma.Schema):
+    items = ma.fields.List(
+        ma.fields.Nested(CategorySchema),
+        metadata={"description": "The whole tree, depth first: a parent before its children, siblings in order"},
     )
 
 
@@ -172,13 +267,15 @@ def sku_json(sku: Any) -> dict[str, Any]:
     }
 
 
-def product_json(product: Any, skus: Iterable[Any]) -> dict[str, Any]:
-    """``ProductSchema().dump(product)`` for a row of ``services.PRODUCT_COLUMNS`` and its SKUs' rows."""
+def product_json(product: Any, skus: Iterable[Any], tags: list[str]) -> dict[str, Any]:
+    """``ProductSchema().dump(product)`` for a row of ``services.PRODUCT_COLUMNS``, its SKUs' rows and its tags."""
     return {
         "id": product.id,
         "title": product.title,
         "description": product.description,
         "status": product.status,
+        "category_id": product.category_id,
+        "tags": tags,
         "skus": [sku_json(sku) for sku in skus],
         "version": product.version,
         "created_at": product.created_at.isoformat(),

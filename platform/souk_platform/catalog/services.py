@@ -23,8 +23,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
+from souk_platform.catalog.categories import default_category, get_category
 from souk_platform.catalog.errors import (
     ProductNotFound,
     ReservationMismatch,
@@ -37,9 +38,11 @@ from souk_platform.catalog.errors import (
 )
 from souk_platform.catalog.models import (
     MAX_ON_HAND,
+    MAX_TAGS,
     PRODUCT_STATUSES,
     InventoryAdjustment,
     Product,
+    ProductTag,
     Sku,
     StockReservation,
 )
@@ -69,6 +72,7 @@ __all__ = [
     "return_stock",
     "skus_for_sale",
     "skus_of_products",
+    "tags_of_products",
     "update_product",
     "update_sku",
 ]
@@ -90,6 +94,7 @@ class SkuForSale:
 
     sku_id: str
     product_id: str
+    category_id: str  # the product's, copied onto the order line
     title: str  # "<product title> / <sku title>"
     unit_price: int
     currency: str
@@ -120,6 +125,8 @@ def product_payload(product: Product) -> dict[str, Any]:
         "title": product.title,
         "description": product.description,
         "status": product.status,
+        "category_id": product.category_id,
+        "tags": product.tags,
         "version": product.version,
         "skus": [sku_payload(sku) for sku in product.skus],
     }
@@ -177,6 +184,7 @@ PRODUCT_COLUMNS = (
     Product.title,
     Product.description,
     Product.status,
+    Product.category_id,
     Product.version,
     Product.created_at,
     Product.updated_at,
@@ -202,16 +210,22 @@ _PRODUCT_ROW = sa.select(*PRODUCT_COLUMNS).where(
 _SKU_ROWS = (
     sa.select(*SKU_COLUMNS).where(Sku.product_id.in_(sa.bindparam("product_ids", expanding=True))).order_by(Sku.id)
 )
+_TAG_ROWS = (
+    sa.select(ProductTag.product_id, ProductTag.tag)
+    .where(ProductTag.product_id.in_(sa.bindparam("product_ids", expanding=True)))
+    .order_by(ProductTag.product_id, ProductTag.tag)
+)
 
 
-def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row]]:
-    """``get_product`` as Core rows: the product's ``PRODUCT_COLUMNS`` and its SKUs' ``SKU_COLUMNS`` (by id)."""
+def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row], list[str]]:
+    """``get_product`` as Core rows: the product's ``PRODUCT_COLUMNS``, its SKUs' ``SKU_COLUMNS`` (by id)
+    and its tags (in code-point order)."""
     row = None
     if _well_formed([product_id]):
         row = session.connection().execute(_PRODUCT_ROW, {"product_id": product_id, "shop_id": shop_id}).first()
     if row is None:
         raise ProductNotFound(f"No product {product_id} in this shop.")
-    return row, skus_of_products(session, [row.id])[row.id]
+    return row, skus_of_products(session, [row.id])[row.id], tags_of_products(session, [row.id])[row.id]
 
 
 def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[_Row]]:
@@ -224,16 +238,38 @@ def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str
     return found
 
 
-def list_products_stmt(shop_id: str, *, status: str | None = None, q: str | None = None) -> _RowsSelect:
-    """The shop's products as ``PRODUCT_COLUMNS`` rows, optionally by status and title substring (any case).
+def tags_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The tags of each product (code-point order), in one query; an empty list for none."""
+    found: dict[str, list[str]] = {product_id: [] for product_id in product_ids}
+    if product_ids:
+        for product_id, tag in session.connection().execute(_TAG_ROWS, {"product_ids": list(product_ids)}):
+            found[product_id].append(tag)
+    return found
 
-    Their SKUs come from ``skus_of_products`` (one more query per page).
+
+def list_products_stmt(
+    shop_id: str,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    category_ids: Collection[str] | None = None,
+    tag: str | None = None,
+) -> _RowsSelect:
+    """The shop's products as ``PRODUCT_COLUMNS`` rows, optionally by status, title substring (any case),
+    category (any of ``category_ids``: pass a subtree from ``categories.subtree_ids``) and tag (exact).
+
+    Their SKUs and tags come from ``skus_of_products`` and ``tags_of_products`` (two more queries per page).
     """
     stmt = sa.select(*PRODUCT_COLUMNS).where(Product.shop_id == shop_id)
     if status:
         stmt = stmt.where(Product.status == status)
     if q:
         stmt = stmt.where(sa.func.lower(Product.title).contains(q.lower(), autoescape=True))
+    if category_ids is not None:
+        stmt = stmt.where(Product.category_id.in_(sorted(category_ids)))
+    if tag is not None:
+        tagged = sa.select(ProductTag.product_id).where(ProductTag.shop_id == shop_id, ProductTag.tag == tag)
+        stmt = stmt.where(Product.id.in_(tagged))
     return stmt
 
 
@@ -266,6 +302,32 @@ def _check_codes_free(session: DbSession, *, shop_id: str, codes: Mapping[str, s
     }
     if taken:
         raise SkuCodeTaken("SKU codes must be unique within the shop.", errors=taken)
+
+
+def _check_tags(tags: Sequence[str]) -> None:
+    """The rules the request schema checks, again for callers that skip it (400-free service contract)."""
+    problems: dict[str, list[str]] = {}
+    if len(tags) > MAX_TAGS:
+        problems["tags"] = [f"At most {MAX_TAGS} tags."]
+    for i, tag in enumerate(tags):
+        if not 1 <= len(tag) <= 30 or not tag.strip() or "\x00" in tag:
+            problems[f"tags.{i}"] = ["A tag is 1 to 30 characters, not blank."]
+        elif tag in tags[:i]:
+            problems[f"tags.{i}"] = [f"Tag {tag!r} appears more than once."]
+    if problems:
+        raise Unprocessable("Tags must be 1 to 30 characters, distinct, at most 20.", errors=problems)
+
+
+def _set_tags(session: DbSession, product: Product, tags: Sequence[str]) -> bool:
+    """Make ``tags`` the product's tags; True when they changed."""
+    if sorted(tags) == product.tags:
+        return False
+    wanted = set(tags)
+    product.tag_rows = [row for row in product.tag_rows if row.tag in wanted] + [
+        ProductTag(shop_id=product.shop_id, tag=tag) for tag in sorted(wanted - set(product.tags))
+    ]
+    product.tag_rows.sort(key=lambda row: row.tag)
+    return True
 
 
 def _check_stock_limit(on_hand: int, field: str) -> None:
@@ -302,9 +364,15 @@ def create_product(
     description: str = "",
     status: str = "draft",
     skus: Sequence[NewSku] = (),
+    category_id: str | None = None,
+    tags: Sequence[str] = (),
 ) -> Product:
-    """Create a product together with its SKUs (priced in the shop's currency)."""
+    """Create a product together with its SKUs (priced in the shop's currency) and tags.
+
+    Without ``category_id`` it goes into the shop's default category (created on first use).
+    """
     _check_status(status)
+    _check_tags(tags)
     codes: dict[str, str] = {}
     duplicates: dict[str, list[str]] = {}
     for i, spec in enumerate(skus):
@@ -318,7 +386,12 @@ def create_product(
     if codes:
         _check_codes_free(session, shop_id=shop_id, codes=codes, except_sku=None)
     currency = get_shop(session, shop_id).currency
-    product = Product(shop_id=shop_id, title=title, description=description, status=status)
+    if category_id is None:
+        category_id = default_category(session, shop_id=shop_id).id
+    else:
+        get_category(session, shop_id=shop_id, category_id=category_id)
+    product = Product(shop_id=shop_id, title=title, description=description, status=status, category_id=category_id)
+    product.tag_rows = [ProductTag(shop_id=shop_id, tag=tag) for tag in sorted(set(tags))]
     session.add(product)
     session.flush()
     for spec in skus:
@@ -330,16 +403,25 @@ def create_product(
 def update_product(
     session: DbSession, *, shop_id: str, product_id: str, changes: Mapping[str, Any], expected_version: int | None
 ) -> Product:
-    """Change title, description or status; a move to ``archived`` emits ``product.archived``."""
+    """Change title, description, status, category or tags (``tags`` replaces the list); a move to
+    ``archived`` emits ``product.archived``."""
     product = get_product(session, shop_id=shop_id, product_id=product_id)
     check_version(product.version, expected_version)
     if "status" in changes:
         _check_status(changes["status"])
-    changed = {k: v for k, v in changes.items() if k in ("title", "description", "status") and getattr(product, k) != v}
-    if not changed:
+    if "tags" in changes:
+        _check_tags(changes["tags"])
+    fields = ("title", "description", "status", "category_id")
+    changed = {k: v for k, v in changes.items() if k in fields and getattr(product, k) != v}
+    if "category_id" in changed:
+        get_category(session, shop_id=shop_id, category_id=changed["category_id"])
+    retagged = "tags" in changes and _set_tags(session, product, changes["tags"])
+    if not changed and not retagged:
         return product
     for name, value in changed.items():
         setattr(product, name, value)
+    if retagged and not changed:
+        flag_modified(product, "title")  # tags live in their own table: the product's UPDATE bumps its version
     session.flush()
     _emit_product(session, product, "product.archived" if changed.get("status") == "archived" else "product.updated")
     return product
@@ -657,6 +739,7 @@ def skus_for_sale(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -
         sku.id: SkuForSale(
             sku_id=sku.id,
             product_id=sku.product_id,
+            category_id=sku.product.category_id,
             title=f"{sku.product.title} / {sku.title}",
             unit_price=sku.price,
             currency=sku.currency,

@@ -248,6 +248,7 @@ class PricedLine:
     sku_id: str
     quantity: int
     product_id: str | None = None
+    category_id: str | None = None  # the product's at pricing time, kept on the order line
     title: str | None = None
     unit_price: int = 0
     available: int = 0
@@ -314,8 +315,9 @@ def _price(
         if sku is None:
             line.flag(LineProblem.OFF_SALE)
             continue
-        line.product_id, line.title, line.unit_price, line.available = (
+        line.product_id, line.category_id, line.title, line.unit_price, line.available = (
             sku.product_id,
+            sku.category_id,
             sku.title,
             sku.unit_price,
             sku.available,
@@ -684,6 +686,7 @@ def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now
             shop_id=shop_id,
             sku_id=line.sku_id,
             product_id=line.product_id or "",
+            category_id=line.category_id,
             title=(line.title or "")[:300],
             unit_price=line.unit_price,
             quantity=line.quantity,

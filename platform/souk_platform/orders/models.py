@@ -79,6 +79,8 @@ class OrderLine(Base):
     shop_id: Mapped[str] = shop_column()
     sku_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     product_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # The product's category when the order was placed: a later re-categorisation does not rewrite history.
+    category_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     unit_price: Mapped[int] = mapped_column(sa.BigInteger)
     quantity: Mapped[int] = mapped_column(sa.Integer)

@@ -61,7 +61,26 @@ _SKU = _object(
     }
 )
 _PRODUCT = _object(
-    {"id": _S, "title": _S, "description": _S, "status": _S, "version": _I, "skus": _list(_SKU)},
+    {
+        "id": _S,
+        "title": _S,
+        "description": _S,
+        "status": _S,
+        "category_id": _S,
+        "tags": _list(_S),
+        "version": _I,
+        "skus": _list(_SKU),
+    },
+)
+_CATEGORY = _object(
+    {
+        "id": _S,
+        "parent_id": {**_NS, "description": "null for a top-level category"},
+        "name": _S,
+        "position": _I,
+        "is_default": _B,
+        "version": _I,
+    }
 )
 _INVENTORY = _object(
     {
@@ -314,6 +333,9 @@ CATALOGUE: dict[str, EventType] = {
         _e("cart.created", "A cart was created.", _CART),
         _e("cart.updated", "A cart's lines changed.", _CART),
         # catalog
+        _e("category.created", "A product category was created.", _CATEGORY),
+        _e("category.updated", "A product category was renamed, reordered or moved.", _CATEGORY),
+        _e("category.deleted", "A product category was deleted.", _CATEGORY),
         _e("product.created", "A product was created.", _PRODUCT),
         _e("product.updated", "A product changed.", _PRODUCT),
         _e("product.archived", "A product was archived (taken off sale).", _PRODUCT),
