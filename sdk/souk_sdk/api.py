@@ -465,6 +465,41 @@ class CashbackPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class Category(TypedDict, total=False):
+    id: str
+    parent_id: str | None
+    name: str
+    position: int
+    #: 1 for a top-level category, at most 3
+    depth: int
+    #: Names from the top level down to this one
+    path: list[str]
+    #: Products without a category go here; never deleted
+    is_default: bool
+    version: int
+    created_at: str
+
+
+class CategoryCreate(TypedDict, total=False):
+    name: Required[str]
+    #: The parent category; a top-level category when null or left out
+    parent_id: str | None
+    #: Order among siblings (then by name)
+    position: int
+
+
+class CategoryList(TypedDict, total=False):
+    #: The whole tree, depth first: a parent before its children, siblings in order
+    items: list[Category]
+
+
+class CategoryUpdate(TypedDict, total=False):
+    name: str
+    #: Move it (with its subcategories) under this category; null for the top level
+    parent_id: str | None
+    position: int
+
+
 class ChangelogEntry(TypedDict, total=False):
     version: int
     text: str
@@ -1369,6 +1404,9 @@ class Product(TypedDict, total=False):
     description: str
     #: draft, active (for sale) or archived
     status: str
+    category_id: str
+    #: In code-point order
+    tags: list[str]
     skus: list[Sku]
     version: int
     created_at: str
@@ -1379,6 +1417,10 @@ class ProductCreate(TypedDict, total=False):
     title: Required[str]
     description: str
     status: Literal["draft", "active", "archived"]
+    #: Its category; the shop's default category when left out
+    category_id: str
+    #: At most 20 distinct tags of 1 to 30 characters; replaces the list
+    tags: list[str]
     skus: list[SkuCreate]
 
 
@@ -1403,6 +1445,10 @@ class ProductUpdate(TypedDict, total=False):
     title: str
     description: str
     status: Literal["draft", "active", "archived"]
+    #: Move it to this category
+    category_id: str
+    #: At most 20 distinct tags of 1 to 30 characters; replaces the list
+    tags: list[str]
 
 
 class Proposal(TypedDict, total=False):
@@ -2888,6 +2934,68 @@ class CartsResource:
         return cast(Cart, response)
 
 
+class CategoriesResource:
+    """Categories, products, SKUs and stock (``client.categories``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def tree(self) -> CategoryList:
+        """The shop's whole category tree as a flat list, depth first, each with its depth and path.
+
+        ``GET /api/v1/categories`` · scope ``read_products``
+        """
+        response = self._requester.request("GET", "/api/v1/categories")
+        return cast(CategoryList, response)
+
+    def create(self, body: CategoryCreate) -> Category:
+        """Create a category, at the top level or under a parent (3 levels at most)
+
+        ``POST /api/v1/categories`` · scope ``write_products``
+        """
+        response = self._requester.request("POST", "/api/v1/categories", body=body)
+        return cast(Category, response)
+
+    def get(self, category_id: str) -> Category:
+        """One category with its depth and path.
+
+        ``GET /api/v1/categories/{category_id}`` · scope ``read_products``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/categories/{category_id}", path_params={"category_id": category_id}
+        )
+        return cast(Category, response)
+
+    def update(
+        self, category_id: str, body: CategoryUpdate | None = None, *, if_match: int | str | None = None
+    ) -> Category:
+        """Rename, reorder or move a category with its subcategories (send If-Match with the version you read)
+
+        ``PATCH /api/v1/categories/{category_id}`` · scope ``write_products``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/categories/{category_id}",
+            path_params={"category_id": category_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(Category, response)
+
+    def delete(self, category_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete an empty category (move its products and subcategories first)
+
+        ``DELETE /api/v1/categories/{category_id}`` · scope ``write_products``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/categories/{category_id}", path_params={"category_id": category_id}, if_match=if_match
+        )
+
+
 class CouponsResource:
     """Coupons and automatic promotions (``client.coupons``)."""
 
@@ -3704,7 +3812,7 @@ class PointsResource:
 
 
 class ProductsResource:
-    """Products, SKUs and stock (``client.products``)."""
+    """Categories, products, SKUs and stock (``client.products``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -3714,17 +3822,25 @@ class ProductsResource:
         *,
         status: Literal["draft", "active", "archived"] | None = None,
         q: str | None = None,
+        category_id: str | None = None,
+        tag: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> ProductPage:
-        """The shop's products with their SKUs, newest first (filter by status or title)
+        """The shop's products with their SKUs, newest first (filter by status, title, category subtree or tag)
 
         ``GET /api/v1/products`` · scope ``read_products``
 
         ``q``: Title contains (any case)
+
+        ``category_id``: In this category or any category under it
+
+        ``tag``: Has this tag
         """
         response = self._requester.request(
-            "GET", "/api/v1/products", query={"status": status, "q": q, "limit": limit, "cursor": cursor}
+            "GET",
+            "/api/v1/products",
+            query={"status": status, "q": q, "category_id": category_id, "tag": tag, "limit": limit, "cursor": cursor},
         )
         return cast(ProductPage, response)
 
@@ -3733,13 +3849,17 @@ class ProductsResource:
         *,
         status: Literal["draft", "active", "archived"] | None = None,
         q: str | None = None,
+        category_id: str | None = None,
+        tag: str | None = None,
         limit: int | None = None,
     ) -> Iterator[Product]:
         """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
-        return self._requester.iterate("/api/v1/products", query={"status": status, "q": q, "limit": limit})
+        return self._requester.iterate(
+            "/api/v1/products", query={"status": status, "q": q, "category_id": category_id, "tag": tag, "limit": limit}
+        )
 
     def create(self, body: ProductCreate) -> Product:
-        """Create a product together with its SKUs (prices in fen of the shop's currency)
+        """Create a product together with its SKUs (prices in fen of the shop's currency) and tags.
 
         ``POST /api/v1/products`` · scope ``write_products``
         """
@@ -3759,7 +3879,7 @@ class ProductsResource:
     def update(
         self, product_id: str, body: ProductUpdate | None = None, *, if_match: int | str | None = None
     ) -> Product:
-        """Change a product's title, description or status (send If-Match with the version you read)
+        """Change a product's title, description, status, category or tags (send If-Match with the version you read)
 
         ``PATCH /api/v1/products/{product_id}`` · scope ``write_products``
 
@@ -4582,7 +4702,7 @@ class ShopResource:
 
 
 class SkusResource:
-    """Products, SKUs and stock (``client.skus``)."""
+    """Categories, products, SKUs and stock (``client.skus``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -5022,6 +5142,7 @@ class ApiResources:
         self.app = AppResource(requester)
         self.billing = BillingResource(requester)
         self.carts = CartsResource(requester)
+        self.categories = CategoriesResource(requester)
         self.coupons = CouponsResource(requester)
         self.customers = CustomersResource(requester)
         self.events = EventsResource(requester)
@@ -5098,6 +5219,11 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/carts/{cart_id}/lines", "carts.add_line"),
     ("PATCH", "/api/v1/carts/{cart_id}/lines/{line_id}", "carts.update_line"),
     ("DELETE", "/api/v1/carts/{cart_id}/lines/{line_id}", "carts.remove_line"),
+    ("GET", "/api/v1/categories", "categories.tree"),
+    ("POST", "/api/v1/categories", "categories.create"),
+    ("GET", "/api/v1/categories/{category_id}", "categories.get"),
+    ("PATCH", "/api/v1/categories/{category_id}", "categories.update"),
+    ("DELETE", "/api/v1/categories/{category_id}", "categories.delete"),
     ("GET", "/api/v1/coupons", "coupons.list"),
     ("GET", "/api/v1/coupons", "coupons.iter"),
     ("POST", "/api/v1/coupons", "coupons.create"),

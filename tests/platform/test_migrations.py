@@ -125,3 +125,81 @@ def test_postgres_database_from_before_the_split_upgrades_to_the_fresh_schema(
     assert len(upgraded["heads"]) == 2 and "0026_boundaries" in upgraded["heads"]  # platform + marketplace
     with app.app_context(), db.engine.connect() as connection:  # the session's fresh database, migrated at start
         assert upgraded == _schema(connection)
+
+
+# -- 0027_categories: every product of an existing database lands in its shop's default category ---------------
+_OLD_ROWS = [
+    "INSERT INTO shops VALUES ('shp_a', 'A', 'CNY', 'Asia/Shanghai', '{}', '2026-01-01 00:00:00', 1)",
+    "INSERT INTO shops VALUES ('shp_b', 'B', 'CNY', 'Asia/Shanghai', '{}', '2026-01-01 00:00:00', 1)",
+    "INSERT INTO shops VALUES ('shp_c', 'C', 'CNY', 'Asia/Shanghai', '{}', '2026-01-01 00:00:00', 1)",
+    "INSERT INTO products VALUES ('prd_a1', 'shp_a', 'Tea', '', 'active', '2026-01-01', '2026-01-01', 1)",
+    "INSERT INTO products VALUES ('prd_a2', 'shp_a', 'Cup', '', 'draft', '2026-01-01', '2026-01-01', 1)",
+    "INSERT INTO products VALUES ('prd_b1', 'shp_b', 'Milk', '', 'active', '2026-01-01', '2026-01-01', 1)",
+]
+
+
+def _categorised(url: str) -> tuple[dict[str, tuple[str, str, bool]], dict[str, str]]:
+    """Each shop's categories (name, parent, default) and each product's shop-and-category-name."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            categories = {
+                row.id: (row.shop_id, row.name, bool(row.is_default), row.parent_id)
+                for row in connection.execute(sa.text("SELECT * FROM categories"))
+            }
+            products = {
+                row.id: (row.shop_id, *categories[row.category_id][:3])
+                for row in connection.execute(sa.text("SELECT id, shop_id, category_id FROM products"))
+            }
+            lines = dict(connection.execute(sa.text("SELECT id, category_id FROM order_lines")).all())
+    finally:
+        engine.dispose()
+    return (
+        {shop_id: (name, parent, default) for shop_id, name, default, parent in categories.values()},
+        {"products": products, "lines": {k: categories[v][1] if v else None for k, v in lines.items()}},
+    )
+
+
+def test_existing_products_and_order_lines_get_their_shops_default_category_on_sqlite(tmp_path):
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as connection:
+        connection.executescript((BEFORE_SPLIT / "schema_at_0025.sqlite.sql").read_text(encoding="utf-8"))
+        for statement in _OLD_ROWS:
+            connection.execute(statement)
+        # Foreign keys are off on SQLite by default: a line needs no order row here.
+        connection.execute(
+            "INSERT INTO order_lines VALUES ('oln_1', 'ord_1', 'shp_a', 'sku_1', 'prd_a1', 'Tea', 100, 1, 0, 0, 0)"
+        )
+    connection.close()
+
+    _migrate(f"sqlite:///{old}")
+    categories, rows = _categorised(f"sqlite:///{old}")
+
+    assert categories == {shop: ("未分类", None, True) for shop in ("shp_a", "shp_b", "shp_c")}
+    assert rows["products"] == {
+        "prd_a1": ("shp_a", "shp_a", "未分类", True),
+        "prd_a2": ("shp_a", "shp_a", "未分类", True),
+        "prd_b1": ("shp_b", "shp_b", "未分类", True),
+    }
+    assert rows["lines"] == {"oln_1": "未分类"}
+
+
+def test_existing_products_get_their_shops_default_category_on_postgres(postgres_database_from_before_the_split):
+    url = postgres_database_from_before_the_split
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in _OLD_ROWS:
+            connection.execute(sa.text(statement.replace("'{}'", "'{}'::json")))
+    engine.dispose()
+
+    _migrate(url)
+    categories, rows = _categorised(url)
+
+    assert categories == {shop: ("未分类", None, True) for shop in ("shp_a", "shp_b", "shp_c")}
+    assert {
+        product: shop for product, (shop, category_shop, *_) in rows["products"].items() if shop == category_shop
+    } == {
+        "prd_a1": "shp_a",
+        "prd_a2": "shp_a",
+        "prd_b1": "shp_b",
+    }
