@@ -260,3 +260,21 @@ def test_extension_point_table_names_every_point():
         assert "nope" in str(exc)
     else:
         raise AssertionError("an unknown point must be refused")
+
+
+def test_an_order_line_keeps_the_category_its_product_had_at_checkout(flow, world, session):
+    from souk_platform.catalog.categories import create_category
+    from souk_platform.catalog.models import Product
+    from souk_platform.orders.models import OrderLine
+
+    before = session.get(Product, world.product_id).category_id
+    order = flow.place([(world.tea, 1)])
+    moved = create_category(session, shop_id=world.shop_id, name="母婴")
+    session.get(Product, world.product_id).category_id = moved.id
+    session.commit()
+    later = flow.place([(world.tea, 1)])
+
+    def line_category(order_id):
+        return session.scalar(sa.select(OrderLine.category_id).where(OrderLine.order_id == order_id))
+
+    assert line_category(order["id"]) == before and line_category(later["id"]) == moved.id
