@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,7 @@ def _check_references(
         if product_ids
         else set()
     )
-    sku_rows = (
+    sku_rows: Iterable[Any] = (
         session.execute(sa.select(Sku.id, Sku.product_id).where(Sku.shop_id == shop_id, Sku.id.in_(sku_ids)))
         if sku_ids
         else []
