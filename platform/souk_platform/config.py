@@ -28,6 +28,8 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # Token bucket per installation (OAuth) or per access token (staff); an app's plan may set its own.
         "SOUK_RATE_LIMIT_RPS": float(environ.get("SOUK_RATE_LIMIT_RPS") or 40),
         "SOUK_RATE_LIMIT_BURST": int(environ.get("SOUK_RATE_LIMIT_BURST") or 80),
+        # How long customers' behaviour events are kept, in days (docs/architecture.md §5.4).
+        "SOUK_CUSTOMER_EVENTS_DAYS": int(environ.get("SOUK_CUSTOMER_EVENTS_DAYS") or 400),
         # How long a process trusts a token it resolved (0: never cache); revocation still applies at once.
         "SOUK_TOKEN_CACHE_SECONDS": float(environ.get("SOUK_TOKEN_CACHE_SECONDS") or 30),
         # A pooled connection idle longer than this is pinged before use (a restarted database or a dropped

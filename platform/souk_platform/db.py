@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, registry, scoped_session
 
 from souk_platform.core.ids import ID_LENGTH, new_id
@@ -83,6 +85,11 @@ def install_liveness_check(engine: sa.Engine, *, after_idle: float) -> None:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def dialect_insert(session: DbSession) -> Any:
+    """The INSERT construct with ``ON CONFLICT`` of the session's database (PostgreSQL or SQLite)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def id_column(prefix: str) -> Mapped[str]:

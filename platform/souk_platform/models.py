@@ -14,6 +14,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.customers.models",
     "souk_platform.members.models",
     "souk_platform.tags.models",
+    "souk_platform.behaviour.models",
     "souk_platform.coupons.models",
     "souk_platform.points.models",
     "souk_platform.stored_value.models",

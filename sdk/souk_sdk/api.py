@@ -11,6 +11,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
 BillingStatus = Literal["pending", "trial", "active", "frozen", "declined", "cancelled", "replaced"]
+CustomerEventsType = Literal[
+    "product_viewed",
+    "cart_added",
+    "searched",
+    "page_viewed",
+    "store_visited",
+    "service_contacted",
+    "review_posted",
+    "coupon_viewed",
+    "share_clicked",
+]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
@@ -646,6 +657,52 @@ class CustomerCreate(TypedDict, total=False):
     name: Required[str]
     phone: str | None
     email: str | None
+
+
+class CustomerEvent(TypedDict, total=False):
+    id: str
+    event_id: str
+    customer_id: str
+    type: str
+    occurred_at: str
+    received_at: str
+    channel: str | None
+    campaign: str | None
+    store: str | None
+    properties: dict[str, Any]
+
+
+class CustomerEventBatch(TypedDict, total=False):
+    events: Required[list[CustomerEventIn]]
+
+
+class CustomerEventBatchResult(TypedDict, total=False):
+    #: Events stored by this request
+    accepted: int
+    #: Event ids already stored, or repeated in the batch (skipped)
+    duplicates: list[str]
+
+
+class CustomerEventIn(TypedDict, total=False):
+    #: Your id for the event: a re-sent id is skipped
+    event_id: Required[str]
+    customer_id: Required[str]
+    type: Required[CustomerEventsType]
+    #: At most 5 minutes ahead, and within the retention window (400 days by default)
+    occurred_at: Required[str]
+    channel: str | None
+    campaign: str | None
+    store: str | None
+    #: Per type: product_viewed: product_id, sku_id?; cart_added: product_id, sku_id?, quantity?; searched: query;
+    #: page_viewed: url; store_visited: none; service_contacted: none; review_posted: product_id, rating; coupon_viewed:
+    #: none; share_clicked: none. product_id/sku_id name a product/SKU of this shop, quantity 1–9999, rating 1–5, query
+    #: 1–200 characters, url up to 2,000; store_visited needs store. Other keys are refused.
+    properties: dict[str, Any]
+
+
+class CustomerEventPage(TypedDict, total=False):
+    items: Required[list[CustomerEvent]]
+    next_cursor: Required[str | None]
 
 
 class CustomerPage(TypedDict, total=False):
@@ -3100,6 +3157,60 @@ class CouponsResource:
         )
 
 
+class CustomerEventsResource:
+    """Customers' behaviour events (views, carts, searches, visits…) with their scene (``client.customer_events``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        type: CustomerEventsType | None = None,
+        since: str | datetime.datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CustomerEventPage:
+        """Behaviour events, latest occurred_at first, by customer, type or since a time.
+
+        ``GET /api/v1/customer-events`` · scope ``read_customer_events``
+
+        ``since``: Events that occurred at or after
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customer-events",
+            query={"customer_id": customer_id, "type": type, "since": since, "limit": limit, "cursor": cursor},
+        )
+        return cast(CustomerEventPage, response)
+
+    def iter(
+        self,
+        *,
+        customer_id: str | None = None,
+        type: CustomerEventsType | None = None,
+        since: str | datetime.datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CustomerEvent]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customer-events", query={"customer_id": customer_id, "type": type, "since": since, "limit": limit}
+        )
+
+    def record(self, body: CustomerEventBatch, *, idempotency_key: str | None = None) -> CustomerEventBatchResult:
+        """Record 1–500 events; an event id already stored or repeated is skipped, any bad event stores none.
+
+        ``POST /api/v1/customer-events`` · scope ``write_customer_events``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/customer-events", body=body, idempotency_key=idempotency_key, auto_idempotency_key=True
+        )
+        return cast(CustomerEventBatchResult, response)
+
+
 class CustomersResource:
     """The shop's customers (``client.customers``)."""
 
@@ -5144,6 +5255,7 @@ class ApiResources:
         self.carts = CartsResource(requester)
         self.categories = CategoriesResource(requester)
         self.coupons = CouponsResource(requester)
+        self.customer_events = CustomerEventsResource(requester)
         self.customers = CustomersResource(requester)
         self.events = EventsResource(requester)
         self.installations = InstallationsResource(requester)
@@ -5233,6 +5345,9 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/api/v1/coupons/{coupon_id}", "coupons.delete"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.list_redemptions"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
+    ("GET", "/api/v1/customer-events", "customer_events.list"),
+    ("GET", "/api/v1/customer-events", "customer_events.iter"),
+    ("POST", "/api/v1/customer-events", "customer_events.record"),
     ("GET", "/api/v1/customers", "customers.list"),
     ("GET", "/api/v1/customers", "customers.iter"),
     ("POST", "/api/v1/customers", "customers.create"),

@@ -19,6 +19,7 @@ _DOMAINS: dict[str, tuple[str, str]] = {
     "customers": (_l("See customers"), _l("Create and change customers")),
     "members": (_l("See member levels and level history"), _l("Change member levels and their rules")),
     "tags": (_l("See tags and segments"), _l("Create tags and segments, tag customers, import tags")),
+    "customer_events": (_l("See customers' behaviour events"), _l("Record customers' behaviour events")),
     "coupons": (_l("See coupons and promotions"), _l("Create coupons and issue them to customers")),
     "orders": (_l("See carts, orders and refunds"), _l("Create checkouts and orders, pay, ship and refund")),
     "points": (_l("See points balances and rules"), _l("Award, deduct and configure points")),

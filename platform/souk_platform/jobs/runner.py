@@ -55,6 +55,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-idempotency", "souk_platform.api.tasks.purge_idempotency", 3600),
     PeriodicJob("evaluate-member-levels", "souk_platform.members.tasks.evaluate_member_levels", 3600),
     PeriodicJob("evaluate-rule-tags", "souk_platform.tags.tasks.evaluate_rule_tags", 3600),
+    PeriodicJob("purge-customer-events", "souk_platform.behaviour.tasks.purge_customer_events", 3600),
     PeriodicJob("expire-points", "souk_platform.points.tasks.expire_points", 3600),
     PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
     PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),

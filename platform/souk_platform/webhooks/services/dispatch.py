@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from souk_platform.core.clock import Clock
 from souk_platform.core.ids import new_id
-from souk_platform.db import DbSession
+from souk_platform.db import DbSession, dialect_insert
 from souk_platform.events.models import OutboxEvent
 from souk_platform.webhooks.models import WebhookDelivery
 from souk_platform.webhooks.services.routing import _endpoints, route
@@ -107,13 +105,8 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
             )
     if not created:
         return len(events), []
-    insert = _insert_for(session)(WebhookDelivery).on_conflict_do_nothing(
+    insert = dialect_insert(session)(WebhookDelivery).on_conflict_do_nothing(
         index_elements=[WebhookDelivery.event_id, WebhookDelivery.subscription_id]
     )
     inserted = session.scalars(insert.returning(WebhookDelivery.id), created)
     return len(events), list(inserted)
-
-
-def _insert_for(session: DbSession) -> Any:
-    """The INSERT construct with ``ON CONFLICT`` of the session's database (PostgreSQL or SQLite)."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
