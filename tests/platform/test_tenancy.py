@@ -31,6 +31,7 @@ from marketplace.service_market.builders import service_market_world
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import all_scopes
+from souk_platform.catalog.categories import create_category
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
@@ -61,6 +62,7 @@ Body = Callable[[World], dict[str, Any]] | None
 # Path variable -> the object of shop A it names. ONE table: a new variable name fails the suite.
 OBJECTS: dict[str, str] = {
     "product_id": "product",
+    "category_id": "category",
     "sku_id": "sku",
     "customer_id": "customer",
     "tag_id": "tag",
@@ -117,6 +119,8 @@ PUBLIC_LIST_ITEMS: dict[str, set[str]] = {
 # Every write with a path variable needs an entry, so B's 404 is never just a refused body.
 BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/products/<product_id>"): lambda w: {"title": "Renamed"},
+    ("PATCH", "/api/v1/categories/<category_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/categories/<category_id>"): None,
     ("DELETE", "/api/v1/products/<product_id>"): None,
     ("POST", "/api/v1/products/<product_id>/skus"): lambda w: {"code": "NEW-1", "title": "New", "price": 100},
     ("PATCH", "/api/v1/skus/<sku_id>"): lambda w: {"title": "Renamed"},
@@ -297,6 +301,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         description=None,
         condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
     )
+    category = create_category(session, shop_id=shop.id, name="Oolong")
     coupon = create_coupon(
         session,
         shop_id=shop.id,
@@ -327,6 +332,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     world = {
         "shop": shop.id,
         "product": product.id,
+        "category": category.id,
         "sku": sku.id,
         "customer": customer.id,
         "tag": tag.id,
