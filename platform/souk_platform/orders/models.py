@@ -12,6 +12,7 @@ from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_co
 
 ORDER_STATUSES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
+ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social")  # where an order was placed
 
 
 class Order(Versioned, Base):
@@ -49,6 +50,8 @@ class Order(Versioned, Base):
     points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back by refunds
     cashback_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # scheduled at payment
     ip: Mapped[str | None] = mapped_column(sa.String(64))
+    # Where the order was placed (ORDER_CHANNELS; filter fields read it: docs/architecture.md §5.5).
+    channel: Mapped[str] = mapped_column(sa.String(32), default="online", server_default="online")
     cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
     reservation_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,26 @@
+"""segment facts: orders.channel (existing orders are 'online') for the filter-field registry
+
+Revision ID: 0029_segment_facts
+Revises: 0028_customer_events
+Create Date: 2026-12-07 05:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0029_segment_facts'
+down_revision = '0028_customer_events'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # The server default fills every existing row: orders placed before channels existed were online.
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.String(length=32), server_default='online', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_column('channel')
