@@ -47,6 +47,7 @@ from souk_platform.points.services import award_points, points_account_id
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
+from souk_platform.tags.snapshots import take_snapshot
 from souk_platform.webhooks.listen import open_listen_session
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, send_test_event
@@ -67,6 +68,7 @@ OBJECTS: dict[str, str] = {
     "customer_id": "customer",
     "tag_id": "tag",
     "segment_id": "segment",
+    "snapshot_id": "segment_snapshot",
     "coupon_id": "coupon",
     "cart_id": "cart",
     "line_id": "cart_line",
@@ -137,6 +139,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tags/<tag_id>/evaluate"): None,
     ("PATCH", "/api/v1/segments/<segment_id>"): lambda w: {"description": "changed"},
     ("DELETE", "/api/v1/segments/<segment_id>"): None,
+    ("POST", "/api/v1/segments/<segment_id>/snapshots"): lambda w: {},
+    ("DELETE", "/api/v1/segment-snapshots/<snapshot_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
@@ -301,6 +305,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         description=None,
         condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
     )
+    snapshot = take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name=None, now=now)
     category = create_category(session, shop_id=shop.id, name="Oolong")
     coupon = create_coupon(
         session,
@@ -338,6 +343,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,
+        "segment_snapshot": snapshot.id,
         "coupon": coupon.id,
         "order": order.id,
         "payment": payment.id,
