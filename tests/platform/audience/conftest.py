@@ -18,6 +18,7 @@ from souk_platform.ledger.services import Leg, get_account, post_transfer
 from souk_platform.members.models import MemberLevelChange
 from souk_platform.orders.models import Order, OrderLine, Refund
 from souk_platform.points.models import PointsLot
+from souk_platform.tags.models import CustomerTag
 from souk_platform.tags.services import create_tag, tag_customers
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # the tests' frozen clock
@@ -246,6 +247,7 @@ def build_rich_shop(session: Any) -> Shop:
     vip = create_tag(session, shop_id=shop.shop_id, name="VIP", now=NOW)
     tag_customers(session, shop_id=shop.shop_id, tag_id=vip.id, customer_ids=[c["ann"], c["eve"]])
     shop.tags["VIP"] = vip.id
+    session.query(CustomerTag).filter_by(tag_id=vip.id).update({"created_at": NOW - DAY})
     session.commit()
     return shop
 
