@@ -126,7 +126,7 @@ def seed(session: Any, *, customers: int, orders: int) -> dict[str, str]:
                    (ARRAY['online', 'store', 'mini_program', 'app', 'social'])[1 + g % 5],
                    t.at, t.at, CASE WHEN g % 20 = 0 THEN NULL ELSE t.at END,
                    CASE WHEN g % 20 = 0 THEN t.at ELSE NULL END, 1
-            FROM generate_series(1, :m) g
+            FROM generate_series(1::bigint, :m) g
             CROSS JOIN LATERAL (
                 SELECT :now - ((g * 37) % 730) * interval '1 day' - (g % 86400) * interval '1 second' AS at
             ) t
@@ -143,7 +143,7 @@ def seed(session: Any, *, customers: int, orders: int) -> dict[str, str]:
             SELECT {_id("oln", "g * 4 + k")}, {_id("ord", "g")}, :shop, {_id("sku", "(g * 17 + k * 53) % 200")},
                    {_id("prd", "(g * 17 + k * 53) % 200")}, (ARRAY[{leaf_ids}])[1 + ((g * 17 + k * 53) % 200) % 10],
                    'Product', {price}, {quantity}, {discount}, 0, k
-            FROM generate_series(1, :m) g CROSS JOIN LATERAL {lines_of}"""
+            FROM generate_series(1::bigint, :m) g CROSS JOIN LATERAL {lines_of}"""
         ),
         {"shop": shop_id, "m": orders},
     )

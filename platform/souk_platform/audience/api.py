@@ -1,4 +1,4 @@
-"""``GET /api/v1/segment-fields``: the registry of filter fields conditions may use (docs/architecture.md §5.5)."""
+"""``GET /api/v1/segment-fields``: the registry of filter fields conditions may use (docs/architecture.md §5.6)."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ class Order(Versioned, Base):
     points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back by refunds
     cashback_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # scheduled at payment
     ip: Mapped[str | None] = mapped_column(sa.String(64))
-    # Where the order was placed (ORDER_CHANNELS; filter fields read it: docs/architecture.md §5.5).
+    # Where the order was placed (ORDER_CHANNELS; filter fields read it: docs/architecture.md §5.6).
     channel: Mapped[str] = mapped_column(sa.String(32), default="online", server_default="online")
     cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
