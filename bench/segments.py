@@ -11,7 +11,8 @@ end, unless ``--database-url`` is given): a category tree (母婴 > 奶粉 > 婴
 years (1 in 20 cancelled), with the customers' running totals set as ``record_purchase`` would. Then for
 each condition below it times, interleaved, ``--runs`` reach estimates through the service the API calls
 (``souk_platform.audience.services.count_matching``: compile + one ``SELECT count(*)``) and the same number
-of a hand-written SQL ``COUNT`` of the same condition, and checks that both give the same count. The seed
+of a hand-written SQL ``COUNT`` of the same condition (both with PostgreSQL's JIT off, as the service
+sets it for its transaction), and checks that both give the same count. The seed
 example is also timed once through the HTTP API (``POST /api/v1/segments/estimate``, in-process client).
 It prints per condition the count, p50/p99 of each, and the p50 ratio service / hand-written (goal: p50 <
 1 s and ≤ 1.5×), and the load average at the start and the end. ``--explain`` prints ``EXPLAIN ANALYZE``
@@ -252,7 +253,7 @@ def measure(app: Any, ids: dict[str, str], runs: int, explain: bool) -> list[dic
     import sqlalchemy as sa
 
     from souk_platform.audience.schemas import load_condition_group
-    from souk_platform.audience.services import compile_condition, count_matching
+    from souk_platform.audience.services import compile_condition, count_matching, without_jit
     from souk_platform.customers.models import Customer
     from souk_platform.db import db
 
@@ -270,6 +271,7 @@ def measure(app: Any, ids: dict[str, str], runs: int, explain: bool) -> list[dic
                 return count
 
             def by_hand(hand: Any = hand) -> int:
+                without_jit(session)  # the same session setting as the service's
                 count = int(session.execute(hand, binds).scalar_one())
                 session.rollback()
                 return count
@@ -290,6 +292,7 @@ def measure(app: Any, ids: dict[str, str], runs: int, explain: bool) -> list[dic
                 where = compile_condition(condition, shop_id=ids["shop"], now=NOW)
                 stmt = sa.select(sa.func.count()).select_from(Customer).where(Customer.shop_id == ids["shop"], where)
                 compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+                without_jit(session)
                 plan = session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
                 session.rollback()
                 print("EXPLAIN ANALYZE of the compiled seed example:\n  " + "\n  ".join(plan), flush=True)

@@ -126,7 +126,7 @@ def _orders(ctx: Context, params: dict[str, Any], *, with_lines: bool) -> sa.Sub
         )
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(*_order_filters(ctx, params), OrderLine.shop_id == ctx.shop_id, *scope)
-        .group_by(*_WHOLE_ORDER)
+        .group_by(Order.id)  # the other columns depend on the key (functional dependency)
         .subquery()
     )
 

@@ -12,6 +12,7 @@ from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_co
 
 ORDER_STATUSES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
+_SOLD_SQL = "status IN ('paid', 'fulfilled', 'completed')"  # SOLD_STATUSES, for partial indexes
 ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social")  # where an order was placed
 
 
@@ -27,6 +28,17 @@ class Order(Versioned, Base):
         sa.Index("ix_orders_shop_paid", "shop_id", "paid_at"),
         sa.Index("ix_orders_shop_created", "shop_id", "created_at"),
         sa.Index("ix_orders_status_expires", "status", "reservation_expires_at"),
+        # Filter fields (audience/): a customer's sold orders by time, read from the index alone on
+        # PostgreSQL for counts, spend and last-order tests (docs/architecture.md §5.6).
+        sa.Index(
+            "ix_orders_sold_customer_paid",
+            "shop_id",
+            "customer_id",
+            "paid_at",
+            postgresql_include=["subtotal", "discount_total"],
+            postgresql_where=sa.text(_SOLD_SQL),
+            sqlite_where=sa.text(_SOLD_SQL),
+        ),
     )
 
     id: Mapped[str] = id_column("ord")
