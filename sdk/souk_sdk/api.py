@@ -22,6 +22,7 @@ CustomerEventsType = Literal[
     "coupon_viewed",
     "share_clicked",
 ]
+CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
@@ -656,6 +657,12 @@ class Customer(TypedDict, total=False):
     name: str
     phone: str | None
     email: str | None
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
+    identities: list[Identity]
     #: Member level 1–5 (V1–V5)
     level: int
     orders_count: int
@@ -672,6 +679,12 @@ class CustomerCreate(TypedDict, total=False):
     name: Required[str]
     phone: str | None
     email: str | None
+    #: Not in the future
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
 
 
 class CustomerEvent(TypedDict, total=False):
@@ -745,6 +758,12 @@ class CustomerUpdate(TypedDict, total=False):
     name: str
     phone: str | None
     email: str | None
+    #: Not in the future; null clears it
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
 
 
 class DeclaredModule(TypedDict, total=False):
@@ -912,6 +931,27 @@ class Health(TypedDict, total=False):
     by_outcome: dict[str, int]
     #: At or above the plugin.failing threshold
     failing: bool
+
+
+class Identity(TypedDict, total=False):
+    id: str
+    customer_id: str
+    #: wechat_openid[:<appid>], wechat_unionid, alipay, douyin or app:<client_id>
+    provider: str
+    #: The id the other system knows the customer by
+    external_id: str
+    created_at: str
+
+
+class IdentityCreate(TypedDict, total=False):
+    #: wechat_openid, wechat_openid:<appid>, wechat_unionid, alipay, douyin or app:<client_id>
+    provider: Required[str]
+    external_id: Required[str]
+
+
+class IdentityPage(TypedDict, total=False):
+    items: Required[list[Identity]]
+    next_cursor: Required[str | None]
 
 
 class Install(TypedDict, total=False):
@@ -3305,7 +3345,7 @@ class CustomersResource:
     def update(
         self, customer_id: str, body: CustomerUpdate | None = None, *, if_match: int | str | None = None
     ) -> Customer:
-        """Change a customer's name, phone or email (send If-Match with the version you read)
+        """Change a customer's profile (If-Match with the version you read is required)
 
         ``PATCH /api/v1/customers/{customer_id}`` · scope ``write_customers``
 
@@ -3329,6 +3369,48 @@ class CustomersResource:
             "POST", "/api/v1/customers/{customer_id}/data-requests", path_params={"customer_id": customer_id}
         )
         return cast(PrivacyRequest, response)
+
+    def list_identities(self, customer_id: str, *, limit: int | None = None, cursor: str | None = None) -> IdentityPage:
+        """The ids other systems know a customer by (WeChat openid/unionid, Alipay, an app's user id)
+
+        ``GET /api/v1/customers/{customer_id}/identities`` · scope ``read_customers``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/identities",
+            path_params={"customer_id": customer_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(IdentityPage, response)
+
+    def iter_identities(self, customer_id: str, *, limit: int | None = None) -> Iterator[Identity]:
+        """Every item of ``list_identities``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/identities",
+            path_params={"customer_id": customer_id},
+            query={"limit": limit},
+        )
+
+    def add_identity(self, customer_id: str, body: IdentityCreate) -> Identity:
+        """Link an external identity to a customer (unique per shop, provider and external id)
+
+        ``POST /api/v1/customers/{customer_id}/identities`` · scope ``write_customers``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/customers/{customer_id}/identities", path_params={"customer_id": customer_id}, body=body
+        )
+        return cast(Identity, response)
+
+    def remove_identity(self, customer_id: str, identity_id: str) -> None:
+        """Unlink an external identity from a customer.
+
+        ``DELETE /api/v1/customers/{customer_id}/identities/{identity_id}`` · scope ``write_customers``
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/customers/{customer_id}/identities/{identity_id}",
+            path_params={"customer_id": customer_id, "identity_id": identity_id},
+        )
 
     def redact(self, customer_id: str) -> PrivacyRequest:
         """Ask every installed app to erase a customer's personal data (`customers.redact`)
@@ -5510,6 +5592,10 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/customers/{customer_id}", "customers.get"),
     ("PATCH", "/api/v1/customers/{customer_id}", "customers.update"),
     ("POST", "/api/v1/customers/{customer_id}/data-requests", "customers.request_data"),
+    ("GET", "/api/v1/customers/{customer_id}/identities", "customers.list_identities"),
+    ("GET", "/api/v1/customers/{customer_id}/identities", "customers.iter_identities"),
+    ("POST", "/api/v1/customers/{customer_id}/identities", "customers.add_identity"),
+    ("DELETE", "/api/v1/customers/{customer_id}/identities/{identity_id}", "customers.remove_identity"),
     ("POST", "/api/v1/customers/{customer_id}/redactions", "customers.redact"),
     ("GET", "/api/v1/events", "events.list"),
     ("GET", "/api/v1/events", "events.iter"),

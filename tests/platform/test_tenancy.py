@@ -37,7 +37,7 @@ from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
 from souk_platform.core.ids import new_id
 from souk_platform.coupons.services import create_coupon
-from souk_platform.customers.services import create_customer
+from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
@@ -66,6 +66,7 @@ OBJECTS: dict[str, str] = {
     "category_id": "category",
     "sku_id": "sku",
     "customer_id": "customer",
+    "identity_id": "customer_identity",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
@@ -128,6 +129,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/skus/<sku_id>"): lambda w: {"title": "Renamed"},
     ("POST", "/api/v1/skus/<sku_id>/inventory-adjustments"): lambda w: {"delta": 1, "reason": "recount"},
     ("PATCH", "/api/v1/customers/<customer_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/customers/<customer_id>/identities"): lambda w: {"provider": "alipay", "external_id": "2088x"},
+    ("DELETE", "/api/v1/customers/<customer_id>/identities/<identity_id>"): None,
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -283,6 +286,9 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     sku = product.skus[0]
     customer = create_customer(session, shop_id=shop.id, name="王小明", phone="13800000001")
+    identity, _ = add_identity(
+        session, shop_id=shop.id, customer_id=customer.id, provider="wechat_unionid", external_id="o-union-1"
+    )
     session.flush()
     award_points(
         session,
@@ -340,6 +346,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "category": category.id,
         "sku": sku.id,
         "customer": customer.id,
+        "customer_identity": identity.id,
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,

@@ -138,15 +138,22 @@ _CUSTOMER = _object(
         "name": _NS,
         "phone": _NS,
         "email": _NS,
+        "birthday": {"type": ["string", "null"], "format": "date"},
+        "gender": {**_S, "enum": ["female", "male", "unknown"]},
+        "source_channel": _NS,
         "level": _I,
         "orders_count": _I,
         "total_spent": _I,
         "last_order_at": _NTS,
+        "changed": {**_list(_S), "description": "The fields this update changed (customer.updated only)"},
         "version": _I,
     }
 )
 _LEVEL_CHANGE = _object(
     {**_CUSTOMER["properties"], "from_level": _I, "to_level": _I, "source": _S, "reason": _NS},
+)
+_CUSTOMER_IDENTITY = _object(
+    {"id": _S, "customer_id": _S, "provider": _S, "external_id": _S}, required=("id", "customer_id", "provider")
 )
 _MEMBER_LEVELS = _object(
     {"id": _S, "window_days": _I, "downgrade_period_days": _I, "levels": _list(_OBJ), "version": _I}
@@ -247,7 +254,18 @@ _SUBSCRIPTION = _object(
 _DATA_REQUEST = _object(
     {
         "id": {**_S, "description": "The request id (stable; answer or log against it)"},
-        "customer": _object({"id": _S, "email": _NS, "phone": _NS}, required=("id",)),
+        "customer": _object(
+            {
+                "id": _S,
+                "email": _NS,
+                "phone": _NS,
+                "identities": {
+                    **_list(_object({"provider": _S, "external_id": _S}, required=("provider", "external_id"))),
+                    "description": "The ids other systems know the customer by (WeChat openid, an app's user id…)",
+                },
+            },
+            required=("id",),
+        ),
         "orders_requested": {**_list(_S), "description": "Ids of the customer's orders"},
         "requested_at": _TS,
         "version": _I,
@@ -372,6 +390,12 @@ CATALOGUE: dict[str, EventType] = {
         # customers and members
         _e("customer.created", "A customer was created.", _CUSTOMER),
         _e("customer.updated", "A customer changed.", _CUSTOMER),
+        _e(
+            "customer.identity_added",
+            "An external identity (WeChat openid, an app's user id…) was linked to a customer.",
+            _CUSTOMER_IDENTITY,
+        ),
+        _e("customer.identity_removed", "An external identity was unlinked from a customer.", _CUSTOMER_IDENTITY),
         _e("customer.level_changed", "A customer's member level changed.", _LEVEL_CHANGE),
         _e("member.level_changed", "A customer's member level changed.", _LEVEL_CHANGE, "customer.level_changed"),
         _e("member_levels.updated", "The shop's member level rules changed.", _MEMBER_LEVELS),
