@@ -34,7 +34,7 @@ from souk_platform.ledger.services import balance_of
 from souk_platform.members.errors import InvalidLevelRules
 from souk_platform.members.models import MemberLevelChange, MemberLevelConfig
 from souk_platform.members.perks import check_perks
-from souk_platform.orders.models import SOLD_STATUSES, Order, OrderLine
+from souk_platform.orders.models import OrderLine
 from souk_platform.plugins.services import shops_with_plugins_at
 from souk_platform.shops.models import Shop
 
@@ -338,7 +338,8 @@ def _category_stats(
     since: dt.datetime,
     now: dt.datetime,
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """customer → category → {"spend", "orders"} in the category's subtree, for orders paid in (since, now].
+    """customer → category → {"spend", "orders"} in the category's subtree, for orders paid in (since, now]
+    (dated by their purchase row, as ``spend`` is).
 
     Two statements whatever the number of customers and categories: the shop's tree, then the paid lines
     in any of the subtrees grouped by (customer, order, category).
@@ -352,19 +353,21 @@ def _category_stats(
         return stats
     kept = OrderLine.quantity - OrderLine.refunded_quantity
     net = (OrderLine.unit_price * OrderLine.quantity - OrderLine.discount) * kept // OrderLine.quantity
+    # A paid order's purchase row dates it (as for ``spend``), and exists as soon as the payment records it.
     rows = session.execute(
-        sa.select(Order.customer_id, Order.id, OrderLine.category_id, sa.func.sum(net))
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
+        sa.select(CustomerPurchase.customer_id, OrderLine.order_id, OrderLine.category_id, sa.func.sum(net))
+        .select_from(CustomerPurchase)
+        .join(OrderLine, OrderLine.order_id == CustomerPurchase.order_id)
         .where(
-            Order.shop_id == shop_id,
-            Order.customer_id.in_(list(customer_ids)),
-            Order.status.in_(SOLD_STATUSES),
-            Order.paid_at > since,
-            Order.paid_at <= now,
+            CustomerPurchase.shop_id == shop_id,
+            CustomerPurchase.customer_id.in_(list(customer_ids)),
+            CustomerPurchase.counts_as_order.is_(True),
+            CustomerPurchase.at > since,
+            CustomerPurchase.at <= now,
+            OrderLine.shop_id == shop_id,
             OrderLine.category_id.in_(sorted(wanted)),
         )
-        .group_by(Order.customer_id, Order.id, OrderLine.category_id)
+        .group_by(CustomerPurchase.customer_id, OrderLine.order_id, OrderLine.category_id)
     )
     orders_seen: dict[tuple[str, str], set[str]] = {}
     for customer_id, order_id, line_category, spend in rows:
