@@ -39,6 +39,7 @@ from souk_platform.core.ids import new_id
 from souk_platform.coupons.services import create_coupon
 from souk_platform.customers.services import create_customer
 from souk_platform.db import Base
+from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
 from souk_platform.plugins.models import PluginInvocation
@@ -96,6 +97,7 @@ OBJECTS: dict[str, str] = {
     "app_id": "app",
     "rating_id": "rating",
     "listen_session_id": "listen_session",
+    "member_price_id": "member_price",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -137,6 +139,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tags/<tag_id>/evaluate"): None,
     ("PATCH", "/api/v1/segments/<segment_id>"): lambda w: {"description": "changed"},
     ("DELETE", "/api/v1/segments/<segment_id>"): None,
+    ("PATCH", "/api/v1/member-prices/<member_price_id>"): lambda w: {"price": 4000},
+    ("DELETE", "/api/v1/member-prices/<member_price_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
@@ -302,6 +306,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
     )
     category = create_category(session, shop_id=shop.id, name="Oolong")
+    member_price = create_member_price(session, shop_id=shop.id, sku_id=sku.id, level=2, price=4500)
     coupon = create_coupon(
         session,
         shop_id=shop.id,
@@ -333,6 +338,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "shop": shop.id,
         "product": product.id,
         "category": category.id,
+        "member_price": member_price.id,
         "sku": sku.id,
         "customer": customer.id,
         "tag": tag.id,

@@ -376,7 +376,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("customer.updated", "A customer changed.", _CUSTOMER),
         _e("customer.level_changed", "A customer's member level changed.", _LEVEL_CHANGE),
         _e("member.level_changed", "A customer's member level changed.", _LEVEL_CHANGE, "customer.level_changed"),
-        _e("member_levels.updated", "The shop's member level rules or perks changed.", _MEMBER_LEVELS),
+        _e("member_levels.updated", "The shop's member level rules changed.", _MEMBER_LEVELS),
         _e("member_price.created", "A member price (per SKU and level) was set.", _MEMBER_PRICE),
         _e("member_price.updated", "A member price changed.", _MEMBER_PRICE),
         _e("member_price.deleted", "A member price was removed.", _MEMBER_PRICE),

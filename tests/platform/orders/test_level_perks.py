@@ -279,3 +279,27 @@ def test_level_perks_out_of_range_are_422_naming_the_level(flow):
         flat = json.dumps(errors)
         assert path.split(".")[-1] in flat and "2" in flat, errors
     assert flow.get("/member-levels").get_json()["configured"] is False
+
+
+def test_the_order_page_shows_the_perks_in_both_languages(client, flow, world, session, clock):
+    from souk_platform.auth.services import create_user
+    from souk_platform.shops.services import add_staff
+
+    _set_perks(flow)
+    _level(session, clock, world, 3)
+    _member_price(flow, world.tea, 3, 4000)
+    order = flow.place([(world.tea, 1), (world.cup, 1)])
+    flow.pay(order["id"])
+    owner = create_user(session, email="owner@perks.example", name="Olive", password="correct horse")
+    add_staff(session, shop_id=world.shop_id, user=owner, role="owner")
+    session.commit()
+    client.post("/login", data={"email": "owner@perks.example", "password": "correct horse"})
+    url = f"/shops/{world.shop_id}/orders/{order['id']}"
+    english = client.get(url, headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert "Member price" in english and "Level discount" in english and "<s>¥50.00</s>" in english
+    assert "Level perks (V3), already in the subtotal" in english and "-¥11.00" in english  # 1000 + 100 fen
+    assert "level multiplier ×1.5" in english
+    client.get("/language/zh_CN")
+    chinese = client.get(url).get_data(as_text=True)
+    assert "会员价" in chinese and "等级折扣" in chinese and "会员权益（V3），已计入小计" in chinese
+    assert "等级积分倍率 ×1.5" in chinese
