@@ -38,7 +38,12 @@ from souk_platform.members.schemas import (
     SetLevelSchema,
 )
 
-blp = Blueprint("members", __name__, url_prefix="", description="Member levels V1–V5, their rules and history")
+blp = Blueprint(
+    "members",
+    __name__,
+    url_prefix="",
+    description="Member levels V1–V5: their rules, perks and member prices, and history",
+)
 
 
 def _now() -> dt.datetime:
