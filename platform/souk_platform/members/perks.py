@@ -190,12 +190,14 @@ def _view(session: DbSession, shop_id: str, member_price_id: str) -> MemberPrice
     return MemberPriceView(**row._asdict())
 
 
-def _row(session: DbSession, shop_id: str, member_price_id: str) -> MemberPrice:
+def _row(session: DbSession, shop_id: str, member_price_id: str, *, for_update: bool = False) -> MemberPrice:
+    """The shop's member price; locked for a change, so a concurrent change waits and then sees the new version."""
     found = None
     if _MEMBER_PRICE_ID.fullmatch(member_price_id):  # anything else never reaches the database
-        found = session.scalar(
-            sa.select(MemberPrice).where(MemberPrice.id == member_price_id, MemberPrice.shop_id == shop_id)
-        )
+        stmt = sa.select(MemberPrice).where(MemberPrice.id == member_price_id, MemberPrice.shop_id == shop_id)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        found = session.scalar(stmt)
     if found is None:
         raise MemberPriceNotFound(f"No member price {member_price_id} in this shop.")
     return found
@@ -267,7 +269,7 @@ def update_member_price(
     session: DbSession, *, shop_id: str, member_price_id: str, price: int, expected_version: int | None
 ) -> MemberPriceView:
     """Change a member price (412 when ``expected_version`` is stale)."""
-    row = _row(session, shop_id, member_price_id)
+    row = _row(session, shop_id, member_price_id, for_update=True)
     check_version(row.version, expected_version)
     sku = _sku(session, shop_id, row.sku_id)
     _check_price(price, sku)
@@ -281,7 +283,7 @@ def delete_member_price(
     session: DbSession, *, shop_id: str, member_price_id: str, expected_version: int | None
 ) -> None:
     """Remove a member price: the SKU falls back to the level's discount (412 when the version is stale)."""
-    row = _row(session, shop_id, member_price_id)
+    row = _row(session, shop_id, member_price_id, for_update=True)
     check_version(row.version, expected_version)
     currency = session.scalar(sa.select(Sku.currency).where(Sku.id == row.sku_id)) or ""
     _emit(session, row, currency, "member_price.deleted")
