@@ -601,7 +601,7 @@ def _price_for_level(session: DbSession, shop_id: str, level: int, lines: Sequen
 
 
 def _apply_level_perks(session: DbSession, draft: _OrderDraft) -> None:
-    """Level perks (docs/architecture.md §5.5): a member's lines at the member price for their level, else at
+    """Level perks (docs/architecture.md §5.7): a member's lines at the member price for their level, else at
     the level's discount; guests pay list prices. Before ``cart.discounts``, so coupons apply to member
     prices and plugins see them (with each line's ``list_price``) and may discount further. The level's
     points multiplier is recorded for the payment. Two statements, whatever the number of lines."""

@@ -1,5 +1,5 @@
 """Demo level perks for ``souk demo``: a discount and points multiplier per level, a few member prices, and a
-V3 rule counting spend on tea ware (docs/architecture.md §5.5). Runs after the customers' level rules and
+V3 rule counting spend on tea ware (docs/architecture.md §5.7). Runs after the customers' level rules and
 before the demo orders, so those orders are priced for their buyers' levels."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ class MemberLevelConfig(Versioned, Base):
     "points_multiplier_percent"}``; ``upgrade``/``keep`` are ``{"match": "any"|"all", "spend", "orders",
     "points", "category"}`` thresholds over the last ``window_days`` (``category``: ``{"category_id",
     "spend", "orders"}`` counted in that category's subtree). The perks are read by
-    ``members.perks`` (docs/architecture.md §5.5); entries saved before them have neither key.
+    ``members.perks`` (docs/architecture.md §5.7); entries saved before them have neither key.
     """
 
     __tablename__ = "member_level_configs"
@@ -52,7 +52,7 @@ class MemberPrice(Versioned, Base):
     """The price members of one level pay for one SKU, in fen of the SKU's currency (会员价).
 
     It wins over the level's ``discount_bps`` for that SKU; a member never pays more than the list price
-    (``members.perks.member_unit_prices``, docs/architecture.md §5.5).
+    (``members.perks.member_unit_prices``, docs/architecture.md §5.7).
     """
 
     __tablename__ = "member_prices"

@@ -1,4 +1,4 @@
-"""Level perks (docs/architecture.md §5.5): what a member level is worth at checkout and on payment.
+"""Level perks (docs/architecture.md §5.7): what a member level is worth at checkout and on payment.
 
 Each level of the shop's configuration may carry a discount off list prices (``discount_bps``, basis
 points off: 9.5折 = 500) and a points multiplier (``points_multiplier_percent``: 150 earns 1.5×). A

@@ -10,7 +10,7 @@ lines of that subtree cost after level perks and discounts (``unit_price × quan
 the refunded share of each line (by quantity), over orders paid in the window; category orders are the
 orders paid in the window with a line in the subtree (refunds do not uncount an order, as for
 ``orders``). A category deleted since the rule was saved counts nothing. The perks each level carries
-(discount, points multiplier) are read by ``members.perks`` (docs/architecture.md §5.5).
+(discount, points multiplier) are read by ``members.perks`` (docs/architecture.md §5.7).
 """
 
 from __future__ import annotations

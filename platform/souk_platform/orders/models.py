@@ -19,7 +19,7 @@ class Order(Versioned, Base):
     subtotal - discount_total + fee_total - points_value - stored_value_used (never below zero).
 
     ``subtotal`` is at the lines' prices after level perks (member price or the level's discount);
-    ``member_discount_total`` is what those perks took off the list prices (docs/architecture.md §5.5)."""
+    ``member_discount_total`` is what those perks took off the list prices (docs/architecture.md §5.7)."""
 
     __tablename__ = "orders"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Level rules counting a category's contribution (docs/architecture.md §5.5): spend and orders in a category
+"""Level rules counting a category's contribution (docs/architecture.md §5.7): spend and orders in a category
 subtree within the window, net of refunded lines, and the refusals of rules naming a category badly."""
 
 from __future__ import annotations

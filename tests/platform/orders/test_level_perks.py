@@ -1,4 +1,4 @@
-"""Level perks in the checkout pipeline (docs/architecture.md §5.5): member prices, the level's discount,
+"""Level perks in the checkout pipeline (docs/architecture.md §5.7): member prices, the level's discount,
 coupons on member prices, the points multiplier on payment and refund, plugins after the perks, guests,
 and the member-prices API with its refusals."""
 
