@@ -446,7 +446,10 @@ class CartLineQuantity(TypedDict, total=False):
 
 class CartPreview(TypedDict, total=False):
     currency: str
+    #: At the customer's member prices
     subtotal: int
+    #: What level perks took off list prices
+    member_discount_total: int
     discounts: list[CartDiscount]
     discount_total: int
     #: Before coupon codes, points and stored value
@@ -503,6 +506,20 @@ class CategoryCreate(TypedDict, total=False):
 class CategoryList(TypedDict, total=False):
     #: The whole tree, depth first: a parent before its children, siblings in order
     items: list[Category]
+
+
+class CategoryStats(TypedDict, total=False):
+    spend: int
+    orders: int
+
+
+class CategoryThreshold(TypedDict, total=False):
+    #: Counts this category and its subcategories
+    category_id: Required[str]
+    #: Spend in the category in the window (fen): the lines' price after perks and discounts, less refunded quantities
+    spend: int | None
+    #: Orders paid in the window with a line in the category
+    orders: int | None
 
 
 class CategoryUpdate(TypedDict, total=False):
@@ -1044,6 +1061,11 @@ class Level(TypedDict, total=False):
     upgrade: Threshold | None
     #: Keep this level (null: never lost)
     keep: Threshold | None
+    #: Members of this level pay list prices less this many basis points (9.5折 = 500; per unit, rounded half up to the
+    #: fen); a member price for the SKU wins over it
+    discount_bps: int
+    #: Points earned on payment × this / 100 (150 = 1.5×, rounded down)
+    points_multiplier_percent: int
 
 
 class LevelChange(TypedDict, total=False):
@@ -1207,6 +1229,37 @@ class MarketAppPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class MemberPrice(TypedDict, total=False):
+    id: str
+    sku_id: str
+    product_id: str
+    level: int
+    #: What members of this level pay per unit, fen
+    price: int
+    #: The SKU's price now, fen
+    list_price: int
+    currency: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MemberPriceCreate(TypedDict, total=False):
+    sku_id: Required[str]
+    level: Required[int]
+    #: Fen of the SKU's currency; at most the SKU's list price
+    price: Required[int]
+
+
+class MemberPricePage(TypedDict, total=False):
+    items: Required[list[MemberPrice]]
+    next_cursor: Required[str | None]
+
+
+class MemberPriceUpdate(TypedDict, total=False):
+    price: Required[int]
+
+
 class OneTimeChargeCreate(TypedDict, total=False):
     name: Required[str]
     #: Minor units (fen)
@@ -1222,6 +1275,7 @@ class Order(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1231,6 +1285,12 @@ class Order(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1252,6 +1312,7 @@ class OrderDetail(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1261,6 +1322,12 @@ class OrderDetail(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1291,7 +1358,14 @@ class OrderLine(TypedDict, total=False):
     sku_id: str
     product_id: str
     title: str
+    #: What the buyer's level pays per unit, fen
     unit_price: int
+    #: The SKU's price at checkout, fen
+    list_price: int
+    #: member_price, level_discount, or null: which level perk set unit_price
+    member_perk: str | None
+    #: (list_price - unit_price) × quantity, fen
+    member_discount: int
     quantity: int
     #: This line's share of the order discount, fen
     discount: int
@@ -1471,7 +1545,12 @@ class PricedLine(TypedDict, total=False):
     sku_id: str
     quantity: int
     title: str | None
+    #: Per unit after the customer's level perk
     unit_price: int
+    #: The SKU's price
+    list_price: int
+    #: member_price, level_discount, or null (the list price)
+    member_perk: str | None
     #: unit_price × quantity, before discounts
     amount: int
     discount: int
@@ -2277,6 +2356,8 @@ class Stats(TypedDict, total=False):
     orders_in_window: int
     points_balance: int
     current_level: int
+    #: Per category the rules name: spend and orders in its subtree over the window
+    categories: dict[str, CategoryStats]
 
 
 class StoredValue(TypedDict, total=False):
@@ -2483,6 +2564,8 @@ class Threshold(TypedDict, total=False):
     orders: int | None
     #: Points balance
     points: int | None
+    #: Spend and/or orders in one category subtree (category contribution)
+    category: CategoryThreshold | None
 
 
 class TimelineEntry(TypedDict, total=False):
@@ -3636,8 +3719,98 @@ class MarketResource:
         return cast(MarketAppDetail, response)
 
 
+class MemberPricesResource:
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.member_prices``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MemberPricePage:
+        """Member prices (会员价) per SKU and level, newest first; filter by SKU, product or level.
+
+        ``GET /api/v1/member-prices`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/member-prices",
+            query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit, "cursor": cursor},
+        )
+        return cast(MemberPricePage, response)
+
+    def iter(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MemberPrice]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/member-prices", query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit}
+        )
+
+    def create(self, body: MemberPriceCreate) -> MemberPrice:
+        """Set the price members of one level pay for one SKU (wins over the level's discount)
+
+        ``POST /api/v1/member-prices`` · scope ``write_members``
+        """
+        response = self._requester.request("POST", "/api/v1/member-prices", body=body)
+        return cast(MemberPrice, response)
+
+    def get(self, member_price_id: str) -> MemberPrice:
+        """One member price.
+
+        ``GET /api/v1/member-prices/{member_price_id}`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/member-prices/{member_price_id}", path_params={"member_price_id": member_price_id}
+        )
+        return cast(MemberPrice, response)
+
+    def update(
+        self, member_price_id: str, body: MemberPriceUpdate, *, if_match: int | str | None = None
+    ) -> MemberPrice:
+        """Change a member price (send If-Match with the version you read)
+
+        ``PATCH /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MemberPrice, response)
+
+    def delete(self, member_price_id: str, *, if_match: int | str | None = None) -> None:
+        """Remove a member price: the SKU falls back to the level's discount.
+
+        ``DELETE /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            if_match=if_match,
+        )
+
+
 class MembersResource:
-    """Member levels V1–V5, their rules and history (``client.members``)."""
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.members``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -3686,7 +3859,7 @@ class MembersResource:
         return cast(LevelResult, response)
 
     def get_levels(self) -> LevelConfig:
-        """The shop's level names and upgrade/keep rules (defaults until set)
+        """The shop's level names, upgrade/keep rules and perks (defaults until set)
 
         ``GET /api/v1/member-levels`` · scope ``read_members``
         """
@@ -3694,7 +3867,7 @@ class MembersResource:
         return cast(LevelConfig, response)
 
     def set_levels(self, body: LevelConfigInput, *, if_match: int | str | None = None) -> LevelConfig:
-        """Replace the level names and rules (thresholds must not fall as levels rise)
+        """Replace the level names, rules and perks (thresholds must not fall as levels rise)
 
         ``PUT /api/v1/member-levels`` · scope ``write_members``
 
@@ -5498,6 +5671,7 @@ class ApiResources:
         self.installations = InstallationsResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
+        self.member_prices = MemberPricesResource(requester)
         self.members = MembersResource(requester)
         self.orders = OrdersResource(requester)
         self.payments = PaymentsResource(requester)
@@ -5612,6 +5786,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/market/apps/{app_id}/rating", "market.get_rating"),
     ("PUT", "/api/v1/market/apps/{app_id}/rating", "market.rate_app"),
     ("GET", "/api/v1/market/apps/{app_ref}", "market.get_app"),
+    ("GET", "/api/v1/member-prices", "member_prices.list"),
+    ("GET", "/api/v1/member-prices", "member_prices.iter"),
+    ("POST", "/api/v1/member-prices", "member_prices.create"),
+    ("GET", "/api/v1/member-prices/{member_price_id}", "member_prices.get"),
+    ("PATCH", "/api/v1/member-prices/{member_price_id}", "member_prices.update"),
+    ("DELETE", "/api/v1/member-prices/{member_price_id}", "member_prices.delete"),
     ("POST", "/api/v1/customers/{customer_id}/level", "members.set_level"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.list_level_history"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.iter_level_history"),
