@@ -1,4 +1,4 @@
-"""``GET /api/v1/segment-fields``: the registry of filter fields conditions may use (docs/architecture.md §5.6)."""
+"""``GET /api/v1/segment-fields``: the registry of filter fields conditions may use (docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one compiler of audience conditions to SQL (docs/architecture.md §5.6).
+"""The one compiler of audience conditions to SQL (docs/architecture.md §5.8).
 
 A condition is a group ``{"op": "and"|"or", "conditions": [...]}`` of groups and leaves
 ``{"field", "params", "cmp", "value"}`` (``schemas.load_condition_group`` validates it). Every field of

@@ -1,4 +1,4 @@
-"""Demo segments over the filter-field registry for ``souk demo`` (after the orders step; docs/architecture.md §5.6)."""
+"""Demo segments over the filter-field registry for ``souk demo`` (after the orders step; docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry of filter fields: the one list tags, segments, journeys and reports read (docs/architecture.md §5.6).
+"""The registry of filter fields: the one list tags, segments, journeys and reports read (docs/architecture.md §5.8).
 
 Each ``Field`` has a stable key (``trade.orders_count``), a group, its name and definition (口径) in
 zh-CN and English, a value type, the comparisons it allows, the parameters it takes (a time window,

@@ -1,7 +1,7 @@
 """Validating conditions against the field registry, and the shapes of ``GET /segment-fields``.
 
 Errors are nested by key and index so that, under the request's ``condition`` field, their paths read
-``condition.conditions.0.params.category_id`` (docs/architecture.md §5.6).
+``condition.conditions.0.params.category_id`` (docs/architecture.md §5.8).
 """
 
 from __future__ import annotations

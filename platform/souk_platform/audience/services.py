@@ -1,6 +1,6 @@
 """Compiling conditions, checking what they reference, and the registry as the API shows it.
 
-Plain functions over a session and ``now`` (docs/architecture.md §5.6): tags (rule tags), segments and
+Plain functions over a session and ``now`` (docs/architecture.md §5.8): tags (rule tags), segments and
 the reach estimate all call ``compile_condition``.
 """
 

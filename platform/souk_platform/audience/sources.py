@@ -1,4 +1,4 @@
-"""The fact sources aggregate fields read: each a subquery of rows with ``customer_id`` (docs/architecture.md §5.6).
+"""The fact sources aggregate fields read: each a subquery of rows with ``customer_id`` (docs/architecture.md §5.8).
 
 Every source filters on the shop and never yields a NULL ``customer_id`` (guest orders are left out).
 The 口径 (definitions) shared by the trade fields live here:

@@ -2,7 +2,7 @@
 
 The page posts the condition it builds (the API's shape) to two JSON endpoints of the signed-in session
 (CSRF-checked like every form): one estimates the reach, one saves the segment. Validation, reference
-checks and counting are the API's own (docs/architecture.md §5.6).
+checks and counting are the API's own (docs/architecture.md §5.8).
 """
 
 from __future__ import annotations

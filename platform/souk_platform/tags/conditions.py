@@ -1,4 +1,4 @@
-"""The condition language segments and rule tags share: now the audience registry's (docs/architecture.md §5.6).
+"""The condition language segments and rule tags share: now the audience registry's (docs/architecture.md §5.8).
 
 Kept so that callers of the first condition language keep their imports; the registry of fields is
 ``souk_platform.audience.fields`` and the compiler ``souk_platform.audience.compiler``.

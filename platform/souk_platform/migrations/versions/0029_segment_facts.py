@@ -1,7 +1,7 @@
 """segment facts: orders.channel (existing orders are 'online') and sold orders by customer and time
 
 Revision ID: 0029_segment_facts
-Revises: 0034_segment_snapshots
+Revises: 0033_level_perks
 Create Date: 2026-12-07 05:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0029_segment_facts'
-down_revision = '0034_segment_snapshots'
+down_revision = '0033_level_perks'
 branch_labels = None
 depends_on = None
 
