@@ -28,13 +28,13 @@ def seed(session: DbSession, shop: Shop) -> None:
         session,
         shop_id=shop.id,
         name=NAME,
-        description="过去90天在该类目消费2次以上且客单价大于300元",
+        description="过去90天在该类目消费2次以上且客单价大于100元",
         condition=load_condition_group(
             {
                 "op": "and",
                 "conditions": [
                     {"field": "trade.orders_count", "params": in_category, "cmp": "gte", "value": 2},
-                    {"field": "trade.avg_order_value", "params": in_category, "cmp": "gt", "value": 30_000},
+                    {"field": "trade.avg_order_value", "params": in_category, "cmp": "gt", "value": 10_000},
                 ],
             }
         ),

@@ -26,6 +26,10 @@ _INT_RANGES = {
     "days": (1, 3650),
     "days0": (0, 36500),
     "rating": (1, 5),
+    "month": (1, 12),
+    "monthday": (1, 31),
+    "age": (0, 150),
+    "days_year": (0, 365),
 }
 _NUMBER_RANGES = {"ratio": (0.0, 1.0), "number": (-(10**15), 10**15)}
 
@@ -65,6 +69,10 @@ def check_value(kind: str, value: Any, spec: Field | None = None) -> Any:
     if kind == "levels":
         if not isinstance(value, list) or not value or not all(_is_int(v) and 1 <= v <= 5 for v in value):
             raise ma.ValidationError("Must be a non-empty list of levels from 1 to 5.")
+        return sorted(set(value))
+    if kind == "months":
+        if not isinstance(value, list) or not value or not all(_is_int(v) and 1 <= v <= 12 for v in value):
+            raise ma.ValidationError("Must be a non-empty list of months from 1 to 12.")
         return sorted(set(value))
     if kind == "tag":
         if not isinstance(value, str) or not 1 <= len(value) <= 64:

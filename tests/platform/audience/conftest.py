@@ -12,7 +12,7 @@ from factories import ShopFactory, token_for
 from souk_platform.behaviour.models import CustomerEvent
 from souk_platform.catalog.models import Category, Product, ProductTag
 from souk_platform.coupons.models import Coupon, CouponRedemption
-from souk_platform.customers.models import Customer
+from souk_platform.customers.models import Customer, CustomerIdentity
 from souk_platform.ledger.models import LedgerEntry
 from souk_platform.ledger.services import Leg, get_account, post_transfer
 from souk_platform.members.models import MemberLevelChange
@@ -177,8 +177,23 @@ def build_rich_shop(session: Any) -> Shop:
     formula = shop.products["formula"] = b.product("Milk formula", milk, ("baby", "hot"))
     phone = shop.products["phone"] = b.product("Phone", digital, ("hot",))
     c = shop.customers
-    c["ann"] = b.customer("Ann", phone="+8613800000001", email="ann@example.cn", level=2)
-    c["bob"] = b.customer("Bob", email="bob@corp.example", level=3, level_changed_at=NOW - 10 * DAY)
+    c["ann"] = b.customer(
+        "Ann",
+        phone="+8613800000001",
+        email="ann@example.cn",
+        level=2,
+        birthday=dt.date(1990, 3, 5),  # 35 on NOW; her birthday is 3 days away
+        gender="female",
+        source_channel="store",
+    )
+    c["bob"] = b.customer(
+        "Bob",
+        email="bob@corp.example",
+        level=3,
+        level_changed_at=NOW - 10 * DAY,
+        birthday=dt.date(2000, 2, 29),
+        gender="male",
+    )
     c["cat"] = b.customer("Cat", level=1, created_at=NOW - 5 * DAY)
     c["dan"] = b.customer("Dan", phone="+8613900000004", level=4)
     c["eve"] = b.customer("Eve", level=5)
@@ -247,6 +262,9 @@ def build_rich_shop(session: Any) -> Shop:
     vip = create_tag(session, shop_id=shop.shop_id, name="VIP", now=NOW)
     tag_customers(session, shop_id=shop.shop_id, tag_id=vip.id, customer_ids=[c["ann"], c["eve"]])
     shop.tags["VIP"] = vip.id
+    session.add(
+        CustomerIdentity(shop_id=shop.shop_id, customer_id=c["dan"], provider="wechat_openid:wx1", external_id="o1")
+    )
     session.query(CustomerTag).filter_by(tag_id=vip.id).update({"created_at": NOW - DAY})
     session.commit()
     return shop

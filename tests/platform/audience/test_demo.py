@@ -24,6 +24,6 @@ def test_the_demo_has_filter_field_segments_that_evaluate(embedded_app):
         assert [leaf["field"] for leaf in seed_example] == ["trade.orders_count", "trade.avg_order_value"]
         now = embedded_app.extensions["souk.clock"].now()
         reach = {name: segment_reach(db.session, segment=s, now=now) for name, s in segments.items()}
-        assert reach[NAME] >= 1  # the demo's repeat buyers of the first category, at over 300 yuan an order
+        assert reach[NAME] >= 1  # the demo's repeat buyers of the first category, at over 100 yuan an order
         channels = set(db.session.scalars(sa.select(Order.channel).where(Order.shop_id == shop.id)))
         assert channels == {"online", "store", "mini_program"}

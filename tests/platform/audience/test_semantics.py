@@ -3,7 +3,8 @@
 ann: 2 orders (10 days ago: 2 × formula at 200 yuan less 10 + a phone at 1000, 5 points; 40 days ago in
 store: 1 formula, 50 yuan of stored value), 1000 points 30 days ago, the coupon TEN, VIP, viewed formula
 2 days ago. bob: 1 phone 200 days ago (100 yuan off, 10 yuan fee, 200 yuan refunded 150 days ago), 500
-yuan topped up 60 days ago, up to V3 10 days ago. cat: joined 5 days ago, viewed formula, carted 2
+yuan topped up 60 days ago, up to V3 10 days ago. ann is a woman born 1990-03-05 who came through a
+store, bob a man born 2000-02-29, dan has a WeChat openid. cat: joined 5 days ago, viewed formula, carted 2
 phones, searched "Milk powder". dan: an unpaid and a cancelled order, 3000 points expiring in 20 days,
 visited store S1 (campaign C1). eve: V5, VIP, a 2-star review and one each of the other events.
 """
@@ -39,6 +40,19 @@ CASES = [
     (L("profile.email_domain", "eq", "EXAMPLE.cn"), {"ann"}),
     (L("profile.days_since_joined", "lte", 5), {"cat"}),
     (L("profile.days_since_joined", "eq", 4), set()),
+    (L("profile.gender", "eq", "female"), {"ann"}),
+    (L("profile.gender", "ne", "female"), {"bob", "cat", "dan", "eve"}),
+    (L("profile.source_channel", "eq", "store"), {"ann"}),
+    (L("profile.source_channel", "ne", "store"), set()),  # no source channel: never matches
+    (L("profile.has_birthday", "is", True), {"ann", "bob"}),
+    (L("profile.birth_month", "in", [2, 3]), {"ann", "bob"}),
+    (L("profile.age", "eq", 35), {"ann"}),  # born 1990-03-05: 35 until 5 March 2026
+    (L("profile.age", "eq", 26), {"bob"}),  # born 29 February 2000: 26 since 28 February 2026
+    (L("profile.age", "between", [30, 40]), {"ann"}),
+    (L("profile.birthday_within_days", "lte", 3), {"ann"}),
+    (L("profile.birthday_within_days", "lte", 2), set()),
+    (L("profile.has_identity", "eq", "wechat_openid"), {"dan"}),
+    (L("profile.identities_count", "eq", 1), {"dan"}),
     # trade
     (L("trade.spend", "eq", 139_000, window_days=30), {"ann"}),
     (L("trade.spend", "eq", 20_000, window_days=90, channel="store"), {"ann"}),
