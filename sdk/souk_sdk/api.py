@@ -1925,15 +1925,15 @@ class SegmentCreate(TypedDict, total=False):
     name: Required[str]
     description: str | None
     #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
-    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields (201 fields). At
-    #: most 4 levels and 20 conditions per group.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: Required[dict[str, Any]]
 
 
 class SegmentEstimate(TypedDict, total=False):
     #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
-    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields (201 fields). At
-    #: most 4 levels and 20 conditions per group.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: Required[dict[str, Any]]
 
 
@@ -1986,8 +1986,8 @@ class SegmentUpdate(TypedDict, total=False):
     name: str
     description: str | None
     #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
-    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields (201 fields). At
-    #: most 4 levels and 20 conditions per group.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: dict[str, Any]
 
 
@@ -2534,8 +2534,8 @@ class TagCreate(TypedDict, total=False):
     kind: Literal["manual", "rule", "imported"]
     description: str | None
     #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
-    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields (201 fields). At
-    #: most 4 levels and 20 conditions per group.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: dict[str, Any] | None
 
 

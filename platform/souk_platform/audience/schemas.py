@@ -242,7 +242,7 @@ class ConditionGroupField(ma.fields.Dict):
             {
                 "description": 'A group {"op": "and"|"or", "conditions": [...]} of nested groups and '
                 '{"field", "params", "cmp", "value"} tests. The fields, their parameters, comparisons and values '
-                f"are listed by GET /api/v1/segment-fields ({len(REGISTRY)} fields). At most {MAX_DEPTH} levels "
+                f"are listed by GET /api/v1/segment-fields. At most {MAX_DEPTH} levels "
                 f"and {MAX_CONDITIONS} conditions per group."
             },
         )
