@@ -140,10 +140,10 @@ def seed(session: Any, *, customers: int, orders: int) -> dict[str, str]:
     execute(
         sa.text(
             f"""INSERT INTO order_lines (id, order_id, shop_id, sku_id, product_id, category_id, title, unit_price,
-                   quantity, discount, refunded_quantity, position)
+                   list_price, quantity, discount, refunded_quantity, position)
             SELECT {_id("oln", "g * 4 + k")}, {_id("ord", "g")}, :shop, {_id("sku", "(g * 17 + k * 53) % 200")},
                    {_id("prd", "(g * 17 + k * 53) % 200")}, (ARRAY[{leaf_ids}])[1 + ((g * 17 + k * 53) % 200) % 10],
-                   'Product', {price}, {quantity}, {discount}, 0, k
+                   'Product', {price}, {price}, {quantity}, {discount}, 0, k
             FROM generate_series(1::bigint, :m) g CROSS JOIN LATERAL {lines_of}"""
         ),
         {"shop": shop_id, "m": orders},
