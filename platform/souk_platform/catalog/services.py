@@ -67,6 +67,7 @@ __all__ = [
     "get_sku",
     "list_adjustments_stmt",
     "list_products_stmt",
+    "product_tag_names",
     "release_stock",
     "reserve_stock",
     "return_stock",
@@ -898,3 +899,12 @@ def expired_reservation_refs(session: DbSession, *, now: dt.datetime, limit: int
         .limit(limit)
     )
     return [(shop_id, ref) for shop_id, ref in rows]
+
+
+def product_tag_names(session: DbSession, *, shop_id: str) -> list[str]:
+    """Every tag the shop's products carry, once each in code-point order (for a filter's choices)."""
+    return list(
+        session.scalars(
+            sa.select(ProductTag.tag).where(ProductTag.shop_id == shop_id).distinct().order_by(ProductTag.tag)
+        )
+    )
