@@ -17,8 +17,8 @@ class CustomerFilterForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     q = StringField(_l("Name, phone or email"), validators=[Optional(), Length(max=200)])
-    level = SelectField(_l("Level"), choices=[], validate_choice=True)
-    tag = SelectField(_l("Tag"), choices=[], validate_choice=True)
+    level = SelectField(_l("Level"), choices=[], default="")
+    tag = SelectField(_l("Tag"), choices=[], default="")
     min_spent = YuanField(_l("Spent at least (yuan)"))
     max_spent = YuanField(_l("Spent at most (yuan)"))
 
@@ -28,7 +28,7 @@ class CustomerFilterForm(FlaskForm):
 
 
 class AddTagForm(FlaskForm):
-    tag_id = SelectField(_l("Tag"), choices=[], validate_choice=True)
+    tag_id = SelectField(_l("Tag"), choices=[])
 
 
 class RemoveTagForm(FlaskForm):
@@ -36,5 +36,5 @@ class RemoveTagForm(FlaskForm):
 
 
 class SetLevelForm(FlaskForm):
-    level = SelectField(_l("New level"), choices=[], validate_choice=True)
+    level = SelectField(_l("New level"), choices=[])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
