@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from souk_platform.core.errors import SoukError
+from souk_platform.core.money import format_money
 from souk_platform.db import db
 from souk_platform.members.forms import LevelConfigForm
 from souk_platform.members.services import get_level_config, save_level_config
@@ -27,6 +28,8 @@ bp = Blueprint("shop_levels", __name__)
 
 # A service error's field path (``levels.1.upgrade.spend``) → the form field it belongs to.
 _FIELD_PATH = re.compile(r"levels\.(\d)\.(upgrade|keep)(?:\.(spend|orders|points))?")
+# An amount in a spend field's reason: the service counts fen, the page speaks yuan ("V2" is no amount).
+_FEN = re.compile(r"(?<![V\d])\d+")
 
 
 @bp.record_once
@@ -44,7 +47,7 @@ def _fill(form: LevelConfigForm, config: dict[str, Any]) -> None:
         row.form.keep.form.show(entry.get("keep"))
 
 
-def _attach(form: LevelConfigForm, errors: dict[str, list[str]]) -> None:
+def _attach(form: LevelConfigForm, errors: dict[str, list[str]], currency: str) -> None:
     """Put the service's per-field reasons on the form's fields."""
     for path, messages in errors.items():
         found = _FIELD_PATH.fullmatch(path)
@@ -55,6 +58,8 @@ def _attach(form: LevelConfigForm, errors: dict[str, list[str]]) -> None:
             continue
         rule = getattr(form.levels[index].form, part).form
         field = getattr(rule, metric) if metric else rule.match
+        if metric == "spend":
+            messages = [_FEN.sub(lambda fen: format_money(int(fen[0]), currency), m) for m in messages]
         field.errors = [*field.errors, *messages]
 
 
@@ -82,7 +87,7 @@ def levels(shop_id: str) -> Any:
         except SoukError as exc:
             db.session.rollback()
             flash(refusal(exc), "error")
-            _attach(form, exc.errors or {})
+            _attach(form, exc.errors or {}, shop.currency)
         else:
             db.session.commit()
             flash(_("Member levels saved. The hourly evaluation applies the new rules."), "success")
