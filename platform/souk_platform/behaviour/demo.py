@@ -21,6 +21,16 @@ CHANNELS = ("miniprogram", "app", "web")
 RETENTION = dt.timedelta(days=30)  # the events are all from the last week: well inside any retention
 
 
+def _properties(rng: random.Random, kind: str, products: list[str]) -> dict[str, object]:
+    if kind == "searched":
+        return {"query": rng.choice(SEARCHES)}
+    if kind == "page_viewed":
+        return {"url": "https://tea.example.cn/autumn"}
+    if kind == "cart_added":
+        return {"product_id": rng.choice(products), "quantity": rng.randint(1, 3)}
+    return {"product_id": rng.choice(products)}
+
+
 def seed(session: DbSession, shop: Shop) -> None:
     """About 40 events over the last 7 days for the shop's first customers (once per shop)."""
     if session.scalar(sa.select(CustomerEvent.id).where(CustomerEvent.shop_id == shop.id).limit(1)) is not None:
@@ -40,12 +50,7 @@ def seed(session: DbSession, shop: Shop) -> None:
     events = []
     for n in range(40):
         kind = rng.choice(("product_viewed", "product_viewed", "searched", "cart_added", "page_viewed"))
-        properties: dict[str, object] = {
-            "product_viewed": lambda: {"product_id": rng.choice(products)},
-            "cart_added": lambda: {"product_id": rng.choice(products), "quantity": rng.randint(1, 3)},
-            "searched": lambda: {"query": rng.choice(SEARCHES)},
-            "page_viewed": lambda: {"url": "https://tea.example.cn/autumn"},
-        }[kind]()
+        properties = _properties(rng, kind, products)
         events.append(
             {
                 "event_id": f"demo-{n:03d}",
