@@ -60,6 +60,7 @@ __all__ = [
     "adjust_inventory",
     "archive_product",
     "commit_stock",
+    "count_stock",
     "create_product",
     "expired_reservation_refs",
     "get_product",
@@ -908,3 +909,20 @@ def product_tag_names(session: DbSession, *, shop_id: str) -> list[str]:
             sa.select(ProductTag.tag).where(ProductTag.shop_id == shop_id).distinct().order_by(ProductTag.tag)
         )
     )
+
+
+def count_stock(
+    session: DbSession, *, shop_id: str, sku_id: str, counted: int, expected_version: int | None, reason: str
+) -> InventoryAdjustment | None:
+    """Set a SKU's ``on_hand`` to a stock count, as an adjustment of the difference (None when it matches).
+
+    The version is checked under the SKU's row lock, so a sale or another count that committed since the
+    counter read the SKU is a 412, never a difference applied to a figure they did not see.
+    """
+    sku = _lock_skus(session, shop_id, [sku_id]).get(sku_id)
+    if sku is None:
+        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
+    check_version(sku.version, expected_version)
+    if counted == sku.on_hand:
+        return None
+    return adjust_inventory(session, shop_id=shop_id, sku_id=sku_id, delta=counted - sku.on_hand, reason=reason)

@@ -178,18 +178,23 @@ def _save(shop_id: str, product: Product, form: ProductForm) -> None:
         sku = services.get_sku(db.session, shop_id=shop_id, sku_id=row.form.sku_id.data or "")
         if sku.product_id != product.id:
             abort(404)
+        # The count locks the SKU and checks the version the form was rendered at; the title and price
+        # then change under that lock.
+        services.count_stock(
+            db.session,
+            shop_id=shop_id,
+            sku_id=sku.id,
+            counted=row.form.on_hand.data or 0,
+            expected_version=_version(row.form.version.data),
+            reason=STOCK_COUNT_REASON,
+        )
         services.update_sku(
             db.session,
             shop_id=shop_id,
             sku_id=sku.id,
             changes={"title": (row.form.title.data or "").strip(), "price": row.form.price.minor},
-            expected_version=_version(row.form.version.data),
+            expected_version=None,
         )
-        counted = row.form.on_hand.data
-        if counted is not None and counted != sku.on_hand:
-            services.adjust_inventory(
-                db.session, shop_id=shop_id, sku_id=sku.id, delta=counted - sku.on_hand, reason=STOCK_COUNT_REASON
-            )
     for spec in _new_skus(form):
         services.add_sku(db.session, shop_id=shop_id, product_id=product.id, spec=spec)
 
