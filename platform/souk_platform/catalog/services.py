@@ -69,6 +69,7 @@ __all__ = [
     "list_adjustments_stmt",
     "list_products_stmt",
     "product_tag_names",
+    "product_titles",
     "release_stock",
     "reserve_stock",
     "return_stock",
@@ -926,3 +927,14 @@ def count_stock(
     if counted == sku.on_hand:
         return None
     return adjust_inventory(session, shop_id=shop_id, sku_id=sku_id, delta=counted - sku.on_hand, reason=reason)
+
+
+def product_titles(session: DbSession, *, shop_id: str, product_ids: Iterable[str]) -> dict[str, str]:
+    """The titles of the shop's products among ``product_ids`` (ids of other shops or none are left out)."""
+    wanted = sorted(_well_formed(product_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Product.id, Product.title).where(Product.shop_id == shop_id, Product.id.in_(wanted))
+    )
+    return {product_id: title for product_id, title in rows}

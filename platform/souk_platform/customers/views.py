@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from souk_platform.behaviour.models import CustomerEvent
 from souk_platform.behaviour.services import list_events_stmt
+from souk_platform.catalog.services import product_titles
 from souk_platform.core.errors import SoukError
 from souk_platform.customers import services
 from souk_platform.customers.forms import AddTagForm, CustomerFilterForm, RemoveTagForm, SetLevelForm
@@ -106,6 +107,12 @@ def customer(shop_id: str, customer_id: str) -> str:
     add_tag.tag_id.choices = [(t.id, t.name) for t in _tags(shop_id) if t.kind != "rule" and t.id not in carried]
     set_level = SetLevelForm(level=str(found.level))
     set_level.level.choices = _level_choices(names)
+    events = db.session.scalars(
+        list_events_stmt(shop_id, customer_id=customer_id)
+        .order_by(CustomerEvent.occurred_at.desc(), CustomerEvent.id.desc())
+        .limit(TIMELINE)
+    ).all()
+    viewed = {str(e.properties["product_id"]) for e in events if "product_id" in e.properties}
     points_entries = db.session.scalars(
         account_entries_stmt(points_account_id(db.session, shop_id=shop_id, customer_id=customer_id))
         .order_by(LedgerEntry.id.desc())
@@ -125,11 +132,8 @@ def customer(shop_id: str, customer_id: str) -> str:
         points=points_summary(db.session, shop_id=shop_id, customer_id=customer_id, now=_now()),
         points_entries=describe_entries(db.session, points_entries),
         stored_value=stored_value_summary(db.session, shop_id=shop_id, customer_id=customer_id, recent=RECENT),
-        events=db.session.scalars(
-            list_events_stmt(shop_id, customer_id=customer_id)
-            .order_by(CustomerEvent.occurred_at.desc(), CustomerEvent.id.desc())
-            .limit(TIMELINE)
-        ).all(),
+        events=events,
+        product_titles=product_titles(db.session, shop_id=shop_id, product_ids=viewed),
         add_tag=add_tag,
         remove_tag=RemoveTagForm(),
         set_level=set_level,

@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -67,9 +68,36 @@ class TagForm(FlaskForm):
             self.condition()
 
 
+MAX_CSV_CHARS = 1_000_000  # as the API's tag import takes
+
+
 class TagImportForm(FlaskForm):
-    csv_text = TextAreaField(_l("CSV: a customer (phone, email or id) and a tag per line"), validators=[DataRequired()])
+    """A ``customer,tag`` CSV as a file or pasted (the file wins); ``csv()`` is its text."""
+
+    csv_file = FileField(_l("CSV file"))
+    csv_text = TextAreaField(_l("or paste the rows"), validators=[Length(max=MAX_CSV_CHARS)])
     create_missing_tags = BooleanField(_l("Create tags that do not exist yet"), default=True)
+
+    def csv(self) -> str:
+        upload = self.csv_file.data
+        if upload is not None and getattr(upload, "filename", ""):
+            return upload.read(MAX_CSV_CHARS * 4 + 1).decode("utf-8-sig")
+        return self.csv_text.data or ""
+
+    def validate_csv_text(self, field: TextAreaField) -> None:
+        upload = self.csv_file.data
+        has_file = upload is not None and bool(getattr(upload, "filename", ""))
+        if not has_file and not (field.data or "").strip():
+            raise ValidationError(_l("Choose a CSV file or paste its rows."))
+        if has_file:
+            try:
+                text = self.csv()
+            except UnicodeDecodeError as error:
+                raise ValidationError(_l("The file is not UTF-8 text.")) from error
+            finally:
+                upload.seek(0)
+            if len(text) > MAX_CSV_CHARS:
+                raise ValidationError(_l("The file is too large (at most 1,000,000 characters)."))
 
 
 class TagActionForm(FlaskForm):

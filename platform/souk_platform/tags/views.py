@@ -92,7 +92,7 @@ def import_tags(shop_id: str) -> Any:
             imported = services.import_tags(
                 db.session,
                 shop_id=shop_id,
-                csv_text=form.csv_text.data or "",
+                csv_text=form.csv(),
                 create_missing_tags=bool(form.create_missing_tags.data),
             )
         except SoukError as exc:

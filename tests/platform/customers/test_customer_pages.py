@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from factories import ShopFactory, log_in_to_shop
 from souk_platform.behaviour.services import record_events
+from souk_platform.catalog.services import create_product
 from souk_platform.customers.models import Customer
 from souk_platform.customers.services import create_customer
 from souk_platform.members.models import MemberLevelChange
@@ -78,6 +79,7 @@ def test_the_360_page_shows_points_stored_value_tags_level_history_and_events(cl
         now=clock.now(),
     )
     top_up(session, shop_id=shop.id, customer_id=fang.id, amount=20_000, reference=None, dedupe_key="t1")
+    tea = create_product(session, shop_id=shop.id, title="西湖龙井")
     record_events(
         session,
         shop_id=shop.id,
@@ -89,7 +91,14 @@ def test_the_360_page_shows_points_stored_value_tags_level_history_and_events(cl
                 "occurred_at": clock.now() - dt.timedelta(hours=1),
                 "channel": "miniprogram",
                 "properties": {"query": "龙井"},
-            }
+            },
+            {
+                "event_id": "e2",
+                "customer_id": fang.id,
+                "type": "product_viewed",
+                "occurred_at": clock.now() - dt.timedelta(minutes=30),
+                "properties": {"product_id": tea.id},
+            },
         ],
         now=clock.now(),
         retention=dt.timedelta(days=365),
@@ -101,7 +110,8 @@ def test_the_360_page_shows_points_stored_value_tags_level_history_and_events(cl
     assert 'id="points-balance">320<' in page
     assert 'id="stored-value-balance">¥200.00<' in page
     assert "Topped up" in page and ">Earned · welcome<" in page
-    assert "Searched" in page and "龙井" in page and "miniprogram" in page
+    assert "Searched" in page and "“龙井”" in page and "miniprogram" in page
+    assert "Viewed a product" in page and f'/products/{tea.id}">西湖龙井</a>' in page
     assert "The level has not changed yet." in page
 
     zh = client.get(f"/shops/{shop.id}/customers/{fang.id}", headers={"Accept-Language": "zh-CN"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 
 from factories import ShopFactory, log_in_to_shop
@@ -101,3 +103,21 @@ def test_another_shops_tags_stay_out_of_reach(client, session, clock):
     client.post(f"/shops/{shop.id}/tags/{theirs.id}/delete", data={"version": theirs.version})
     session.expire_all()
     assert session.get(Tag, theirs.id) is not None
+
+
+def test_a_csv_file_is_imported_and_an_empty_import_asks_for_one(client, session):
+    shop = ShopFactory()
+    fang, _na = _customers(session, shop)
+    log_in_to_shop(client, shop.id)
+
+    r = client.post(f"/shops/{shop.id}/tags/import", data={"csv_text": ""})
+    assert r.status_code == 422 and "Choose a CSV file or paste its rows." in r.get_data(as_text=True)
+    file = io.BytesIO("\ufeffcustomer,tag\n13800138001,老客户\n".encode())
+    r = client.post(
+        f"/shops/{shop.id}/tags/import",
+        data={"csv_file": (file, "tags.csv"), "create_missing_tags": "y"},
+        content_type="multipart/form-data",
+    )
+    assert "1 rows read, 1 applied, 0 skipped." in r.get_data(as_text=True)
+    tag = session.scalars(sa.select(Tag).where(Tag.shop_id == shop.id)).one()
+    assert set(session.scalars(sa.select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag.id))) == {fang.id}
