@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -78,18 +79,21 @@ class TagImportForm(FlaskForm):
     csv_text = TextAreaField(_l("or paste the rows"), validators=[Length(max=MAX_CSV_CHARS)])
     create_missing_tags = BooleanField(_l("Create tags that do not exist yet"), default=True)
 
-    def csv(self) -> str:
+    def _upload(self) -> FileStorage | None:
         upload = self.csv_file.data
-        if upload is not None and getattr(upload, "filename", ""):
+        return upload if isinstance(upload, FileStorage) and upload.filename else None
+
+    def csv(self) -> str:
+        upload = self._upload()
+        if upload is not None:
             return upload.read(MAX_CSV_CHARS * 4 + 1).decode("utf-8-sig")
         return self.csv_text.data or ""
 
     def validate_csv_text(self, field: TextAreaField) -> None:
-        upload = self.csv_file.data
-        has_file = upload is not None and bool(getattr(upload, "filename", ""))
-        if not has_file and not (field.data or "").strip():
+        upload = self._upload()
+        if upload is None and not (field.data or "").strip():
             raise ValidationError(_l("Choose a CSV file or paste its rows."))
-        if has_file:
+        if upload is not None:
             try:
                 text = self.csv()
             except UnicodeDecodeError as error:
