@@ -30,11 +30,11 @@ from souk_platform.web import once
 from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.forms import yuan_text
 from souk_platform.web.links import add_link
+from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_catalog", __name__)
 
-PAGE_SIZE = 100
 STOCK_COUNT_REASON = "stock count in the back office"
 
 
@@ -77,8 +77,10 @@ def products(shop_id: str) -> str:
             subtree = category_services.subtree_ids(db.session, shop_id=shop_id, category_id=category)
         except CategoryNotFound:
             abort(404)
-    stmt = services.list_products_stmt(shop_id, q=q, category_ids=subtree, tag=tag)
-    rows = db.session.execute(stmt.order_by(Product.created_at.desc(), Product.id.desc()).limit(PAGE_SIZE)).all()
+    page, next_url = list_page(
+        db.session, services.list_products_stmt(shop_id, q=q, category_ids=subtree, tag=tag), Product.id, rows=True
+    )
+    rows = page.items
     ids = [row.id for row in rows]
     return render_template(
         "catalog/products.html",
@@ -90,7 +92,7 @@ def products(shop_id: str) -> str:
         category_choices=_category_choices(shop_id),
         tag_choices=services.product_tag_names(db.session, shop_id=shop_id),
         filters={"q": q or "", "tag": tag or "", "category": category or ""},
-        page_size=PAGE_SIZE,
+        next_url=next_url,
     )
 
 

@@ -33,11 +33,11 @@ from souk_platform.tags.models import Tag
 from souk_platform.tags.services import list_tags_stmt, tag_customers, untag_customer
 from souk_platform.web.auth import shop_role_required
 from souk_platform.web.links import add_link
+from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_customers", __name__)
 
-PAGE_SIZE = 100
 RECENT = 20  # rows of each history the 360 page shows
 TIMELINE = 50  # behaviour events on the 360 page
 
@@ -74,6 +74,7 @@ def customers(shop_id: str) -> Any:
     form.level.choices = [("", _("All levels")), *_level_choices(names)]
     form.tag.choices = [("", _("All tags"))] + [(tag.id, tag.name) for tag in _tags(shop_id)]
     found: list[dict[str, Any]] = []
+    next_url = None
     valid = form.validate()
     if valid:
         stmt = services.search_customers_stmt(
@@ -84,12 +85,12 @@ def customers(shop_id: str) -> Any:
             min_spent=form.min_spent.minor,
             max_spent=form.max_spent.minor,
         )
-        rows = list(db.session.scalars(stmt.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(PAGE_SIZE)))
-        found = services.customer_views(db.session, shop_id=shop_id, customers=rows)
-    page = render_template(
-        "customers/list.html", shop=shop, form=form, customers=found, level_names=names, page_size=PAGE_SIZE
+        page, next_url = list_page(db.session, stmt, Customer.id)
+        found = services.customer_views(db.session, shop_id=shop_id, customers=page.items)
+    html = render_template(
+        "customers/list.html", shop=shop, form=form, customers=found, level_names=names, next_url=next_url
     )
-    return page, 200 if valid else 400
+    return html, 200 if valid else 400
 
 
 @bp.get("/shops/<shop_id>/customers/<customer_id>")

@@ -22,11 +22,10 @@ from souk_platform.tags.forms import TagActionForm, TagForm, TagImportForm
 from souk_platform.tags.models import Tag
 from souk_platform.web.auth import shop_role_required
 from souk_platform.web.links import add_link
+from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_tags", __name__)
-
-PAGE_SIZE = 100
 
 
 @bp.record_once
@@ -117,22 +116,16 @@ def tag(shop_id: str, tag_id: str) -> Any:
     except SoukError:
         abort(404)
     (view,) = services.tag_views(db.session, shop_id=shop_id, tags=[found])
-    carriers = list(
-        db.session.scalars(
-            list_customers_stmt(shop_id, tag=tag_id)
-            .order_by(Customer.created_at.desc(), Customer.id.desc())
-            .limit(PAGE_SIZE)
-        )
-    )
+    carriers, next_url = list_page(db.session, list_customers_stmt(shop_id, tag=tag_id), Customer.id)
     names = {int(e["level"]): str(e["name"]) for e in get_level_config(db.session, shop_id=shop_id)["levels"]}
     return render_template(
         "tags/detail.html",
         shop=shop,
         tag=view,
-        customers=customer_views(db.session, shop_id=shop_id, customers=carriers),
+        customers=customer_views(db.session, shop_id=shop_id, customers=carriers.items),
         level_names=names,
         action=TagActionForm(formdata=None, version=str(found.version)),
-        page_size=PAGE_SIZE,
+        next_url=next_url,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 
@@ -180,3 +181,20 @@ def test_another_shops_customers_stay_out_of_reach(client, session, clock):
     session.expire_all()
     assert session.get(Customer, theirs.id).level == 1
     assert session.scalars(sa.select(CustomerTag).where(CustomerTag.tag_id == their_tag.id)).all() == []
+
+
+def test_the_list_pages_newest_first_and_a_forged_cursor_is_a_400(client, session):
+    shop = ShopFactory()
+    for n in range(53):
+        create_customer(session, shop_id=shop.id, name=f"客户{n:02d}", phone=f"1390000{n:04d}")
+    session.commit()
+    log_in_to_shop(client, shop.id)
+
+    first = client.get(f"/shops/{shop.id}/customers?q=1390000").get_data(as_text=True)
+    assert ">客户52</a>" in first and ">客户03</a>" in first and ">客户02</a>" not in first
+    next_url = re.search(r'<a href="([^"]+)" rel="next">', first)[1].replace("&amp;", "&")
+    assert "q=1390000" in next_url
+    second = client.get(next_url).get_data(as_text=True)
+    assert all(f">客户{n:02d}</a>" in second for n in range(3)) and ">客户03</a>" not in second
+    assert 'rel="next"' not in second
+    assert client.get(f"/shops/{shop.id}/customers?cursor=forged").status_code == 400
