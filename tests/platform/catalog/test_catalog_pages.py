@@ -188,3 +188,16 @@ def test_another_shops_products_and_categories_stay_out_of_reach(client, session
         session.scalar(sa.select(sa.func.count()).select_from(Category).where(Category.parent_id == their_category.id))
         == 0
     )
+
+
+def test_a_product_form_sent_twice_creates_one_product_and_the_repeat_goes_to_it(client, session):
+    shop = ShopFactory()
+    log_in_to_shop(client, shop.id)
+    form = _product_form()
+    first = client.post(f"/shops/{shop.id}/products/new", data=form)
+    again = client.post(f"/shops/{shop.id}/products/new", data=form)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "it was done once, not twice" in client.get(again.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Product).where(Product.shop_id == shop.id)) == 1
