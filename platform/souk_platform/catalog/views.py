@@ -28,12 +28,13 @@ from souk_platform.db import db
 from souk_platform.shops.services import get_shop
 from souk_platform.web import once
 from souk_platform.web.auth import shop_role_required, signed_in_user
-from souk_platform.web.forms import yuan_text
+from souk_platform.web.forms import refuse_nul_characters, yuan_text
 from souk_platform.web.links import add_link
 from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_catalog", __name__)
+bp.before_request(refuse_nul_characters)
 
 STOCK_COUNT_REASON = "stock count in the back office"
 

@@ -32,11 +32,13 @@ from souk_platform.stored_value.services import stored_value_summary
 from souk_platform.tags.models import Tag
 from souk_platform.tags.services import list_tags_stmt, tag_customers, untag_customer
 from souk_platform.web.auth import shop_role_required
+from souk_platform.web.forms import refuse_nul_characters
 from souk_platform.web.links import add_link
 from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_customers", __name__)
+bp.before_request(refuse_nul_characters)
 
 RECENT = 20  # rows of each history the 360 page shows
 TIMELINE = 50  # behaviour events on the 360 page

@@ -21,10 +21,12 @@ from souk_platform.members.services import get_level_config, save_level_config
 from souk_platform.reports.services import level_distribution
 from souk_platform.shops.services import get_shop
 from souk_platform.web.auth import shop_role_required
+from souk_platform.web.forms import refuse_nul_characters
 from souk_platform.web.links import add_link
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_levels", __name__)
+bp.before_request(refuse_nul_characters)
 
 # A service error's field path (``levels.1.upgrade.spend``) → the form field it belongs to.
 _FIELD_PATH = re.compile(r"levels\.(\d)\.(upgrade|keep)(?:\.(spend|orders|points))?")

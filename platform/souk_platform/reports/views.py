@@ -14,9 +14,11 @@ from souk_platform.db import db
 from souk_platform.reports.services import dashboard as dashboard_figures
 from souk_platform.shops.services import get_shop
 from souk_platform.web.auth import shop_role_required
+from souk_platform.web.forms import refuse_nul_characters
 from souk_platform.web.links import add_link
 
 bp = Blueprint("shop_dashboard", __name__)
+bp.before_request(refuse_nul_characters)
 
 
 @bp.record_once

@@ -21,11 +21,13 @@ from souk_platform.tags import services
 from souk_platform.tags.forms import TagActionForm, TagForm, TagImportForm
 from souk_platform.tags.models import Tag
 from souk_platform.web.auth import shop_role_required
+from souk_platform.web.forms import refuse_nul_characters
 from souk_platform.web.links import add_link
 from souk_platform.web.lists import list_page
 from souk_platform.web.refusals import refusal
 
 bp = Blueprint("shop_tags", __name__)
+bp.before_request(refuse_nul_characters)
 
 
 @bp.record_once

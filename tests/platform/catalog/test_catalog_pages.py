@@ -201,3 +201,19 @@ def test_a_product_form_sent_twice_creates_one_product_and_the_repeat_goes_to_it
     assert "it was done once, not twice" in client.get(again.headers["Location"]).get_data(as_text=True)
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count()).select_from(Product).where(Product.shop_id == shop.id)) == 1
+
+
+def test_a_nul_character_anywhere_is_a_400_not_a_database_error(client, session):
+    shop = ShopFactory()
+    log_in_to_shop(client, shop.id)
+    assert client.get(f"/shops/{shop.id}/products?q=a%00b").status_code == 400
+    assert client.get(f"/shops/{shop.id}/customers?q=%00").status_code == 400
+    assert client.get(f"/shops/{shop.id}/customers/cus_%00").status_code == 400
+    assert client.post(f"/shops/{shop.id}/products/new", data=_product_form(title="Tea\x00")).status_code == 400
+    assert client.post(f"/shops/{shop.id}/categories", data={"name": "a\x00", "parent_id": ""}).status_code == 400
+    assert (
+        client.post(f"/shops/{shop.id}/tags", data={"name": "x", "kind": "manual", "description": "\x00"}).status_code
+        == 400
+    )
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Product).where(Product.shop_id == shop.id)) == 0
