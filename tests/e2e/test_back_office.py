@@ -141,7 +141,7 @@ def test_inconsistent_level_rules_are_refused_beside_the_field_and_nothing_is_sa
     expect(gold).to_have_value("2000.00")
     gold.fill("100")
     page.click("#levels-form button[type=submit]")
-    expect(page.get_by_role("status")).to_contain_text("The level rules are not consistent")
+    expect(page.get_by_role("status")).to_contain_text("The member-level rules are not consistent.")
     expect(page.locator("#level-3 .field-error", has_text="higher levels are harder")).to_contain_text("¥500.00")
     shots.take(page, "levels-refused")
     _tab(page, "Member levels")
@@ -194,3 +194,30 @@ def test_another_shops_back_office_is_not_found(souk, browser):
     for path in ("", "/products", "/customers", "/levels", "/tags", "/categories"):
         response = page.goto(dashboard_url + path)
         assert response.status == 404, path
+
+
+def test_every_back_office_page_reads_in_the_other_language_too(souk, browser, shots):
+    """The pages the tests above walk in one language, opened in the other."""
+    page = _owner(souk, browser)
+    page.get_by_role("link", name=SHOP).click()
+    _tab(page, "Categories")
+    expect(page.locator("h1")).to_contain_text("Categories")
+    expect(page.locator("#category-tree tr.tree-depth-2[data-category='绿茶']")).to_have_count(1)
+    shots.take(page, "categories-en")
+    _tab(page, "Customers")
+    page.locator("#customers tbody tr td a").first.click()
+    for section in ("Profile", "Tags", "Points", "Stored value", "Orders", "Level and its history", "Behaviour"):
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
+    shots.take(page, "customer-360-en")
+
+    _to_chinese(page)
+    _tab(page, "商品")
+    expect(page.locator("h1")).to_contain_text("商品")
+    expect(page.locator("#products thead")).to_contain_text("可售")
+    page.locator("#products tbody tr td a").first.click()
+    expect(page.locator("#product-form")).to_contain_text("价格（元）")
+    shots.take(page, "product-zh")
+    _tab(page, "会员等级")
+    expect(page.locator("#level-2")).to_contain_text("升级条件")
+    expect(page.locator("#level-2")).to_contain_text("保级条件")
+    shots.take(page, "levels-zh")

@@ -88,7 +88,7 @@ def levels(shop_id: str) -> Any:
             )
         except SoukError as exc:
             db.session.rollback()
-            flash(refusal(exc), "error")
+            flash(refusal(exc, fields_explain=bool(exc.errors)), "error")
             _attach(form, exc.errors or {}, shop.currency)
         else:
             db.session.commit()

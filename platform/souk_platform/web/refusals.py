@@ -35,9 +35,12 @@ TITLES = {
 }
 
 
-def refusal(exc: SoukError) -> str:
-    """What to tell the merchant when a service refused their form."""
+def refusal(exc: SoukError, *, fields_explain: bool = False) -> str:
+    """What to tell the merchant when a service refused their form.
+
+    ``fields_explain``: the page shows the service's reasons beside the fields, so the title alone is said.
+    """
     title = TITLES.get(exc.code)
-    if title is not None and current_locale_code() == "zh_CN":
+    if title is not None and (fields_explain or current_locale_code() == "zh_CN"):
         return str(title)
     return exc.detail

@@ -52,7 +52,7 @@ def test_rules_that_get_easier_as_levels_rise_are_refused_next_to_the_field_and_
     r = client.post(f"/shops/{shop.id}/levels", data=form)
     assert r.status_code == 422
     page = r.get_data(as_text=True)
-    assert "The level rules are not consistent" in page
+    assert "The member-level rules are not consistent." in page
     assert "Must be at least ¥500.00, the V2 upgrade threshold: higher levels are harder." in page
     assert get_level_config(session, shop_id=shop.id)["configured"] is False
 
