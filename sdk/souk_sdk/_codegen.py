@@ -84,6 +84,7 @@ NAMES: dict[str, str] = {
     "PATCH /coupons/{coupon_id}": "coupons.update",
     "DELETE /coupons/{coupon_id}": "coupons.delete",
     "GET /coupons/{coupon_id}/redemptions": "coupons.list_redemptions",
+    "GET /customers/{customer_id}/coupons": "coupons.list_wallet",
     "GET /customer-events": "customer_events.list",
     "POST /customer-events": "customer_events.record",
     "GET /customers": "customers.list",

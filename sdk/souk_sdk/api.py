@@ -585,7 +585,14 @@ class Coupon(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    #: public: a code anyone may type; issued: works only for customers holding it in their wallet (POST
+    #: /coupons/{id}/issues). Cannot change after creation.
+    distribution: Literal["public", "issued"]
+    #: Issued coupons: an entry expires this many days after issue, never after ends_at
+    valid_days: int | None
     redeemed_count: int
+    #: Wallet entries issued and not revoked (issued coupons)
+    issued_count: int
     version: int
     created_at: str
 
@@ -624,6 +631,7 @@ class CouponUpdate(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    valid_days: int | None
 
 
 class CurrentAppSubscription(TypedDict, total=False):
@@ -2490,6 +2498,39 @@ class UsageRecordCreate(TypedDict, total=False):
     idempotency: Required[str]
 
 
+class WalletCoupon(TypedDict, total=False):
+    #: The wallet entry (ccp_…)
+    id: str
+    coupon_id: str
+    customer_id: str
+    #: issued (usable), reserved (held by an unpaid order), used, expired or revoked
+    status: str
+    #: issue, benefit, pack, api or demo
+    source: str
+    source_id: str | None
+    issued_at: str
+    expires_at: str | None
+    order_id: str | None
+    used_at: str | None
+    version: int
+    coupon: WalletCouponSummary
+
+
+class WalletCouponPage(TypedDict, total=False):
+    items: Required[list[WalletCoupon]]
+    next_cursor: Required[str | None]
+
+
+class WalletCouponSummary(TypedDict, total=False):
+    id: str
+    code: str | None
+    name: str
+    kind: str
+    value: int
+    min_spend: int
+    max_discount: int | None
+
+
 class Requester(Protocol):
     """What a resource needs from the client: one call, and the items of a paginated list."""
 
@@ -3154,6 +3195,40 @@ class CouponsResource:
         """Every item of ``list_redemptions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
         return self._requester.iterate(
             "/api/v1/coupons/{coupon_id}/redemptions", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def list_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> WalletCouponPage:
+        """A customer's wallet: coupons issued to them (issued, reserved, used, expired, revoked), newest first.
+
+        ``GET /api/v1/customers/{customer_id}/coupons`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(WalletCouponPage, response)
+
+    def iter_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[WalletCoupon]:
+        """Every item of ``list_wallet``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit},
         )
 
 
@@ -5345,6 +5420,8 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/api/v1/coupons/{coupon_id}", "coupons.delete"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.list_redemptions"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.list_wallet"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.iter_wallet"),
     ("GET", "/api/v1/customer-events", "customer_events.list"),
     ("GET", "/api/v1/customer-events", "customer_events.iter"),
     ("POST", "/api/v1/customer-events", "customer_events.record"),

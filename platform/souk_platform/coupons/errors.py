@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from souk_platform.core.errors import Conflict, NotFound, Unprocessable
+from souk_platform.core.errors import Conflict, InvalidState, NotFound, Unprocessable
 
 
 class CouponNotFound(NotFound):
@@ -30,3 +30,15 @@ class DuplicateCouponCode(Conflict):
 class CouponInUse(Conflict):
     code = "coupon-in-use"
     title = "The coupon has redemptions"
+
+
+class CouponNotIssuable(Conflict):
+    """Issuing into a wallet: the coupon is public, disabled or over, or its limits are reached."""
+
+    code = "coupon-not-issuable"
+    title = "The coupon cannot be issued to this customer"
+
+
+class IllegalWalletMove(InvalidState):
+    code = "invalid-state-transition"
+    title = "The wallet coupon is not in a state that allows this"

@@ -3,13 +3,17 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_column, shop_column, updated_column
 
 COUPON_KINDS = ("fixed", "percent", "threshold")
 COUPON_STATUSES = ("active", "disabled")
 REDEMPTION_STATUSES = ("reserved", "redeemed", "released")
+# public: a code anyone may type (the default); issued: only a customer holding an unused wallet entry may use it.
+COUPON_DISTRIBUTIONS = ("public", "issued")
+# Where a wallet entry came from (docs/architecture.md §5.5).
+WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo")
 
 
 class Coupon(Versioned, Base):
@@ -39,6 +43,11 @@ class Coupon(Versioned, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     redeemed_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = created_column()
+    distribution: Mapped[str] = mapped_column(sa.String(16), default="public", server_default="public")
+    # An issued coupon's wallet entries expire this many days after issue (and never after ``ends_at``).
+    valid_days: Mapped[int | None]
+    # Wallet entries issued and not revoked: an issued coupon's limits count these (under the coupon's lock).
+    issued_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class CouponRedemption(Base):
@@ -56,3 +65,36 @@ class CouponRedemption(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="reserved")
     created_at: Mapped[dt.datetime] = created_column()
     updated_at: Mapped[dt.datetime] = updated_column()
+
+
+class CustomerCoupon(Versioned, Base):
+    """One issued coupon in a customer's wallet (docs/architecture.md §5.5).
+
+    ``status`` moves through ``wallet.WALLET_STATES``: issued → reserved (a checkout holds it for
+    ``order_id``) → used (the order was paid); a cancel gives a reserved entry back, a full refund a
+    used one; an entry past ``expires_at`` expires; a refunded coupon pack revokes its unused entries.
+    One entry per (coupon, customer, source, source_id): issuing is idempotent.
+    """
+
+    __tablename__ = "customer_coupons"
+    __table_args__ = (
+        sa.UniqueConstraint("coupon_id", "customer_id", "source", "source_id"),
+        sa.Index("ix_customer_coupons_shop_customer_status", "shop_id", "customer_id", "status"),
+        sa.Index("ix_customer_coupons_status_expires", "status", "expires_at"),
+        sa.Index("ix_customer_coupons_order", "order_id"),
+    )
+
+    id: Mapped[str] = id_column("ccp")
+    shop_id: Mapped[str] = shop_column()
+    coupon_id: Mapped[str] = mapped_column(sa.ForeignKey("coupons.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="issued")
+    source: Mapped[str] = mapped_column(sa.String(16))
+    source_id: Mapped[str] = mapped_column(sa.String(64), default="")  # "" when the source has no id
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(sa.String(64))  # the order holding (reserved) or using it
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when it expired or was revoked
+
+    coupon: Mapped[Coupon] = relationship(lazy="joined", innerjoin=True)

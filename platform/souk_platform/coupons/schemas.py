@@ -5,8 +5,9 @@ import datetime as dt
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
-from souk_platform.coupons.models import COUPON_KINDS, COUPON_STATUSES
+from souk_platform.coupons.models import COUPON_DISTRIBUTIONS, COUPON_KINDS, COUPON_STATUSES
 from souk_platform.coupons.services import MAX_CODES
+from souk_platform.coupons.wallet import WALLET_STATUSES
 
 MAX_FEN = 10_000_000_000  # 100 million yuan: a sanity bound on any amount
 _CODE = ma.validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Letters, digits, '-' and '_' only.")
@@ -51,7 +52,24 @@ class CouponSchema(ma.Schema):
     starts_at = _when()
     ends_at = _when()
     status = ma.fields.String(load_default="active", validate=ma.validate.OneOf(COUPON_STATUSES))
+    distribution = ma.fields.String(
+        load_default="public",
+        validate=ma.validate.OneOf(COUPON_DISTRIBUTIONS),
+        metadata={
+            "description": "public: a code anyone may type; issued: works only for customers holding it in their "
+            "wallet (POST /coupons/{id}/issues). Cannot change after creation."
+        },
+    )
+    valid_days = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=ma.validate.Range(1, 3650),
+        metadata={"description": "Issued coupons: an entry expires this many days after issue, never after ends_at"},
+    )
     redeemed_count = ma.fields.Integer(dump_only=True)
+    issued_count = ma.fields.Integer(
+        dump_only=True, metadata={"description": "Wallet entries issued and not revoked (issued coupons)"}
+    )
     version = ma.fields.Integer(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
 
@@ -70,6 +88,7 @@ class CouponUpdateSchema(ma.Schema):
     starts_at = _when()
     ends_at = _when()
     status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES))
+    valid_days = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 3650))
 
 
 class CouponQuerySchema(PageArgs):
@@ -114,3 +133,36 @@ class DiscountPreviewResultSchema(ma.Schema):
     discounts = ma.fields.List(ma.fields.Nested(AppliedDiscountSchema))
     total_discount = ma.fields.Integer()
     payable = ma.fields.Integer(metadata={"description": "subtotal − total_discount"})
+
+
+class WalletCouponSummarySchema(ma.Schema):
+    """The coupon a wallet entry is of, as a holder needs to see it."""
+
+    id = ma.fields.String()
+    code = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    value = ma.fields.Integer()
+    min_spend = ma.fields.Integer()
+    max_discount = ma.fields.Integer(allow_none=True)
+
+
+class WalletCouponSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "The wallet entry (ccp_…)"})
+    coupon_id = ma.fields.String()
+    customer_id = ma.fields.String()
+    status = ma.fields.String(
+        metadata={"description": "issued (usable), reserved (held by an unpaid order), used, expired or revoked"}
+    )
+    source = ma.fields.String(metadata={"description": "issue, benefit, pack, api or demo"})
+    source_id = ma.fields.Function(lambda entry: entry.source_id or None, metadata={"type": ["string", "null"]})
+    issued_at = ma.fields.DateTime()
+    expires_at = ma.fields.DateTime(allow_none=True)
+    order_id = ma.fields.String(allow_none=True)
+    used_at = ma.fields.DateTime(allow_none=True)
+    version = ma.fields.Integer()
+    coupon = ma.fields.Nested(WalletCouponSummarySchema)
+
+
+class WalletQuerySchema(PageArgs):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(WALLET_STATUSES))

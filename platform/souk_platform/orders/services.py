@@ -23,6 +23,7 @@ from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.states import Move, StateMachine
 from souk_platform.core.versions import check_version
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
+from souk_platform.coupons.wallet import give_back_entries, release_entries, use_entries
 from souk_platform.customers.services import customer_facts, get_customer, record_purchase, record_refund
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
@@ -246,6 +247,7 @@ def cancel_order(
     _lock_customer(session, order)
     release_stock(session, shop_id=shop_id, ref=order.id)
     release_redemptions(session, shop_id=shop_id, order_id=order.id)
+    release_entries(session, shop_id=shop_id, order_id=order.id, now=now)
     if order.points_spent:
         refund_spent_points(session, shop_id=shop_id, order_id=order.id, points=None, now=now)
     if order.stored_value_used and order.customer_id:
@@ -478,6 +480,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
             dedupe_key=f"{shop.id}:payment:{payment.id}",
         )
     confirm_redemptions(session, shop_id=shop.id, order_id=order.id)
+    use_entries(session, shop_id=shop.id, order_id=order.id, now=now)
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
@@ -653,6 +656,8 @@ def create_refund(
         returned[line.sku_id] = returned.get(line.sku_id, 0) + quantity
     if restock:
         return_stock(session, shop_id=shop_id, quantities=returned, reason="refund", ref=refund.id)
+    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.5)
+        give_back_entries(session, shop_id=shop_id, order_id=order.id, now=now)
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(
