@@ -597,6 +597,52 @@ class Coupon(TypedDict, total=False):
     created_at: str
 
 
+class CouponIssue(TypedDict, total=False):
+    id: str
+    coupon_id: str
+    segment_id: str | None
+    customer_ids: list[str] | None
+    #: pending, running or done
+    status: str
+    #: Customers targeted, once the job started
+    total: int | None
+    done: int
+    issued: int
+    skipped: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    version: int
+
+
+class CouponIssueCreate(TypedDict, total=False):
+    #: Customers to issue to (1–10000); or give segment_id
+    customer_ids: list[str] | None
+    #: A segment whose members (when the job starts) get the coupon
+    segment_id: str | None
+
+
+class CouponIssuePage(TypedDict, total=False):
+    items: Required[list[CouponIssue]]
+    next_cursor: Required[str | None]
+
+
+class CouponIssueResult(TypedDict, total=False):
+    id: str
+    customer_id: str
+    #: pending, issued or skipped
+    outcome: str
+    #: Why it was skipped
+    reason: str | None
+    #: The wallet entry issued
+    customer_coupon_id: str | None
+
+
+class CouponIssueResultPage(TypedDict, total=False):
+    items: Required[list[CouponIssueResult]]
+    next_cursor: Required[str | None]
+
+
 class CouponPage(TypedDict, total=False):
     items: Required[list[Coupon]]
     next_cursor: Required[str | None]
@@ -3176,6 +3222,92 @@ class CouponsResource:
         """
         self._requester.request("DELETE", "/api/v1/coupons/{coupon_id}", path_params={"coupon_id": coupon_id})
 
+    def list_issues(self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None) -> CouponIssuePage:
+        """This coupon's issues to customers, newest first.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssuePage, response)
+
+    def iter_issues(self, coupon_id: str, *, limit: int | None = None) -> Iterator[CouponIssue]:
+        """Every item of ``list_issues``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def issue(
+        self, coupon_id: str, body: CouponIssueCreate | None = None, *, idempotency_key: str | None = None
+    ) -> CouponIssue:
+        """Issue an issued-distribution coupon into the wallets of listed customers or a segment's members.
+
+        ``POST /api/v1/coupons/{coupon_id}/issues`` · scope ``write_coupons``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponIssue, response)
+
+    def get_issue(self, coupon_id: str, issue_id: str) -> CouponIssue:
+        """One issue's progress: total, done, issued, skipped.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+        )
+        return cast(CouponIssue, response)
+
+    def list_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponIssueResultPage:
+        """What the issue did for each customer (pending, issued, or skipped and why)
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}/results`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssueResultPage, response)
+
+    def iter_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CouponIssueResult]:
+        """Every item of ``list_issue_results``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit},
+        )
+
     def list_redemptions(
         self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> CouponRedemptionPage:
@@ -5418,6 +5550,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/coupons/{coupon_id}", "coupons.get"),
     ("PATCH", "/api/v1/coupons/{coupon_id}", "coupons.update"),
     ("DELETE", "/api/v1/coupons/{coupon_id}", "coupons.delete"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.list_issues"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.iter_issues"),
+    ("POST", "/api/v1/coupons/{coupon_id}/issues", "coupons.issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}", "coupons.get_issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.list_issue_results"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.iter_issue_results"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.list_redemptions"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
     ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.list_wallet"),

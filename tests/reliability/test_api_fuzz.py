@@ -48,6 +48,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/customer-events": "the shop's customers and products; properties by type; occurred_at in the window",
     "POST /api/v1/coupons": "a code unless auto_apply; value ranges depend on kind",
     "POST /api/v1/coupons/preview": "the codes must name the shop's coupons",
+    "POST /api/v1/coupons/{coupon_id}/issues": "exactly one of customer_ids and segment_id; an issued coupon",
     "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",
     "POST /api/v1/webhook-subscriptions": "the URL must be a public http(s) address",
     "POST /api/v1/plugins": "module_base64 must decode to a valid Wasm module",

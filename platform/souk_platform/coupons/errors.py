@@ -42,3 +42,13 @@ class CouponNotIssuable(Conflict):
 class IllegalWalletMove(InvalidState):
     code = "invalid-state-transition"
     title = "The wallet coupon is not in a state that allows this"
+
+
+class CouponIssueNotFound(NotFound):
+    code = "coupon-issue-not-found"
+    title = "No such coupon issue"
+
+
+class InvalidIssue(Unprocessable):
+    code = "invalid-coupon-issue"
+    title = "The issue request is not valid"

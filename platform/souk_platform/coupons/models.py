@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -98,3 +99,46 @@ class CustomerCoupon(Versioned, Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when it expired or was revoked
 
     coupon: Mapped[Coupon] = relationship(lazy="joined", innerjoin=True)
+
+
+class CouponIssue(Versioned, Base):
+    """Issuing a coupon to a list of customers or a segment: a job with progress (§5.5).
+
+    The job first fixes the target (``total`` result rows, all ``pending``), then works through them in
+    batches, each a transaction: a re-run after a crash continues with what is still pending, and
+    ``issue_coupon``'s key (source ``issue``, this id) means nobody gets the coupon twice.
+    """
+
+    __tablename__ = "coupon_issues"
+
+    id: Mapped[str] = id_column("cis")
+    shop_id: Mapped[str] = shop_column()
+    coupon_id: Mapped[str] = mapped_column(sa.ForeignKey("coupons.id"), index=True)
+    segment_id: Mapped[str | None] = mapped_column(sa.String(64))
+    customer_ids: Mapped[list[Any] | None] = mapped_column()  # the list asked for (None for a segment)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, running, done
+    total: Mapped[int | None]  # customers targeted, known once the job fixed the target
+    done: Mapped[int] = mapped_column(default=0)
+    issued: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CouponIssueResult(Base):
+    """What issuing did for one targeted customer: pending, issued (with the wallet entry) or skipped (why)."""
+
+    __tablename__ = "coupon_issue_results"
+    __table_args__ = (
+        sa.UniqueConstraint("issue_id", "customer_id"),
+        sa.Index("ix_coupon_issue_results_issue_outcome", "issue_id", "outcome"),
+    )
+
+    id: Mapped[str] = id_column("cir")
+    shop_id: Mapped[str] = shop_column()
+    issue_id: Mapped[str] = mapped_column(sa.ForeignKey("coupon_issues.id"))
+    customer_id: Mapped[str] = mapped_column(sa.String(64))  # as asked: may name no customer of the shop
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(sa.String(300))
+    customer_coupon_id: Mapped[str | None] = mapped_column(sa.String(64))

@@ -5,6 +5,7 @@ import datetime as dt
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
+from souk_platform.coupons.issues import MAX_LISTED, RESULT_OUTCOMES
 from souk_platform.coupons.models import COUPON_DISTRIBUTIONS, COUPON_KINDS, COUPON_STATUSES
 from souk_platform.coupons.services import MAX_CODES
 from souk_platform.coupons.wallet import WALLET_STATUSES
@@ -166,3 +167,45 @@ class WalletCouponSchema(ma.Schema):
 
 class WalletQuerySchema(PageArgs):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(WALLET_STATUSES))
+
+
+class CouponIssueCreateSchema(ma.Schema):
+    customer_ids = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, 64)),
+        load_default=None,
+        validate=ma.validate.Length(1, MAX_LISTED),
+        metadata={"description": f"Customers to issue to (1–{MAX_LISTED}); or give segment_id"},
+    )
+    segment_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 64),
+        metadata={"description": "A segment whose members (when the job starts) get the coupon"},
+    )
+
+
+class CouponIssueSchema(ma.Schema):
+    id = ma.fields.String()
+    coupon_id = ma.fields.String()
+    segment_id = ma.fields.String(allow_none=True)
+    customer_ids = ma.fields.List(ma.fields.String(), allow_none=True)
+    status = ma.fields.String(metadata={"description": "pending, running or done"})
+    total = ma.fields.Integer(allow_none=True, metadata={"description": "Customers targeted, once the job started"})
+    done = ma.fields.Integer()
+    issued = ma.fields.Integer()
+    skipped = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    started_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+    version = ma.fields.Integer()
+
+
+class CouponIssueResultSchema(ma.Schema):
+    id = ma.fields.String()
+    customer_id = ma.fields.String()
+    outcome = ma.fields.String(metadata={"description": "pending, issued or skipped"})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "Why it was skipped"})
+    customer_coupon_id = ma.fields.String(allow_none=True, metadata={"description": "The wallet entry issued"})
+
+
+class IssueResultQuerySchema(PageArgs):
+    outcome = ma.fields.String(load_default=None, validate=ma.validate.OneOf(RESULT_OUTCOMES))
