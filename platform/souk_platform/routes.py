@@ -14,6 +14,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.ledger.api",
     "souk_platform.coupons.api",
     "souk_platform.coupons.wallet_api",
+    "souk_platform.coupons.packs_api",
     "souk_platform.points.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",

@@ -643,6 +643,75 @@ class CouponIssueResultPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class CouponPack(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    #: Fen
+    price: Required[int]
+    #: The shop's currency (the default)
+    currency: Literal["CNY", "EUR", "HKD", "USD"] | None
+    #: Issued coupons of the shop, each with how many copies the pack holds
+    items: Required[list[CouponPackItem]]
+    #: Packs on sale in all; null: no limit
+    stock: int | None
+    #: Purchases paid or awaiting payment
+    sold: int
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    #: Refundable this many days after payment, while none of its coupons was used
+    refund_days: int
+    status: Literal["active", "disabled"]
+    version: int
+    created_at: str
+
+
+class CouponPackItem(TypedDict, total=False):
+    coupon_id: Required[str]
+    quantity: Required[int]
+
+
+class CouponPackPage(TypedDict, total=False):
+    items: Required[list[CouponPack]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackPurchase(TypedDict, total=False):
+    id: str
+    pack_id: str
+    customer_id: str
+    #: Pay it as any order: POST /orders/{order_id}/payments; refund it there too
+    order_id: str
+    #: pending (awaiting payment), paid, refunded or cancelled
+    status: str
+    price: int
+    #: Coupons that could not be issued at payment, and why
+    problems: list[dict[str, Any]]
+    created_at: str
+    paid_at: str | None
+    ended_at: str | None
+    version: int
+
+
+class CouponPackPurchaseCreate(TypedDict, total=False):
+    customer_id: Required[str]
+
+
+class CouponPackPurchasePage(TypedDict, total=False):
+    items: Required[list[CouponPackPurchase]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackUpdate(TypedDict, total=False):
+    name: str
+    stock: int | None
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    refund_days: int
+    status: Literal["active", "disabled"]
+
+
 class CouponPage(TypedDict, total=False):
     items: Required[list[Coupon]]
     next_cursor: Required[str | None]
@@ -3140,6 +3209,105 @@ class CategoriesResource:
         )
 
 
+class CouponPacksResource:
+    """付费券包: coupon packs sold for money (``client.coupon_packs``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponPackPage:
+        """The shop's coupon packs, newest first.
+
+        ``GET /api/v1/coupon-packs`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/coupon-packs", query={"status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(CouponPackPage, response)
+
+    def iter(
+        self, *, status: Literal["active", "disabled"] | None = None, limit: int | None = None
+    ) -> Iterator[CouponPack]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/coupon-packs", query={"status": status, "limit": limit})
+
+    def create(self, body: CouponPack) -> CouponPack:
+        """Put a pack of issued coupons on sale (price in fen)
+
+        ``POST /api/v1/coupon-packs`` · scope ``write_coupons``
+        """
+        response = self._requester.request("POST", "/api/v1/coupon-packs", body=body)
+        return cast(CouponPack, response)
+
+    def get(self, pack_id: str) -> CouponPack:
+        """One coupon pack.
+
+        ``GET /api/v1/coupon-packs/{pack_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request("GET", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id})
+        return cast(CouponPack, response)
+
+    def update(
+        self, pack_id: str, body: CouponPackUpdate | None = None, *, if_match: int | str | None = None
+    ) -> CouponPack:
+        """Change a pack's sale: stock, limit, window, refund days, status (send If-Match)
+
+        ``PATCH /api/v1/coupon-packs/{pack_id}`` · scope ``write_coupons``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id}, body=body, if_match=if_match
+        )
+        return cast(CouponPack, response)
+
+    def list_purchases(
+        self, pack_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> CouponPackPurchasePage:
+        """Who bought this pack, newest first.
+
+        ``GET /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponPackPurchasePage, response)
+
+    def iter_purchases(self, pack_id: str, *, limit: int | None = None) -> Iterator[CouponPackPurchase]:
+        """Every item of ``list_purchases``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupon-packs/{pack_id}/purchases", path_params={"pack_id": pack_id}, query={"limit": limit}
+        )
+
+    def purchase(
+        self, pack_id: str, body: CouponPackPurchaseCreate, *, idempotency_key: str | None = None
+    ) -> CouponPackPurchase:
+        """Buy a pack for a customer: an order of the pack awaiting payment.
+
+        ``POST /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``write_orders``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponPackPurchase, response)
+
+
 class CouponsResource:
     """Coupons and automatic promotions (``client.coupons``)."""
 
@@ -5461,6 +5629,7 @@ class ApiResources:
         self.billing = BillingResource(requester)
         self.carts = CartsResource(requester)
         self.categories = CategoriesResource(requester)
+        self.coupon_packs = CouponPacksResource(requester)
         self.coupons = CouponsResource(requester)
         self.customer_events = CustomerEventsResource(requester)
         self.customers = CustomersResource(requester)
@@ -5543,6 +5712,14 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/categories/{category_id}", "categories.get"),
     ("PATCH", "/api/v1/categories/{category_id}", "categories.update"),
     ("DELETE", "/api/v1/categories/{category_id}", "categories.delete"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.list"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.iter"),
+    ("POST", "/api/v1/coupon-packs", "coupon_packs.create"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.get"),
+    ("PATCH", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.update"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.list_purchases"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.iter_purchases"),
+    ("POST", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.purchase"),
     ("GET", "/api/v1/coupons", "coupons.list"),
     ("GET", "/api/v1/coupons", "coupons.iter"),
     ("POST", "/api/v1/coupons", "coupons.create"),

@@ -37,6 +37,7 @@ from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
 from souk_platform.core.ids import new_id
 from souk_platform.coupons.issues import create_issue
+from souk_platform.coupons.packs import create_pack
 from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import create_customer
@@ -71,6 +72,7 @@ OBJECTS: dict[str, str] = {
     "segment_id": "segment",
     "coupon_id": "coupon",
     "issue_id": "coupon_issue",
+    "pack_id": "coupon_pack",
     "cart_id": "cart",
     "line_id": "cart_line",
     "order_id": "order",
@@ -143,6 +145,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/coupons/<coupon_id>/issues"): lambda w: {"customer_ids": [w["customer"]]},
+    ("PATCH", "/api/v1/coupon-packs/<pack_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/coupon-packs/<pack_id>/purchases"): lambda w: {"customer_id": w["customer"]},
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
     ("PATCH", "/api/v1/carts/<cart_id>/lines/<line_id>"): lambda w: {"quantity": 2},
     ("DELETE", "/api/v1/carts/<cart_id>/lines/<line_id>"): None,
@@ -324,6 +328,11 @@ def build_shop_a(session: Any, now: Any) -> World:
     coupon_issue = create_issue(
         session, shop_id=shop.id, coupon_id=coupon.id, customer_ids=[customer.id], segment_id=None, now=now
     )
+    coupon_pack = create_pack(
+        session,
+        shop_id=shop.id,
+        fields={"name": "Pack", "price": 990, "items": [{"coupon_id": coupon.id, "quantity": 2}]},
+    )
     sold = create_cart(
         session, shop_id=shop.id, customer_id=customer.id, lines=[{"sku_id": sku.id, "quantity": 2}], now=now
     )
@@ -357,6 +366,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "segment": segment.id,
         "coupon": coupon.id,
         "coupon_issue": coupon_issue.id,
+        "coupon_pack": coupon_pack.id,
         "order": order.id,
         "payment": payment.id,
         "refund": refund.id,

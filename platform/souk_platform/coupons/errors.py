@@ -52,3 +52,25 @@ class CouponIssueNotFound(NotFound):
 class InvalidIssue(Unprocessable):
     code = "invalid-coupon-issue"
     title = "The issue request is not valid"
+
+
+class CouponPackNotFound(NotFound):
+    code = "coupon-pack-not-found"
+    title = "No such coupon pack"
+
+
+class InvalidCouponPack(Unprocessable):
+    code = "invalid-coupon-pack"
+    title = "The coupon pack's settings are not valid"
+
+
+class CouponPackUnavailable(Conflict):
+    """Not on sale now, sold out, or the customer bought as many as allowed."""
+
+    code = "coupon-pack-unavailable"
+    title = "The coupon pack cannot be bought now"
+
+
+class CouponPackNotRefundable(Conflict):
+    code = "coupon-pack-not-refundable"
+    title = "The coupon pack purchase cannot be refunded"

@@ -142,3 +142,47 @@ class CouponIssueResult(Base):
     outcome: Mapped[str] = mapped_column(sa.String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(sa.String(300))
     customer_coupon_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class CouponPack(Versioned, Base):
+    """付费券包: coupons × quantity sold for ``price`` fen (§5.5). ``sold`` counts purchases pending or paid."""
+
+    __tablename__ = "coupon_packs"
+
+    id: Mapped[str] = id_column("cpk")
+    shop_id: Mapped[str] = shop_column()
+    name: Mapped[str] = mapped_column(sa.String(200))
+    price: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    items: Mapped[list[Any]] = mapped_column()  # [{"coupon_id": "cpn_…", "quantity": 2}]
+    stock: Mapped[int | None]  # packs on sale in all; None: no limit
+    sold: Mapped[int] = mapped_column(default=0)
+    per_customer_limit: Mapped[int | None]
+    sale_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sale_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    refund_days: Mapped[int] = mapped_column(default=7)  # refundable this long after payment, if no coupon was used
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class CouponPackPurchase(Versioned, Base):
+    """One pack bought by one customer, paid through its own order (``order_id``).
+
+    pending (the order awaits payment) → paid (coupons issued into the wallet) → refunded; or cancelled
+    when the order is cancelled or expires unpaid.
+    """
+
+    __tablename__ = "coupon_pack_purchases"
+    __table_args__ = (sa.Index("ix_coupon_pack_purchases_pack_customer", "pack_id", "customer_id"),)
+
+    id: Mapped[str] = id_column("cpp")
+    shop_id: Mapped[str] = shop_column()
+    pack_id: Mapped[str] = mapped_column(sa.ForeignKey("coupon_packs.id"))
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id"))
+    order_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    price: Mapped[int] = mapped_column(sa.BigInteger)
+    problems: Mapped[list[Any]] = mapped_column(default=list)  # coupons that could not be issued at payment
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # refunded or cancelled

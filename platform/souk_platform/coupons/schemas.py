@@ -5,8 +5,10 @@ import datetime as dt
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
+from souk_platform.core.money import CURRENCIES
 from souk_platform.coupons.issues import MAX_LISTED, RESULT_OUTCOMES
 from souk_platform.coupons.models import COUPON_DISTRIBUTIONS, COUPON_KINDS, COUPON_STATUSES
+from souk_platform.coupons.packs import MAX_ITEMS as MAX_PACK_ITEMS
 from souk_platform.coupons.services import MAX_CODES
 from souk_platform.coupons.wallet import WALLET_STATUSES
 
@@ -209,3 +211,84 @@ class CouponIssueResultSchema(ma.Schema):
 
 class IssueResultQuerySchema(PageArgs):
     outcome = ma.fields.String(load_default=None, validate=ma.validate.OneOf(RESULT_OUTCOMES))
+
+
+class CouponPackItemSchema(ma.Schema):
+    coupon_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+    quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 100))
+
+
+class CouponPackSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    price = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, MAX_FEN), metadata={"description": "Fen"}
+    )
+    currency = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(sorted(CURRENCIES)),
+        metadata={"description": "The shop's currency (the default)"},
+    )
+    items = ma.fields.List(
+        ma.fields.Nested(CouponPackItemSchema),
+        required=True,
+        validate=ma.validate.Length(1, MAX_PACK_ITEMS),
+        metadata={"description": "Issued coupons of the shop, each with how many copies the pack holds"},
+    )
+    stock = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=ma.validate.Range(0, 10_000_000),
+        metadata={"description": "Packs on sale in all; null: no limit"},
+    )
+    sold = ma.fields.Integer(dump_only=True, metadata={"description": "Purchases paid or awaiting payment"})
+    per_customer_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1000))
+    sale_starts_at = _when()
+    sale_ends_at = _when()
+    refund_days = ma.fields.Integer(
+        strict=True,
+        load_default=7,
+        validate=ma.validate.Range(0, 365),
+        metadata={"description": "Refundable this many days after payment, while none of its coupons was used"},
+    )
+    status = ma.fields.String(load_default="active", validate=ma.validate.OneOf(COUPON_STATUSES))
+    version = ma.fields.Integer(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CouponPackUpdateSchema(ma.Schema):
+    """The sale can change; the price and contents of a pack cannot."""
+
+    name = ma.fields.String(validate=ma.validate.Length(1, 200))
+    stock = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(0, 10_000_000))
+    per_customer_limit = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 1000))
+    sale_starts_at = _when()
+    sale_ends_at = _when()
+    refund_days = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 365))
+    status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES))
+
+
+class CouponPackQuerySchema(PageArgs):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(COUPON_STATUSES))
+
+
+class CouponPackPurchaseCreateSchema(ma.Schema):
+    customer_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+
+
+class CouponPackPurchaseSchema(ma.Schema):
+    id = ma.fields.String()
+    pack_id = ma.fields.String()
+    customer_id = ma.fields.String()
+    order_id = ma.fields.String(
+        metadata={"description": "Pay it as any order: POST /orders/{order_id}/payments; refund it there too"}
+    )
+    status = ma.fields.String(metadata={"description": "pending (awaiting payment), paid, refunded or cancelled"})
+    price = ma.fields.Integer()
+    problems = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Coupons that could not be issued at payment, and why"}
+    )
+    created_at = ma.fields.DateTime()
+    paid_at = ma.fields.DateTime(allow_none=True)
+    ended_at = ma.fields.DateTime(allow_none=True)
+    version = ma.fields.Integer()

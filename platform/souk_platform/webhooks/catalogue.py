@@ -87,6 +87,25 @@ _WALLET_COUPON = _object(
         "version": _I,
     }
 )
+_COUPON_PACK = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "price": {**_I, "description": "Fen"},
+        "currency": _S,
+        "items": _list(_object({"coupon_id": _S, "quantity": _I}, required=("coupon_id", "quantity"))),
+        "stock": _NI,
+        "sold": _I,
+        "per_customer_limit": _NI,
+        "refund_days": _I,
+        "status": _S,
+        "purchase": _object(
+            {"id": _S, "customer_id": _S, "order_id": _S, "status": _S, "price": _I, "paid_at": _NTS, "version": _I},
+            required=("id", "customer_id", "order_id"),
+        ),
+        "version": _I,
+    }
+)
 _CATEGORY = _object(
     {
         "id": _S,
@@ -417,6 +436,8 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon.used", "A wallet coupon was used by a paid order.", _WALLET_COUPON),
         _e("coupon.returned", "A used wallet coupon came back: its order was refunded in full.", _WALLET_COUPON),
         _e("coupon.expired", "A wallet coupon expired unused.", _WALLET_COUPON),
+        _e("coupon_pack.purchased", "A coupon pack was paid for; its coupons are in the buyer's wallet.", _COUPON_PACK),
+        _e("coupon_pack.refunded", "A coupon pack was refunded; its unused coupons were revoked.", _COUPON_PACK),
         _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
