@@ -1,4 +1,4 @@
-"""A customer's coupon wallet: the coupons issued to them (docs/architecture.md §5.5)."""
+"""A customer's coupon wallet: the coupons issued to them (docs/architecture.md §5.6)."""
 
 from __future__ import annotations
 

@@ -467,7 +467,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     Returns (points earned, cashback scheduled)."""
     shop = get_shop(session, order.shop_id)
     _lock_customer(session, order)
-    if order.lines:  # a coupon pack's order holds no stock (§5.5)
+    if order.lines:  # a coupon pack's order holds no stock (§5.6)
         commit_stock(session, shop_id=shop.id, ref=order.id)
     if payment.amount:
         clearing = get_account(
@@ -484,7 +484,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
         )
     confirm_redemptions(session, shop_id=shop.id, order_id=order.id)
     use_entries(session, shop_id=shop.id, order_id=order.id, now=now)
-    packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.5)
+    packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.6)
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
@@ -661,7 +661,7 @@ def create_refund(
         returned[line.sku_id] = returned.get(line.sku_id, 0) + quantity
     if restock:
         return_stock(session, shop_id=shop_id, quantities=returned, reason="refund", ref=refund.id)
-    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.5)
+    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.6)
         give_back_entries(session, shop_id=shop_id, order_id=order.id, now=now)
         packs.on_order_refunded(session, shop_id=shop_id, order_id=order.id, now=now)
     if cash:
