@@ -559,6 +559,21 @@ Comparison = TypedDict(
 )
 
 
+class Conversion(TypedDict, total=False):
+    days: int
+    window_ends_at: str
+    #: The window is over, so the figures are final
+    complete: bool
+    members: int
+    #: Members who paid for an order within the window
+    converted: int
+    #: converted / members, to 4 decimals
+    rate: float
+    orders: int
+    #: What those orders were paid, in fen (before refunds)
+    revenue: int
+
+
 class Count(TypedDict, total=False):
     #: Customers matching now
     count: int
@@ -2302,6 +2317,30 @@ class SkuUpdate(TypedDict, total=False):
     title: str
     #: Minor units (fen) of the shop's currency
     price: int
+
+
+class Snapshot(TypedDict, total=False):
+    id: str
+    #: None once the segment is deleted
+    segment_id: str | None
+    segment_name: str
+    name: str
+    #: The segment's condition when the snapshot was taken
+    condition: dict[str, Any]
+    member_count: int
+    taken_at: str
+    #: Only on a single snapshot
+    conversion: Conversion
+
+
+class SnapshotCreate(TypedDict, total=False):
+    #: Defaults to the segment's name and the time taken
+    name: str | None
+
+
+class SnapshotPage(TypedDict, total=False):
+    items: Required[list[Snapshot]]
+    next_cursor: Required[str | None]
 
 
 class Staff(TypedDict, total=False):
@@ -4705,6 +4744,84 @@ class RequirementsResource:
         return cast(Requirement, response)
 
 
+class SegmentSnapshotsResource:
+    """Customer tags (manual, rule, imported), tag imports and segments (``client.segment_snapshots``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> SnapshotPage:
+        """Every snapshot of the shop, newest first (including those whose segment was deleted)
+
+        ``GET /api/v1/segment-snapshots`` · scope ``read_tags``
+        """
+        response = self._requester.request("GET", "/api/v1/segment-snapshots", query={"limit": limit, "cursor": cursor})
+        return cast(SnapshotPage, response)
+
+    def iter(self, *, limit: int | None = None) -> Iterator[Snapshot]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/segment-snapshots", query={"limit": limit})
+
+    def get(self, snapshot_id: str, *, days: int | None = None) -> Snapshot:
+        """One snapshot, with its conversion: who bought within `days` of it being taken.
+
+        ``GET /api/v1/segment-snapshots/{snapshot_id}`` · scope ``read_tags``
+
+        ``days``: The conversion window after taken_at, in days
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segment-snapshots/{snapshot_id}",
+            path_params={"snapshot_id": snapshot_id},
+            query={"days": days},
+        )
+        return cast(Snapshot, response)
+
+    def delete(self, snapshot_id: str) -> None:
+        """Delete a snapshot and its member list.
+
+        ``DELETE /api/v1/segment-snapshots/{snapshot_id}`` · scope ``write_tags``
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/segment-snapshots/{snapshot_id}", path_params={"snapshot_id": snapshot_id}
+        )
+
+    def list_customers(
+        self,
+        snapshot_id: str,
+        *,
+        converted: bool | None = None,
+        days: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CustomerPage:
+        """The snapshot's members, newest first; `converted=true` lists those who bought within `days`.
+
+        ``GET /api/v1/segment-snapshots/{snapshot_id}/customers`` · scope ``read_customers``
+
+        ``converted``: Only members who bought (true) or did not (false)
+
+        ``days``: The window for converted
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segment-snapshots/{snapshot_id}/customers",
+            path_params={"snapshot_id": snapshot_id},
+            query={"converted": converted, "days": days, "limit": limit, "cursor": cursor},
+        )
+        return cast(CustomerPage, response)
+
+    def iter_customers(
+        self, snapshot_id: str, *, converted: bool | None = None, days: int | None = None, limit: int | None = None
+    ) -> Iterator[Customer]:
+        """Every item of ``list_customers``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/segment-snapshots/{snapshot_id}/customers",
+            path_params={"snapshot_id": snapshot_id},
+            query={"converted": converted, "days": days, "limit": limit},
+        )
+
+
 class SegmentsResource:
     """Customer tags (manual, rule, imported), tag imports and segments (``client.segments``)."""
 
@@ -4792,6 +4909,44 @@ class SegmentsResource:
         return self._requester.iterate(
             "/api/v1/segments/{segment_id}/customers", path_params={"segment_id": segment_id}, query={"limit": limit}
         )
+
+    def list_snapshots(self, segment_id: str, *, limit: int | None = None, cursor: str | None = None) -> SnapshotPage:
+        """A segment's snapshots, newest first.
+
+        ``GET /api/v1/segments/{segment_id}/snapshots`` · scope ``read_tags``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segments/{segment_id}/snapshots",
+            path_params={"segment_id": segment_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(SnapshotPage, response)
+
+    def iter_snapshots(self, segment_id: str, *, limit: int | None = None) -> Iterator[Snapshot]:
+        """Every item of ``list_snapshots``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/segments/{segment_id}/snapshots", path_params={"segment_id": segment_id}, query={"limit": limit}
+        )
+
+    def create_snapshot(
+        self, segment_id: str, body: SnapshotCreate | None = None, *, idempotency_key: str | None = None
+    ) -> Snapshot:
+        """Freeze who is in the segment now (固化人群包); later changes to the facts do not change it.
+
+        ``POST /api/v1/segments/{segment_id}/snapshots`` · scope ``write_tags``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/segments/{segment_id}/snapshots",
+            path_params={"segment_id": segment_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Snapshot, response)
 
 
 class ServiceOrdersResource:
@@ -5648,6 +5803,7 @@ class ApiResources:
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
         self.requirements = RequirementsResource(requester)
+        self.segment_snapshots = SegmentSnapshotsResource(requester)
         self.segments = SegmentsResource(requester)
         self.service_orders = ServiceOrdersResource(requester)
         self.services = ServicesResource(requester)
@@ -5819,6 +5975,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/requirements/{requirement_id}/delivery-votes", "requirements.vote_on_delivery"),
     ("POST", "/api/v1/requirements/{requirement_id}/pledges", "requirements.pledge"),
     ("POST", "/api/v1/requirements/{requirement_id}/proposal-votes", "requirements.vote_for_proposal"),
+    ("GET", "/api/v1/segment-snapshots", "segment_snapshots.list"),
+    ("GET", "/api/v1/segment-snapshots", "segment_snapshots.iter"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}", "segment_snapshots.get"),
+    ("DELETE", "/api/v1/segment-snapshots/{snapshot_id}", "segment_snapshots.delete"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}/customers", "segment_snapshots.list_customers"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}/customers", "segment_snapshots.iter_customers"),
     ("GET", "/api/v1/segments", "segments.list"),
     ("GET", "/api/v1/segments", "segments.iter"),
     ("POST", "/api/v1/segments", "segments.create"),
@@ -5828,6 +5990,9 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/api/v1/segments/{segment_id}", "segments.delete"),
     ("GET", "/api/v1/segments/{segment_id}/customers", "segments.list_customers"),
     ("GET", "/api/v1/segments/{segment_id}/customers", "segments.iter_customers"),
+    ("GET", "/api/v1/segments/{segment_id}/snapshots", "segments.list_snapshots"),
+    ("GET", "/api/v1/segments/{segment_id}/snapshots", "segments.iter_snapshots"),
+    ("POST", "/api/v1/segments/{segment_id}/snapshots", "segments.create_snapshot"),
     ("GET", "/api/v1/service-orders", "service_orders.list"),
     ("GET", "/api/v1/service-orders", "service_orders.iter"),
     ("POST", "/api/v1/service-orders", "service_orders.create"),

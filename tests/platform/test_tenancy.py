@@ -50,6 +50,7 @@ from souk_platform.points.services import award_points, points_account_id
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
+from souk_platform.tags.snapshots import take_snapshot
 from souk_platform.webhooks.listen import open_listen_session
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, send_test_event
@@ -70,6 +71,7 @@ OBJECTS: dict[str, str] = {
     "customer_id": "customer",
     "tag_id": "tag",
     "segment_id": "segment",
+    "snapshot_id": "segment_snapshot",
     "coupon_id": "coupon",
     "issue_id": "coupon_issue",
     "pack_id": "coupon_pack",
@@ -142,6 +144,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tags/<tag_id>/evaluate"): None,
     ("PATCH", "/api/v1/segments/<segment_id>"): lambda w: {"description": "changed"},
     ("DELETE", "/api/v1/segments/<segment_id>"): None,
+    ("POST", "/api/v1/segments/<segment_id>/snapshots"): lambda w: {},
+    ("DELETE", "/api/v1/segment-snapshots/<snapshot_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/coupons/<coupon_id>/issues"): lambda w: {"customer_ids": [w["customer"]]},
@@ -309,6 +313,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         description=None,
         condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
     )
+    snapshot = take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name=None, now=now)
     category = create_category(session, shop_id=shop.id, name="Oolong")
     coupon = create_coupon(
         session,
@@ -364,6 +369,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,
+        "segment_snapshot": snapshot.id,
         "coupon": coupon.id,
         "coupon_issue": coupon_issue.id,
         "coupon_pack": coupon_pack.id,

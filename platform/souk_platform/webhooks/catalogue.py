@@ -242,6 +242,17 @@ _TAG = _object(
 )
 _TAG_IMPORT = _object({"id": _S}, required=("id",))
 _SEGMENT = _object({"id": _S, "name": _S, "description": _NS, "condition": _NOBJ, "version": _I})
+_SEGMENT_SNAPSHOT = _object(
+    {
+        "id": _S,
+        "segment_id": _NS,
+        "segment_name": _S,
+        "name": _S,
+        "condition": _NOBJ,
+        "member_count": _I,
+        "taken_at": _TS,
+    }
+)
 _CART = _object(
     {"id": _S, "customer_id": _NS, "status": _S, "lines": _list(_OBJ), "converted_order_id": _NS, "version": _I}
 )
@@ -411,6 +422,8 @@ CATALOGUE: dict[str, EventType] = {
         _e("segment.created", "A segment was created.", _SEGMENT),
         _e("segment.updated", "A segment changed.", _SEGMENT),
         _e("segment.deleted", "A segment was deleted.", _SEGMENT),
+        _e("segment.snapshot_created", "A segment's members were frozen into a snapshot (人群包).", _SEGMENT_SNAPSHOT),
+        _e("segment.snapshot_deleted", "A segment snapshot was deleted.", _SEGMENT_SNAPSHOT),
         # points, stored value, coupons
         *(_e(t, f"Points movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE) for t in _POINTS),
         _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),
