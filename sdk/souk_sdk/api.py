@@ -616,6 +616,7 @@ class CouponIssue(TypedDict, total=False):
     id: str
     coupon_id: str
     segment_id: str | None
+    snapshot_id: str | None
     customer_ids: list[str] | None
     #: pending, running or done
     status: str
@@ -631,10 +632,12 @@ class CouponIssue(TypedDict, total=False):
 
 
 class CouponIssueCreate(TypedDict, total=False):
-    #: Customers to issue to (1–10000); or give segment_id
+    #: Customers to issue to (1–10000); or give segment_id or snapshot_id
     customer_ids: list[str] | None
     #: A segment whose members (when the job starts) get the coupon
     segment_id: str | None
+    #: A segment snapshot (固化人群包) whose frozen members get the coupon
+    snapshot_id: str | None
 
 
 class CouponIssuePage(TypedDict, total=False):
@@ -3451,7 +3454,7 @@ class CouponsResource:
     def issue(
         self, coupon_id: str, body: CouponIssueCreate | None = None, *, idempotency_key: str | None = None
     ) -> CouponIssue:
-        """Issue an issued-distribution coupon into the wallets of listed customers or a segment's members.
+        """Issue an issued-distribution coupon into the wallets of listed customers, a segment or a snapshot.
 
         ``POST /api/v1/coupons/{coupon_id}/issues`` · scope ``write_coupons``
 

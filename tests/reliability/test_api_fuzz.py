@@ -48,7 +48,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/customer-events": "the shop's customers and products; properties by type; occurred_at in the window",
     "POST /api/v1/coupons": "a code unless auto_apply; value ranges depend on kind",
     "POST /api/v1/coupons/preview": "the codes must name the shop's coupons",
-    "POST /api/v1/coupons/{coupon_id}/issues": "exactly one of customer_ids and segment_id; an issued coupon",
+    "POST /api/v1/coupons/{coupon_id}/issues": "one of customer_ids, segment_id, snapshot_id; an issued coupon",
     "POST /api/v1/coupon-packs": "items name the shop's issued coupons, once each; the shop's currency",
     "PATCH /api/v1/coupon-packs/{pack_id}": "stock not below what is sold; the sale window in order",
     "POST /api/v1/coupon-packs/{pack_id}/purchases": "the shop's customer; the pack on sale and in stock",

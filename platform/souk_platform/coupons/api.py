@@ -147,7 +147,7 @@ class IssueList(MethodView):
     @blp.response(202, CouponIssueSchema)
     @blp.alt_response(409, description="The coupon cannot be issued: a public code, disabled or ended")
     def post(self, body: dict[str, Any], coupon_id: str) -> Any:
-        """Issue an issued-distribution coupon into the wallets of listed customers or a segment's members.
+        """Issue an issued-distribution coupon into the wallets of listed customers, a segment or a snapshot.
 
         Runs as a job: follow its progress at GET /coupons/{coupon_id}/issues/{issue_id} and its
         per-customer results under /results. Each customer gets it at most once per issue."""
@@ -157,6 +157,7 @@ class IssueList(MethodView):
             coupon_id=coupon_id,
             customer_ids=body["customer_ids"],
             segment_id=body["segment_id"],
+            snapshot_id=body["snapshot_id"],
             now=current_app.extensions["souk.clock"].now(),
         )
         enqueue_after_commit(db.session, "souk_platform.coupons.tasks.run_coupon_issue", issue.id)

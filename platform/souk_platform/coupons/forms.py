@@ -60,4 +60,5 @@ class IssueForm(OnceForm):
     """Issue a coupon to a segment's members or to listed customer ids."""
 
     segment_id = SelectField(_l("Segment"), choices=[], validate_choice=False)
+    snapshot_id = SelectField(_l("Or a segment snapshot"), choices=[], validate_choice=False)
     customer_ids = TextAreaField(_l("Or customer ids, one per line"), validators=[Optional(), Length(max=700_000)])

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.core.errors import NotFound
 from souk_platform.coupons.errors import CouponIssueNotFound, CouponNotIssuable, InvalidIssue
 from souk_platform.coupons.models import Coupon, CouponIssue, CouponIssueResult
 from souk_platform.coupons.wallet import issue_coupon
@@ -25,6 +26,7 @@ from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.points.errors import CustomerNotFound
 from souk_platform.tags.services import get_segment, segment_customers_stmt
+from souk_platform.tags.snapshots import get_snapshot, member_ids_stmt
 
 BATCH = 200  # customers per transaction
 MAX_LISTED = 10_000  # customer ids one request may list (a bigger audience is a segment)
@@ -56,17 +58,19 @@ def create_issue(
     customer_ids: Sequence[str] | None,
     segment_id: str | None,
     now: dt.datetime,
+    snapshot_id: str | None = None,
 ) -> CouponIssue:
-    """Record an issue of ``coupon_id`` to ``customer_ids`` (≤ 10,000, duplicates dropped) or a segment.
+    """Record an issue of ``coupon_id`` to ``customer_ids`` (≤ 10,000, duplicates dropped), a segment (its
+    members when the job starts) or a segment snapshot (its frozen members).
 
-    422 unless exactly one target is given; 404 for another shop's coupon or segment; 409
+    422 unless exactly one target is given; 404 for another shop's coupon, segment or snapshot; 409
     ``coupon-not-issuable`` for a coupon that cannot be issued at all (a public code, disabled or
     ended). Per-customer refusals (limits, unknown customers) are the job's skipped results.
     """
-    if (customer_ids is None) == (segment_id is None):
+    if sum(target is not None for target in (customer_ids, segment_id, snapshot_id)) != 1:
         raise InvalidIssue(
-            "Give either customer_ids or segment_id.",
-            errors={"customer_ids": ["Give exactly one of customer_ids and segment_id."]},
+            "Give one of customer_ids, segment_id and snapshot_id.",
+            errors={"customer_ids": ["Give exactly one of customer_ids, segment_id and snapshot_id."]},
         )
     coupon = _coupon(session, shop_id, coupon_id)
     if coupon.distribution != "issued":
@@ -83,13 +87,16 @@ def create_issue(
                 f"List 1 to {MAX_LISTED} customers (use a segment for more).",
                 errors={"customer_ids": [f"1 to {MAX_LISTED} ids."]},
             )
-    else:
-        assert segment_id is not None
+    elif segment_id is not None:
         get_segment(session, shop_id=shop_id, segment_id=segment_id)
+    else:
+        assert snapshot_id is not None
+        get_snapshot(session, shop_id=shop_id, snapshot_id=snapshot_id)
     issue = CouponIssue(
         shop_id=shop_id,
         coupon_id=coupon.id,
         segment_id=segment_id,
+        snapshot_id=snapshot_id,
         customer_ids=listed,
         status="pending",
         total=None,
@@ -142,14 +149,26 @@ def _lock(session: DbSession, issue_id: str) -> CouponIssue | None:
 
 
 def _fix_target(session: DbSession, issue: CouponIssue, now: dt.datetime) -> None:
-    """One pending result per targeted customer, written once (the issue's lock is held)."""
+    """One pending result per targeted customer, written once (the issue's lock is held). A segment or
+    snapshot deleted since the issue was asked for targets nobody."""
+    wanted: list[str] = []
     if issue.customer_ids is not None:
         wanted = [str(c) for c in issue.customer_ids]
-    else:
-        assert issue.segment_id is not None
-        segment = get_segment(session, shop_id=issue.shop_id, segment_id=issue.segment_id)
-        members = segment_customers_stmt(segment, now=now).with_only_columns(Customer.id).order_by(Customer.id)
-        wanted = list(session.scalars(members))
+    elif issue.segment_id is not None:
+        try:
+            segment = get_segment(session, shop_id=issue.shop_id, segment_id=issue.segment_id)
+        except NotFound:
+            segment = None
+        if segment is not None:
+            members = segment_customers_stmt(segment, now=now).with_only_columns(Customer.id).order_by(Customer.id)
+            wanted = list(session.scalars(members))
+    elif issue.snapshot_id is not None:
+        try:
+            snapshot = get_snapshot(session, shop_id=issue.shop_id, snapshot_id=issue.snapshot_id)
+        except NotFound:
+            snapshot = None
+        if snapshot is not None:
+            wanted = list(session.scalars(member_ids_stmt(snapshot)))
     rows = [{"shop_id": issue.shop_id, "issue_id": issue.id, "customer_id": c, "outcome": "pending"} for c in wanted]
     for start in range(0, len(rows), 1000):
         session.execute(sa.insert(CouponIssueResult), rows[start : start + 1000])

@@ -115,6 +115,7 @@ class CouponIssue(Versioned, Base):
     shop_id: Mapped[str] = shop_column()
     coupon_id: Mapped[str] = mapped_column(sa.ForeignKey("coupons.id"), index=True)
     segment_id: Mapped[str | None] = mapped_column(sa.String(64))
+    snapshot_id: Mapped[str | None] = mapped_column(sa.String(64))  # a segment snapshot (固化人群包)
     customer_ids: Mapped[list[Any] | None] = mapped_column()  # the list asked for (None for a segment)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, running, done
     total: Mapped[int | None]  # customers targeted, known once the job fixed the target

@@ -176,12 +176,17 @@ class CouponIssueCreateSchema(ma.Schema):
         ma.fields.String(validate=ma.validate.Length(1, 64)),
         load_default=None,
         validate=ma.validate.Length(1, MAX_LISTED),
-        metadata={"description": f"Customers to issue to (1–{MAX_LISTED}); or give segment_id"},
+        metadata={"description": f"Customers to issue to (1–{MAX_LISTED}); or give segment_id or snapshot_id"},
     )
     segment_id = ma.fields.String(
         load_default=None,
         validate=ma.validate.Length(1, 64),
         metadata={"description": "A segment whose members (when the job starts) get the coupon"},
+    )
+    snapshot_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 64),
+        metadata={"description": "A segment snapshot (固化人群包) whose frozen members get the coupon"},
     )
 
 
@@ -189,6 +194,7 @@ class CouponIssueSchema(ma.Schema):
     id = ma.fields.String()
     coupon_id = ma.fields.String()
     segment_id = ma.fields.String(allow_none=True)
+    snapshot_id = ma.fields.String(allow_none=True)
     customer_ids = ma.fields.List(ma.fields.String(), allow_none=True)
     status = ma.fields.String(metadata={"description": "pending, running or done"})
     total = ma.fields.Integer(allow_none=True, metadata={"description": "Customers targeted, once the job started"})

@@ -24,7 +24,7 @@ from souk_platform.customers.models import Customer
 from souk_platform.db import db
 from souk_platform.jobs.runner import enqueue_after_commit
 from souk_platform.shops.services import get_shop
-from souk_platform.tags.models import Segment
+from souk_platform.tags.models import Segment, SegmentSnapshot
 from souk_platform.web import once
 from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.links import add_link
@@ -107,6 +107,16 @@ def _segments(shop_id: str) -> list[tuple[str, str]]:
     return [("", "—")] + [(row.id, row.name) for row in rows]
 
 
+def _snapshots(shop_id: str) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(SegmentSnapshot.id, SegmentSnapshot.name, SegmentSnapshot.member_count)
+        .where(SegmentSnapshot.shop_id == shop_id)
+        .order_by(SegmentSnapshot.id.desc())
+        .limit(200)
+    ).all()
+    return [("", "—")] + [(row.id, f"{row.name} ({row.member_count})") for row in rows]
+
+
 @bp.route("/shops/<shop_id>/coupons/<coupon_id>", methods=["GET", "POST"])
 @shop_role_required("owner", "staff")
 def coupon(shop_id: str, coupon_id: str) -> Any:
@@ -114,11 +124,13 @@ def coupon(shop_id: str, coupon_id: str) -> Any:
     found = services.get_coupon(db.session, shop_id=shop_id, coupon_id=coupon_id)
     form = IssueForm()
     form.segment_id.choices = _segments(shop_id)
+    form.snapshot_id.choices = _snapshots(shop_id)
     if found.distribution == "issued" and form.validate_on_submit():
         listed = [line.strip() for line in (form.customer_ids.data or "").splitlines() if line.strip()]
         segment_id = form.segment_id.data or None
-        if bool(listed) == bool(segment_id):
-            form.segment_id.errors = [_("Choose a segment, or list customer ids — one of the two.")]
+        snapshot_id = form.snapshot_id.data or None
+        if sum(bool(target) for target in (listed, segment_id, snapshot_id)) != 1:
+            form.segment_id.errors = [_("Choose a segment or a snapshot, or list customer ids — one of them.")]
         else:
             user_id = signed_in_user().id
             earlier = once.claim(db.session, form=form, user_id=user_id, now=_now())
@@ -131,6 +143,7 @@ def coupon(shop_id: str, coupon_id: str) -> Any:
                     coupon_id=found.id,
                     customer_ids=listed or None,
                     segment_id=segment_id,
+                    snapshot_id=snapshot_id,
                     now=_now(),
                 )
             except SoukError as exc:

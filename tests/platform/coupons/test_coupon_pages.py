@@ -87,7 +87,7 @@ def test_issuing_to_a_segment_shows_progress_results_and_wallets(client, session
     coupon_page = r.headers["Location"]
     assert "VIP 会员" in client.get(coupon_page).get_data(as_text=True)  # the segment is offered
     r = client.post(coupon_page, data={"segment_id": "", "customer_ids": "", "form_key": form_key()})
-    assert "Choose a segment, or list customer ids" in r.get_data(as_text=True)
+    assert "Choose a segment or a snapshot, or list customer ids" in r.get_data(as_text=True)
     key = form_key()
     r = client.post(coupon_page, data={"segment_id": segment.id, "customer_ids": "", "form_key": key})
     assert r.status_code == 302

@@ -14,6 +14,7 @@ from souk_platform.coupons.models import CouponIssueResult, CustomerCoupon
 from souk_platform.customers.models import Customer
 from souk_platform.events.models import OutboxEvent
 from souk_platform.tags.services import create_segment, create_tag, tag_customers
+from souk_platform.tags.snapshots import delete_snapshot, take_snapshot
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -169,3 +170,61 @@ def test_issuing_over_http_with_progress_and_results(client, session):
     assert r.status_code == 404
     r = client.get(f"/api/v1/coupons/{coupon.id}/issues/{issue['id']}", headers=token_for(other))
     assert r.status_code == 404
+
+
+def test_a_snapshot_is_issued_to_its_frozen_members_and_a_deleted_target_to_nobody(session):
+    shop = ShopFactory()
+    customers = _customers(session, shop, 3)
+    tag = create_tag(session, shop_id=shop.id, name="VIP", now=NOW)
+    tag_customers(session, shop_id=shop.id, tag_id=tag.id, customer_ids=[customers[0].id, customers[1].id])
+    segment = create_segment(
+        session,
+        shop_id=shop.id,
+        name="VIPs",
+        description=None,
+        condition={"op": "and", "conditions": [{"field": "tag", "cmp": "has", "value": tag.id}]},
+    )
+    snapshot = take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name="六一", now=NOW)
+    coupon = _issued(session, shop)
+    # Tagged after the snapshot: not in it.
+    tag_customers(session, shop_id=shop.id, tag_id=tag.id, customer_ids=[customers[2].id])
+    issue = issues.create_issue(
+        session,
+        shop_id=shop.id,
+        coupon_id=coupon.id,
+        customer_ids=None,
+        segment_id=None,
+        snapshot_id=snapshot.id,
+        now=NOW,
+    )
+    session.commit()
+    issues.run_issue(session, issue_id=issue.id, now=NOW)
+    session.expire_all()
+    assert (issue.total, issue.issued) == (2, 2)
+    assert set(_outcomes(session, issue.id)) == {customers[0].id, customers[1].id}
+    with pytest.raises(InvalidIssue):
+        issues.create_issue(
+            session,
+            shop_id=shop.id,
+            coupon_id=coupon.id,
+            customer_ids=None,
+            segment_id=segment.id,
+            snapshot_id=snapshot.id,
+            now=NOW,
+        )
+    # A target deleted before the job started: the issue finishes with nobody.
+    later = issues.create_issue(
+        session,
+        shop_id=shop.id,
+        coupon_id=coupon.id,
+        customer_ids=None,
+        segment_id=None,
+        snapshot_id=snapshot.id,
+        now=NOW,
+    )
+    session.commit()
+    delete_snapshot(session, shop_id=shop.id, snapshot_id=snapshot.id)
+    session.commit()
+    assert issues.run_issue(session, issue_id=later.id, now=NOW) == "done"
+    session.expire_all()
+    assert (later.status, later.total) == ("done", 0)

@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('shop_id', sa.String(length=64), nullable=False),
     sa.Column('coupon_id', sa.String(length=64), nullable=False),
     sa.Column('segment_id', sa.String(length=64), nullable=True),
+    sa.Column('snapshot_id', sa.String(length=64), nullable=True),
     sa.Column('customer_ids', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('total', sa.Integer(), nullable=True),
