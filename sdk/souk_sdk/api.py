@@ -652,6 +652,8 @@ class CouponIssueResult(TypedDict, total=False):
     outcome: str
     #: Why it was skipped
     reason: str | None
+    #: Why it was skipped, as a code: no_customer, public, disabled, ended, total_limit, per_customer_limit
+    reason_code: str | None
     #: The wallet entry issued
     customer_coupon_id: str | None
 

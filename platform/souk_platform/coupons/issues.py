@@ -190,10 +190,10 @@ def _issue_one(session: DbSession, issue: CouponIssue, result: CouponIssueResult
         result.outcome, result.customer_coupon_id = "issued", entry.id
         issue.issued += 1
     except CustomerNotFound:
-        result.outcome, result.reason = "skipped", "No such customer in this shop."
+        result.outcome, result.reason, result.reason_code = "skipped", "No such customer in this shop.", "no_customer"
         issue.skipped += 1
     except CouponNotIssuable as exc:
-        result.outcome, result.reason = "skipped", exc.detail[:300]
+        result.outcome, result.reason, result.reason_code = "skipped", exc.detail[:300], exc.extra.get("reason")
         issue.skipped += 1
     issue.done += 1
 

@@ -142,6 +142,9 @@ class CouponIssueResult(Base):
     customer_id: Mapped[str] = mapped_column(sa.String(64))  # as asked: may name no customer of the shop
     outcome: Mapped[str] = mapped_column(sa.String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(sa.String(300))
+    # Why it was skipped, for programs and pages in any language: no_customer, or a coupon-not-issuable
+    # reason (public, disabled, ended, total_limit, per_customer_limit).
+    reason_code: Mapped[str | None] = mapped_column(sa.String(32))
     customer_coupon_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 

@@ -212,6 +212,13 @@ class CouponIssueResultSchema(ma.Schema):
     customer_id = ma.fields.String()
     outcome = ma.fields.String(metadata={"description": "pending, issued or skipped"})
     reason = ma.fields.String(allow_none=True, metadata={"description": "Why it was skipped"})
+    reason_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why it was skipped, as a code: no_customer, public, disabled, ended, total_limit, "
+            "per_customer_limit"
+        },
+    )
     customer_coupon_id = ma.fields.String(allow_none=True, metadata={"description": "The wallet entry issued"})
 
 

@@ -168,9 +168,10 @@ def issue_coupon(
     )
     if existing is not None:
         return existing
-    reason = not_issuable_reason(session, coupon, customer_id, now=now)
-    if reason:
-        raise CouponNotIssuable(reason, coupon_id=coupon.id, customer_id=customer_id)
+    refusal = not_issuable_reason(session, coupon, customer_id, now=now)
+    if refusal:
+        code, detail = refusal
+        raise CouponNotIssuable(detail, reason=code, coupon_id=coupon.id, customer_id=customer_id)
     entry = CustomerCoupon(
         shop_id=shop_id,
         coupon_id=coupon.id,
@@ -187,16 +188,22 @@ def issue_coupon(
     return entry
 
 
-def not_issuable_reason(session: DbSession, coupon: Coupon, customer_id: str, *, now: dt.datetime) -> str | None:
-    """Why ``coupon`` cannot go into ``customer_id``'s wallet now (None: it can). Call under the coupon's lock."""
+def not_issuable_reason(
+    session: DbSession, coupon: Coupon, customer_id: str, *, now: dt.datetime
+) -> tuple[str, str] | None:
+    """Why ``coupon`` cannot go into ``customer_id``'s wallet now, as (code, words); None: it can.
+
+    Codes (``ISSUE_REFUSALS``): public, disabled, ended, total_limit, per_customer_limit. Call under the
+    coupon's lock.
+    """
     if coupon.distribution != "issued":
-        return "Only coupons with distribution 'issued' go into wallets; this one is a public code."
+        return "public", "Only coupons with distribution 'issued' go into wallets; this one is a public code."
     if coupon.status != "active":
-        return "This coupon is disabled."
+        return "disabled", "This coupon is disabled."
     if coupon.ends_at is not None and now >= coupon.ends_at:
-        return "This coupon has ended."
+        return "ended", "This coupon has ended."
     if coupon.total_limit is not None and coupon.issued_count >= coupon.total_limit:
-        return f"All {coupon.total_limit} of this coupon have been issued."
+        return "total_limit", f"All {coupon.total_limit} of this coupon have been issued."
     if coupon.per_customer_limit is not None:
         held = session.scalar(
             sa.select(sa.func.count()).where(
@@ -206,7 +213,7 @@ def not_issuable_reason(session: DbSession, coupon: Coupon, customer_id: str, *,
             )
         )
         if (held or 0) >= coupon.per_customer_limit:
-            return f"This customer already holds {held} of this coupon, the most allowed."
+            return "per_customer_limit", f"This customer already holds {held} of this coupon, the most allowed."
     return None
 
 

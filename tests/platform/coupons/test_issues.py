@@ -143,8 +143,8 @@ def test_issuing_over_http_with_progress_and_results(client, session):
     got = r.get_json()
     assert (got["status"], got["total"], got["done"], got["issued"], got["skipped"]) == ("done", 3, 3, 2, 1)
     r = client.get(f"/api/v1/coupons/{coupon.id}/issues/{issue['id']}/results?outcome=skipped", headers=token_for(shop))
-    assert [(i["customer_id"], i["reason"]) for i in r.get_json()["items"]] == [
-        ("cus_nobody", "No such customer in this shop.")
+    assert [(i["customer_id"], i["reason"], i["reason_code"]) for i in r.get_json()["items"]] == [
+        ("cus_nobody", "No such customer in this shop.", "no_customer")
     ]
     r = client.get(f"/api/v1/coupons/{coupon.id}/issues", headers=token_for(shop))
     assert [i["id"] for i in r.get_json()["items"]] == [issue["id"]]
@@ -156,6 +156,10 @@ def test_issuing_over_http_with_progress_and_results(client, session):
     )
     issues.run_issue(session, issue_id=r.get_json()["id"], now=NOW)
     assert _outcomes(session, r.get_json()["id"])[a.id][0] == "skipped"
+    codes = session.scalars(
+        sa.select(CouponIssueResult.reason_code).where(CouponIssueResult.issue_id == r.get_json()["id"])
+    ).all()
+    assert codes == ["per_customer_limit"]
     # Refusals: no target, both targets, an empty list, a public coupon, another shop's issue.
     for bad in ({}, {"customer_ids": [a.id], "segment_id": "seg_x"}, {"customer_ids": []}):
         r = client.post(

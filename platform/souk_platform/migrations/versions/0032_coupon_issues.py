@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=300), nullable=True),
+    sa.Column('reason_code', sa.String(length=32), nullable=True),
     sa.Column('customer_coupon_id', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['issue_id'], ['coupon_issues.id'], name=op.f('fk_coupon_issue_results_issue_id_coupon_issues')),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_coupon_issue_results_shop_id_shops')),
