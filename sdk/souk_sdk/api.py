@@ -22,6 +22,7 @@ CustomerEventsType = Literal[
     "coupon_viewed",
     "share_clicked",
 ]
+CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
@@ -445,7 +446,10 @@ class CartLineQuantity(TypedDict, total=False):
 
 class CartPreview(TypedDict, total=False):
     currency: str
+    #: At the customer's member prices
     subtotal: int
+    #: What level perks took off list prices
+    member_discount_total: int
     discounts: list[CartDiscount]
     discount_total: int
     #: Before coupon codes, points and stored value
@@ -502,6 +506,20 @@ class CategoryCreate(TypedDict, total=False):
 class CategoryList(TypedDict, total=False):
     #: The whole tree, depth first: a parent before its children, siblings in order
     items: list[Category]
+
+
+class CategoryStats(TypedDict, total=False):
+    spend: int
+    orders: int
+
+
+class CategoryThreshold(TypedDict, total=False):
+    #: Counts this category and its subcategories
+    category_id: Required[str]
+    #: Spend in the category in the window (fen): the lines' price after perks and discounts, less refunded quantities
+    spend: int | None
+    #: Orders paid in the window with a line in the category
+    orders: int | None
 
 
 class CategoryUpdate(TypedDict, total=False):
@@ -784,6 +802,12 @@ class Customer(TypedDict, total=False):
     name: str
     phone: str | None
     email: str | None
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
+    identities: list[Identity]
     #: Member level 1–5 (V1–V5)
     level: int
     orders_count: int
@@ -800,6 +824,12 @@ class CustomerCreate(TypedDict, total=False):
     name: Required[str]
     phone: str | None
     email: str | None
+    #: Not in the future
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
 
 
 class CustomerEvent(TypedDict, total=False):
@@ -873,6 +903,12 @@ class CustomerUpdate(TypedDict, total=False):
     name: str
     phone: str | None
     email: str | None
+    #: Not in the future; null clears it
+    birthday: str | None
+    #: female, male or unknown
+    gender: Literal["female", "male", "unknown"]
+    #: Where the customer first came from
+    source_channel: CustomerSourceChannel | None
 
 
 class DeclaredModule(TypedDict, total=False):
@@ -1042,6 +1078,27 @@ class Health(TypedDict, total=False):
     failing: bool
 
 
+class Identity(TypedDict, total=False):
+    id: str
+    customer_id: str
+    #: wechat_openid[:<appid>], wechat_unionid, alipay, douyin or app:<client_id>
+    provider: str
+    #: The id the other system knows the customer by
+    external_id: str
+    created_at: str
+
+
+class IdentityCreate(TypedDict, total=False):
+    #: wechat_openid, wechat_openid:<appid>, wechat_unionid, alipay, douyin or app:<client_id>
+    provider: Required[str]
+    external_id: Required[str]
+
+
+class IdentityPage(TypedDict, total=False):
+    items: Required[list[Identity]]
+    next_cursor: Required[str | None]
+
+
 class Install(TypedDict, total=False):
     #: oauth (the consent page) or external (the app's own URL)
     kind: str
@@ -1132,6 +1189,11 @@ class Level(TypedDict, total=False):
     upgrade: Threshold | None
     #: Keep this level (null: never lost)
     keep: Threshold | None
+    #: Members of this level pay list prices less this many basis points (9.5折 = 500; per unit, rounded half up to the
+    #: fen); a member price for the SKU wins over it
+    discount_bps: int
+    #: Points earned on payment × this / 100 (150 = 1.5×, rounded down)
+    points_multiplier_percent: int
 
 
 class LevelChange(TypedDict, total=False):
@@ -1295,6 +1357,37 @@ class MarketAppPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class MemberPrice(TypedDict, total=False):
+    id: str
+    sku_id: str
+    product_id: str
+    level: int
+    #: What members of this level pay per unit, fen
+    price: int
+    #: The SKU's price now, fen
+    list_price: int
+    currency: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MemberPriceCreate(TypedDict, total=False):
+    sku_id: Required[str]
+    level: Required[int]
+    #: Fen of the SKU's currency; at most the SKU's list price
+    price: Required[int]
+
+
+class MemberPricePage(TypedDict, total=False):
+    items: Required[list[MemberPrice]]
+    next_cursor: Required[str | None]
+
+
+class MemberPriceUpdate(TypedDict, total=False):
+    price: Required[int]
+
+
 class OneTimeChargeCreate(TypedDict, total=False):
     name: Required[str]
     #: Minor units (fen)
@@ -1310,6 +1403,7 @@ class Order(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1319,6 +1413,12 @@ class Order(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1340,6 +1440,7 @@ class OrderDetail(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1349,6 +1450,12 @@ class OrderDetail(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1379,7 +1486,14 @@ class OrderLine(TypedDict, total=False):
     sku_id: str
     product_id: str
     title: str
+    #: What the buyer's level pays per unit, fen
     unit_price: int
+    #: The SKU's price at checkout, fen
+    list_price: int
+    #: member_price, level_discount, or null: which level perk set unit_price
+    member_perk: str | None
+    #: (list_price - unit_price) × quantity, fen
+    member_discount: int
     quantity: int
     #: This line's share of the order discount, fen
     discount: int
@@ -1559,7 +1673,12 @@ class PricedLine(TypedDict, total=False):
     sku_id: str
     quantity: int
     title: str | None
+    #: Per unit after the customer's level perk
     unit_price: int
+    #: The SKU's price
+    list_price: int
+    #: member_price, level_discount, or null (the list price)
+    member_perk: str | None
     #: unit_price × quantity, before discounts
     amount: int
     discount: int
@@ -2365,6 +2484,8 @@ class Stats(TypedDict, total=False):
     orders_in_window: int
     points_balance: int
     current_level: int
+    #: Per category the rules name: spend and orders in its subtree over the window
+    categories: dict[str, CategoryStats]
 
 
 class StoredValue(TypedDict, total=False):
@@ -2571,6 +2692,8 @@ class Threshold(TypedDict, total=False):
     orders: int | None
     #: Points balance
     points: int | None
+    #: Spend and/or orders in one category subtree (category contribution)
+    category: CategoryThreshold | None
 
 
 class TimelineEntry(TypedDict, total=False):
@@ -3685,7 +3808,7 @@ class CustomersResource:
     def update(
         self, customer_id: str, body: CustomerUpdate | None = None, *, if_match: int | str | None = None
     ) -> Customer:
-        """Change a customer's name, phone or email (send If-Match with the version you read)
+        """Change a customer's profile (If-Match with the version you read is required)
 
         ``PATCH /api/v1/customers/{customer_id}`` · scope ``write_customers``
 
@@ -3709,6 +3832,48 @@ class CustomersResource:
             "POST", "/api/v1/customers/{customer_id}/data-requests", path_params={"customer_id": customer_id}
         )
         return cast(PrivacyRequest, response)
+
+    def list_identities(self, customer_id: str, *, limit: int | None = None, cursor: str | None = None) -> IdentityPage:
+        """The ids other systems know a customer by (WeChat openid/unionid, Alipay, an app's user id)
+
+        ``GET /api/v1/customers/{customer_id}/identities`` · scope ``read_customers``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/identities",
+            path_params={"customer_id": customer_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(IdentityPage, response)
+
+    def iter_identities(self, customer_id: str, *, limit: int | None = None) -> Iterator[Identity]:
+        """Every item of ``list_identities``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/identities",
+            path_params={"customer_id": customer_id},
+            query={"limit": limit},
+        )
+
+    def add_identity(self, customer_id: str, body: IdentityCreate) -> Identity:
+        """Link an external identity to a customer (unique per shop, provider and external id)
+
+        ``POST /api/v1/customers/{customer_id}/identities`` · scope ``write_customers``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/customers/{customer_id}/identities", path_params={"customer_id": customer_id}, body=body
+        )
+        return cast(Identity, response)
+
+    def remove_identity(self, customer_id: str, identity_id: str) -> None:
+        """Unlink an external identity from a customer.
+
+        ``DELETE /api/v1/customers/{customer_id}/identities/{identity_id}`` · scope ``write_customers``
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/customers/{customer_id}/identities/{identity_id}",
+            path_params={"customer_id": customer_id, "identity_id": identity_id},
+        )
 
     def redact(self, customer_id: str) -> PrivacyRequest:
         """Ask every installed app to erase a customer's personal data (`customers.redact`)
@@ -3934,8 +4099,98 @@ class MarketResource:
         return cast(MarketAppDetail, response)
 
 
+class MemberPricesResource:
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.member_prices``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MemberPricePage:
+        """Member prices (会员价) per SKU and level, newest first; filter by SKU, product or level.
+
+        ``GET /api/v1/member-prices`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/member-prices",
+            query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit, "cursor": cursor},
+        )
+        return cast(MemberPricePage, response)
+
+    def iter(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MemberPrice]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/member-prices", query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit}
+        )
+
+    def create(self, body: MemberPriceCreate) -> MemberPrice:
+        """Set the price members of one level pay for one SKU (wins over the level's discount)
+
+        ``POST /api/v1/member-prices`` · scope ``write_members``
+        """
+        response = self._requester.request("POST", "/api/v1/member-prices", body=body)
+        return cast(MemberPrice, response)
+
+    def get(self, member_price_id: str) -> MemberPrice:
+        """One member price.
+
+        ``GET /api/v1/member-prices/{member_price_id}`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/member-prices/{member_price_id}", path_params={"member_price_id": member_price_id}
+        )
+        return cast(MemberPrice, response)
+
+    def update(
+        self, member_price_id: str, body: MemberPriceUpdate, *, if_match: int | str | None = None
+    ) -> MemberPrice:
+        """Change a member price (send If-Match with the version you read)
+
+        ``PATCH /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MemberPrice, response)
+
+    def delete(self, member_price_id: str, *, if_match: int | str | None = None) -> None:
+        """Remove a member price: the SKU falls back to the level's discount.
+
+        ``DELETE /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            if_match=if_match,
+        )
+
+
 class MembersResource:
-    """Member levels V1–V5, their rules and history (``client.members``)."""
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.members``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -3984,7 +4239,7 @@ class MembersResource:
         return cast(LevelResult, response)
 
     def get_levels(self) -> LevelConfig:
-        """The shop's level names and upgrade/keep rules (defaults until set)
+        """The shop's level names, upgrade/keep rules and perks (defaults until set)
 
         ``GET /api/v1/member-levels`` · scope ``read_members``
         """
@@ -3992,7 +4247,7 @@ class MembersResource:
         return cast(LevelConfig, response)
 
     def set_levels(self, body: LevelConfigInput, *, if_match: int | str | None = None) -> LevelConfig:
-        """Replace the level names and rules (thresholds must not fall as levels rise)
+        """Replace the level names, rules and perks (thresholds must not fall as levels rise)
 
         ``PUT /api/v1/member-levels`` · scope ``write_members``
 
@@ -5797,6 +6052,7 @@ class ApiResources:
         self.installations = InstallationsResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
+        self.member_prices = MemberPricesResource(requester)
         self.members = MembersResource(requester)
         self.orders = OrdersResource(requester)
         self.payments = PaymentsResource(requester)
@@ -5907,6 +6163,10 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/customers/{customer_id}", "customers.get"),
     ("PATCH", "/api/v1/customers/{customer_id}", "customers.update"),
     ("POST", "/api/v1/customers/{customer_id}/data-requests", "customers.request_data"),
+    ("GET", "/api/v1/customers/{customer_id}/identities", "customers.list_identities"),
+    ("GET", "/api/v1/customers/{customer_id}/identities", "customers.iter_identities"),
+    ("POST", "/api/v1/customers/{customer_id}/identities", "customers.add_identity"),
+    ("DELETE", "/api/v1/customers/{customer_id}/identities/{identity_id}", "customers.remove_identity"),
     ("POST", "/api/v1/customers/{customer_id}/redactions", "customers.redact"),
     ("GET", "/api/v1/events", "events.list"),
     ("GET", "/api/v1/events", "events.iter"),
@@ -5923,6 +6183,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/market/apps/{app_id}/rating", "market.get_rating"),
     ("PUT", "/api/v1/market/apps/{app_id}/rating", "market.rate_app"),
     ("GET", "/api/v1/market/apps/{app_ref}", "market.get_app"),
+    ("GET", "/api/v1/member-prices", "member_prices.list"),
+    ("GET", "/api/v1/member-prices", "member_prices.iter"),
+    ("POST", "/api/v1/member-prices", "member_prices.create"),
+    ("GET", "/api/v1/member-prices/{member_price_id}", "member_prices.get"),
+    ("PATCH", "/api/v1/member-prices/{member_price_id}", "member_prices.update"),
+    ("DELETE", "/api/v1/member-prices/{member_price_id}", "member_prices.delete"),
     ("POST", "/api/v1/customers/{customer_id}/level", "members.set_level"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.list_level_history"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.iter_level_history"),

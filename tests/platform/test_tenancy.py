@@ -40,8 +40,9 @@ from souk_platform.coupons.issues import create_issue
 from souk_platform.coupons.packs import create_pack
 from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
-from souk_platform.customers.services import create_customer
+from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
 from souk_platform.plugins.models import PluginInvocation
@@ -69,6 +70,7 @@ OBJECTS: dict[str, str] = {
     "category_id": "category",
     "sku_id": "sku",
     "customer_id": "customer",
+    "identity_id": "customer_identity",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
@@ -103,6 +105,7 @@ OBJECTS: dict[str, str] = {
     "app_id": "app",
     "rating_id": "rating",
     "listen_session_id": "listen_session",
+    "member_price_id": "member_price",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -133,6 +136,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/skus/<sku_id>"): lambda w: {"title": "Renamed"},
     ("POST", "/api/v1/skus/<sku_id>/inventory-adjustments"): lambda w: {"delta": 1, "reason": "recount"},
     ("PATCH", "/api/v1/customers/<customer_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/customers/<customer_id>/identities"): lambda w: {"provider": "alipay", "external_id": "2088x"},
+    ("DELETE", "/api/v1/customers/<customer_id>/identities/<identity_id>"): None,
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -146,6 +151,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/segments/<segment_id>"): None,
     ("POST", "/api/v1/segments/<segment_id>/snapshots"): lambda w: {},
     ("DELETE", "/api/v1/segment-snapshots/<snapshot_id>"): None,
+    ("PATCH", "/api/v1/member-prices/<member_price_id>"): lambda w: {"price": 4000},
+    ("DELETE", "/api/v1/member-prices/<member_price_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/coupons/<coupon_id>/issues"): lambda w: {"customer_ids": [w["customer"]]},
@@ -291,6 +298,9 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     sku = product.skus[0]
     customer = create_customer(session, shop_id=shop.id, name="王小明", phone="13800000001")
+    identity, _ = add_identity(
+        session, shop_id=shop.id, customer_id=customer.id, provider="wechat_unionid", external_id="o-union-1"
+    )
     session.flush()
     award_points(
         session,
@@ -315,6 +325,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     snapshot = take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name=None, now=now)
     category = create_category(session, shop_id=shop.id, name="Oolong")
+    member_price = create_member_price(session, shop_id=shop.id, sku_id=sku.id, level=2, price=4500)
     coupon = create_coupon(
         session,
         shop_id=shop.id,
@@ -364,8 +375,10 @@ def build_shop_a(session: Any, now: Any) -> World:
         "shop": shop.id,
         "product": product.id,
         "category": category.id,
+        "member_price": member_price.id,
         "sku": sku.id,
         "customer": customer.id,
+        "customer_identity": identity.id,
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,

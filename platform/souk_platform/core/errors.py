@@ -58,6 +58,12 @@ class PreconditionFailed(SoukError):
     title = "The object changed since you read it"
 
 
+class PreconditionRequired(SoukError):
+    status = 428
+    code = "precondition-required"
+    title = "Send If-Match with the version you read"
+
+
 class Unprocessable(SoukError):
     status = 422
     code = "unprocessable"

@@ -1,4 +1,4 @@
-"""Issuing a coupon to a list of customers or a segment, as a job with progress (docs/architecture.md §5.6).
+"""Issuing a coupon to a list of customers or a segment, as a job with progress (docs/architecture.md §5.8).
 
 ``create_issue`` checks the request and records a ``CouponIssue`` (the API enqueues ``run_issue`` after
 commit). ``run_issue`` first fixes the target — one ``pending`` result row per customer, so ``total`` is

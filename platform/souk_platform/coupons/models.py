@@ -13,7 +13,7 @@ COUPON_STATUSES = ("active", "disabled")
 REDEMPTION_STATUSES = ("reserved", "redeemed", "released")
 # public: a code anyone may type (the default); issued: only a customer holding an unused wallet entry may use it.
 COUPON_DISTRIBUTIONS = ("public", "issued")
-# Where a wallet entry came from (docs/architecture.md §5.6).
+# Where a wallet entry came from (docs/architecture.md §5.8).
 WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo")
 
 
@@ -69,7 +69,7 @@ class CouponRedemption(Base):
 
 
 class CustomerCoupon(Versioned, Base):
-    """One issued coupon in a customer's wallet (docs/architecture.md §5.6).
+    """One issued coupon in a customer's wallet (docs/architecture.md §5.8).
 
     ``status`` moves through ``wallet.WALLET_STATES``: issued → reserved (a checkout holds it for
     ``order_id``) → used (the order was paid); a cancel gives a reserved entry back, a full refund a
@@ -102,7 +102,7 @@ class CustomerCoupon(Versioned, Base):
 
 
 class CouponIssue(Versioned, Base):
-    """Issuing a coupon to a list of customers or a segment: a job with progress (§5.6).
+    """Issuing a coupon to a list of customers or a segment: a job with progress (§5.8).
 
     The job first fixes the target (``total`` result rows, all ``pending``), then works through them in
     batches, each a transaction: a re-run after a crash continues with what is still pending, and
@@ -149,7 +149,7 @@ class CouponIssueResult(Base):
 
 
 class CouponPack(Versioned, Base):
-    """付费券包: coupons × quantity sold for ``price`` fen (§5.6). ``sold`` counts purchases pending or paid."""
+    """付费券包: coupons × quantity sold for ``price`` fen (§5.8). ``sold`` counts purchases pending or paid."""
 
     __tablename__ = "coupon_packs"
 

@@ -1,4 +1,4 @@
-"""付费券包: coupon packs sold for money, paid through the real order and payment path (docs/architecture.md §5.6).
+"""付费券包: coupon packs sold for money, paid through the real order and payment path (docs/architecture.md §5.8).
 
 Buying a pack (``purchase_pack``) makes an order of it — no lines, ``subtotal`` and ``total`` the pack's
 price, awaiting payment like any checkout's order (``order.created``) — and a ``pending`` purchase holding

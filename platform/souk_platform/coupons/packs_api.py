@@ -1,4 +1,4 @@
-"""付费券包 coupon packs: selling them, and buying one through the order and payment path (§5.6)."""
+"""付费券包 coupon packs: selling them, and buying one through the order and payment path (§5.8)."""
 
 from __future__ import annotations
 

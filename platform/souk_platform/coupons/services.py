@@ -6,7 +6,7 @@ redeemed redemptions; ``reserve_redemptions`` re-checks them under the coupon's 
 checkouts cannot go past ``total_limit`` or ``per_customer_limit``.
 
 An ``issued`` coupon (distribution) works only for a customer holding an unused wallet entry of it
-(``coupons/wallet.py``, docs/architecture.md §5.6): its limits were applied when it was issued, and
+(``coupons/wallet.py``, docs/architecture.md §5.8): its limits were applied when it was issued, and
 ``reserve_redemptions`` holds the holder's entry for the order under the same lock.
 """
 

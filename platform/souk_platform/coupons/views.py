@@ -1,4 +1,4 @@
-"""Merchant pages for coupons (docs/architecture.md §5.6): the list, creating one with amounts typed in
+"""Merchant pages for coupons (docs/architecture.md §5.8): the list, creating one with amounts typed in
 yuan, issuing an issued coupon to a segment or a list with a progress bar, an issue's per-customer
 results, and a customer's wallet (``coupons/_wallet.html`` is the partial the customer 360 page includes).
 """

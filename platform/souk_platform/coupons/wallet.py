@@ -1,4 +1,4 @@
-"""The coupon wallet: issued coupons in customers' hands (docs/architecture.md §5.6).
+"""The coupon wallet: issued coupons in customers' hands (docs/architecture.md §5.8).
 
 A coupon whose ``distribution`` is ``issued`` works only for a customer holding an unused entry of it
 (``CustomerCoupon``). ``issue_coupon`` puts one there — idempotent per (coupon, customer, source,

@@ -1,4 +1,4 @@
-"""A customer's coupon wallet: the coupons issued to them (docs/architecture.md §5.6)."""
+"""A customer's coupon wallet: the coupons issued to them (docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
+    PageArgs,
     current_principal,
     etag,
     expected_version,
@@ -18,16 +20,22 @@ from souk_platform.api import (
 )
 from souk_platform.api.parsing import Blueprint
 from souk_platform.customers import services
-from souk_platform.customers.models import Customer
+from souk_platform.customers.models import Customer, CustomerIdentity
 from souk_platform.customers.schemas import (
     CustomerCreateSchema,
     CustomerQuerySchema,
     CustomerSchema,
     CustomerUpdateSchema,
+    IdentityCreateSchema,
+    IdentitySchema,
 )
 from souk_platform.db import db
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="The shop's customers")
+
+
+def _now() -> Any:
+    return current_app.extensions["souk.clock"].now()
 
 
 def _view(customer: Customer) -> dict[str, Any]:
@@ -55,7 +63,7 @@ class CustomerList(MethodView):
     @blp.alt_response(409, description="Another customer of the shop has this phone or email")
     def post(self, fields: dict[str, Any]) -> Any:
         """Add a customer (phone and email are unique within the shop)"""
-        customer = services.create_customer(db.session, shop_id=current_principal().shop_id, **fields)
+        customer = services.create_customer(db.session, shop_id=current_principal().shop_id, now=_now(), **fields)
         return _view(customer), 201, etag(customer.version)
 
 
@@ -74,13 +82,57 @@ class CustomerResource(MethodView):
     @blp.response(200, CustomerSchema)
     @blp.alt_response(409, description="Another customer of the shop has this phone or email")
     @blp.alt_response(412, description="If-Match names a stale version")
+    @blp.alt_response(428, description="If-Match is missing: send the version you read")
     def patch(self, changes: dict[str, Any], customer_id: str) -> Any:
-        """Change a customer's name, phone or email (send If-Match with the version you read)"""
+        """Change a customer's profile (If-Match with the version you read is required)"""
         customer = services.update_customer(
             db.session,
             shop_id=current_principal().shop_id,
             customer_id=customer_id,
             changes=changes,
             expected_version=expected_version(),
+            version_required=True,
+            now=_now(),
         )
         return _view(customer), 200, etag(customer.version)
+
+
+@blp.route("/<customer_id>/identities")
+class IdentityList(MethodView):
+    @requires("read_customers")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(IdentitySchema))
+    def get(self, args: dict[str, Any], customer_id: str) -> Any:
+        """The ids other systems know a customer by (WeChat openid/unionid, Alipay, an app's user id)"""
+        shop_id = current_principal().shop_id
+        stmt = services.list_identities_stmt(db.session, shop_id=shop_id, customer_id=customer_id)
+        page = page_of(db.session, stmt, CustomerIdentity.id, **args)
+        body, status, headers = paginated(page)
+        body["items"] = [services.identity_view(identity) for identity in page.items]
+        return body, status, headers
+
+    @requires("write_customers")
+    @transactional
+    @blp.arguments(IdentityCreateSchema)
+    @blp.response(201, IdentitySchema)
+    @blp.alt_response(200, schema=IdentitySchema, description="The customer already had this identity")
+    @blp.alt_response(409, description="Another customer of the shop has this identity")
+    def post(self, fields: dict[str, Any], customer_id: str) -> Any:
+        """Link an external identity to a customer (unique per shop, provider and external id)"""
+        identity, created = services.add_identity(
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, **fields
+        )
+        return services.identity_view(identity), 201 if created else 200
+
+
+@blp.route("/<customer_id>/identities/<identity_id>")
+class IdentityResource(MethodView):
+    @requires("write_customers")
+    @transactional
+    @blp.response(204)
+    def delete(self, customer_id: str, identity_id: str) -> Any:
+        """Unlink an external identity from a customer"""
+        services.remove_identity(
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, identity_id=identity_id
+        )
+        return "", 204

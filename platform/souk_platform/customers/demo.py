@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from souk_platform.core.clock import SystemClock
 from souk_platform.customers.models import Customer
-from souk_platform.customers.services import create_customer
+from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import DbSession
 from souk_platform.members.services import save_level_config, set_customer_level
 from souk_platform.shops.models import Shop
@@ -26,6 +28,22 @@ CUSTOMERS = (
     ("吴婷", "13800138010", "wuting@example.cn"),
     ("徐强", "13800138011", None),
     ("孙悦", "13800138012", "sunyue@example.cn"),
+)
+
+# (birthday, gender, source channel) of each demo customer, in the order above.
+PROFILES = (
+    (dt.date(1990, 5, 17), "female", "mini_program"),
+    (dt.date(1988, 12, 2), "female", "store"),
+    (dt.date(1979, 3, 30), "male", "online"),
+    (None, "male", "app"),
+    (dt.date(1995, 8, 8), "female", "social"),
+    (dt.date(1983, 1, 21), "male", "store"),
+    (None, "unknown", "referral"),
+    (dt.date(1992, 10, 1), "female", "mini_program"),
+    (dt.date(1986, 6, 18), "male", "online"),
+    (dt.date(1998, 2, 14), "female", "social"),
+    (None, "unknown", "import"),
+    (dt.date(2000, 7, 7), "female", "mini_program"),
 )
 
 LEVELS = [
@@ -65,7 +83,33 @@ def seed(session: DbSession, shop: Shop) -> None:
     if seeded is not None:
         return
     now = SystemClock().now()
-    customers = [create_customer(session, shop_id=shop.id, name=n, phone=p, email=e) for n, p, e in CUSTOMERS]
+    customers = [
+        create_customer(
+            session,
+            shop_id=shop.id,
+            name=n,
+            phone=p,
+            email=e,
+            birthday=birthday,
+            gender=gender,
+            source_channel=channel,
+            now=now,
+        )
+        for (n, p, e), (birthday, gender, channel) in zip(CUSTOMERS, PROFILES, strict=True)
+    ]
+    # The mini-program customers signed in with WeChat: their openids (and a unionid) link them.
+    for customer, (_birthday, _gender, channel) in zip(customers, PROFILES, strict=True):
+        if channel == "mini_program":
+            add_identity(
+                session,
+                shop_id=shop.id,
+                customer_id=customer.id,
+                provider="wechat_openid:wxdemo",
+                external_id=f"o_demo_{customer.phone}",
+            )
+    add_identity(
+        session, shop_id=shop.id, customer_id=customers[0].id, provider="wechat_unionid", external_id="u_demo_wangfang"
+    )
     save_level_config(
         session, shop_id=shop.id, window_days=365, downgrade_period_days=30, levels=LEVELS, expected_version=None
     )

@@ -23,3 +23,13 @@ class InvalidPurchase(Unprocessable):
 class InvalidCustomer(Unprocessable):
     code = "invalid-customer"
     title = "The customer's details are not valid"
+
+
+class IdentityNotFound(NotFound):
+    code = "customer-identity-not-found"
+    title = "No such identity of this customer"
+
+
+class DuplicateIdentity(Conflict):
+    code = "duplicate-customer-identity"
+    title = "Another customer of the shop has this external identity"

@@ -9,33 +9,72 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from souk_platform.core.versions import check_version
-from souk_platform.customers.errors import CustomerNotFound, DuplicateCustomer, InvalidCustomer, InvalidPurchase
-from souk_platform.customers.models import Customer, CustomerPurchase
-from souk_platform.db import DbSession
+from souk_platform.core.versions import check_version, require_version
+from souk_platform.customers.errors import (
+    CustomerNotFound,
+    DuplicateCustomer,
+    DuplicateIdentity,
+    IdentityNotFound,
+    InvalidCustomer,
+    InvalidPurchase,
+)
+from souk_platform.customers.models import (
+    GENDERS,
+    PROVIDER,
+    PROVIDER_HELP,
+    SOURCE_CHANNELS,
+    Customer,
+    CustomerIdentity,
+    CustomerPurchase,
+)
+from souk_platform.db import DbSession, utcnow
 from souk_platform.events.services import emit
 from souk_platform.shops.models import Shop
 from souk_platform.tags.models import CustomerTag, Tag
 
 _IDENTITY_FIELDS = ("phone", "email")
+# What PATCH may change; the order is the order ``changed`` lists them in events.
+_PROFILE_FIELDS = ("name", "phone", "email", "birthday", "gender", "source_channel")
+EARLIEST_BIRTHDAY = dt.date(1900, 1, 1)
+MAX_IDENTITIES = 20
 
 
-def customer_payload(customer: Customer) -> dict[str, Any]:
-    """The event payload for a customer (with ``version`` so receivers can drop stale updates)."""
-    return {
+def customer_payload(customer: Customer, *, changed: list[str] | None = None) -> dict[str, Any]:
+    """The event payload for a customer (with ``version`` so receivers can drop stale updates).
+
+    Personal data (phone, email, birthday) travels only to receivers allowed to read customers
+    (``read_customers``, docs/architecture.md §5.6). ``changed`` names the fields an update changed.
+    """
+    payload: dict[str, Any] = {
         "id": customer.id,
         "name": customer.name,
         "phone": customer.phone,
         "email": customer.email,
+        "birthday": customer.birthday.isoformat() if customer.birthday else None,
+        "gender": customer.gender,
+        "source_channel": customer.source_channel,
         "level": customer.level,
         "orders_count": customer.orders_count,
         "total_spent": customer.total_spent,
         "last_order_at": customer.last_order_at.isoformat() if customer.last_order_at else None,
         "version": customer.version,
+    }
+    if changed is not None:
+        payload["changed"] = changed
+    return payload
+
+
+def identity_payload(identity: CustomerIdentity) -> dict[str, Any]:
+    return {
+        "id": identity.id,
+        "customer_id": identity.customer_id,
+        "provider": identity.provider,
+        "external_id": identity.external_id,
     }
 
 
@@ -97,13 +136,51 @@ def _flush_identity(session: DbSession, *, shop_id: str, values: dict[str, Any],
         raise
 
 
+def _shop_today(session: DbSession, shop_id: str, now: dt.datetime) -> dt.date:
+    timezone = session.scalar(sa.select(Shop.timezone).where(Shop.id == shop_id)) or "Asia/Shanghai"
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def _check_profile(session: DbSession, *, shop_id: str, values: dict[str, Any], now: dt.datetime | None) -> None:
+    """Birthday in the past (the shop's today at the latest, 1900 at the earliest), a known gender and channel."""
+    errors: dict[str, list[str]] = {}
+    birthday = values.get("birthday")
+    if birthday is not None:
+        if not isinstance(birthday, dt.date) or isinstance(birthday, dt.datetime):
+            errors["birthday"] = ["Give the birthday as a date, YYYY-MM-DD."]
+        elif birthday > _shop_today(session, shop_id, now or utcnow()):
+            errors["birthday"] = ["The birthday cannot be in the future."]
+        elif birthday < EARLIEST_BIRTHDAY:
+            errors["birthday"] = [f"The birthday cannot be before {EARLIEST_BIRTHDAY.isoformat()}."]
+    if "gender" in values and values["gender"] not in GENDERS:
+        errors["gender"] = [f"Use one of {', '.join(GENDERS)}."]
+    channel = values.get("source_channel")
+    if channel is not None and channel not in SOURCE_CHANNELS:
+        errors["source_channel"] = [f"Use one of {', '.join(SOURCE_CHANNELS)}."]
+    if errors:
+        raise InvalidCustomer("The customer's profile is not valid.", errors=errors)
+
+
 def create_customer(
-    session: DbSession, *, shop_id: str, name: str, phone: str | None = None, email: str | None = None
+    session: DbSession,
+    *,
+    shop_id: str,
+    name: str,
+    phone: str | None = None,
+    email: str | None = None,
+    birthday: dt.date | None = None,
+    gender: str = "unknown",
+    source_channel: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Customer:
     """Add a customer; a phone or email another customer of the shop has is a 409 naming the field."""
+    profile = {"birthday": birthday, "gender": gender, "source_channel": source_channel}
+    _check_profile(session, shop_id=shop_id, values=profile, now=now)
     values = {"phone": normalize_phone(phone), "email": normalize_email(email)}
     _check_unique(session, shop_id=shop_id, values=values, exclude_id=None)
-    customer = Customer(shop_id=shop_id, name=_clean_name(name), level=1, orders_count=0, total_spent=0, **values)
+    customer = Customer(
+        shop_id=shop_id, name=_clean_name(name), level=1, orders_count=0, total_spent=0, **values, **profile
+    )
     session.add(customer)
     _flush_identity(session, shop_id=shop_id, values=values, exclude_id=None)
     emit(
@@ -118,24 +195,41 @@ def create_customer(
 
 
 def update_customer(
-    session: DbSession, *, shop_id: str, customer_id: str, changes: dict[str, Any], expected_version: int | None
+    session: DbSession,
+    *,
+    shop_id: str,
+    customer_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    version_required: bool = False,
+    now: dt.datetime | None = None,
 ) -> Customer:
-    """Change name, phone or email (``None`` clears phone/email); 412 on a stale ``expected_version``."""
+    """Change the profile (name, phone, email, birthday, gender, source channel; ``None`` clears all but
+    the name and gender); 412 on a stale ``expected_version``, 428 on none when ``version_required``.
+
+    ``customer.updated`` names the fields that changed in ``changed``; nothing changed, no event.
+    """
     customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)
-    check_version(customer.version, expected_version)
+    (require_version if version_required else check_version)(customer.version, expected_version)
+    unknown = sorted(set(changes) - set(_PROFILE_FIELDS))
+    if unknown:
+        raise InvalidCustomer("Unknown fields.", errors={field: ["Unknown field."] for field in unknown})
     values = dict(changes)
+    _check_profile(session, shop_id=shop_id, values=values, now=now)
     if "name" in values:
         values["name"] = _clean_name(values["name"])
     if "phone" in values:
         values["phone"] = normalize_phone(values["phone"])
     if "email" in values:
         values["email"] = normalize_email(values["email"])
+    if "gender" in values and values["gender"] is None:
+        raise InvalidCustomer("The gender cannot be cleared.", errors={"gender": ["Use unknown instead."]})
     _check_unique(session, shop_id=shop_id, values=values, exclude_id=customer.id)
-    for field in ("name", "phone", "email"):
-        if field in values:
-            setattr(customer, field, values[field])
-    if not session.is_modified(customer):
+    changed = [field for field in _PROFILE_FIELDS if field in values and getattr(customer, field) != values[field]]
+    if not changed:
         return customer
+    for field in changed:
+        setattr(customer, field, values[field])
     _flush_identity(session, shop_id=shop_id, values=values, exclude_id=customer.id)
     emit(
         session,
@@ -143,7 +237,7 @@ def update_customer(
         type="customer.updated",
         subject_type="customer",
         subject_id=customer.id,
-        payload=customer_payload(customer),
+        payload=customer_payload(customer, changed=changed),
     )
     return customer
 
@@ -193,6 +287,7 @@ def customer_views(session: DbSession, *, shop_id: str, customers: list[Customer
         )
         for customer_id, tag_id, name, kind in rows:
             tags[customer_id].append({"id": tag_id, "name": name, "kind": kind})
+    identities = identities_of(session, shop_id=shop_id, customer_ids=[c.id for c in customers])
     currency = session.scalar(sa.select(Shop.currency).where(Shop.id == shop_id))
     return [
         {
@@ -200,6 +295,10 @@ def customer_views(session: DbSession, *, shop_id: str, customers: list[Customer
             "name": c.name,
             "phone": c.phone,
             "email": c.email,
+            "birthday": c.birthday,
+            "gender": c.gender,
+            "source_channel": c.source_channel,
+            "identities": identities.get(c.id, []),
             "level": c.level,
             "orders_count": c.orders_count,
             "total_spent": c.total_spent,
@@ -263,7 +362,9 @@ def _record(
         type="customer.updated",
         subject_type="customer",
         subject_id=customer.id,
-        payload=customer_payload(customer),
+        payload=customer_payload(
+            customer, changed=["total_spent"] if is_refund else ["orders_count", "total_spent", "last_order_at"]
+        ),
     )
 
 
@@ -311,4 +412,154 @@ def record_refund(
         at=at,
         dedupe_key=f"{order_id}:refund:{refund_id or amount}",
         is_refund=True,
+    )
+
+
+# ---- external identities (docs/architecture.md §5.6) ----
+
+
+def identities_of(session: DbSession, *, shop_id: str, customer_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each customer's identities as the API shows them, oldest first."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if not customer_ids:
+        return out
+    rows = session.scalars(
+        sa.select(CustomerIdentity)
+        .where(CustomerIdentity.shop_id == shop_id, CustomerIdentity.customer_id.in_(customer_ids))
+        .order_by(CustomerIdentity.id)
+    )
+    for identity in rows:
+        out[identity.customer_id].append(identity_view(identity))
+    return out
+
+
+def identity_view(identity: CustomerIdentity) -> dict[str, Any]:
+    return {
+        "id": identity.id,
+        "customer_id": identity.customer_id,
+        "provider": identity.provider,
+        "external_id": identity.external_id,
+        "created_at": identity.created_at,
+    }
+
+
+def list_identities_stmt(session: DbSession, *, shop_id: str, customer_id: str) -> sa.Select[Any]:
+    """The customer's identities (404 for another shop's customer), for the pagination helper."""
+    customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)
+    return sa.select(CustomerIdentity).where(
+        CustomerIdentity.shop_id == shop_id, CustomerIdentity.customer_id == customer.id
+    )
+
+
+def find_by_identity(session: DbSession, *, shop_id: str, provider: str, external_id: str) -> Customer | None:
+    """The shop's customer another system knows as (``provider``, ``external_id``), if any."""
+    return session.scalar(
+        sa.select(Customer)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+        .where(
+            CustomerIdentity.shop_id == shop_id,
+            CustomerIdentity.provider == provider,
+            CustomerIdentity.external_id == external_id.strip(),
+        )
+    )
+
+
+def _identity_owner(session: DbSession, *, shop_id: str, provider: str, external_id: str) -> CustomerIdentity | None:
+    with session.no_autoflush:
+        return session.scalar(
+            sa.select(CustomerIdentity).where(
+                CustomerIdentity.shop_id == shop_id,
+                CustomerIdentity.provider == provider,
+                CustomerIdentity.external_id == external_id,
+            )
+        )
+
+
+def add_identity(
+    session: DbSession, *, shop_id: str, customer_id: str, provider: str, external_id: str
+) -> tuple[CustomerIdentity, bool]:
+    """Link an external identity to a customer; returns it and whether it is new.
+
+    Adding the same identity to the same customer again changes nothing; one another customer of the
+    shop holds is a 409 naming that customer (a concurrent duplicate too: the unique key decides).
+    Emits ``customer.identity_added``.
+    """
+    customer = get_customer(session, shop_id=shop_id, customer_id=customer_id, for_update=True)
+    external_id = external_id.strip()
+    errors: dict[str, list[str]] = {}
+    if not PROVIDER.match(provider):
+        errors["provider"] = [f"Use {PROVIDER_HELP}."]
+    if not external_id or len(external_id) > 128 or not external_id.isprintable():
+        errors["external_id"] = ["Give the id the other system uses, 1–128 printable characters."]
+    if errors:
+        raise InvalidCustomer("The identity is not valid.", errors=errors)
+    existing = _identity_owner(session, shop_id=shop_id, provider=provider, external_id=external_id)
+    if existing is not None and existing.customer_id == customer.id:
+        return existing, False
+    if existing is not None:
+        raise _duplicate_identity(existing)
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CustomerIdentity)
+        .where(CustomerIdentity.shop_id == shop_id, CustomerIdentity.customer_id == customer.id)
+    )
+    if (count or 0) >= MAX_IDENTITIES:
+        raise InvalidCustomer(
+            f"A customer has at most {MAX_IDENTITIES} identities.",
+            errors={"external_id": [f"Remove one of the customer's {MAX_IDENTITIES} identities first."]},
+        )
+    identity = CustomerIdentity(shop_id=shop_id, customer_id=customer.id, provider=provider, external_id=external_id)
+    try:
+        # The savepoint starts before the row is added: begin_nested() flushes what is pending first.
+        with session.begin_nested():
+            session.add(identity)
+            session.flush()
+    except IntegrityError:
+        winner = _identity_owner(session, shop_id=shop_id, provider=provider, external_id=external_id)
+        if winner is None:
+            raise
+        if winner.customer_id == customer.id:
+            return winner, False
+        raise _duplicate_identity(winner) from None
+    emit(
+        session,
+        shop_id=shop_id,
+        type="customer.identity_added",
+        subject_type="customer",
+        subject_id=customer.id,
+        payload=identity_payload(identity),
+    )
+    return identity, True
+
+
+def _duplicate_identity(existing: CustomerIdentity) -> DuplicateIdentity:
+    return DuplicateIdentity(
+        f"Customer {existing.customer_id} already has this {existing.provider} identity.",
+        errors={"external_id": ["Another customer in this shop already has this identity."]},
+        existing_customer_id=existing.customer_id,
+    )
+
+
+def remove_identity(session: DbSession, *, shop_id: str, customer_id: str, identity_id: str) -> None:
+    """Unlink an identity from its customer (404 for an unknown one); emits ``customer.identity_removed``."""
+    customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)
+    identity = session.scalar(
+        sa.select(CustomerIdentity).where(
+            CustomerIdentity.id == identity_id,
+            CustomerIdentity.shop_id == shop_id,
+            CustomerIdentity.customer_id == customer.id,
+        )
+    )
+    if identity is None:
+        raise IdentityNotFound(f"Customer {customer.id} has no identity {identity_id}.")
+    payload = identity_payload(identity)
+    session.delete(identity)
+    session.flush()
+    emit(
+        session,
+        shop_id=shop_id,
+        type="customer.identity_removed",
+        subject_type="customer",
+        subject_id=customer.id,
+        payload=payload,
     )

@@ -101,6 +101,9 @@ def order_payload(order: Order) -> dict[str, Any]:
         "stored_value_used": order.stored_value_used,
         "total": order.total,
         "refunded_total": order.refunded_total,
+        "member_level": order.member_level,
+        "member_discount_total": order.member_discount_total,
+        "points_multiplier_percent": order.points_multiplier_percent,
         "lines": [
             {
                 "id": line.id,
@@ -108,6 +111,8 @@ def order_payload(order: Order) -> dict[str, Any]:
                 "product_id": line.product_id,
                 "title": line.title,
                 "unit_price": line.unit_price,
+                "list_price": line.list_price,
+                "member_perk": line.member_perk,
                 "quantity": line.quantity,
                 "discount": line.discount,
                 "refunded_quantity": line.refunded_quantity,
@@ -148,6 +153,9 @@ ORDER_COLUMNS = (
     Order.stored_value_used,
     Order.total,
     Order.refunded_total,
+    Order.member_level,
+    Order.member_discount_total,
+    Order.points_multiplier_percent,
     Order.points_earned,
     Order.cashback_amount,
     Order.discounts,
@@ -467,7 +475,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     Returns (points earned, cashback scheduled)."""
     shop = get_shop(session, order.shop_id)
     _lock_customer(session, order)
-    if order.lines:  # a coupon pack's order holds no stock (§5.6)
+    if order.lines:  # a coupon pack's order holds no stock (§5.8)
         commit_stock(session, shop_id=shop.id, ref=order.id)
     if payment.amount:
         clearing = get_account(
@@ -484,7 +492,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
         )
     confirm_redemptions(session, shop_id=shop.id, order_id=order.id)
     use_entries(session, shop_id=shop.id, order_id=order.id, now=now)
-    packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.6)
+    packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.8)
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
@@ -496,7 +504,11 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
         "customer_id": order.customer_id,
         "customer": customer_facts(session, shop_id=shop.id, customer_id=order.customer_id),
     }
-    points = int(run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid)))
+    # The buyer's level multiplier (recorded at checkout) scales the built-in rule; a plugin's answer replaces both.
+    multiplier = order.points_multiplier_percent
+    points = int(
+        run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid, multiplier))
+    )
     if points > 0:
         award_points(
             session,
@@ -661,7 +673,7 @@ def create_refund(
         returned[line.sku_id] = returned.get(line.sku_id, 0) + quantity
     if restock:
         return_stock(session, shop_id=shop_id, quantities=returned, reason="refund", ref=refund.id)
-    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.6)
+    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.8)
         give_back_entries(session, shop_id=shop_id, order_id=order.id, now=now)
         packs.on_order_refunded(session, shop_id=shop_id, order_id=order.id, now=now)
     if cash:

@@ -148,6 +148,9 @@ _ORDER = _object(
         "stored_value_used": _I,
         "total": _I,
         "refunded_total": _I,
+        "member_level": {**_NI, "description": "The buyer's member level at checkout; null for a guest"},
+        "member_discount_total": {**_I, "description": "What level perks took off the list prices, fen"},
+        "points_multiplier_percent": {**_I, "description": "The level's points multiplier at checkout (150 = 1.5×)"},
         "lines": _list(_OBJ),
         "reason": {**_S, "description": "Why it was cancelled (order.cancelled only)"},
         "version": _I,
@@ -172,18 +175,35 @@ _CUSTOMER = _object(
         "name": _NS,
         "phone": _NS,
         "email": _NS,
+        "birthday": {"type": ["string", "null"], "format": "date"},
+        "gender": {**_S, "enum": ["female", "male", "unknown"]},
+        "source_channel": _NS,
         "level": _I,
         "orders_count": _I,
         "total_spent": _I,
         "last_order_at": _NTS,
+        "changed": {**_list(_S), "description": "The fields this update changed (customer.updated only)"},
         "version": _I,
     }
 )
 _LEVEL_CHANGE = _object(
     {**_CUSTOMER["properties"], "from_level": _I, "to_level": _I, "source": _S, "reason": _NS},
 )
+_CUSTOMER_IDENTITY = _object(
+    {"id": _S, "customer_id": _S, "provider": _S, "external_id": _S}, required=("id", "customer_id", "provider")
+)
 _MEMBER_LEVELS = _object(
     {"id": _S, "window_days": _I, "downgrade_period_days": _I, "levels": _list(_OBJ), "version": _I}
+)
+_MEMBER_PRICE = _object(
+    {
+        "id": _S,
+        "sku_id": _S,
+        "level": _I,
+        "price": {**_I, "description": "Minor units (fen) members of this level pay per unit"},
+        "currency": _S,
+        "version": _I,
+    }
 )
 _BALANCE_MOVE = _object(
     {"customer_id": _S, "balance": _I, "currency": _S, "amount": _I, "points": _I, "order_id": _NS, "reference": _NS},
@@ -284,7 +304,18 @@ _SUBSCRIPTION = _object(
 _DATA_REQUEST = _object(
     {
         "id": {**_S, "description": "The request id (stable; answer or log against it)"},
-        "customer": _object({"id": _S, "email": _NS, "phone": _NS}, required=("id",)),
+        "customer": _object(
+            {
+                "id": _S,
+                "email": _NS,
+                "phone": _NS,
+                "identities": {
+                    **_list(_object({"provider": _S, "external_id": _S}, required=("provider", "external_id"))),
+                    "description": "The ids other systems know the customer by (WeChat openid, an app's user id…)",
+                },
+            },
+            required=("id",),
+        ),
         "orders_requested": {**_list(_S), "description": "Ids of the customer's orders"},
         "requested_at": _TS,
         "version": _I,
@@ -409,9 +440,18 @@ CATALOGUE: dict[str, EventType] = {
         # customers and members
         _e("customer.created", "A customer was created.", _CUSTOMER),
         _e("customer.updated", "A customer changed.", _CUSTOMER),
+        _e(
+            "customer.identity_added",
+            "An external identity (WeChat openid, an app's user id…) was linked to a customer.",
+            _CUSTOMER_IDENTITY,
+        ),
+        _e("customer.identity_removed", "An external identity was unlinked from a customer.", _CUSTOMER_IDENTITY),
         _e("customer.level_changed", "A customer's member level changed.", _LEVEL_CHANGE),
         _e("member.level_changed", "A customer's member level changed.", _LEVEL_CHANGE, "customer.level_changed"),
         _e("member_levels.updated", "The shop's member level rules changed.", _MEMBER_LEVELS),
+        _e("member_price.created", "A member price (per SKU and level) was set.", _MEMBER_PRICE),
+        _e("member_price.updated", "A member price changed.", _MEMBER_PRICE),
+        _e("member_price.deleted", "A member price was removed.", _MEMBER_PRICE),
         _e("tag.created", "A customer tag was created.", _TAG),
         _e("tag.updated", "A customer tag changed.", _TAG),
         _e("tag.deleted", "A customer tag was deleted.", _TAG),

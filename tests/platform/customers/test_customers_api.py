@@ -93,9 +93,9 @@ def test_patch_needs_fresh_version_and_emits_update(client, session):
     assert r.status_code == 200 and r.get_json()["name"] == "A2" and r.get_json()["version"] == 2
     r = client.patch(url, headers={**headers, "If-Match": '"1"'}, json={"name": "stale"})
     assert r.status_code == 412
-    r = client.patch(url, headers=headers, json={"email": "b@example.cn"})
+    r = client.patch(url, headers={**headers, "If-Match": '"2"'}, json={"email": "b@example.cn"})
     assert r.status_code == 409 and "email" in r.get_json()["errors"]
-    r = client.patch(url, headers=headers, json={"orders_count": 99})
+    r = client.patch(url, headers={**headers, "If-Match": '"2"'}, json={"orders_count": 99})
     assert r.status_code == 422 and r.get_json()["errors"] == {"orders_count": ["Unknown field."]}
     got = client.get(url, headers=headers).get_json()
     assert (got["name"], got["email"], got["orders_count"], got["version"]) == ("A2", None, 0, 2)

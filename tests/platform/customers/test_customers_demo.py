@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from factories import ShopFactory
 from souk_platform.customers import demo
-from souk_platform.customers.models import Customer
+from souk_platform.customers.models import Customer, CustomerIdentity
 from souk_platform.db import db
 from souk_platform.members.services import get_level_config
 from souk_platform.tags.models import Segment, Tag
@@ -23,6 +23,10 @@ def test_demo_seed_builds_customers_levels_tags_and_a_segment_once(session):
     customers = session.scalars(sa.select(Customer).where(Customer.shop_id == shop.id)).all()
     assert len(customers) == len(demo.CUSTOMERS) == 12
     assert sorted(c.level for c in customers)[-4:] == [2, 2, 3, 4]
+    assert sum(c.birthday is not None for c in customers) == 9
+    assert {c.gender for c in customers} == {"female", "male", "unknown"}
+    identities = session.scalars(sa.select(CustomerIdentity).where(CustomerIdentity.shop_id == shop.id)).all()
+    assert sorted(i.provider for i in identities) == ["wechat_openid:wxdemo"] * 3 + ["wechat_unionid"]
     config = get_level_config(session, shop_id=shop.id)
     assert [lvl["name"] for lvl in config["levels"]] == ["普通会员", "银卡会员", "金卡会员", "铂金会员", "黑金会员"]
     tags = {t.name: t.kind for t in session.scalars(sa.select(Tag).where(Tag.shop_id == shop.id))}

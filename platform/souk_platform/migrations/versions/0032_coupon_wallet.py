@@ -1,7 +1,7 @@
 """coupons: the wallet (customer_coupons) and a coupon's distribution, validity after issue and issued count
 
 Revision ID: 0032_coupon_wallet
-Revises: 0034_segment_snapshots
+Revises: 0033_level_perks
 Create Date: 2026-12-23 10:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0032_coupon_wallet'
-down_revision = '0034_segment_snapshots'
+down_revision = '0033_level_perks'
 branch_labels = None
 depends_on = None
 

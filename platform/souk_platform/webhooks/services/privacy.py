@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from souk_platform.apps.models import Installation
 from souk_platform.core.clock import Clock
 from souk_platform.core.ids import new_id
+from souk_platform.customers.models import CustomerIdentity
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.models import OutboxEvent
@@ -33,9 +34,20 @@ def request_customer_privacy(
     orders = session.scalars(
         sa.select(Order.id).where(Order.shop_id == shop_id, Order.customer_id == customer.id).order_by(Order.id)
     )
+    identities = session.execute(
+        sa.select(CustomerIdentity.provider, CustomerIdentity.external_id)
+        .where(CustomerIdentity.shop_id == shop_id, CustomerIdentity.customer_id == customer.id)
+        .order_by(CustomerIdentity.id)
+    )
     request = {
         "id": new_id("pvr"),
-        "customer": {"id": customer.id, "email": customer.email, "phone": customer.phone},
+        "customer": {
+            "id": customer.id,
+            "email": customer.email,
+            "phone": customer.phone,
+            # An app may know the customer only by one of these (docs/architecture.md §5.6).
+            "identities": [{"provider": p, "external_id": e} for p, e in identities],
+        },
         "orders_requested": list(orders),
         "requested_at": _rfc3339(clock.now()),
         "version": 1,
