@@ -621,9 +621,136 @@ class Coupon(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    #: public: a code anyone may type; issued: works only for customers holding it in their wallet (POST
+    #: /coupons/{id}/issues). Cannot change after creation.
+    distribution: Literal["public", "issued"]
+    #: Issued coupons: an entry expires this many days after issue, never after ends_at
+    valid_days: int | None
     redeemed_count: int
+    #: Wallet entries issued and not revoked (issued coupons)
+    issued_count: int
     version: int
     created_at: str
+
+
+class CouponIssue(TypedDict, total=False):
+    id: str
+    coupon_id: str
+    segment_id: str | None
+    snapshot_id: str | None
+    customer_ids: list[str] | None
+    #: pending, running or done
+    status: str
+    #: Customers targeted, once the job started
+    total: int | None
+    done: int
+    issued: int
+    skipped: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    version: int
+
+
+class CouponIssueCreate(TypedDict, total=False):
+    #: Customers to issue to (1–10000); or give segment_id or snapshot_id
+    customer_ids: list[str] | None
+    #: A segment whose members (when the job starts) get the coupon
+    segment_id: str | None
+    #: A segment snapshot (固化人群包) whose frozen members get the coupon
+    snapshot_id: str | None
+
+
+class CouponIssuePage(TypedDict, total=False):
+    items: Required[list[CouponIssue]]
+    next_cursor: Required[str | None]
+
+
+class CouponIssueResult(TypedDict, total=False):
+    id: str
+    customer_id: str
+    #: pending, issued or skipped
+    outcome: str
+    #: Why it was skipped
+    reason: str | None
+    #: Why it was skipped, as a code: no_customer, public, disabled, ended, total_limit, per_customer_limit
+    reason_code: str | None
+    #: The wallet entry issued
+    customer_coupon_id: str | None
+
+
+class CouponIssueResultPage(TypedDict, total=False):
+    items: Required[list[CouponIssueResult]]
+    next_cursor: Required[str | None]
+
+
+class CouponPack(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    #: Fen
+    price: Required[int]
+    #: The shop's currency (the default)
+    currency: Literal["CNY", "EUR", "HKD", "USD"] | None
+    #: Issued coupons of the shop, each with how many copies the pack holds
+    items: Required[list[CouponPackItem]]
+    #: Packs on sale in all; null: no limit
+    stock: int | None
+    #: Purchases paid or awaiting payment
+    sold: int
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    #: Refundable this many days after payment, while none of its coupons was used
+    refund_days: int
+    status: Literal["active", "disabled"]
+    version: int
+    created_at: str
+
+
+class CouponPackItem(TypedDict, total=False):
+    coupon_id: Required[str]
+    quantity: Required[int]
+
+
+class CouponPackPage(TypedDict, total=False):
+    items: Required[list[CouponPack]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackPurchase(TypedDict, total=False):
+    id: str
+    pack_id: str
+    customer_id: str
+    #: Pay it as any order: POST /orders/{order_id}/payments; refund it there too
+    order_id: str
+    #: pending (awaiting payment), paid, refunded or cancelled
+    status: str
+    price: int
+    #: Coupons that could not be issued at payment, and why
+    problems: list[dict[str, Any]]
+    created_at: str
+    paid_at: str | None
+    ended_at: str | None
+    version: int
+
+
+class CouponPackPurchaseCreate(TypedDict, total=False):
+    customer_id: Required[str]
+
+
+class CouponPackPurchasePage(TypedDict, total=False):
+    items: Required[list[CouponPackPurchase]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackUpdate(TypedDict, total=False):
+    name: str
+    stock: int | None
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    refund_days: int
+    status: Literal["active", "disabled"]
 
 
 class CouponPage(TypedDict, total=False):
@@ -660,6 +787,7 @@ class CouponUpdate(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    valid_days: int | None
 
 
 class CurrentAppSubscription(TypedDict, total=False):
@@ -2695,6 +2823,39 @@ class UsageRecordCreate(TypedDict, total=False):
     idempotency: Required[str]
 
 
+class WalletCoupon(TypedDict, total=False):
+    #: The wallet entry (ccp_…)
+    id: str
+    coupon_id: str
+    customer_id: str
+    #: issued (usable), reserved (held by an unpaid order), used, expired or revoked
+    status: str
+    #: issue, benefit, pack, api or demo
+    source: str
+    source_id: str | None
+    issued_at: str
+    expires_at: str | None
+    order_id: str | None
+    used_at: str | None
+    version: int
+    coupon: WalletCouponSummary
+
+
+class WalletCouponPage(TypedDict, total=False):
+    items: Required[list[WalletCoupon]]
+    next_cursor: Required[str | None]
+
+
+class WalletCouponSummary(TypedDict, total=False):
+    id: str
+    code: str | None
+    name: str
+    kind: str
+    value: int
+    min_spend: int
+    max_discount: int | None
+
+
 class Requester(Protocol):
     """What a resource needs from the client: one call, and the items of a paginated list."""
 
@@ -3258,6 +3419,105 @@ class CategoriesResource:
         )
 
 
+class CouponPacksResource:
+    """付费券包: coupon packs sold for money (``client.coupon_packs``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponPackPage:
+        """The shop's coupon packs, newest first.
+
+        ``GET /api/v1/coupon-packs`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/coupon-packs", query={"status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(CouponPackPage, response)
+
+    def iter(
+        self, *, status: Literal["active", "disabled"] | None = None, limit: int | None = None
+    ) -> Iterator[CouponPack]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/coupon-packs", query={"status": status, "limit": limit})
+
+    def create(self, body: CouponPack) -> CouponPack:
+        """Put a pack of issued coupons on sale (price in fen)
+
+        ``POST /api/v1/coupon-packs`` · scope ``write_coupons``
+        """
+        response = self._requester.request("POST", "/api/v1/coupon-packs", body=body)
+        return cast(CouponPack, response)
+
+    def get(self, pack_id: str) -> CouponPack:
+        """One coupon pack.
+
+        ``GET /api/v1/coupon-packs/{pack_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request("GET", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id})
+        return cast(CouponPack, response)
+
+    def update(
+        self, pack_id: str, body: CouponPackUpdate | None = None, *, if_match: int | str | None = None
+    ) -> CouponPack:
+        """Change a pack's sale: stock, limit, window, refund days, status (send If-Match)
+
+        ``PATCH /api/v1/coupon-packs/{pack_id}`` · scope ``write_coupons``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id}, body=body, if_match=if_match
+        )
+        return cast(CouponPack, response)
+
+    def list_purchases(
+        self, pack_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> CouponPackPurchasePage:
+        """Who bought this pack, newest first.
+
+        ``GET /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponPackPurchasePage, response)
+
+    def iter_purchases(self, pack_id: str, *, limit: int | None = None) -> Iterator[CouponPackPurchase]:
+        """Every item of ``list_purchases``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupon-packs/{pack_id}/purchases", path_params={"pack_id": pack_id}, query={"limit": limit}
+        )
+
+    def purchase(
+        self, pack_id: str, body: CouponPackPurchaseCreate, *, idempotency_key: str | None = None
+    ) -> CouponPackPurchase:
+        """Buy a pack for a customer: an order of the pack awaiting payment.
+
+        ``POST /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``write_orders``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponPackPurchase, response)
+
+
 class CouponsResource:
     """Coupons and automatic promotions (``client.coupons``)."""
 
@@ -3340,6 +3600,92 @@ class CouponsResource:
         """
         self._requester.request("DELETE", "/api/v1/coupons/{coupon_id}", path_params={"coupon_id": coupon_id})
 
+    def list_issues(self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None) -> CouponIssuePage:
+        """This coupon's issues to customers, newest first.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssuePage, response)
+
+    def iter_issues(self, coupon_id: str, *, limit: int | None = None) -> Iterator[CouponIssue]:
+        """Every item of ``list_issues``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def issue(
+        self, coupon_id: str, body: CouponIssueCreate | None = None, *, idempotency_key: str | None = None
+    ) -> CouponIssue:
+        """Issue an issued-distribution coupon into the wallets of listed customers, a segment or a snapshot.
+
+        ``POST /api/v1/coupons/{coupon_id}/issues`` · scope ``write_coupons``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponIssue, response)
+
+    def get_issue(self, coupon_id: str, issue_id: str) -> CouponIssue:
+        """One issue's progress: total, done, issued, skipped.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+        )
+        return cast(CouponIssue, response)
+
+    def list_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponIssueResultPage:
+        """What the issue did for each customer (pending, issued, or skipped and why)
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}/results`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssueResultPage, response)
+
+    def iter_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CouponIssueResult]:
+        """Every item of ``list_issue_results``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit},
+        )
+
     def list_redemptions(
         self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> CouponRedemptionPage:
@@ -3359,6 +3705,40 @@ class CouponsResource:
         """Every item of ``list_redemptions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
         return self._requester.iterate(
             "/api/v1/coupons/{coupon_id}/redemptions", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def list_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> WalletCouponPage:
+        """A customer's wallet: coupons issued to them (issued, reserved, used, expired, revoked), newest first.
+
+        ``GET /api/v1/customers/{customer_id}/coupons`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(WalletCouponPage, response)
+
+    def iter_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[WalletCoupon]:
+        """Every item of ``list_wallet``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit},
         )
 
 
@@ -5730,6 +6110,7 @@ class ApiResources:
         self.billing = BillingResource(requester)
         self.carts = CartsResource(requester)
         self.categories = CategoriesResource(requester)
+        self.coupon_packs = CouponPacksResource(requester)
         self.coupons = CouponsResource(requester)
         self.customer_events = CustomerEventsResource(requester)
         self.customers = CustomersResource(requester)
@@ -5815,6 +6196,14 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/categories/{category_id}", "categories.get"),
     ("PATCH", "/api/v1/categories/{category_id}", "categories.update"),
     ("DELETE", "/api/v1/categories/{category_id}", "categories.delete"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.list"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.iter"),
+    ("POST", "/api/v1/coupon-packs", "coupon_packs.create"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.get"),
+    ("PATCH", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.update"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.list_purchases"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.iter_purchases"),
+    ("POST", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.purchase"),
     ("GET", "/api/v1/coupons", "coupons.list"),
     ("GET", "/api/v1/coupons", "coupons.iter"),
     ("POST", "/api/v1/coupons", "coupons.create"),
@@ -5822,8 +6211,16 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/coupons/{coupon_id}", "coupons.get"),
     ("PATCH", "/api/v1/coupons/{coupon_id}", "coupons.update"),
     ("DELETE", "/api/v1/coupons/{coupon_id}", "coupons.delete"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.list_issues"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.iter_issues"),
+    ("POST", "/api/v1/coupons/{coupon_id}/issues", "coupons.issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}", "coupons.get_issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.list_issue_results"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.iter_issue_results"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.list_redemptions"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.list_wallet"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.iter_wallet"),
     ("GET", "/api/v1/customer-events", "customer_events.list"),
     ("GET", "/api/v1/customer-events", "customer_events.iter"),
     ("POST", "/api/v1/customer-events", "customer_events.record"),

@@ -36,7 +36,10 @@ from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
 from souk_platform.core.ids import new_id
+from souk_platform.coupons.issues import create_issue
+from souk_platform.coupons.packs import create_pack
 from souk_platform.coupons.services import create_coupon
+from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
 from souk_platform.members.perks import create_member_price
@@ -72,6 +75,8 @@ OBJECTS: dict[str, str] = {
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
     "coupon_id": "coupon",
+    "issue_id": "coupon_issue",
+    "pack_id": "coupon_pack",
     "cart_id": "cart",
     "line_id": "cart_line",
     "order_id": "order",
@@ -150,6 +155,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/member-prices/<member_price_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
+    ("POST", "/api/v1/coupons/<coupon_id>/issues"): lambda w: {"customer_ids": [w["customer"]]},
+    ("PATCH", "/api/v1/coupon-packs/<pack_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/coupon-packs/<pack_id>/purchases"): lambda w: {"customer_id": w["customer"]},
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
     ("PATCH", "/api/v1/carts/<cart_id>/lines/<line_id>"): lambda w: {"quantity": 2},
     ("DELETE", "/api/v1/carts/<cart_id>/lines/<line_id>"): None,
@@ -321,7 +329,25 @@ def build_shop_a(session: Any, now: Any) -> World:
     coupon = create_coupon(
         session,
         shop_id=shop.id,
-        fields={"code": "TEA10", "name": "10 off", "kind": "threshold", "value": 1000, "min_spend": 5000},
+        fields={
+            "code": "TEA10",
+            "name": "10 off",
+            "kind": "threshold",
+            "value": 1000,
+            "min_spend": 5000,
+            "distribution": "issued",
+        },
+    )
+    issue_coupon(
+        session, shop_id=shop.id, coupon_id=coupon.id, customer_id=customer.id, source="api", source_id="t", now=now
+    )
+    coupon_issue = create_issue(
+        session, shop_id=shop.id, coupon_id=coupon.id, customer_ids=[customer.id], segment_id=None, now=now
+    )
+    coupon_pack = create_pack(
+        session,
+        shop_id=shop.id,
+        fields={"name": "Pack", "price": 990, "items": [{"coupon_id": coupon.id, "quantity": 2}]},
     )
     sold = create_cart(
         session, shop_id=shop.id, customer_id=customer.id, lines=[{"sku_id": sku.id, "quantity": 2}], now=now
@@ -358,6 +384,8 @@ def build_shop_a(session: Any, now: Any) -> World:
         "segment": segment.id,
         "segment_snapshot": snapshot.id,
         "coupon": coupon.id,
+        "coupon_issue": coupon_issue.id,
+        "coupon_pack": coupon_pack.id,
         "order": order.id,
         "payment": payment.id,
         "refund": refund.id,

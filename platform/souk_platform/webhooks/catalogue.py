@@ -72,6 +72,40 @@ _PRODUCT = _object(
         "skus": _list(_SKU),
     },
 )
+_WALLET_COUPON = _object(
+    {
+        "id": {**_S, "description": "The wallet entry (ccp_…)"},
+        "coupon_id": _S,
+        "customer_id": _S,
+        "status": {**_S, "description": "issued, reserved, used, expired or revoked"},
+        "source": {**_S, "description": "issue, benefit, pack, api or demo"},
+        "source_id": _NS,
+        "issued_at": _TS,
+        "expires_at": _NTS,
+        "order_id": _NS,
+        "used_at": _NTS,
+        "version": _I,
+    }
+)
+_COUPON_PACK = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "price": {**_I, "description": "Fen"},
+        "currency": _S,
+        "items": _list(_object({"coupon_id": _S, "quantity": _I}, required=("coupon_id", "quantity"))),
+        "stock": _NI,
+        "sold": _I,
+        "per_customer_limit": _NI,
+        "refund_days": _I,
+        "status": _S,
+        "purchase": _object(
+            {"id": _S, "customer_id": _S, "order_id": _S, "status": _S, "price": _I, "paid_at": _NTS, "version": _I},
+            required=("id", "customer_id", "order_id"),
+        ),
+        "version": _I,
+    }
+)
 _CATEGORY = _object(
     {
         "id": _S,
@@ -205,6 +239,9 @@ _COUPON = _object(
         "ends_at": _NTS,
         "status": _S,
         "redeemed_count": _I,
+        "distribution": {**_S, "description": "public (a code anyone may type) or issued (only its holders)"},
+        "valid_days": _NI,
+        "issued_count": _I,
         "redemption": _object({"id": _S, "order_id": _S, "customer_id": _NS, "amount": _I}, required=("id",)),
         "version": _I,
     }
@@ -448,6 +485,13 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon.updated", "A coupon changed.", _COUPON),
         _e("coupon.deleted", "A coupon was deleted.", _COUPON),
         _e("coupon.redeemed", "A coupon was redeemed by a paid order (data.redemption says which).", _COUPON),
+        _e("coupon.issued", "A coupon was put into a customer's wallet.", _WALLET_COUPON),
+        _e("coupon.used", "A wallet coupon was used by a paid order.", _WALLET_COUPON),
+        _e("coupon.returned", "A used wallet coupon came back: its order was refunded in full.", _WALLET_COUPON),
+        _e("coupon.expired", "A wallet coupon expired unused.", _WALLET_COUPON),
+        _e("coupon_pack.purchased", "A coupon pack was paid for; its coupons are in the buyer's wallet.", _COUPON_PACK),
+        _e("coupon_pack.refunded", "A coupon pack was refunded; its unused coupons were revoked.", _COUPON_PACK),
+        _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

@@ -44,6 +44,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "tag_import": "read_tags",
     "segment": "read_tags",
     "coupon": "read_coupons",
+    "coupon_pack": "read_coupons",
     "points": "read_points",
     "stored_value": "read_stored_value",
     "cart": "read_orders",
