@@ -13,6 +13,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.events.api",
     "souk_platform.ledger.api",
     "souk_platform.coupons.api",
+    "souk_platform.benefits.api",
     "souk_platform.points.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",

@@ -43,6 +43,8 @@ EVENT_SCOPES: dict[str, str | None] = {
     "tag_import": "read_tags",
     "segment": "read_tags",
     "coupon": "read_coupons",
+    "benefit": "read_benefits",
+    "benefit_package": "read_benefits",
     "points": "read_points",
     "stored_value": "read_stored_value",
     "cart": "read_orders",
