@@ -36,5 +36,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.plugins.views",
     "souk_platform.webhooks.views",
     "souk_platform.orders.views",
+    "souk_platform.benefits.views",
     "souk_platform.operations.views",
 )

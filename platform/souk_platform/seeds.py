@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from souk_platform.apps import demo as apps_demo
+from souk_platform.benefits import demo as benefits_demo
 from souk_platform.catalog import demo as catalog_demo
 from souk_platform.coupons import demo as loyalty_demo
 from souk_platform.customers import demo as customers_demo
@@ -18,6 +19,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Customers, levels and tags / 顾客、等级与标签", customers_demo.seed),
     ("Coupons, points and stored value / 优惠券、积分与储值", loyalty_demo.seed),
     ("Orders / 订单", orders_demo.seed),
+    ("Benefit packages / 权益包", benefits_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
 ]

@@ -368,3 +368,18 @@ def test_racing_birthday_runs_grant_once(app):
         assert len(grants) == 1
         assert points_balance(db.session, shop_id=shop_id, customer_id=customer_id) == 66
         db.session.remove()
+
+
+def test_the_demo_seeds_three_packages_and_birthday_grants_once(session):
+    from souk_platform.benefits import demo
+    from souk_platform.customers import demo as customers_demo
+
+    shop = ShopFactory()
+    customers_demo.seed(session, shop)
+    demo.seed(session, shop)
+    demo.seed(session, shop)  # a second call adds nothing
+    packages = session.scalars(sa.select(BenefitPackage).where(BenefitPackage.shop_id == shop.id)).all()
+    assert sorted(p.trigger for p in packages) == ["birthday", "join", "level"]
+    grants = session.scalars(sa.select(BenefitGrant).where(BenefitGrant.shop_id == shop.id)).all()
+    assert len(grants) == 3 and {g.trigger for g in grants} == {"birthday"}
+    assert all(points_balance(session, shop_id=shop.id, customer_id=g.customer_id) == 88 for g in grants)
