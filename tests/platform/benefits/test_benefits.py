@@ -383,3 +383,31 @@ def test_the_demo_seeds_three_packages_and_birthday_grants_once(session):
     grants = session.scalars(sa.select(BenefitGrant).where(BenefitGrant.shop_id == shop.id)).all()
     assert len(grants) == 3 and {g.trigger for g in grants} == {"birthday"}
     assert all(points_balance(session, shop_id=shop.id, customer_id=g.customer_id) == 88 for g in grants)
+
+
+def test_the_periodic_jobs_grant_and_expire_and_run_twice_safely(session, clock):
+    from souk_platform.benefits import tasks
+    from souk_platform.jobs.runner import PERIODIC_JOBS, resolve
+
+    paths = {job.path for job in PERIODIC_JOBS if job.path.startswith("souk_platform.benefits.")}
+    assert paths == {
+        "souk_platform.benefits.tasks.grant_join_and_level_benefits",
+        "souk_platform.benefits.tasks.grant_birthday_and_dormant_benefits",
+        "souk_platform.benefits.tasks.expire_benefit_grants",
+    }
+    assert all(callable(resolve(path)) for path in paths)
+    shop = ShopFactory()
+    sid = shop.id
+    package = _package(session, sid, trigger="join", items=[{"type": "free_shipping", "valid_days": 1}])
+    customer = create_customer(session, shop_id=sid, name="New")
+    session.commit()
+    assert tasks.grant_join_and_level_benefits() >= 1
+    assert tasks.grant_join_and_level_benefits() == 0
+    [grant] = _grants(session, package.id)
+    assert grant.customer_id == customer.id and grant.status == "active"
+    tasks.grant_birthday_and_dormant_benefits()
+    clock.at = grant.expires_at + dt.timedelta(seconds=1)
+    assert tasks.expire_benefit_grants() >= 1
+    assert tasks.expire_benefit_grants() == 0
+    session.refresh(grant)
+    assert grant.status == "expired"
