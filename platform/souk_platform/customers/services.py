@@ -348,6 +348,7 @@ def _record(
             dedupe_key=dedupe_key,
         )
     )
+    changed = ["total_spent"] if is_refund else ["orders_count", "total_spent"]
     if is_refund:
         customer.total_spent -= amount
     else:
@@ -355,6 +356,7 @@ def _record(
         customer.total_spent += amount
         if customer.last_order_at is None or at > customer.last_order_at:
             customer.last_order_at = at
+            changed.append("last_order_at")
     session.flush()
     emit(
         session,
@@ -362,9 +364,7 @@ def _record(
         type="customer.updated",
         subject_type="customer",
         subject_id=customer.id,
-        payload=customer_payload(
-            customer, changed=["total_spent"] if is_refund else ["orders_count", "total_spent", "last_order_at"]
-        ),
+        payload=customer_payload(customer, changed=changed),
     )
 
 

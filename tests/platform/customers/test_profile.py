@@ -249,3 +249,22 @@ def test_two_customers_racing_for_one_identity_end_with_one_owner(app):
         ).all()
         assert len(owners) == 1 and owners[0] in ids
         db.session.remove()
+
+
+def test_purchases_and_refunds_name_the_totals_they_changed(session):
+    from souk_platform.customers.services import record_purchase, record_refund
+
+    shop = ShopFactory()
+    sid = shop.id
+    customer = create_customer(session, shop_id=sid, name="Buyer")
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    record_purchase(session, shop_id=sid, customer_id=customer.id, order_id="o1", amount=100, at=at)
+    record_purchase(
+        session, shop_id=sid, customer_id=customer.id, order_id="o0", amount=50, at=at - dt.timedelta(days=1)
+    )
+    record_refund(session, shop_id=sid, customer_id=customer.id, order_id="o1", amount=30, at=at)
+    assert [e.payload["changed"] for e in _events(session, sid, "customer.updated")] == [
+        ["orders_count", "total_spent", "last_order_at"],
+        ["orders_count", "total_spent"],  # an older order leaves last_order_at as it was
+        ["total_spent"],
+    ]
