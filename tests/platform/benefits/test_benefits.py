@@ -411,3 +411,47 @@ def test_the_periodic_jobs_grant_and_expire_and_run_twice_safely(session, clock)
     assert tasks.expire_benefit_grants() == 0
     session.refresh(grant)
     assert grant.status == "expired"
+
+
+def test_an_apps_item_and_a_member_price_reach_the_grant_and_the_webhook(session, clock):
+    from factories import install_app
+    from souk_platform.catalog.services import NewSku, create_product
+    from souk_platform.webhooks.services.subscriptions import required_scope
+
+    shop = ShopFactory()
+    sid = shop.id
+    installation_id = install_app(shop)
+    product = create_product(session, shop_id=sid, title="乌龙", skus=[NewSku(code="WL-1", title="250g", price=9_900)])
+    sku_id = product.skus[0].id
+    customer = create_customer(session, shop_id=sid, name="A")
+    items = [
+        {
+            "type": "app_item",
+            "installation_id": installation_id,
+            "item_id": "tea-class",
+            "name": "品茶课",
+            "valid_days": 60,
+        },
+        {"type": "member_price", "sku_id": sku_id, "price": 7_900},
+    ]
+    package = _package(session, sid, items=items)
+    grant, _ = services.grant_package(
+        session, package=package, customer_id=customer.id, period="manual:1", now=clock.now()
+    )
+    [event] = _events(session, sid, "benefit.granted")
+    assert required_scope("benefit.granted") == "read_benefits"
+    app_item = event.payload["items"][0]
+    assert (app_item["installation_id"], app_item["item_id"], app_item["name"]) == (
+        installation_id,
+        "tea-class",
+        "品茶课",
+    )
+    assert app_item["expires_at"] == (clock.now() + dt.timedelta(days=60)).isoformat()
+    assert grant.expires_at == clock.now() + dt.timedelta(days=60)  # the longest right
+    view = services.customer_benefits(session, shop_id=sid, customer_id=customer.id, now=clock.now())
+    assert sorted(e["type"] for e in view["entitlements"]) == ["app_item", "member_price"]
+    # Another shop's SKU or installation is refused.
+    other = ShopFactory()
+    with pytest.raises(services.InvalidPackage) as refused:
+        _package(session, other.id, items=items)
+    assert set(refused.value.errors) == {"items.0.installation_id", "items.1.sku_id"}
