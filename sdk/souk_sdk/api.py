@@ -3568,27 +3568,60 @@ class CustomersResource:
         q: str | None = None,
         level: int | None = None,
         tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> CustomerPage:
-        """Customers, newest first; filter by text (name, phone, email), level or tag.
+        """Customers, newest first; filter by text (name, phone, email), level, tag or external identity.
 
         ``GET /api/v1/customers`` · scope ``read_customers``
 
         ``q``: Text found in the name, phone or email
 
         ``tag``: Only customers carrying this tag id
+
+        ``identity_provider``: Only customers with an identity of this provider (e.g. wechat_unionid)
+
+        ``identity_external_id``: Only the customer another system knows by this id (with identity_provider)
         """
         response = self._requester.request(
-            "GET", "/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit, "cursor": cursor}
+            "GET",
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
         )
         return cast(CustomerPage, response)
 
     def iter(
-        self, *, q: str | None = None, level: int | None = None, tag: str | None = None, limit: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        level: int | None = None,
+        tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
+        limit: int | None = None,
     ) -> Iterator[Customer]:
         """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
-        return self._requester.iterate("/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit})
+        return self._requester.iterate(
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+            },
+        )
 
     def create(self, body: CustomerCreate) -> Customer:
         """Add a customer (phone and email are unique within the shop)

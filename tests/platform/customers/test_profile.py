@@ -143,6 +143,14 @@ def test_identities_add_list_remove(client, session, clock):
     }
     assert len(client.get(f"/api/v1/customers/{a}", headers=headers).get_json()["identities"]) == 2
     assert find_by_identity(session, shop_id=sid, provider="wechat_openid:wx12ab", external_id="oAbC123").id == a
+
+    def found(query):
+        return [c["id"] for c in client.get(f"/api/v1/customers?{query}", headers=headers).get_json()["items"]]
+
+    assert found("identity_provider=wechat_openid:wx12ab&identity_external_id=oAbC123") == [a]
+    assert found("identity_provider=app:cli_123") == [a]
+    assert found("identity_external_id=oAbC123") == [a]
+    assert found("identity_provider=alipay&identity_external_id=oAbC123") == []
     # The same openid in another shop is another customer entirely.
     other = ShopFactory()
     elsewhere = create_customer(session, shop_id=other.id, name="C")
