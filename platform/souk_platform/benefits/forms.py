@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from souk_platform.web.once import OnceForm
 
 
 class PackageForm(FlaskForm):
@@ -36,3 +38,14 @@ class PackageForm(FlaskForm):
     free_shipping = BooleanField(_l("Free shipping"))
     valid_days = IntegerField(_l("Rights last (days)"), default=30, validators=[Optional(), NumberRange(1, 3650)])
     status = SelectField(_l("Status"), choices=[("active", _l("Active")), ("disabled", _l("Disabled"))])
+
+
+class GrantForm(OnceForm):
+    """Grant a package by hand: it moves points and stored value, so it is done once however often sent."""
+
+    customer_ids = SelectMultipleField(_l("Customers"), choices=[], validators=[InputRequired()])
+    period = StringField(
+        _l("Occasion"),
+        validators=[Optional(), Regexp(r"^[A-Za-z0-9_.:\-]{1,60}$", message=_l("Letters, digits, - _ . : only."))],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

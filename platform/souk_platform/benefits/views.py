@@ -9,20 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from souk_platform.benefits import services
-from souk_platform.benefits.errors import InvalidPackage
-from souk_platform.benefits.forms import PackageForm
+from souk_platform.benefits.errors import InvalidGrant, InvalidPackage, PackageDisabled
+from souk_platform.benefits.forms import GrantForm, PackageForm
 from souk_platform.benefits.models import GRANT_STATUSES, BenefitGrant, BenefitPackage
 from souk_platform.core.money import format_money, to_minor_units
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
 from souk_platform.shops.services import get_shop
-from souk_platform.web.auth import shop_role_required
+from souk_platform.web import once
+from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.links import add_link
 
 bp = Blueprint("shop_benefits", __name__)
@@ -231,3 +232,50 @@ def grants(shop_id: str) -> str:
         statuses=GRANT_STATUSES,
         **_helpers(shop.currency),
     )
+
+
+@bp.route("/shops/<shop_id>/benefits/<package_id>/grant", methods=["GET", "POST"])
+@shop_role_required("owner")
+def grant_package(shop_id: str, package_id: str) -> Any:
+    """Give a package to chosen customers now, once per occasion (the same service as the API)."""
+    shop = get_shop(db.session, shop_id)
+    package = services.get_package(db.session, shop_id=shop_id, package_id=package_id)
+    form = GrantForm()
+    customers = db.session.execute(
+        sa.select(Customer.id, Customer.name, Customer.phone)
+        .where(Customer.shop_id == shop_id)
+        .order_by(Customer.name)
+        .limit(500)
+    ).all()
+    form.customer_ids.choices = [(c.id, f"{c.name} · {c.phone}" if c.phone else c.name) for c in customers]
+    if form.validate_on_submit():
+        now = current_app.extensions["souk.clock"].now()
+        user_id = signed_in_user().id
+        earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
+        if earlier:
+            return once.already_done(earlier)
+        try:
+            result = services.grant_by_hand(
+                db.session,
+                shop_id=shop_id,
+                package_id=package.id,
+                customer_ids=form.customer_ids.data or [],
+                period=(form.period.data or "").strip() or None,
+                note=(form.note.data or "").strip() or None,
+                now=now,
+            )
+        except (InvalidGrant, PackageDisabled) as error:
+            db.session.rollback()
+            form.customer_ids.errors = [*form.customer_ids.errors, error.detail]
+        else:
+            flash(
+                _(
+                    "Granted to %(granted)s customers; %(already)s already had it for this occasion.",
+                    granted=len(result["granted"]),
+                    already=len(result["already_granted"]),
+                ),
+                "success",
+            )
+            target = url_for("shop_benefits.grants", shop_id=shop_id, package_id=package.id)
+            return once.done(db.session, form=form, user_id=user_id, target=target)
+    return render_template("benefits/grant.html", shop=shop, package=package, form=form, **_helpers(shop.currency))
