@@ -38,7 +38,8 @@ class IdentityCreateSchema(ma.Schema):
 
 
 _GENDER = {"description": "female, male or unknown", "enum": list(GENDERS)}
-_CHANNEL = {"description": "Where the customer first came from", "enum": list(SOURCE_CHANNELS)}
+# null is a value of the nullable field too, so the document's enum (and its default) lists it.
+_CHANNEL = {"description": "Where the customer first came from", "enum": [*SOURCE_CHANNELS, None]}
 
 
 class CustomerSchema(ma.Schema):
