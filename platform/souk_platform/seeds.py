@@ -11,12 +11,14 @@ from souk_platform.coupons import demo as loyalty_demo
 from souk_platform.customers import demo as customers_demo
 from souk_platform.db import DbSession
 from souk_platform.installations import demo as installations_demo
+from souk_platform.members import demo as members_demo
 from souk_platform.orders import demo as orders_demo
 from souk_platform.shops.models import Shop
 
 STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Products and stock / 商品与库存", catalog_demo.seed),
     ("Customers, levels and tags / 顾客、等级与标签", customers_demo.seed),
+    ("Level perks and member prices / 等级权益与会员价", members_demo.seed),
     ("Coupons, points and stored value / 优惠券、积分与储值", loyalty_demo.seed),
     ("Orders / 订单", orders_demo.seed),
     ("Benefit packages / 权益包", benefits_demo.seed),

@@ -33,7 +33,16 @@ _LINES = {
     "items": {
         "type": "object",
         "required": ["sku_id", "quantity"],
-        "properties": {"sku_id": {"type": "string"}, "quantity": _INT, "unit_price": _INT},
+        "properties": {
+            "sku_id": {"type": "string"},
+            "quantity": _INT,
+            "unit_price": {**_INT, "description": "Per unit for this buyer, after any level perk"},
+            "list_price": {**_INT, "description": "The SKU's price before level perks"},
+            "member_perk": {
+                "type": ["string", "null"],
+                "description": "member_price, level_discount, or null: the level perk that set unit_price",
+            },
+        },
     },
 }
 _CUSTOMER = {"type": ["object", "null"], "properties": {"id": {"type": "string"}, "level": _INT}}

@@ -528,7 +528,10 @@ class CartLineQuantity(TypedDict, total=False):
 
 class CartPreview(TypedDict, total=False):
     currency: str
+    #: At the customer's member prices
     subtotal: int
+    #: What level perks took off list prices
+    member_discount_total: int
     discounts: list[CartDiscount]
     discount_total: int
     #: Before coupon codes, points and stored value
@@ -587,6 +590,20 @@ class CategoryList(TypedDict, total=False):
     items: list[Category]
 
 
+class CategoryStats(TypedDict, total=False):
+    spend: int
+    orders: int
+
+
+class CategoryThreshold(TypedDict, total=False):
+    #: Counts this category and its subcategories
+    category_id: Required[str]
+    #: Spend in the category in the window (fen): the lines' price after perks and discounts, less refunded quantities
+    spend: int | None
+    #: Orders paid in the window with a line in the category
+    orders: int | None
+
+
 class CategoryUpdate(TypedDict, total=False):
     name: str
     #: Move it (with its subcategories) under this category; null for the top level
@@ -640,6 +657,21 @@ Comparison = TypedDict(
     {"from": "str", "to": "str", "value": "int", "change": "int", "relative_change": "str | None"},
     total=False,
 )
+
+
+class Conversion(TypedDict, total=False):
+    days: int
+    window_ends_at: str
+    #: The window is over, so the figures are final
+    complete: bool
+    members: int
+    #: Members who paid for an order within the window
+    converted: int
+    #: converted / members, to 4 decimals
+    rate: float
+    orders: int
+    #: What those orders were paid, in fen (before refunds)
+    revenue: int
 
 
 class Count(TypedDict, total=False):
@@ -1149,6 +1181,11 @@ class Level(TypedDict, total=False):
     upgrade: Threshold | None
     #: Keep this level (null: never lost)
     keep: Threshold | None
+    #: Members of this level pay list prices less this many basis points (9.5折 = 500; per unit, rounded half up to the
+    #: fen); a member price for the SKU wins over it
+    discount_bps: int
+    #: Points earned on payment × this / 100 (150 = 1.5×, rounded down)
+    points_multiplier_percent: int
 
 
 class LevelChange(TypedDict, total=False):
@@ -1312,6 +1349,37 @@ class MarketAppPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class MemberPrice(TypedDict, total=False):
+    id: str
+    sku_id: str
+    product_id: str
+    level: int
+    #: What members of this level pay per unit, fen
+    price: int
+    #: The SKU's price now, fen
+    list_price: int
+    currency: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MemberPriceCreate(TypedDict, total=False):
+    sku_id: Required[str]
+    level: Required[int]
+    #: Fen of the SKU's currency; at most the SKU's list price
+    price: Required[int]
+
+
+class MemberPricePage(TypedDict, total=False):
+    items: Required[list[MemberPrice]]
+    next_cursor: Required[str | None]
+
+
+class MemberPriceUpdate(TypedDict, total=False):
+    price: Required[int]
+
+
 class OneTimeChargeCreate(TypedDict, total=False):
     name: Required[str]
     #: Minor units (fen)
@@ -1327,6 +1395,7 @@ class Order(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1336,6 +1405,12 @@ class Order(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1357,6 +1432,7 @@ class OrderDetail(TypedDict, total=False):
     status: str
     customer_id: str | None
     currency: str
+    #: The lines at their member-priced unit prices, fen
     subtotal: int
     discount_total: int
     fee_total: int
@@ -1366,6 +1442,12 @@ class OrderDetail(TypedDict, total=False):
     #: Cash to pay, fen
     total: int
     refunded_total: int
+    #: The buyer's member level at checkout; null for a guest
+    member_level: int | None
+    #: What level perks (member prices, the level's discount) took off list prices, fen
+    member_discount_total: int
+    #: The level's points multiplier applied on payment (150 = 1.5×)
+    points_multiplier_percent: int
     points_earned: int
     cashback_amount: int
     discounts: list[OrderDiscount]
@@ -1396,7 +1478,14 @@ class OrderLine(TypedDict, total=False):
     sku_id: str
     product_id: str
     title: str
+    #: What the buyer's level pays per unit, fen
     unit_price: int
+    #: The SKU's price at checkout, fen
+    list_price: int
+    #: member_price, level_discount, or null: which level perk set unit_price
+    member_perk: str | None
+    #: (list_price - unit_price) × quantity, fen
+    member_discount: int
     quantity: int
     #: This line's share of the order discount, fen
     discount: int
@@ -1576,7 +1665,12 @@ class PricedLine(TypedDict, total=False):
     sku_id: str
     quantity: int
     title: str | None
+    #: Per unit after the customer's level perk
     unit_price: int
+    #: The SKU's price
+    list_price: int
+    #: member_price, level_discount, or null (the list price)
+    member_perk: str | None
     #: unit_price × quantity, before discounts
     amount: int
     discount: int
@@ -2341,6 +2435,30 @@ class SkuUpdate(TypedDict, total=False):
     price: int
 
 
+class Snapshot(TypedDict, total=False):
+    id: str
+    #: None once the segment is deleted
+    segment_id: str | None
+    segment_name: str
+    name: str
+    #: The segment's condition when the snapshot was taken
+    condition: dict[str, Any]
+    member_count: int
+    taken_at: str
+    #: Only on a single snapshot
+    conversion: Conversion
+
+
+class SnapshotCreate(TypedDict, total=False):
+    #: Defaults to the segment's name and the time taken
+    name: str | None
+
+
+class SnapshotPage(TypedDict, total=False):
+    items: Required[list[Snapshot]]
+    next_cursor: Required[str | None]
+
+
 class Staff(TypedDict, total=False):
     id: str
     user_id: str
@@ -2358,6 +2476,8 @@ class Stats(TypedDict, total=False):
     orders_in_window: int
     points_balance: int
     current_level: int
+    #: Per category the rules name: spend and orders in its subtree over the window
+    categories: dict[str, CategoryStats]
 
 
 class StoredValue(TypedDict, total=False):
@@ -2564,6 +2684,8 @@ class Threshold(TypedDict, total=False):
     orders: int | None
     #: Points balance
     points: int | None
+    #: Spend and/or orders in one category subtree (category contribution)
+    category: CategoryThreshold | None
 
 
 class TimelineEntry(TypedDict, total=False):
@@ -3935,8 +4057,98 @@ class MarketResource:
         return cast(MarketAppDetail, response)
 
 
+class MemberPricesResource:
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.member_prices``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MemberPricePage:
+        """Member prices (会员价) per SKU and level, newest first; filter by SKU, product or level.
+
+        ``GET /api/v1/member-prices`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/member-prices",
+            query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit, "cursor": cursor},
+        )
+        return cast(MemberPricePage, response)
+
+    def iter(
+        self,
+        *,
+        sku_id: str | None = None,
+        product_id: str | None = None,
+        level: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MemberPrice]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/member-prices", query={"sku_id": sku_id, "product_id": product_id, "level": level, "limit": limit}
+        )
+
+    def create(self, body: MemberPriceCreate) -> MemberPrice:
+        """Set the price members of one level pay for one SKU (wins over the level's discount)
+
+        ``POST /api/v1/member-prices`` · scope ``write_members``
+        """
+        response = self._requester.request("POST", "/api/v1/member-prices", body=body)
+        return cast(MemberPrice, response)
+
+    def get(self, member_price_id: str) -> MemberPrice:
+        """One member price.
+
+        ``GET /api/v1/member-prices/{member_price_id}`` · scope ``read_members``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/member-prices/{member_price_id}", path_params={"member_price_id": member_price_id}
+        )
+        return cast(MemberPrice, response)
+
+    def update(
+        self, member_price_id: str, body: MemberPriceUpdate, *, if_match: int | str | None = None
+    ) -> MemberPrice:
+        """Change a member price (send If-Match with the version you read)
+
+        ``PATCH /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MemberPrice, response)
+
+    def delete(self, member_price_id: str, *, if_match: int | str | None = None) -> None:
+        """Remove a member price: the SKU falls back to the level's discount.
+
+        ``DELETE /api/v1/member-prices/{member_price_id}`` · scope ``write_members``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/member-prices/{member_price_id}",
+            path_params={"member_price_id": member_price_id},
+            if_match=if_match,
+        )
+
+
 class MembersResource:
-    """Member levels V1–V5, their rules and history (``client.members``)."""
+    """Member levels V1–V5: their rules, perks and member prices, and history (``client.members``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
@@ -3985,7 +4197,7 @@ class MembersResource:
         return cast(LevelResult, response)
 
     def get_levels(self) -> LevelConfig:
-        """The shop's level names and upgrade/keep rules (defaults until set)
+        """The shop's level names, upgrade/keep rules and perks (defaults until set)
 
         ``GET /api/v1/member-levels`` · scope ``read_members``
         """
@@ -3993,7 +4205,7 @@ class MembersResource:
         return cast(LevelConfig, response)
 
     def set_levels(self, body: LevelConfigInput, *, if_match: int | str | None = None) -> LevelConfig:
-        """Replace the level names and rules (thresholds must not fall as levels rise)
+        """Replace the level names, rules and perks (thresholds must not fall as levels rise)
 
         ``PUT /api/v1/member-levels`` · scope ``write_members``
 
@@ -4750,6 +4962,84 @@ class RequirementsResource:
         return cast(Requirement, response)
 
 
+class SegmentSnapshotsResource:
+    """Customer tags (manual, rule, imported), tag imports and segments (``client.segment_snapshots``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> SnapshotPage:
+        """Every snapshot of the shop, newest first (including those whose segment was deleted)
+
+        ``GET /api/v1/segment-snapshots`` · scope ``read_tags``
+        """
+        response = self._requester.request("GET", "/api/v1/segment-snapshots", query={"limit": limit, "cursor": cursor})
+        return cast(SnapshotPage, response)
+
+    def iter(self, *, limit: int | None = None) -> Iterator[Snapshot]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/segment-snapshots", query={"limit": limit})
+
+    def get(self, snapshot_id: str, *, days: int | None = None) -> Snapshot:
+        """One snapshot, with its conversion: who bought within `days` of it being taken.
+
+        ``GET /api/v1/segment-snapshots/{snapshot_id}`` · scope ``read_tags``
+
+        ``days``: The conversion window after taken_at, in days
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segment-snapshots/{snapshot_id}",
+            path_params={"snapshot_id": snapshot_id},
+            query={"days": days},
+        )
+        return cast(Snapshot, response)
+
+    def delete(self, snapshot_id: str) -> None:
+        """Delete a snapshot and its member list.
+
+        ``DELETE /api/v1/segment-snapshots/{snapshot_id}`` · scope ``write_tags``
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/segment-snapshots/{snapshot_id}", path_params={"snapshot_id": snapshot_id}
+        )
+
+    def list_customers(
+        self,
+        snapshot_id: str,
+        *,
+        converted: bool | None = None,
+        days: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CustomerPage:
+        """The snapshot's members, newest first; `converted=true` lists those who bought within `days`.
+
+        ``GET /api/v1/segment-snapshots/{snapshot_id}/customers`` · scope ``read_customers``
+
+        ``converted``: Only members who bought (true) or did not (false)
+
+        ``days``: The window for converted
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segment-snapshots/{snapshot_id}/customers",
+            path_params={"snapshot_id": snapshot_id},
+            query={"converted": converted, "days": days, "limit": limit, "cursor": cursor},
+        )
+        return cast(CustomerPage, response)
+
+    def iter_customers(
+        self, snapshot_id: str, *, converted: bool | None = None, days: int | None = None, limit: int | None = None
+    ) -> Iterator[Customer]:
+        """Every item of ``list_customers``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/segment-snapshots/{snapshot_id}/customers",
+            path_params={"snapshot_id": snapshot_id},
+            query={"converted": converted, "days": days, "limit": limit},
+        )
+
+
 class SegmentsResource:
     """Customer tags (manual, rule, imported), tag imports and segments (``client.segments``)."""
 
@@ -4837,6 +5127,44 @@ class SegmentsResource:
         return self._requester.iterate(
             "/api/v1/segments/{segment_id}/customers", path_params={"segment_id": segment_id}, query={"limit": limit}
         )
+
+    def list_snapshots(self, segment_id: str, *, limit: int | None = None, cursor: str | None = None) -> SnapshotPage:
+        """A segment's snapshots, newest first.
+
+        ``GET /api/v1/segments/{segment_id}/snapshots`` · scope ``read_tags``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/segments/{segment_id}/snapshots",
+            path_params={"segment_id": segment_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(SnapshotPage, response)
+
+    def iter_snapshots(self, segment_id: str, *, limit: int | None = None) -> Iterator[Snapshot]:
+        """Every item of ``list_snapshots``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/segments/{segment_id}/snapshots", path_params={"segment_id": segment_id}, query={"limit": limit}
+        )
+
+    def create_snapshot(
+        self, segment_id: str, body: SnapshotCreate | None = None, *, idempotency_key: str | None = None
+    ) -> Snapshot:
+        """Freeze who is in the segment now (固化人群包); later changes to the facts do not change it.
+
+        ``POST /api/v1/segments/{segment_id}/snapshots`` · scope ``write_tags``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/segments/{segment_id}/snapshots",
+            path_params={"segment_id": segment_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Snapshot, response)
 
 
 class ServiceOrdersResource:
@@ -5683,6 +6011,7 @@ class ApiResources:
         self.installations = InstallationsResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
+        self.member_prices = MemberPricesResource(requester)
         self.members = MembersResource(requester)
         self.orders = OrdersResource(requester)
         self.payments = PaymentsResource(requester)
@@ -5694,6 +6023,7 @@ class ApiResources:
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
         self.requirements = RequirementsResource(requester)
+        self.segment_snapshots = SegmentSnapshotsResource(requester)
         self.segments = SegmentsResource(requester)
         self.service_orders = ServiceOrdersResource(requester)
         self.services = ServicesResource(requester)
@@ -5808,6 +6138,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/market/apps/{app_id}/rating", "market.get_rating"),
     ("PUT", "/api/v1/market/apps/{app_id}/rating", "market.rate_app"),
     ("GET", "/api/v1/market/apps/{app_ref}", "market.get_app"),
+    ("GET", "/api/v1/member-prices", "member_prices.list"),
+    ("GET", "/api/v1/member-prices", "member_prices.iter"),
+    ("POST", "/api/v1/member-prices", "member_prices.create"),
+    ("GET", "/api/v1/member-prices/{member_price_id}", "member_prices.get"),
+    ("PATCH", "/api/v1/member-prices/{member_price_id}", "member_prices.update"),
+    ("DELETE", "/api/v1/member-prices/{member_price_id}", "member_prices.delete"),
     ("POST", "/api/v1/customers/{customer_id}/level", "members.set_level"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.list_level_history"),
     ("GET", "/api/v1/customers/{customer_id}/level-history", "members.iter_level_history"),
@@ -5865,6 +6201,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/requirements/{requirement_id}/delivery-votes", "requirements.vote_on_delivery"),
     ("POST", "/api/v1/requirements/{requirement_id}/pledges", "requirements.pledge"),
     ("POST", "/api/v1/requirements/{requirement_id}/proposal-votes", "requirements.vote_for_proposal"),
+    ("GET", "/api/v1/segment-snapshots", "segment_snapshots.list"),
+    ("GET", "/api/v1/segment-snapshots", "segment_snapshots.iter"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}", "segment_snapshots.get"),
+    ("DELETE", "/api/v1/segment-snapshots/{snapshot_id}", "segment_snapshots.delete"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}/customers", "segment_snapshots.list_customers"),
+    ("GET", "/api/v1/segment-snapshots/{snapshot_id}/customers", "segment_snapshots.iter_customers"),
     ("GET", "/api/v1/segments", "segments.list"),
     ("GET", "/api/v1/segments", "segments.iter"),
     ("POST", "/api/v1/segments", "segments.create"),
@@ -5874,6 +6216,9 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/api/v1/segments/{segment_id}", "segments.delete"),
     ("GET", "/api/v1/segments/{segment_id}/customers", "segments.list_customers"),
     ("GET", "/api/v1/segments/{segment_id}/customers", "segments.iter_customers"),
+    ("GET", "/api/v1/segments/{segment_id}/snapshots", "segments.list_snapshots"),
+    ("GET", "/api/v1/segments/{segment_id}/snapshots", "segments.iter_snapshots"),
+    ("POST", "/api/v1/segments/{segment_id}/snapshots", "segments.create_snapshot"),
     ("GET", "/api/v1/service-orders", "service_orders.list"),
     ("GET", "/api/v1/service-orders", "service_orders.iter"),
     ("POST", "/api/v1/service-orders", "service_orders.create"),

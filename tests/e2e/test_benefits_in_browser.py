@@ -1,4 +1,4 @@
-"""The owner manages benefit packages (权益包) in the browser, in English and Chinese (§5.7)."""
+"""The owner manages benefit packages (权益包) in the browser, in English and Chinese (§5.8)."""
 
 from __future__ import annotations
 

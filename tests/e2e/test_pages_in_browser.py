@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from e2e.harness import log_in, new_page
 from playwright.sync_api import expect
@@ -68,3 +69,29 @@ def test_the_home_page_spaces_the_shop_links_and_every_page_has_an_icon(souk, br
     assert page.locator("link[rel=icon]").count() == 1
     assert missing == []
     shots.take(page, "home-links")
+
+
+def test_a_members_order_shows_its_level_perks_in_english_and_chinese(souk, browser, shots):
+    """The demo's members bought at member prices or their level's discount: the order page says which."""
+    page = new_page(browser, locale="en-US")
+    log_in(page, souk.url, "owner@demo.souk.dev", "souk-demo-owner")
+    _shop_link(page, "Orders").click()
+    orders = [page.locator("table a code").nth(i).inner_text() for i in range(page.locator("table a code").count())]
+    assert orders
+    for order_id in orders:
+        page.get_by_role("link", name=order_id).click()
+        if page.locator("#order-member-discount").count():
+            break
+        page.go_back()
+    else:
+        raise AssertionError("no demo order shows level perks")
+    expect(page.locator("#order-member-level")).to_have_text(re.compile(r"^V[2-5]$"))
+    expect(page.locator("#order-member-discount")).to_contain_text("already in the subtotal")
+    expect(page.locator("#order-member-discount td")).to_have_text(re.compile(r"^-¥[\d,]+\.\d\d$"))
+    expect(page.locator(".member-perk").first).to_have_text(re.compile(r"^(Member price|Level discount)$"))
+    shots.take(page, "order-level-perks-en")
+
+    page.get_by_role("link", name="简体中文").click()
+    expect(page.locator("#order-member-discount")).to_contain_text("已计入小计")
+    expect(page.locator(".member-perk").first).to_have_text(re.compile(r"^(会员价|等级折扣)$"))
+    shots.take(page, "order-level-perks-zh")

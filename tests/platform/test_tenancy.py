@@ -40,6 +40,7 @@ from souk_platform.core.ids import new_id
 from souk_platform.coupons.services import create_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
 from souk_platform.plugins.models import PluginInvocation
@@ -48,6 +49,7 @@ from souk_platform.points.services import award_points, points_account_id
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
+from souk_platform.tags.snapshots import take_snapshot
 from souk_platform.webhooks.listen import open_listen_session
 from souk_platform.webhooks.runtime import runtime_for
 from souk_platform.webhooks.services import create_subscription, send_test_event
@@ -71,6 +73,7 @@ OBJECTS: dict[str, str] = {
     "grant_id": "benefit_grant",
     "tag_id": "tag",
     "segment_id": "segment",
+    "snapshot_id": "segment_snapshot",
     "coupon_id": "coupon",
     "cart_id": "cart",
     "line_id": "cart_line",
@@ -100,6 +103,7 @@ OBJECTS: dict[str, str] = {
     "app_id": "app",
     "rating_id": "rating",
     "listen_session_id": "listen_session",
+    "member_price_id": "member_price",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -147,6 +151,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tags/<tag_id>/evaluate"): None,
     ("PATCH", "/api/v1/segments/<segment_id>"): lambda w: {"description": "changed"},
     ("DELETE", "/api/v1/segments/<segment_id>"): None,
+    ("POST", "/api/v1/segments/<segment_id>/snapshots"): lambda w: {},
+    ("DELETE", "/api/v1/segment-snapshots/<snapshot_id>"): None,
+    ("PATCH", "/api/v1/member-prices/<member_price_id>"): lambda w: {"price": 4000},
+    ("DELETE", "/api/v1/member-prices/<member_price_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
@@ -322,7 +330,9 @@ def build_shop_a(session: Any, now: Any) -> World:
         description=None,
         condition={"op": "and", "conditions": [{"field": "level", "cmp": "eq", "value": 1}]},
     )
+    snapshot = take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name=None, now=now)
     category = create_category(session, shop_id=shop.id, name="Oolong")
+    member_price = create_member_price(session, shop_id=shop.id, sku_id=sku.id, level=2, price=4500)
     coupon = create_coupon(
         session,
         shop_id=shop.id,
@@ -354,6 +364,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "shop": shop.id,
         "product": product.id,
         "category": category.id,
+        "member_price": member_price.id,
         "sku": sku.id,
         "customer": customer.id,
         "customer_identity": identity.id,
@@ -362,6 +373,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,
+        "segment_snapshot": snapshot.id,
         "coupon": coupon.id,
         "order": order.id,
         "payment": payment.id,

@@ -1,1 +1,1 @@
-"""权益: benefit packages and their grants (docs/architecture.md §5.7)."""
+"""权益: benefit packages and their grants (docs/architecture.md §5.8)."""

@@ -1,4 +1,4 @@
-"""Demo benefit packages (入会礼, 生日礼, 成长礼) and a few grants for ``souk demo`` (docs/architecture.md §5.7)."""
+"""Demo benefit packages (入会礼, 生日礼, 成长礼) and a few grants for ``souk demo`` (docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The merchant's form for a benefit package (docs/architecture.md §5.7): money typed in yuan."""
+"""The merchant's form for a benefit package (docs/architecture.md §5.8): money typed in yuan."""
 
 from __future__ import annotations
 

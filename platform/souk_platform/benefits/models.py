@@ -1,4 +1,4 @@
-"""Benefit packages (权益包) and the grants that hand them to customers (docs/architecture.md §5.7)."""
+"""Benefit packages (权益包) and the grants that hand them to customers (docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of the benefits API (docs/architecture.md §5.7)."""
+"""Request and response shapes of the benefits API (docs/architecture.md §5.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benefit packages (权益包) and grants: every rule of docs/architecture.md §5.7.
+"""Benefit packages (权益包) and grants: every rule of docs/architecture.md §5.8.
 
 A package lists items (points, stored value, a member discount rate, a member price, free shipping, an
 installed app's item) and a trigger: joining (入会礼), reaching a level (成长礼), a birthday (生日礼),

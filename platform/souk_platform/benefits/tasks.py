@@ -1,4 +1,4 @@
-"""Benefit timers (docs/architecture.md §5.7): every one is safe to run twice and late."""
+"""Benefit timers (docs/architecture.md §5.8): every one is safe to run twice and late."""
 
 from __future__ import annotations
 

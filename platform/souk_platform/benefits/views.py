@@ -1,4 +1,4 @@
-"""Shop admin pages for benefits (docs/architecture.md §5.7): packages (list, create, edit) and the grants log.
+"""Shop admin pages for benefits (docs/architecture.md §5.8): packages (list, create, edit) and the grants log.
 
 Each page calls the same services as the API, so a merchant's form is refused for the same reasons,
 shown next to the field it names.

@@ -1,9 +1,10 @@
-"""Demo catalog for the tea house: products with SKUs, prices in fen, and stock."""
+"""Demo catalog for the tea house: a category tree, products with SKUs, prices in fen, and stock."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from souk_platform.catalog.categories import create_category
 from souk_platform.catalog.models import Product
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.db import DbSession
@@ -62,10 +63,28 @@ PRODUCTS: tuple[tuple[str, str, str, list[tuple[str, str, int, int]]], ...] = (
 )
 
 
+# (category, its parent or None), parents first; then each product's category by its first SKU code's prefix.
+CATEGORIES: tuple[tuple[str, str | None], ...] = (
+    ("茶叶", None),
+    ("绿茶", "茶叶"),
+    ("乌龙茶", "茶叶"),
+    ("红茶", "茶叶"),
+    ("黑茶", "茶叶"),
+    ("白茶", "茶叶"),
+    ("茶具", None),
+    ("礼盒", None),
+)
+CATEGORY_OF = {"LJ": "绿茶", "TGY": "乌龙茶", "PE": "黑茶", "DHP": "乌龙茶", "KM": "红茶", "SET": "茶具"}
+CATEGORY_OF |= {"GIFT": "礼盒", "BHYZ": "白茶"}
+
+
 def seed(session: DbSession, shop: Shop) -> None:
-    """Create the tea-house catalog once (does nothing if the shop already has products)."""
+    """Create the tea-house categories and catalog once (does nothing if the shop already has products)."""
     if session.scalar(sa.select(Product.id).where(Product.shop_id == shop.id).limit(1)) is not None:
         return
+    ids: dict[str, str] = {}
+    for name, parent in CATEGORIES:
+        ids[name] = create_category(session, shop_id=shop.id, name=name, parent_id=ids.get(parent or "")).id
     for title, description, status, skus in PRODUCTS:
         create_product(
             session,
@@ -73,6 +92,7 @@ def seed(session: DbSession, shop: Shop) -> None:
             title=title,
             description=description,
             status=status,
+            category_id=ids[CATEGORY_OF[skus[0][0].split("-")[0]]],
             skus=[
                 NewSku(code=code, title=sku_title, price=price, on_hand=on_hand)
                 for code, sku_title, price, on_hand in skus

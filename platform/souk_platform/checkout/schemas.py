@@ -63,7 +63,11 @@ class PricedLineSchema(ma.Schema):
     sku_id = ma.fields.String()
     quantity = ma.fields.Integer()
     title = ma.fields.String(allow_none=True)
-    unit_price = ma.fields.Integer()
+    unit_price = ma.fields.Integer(metadata={"description": "Per unit after the customer's level perk"})
+    list_price = ma.fields.Integer(metadata={"description": "The SKU's price"})
+    member_perk = ma.fields.String(
+        allow_none=True, metadata={"description": "member_price, level_discount, or null (the list price)"}
+    )
     amount = ma.fields.Integer(metadata={"description": "unit_price × quantity, before discounts"})
     discount = ma.fields.Integer()
     available = ma.fields.Integer()
@@ -72,7 +76,8 @@ class PricedLineSchema(ma.Schema):
 
 class CartPreviewSchema(ma.Schema):
     currency = ma.fields.String()
-    subtotal = ma.fields.Integer()
+    subtotal = ma.fields.Integer(metadata={"description": "At the customer's member prices"})
+    member_discount_total = ma.fields.Integer(metadata={"description": "What level perks took off list prices"})
     discounts = ma.fields.List(ma.fields.Nested(CartDiscountSchema))
     discount_total = ma.fields.Integer()
     total = ma.fields.Integer(metadata={"description": "Before coupon codes, points and stored value"})

@@ -2,7 +2,7 @@
 
 ``checkout`` is the one function that turns a cart into an order. It reads as its pipeline, one named
 step each, the extension points run through ``run_point``:
-cart.validate → price lines → cart.discounts → order.extra_fee → points and stored value →
+cart.validate → price lines → level perks → cart.discounts → order.extra_fee → points and stored value →
 order.validate (risk) → reserve stock → create the order (spend points and stored value, reserve
 coupon redemptions, convert the cart, emit ``order.created``). The steps fill in one ``_OrderDraft``.
 Decisions about a line read its ``LineProblem`` code, never the words shown for it.
@@ -38,6 +38,7 @@ from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions import is_plugin_discount, run_point
+from souk_platform.members.perks import LevelPerks, member_unit_prices
 from souk_platform.orders.models import Order, OrderLine
 from souk_platform.orders.services import order_payload
 from souk_platform.points.services import max_points_for, points_value, spend_points
@@ -250,7 +251,9 @@ class PricedLine:
     product_id: str | None = None
     category_id: str | None = None  # the product's at pricing time, kept on the order line
     title: str | None = None
-    unit_price: int = 0
+    unit_price: int = 0  # what this buyer pays per unit: the list price, or less after a level perk
+    list_price: int = 0  # the SKU's price
+    member_perk: str | None = None  # the level perk that set ``unit_price`` (members.perks), if any
     available: int = 0
     discount: int = 0
     problem_code: LineProblem | None = None
@@ -259,6 +262,10 @@ class PricedLine:
     @property
     def amount(self) -> int:
         return self.unit_price * self.quantity
+
+    @property
+    def member_discount(self) -> int:
+        return (self.list_price - self.unit_price) * self.quantity
 
     def flag(self, code: LineProblem, **facts: Any) -> None:
         self.problem_code = code
@@ -276,6 +283,7 @@ class CartPreview:
     discount_total: int = 0
     total: int = 0
     purchasable: bool = True
+    member_discount_total: int = 0  # what level perks took off the list prices (in ``subtotal`` already)
 
 
 def allocate_discount(amounts: Sequence[int], discount: int) -> list[int]:
@@ -315,10 +323,11 @@ def _price(
         if sku is None:
             line.flag(LineProblem.OFF_SALE)
             continue
-        line.product_id, line.category_id, line.title, line.unit_price, line.available = (
+        line.product_id, line.category_id, line.title, line.unit_price, line.list_price, line.available = (
             sku.product_id,
             sku.category_id,
             sku.title,
+            sku.unit_price,
             sku.unit_price,
             sku.available,
         )
@@ -342,6 +351,9 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
     shop = get_shop(session, cart.shop_id)
     priced, _ = _price(session, shop, cart.lines, tolerate_missing=True)
     sellable = [line for line in priced if line.problem_code in (None, LineProblem.SHORT_OF_STOCK)]
+    if cart.customer_id is not None:
+        customer = get_customer(session, shop_id=shop.id, customer_id=cart.customer_id)
+        _price_for_level(session, shop.id, customer.level, sellable)
     subtotal = sum(line.amount for line in sellable)
     discounts: list[AppliedDiscount] = []
     if subtotal > 0 and cart.status == "open":
@@ -360,6 +372,7 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
         discount_total=discount_total,
         total=subtotal - discount_total,
         purchasable=bool(priced) and all(line.problem_code is None for line in priced) and cart.status == "open",
+        member_discount_total=sum(line.member_discount for line in sellable),
     )
     return PricedCart(cart, preview)
 
@@ -474,6 +487,9 @@ class _OrderDraft:
     lines: list[PricedLine] = field(default_factory=list)
     lines_json: list[dict[str, Any]] = field(default_factory=list)
     subtotal: int = 0
+    member_level: int | None = None  # the buyer's level perks, when a customer buys
+    member_discount_total: int = 0
+    points_multiplier_percent: int = 100
     discounts: list[AppliedDiscount] = field(default_factory=list)
     discount_total: int = 0
     fees: list[dict[str, Any]] = field(default_factory=list)
@@ -505,6 +521,7 @@ def checkout(
     draft = _start_draft(session, shop_id=shop_id, cart_id=cart_id, customer_id=customer_id)
     _validate_cart(session, draft)
     _price_lines(session, draft)
+    _apply_level_perks(session, draft)
     _apply_discounts(session, draft, coupon_codes=coupon_codes, now=now)
     _add_extra_fees(session, draft)
     _apply_tenders(draft, points_to_spend=points_to_spend, stored_value_to_spend=stored_value_to_spend)
@@ -555,8 +572,46 @@ def _price_lines(session: DbSession, draft: _OrderDraft) -> None:
     if wrong_currency:
         raise CartInvalid("Some lines are priced in another currency than the shop's.", errors=wrong_currency)
     draft.lines = priced
-    draft.lines_json = [{"sku_id": p.sku_id, "quantity": p.quantity, "unit_price": p.unit_price} for p in priced]
+    draft.lines_json = _lines_json(priced)
     draft.subtotal = sum(line.amount for line in priced)
+
+
+def _lines_json(lines: Sequence[PricedLine]) -> list[dict[str, Any]]:
+    """The lines as extension points see them: ``unit_price`` after level perks, beside the list price."""
+    return [
+        {
+            "sku_id": p.sku_id,
+            "quantity": p.quantity,
+            "unit_price": p.unit_price,
+            "list_price": p.list_price,
+            "member_perk": p.member_perk,
+        }
+        for p in lines
+    ]
+
+
+def _price_for_level(session: DbSession, shop_id: str, level: int, lines: Sequence[PricedLine]) -> LevelPerks:
+    """Price ``lines`` for a member of ``level``: the member price, else the level's discount (members.perks)."""
+    perks, prices = member_unit_prices(
+        session, shop_id=shop_id, level=level, list_prices={line.sku_id: line.list_price for line in lines}
+    )
+    for line in lines:
+        line.unit_price, line.member_perk = prices[line.sku_id].unit_price, prices[line.sku_id].perk
+    return perks
+
+
+def _apply_level_perks(session: DbSession, draft: _OrderDraft) -> None:
+    """Level perks (docs/architecture.md §5.7): a member's lines at the member price for their level, else at
+    the level's discount; guests pay list prices. Before ``cart.discounts``, so coupons apply to member
+    prices and plugins see them (with each line's ``list_price``) and may discount further. The level's
+    points multiplier is recorded for the payment. Two statements, whatever the number of lines."""
+    if draft.customer is None:
+        return
+    perks = _price_for_level(session, draft.shop.id, int(draft.customer["level"]), draft.lines)
+    draft.member_level, draft.points_multiplier_percent = perks.level, perks.points_multiplier_percent
+    draft.member_discount_total = sum(line.member_discount for line in draft.lines)
+    draft.lines_json = _lines_json(draft.lines)
+    draft.subtotal = sum(line.amount for line in draft.lines)
 
 
 def _apply_discounts(session: DbSession, draft: _OrderDraft, *, coupon_codes: Sequence[str], now: dt.datetime) -> None:
@@ -662,6 +717,9 @@ def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now
         status="pending_payment",
         currency=draft.shop.currency,
         subtotal=draft.subtotal,
+        member_level=draft.member_level,
+        member_discount_total=draft.member_discount_total,
+        points_multiplier_percent=draft.points_multiplier_percent,
         discount_total=draft.discount_total,
         fee_total=draft.fee_total,
         points_spent=draft.points_spent,
@@ -689,6 +747,8 @@ def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now
             category_id=line.category_id,
             title=(line.title or "")[:300],
             unit_price=line.unit_price,
+            list_price=line.list_price,
+            member_perk=line.member_perk,
             quantity=line.quantity,
             discount=line.discount,
             refunded_quantity=0,

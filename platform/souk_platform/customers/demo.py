@@ -13,6 +13,7 @@ from souk_platform.db import DbSession
 from souk_platform.members.services import save_level_config, set_customer_level
 from souk_platform.shops.models import Shop
 from souk_platform.tags.services import create_segment, create_tag, tag_customers
+from souk_platform.tags.snapshots import take_snapshot
 
 CUSTOMERS = (
     ("王芳", "13800138001", "wangfang@example.cn"),
@@ -127,7 +128,7 @@ def seed(session: DbSession, shop: Shop) -> None:
         condition={"op": "and", "conditions": [{"field": "total_spent", "cmp": "gte", "value": 100_000}]},
         now=now,
     )
-    create_segment(
+    segment = create_segment(
         session,
         shop_id=shop.id,
         name="金卡以上的老客户",
@@ -140,3 +141,5 @@ def seed(session: DbSession, shop: Shop) -> None:
             ],
         },
     )
+    # A 人群包 frozen for a campaign: its conversion shows on /segment-snapshots/{id}.
+    take_snapshot(session, shop_id=shop.id, segment_id=segment.id, name="双十二金卡回访", now=now)

@@ -38,7 +38,7 @@ class IdentityCreateSchema(ma.Schema):
 
 
 _GENDER = {"description": "female, male or unknown", "enum": list(GENDERS)}
-# null is a value of the nullable field too, so the document's enum (and its default) lists it.
+# Nullable: null is in the enum too, or the documented schema would refuse the null it allows.
 _CHANNEL = {"description": "Where the customer first came from", "enum": [*SOURCE_CHANNELS, None]}
 
 

@@ -3,17 +3,26 @@
 ``default_level`` is the pure built-in rule of the ``member.level`` extension point: stats in,
 level out. ``evaluate_customer_level`` gathers a customer's stats, applies the rule, enforces the
 downgrade period and records the change (history row + ``customer.level_changed`` event).
+
+A threshold may also count a **category's contribution**: spend and orders in one category and its
+subcategories within the window (``category: {category_id, spend, orders}``). Category spend is what the
+lines of that subtree cost after level perks and discounts (``unit_price × quantity − discount``), less
+the refunded share of each line (by quantity), over orders paid in the window; category orders are the
+orders paid in the window with a line in the subtree (refunds do not uncount an order, as for
+``orders``). A category deleted since the rule was saved counts nothing. The perks each level carries
+(discount, points multiplier) are read by ``members.perks`` (docs/architecture.md §5.7).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.catalog.models import Category
 from souk_platform.core.money import POINTS
 from souk_platform.core.versions import check_version
 from souk_platform.customers.models import Customer, CustomerPurchase
@@ -24,18 +33,24 @@ from souk_platform.extensions import run_point
 from souk_platform.ledger.services import balance_of
 from souk_platform.members.errors import InvalidLevelRules
 from souk_platform.members.models import MemberLevelChange, MemberLevelConfig
+from souk_platform.members.perks import check_perks
+from souk_platform.orders.models import OrderLine
 from souk_platform.plugins.services import shops_with_plugins_at
 from souk_platform.shops.models import Shop
 
 LEVELS = (1, 2, 3, 4, 5)
 METRICS = ("spend", "orders", "points")
+CATEGORY_METRICS = ("spend", "orders")
 DEFAULT_WINDOW_DAYS = 365
 DEFAULT_DOWNGRADE_PERIOD_DAYS = 30
 
 
 def default_levels() -> list[dict[str, Any]]:
     """V1–V5 with no rules: until a shop sets rules, levels change only by hand."""
-    return [{"level": n, "name": f"V{n}", "upgrade": None, "keep": None} for n in LEVELS]
+    return [{"level": n, "name": f"V{n}", "upgrade": None, "keep": None, **PERK_DEFAULTS} for n in LEVELS]
+
+
+PERK_DEFAULTS = {"discount_bps": 0, "points_multiplier_percent": 100}  # no discount, 1× points
 
 
 # --- the pure rule ----------------------------------------------------------------------------------------------
@@ -49,6 +64,17 @@ class MemberStats:
     orders_in_window: int
     points_balance: int
     current_level: int
+    # category id → {"spend", "orders"} in its subtree over the window, for the categories the rules name
+    categories: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryThreshold:
+    """Spend (fen) and/or orders in one category's subtree over the window; unset ones are ignored."""
+
+    category_id: str
+    spend: int | None = None
+    orders: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +85,18 @@ class Threshold:
     spend: int | None = None
     orders: int | None = None
     points: int | None = None
+    category: CategoryThreshold | None = None
 
     def met_by(self, stats: MemberStats) -> bool:
-        checks = [
-            actual >= wanted
-            for actual, wanted in (
-                (stats.spend_in_window, self.spend),
-                (stats.orders_in_window, self.orders),
-                (stats.points_balance, self.points),
-            )
-            if wanted is not None
+        pairs = [
+            (stats.spend_in_window, self.spend),
+            (stats.orders_in_window, self.orders),
+            (stats.points_balance, self.points),
         ]
+        if self.category is not None:
+            seen = stats.categories.get(self.category.category_id, {})
+            pairs += [(seen.get("spend", 0), self.category.spend), (seen.get("orders", 0), self.category.orders)]
+        checks = [actual >= wanted for actual, wanted in pairs if wanted is not None]
         if not checks:
             return False
         return all(checks) if self.match == "all" else any(checks)
@@ -104,8 +131,15 @@ def rules_from_levels(levels: Sequence[Mapping[str, Any]]) -> LevelRules:
     def threshold(raw: Mapping[str, Any] | None) -> Threshold | None:
         if raw is None:
             return None
+        category = raw.get("category")
         return Threshold(
-            match=raw.get("match", "any"), spend=raw.get("spend"), orders=raw.get("orders"), points=raw.get("points")
+            match=raw.get("match", "any"),
+            spend=raw.get("spend"),
+            orders=raw.get("orders"),
+            points=raw.get("points"),
+            category=CategoryThreshold(category["category_id"], category.get("spend"), category.get("orders"))
+            if category
+            else None,
         )
 
     by_level = {int(entry["level"]): entry for entry in levels}
@@ -113,6 +147,17 @@ def rules_from_levels(levels: Sequence[Mapping[str, Any]]) -> LevelRules:
         upgrade={n: threshold(by_level.get(n, {}).get("upgrade")) for n in LEVELS[1:]},
         keep={n: threshold(by_level.get(n, {}).get("keep")) for n in LEVELS[1:]},
     )
+
+
+def rule_categories(levels: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The categories the rules count contributions in, in the order they first appear."""
+    found: list[str] = []
+    for entry in levels:
+        for part in ("upgrade", "keep"):
+            category = (entry.get(part) or {}).get("category")
+            if category and category["category_id"] not in found:
+                found.append(category["category_id"])
+    return found
 
 
 # --- configuration ----------------------------------------------------------------------------------------------
@@ -137,7 +182,7 @@ def get_level_config(session: DbSession, *, shop_id: str) -> dict[str, Any]:
     return {
         "window_days": row.window_days,
         "downgrade_period_days": row.downgrade_period_days,
-        "levels": row.levels,
+        "levels": [{**PERK_DEFAULTS, **entry} for entry in row.levels],  # saved before perks: none
         "configured": True,
         "version": row.version,
         "updated_at": row.updated_at,
@@ -156,28 +201,59 @@ def _check_rules(levels: list[dict[str, Any]]) -> None:
     for part in ("upgrade", "keep"):
         if by_level[1].get(part):
             errors[f"levels.{index_of[1]}.{part}"] = ["Level 1 is where every member starts; it has no rules."]
+    errors.update(check_perks(levels))
     for part in ("upgrade", "keep"):
-        for metric in METRICS:
-            floor: tuple[int, int] | None = None  # (level, value) of the highest lower level setting it
-            for level in LEVELS[1:]:
-                value = (by_level[level].get(part) or {}).get(metric)
-                if value is None:
-                    continue
+        floors: dict[tuple[str | None, str], tuple[int, int]] = {}  # metric → (level, value) of the last setting it
+        for level in LEVELS[1:]:
+            for (category_id, metric), (path, value) in _thresholds(by_level[level].get(part)).items():
+                floor = floors.get((category_id, metric))
                 if floor is not None and value < floor[1]:
-                    errors[f"levels.{index_of[level]}.{part}.{metric}"] = [
+                    errors[f"levels.{index_of[level]}.{part}.{path}"] = [
                         f"Must be at least {floor[1]}, the V{floor[0]} {part} threshold: higher levels are harder."
                     ]
-                floor = (level, value)
+                floors[(category_id, metric)] = (level, value)
     for level in LEVELS[1:]:
-        upgrade, keep = by_level[level].get("upgrade") or {}, by_level[level].get("keep") or {}
-        for metric in METRICS:
-            if keep.get(metric) is not None and upgrade.get(metric) is not None and keep[metric] > upgrade[metric]:
-                errors[f"levels.{index_of[level]}.keep.{metric}"] = [
-                    f"Must not exceed the upgrade threshold ({upgrade[metric]}): keeping a level is not harder "
+        upgrade = _thresholds(by_level[level].get("upgrade"))
+        for key, (path, value) in _thresholds(by_level[level].get("keep")).items():
+            if key in upgrade and value > upgrade[key][1]:
+                errors[f"levels.{index_of[level]}.keep.{path}"] = [
+                    f"Must not exceed the upgrade threshold ({upgrade[key][1]}): keeping a level is not harder "
                     "than reaching it."
                 ]
     if errors:
         raise InvalidLevelRules("The level rules are not consistent: " + ", ".join(sorted(errors)) + ".", errors=errors)
+
+
+def _thresholds(raw: Mapping[str, Any] | None) -> dict[tuple[str | None, str], tuple[str, int]]:
+    """A threshold's set numbers: (category id or None, metric) → (field path inside it, value).
+
+    Category thresholds compare only with thresholds on the same category."""
+    found: dict[tuple[str | None, str], tuple[str, int]] = {}
+    raw = raw or {}
+    for metric in METRICS:
+        if raw.get(metric) is not None:
+            found[(None, metric)] = (metric, raw[metric])
+    category = raw.get("category") or {}
+    for metric in CATEGORY_METRICS:
+        if category.get(metric) is not None:
+            found[(category["category_id"], metric)] = (f"category.{metric}", category[metric])
+    return found
+
+
+def _check_categories(session: DbSession, shop_id: str, levels: Sequence[Mapping[str, Any]]) -> None:
+    """Every category a rule counts must be one of the shop's (422 naming the field otherwise)."""
+    named = rule_categories(levels)
+    if not named:
+        return
+    known = set(session.scalars(sa.select(Category.id).where(Category.shop_id == shop_id, Category.id.in_(named))))
+    errors = {
+        f"levels.{i}.{part}.category.category_id": ["No such category in this shop."]
+        for i, entry in enumerate(levels)
+        for part in ("upgrade", "keep")
+        if ((entry.get(part) or {}).get("category") or {}).get("category_id") not in (None, *known)
+    }
+    if errors:
+        raise InvalidLevelRules("The level rules name categories this shop does not have.", errors=errors)
 
 
 def save_level_config(
@@ -189,8 +265,10 @@ def save_level_config(
     levels: list[dict[str, Any]],
     expected_version: int | None,
 ) -> dict[str, Any]:
-    """Replace the shop's level names and rules (validated); 412 when ``expected_version`` is stale."""
+    """Replace the shop's level names, rules and perks (validated); 412 when ``expected_version`` is stale."""
+    levels = [{**PERK_DEFAULTS, **entry} for entry in levels]
     _check_rules(levels)
+    _check_categories(session, shop_id, levels)
     row = _config_row(session, shop_id)
     check_version(row.version if row else 0, expected_version)
     ordered = sorted(levels, key=lambda entry: entry["level"])
@@ -232,10 +310,87 @@ class LevelChange:
     stats: MemberStats | None = None
 
 
+def _subtrees(session: DbSession, shop_id: str, category_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Each named category's subtree (itself and its descendants; empty when it no longer exists)."""
+    rows = session.execute(sa.select(Category.id, Category.parent_id).where(Category.shop_id == shop_id))
+    parents = {category_id: parent_id for category_id, parent_id in rows}
+    children: dict[str | None, list[str]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    subtrees: dict[str, set[str]] = {}
+    for category_id in category_ids:
+        found: set[str] = set()
+        todo = [category_id] if category_id in parents else []
+        while todo:
+            current = todo.pop()
+            found.add(current)
+            todo.extend(children.get(current, []))
+        subtrees[category_id] = found
+    return subtrees
+
+
+def _category_stats(
+    session: DbSession,
+    *,
+    shop_id: str,
+    customer_ids: Sequence[str],
+    category_ids: Sequence[str],
+    since: dt.datetime,
+    now: dt.datetime,
+) -> dict[str, dict[str, dict[str, int]]]:
+    """customer → category → {"spend", "orders"} in the category's subtree, for orders paid in (since, now]
+    (dated by their purchase row, as ``spend`` is).
+
+    Two statements whatever the number of customers and categories: the shop's tree, then the paid lines
+    in any of the subtrees grouped by (customer, order, category).
+    """
+    subtrees = _subtrees(session, shop_id, category_ids)
+    wanted = set().union(*subtrees.values()) if subtrees else set()
+    stats: dict[str, dict[str, dict[str, int]]] = {
+        c: {category_id: {"spend": 0, "orders": 0} for category_id in category_ids} for c in customer_ids
+    }
+    if not wanted or not customer_ids:
+        return stats
+    kept = OrderLine.quantity - OrderLine.refunded_quantity
+    net = (OrderLine.unit_price * OrderLine.quantity - OrderLine.discount) * kept // OrderLine.quantity
+    # A paid order's purchase row dates it (as for ``spend``), and exists as soon as the payment records it.
+    rows = session.execute(
+        sa.select(CustomerPurchase.customer_id, OrderLine.order_id, OrderLine.category_id, sa.func.sum(net))
+        .select_from(CustomerPurchase)
+        .join(OrderLine, OrderLine.order_id == CustomerPurchase.order_id)
+        .where(
+            CustomerPurchase.shop_id == shop_id,
+            CustomerPurchase.customer_id.in_(list(customer_ids)),
+            CustomerPurchase.counts_as_order.is_(True),
+            CustomerPurchase.at > since,
+            CustomerPurchase.at <= now,
+            OrderLine.shop_id == shop_id,
+            OrderLine.category_id.in_(sorted(wanted)),
+        )
+        .group_by(CustomerPurchase.customer_id, OrderLine.order_id, OrderLine.category_id)
+    )
+    orders_seen: dict[tuple[str, str], set[str]] = {}
+    for customer_id, order_id, line_category, spend in rows:
+        for category_id, subtree in subtrees.items():
+            if line_category in subtree:
+                stats[str(customer_id)][category_id]["spend"] += int(spend or 0)
+                orders_seen.setdefault((str(customer_id), category_id), set()).add(order_id)
+    for (customer_id, category_id), orders in orders_seen.items():
+        stats[customer_id][category_id]["orders"] = len(orders)
+    return stats
+
+
 def member_stats(
-    session: DbSession, *, shop_id: str, customers: Sequence[Customer], window_days: int, now: dt.datetime
+    session: DbSession,
+    *,
+    shop_id: str,
+    customers: Sequence[Customer],
+    window_days: int,
+    now: dt.datetime,
+    categories: Sequence[str] = (),
 ) -> dict[str, MemberStats]:
-    """Each customer's stats over the last ``window_days`` (one query for purchases, the ledger for points)."""
+    """Each customer's stats over the last ``window_days`` (one query for purchases, the ledger for points,
+    and two more when the rules count contributions in ``categories``)."""
     since = now - dt.timedelta(days=window_days)
     totals: dict[str, tuple[int, int]] = {}
     if customers:
@@ -254,12 +409,25 @@ def member_stats(
             .group_by(CustomerPurchase.customer_id)
         )
         totals = {customer_id: (int(spend), int(orders)) for customer_id, spend, orders in rows}
+    by_category = (
+        _category_stats(
+            session,
+            shop_id=shop_id,
+            customer_ids=[c.id for c in customers],
+            category_ids=categories,
+            since=since,
+            now=now,
+        )
+        if categories
+        else {}
+    )
     return {
         c.id: MemberStats(
             spend_in_window=totals.get(c.id, (0, 0))[0],
             orders_in_window=totals.get(c.id, (0, 0))[1],
             points_balance=balance_of(session, shop_id=shop_id, kind="customer.points", owner_id=c.id, unit=POINTS),
             current_level=c.level,
+            categories=by_category.get(c.id, {}),
         )
         for c in customers
     }
@@ -331,9 +499,14 @@ def evaluate_with_stats(
     """``evaluate_customer_level`` that also returns the stats it judged (for the evaluate API)."""
     customer = get_customer(session, shop_id=shop_id, customer_id=customer_id, for_update=True)
     config = get_level_config(session, shop_id=shop_id)
-    stats = member_stats(session, shop_id=shop_id, customers=[customer], window_days=config["window_days"], now=now)[
-        customer.id
-    ]
+    stats = member_stats(
+        session,
+        shop_id=shop_id,
+        customers=[customer],
+        window_days=config["window_days"],
+        now=now,
+        categories=rule_categories(config["levels"]),
+    )[customer.id]
     rules = rules_from_levels(config["levels"])
     shop = session.get(Shop, shop_id)
     assert shop is not None  # get_customer found a customer of this shop
@@ -355,7 +528,12 @@ def evaluate_with_stats(
     reason = (
         f"{verb} from V{customer.level} {names[customer.level]} to V{level} {names[level]} by the level rules "
         f"(last {config['window_days']} days: spend {stats.spend_in_window} fen, {stats.orders_in_window} orders; "
-        f"{stats.points_balance} points)."
+        f"{stats.points_balance} points"
+        + "".join(
+            f"; in category {category_id}: spend {seen['spend']} fen, {seen['orders']} orders"
+            for category_id, seen in stats.categories.items()
+        )
+        + ")."
     )
     change = _record_change(session, customer, to_level=level, source="rule", reason=reason, now=now, stats=stats)
     return change, stats
@@ -405,7 +583,14 @@ def evaluate_shop_levels(session: DbSession, *, shop_id: str, now: dt.datetime, 
         )
         if not batch:
             return changed
-        stats = member_stats(session, shop_id=shop_id, customers=batch, window_days=config["window_days"], now=now)
+        stats = member_stats(
+            session,
+            shop_id=shop_id,
+            customers=batch,
+            window_days=config["window_days"],
+            now=now,
+            categories=rule_categories(config["levels"]),
+        )
         for customer in batch:
             moves = plugins_decide or default_level(stats[customer.id], rules) != customer.level
             if moves and evaluate_customer_level(session, shop_id=shop_id, customer_id=customer.id, now=now):

@@ -16,7 +16,10 @@ SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds ar
 
 class Order(Versioned, Base):
     """An order. Money in fen; ``total`` is the cash the buyer pays:
-    subtotal - discount_total + fee_total - points_value - stored_value_used (never below zero)."""
+    subtotal - discount_total + fee_total - points_value - stored_value_used (never below zero).
+
+    ``subtotal`` is at the lines' prices after level perks (member price or the level's discount);
+    ``member_discount_total`` is what those perks took off the list prices (docs/architecture.md §5.7)."""
 
     __tablename__ = "orders"
     __table_args__ = (
@@ -48,6 +51,11 @@ class Order(Versioned, Base):
     points_revoked: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # earned points clawed back by refunds
     points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back by refunds
     cashback_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # scheduled at payment
+    # Level perks, as checkout found them: the buyer's level (None for a guest), what member prices and
+    # the level's discount took off the list prices, and the points multiplier applied on payment.
+    member_level: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    member_discount_total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    points_multiplier_percent: Mapped[int] = mapped_column(sa.Integer, default=100, server_default="100")
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
@@ -69,8 +77,15 @@ class Order(Versioned, Base):
         return self.total + self.stored_value_used
 
 
+def _unit_price(context: Any) -> int:
+    return int(context.get_current_parameters()["unit_price"])
+
+
 class OrderLine(Base):
-    """A priced snapshot of one SKU at checkout; ``discount`` is this line's share of the order discount."""
+    """A priced snapshot of one SKU at checkout; ``discount`` is this line's share of the order discount.
+
+    ``unit_price`` is what the buyer's level pays; ``list_price`` the SKU's price then, and ``member_perk``
+    which level perk made the difference (``member_price``, ``level_discount``, or None)."""
 
     __tablename__ = "order_lines"
 
@@ -83,6 +98,9 @@ class OrderLine(Base):
     category_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     unit_price: Mapped[int] = mapped_column(sa.BigInteger)
+    # Defaults to ``unit_price``: a line written without level pricing was sold at its list price.
+    list_price: Mapped[int] = mapped_column(sa.BigInteger, default=_unit_price)
+    member_perk: Mapped[str | None] = mapped_column(sa.String(16))
     quantity: Mapped[int] = mapped_column(sa.Integer)
     discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     refunded_quantity: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -91,6 +109,11 @@ class OrderLine(Base):
     @property
     def line_total(self) -> int:
         return self.unit_price * self.quantity - self.discount
+
+    @property
+    def member_discount(self) -> int:
+        """What the level perk took off this line's list price, fen."""
+        return (self.list_price - self.unit_price) * self.quantity
 
 
 class Payment(Base):

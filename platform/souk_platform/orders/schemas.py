@@ -15,7 +15,13 @@ class OrderLineSchema(ma.Schema):
     sku_id = ma.fields.String()
     product_id = ma.fields.String()
     title = ma.fields.String()
-    unit_price = ma.fields.Integer()
+    unit_price = ma.fields.Integer(metadata={"description": "What the buyer's level pays per unit, fen"})
+    list_price = ma.fields.Integer(metadata={"description": "The SKU's price at checkout, fen"})
+    member_perk = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "member_price, level_discount, or null: which level perk set unit_price"},
+    )
+    member_discount = ma.fields.Integer(metadata={"description": "(list_price - unit_price) × quantity, fen"})
     quantity = ma.fields.Integer()
     discount = ma.fields.Integer(metadata={"description": "This line's share of the order discount, fen"})
     line_total = ma.fields.Integer(metadata={"description": "unit_price × quantity - discount"})
@@ -71,7 +77,7 @@ class OrderSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": " | ".join(ORDER_STATUSES)})
     customer_id = ma.fields.String(allow_none=True)
     currency = ma.fields.String()
-    subtotal = ma.fields.Integer()
+    subtotal = ma.fields.Integer(metadata={"description": "The lines at their member-priced unit prices, fen"})
     discount_total = ma.fields.Integer()
     fee_total = ma.fields.Integer()
     points_spent = ma.fields.Integer()
@@ -79,6 +85,15 @@ class OrderSchema(ma.Schema):
     stored_value_used = ma.fields.Integer()
     total = ma.fields.Integer(metadata={"description": "Cash to pay, fen"})
     refunded_total = ma.fields.Integer()
+    member_level = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The buyer's member level at checkout; null for a guest"}
+    )
+    member_discount_total = ma.fields.Integer(
+        metadata={"description": "What level perks (member prices, the level's discount) took off list prices, fen"}
+    )
+    points_multiplier_percent = ma.fields.Integer(
+        metadata={"description": "The level's points multiplier applied on payment (150 = 1.5×)"}
+    )
     points_earned = ma.fields.Integer()
     cashback_amount = ma.fields.Integer()
     discounts = ma.fields.List(ma.fields.Nested(OrderDiscountSchema))
@@ -171,6 +186,9 @@ def order_detail_json(order: Any) -> dict[str, Any]:
             "product_id": line.product_id,
             "title": line.title,
             "unit_price": line.unit_price,
+            "list_price": line.list_price,
+            "member_perk": line.member_perk,
+            "member_discount": line.member_discount,
             "quantity": line.quantity,
             "discount": line.discount,
             "line_total": line.line_total,

@@ -99,6 +99,9 @@ def order_payload(order: Order) -> dict[str, Any]:
         "stored_value_used": order.stored_value_used,
         "total": order.total,
         "refunded_total": order.refunded_total,
+        "member_level": order.member_level,
+        "member_discount_total": order.member_discount_total,
+        "points_multiplier_percent": order.points_multiplier_percent,
         "lines": [
             {
                 "id": line.id,
@@ -106,6 +109,8 @@ def order_payload(order: Order) -> dict[str, Any]:
                 "product_id": line.product_id,
                 "title": line.title,
                 "unit_price": line.unit_price,
+                "list_price": line.list_price,
+                "member_perk": line.member_perk,
                 "quantity": line.quantity,
                 "discount": line.discount,
                 "refunded_quantity": line.refunded_quantity,
@@ -146,6 +151,9 @@ ORDER_COLUMNS = (
     Order.stored_value_used,
     Order.total,
     Order.refunded_total,
+    Order.member_level,
+    Order.member_discount_total,
+    Order.points_multiplier_percent,
     Order.points_earned,
     Order.cashback_amount,
     Order.discounts,
@@ -489,7 +497,11 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
         "customer_id": order.customer_id,
         "customer": customer_facts(session, shop_id=shop.id, customer_id=order.customer_id),
     }
-    points = int(run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid)))
+    # The buyer's level multiplier (recorded at checkout) scales the built-in rule; a plugin's answer replaces both.
+    multiplier = order.points_multiplier_percent
+    points = int(
+        run_point(session, "points.earn", shop, facts, lambda p: default_points_for_order(shop, paid, multiplier))
+    )
     if points > 0:
         award_points(
             session,

@@ -57,9 +57,10 @@ def require_customer(session: DbSession, *, shop_id: str, customer_id: str) -> C
     return customer
 
 
-def default_points_for_order(shop: Shop, paid_amount: int) -> int:
-    """The built-in ``points.earn`` rule: ``points_per_yuan`` for every whole yuan (100 fen) paid."""
-    return max(paid_amount, 0) // 100 * int(shop_setting(shop, "points_per_yuan"))
+def default_points_for_order(shop: Shop, paid_amount: int, multiplier_percent: int = 100) -> int:
+    """The built-in ``points.earn`` rule: ``points_per_yuan`` for every whole yuan (100 fen) paid, times the
+    buyer's level multiplier (``multiplier_percent``/100, rounded down; docs/architecture.md §5.7)."""
+    return max(paid_amount, 0) // 100 * int(shop_setting(shop, "points_per_yuan")) * multiplier_percent // 100
 
 
 def points_value(shop: Shop, points: int) -> int:

@@ -124,7 +124,7 @@ def top_up(
 def grant_stored_value(
     session: DbSession, *, shop_id: str, customer_id: str, amount: int, reference: str | None, dedupe_key: str
 ) -> LedgerTransfer:
-    """Give ``amount`` fen of stored value the customer did not pay for (a benefit package's gift, §5.7).
+    """Give ``amount`` fen of stored value the customer did not pay for (a benefit package's gift, §5.8).
 
     Issued like cashback (``shop.stored_value_issued`` → ``customer.stored_value``), no cash moves.
     Idempotent by ``dedupe_key`` (per shop); emits ``stored_value.granted``.

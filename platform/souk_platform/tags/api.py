@@ -14,6 +14,7 @@ from souk_platform.api import (
     current_principal,
     etag,
     expected_version,
+    idempotent,
     page_of,
     page_schema,
     paginated,
@@ -25,14 +26,18 @@ from souk_platform.customers.models import Customer
 from souk_platform.customers.schemas import CustomerSchema
 from souk_platform.customers.services import customer_views
 from souk_platform.db import db
-from souk_platform.tags import services
-from souk_platform.tags.models import Segment, Tag, TagImport
+from souk_platform.tags import services, snapshots
+from souk_platform.tags.models import Segment, SegmentSnapshot, Tag, TagImport
 from souk_platform.tags.schemas import (
     CountSchema,
     SegmentCreateSchema,
     SegmentEstimateSchema,
     SegmentSchema,
     SegmentUpdateSchema,
+    SnapshotCreateSchema,
+    SnapshotCustomersQuerySchema,
+    SnapshotQuerySchema,
+    SnapshotSchema,
     TagCreateSchema,
     TagCustomersSchema,
     TagImportCreateSchema,
@@ -288,4 +293,88 @@ class SegmentCustomers(MethodView):
         page = page_of(db.session, services.segment_customers_stmt(segment, now=_now()), Customer.id, **args)
         body, status, headers = paginated(page)
         body["items"] = customer_views(db.session, shop_id=segment.shop_id, customers=page.items)
+        return body, status, headers
+
+
+# --- snapshots (docs/architecture.md §5.5) -----------------------------------------------------------------------
+
+
+def _snapshot_view(snapshot: SegmentSnapshot, *, days: int | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {**snapshots.snapshot_payload(snapshot), "taken_at": snapshot.taken_at}
+    if days is not None:
+        view["conversion"] = snapshots.conversion(db.session, snapshot=snapshot, days=days, now=_now())
+    return view
+
+
+def _snapshot_page(stmt: sa.Select[Any], args: dict[str, Any]) -> Any:
+    page = page_of(db.session, stmt, SegmentSnapshot.id, **args)
+    body, status, headers = paginated(page)
+    body["items"] = [_snapshot_view(s) for s in page.items]
+    return body, status, headers
+
+
+@blp.route("/segments/<segment_id>/snapshots")
+class SegmentSnapshots(MethodView):
+    @requires("read_tags")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(SnapshotSchema))
+    def get(self, args: dict[str, Any], segment_id: str) -> Any:
+        """A segment's snapshots, newest first"""
+        segment = services.get_segment(db.session, shop_id=_shop_id(), segment_id=segment_id)
+        return _snapshot_page(snapshots.snapshots_stmt(shop_id=segment.shop_id, segment_id=segment.id), args)
+
+    @requires("write_tags")
+    @idempotent
+    @blp.arguments(SnapshotCreateSchema)
+    @blp.response(201, SnapshotSchema)
+    def post(self, fields: dict[str, Any], segment_id: str) -> Any:
+        """Freeze who is in the segment now (固化人群包); later changes to the facts do not change it"""
+        snapshot = snapshots.take_snapshot(
+            db.session, shop_id=_shop_id(), segment_id=segment_id, name=fields["name"], now=_now()
+        )
+        return _snapshot_view(snapshot), 201
+
+
+@blp.route("/segment-snapshots")
+class SnapshotList(MethodView):
+    @requires("read_tags")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(SnapshotSchema))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every snapshot of the shop, newest first (including those whose segment was deleted)"""
+        return _snapshot_page(snapshots.snapshots_stmt(shop_id=_shop_id()), args)
+
+
+@blp.route("/segment-snapshots/<snapshot_id>")
+class SnapshotResource(MethodView):
+    @requires("read_tags")
+    @blp.arguments(SnapshotQuerySchema, location="query")
+    @blp.response(200, SnapshotSchema)
+    def get(self, args: dict[str, Any], snapshot_id: str) -> Any:
+        """One snapshot, with its conversion: who bought within `days` of it being taken"""
+        snapshot = snapshots.get_snapshot(db.session, shop_id=_shop_id(), snapshot_id=snapshot_id)
+        return _snapshot_view(snapshot, days=args["days"])
+
+    @requires("write_tags")
+    @transactional
+    @blp.response(204)
+    def delete(self, snapshot_id: str) -> Any:
+        """Delete a snapshot and its member list"""
+        snapshots.delete_snapshot(db.session, shop_id=_shop_id(), snapshot_id=snapshot_id)
+        return "", 204
+
+
+@blp.route("/segment-snapshots/<snapshot_id>/customers")
+class SnapshotCustomers(MethodView):
+    @requires("read_customers")  # it lists customers' details, so it needs the customers scope
+    @blp.arguments(SnapshotCustomersQuerySchema, location="query")
+    @blp.response(200, page_schema(CustomerSchema))
+    def get(self, args: dict[str, Any], snapshot_id: str) -> Any:
+        """The snapshot's members, newest first; `converted=true` lists those who bought within `days`"""
+        snapshot = snapshots.get_snapshot(db.session, shop_id=_shop_id(), snapshot_id=snapshot_id)
+        converted, days = args.pop("converted"), args.pop("days")
+        stmt = snapshots.snapshot_customers_stmt(snapshot, converted=converted, days=days)
+        page = page_of(db.session, stmt, Customer.id, **args)
+        body, status, headers = paginated(page)
+        body["items"] = customer_views(db.session, shop_id=snapshot.shop_id, customers=page.items)
         return body, status, headers

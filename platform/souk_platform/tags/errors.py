@@ -15,6 +15,11 @@ class SegmentNotFound(NotFound):
     title = "No such segment"
 
 
+class SnapshotNotFound(NotFound):
+    code = "segment-snapshot-not-found"
+    title = "No such segment snapshot"
+
+
 class TagImportNotFound(NotFound):
     code = "tag-import-not-found"
     title = "No such tag import"

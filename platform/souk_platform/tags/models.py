@@ -67,3 +67,36 @@ class Segment(Versioned, Base):
     description: Mapped[str | None] = mapped_column(sa.String(500))
     condition: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[dt.datetime] = created_column()
+
+
+class SegmentSnapshot(Base):
+    """A segment's members frozen at one moment (固化人群包): campaigns and conversion read this fixed list.
+
+    The snapshot outlives its segment (``segment_id`` becomes NULL); it keeps the name and condition it
+    was taken with (docs/architecture.md §5.5).
+    """
+
+    __tablename__ = "segment_snapshots"
+    __table_args__ = (sa.Index("ix_segment_snapshots_shop_segment", "shop_id", "segment_id"),)
+
+    id: Mapped[str] = id_column("sns")
+    shop_id: Mapped[str] = shop_column()
+    segment_id: Mapped[str | None] = mapped_column(sa.ForeignKey("segments.id", ondelete="SET NULL"))
+    segment_name: Mapped[str] = mapped_column(sa.String(100))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    condition: Mapped[dict[str, Any]] = mapped_column()
+    member_count: Mapped[int] = mapped_column(default=0)
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class SegmentSnapshotMember(Base):
+    """One customer in a snapshot."""
+
+    __tablename__ = "segment_snapshot_members"
+
+    snapshot_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("segment_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id"), primary_key=True, index=True)
+    shop_id: Mapped[str] = shop_column()

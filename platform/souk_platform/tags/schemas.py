@@ -236,3 +236,51 @@ class SegmentUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(1, 100))
     description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
     condition = ConditionGroupField()
+
+
+# --- snapshots (docs/architecture.md §5.5) -----------------------------------------------------------------------
+
+_DAYS = ma.validate.Range(1, 365)
+
+
+class SnapshotCreateSchema(ma.Schema):
+    name = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 100),
+        metadata={"description": "Defaults to the segment's name and the time taken"},
+    )
+
+
+class ConversionSchema(ma.Schema):
+    days = ma.fields.Integer()
+    window_ends_at = ma.fields.DateTime()
+    complete = ma.fields.Boolean(metadata={"description": "The window is over, so the figures are final"})
+    members = ma.fields.Integer()
+    converted = ma.fields.Integer(metadata={"description": "Members who paid for an order within the window"})
+    rate = ma.fields.Float(metadata={"description": "converted / members, to 4 decimals"})
+    orders = ma.fields.Integer()
+    revenue = ma.fields.Integer(metadata={"description": "What those orders were paid, in fen (before refunds)"})
+
+
+class SnapshotSchema(ma.Schema):
+    id = ma.fields.String()
+    segment_id = ma.fields.String(allow_none=True, metadata={"description": "None once the segment is deleted"})
+    segment_name = ma.fields.String()
+    name = ma.fields.String()
+    condition = ma.fields.Dict(metadata={"description": "The segment's condition when the snapshot was taken"})
+    member_count = ma.fields.Integer()
+    taken_at = ma.fields.DateTime()
+    conversion = ma.fields.Nested(ConversionSchema, metadata={"description": "Only on a single snapshot"})
+
+
+class SnapshotQuerySchema(ma.Schema):
+    days = ma.fields.Integer(
+        load_default=7, validate=_DAYS, metadata={"description": "The conversion window after taken_at, in days"}
+    )
+
+
+class SnapshotCustomersQuerySchema(PageArgs):
+    converted = ma.fields.Boolean(
+        load_default=None, metadata={"description": "Only members who bought (true) or did not (false)"}
+    )
+    days = ma.fields.Integer(load_default=7, validate=_DAYS, metadata={"description": "The window for converted"})

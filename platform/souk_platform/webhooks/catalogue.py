@@ -114,6 +114,9 @@ _ORDER = _object(
         "stored_value_used": _I,
         "total": _I,
         "refunded_total": _I,
+        "member_level": {**_NI, "description": "The buyer's member level at checkout; null for a guest"},
+        "member_discount_total": {**_I, "description": "What level perks took off the list prices, fen"},
+        "points_multiplier_percent": {**_I, "description": "The level's points multiplier at checkout (150 = 1.5×)"},
         "lines": _list(_OBJ),
         "reason": {**_S, "description": "Why it was cancelled (order.cancelled only)"},
         "version": _I,
@@ -157,6 +160,16 @@ _CUSTOMER_IDENTITY = _object(
 )
 _MEMBER_LEVELS = _object(
     {"id": _S, "window_days": _I, "downgrade_period_days": _I, "levels": _list(_OBJ), "version": _I}
+)
+_MEMBER_PRICE = _object(
+    {
+        "id": _S,
+        "sku_id": _S,
+        "level": _I,
+        "price": {**_I, "description": "Minor units (fen) members of this level pay per unit"},
+        "currency": _S,
+        "version": _I,
+    }
 )
 _BALANCE_MOVE = _object(
     {"customer_id": _S, "balance": _I, "currency": _S, "amount": _I, "points": _I, "order_id": _NS, "reference": _NS},
@@ -244,6 +257,17 @@ _TAG = _object(
 )
 _TAG_IMPORT = _object({"id": _S}, required=("id",))
 _SEGMENT = _object({"id": _S, "name": _S, "description": _NS, "condition": _NOBJ, "version": _I})
+_SEGMENT_SNAPSHOT = _object(
+    {
+        "id": _S,
+        "segment_id": _NS,
+        "segment_name": _S,
+        "name": _S,
+        "condition": _NOBJ,
+        "member_count": _I,
+        "taken_at": _TS,
+    }
+)
 _CART = _object(
     {"id": _S, "customer_id": _NS, "status": _S, "lines": _list(_OBJ), "converted_order_id": _NS, "version": _I}
 )
@@ -426,6 +450,9 @@ CATALOGUE: dict[str, EventType] = {
         _e("customer.level_changed", "A customer's member level changed.", _LEVEL_CHANGE),
         _e("member.level_changed", "A customer's member level changed.", _LEVEL_CHANGE, "customer.level_changed"),
         _e("member_levels.updated", "The shop's member level rules changed.", _MEMBER_LEVELS),
+        _e("member_price.created", "A member price (per SKU and level) was set.", _MEMBER_PRICE),
+        _e("member_price.updated", "A member price changed.", _MEMBER_PRICE),
+        _e("member_price.deleted", "A member price was removed.", _MEMBER_PRICE),
         _e("tag.created", "A customer tag was created.", _TAG),
         _e("tag.updated", "A customer tag changed.", _TAG),
         _e("tag.deleted", "A customer tag was deleted.", _TAG),
@@ -436,6 +463,8 @@ CATALOGUE: dict[str, EventType] = {
         _e("segment.created", "A segment was created.", _SEGMENT),
         _e("segment.updated", "A segment changed.", _SEGMENT),
         _e("segment.deleted", "A segment was deleted.", _SEGMENT),
+        _e("segment.snapshot_created", "A segment's members were frozen into a snapshot (人群包).", _SEGMENT_SNAPSHOT),
+        _e("segment.snapshot_deleted", "A segment snapshot was deleted.", _SEGMENT_SNAPSHOT),
         # points, stored value, coupons
         *(_e(t, f"Points movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE) for t in _POINTS),
         _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),

@@ -1,4 +1,4 @@
-"""Benefit packages and grants (docs/architecture.md §5.7): the API, the triggers, expiry, use and races."""
+"""Benefit packages and grants (docs/architecture.md §5.8): the API, the triggers, expiry, use and races."""
 
 from __future__ import annotations
 

@@ -50,7 +50,14 @@ def test_config_defaults_then_put_and_read_back(client):
     assert [lvl["name"] for lvl in body["levels"]] == ["V1", "V2", "V3", "V4", "V5"]
     saved = _configure(client, shop)
     assert saved["configured"] is True and saved["version"] == 1
-    assert saved["levels"][1]["upgrade"] == {"match": "any", "spend": 10_000, "orders": 3, "points": None}
+    assert saved["levels"][1]["upgrade"] == {
+        "match": "any",
+        "spend": 10_000,
+        "orders": 3,
+        "points": None,
+        "category": None,
+    }
+    assert (saved["levels"][1]["discount_bps"], saved["levels"][1]["points_multiplier_percent"]) == (0, 100)
     assert client.get("/api/v1/member-levels", headers=headers).get_json()["levels"] == saved["levels"]
     stale = client.put("/api/v1/member-levels", headers={**headers, "If-Match": '"0"'}, json={"levels": LEVELS})
     assert stale.status_code == 412
@@ -104,7 +111,13 @@ def test_upgrade_on_spend_in_window_records_history_and_event(client, session, c
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["changed"] is True and (body["from_level"], body["to_level"], body["level"]) == (1, 2, 2)
-    assert body["stats"] == {"spend_in_window": 12_000, "orders_in_window": 1, "points_balance": 0, "current_level": 1}
+    assert body["stats"] == {
+        "spend_in_window": 12_000,
+        "orders_in_window": 1,
+        "points_balance": 0,
+        "current_level": 1,
+        "categories": {},  # the rules count no category
+    }
     assert "银卡" in body["reason"]
     [change] = _history(session, cid)
     assert (change.from_level, change.to_level, change.source) == (1, 2, "rule")

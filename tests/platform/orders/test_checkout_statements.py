@@ -13,8 +13,11 @@ from factories import ShopFactory
 from souk_platform.catalog.models import InventoryAdjustment, Sku
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import checkout, create_cart
+from souk_platform.customers.services import create_customer
 from souk_platform.db import db
 from souk_platform.events.models import OutboxEvent
+from souk_platform.members.perks import create_member_price
+from souk_platform.members.services import save_level_config, set_customer_level
 from souk_platform.orders.services import cancel_order, create_refund, settle_payment, start_payment
 
 
@@ -215,3 +218,52 @@ def test_one_short_line_among_many_refuses_the_checkout_and_writes_nothing(flow,
     db.session.expire_all()
     assert flow.checkout(flow.cart(lines[:-1])).status_code == 201
     assert {flow.stock(sku.id) for sku in product.skus} == {(3, 3)}
+
+
+def test_a_members_checkout_with_level_perks_does_not_grow_with_lines(session, clock):
+    """Level perks cost two statements (the level configuration, the member prices of the cart's SKUs)
+    whatever the number of lines; every line is priced for the member's level."""
+    shop_id, sku_ids = _sampler(session)
+    save_level_config(
+        session,
+        shop_id=shop_id,
+        window_days=365,
+        downgrade_period_days=30,
+        levels=[{"level": n, "name": f"V{n}", "discount_bps": 1000 if n == 2 else 0} for n in range(1, 6)],
+        expected_version=None,
+    )
+    customer = create_customer(session, shop_id=shop_id, name="member")
+    session.flush()
+    set_customer_level(session, shop_id=shop_id, customer_id=customer.id, level=2, reason="test", now=clock.now())
+    for sku_id in sku_ids[::2]:
+        create_member_price(session, shop_id=shop_id, sku_id=sku_id, level=2, price=80)
+    session.commit()
+    counts = {}
+    for lines in SIZES:
+        cart = create_cart(
+            session,
+            shop_id=shop_id,
+            customer_id=customer.id,
+            lines=[{"sku_id": sku_id, "quantity": 2} for sku_id in sku_ids[:lines]],
+            now=clock.now(),
+        )
+        session.commit()
+        session.expire_all()
+        with _statements(session) as seen:
+            order = checkout(
+                session,
+                shop_id=shop_id,
+                cart_id=cart.id,
+                customer_id=customer.id,
+                ip=None,
+                coupon_codes=[],
+                points_to_spend=0,
+                stored_value_to_spend=0,
+                now=clock.now(),
+            )
+            session.flush()
+        counts[lines] = len(seen)
+        # even SKUs at the member price (80), odd ones at V2's 10 % off (90)
+        assert [line.unit_price for line in order.lines] == [80 if i % 2 == 0 else 90 for i in range(lines)]
+        session.commit()
+    assert counts[1] == counts[20] == counts[100], counts

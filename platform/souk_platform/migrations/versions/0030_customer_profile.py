@@ -1,7 +1,7 @@
 """customers: birthday, gender, source channel, and external identities
 
 Revision ID: 0030_customer_profile
-Revises: 0028_customer_events
+Revises: 0034_segment_snapshots
 Create Date: 2026-12-07 05:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0030_customer_profile'
-down_revision = '0028_customer_events'
+down_revision = '0034_segment_snapshots'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """benefits: benefit packages (权益包) and their grants, once per package, customer and period
 
 Revision ID: 0031_benefits
-Revises: 0030_customer_profile
+Revises: 0033_level_perks
 Create Date: 2026-12-07 05:10:00.000000
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0031_benefits'
-down_revision = '0030_customer_profile'
+down_revision = '0033_level_perks'
 branch_labels = None
 depends_on = None
 

@@ -39,6 +39,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "customers": "read_customers",
     "member": "read_members",
     "member_levels": "read_members",
+    "member_price": "read_members",
     "tag": "read_tags",
     "tag_import": "read_tags",
     "segment": "read_tags",
