@@ -977,6 +977,8 @@ class DiscountPreviewResult(TypedDict, total=False):
 
 
 class Entitlement(TypedDict, total=False):
+    #: A package's right (member_discount, member_price, free_shipping, app_item) or a level perk (level_discount,
+    #: points_multiplier, member_price)
     type: str
     #: null: while the level is held
     expires_at: str | None
@@ -989,6 +991,10 @@ class Entitlement(TypedDict, total=False):
     installation_id: str
     item_id: str
     name: str
+    #: level_discount: off list prices, 100 = 1%
+    discount_bps: int
+    #: points_multiplier: 150 = 1.5×
+    points_multiplier_percent: int
 
 
 class Entry(TypedDict, total=False):

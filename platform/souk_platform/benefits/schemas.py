@@ -118,7 +118,12 @@ class BenefitGrantQuerySchema(PageArgs):
 
 
 class EntitlementSchema(ma.Schema):
-    type = ma.fields.String()
+    type = ma.fields.String(
+        metadata={
+            "description": "A package's right (member_discount, member_price, free_shipping, app_item) or a level "
+            "perk (level_discount, points_multiplier, member_price)"
+        }
+    )
     expires_at = ma.fields.String(allow_none=True, metadata={"description": "null: while the level is held"})
     because = ma.fields.Dict(metadata={"description": "kind grant (grant_id, package…) or level (level, package…)"})
     percent_off = ma.fields.Integer()
@@ -128,6 +133,8 @@ class EntitlementSchema(ma.Schema):
     installation_id = ma.fields.String()
     item_id = ma.fields.String()
     name = ma.fields.String()
+    discount_bps = ma.fields.Integer(metadata={"description": "level_discount: off list prices, 100 = 1%"})
+    points_multiplier_percent = ma.fields.Integer(metadata={"description": "points_multiplier: 150 = 1.5×"})
 
 
 class CustomerBenefitsSchema(ma.Schema):

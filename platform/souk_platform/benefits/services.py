@@ -43,7 +43,8 @@ from souk_platform.customers.models import Customer
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession, dialect_insert
 from souk_platform.events.services import emit
-from souk_platform.members.models import MemberLevelChange
+from souk_platform.members.models import MemberLevelChange, MemberLevelConfig, MemberPrice
+from souk_platform.members.perks import level_perks
 from souk_platform.points.services import award_points
 from souk_platform.shops.models import Shop
 from souk_platform.stored_value.services import grant_stored_value
@@ -701,9 +702,42 @@ def run_triggers(session: DbSession, *, triggers: Sequence[str], now: dt.datetim
 # ---- 会员享权判断 ----
 
 
+def _level_perk_entitlements(session: DbSession, *, shop_id: str, level: int) -> list[dict[str, Any]]:
+    """The perks the member's level carries (§5.7): its discount, points multiplier and member prices."""
+    levels = session.scalar(sa.select(MemberLevelConfig.levels).where(MemberLevelConfig.shop_id == shop_id))
+    perks = level_perks(levels or [], level)
+    because = {"kind": "level", "level": level, "level_name": perks.name, "trigger": "level_perk"}
+    out: list[dict[str, Any]] = []
+    if perks.discount_bps:
+        out.append(
+            {"type": "level_discount", "discount_bps": perks.discount_bps, "expires_at": None, "because": because}
+        )
+    if perks.points_multiplier_percent != 100:
+        out.append(
+            {
+                "type": "points_multiplier",
+                "points_multiplier_percent": perks.points_multiplier_percent,
+                "expires_at": None,
+                "because": because,
+            }
+        )
+    prices = session.execute(
+        sa.select(MemberPrice.sku_id, MemberPrice.price)
+        .where(MemberPrice.shop_id == shop_id, MemberPrice.level == level)
+        .order_by(MemberPrice.sku_id)
+        .limit(100)
+    )
+    out += [
+        {"type": "member_price", "sku_id": sku_id, "price": price, "expires_at": None, "because": because}
+        for sku_id, price in prices
+    ]
+    return out
+
+
 def customer_benefits(session: DbSession, *, shop_id: str, customer_id: str, now: dt.datetime) -> dict[str, Any]:
     """What the customer is entitled to now, and why: rights from active grants (until each one's
-    expiry) and from level packages whose level the customer holds (while they hold it)."""
+    expiry), from level packages whose level the customer holds (while they hold it), and the perks of
+    that level itself (its discount, points multiplier and member prices, §5.7)."""
     customer = get_customer(session, shop_id=shop_id, customer_id=customer_id)
     entitlements: list[dict[str, Any]] = []
     grants = list(
@@ -766,6 +800,7 @@ def customer_benefits(session: DbSession, *, shop_id: str, customer_id: str, now
                         },
                     }
                 )
+    entitlements += _level_perk_entitlements(session, shop_id=shop_id, level=customer.level)
     best = max((e["percent_off"] for e in entitlements if e["type"] == "member_discount"), default=None)
     return {
         "customer_id": customer.id,

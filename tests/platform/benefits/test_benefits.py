@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from factories import ShopFactory, token_for
 from souk_platform.benefits import services
 from souk_platform.benefits.models import BenefitGrant, BenefitPackage
+from souk_platform.customers.models import Customer
 from souk_platform.customers.services import create_customer
 from souk_platform.db import db
 from souk_platform.events.models import OutboxEvent
@@ -455,3 +456,25 @@ def test_an_apps_item_and_a_member_price_reach_the_grant_and_the_webhook(session
     with pytest.raises(services.InvalidPackage) as refused:
         _package(session, other.id, items=items)
     assert set(refused.value.errors) == {"items.0.installation_id", "items.1.sku_id"}
+
+
+def test_the_members_level_perks_are_part_of_what_they_hold(session, clock):
+    from souk_platform.customers import demo as customers_demo
+    from souk_platform.members.services import get_level_config, save_level_config
+
+    shop = ShopFactory()
+    sid = shop.id
+    customers_demo.seed(session, shop)
+    levels = [
+        {**entry, "discount_bps": 500 if entry["level"] == 3 else 0, "points_multiplier_percent": 150}
+        for entry in get_level_config(session, shop_id=sid)["levels"]
+    ]
+    save_level_config(
+        session, shop_id=sid, window_days=365, downgrade_period_days=30, levels=levels, expected_version=None
+    )
+    gold = session.scalars(sa.select(Customer).where(Customer.shop_id == sid, Customer.level == 3)).first()
+    view = services.customer_benefits(session, shop_id=sid, customer_id=gold.id, now=clock.now())
+    perks = {e["type"]: e for e in view["entitlements"] if e["because"].get("trigger") == "level_perk"}
+    assert perks["level_discount"]["discount_bps"] == 500
+    assert perks["points_multiplier"]["points_multiplier_percent"] == 150
+    assert perks["level_discount"]["because"]["level"] == 3
