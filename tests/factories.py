@@ -103,3 +103,16 @@ def oauth_token(shop: Shop, installation_id: str) -> dict[str, str]:
     )
     db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
+
+
+def log_in_to_shop(client: Any, shop_id: str, *, role: str = "owner") -> User:
+    """Log ``client`` in, through the login form, as a new member of the shop's staff with ``role``."""
+    from souk_platform.auth.services import create_user
+
+    email = f"staff-{uuid.uuid4().hex[:12]}@shop.example"
+    user = create_user(db.session, email=email, name="Staff", password="correct horse battery")
+    add_staff(db.session, shop_id=shop_id, user=user, role=role)
+    db.session.commit()
+    response = client.post("/login", data={"email": email, "password": "correct horse battery"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return user

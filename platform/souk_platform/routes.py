@@ -30,12 +30,17 @@ API_MODULES: tuple[str, ...] = (
 # Server-rendered pages: "module path" exposing ``bp``.
 WEB_MODULES: tuple[str, ...] = (
     "souk_platform.web.views",
+    "souk_platform.reports.views",
+    "souk_platform.orders.views",
+    "souk_platform.catalog.views",
+    "souk_platform.customers.views",
+    "souk_platform.tags.views",
+    "souk_platform.members.views",
     "souk_platform.apps.views",
     "souk_platform.oauth.views",
     "souk_platform.installations.views",
     "souk_platform.plugins.views",
     "souk_platform.webhooks.views",
-    "souk_platform.orders.views",
     "souk_platform.benefits.views",
     "souk_platform.operations.views",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from souk_platform.apps import demo as apps_demo
+from souk_platform.behaviour import demo as behaviour_demo
 from souk_platform.benefits import demo as benefits_demo
 from souk_platform.catalog import demo as catalog_demo
 from souk_platform.coupons import demo as loyalty_demo
@@ -13,6 +14,7 @@ from souk_platform.db import DbSession
 from souk_platform.installations import demo as installations_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.orders import demo as orders_demo
+from souk_platform.reports import demo as reports_demo
 from souk_platform.shops.models import Shop
 
 STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
@@ -21,6 +23,8 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Level perks and member prices / 等级权益与会员价", members_demo.seed),
     ("Coupons, points and stored value / 优惠券、积分与储值", loyalty_demo.seed),
     ("Orders / 订单", orders_demo.seed),
+    ("Today's orders for the dashboard / 概览页的今日订单", reports_demo.seed),
+    ("Behaviour events / 行为事件", behaviour_demo.seed),
     ("Benefit packages / 权益包", benefits_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),

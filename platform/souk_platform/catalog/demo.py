@@ -1,4 +1,5 @@
-"""Demo catalog for the tea house: a category tree, products with SKUs, prices in fen, and stock."""
+"""Demo catalog for the tea house: a category tree, products with their category, tags, SKUs, prices in fen
+and stock."""
 
 from __future__ import annotations
 
@@ -63,36 +64,51 @@ PRODUCTS: tuple[tuple[str, str, str, list[tuple[str, str, int, int]]], ...] = (
 )
 
 
-# (category, its parent or None), parents first; then each product's category by its first SKU code's prefix.
-CATEGORIES: tuple[tuple[str, str | None], ...] = (
-    ("茶叶", None),
-    ("绿茶", "茶叶"),
-    ("乌龙茶", "茶叶"),
-    ("红茶", "茶叶"),
-    ("黑茶", "茶叶"),
-    ("白茶", "茶叶"),
-    ("茶具", None),
-    ("礼盒", None),
+# The category tree: (root, [children]); each product's category path and tags, by the product's code prefix.
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("茶叶", ("绿茶", "乌龙茶", "红茶", "黑茶", "白茶")),
+    ("茶具", ()),
+    ("礼盒", ()),
 )
-CATEGORY_OF = {"LJ": "绿茶", "TGY": "乌龙茶", "PE": "黑茶", "DHP": "乌龙茶", "KM": "红茶", "SET": "茶具"}
-CATEGORY_OF |= {"GIFT": "礼盒", "BHYZ": "白茶"}
+PLACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "LJ": (("茶叶", "绿茶"), ("明前", "杭州")),
+    "TGY": (("茶叶", "乌龙茶"), ("福建",)),
+    "PE": (("茶叶", "黑茶"), ("可存放",)),
+    "DHP": (("茶叶", "乌龙茶"), ("福建", "岩茶")),
+    "KM": (("茶叶", "红茶"), ()),
+    "SET": (("茶具",), ("送礼",)),
+    "GIFT": (("礼盒",), ("送礼", "中秋")),
+    "BHYZ": (("茶叶", "白茶"), ("新品",)),
+}
+
+
+def _categories(session: DbSession, shop: Shop) -> dict[tuple[str, ...], str]:
+    """The demo's category tree: its ids by path."""
+    ids: dict[tuple[str, ...], str] = {}
+    for position, (root, children) in enumerate(CATEGORIES, start=1):
+        ids[(root,)] = create_category(session, shop_id=shop.id, name=root, position=position).id
+        for child_position, child in enumerate(children, start=1):
+            ids[(root, child)] = create_category(
+                session, shop_id=shop.id, name=child, parent_id=ids[(root,)], position=child_position
+            ).id
+    return ids
 
 
 def seed(session: DbSession, shop: Shop) -> None:
-    """Create the tea-house categories and catalog once (does nothing if the shop already has products)."""
+    """Create the tea-house catalog once (does nothing if the shop already has products)."""
     if session.scalar(sa.select(Product.id).where(Product.shop_id == shop.id).limit(1)) is not None:
         return
-    ids: dict[str, str] = {}
-    for name, parent in CATEGORIES:
-        ids[name] = create_category(session, shop_id=shop.id, name=name, parent_id=ids.get(parent or "")).id
+    categories = _categories(session, shop)
     for title, description, status, skus in PRODUCTS:
+        path, tags = PLACES[skus[0][0].split("-")[0]]
         create_product(
             session,
             shop_id=shop.id,
             title=title,
             description=description,
             status=status,
-            category_id=ids[CATEGORY_OF[skus[0][0].split("-")[0]]],
+            category_id=categories[path],
+            tags=tags,
             skus=[
                 NewSku(code=code, title=sku_title, price=price, on_hand=on_hand)
                 for code, sku_title, price, on_hand in skus

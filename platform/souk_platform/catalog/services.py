@@ -60,6 +60,7 @@ __all__ = [
     "adjust_inventory",
     "archive_product",
     "commit_stock",
+    "count_stock",
     "create_product",
     "expired_reservation_refs",
     "get_product",
@@ -67,6 +68,8 @@ __all__ = [
     "get_sku",
     "list_adjustments_stmt",
     "list_products_stmt",
+    "product_tag_names",
+    "product_titles",
     "release_stock",
     "reserve_stock",
     "return_stock",
@@ -898,3 +901,40 @@ def expired_reservation_refs(session: DbSession, *, now: dt.datetime, limit: int
         .limit(limit)
     )
     return [(shop_id, ref) for shop_id, ref in rows]
+
+
+def product_tag_names(session: DbSession, *, shop_id: str) -> list[str]:
+    """Every tag the shop's products carry, once each in code-point order (for a filter's choices)."""
+    return list(
+        session.scalars(
+            sa.select(ProductTag.tag).where(ProductTag.shop_id == shop_id).distinct().order_by(ProductTag.tag)
+        )
+    )
+
+
+def count_stock(
+    session: DbSession, *, shop_id: str, sku_id: str, counted: int, expected_version: int | None, reason: str
+) -> InventoryAdjustment | None:
+    """Set a SKU's ``on_hand`` to a stock count, as an adjustment of the difference (None when it matches).
+
+    The version is checked under the SKU's row lock, so a sale or another count that committed since the
+    counter read the SKU is a 412, never a difference applied to a figure they did not see.
+    """
+    sku = _lock_skus(session, shop_id, [sku_id]).get(sku_id)
+    if sku is None:
+        raise SkuNotFound(f"No SKU {sku_id} in this shop.")
+    check_version(sku.version, expected_version)
+    if counted == sku.on_hand:
+        return None
+    return adjust_inventory(session, shop_id=shop_id, sku_id=sku_id, delta=counted - sku.on_hand, reason=reason)
+
+
+def product_titles(session: DbSession, *, shop_id: str, product_ids: Iterable[str]) -> dict[str, str]:
+    """The titles of the shop's products among ``product_ids`` (ids of other shops or none are left out)."""
+    wanted = sorted(_well_formed(product_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Product.id, Product.title).where(Product.shop_id == shop_id, Product.id.in_(wanted))
+    )
+    return {product_id: title for product_id, title in rows}

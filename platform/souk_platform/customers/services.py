@@ -577,3 +577,21 @@ def remove_identity(session: DbSession, *, shop_id: str, customer_id: str, ident
         subject_id=customer.id,
         payload=payload,
     )
+
+
+def search_customers_stmt(
+    shop_id: str,
+    *,
+    q: str | None = None,
+    level: int | None = None,
+    tag: str | None = None,
+    min_spent: int | None = None,
+    max_spent: int | None = None,
+) -> sa.Select[Any]:
+    """``list_customers_stmt`` plus a range of ``total_spent`` (fen, both ends included), for the back office."""
+    stmt = list_customers_stmt(shop_id, q=q, level=level, tag=tag)
+    if min_spent is not None:
+        stmt = stmt.where(Customer.total_spent >= min_spent)
+    if max_spent is not None:
+        stmt = stmt.where(Customer.total_spent <= max_spent)
+    return stmt

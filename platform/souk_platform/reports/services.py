@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from souk_platform.checkout.models import Cart
 from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
+from souk_platform.members.services import LEVELS, get_level_config
 from souk_platform.orders.models import SOLD_STATUSES, Order, OrderLine
 from souk_platform.reports.errors import InvalidReportPeriod
 
@@ -527,4 +528,89 @@ def period_over_period(
         current=PeriodValue(period, current),
         previous_period=compare(period.previous()),
         year_earlier=compare(period.year_earlier()),
+    )
+
+
+# --- the merchant dashboard (docs/architecture.md §14) ---------------------------------------------------------
+
+DASHBOARD_DAYS = 7  # "the last 7 days": today and the six days before it
+
+
+@dataclass(frozen=True, slots=True)
+class LevelShare:
+    """How many of the shop's customers are at one member level (``name`` is the shop's name for it)."""
+
+    level: int
+    name: str
+    customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """A shop's landing figures: today and the last 7 local days (money in fen of the shop's currency)."""
+
+    today: ReportPeriod
+    week: ReportPeriod
+    timezone: str
+    today_sales: SalesFigures
+    week_sales: SalesFigures
+    week_trend: list[TrendBucket]  # one bucket per day, oldest first
+    new_members_today: int
+    new_members_week: int
+    customers: int
+    levels: list[LevelShare]  # V1..V5, zero-filled
+
+
+def local_today(now: dt.datetime, timezone: str) -> dt.date:
+    """The calendar day ``now`` falls on in the shop's timezone."""
+    return now.astimezone(shop_zone(timezone)).date()
+
+
+def new_members(session: DbSession, *, shop_id: str, period: ReportPeriod, timezone: str) -> int:
+    """Customers who joined the shop (``created_at``) on the period's local days."""
+    start, end = _period_edges(period, shop_zone(timezone))
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Customer)
+            .where(Customer.shop_id == shop_id, Customer.created_at >= start, Customer.created_at < end)
+        )
+        or 0
+    )
+
+
+def level_distribution(session: DbSession, *, shop_id: str) -> list[LevelShare]:
+    """Customers per member level 1–5 (every level listed), with the shop's level names."""
+    counts = dict(
+        session.execute(
+            sa.select(Customer.level, sa.func.count()).where(Customer.shop_id == shop_id).group_by(Customer.level)
+        ).all()
+    )
+    names = {int(entry["level"]): str(entry["name"]) for entry in get_level_config(session, shop_id=shop_id)["levels"]}
+    return [LevelShare(level, names.get(level, f"V{level}"), int(counts.get(level, 0))) for level in LEVELS]
+
+
+def dashboard(session: DbSession, *, shop_id: str, timezone: str, now: dt.datetime) -> Dashboard:
+    """Sales, orders and new members today and over the last 7 days, and the level distribution now.
+
+    "Today" is the shop's local day at ``now``; sales count as in ``sales_trend`` (paid orders at their
+    ``paid_at``, net of their refunds so far).
+    """
+    today = local_today(now, timezone)
+    day = ReportPeriod(today, today)
+    week = ReportPeriod(today - dt.timedelta(days=DASHBOARD_DAYS - 1), today)
+    trend = sales_trend(session, shop_id=shop_id, period=week, timezone=timezone, granularity="day")
+    return Dashboard(
+        today=day,
+        week=week,
+        timezone=trend.timezone,
+        today_sales=trend.buckets[-1].figures,
+        week_sales=trend.totals,
+        week_trend=trend.buckets,
+        new_members_today=new_members(session, shop_id=shop_id, period=day, timezone=timezone),
+        new_members_week=new_members(session, shop_id=shop_id, period=week, timezone=timezone),
+        customers=int(
+            session.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.shop_id == shop_id)) or 0
+        ),
+        levels=level_distribution(session, shop_id=shop_id),
     )
