@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
+BenefitItemType = Literal["points", "stored_value", "member_discount", "member_price", "free_shipping", "app_item"]
 BillingStatus = Literal["pending", "trial", "active", "frozen", "declined", "cancelled", "replaced"]
 CustomerEventsType = Literal[
     "product_viewed",
@@ -337,6 +338,87 @@ class Attempt(TypedDict, total=False):
     response_body: str | None
     latency_ms: int
     error: str | None
+
+
+class BenefitGrant(TypedDict, total=False):
+    id: str
+    package_id: str
+    package_name: str | None
+    customer_id: str
+    trigger: str
+    #: join, level:<n>, birthday:<year>, dormant:<date>, manual:<…>
+    period: str
+    #: active, used or expired
+    status: str
+    #: The items as granted, each right with expires_at
+    items: list[BenefitItem]
+    granted_at: str
+    expires_at: str | None
+    used_at: str | None
+    note: str | None
+    version: int
+
+
+class BenefitGrantPage(TypedDict, total=False):
+    items: Required[list[BenefitGrant]]
+    next_cursor: Required[str | None]
+
+
+class BenefitItem(TypedDict, total=False):
+    type: Required[BenefitItemType]
+    points: int
+    #: fen
+    amount: int
+    #: 95折 is 5
+    percent_off: int
+    sku_id: str
+    #: fen
+    price: int
+    valid_days: int
+    installation_id: str
+    item_id: str
+    name: str
+    #: On a grant: when this right ends
+    expires_at: str
+    #: On a grant: the ledger transfer
+    transfer_id: str
+
+
+class BenefitPackage(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    description: str | None
+    #: join (a gift on joining), level (on reaching {level: 2–5}), birthday ({when: day|month}), dormant ({days: 7–3650}
+    #: without a purchase), manual (by hand or API only)
+    trigger: Required[Literal["join", "level", "birthday", "dormant", "manual"]]
+    trigger_params: dict[str, Any]
+    #: One of: {type: points, points}, {type: stored_value, amount (fen)}, {type: member_discount, percent_off,
+    #: valid_days}, {type: member_price, sku_id, price (fen), valid_days}, {type: free_shipping, valid_days}, {type:
+    #: app_item, installation_id, item_id, name, valid_days}. valid_days defaults to 30.
+    items: Required[list[BenefitItem]]
+    status: Literal["active", "disabled"]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class BenefitPackagePage(TypedDict, total=False):
+    items: Required[list[BenefitPackage]]
+    next_cursor: Required[str | None]
+
+
+class BenefitPackageUpdate(TypedDict, total=False):
+    name: str
+    description: str | None
+    #: join (a gift on joining), level (on reaching {level: 2–5}), birthday ({when: day|month}), dormant ({days: 7–3650}
+    #: without a purchase), manual (by hand or API only)
+    trigger: Literal["join", "level", "birthday", "dormant", "manual"]
+    trigger_params: dict[str, Any]
+    #: One of: {type: points, points}, {type: stored_value, amount (fen)}, {type: member_discount, percent_off,
+    #: valid_days}, {type: member_price, sku_id, price (fen), valid_days}, {type: free_shipping, valid_days}, {type:
+    #: app_item, installation_id, item_id, name, valid_days}. valid_days defaults to 30.
+    items: list[BenefitItem]
+    status: Literal["active", "disabled"]
 
 
 class BillingInvoice(TypedDict, total=False):
@@ -823,6 +905,15 @@ class Customer(TypedDict, total=False):
     created_at: str
 
 
+class CustomerBenefits(TypedDict, total=False):
+    customer_id: str
+    level: int
+    entitlements: list[Entitlement]
+    best_discount_percent_off: int | None
+    free_shipping: bool
+    active_grants: int
+
+
 class CustomerCreate(TypedDict, total=False):
     name: Required[str]
     phone: str | None
@@ -1016,6 +1107,27 @@ class DiscountPreviewResult(TypedDict, total=False):
     payable: int
 
 
+class Entitlement(TypedDict, total=False):
+    #: A package's right (member_discount, member_price, free_shipping, app_item) or a level perk (level_discount,
+    #: points_multiplier, member_price)
+    type: str
+    #: null: while the level is held
+    expires_at: str | None
+    #: kind grant (grant_id, package…) or level (level, package…)
+    because: dict[str, Any]
+    percent_off: int
+    sku_id: str
+    price: int
+    valid_days: int
+    installation_id: str
+    item_id: str
+    name: str
+    #: level_discount: off list prices, 100 = 1%
+    discount_bps: int
+    #: points_multiplier: 150 = 1.5×
+    points_multiplier_percent: int
+
+
 class Entry(TypedDict, total=False):
     id: str
     transfer_id: str
@@ -1067,6 +1179,20 @@ Funnel = TypedDict(
     },
     total=False,
 )
+
+
+class GrantRequest(TypedDict, total=False):
+    customer_ids: Required[list[str]]
+    #: The occasion (e.g. 2026-spring): once per customer per period
+    period: str | None
+    note: str | None
+
+
+class GrantResult(TypedDict, total=False):
+    period: str
+    granted: list[BenefitGrant]
+    #: Customers given it for this period already
+    already_granted: list[str]
 
 
 class Health(TypedDict, total=False):
@@ -3089,6 +3215,191 @@ class AppResource:
         return cast(TriggerResult, response)
 
 
+class BenefitGrantsResource:
+    """Benefit packages (权益包): what members receive on joining, levels, birthdays, or by hand
+    (``client.benefit_grants``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        package_id: str | None = None,
+        status: Literal["active", "used", "expired"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> BenefitGrantPage:
+        """权益使用记录: grants, newest first; filter by customer, package or status (active, used, expired)
+
+        ``GET /api/v1/benefit-grants`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/benefit-grants",
+            query={
+                "customer_id": customer_id,
+                "package_id": package_id,
+                "status": status,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
+        return cast(BenefitGrantPage, response)
+
+    def iter(
+        self,
+        *,
+        customer_id: str | None = None,
+        package_id: str | None = None,
+        status: Literal["active", "used", "expired"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[BenefitGrant]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/benefit-grants",
+            query={"customer_id": customer_id, "package_id": package_id, "status": status, "limit": limit},
+        )
+
+    def get(self, grant_id: str) -> BenefitGrant:
+        """One grant.
+
+        ``GET /api/v1/benefit-grants/{grant_id}`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/benefit-grants/{grant_id}", path_params={"grant_id": grant_id}
+        )
+        return cast(BenefitGrant, response)
+
+    def use(self, grant_id: str, *, if_match: int | str | None = None) -> BenefitGrant:
+        """Mark a grant used (a cashier or an app redeemed it): benefit.used.
+
+        ``POST /api/v1/benefit-grants/{grant_id}/use`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/benefit-grants/{grant_id}/use", path_params={"grant_id": grant_id}, if_match=if_match
+        )
+        return cast(BenefitGrant, response)
+
+    def entitlements(self, customer_id: str) -> CustomerBenefits:
+        """会员享权判断: what this member is entitled to now, and why (a grant, or their level)
+
+        ``GET /api/v1/customers/{customer_id}/benefits`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/customers/{customer_id}/benefits", path_params={"customer_id": customer_id}
+        )
+        return cast(CustomerBenefits, response)
+
+
+class BenefitPackagesResource:
+    """Benefit packages (权益包): what members receive on joining, levels, birthdays, or by hand
+    (``client.benefit_packages``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        trigger: Literal["join", "level", "birthday", "dormant", "manual"] | None = None,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> BenefitPackagePage:
+        """The shop's benefit packages, newest first.
+
+        ``GET /api/v1/benefit-packages`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/benefit-packages",
+            query={"trigger": trigger, "status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(BenefitPackagePage, response)
+
+    def iter(
+        self,
+        *,
+        trigger: Literal["join", "level", "birthday", "dormant", "manual"] | None = None,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[BenefitPackage]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/benefit-packages", query={"trigger": trigger, "status": status, "limit": limit}
+        )
+
+    def create(self, body: BenefitPackage) -> BenefitPackage:
+        """Create a benefit package: its items and its trigger.
+
+        ``POST /api/v1/benefit-packages`` · scope ``write_benefits``
+        """
+        response = self._requester.request("POST", "/api/v1/benefit-packages", body=body)
+        return cast(BenefitPackage, response)
+
+    def get(self, package_id: str) -> BenefitPackage:
+        """One benefit package.
+
+        ``GET /api/v1/benefit-packages/{package_id}`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/benefit-packages/{package_id}", path_params={"package_id": package_id}
+        )
+        return cast(BenefitPackage, response)
+
+    def update(
+        self, package_id: str, body: BenefitPackageUpdate | None = None, *, if_match: int | str | None = None
+    ) -> BenefitPackage:
+        """Change a package, or disable it with {"status": "disabled"} (send If-Match with the version you read)
+
+        ``PATCH /api/v1/benefit-packages/{package_id}`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/benefit-packages/{package_id}",
+            path_params={"package_id": package_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(BenefitPackage, response)
+
+    def delete(self, package_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a package that was never granted.
+
+        ``DELETE /api/v1/benefit-packages/{package_id}`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/benefit-packages/{package_id}", path_params={"package_id": package_id}, if_match=if_match
+        )
+
+    def grant(self, package_id: str, body: GrantRequest, *, idempotency_key: str | None = None) -> GrantResult:
+        """Grant a package by hand to up to 500 customers, once per period (send an Idempotency-Key)
+
+        ``POST /api/v1/benefit-packages/{package_id}/grants`` · scope ``write_benefits``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/benefit-packages/{package_id}/grants",
+            path_params={"package_id": package_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(GrantResult, response)
+
+
 class BillingResource:
     """App billing. An app, with its installation's token, asks for a subscription or a one-time charge and sends the
     merchant to `confirmation_url` to approve it; usage is charged against the cap the merchant approved. Shops read
@@ -3808,27 +4119,60 @@ class CustomersResource:
         q: str | None = None,
         level: int | None = None,
         tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> CustomerPage:
-        """Customers, newest first; filter by text (name, phone, email), level or tag.
+        """Customers, newest first; filter by text (name, phone, email), level, tag or external identity.
 
         ``GET /api/v1/customers`` · scope ``read_customers``
 
         ``q``: Text found in the name, phone or email
 
         ``tag``: Only customers carrying this tag id
+
+        ``identity_provider``: Only customers with an identity of this provider (e.g. wechat_unionid)
+
+        ``identity_external_id``: Only the customer another system knows by this id (with identity_provider)
         """
         response = self._requester.request(
-            "GET", "/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit, "cursor": cursor}
+            "GET",
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
         )
         return cast(CustomerPage, response)
 
     def iter(
-        self, *, q: str | None = None, level: int | None = None, tag: str | None = None, limit: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        level: int | None = None,
+        tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
+        limit: int | None = None,
     ) -> Iterator[Customer]:
         """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
-        return self._requester.iterate("/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit})
+        return self._requester.iterate(
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+            },
+        )
 
     def create(self, body: CustomerCreate) -> Customer:
         """Add a customer (phone and email are unique within the shop)
@@ -6107,6 +6451,8 @@ class ApiResources:
 
     def __init__(self, requester: Requester) -> None:
         self.app = AppResource(requester)
+        self.benefit_grants = BenefitGrantsResource(requester)
+        self.benefit_packages = BenefitPackagesResource(requester)
         self.billing = BillingResource(requester)
         self.carts = CartsResource(requester)
         self.categories = CategoriesResource(requester)
@@ -6170,6 +6516,18 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/app/webhooks/secret", "app.get_webhook_secret"),
     ("POST", "/api/v1/app/webhooks/secret/rotate", "app.rotate_webhook_secret"),
     ("POST", "/api/v1/app/webhooks/test", "app.trigger_webhook"),
+    ("GET", "/api/v1/benefit-grants", "benefit_grants.list"),
+    ("GET", "/api/v1/benefit-grants", "benefit_grants.iter"),
+    ("GET", "/api/v1/benefit-grants/{grant_id}", "benefit_grants.get"),
+    ("POST", "/api/v1/benefit-grants/{grant_id}/use", "benefit_grants.use"),
+    ("GET", "/api/v1/customers/{customer_id}/benefits", "benefit_grants.entitlements"),
+    ("GET", "/api/v1/benefit-packages", "benefit_packages.list"),
+    ("GET", "/api/v1/benefit-packages", "benefit_packages.iter"),
+    ("POST", "/api/v1/benefit-packages", "benefit_packages.create"),
+    ("GET", "/api/v1/benefit-packages/{package_id}", "benefit_packages.get"),
+    ("PATCH", "/api/v1/benefit-packages/{package_id}", "benefit_packages.update"),
+    ("DELETE", "/api/v1/benefit-packages/{package_id}", "benefit_packages.delete"),
+    ("POST", "/api/v1/benefit-packages/{package_id}/grants", "benefit_packages.grant"),
     ("GET", "/api/v1/billing/charges", "billing.list_charges"),
     ("GET", "/api/v1/billing/charges", "billing.iter_charges"),
     ("GET", "/api/v1/billing/charges/{charge_id}", "billing.get_charge"),

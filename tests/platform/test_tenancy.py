@@ -31,6 +31,7 @@ from marketplace.service_market.builders import service_market_world
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import all_scopes
+from souk_platform.benefits.services import create_package, grant_package
 from souk_platform.catalog.categories import create_category
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
@@ -71,6 +72,8 @@ OBJECTS: dict[str, str] = {
     "sku_id": "sku",
     "customer_id": "customer",
     "identity_id": "customer_identity",
+    "package_id": "benefit_package",
+    "grant_id": "benefit_grant",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
@@ -138,6 +141,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/customers/<customer_id>"): lambda w: {"name": "Renamed"},
     ("POST", "/api/v1/customers/<customer_id>/identities"): lambda w: {"provider": "alipay", "external_id": "2088x"},
     ("DELETE", "/api/v1/customers/<customer_id>/identities/<identity_id>"): None,
+    ("PATCH", "/api/v1/benefit-packages/<package_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/benefit-packages/<package_id>"): None,
+    ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
+    ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -301,6 +308,14 @@ def build_shop_a(session: Any, now: Any) -> World:
     identity, _ = add_identity(
         session, shop_id=shop.id, customer_id=customer.id, provider="wechat_unionid", external_id="o-union-1"
     )
+    benefit_package = create_package(
+        session,
+        shop_id=shop.id,
+        fields={"name": "入会礼", "trigger": "manual", "items": [{"type": "free_shipping", "valid_days": 30}]},
+    )
+    benefit_grant, _ = grant_package(
+        session, package=benefit_package, customer_id=customer.id, period="manual:tenancy", now=now
+    )
     session.flush()
     award_points(
         session,
@@ -379,6 +394,8 @@ def build_shop_a(session: Any, now: Any) -> World:
         "sku": sku.id,
         "customer": customer.id,
         "customer_identity": identity.id,
+        "benefit_package": benefit_package.id,
+        "benefit_grant": benefit_grant.id,
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,

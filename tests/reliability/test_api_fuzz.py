@@ -51,6 +51,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/segments/{segment_id}": "as POST /segments",
     "POST /api/v1/segments/estimate": "as POST /segments",
     "POST /api/v1/customer-events": "the shop's customers and products; properties by type; occurred_at in the window",
+    "POST /api/v1/benefit-packages": "each item's fields depend on its type; SKUs and installations of the shop",
     "POST /api/v1/coupons": "a code unless auto_apply; value ranges depend on kind",
     "POST /api/v1/coupons/preview": "the codes must name the shop's coupons",
     "POST /api/v1/coupons/{coupon_id}/issues": "one of customer_ids, segment_id, snapshot_id; an issued coupon",

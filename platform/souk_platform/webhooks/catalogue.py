@@ -246,6 +246,38 @@ _COUPON = _object(
         "version": _I,
     }
 )
+_BENEFIT_PACKAGE = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "description": _NS,
+        "trigger": _S,
+        "trigger_params": _OBJ,
+        "items": _list(_OBJ),
+        "status": _S,
+        "version": _I,
+    }
+)
+_BENEFIT_GRANT = _object(
+    {
+        "id": _S,
+        "package_id": _S,
+        "package_name": _NS,
+        "customer_id": _S,
+        "trigger": _S,
+        "period": _S,
+        "status": _S,
+        "items": {
+            **_list(_OBJ),
+            "description": "The items as granted; an app_item names its installation_id, item_id and name",
+        },
+        "granted_at": _TS,
+        "expires_at": _NTS,
+        "used_at": _NTS,
+        "note": _NS,
+        "version": _I,
+    }
+)
 _TAG = _object(
     {
         "id": _S,
@@ -391,7 +423,13 @@ def _e(name: str, description: str, data: Schema, *derived_from: str, **extra: A
 
 
 _POINTS = ("points.awarded", "points.spent", "points.deducted", "points.revoked", "points.refunded", "points.expired")
-_STORED_VALUE = ("stored_value.topped_up", "stored_value.spent", "stored_value.refunded", "cashback.credited")
+_STORED_VALUE = (
+    "stored_value.topped_up",
+    "stored_value.spent",
+    "stored_value.refunded",
+    "stored_value.granted",
+    "cashback.credited",
+)
 _STOCK_EVENTS = ("inventory.adjusted", "sku.updated", "stock.reserved", "stock.committed")
 
 PRIVACY_TYPES = ("customers.data_request", "customers.redact", "shop.redact")
@@ -469,7 +507,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),
         *(
             _e(t, f"Stored value movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE)
-            for t in _STORED_VALUE[:3]
+            for t in _STORED_VALUE[:4]
         ),
         _e("cashback.scheduled", "Cashback into stored value was scheduled for an order.", _CASHBACK),
         _e("cashback.reduced", "Scheduled cashback was reduced by a refund.", _CASHBACK),
@@ -477,7 +515,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("cashback.credited", "Cashback was credited into stored value.", _CASHBACK),
         _e(
             "stored_value.changed",
-            "A customer's stored value balance changed (top-up, spend, refund or cashback credit).",
+            "A customer's stored value balance changed (top-up, spend, refund, gift or cashback credit).",
             {"oneOf": [_BALANCE_MOVE, _CASHBACK]},
             *_STORED_VALUE,
         ),
@@ -492,6 +530,17 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon_pack.purchased", "A coupon pack was paid for; its coupons are in the buyer's wallet.", _COUPON_PACK),
         _e("coupon_pack.refunded", "A coupon pack was refunded; its unused coupons were revoked.", _COUPON_PACK),
         _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
+        # benefits (权益)
+        _e("benefit_package.created", "A benefit package was created.", _BENEFIT_PACKAGE),
+        _e("benefit_package.updated", "A benefit package changed.", _BENEFIT_PACKAGE),
+        _e("benefit_package.deleted", "A benefit package was deleted.", _BENEFIT_PACKAGE),
+        _e(
+            "benefit.granted",
+            "A benefit package was granted to a customer; an app whose item it holds delivers that item.",
+            _BENEFIT_GRANT,
+        ),
+        _e("benefit.used", "A customer's benefit grant was used.", _BENEFIT_GRANT),
+        _e("benefit.expired", "A customer's benefit grant expired unused.", _BENEFIT_GRANT),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

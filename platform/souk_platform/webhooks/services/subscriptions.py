@@ -45,6 +45,8 @@ EVENT_SCOPES: dict[str, str | None] = {
     "segment": "read_tags",
     "coupon": "read_coupons",
     "coupon_pack": "read_coupons",
+    "benefit": "read_benefits",
+    "benefit_package": "read_benefits",
     "points": "read_points",
     "stored_value": "read_stored_value",
     "cart": "read_orders",
