@@ -10,7 +10,9 @@ import datetime
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
-BenefitItemType = Literal["points", "stored_value", "member_discount", "member_price", "free_shipping", "app_item"]
+BenefitItemType = Literal[
+    "points", "stored_value", "coupon", "member_discount", "member_price", "free_shipping", "app_item"
+]
 BillingStatus = Literal["pending", "trial", "active", "frozen", "declined", "cancelled", "replaced"]
 CustomerEventsType = Literal[
     "product_viewed",
@@ -366,6 +368,10 @@ class BenefitGrantPage(TypedDict, total=False):
 
 class BenefitItem(TypedDict, total=False):
     type: Required[BenefitItemType]
+    #: coupon items: an issued coupon of the shop
+    coupon_id: str
+    #: coupon items; 1 if left out
+    quantity: int
     points: int
     #: fen
     amount: int
@@ -382,6 +388,10 @@ class BenefitItem(TypedDict, total=False):
     expires_at: str
     #: On a grant: the ledger transfer
     transfer_id: str
+    #: On a grant: the coupons put into the wallet
+    wallet_coupon_ids: list[str]
+    #: On a grant: why the rest of a coupon item was not issued
+    not_issued: str
 
 
 class BenefitPackage(TypedDict, total=False):

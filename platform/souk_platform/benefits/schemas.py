@@ -21,7 +21,13 @@ _TRIGGER_DOC = (
 class BenefitItemSchema(ma.Schema):
     """One item of a package; which fields besides ``type`` it needs depends on the type (the service checks)."""
 
-    type = ma.fields.String(required=True, validate=ma.validate.OneOf([t for t in ITEM_TYPES if t != "coupon"]))
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(ITEM_TYPES))
+    coupon_id = ma.fields.String(
+        validate=ma.validate.Length(1, 64), metadata={"description": "coupon items: an issued coupon of the shop"}
+    )
+    quantity = ma.fields.Integer(
+        validate=ma.validate.Range(1, 10), metadata={"description": "coupon items; 1 if left out"}
+    )
     points = ma.fields.Integer(validate=ma.validate.Range(1, 1_000_000))
     amount = ma.fields.Integer(validate=ma.validate.Range(1, 10_000_000), metadata={"description": "fen"})
     percent_off = ma.fields.Integer(validate=ma.validate.Range(1, 90), metadata={"description": "95折 is 5"})
@@ -33,6 +39,12 @@ class BenefitItemSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(1, 100))
     expires_at = ma.fields.String(dump_only=True, metadata={"description": "On a grant: when this right ends"})
     transfer_id = ma.fields.String(dump_only=True, metadata={"description": "On a grant: the ledger transfer"})
+    wallet_coupon_ids = ma.fields.List(
+        ma.fields.String(), dump_only=True, metadata={"description": "On a grant: the coupons put into the wallet"}
+    )
+    not_issued = ma.fields.String(
+        dump_only=True, metadata={"description": "On a grant: why the rest of a coupon item was not issued"}
+    )
 
 
 class BenefitPackageSchema(ma.Schema):

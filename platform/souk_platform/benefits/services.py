@@ -39,6 +39,9 @@ from souk_platform.catalog.models import Sku
 from souk_platform.core.clock import utc
 from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
+from souk_platform.coupons.errors import CouponNotFound, CouponNotIssuable
+from souk_platform.coupons.models import Coupon
+from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.models import Customer
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession, dialect_insert
@@ -55,6 +58,7 @@ MAX_VALID_DAYS = 3650
 DEFAULT_VALID_DAYS = 30
 MAX_POINTS = 1_000_000
 MAX_STORED_VALUE = 10_000_000  # fen
+MAX_COUPONS_PER_ITEM = 10
 _ITEM_FIELDS: dict[str, set[str]] = {
     "points": {"points"},
     "stored_value": {"amount"},
@@ -160,9 +164,8 @@ def _check_items(session: DbSession, shop_id: str, items: Sequence[Any]) -> list
         at = f"items.{index}"
         item = dict(raw) if isinstance(raw, dict) else {}
         kind = item.pop("type", None)
-        if kind not in ITEM_TYPES or kind == "coupon":
-            usable = [t for t in ITEM_TYPES if t != "coupon"]
-            errors[f"{at}.type"] = [f"Use one of {', '.join(usable)}."]
+        if kind not in ITEM_TYPES:
+            errors[f"{at}.type"] = [f"Use one of {', '.join(ITEM_TYPES)}."]
             continue
         for key in sorted(set(item) - _ITEM_FIELDS[kind]):
             errors[f"{at}.{key}"] = [f"A {kind} item takes no {key}."]
@@ -180,6 +183,21 @@ def _check_items(session: DbSession, shop_id: str, items: Sequence[Any]) -> list
             if not _whole_in(item.get("amount"), 1, MAX_STORED_VALUE):
                 errors[f"{at}.amount"] = [f"Stored value to give in fen, 1 to {MAX_STORED_VALUE}."]
             out["amount"] = item.get("amount")
+        elif kind == "coupon":
+            coupon_id = item.get("coupon_id")
+            coupon = (
+                session.scalar(sa.select(Coupon).where(Coupon.id == coupon_id, Coupon.shop_id == shop_id))
+                if isinstance(coupon_id, str)
+                else None
+            )
+            if coupon is None:
+                errors[f"{at}.coupon_id"] = ["A coupon of this shop."]
+            elif coupon.distribution != "issued":
+                errors[f"{at}.coupon_id"] = ["Only an issued coupon (one that lives in wallets) can be a gift."]
+            quantity = item.get("quantity", 1)
+            if not _whole_in(quantity, 1, MAX_COUPONS_PER_ITEM):
+                errors[f"{at}.quantity"] = [f"Coupons to give, 1 to {MAX_COUPONS_PER_ITEM}."]
+            out.update(coupon_id=coupon_id, quantity=quantity)
         elif kind == "member_discount":
             if not _whole_in(item.get("percent_off"), 1, 90):
                 errors[f"{at}.percent_off"] = ["Percent off every order, 1 to 90 (95折 is 5)."]
@@ -386,10 +404,16 @@ def grant_package(
         assert existing is not None  # the conflicting row is committed (or ours)
         return existing, False
     grant = session.get_one(BenefitGrant, grant_id)
+    # Coupon rows are locked before ledger accounts (architecture §5.3), so coupon items go first.
+    issued = {
+        index: _issue_coupons(session, package=package, grant=grant, index=index, item=item, now=now)
+        for index, item in enumerate(package.items)
+        if item["type"] == "coupon"
+    }
     delivered: list[dict[str, Any]] = []
     expiries: list[dt.datetime] = []
     for index, item in enumerate(package.items):
-        out = dict(item)
+        out = {**item, **issued.get(index, {})}
         key = f"benefit:{grant.id}:{index}"
         reason = f"权益 {package.name}"
         if item["type"] == "points":
@@ -431,6 +455,39 @@ def grant_package(
         payload=_grant_payload(grant, package.name),
     )
     return grant, True
+
+
+def _issue_coupons(
+    session: DbSession,
+    *,
+    package: BenefitPackage,
+    grant: BenefitGrant,
+    index: int,
+    item: dict[str, Any],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Put a coupon item's coupons into the customer's wallet (source ``benefit``, one key per copy).
+
+    A coupon that can no longer be issued (disabled, ended, a limit reached) does not undo the rest of
+    the grant: the item records what was issued and why the rest was not.
+    """
+    entry_ids: list[str] = []
+    for copy in range(item.get("quantity", 1)):
+        try:
+            entry = issue_coupon(
+                session,
+                shop_id=package.shop_id,
+                coupon_id=item["coupon_id"],
+                customer_id=grant.customer_id,
+                source="benefit",
+                source_id=f"{grant.id}:{index}:{copy}",
+                now=now,
+            )
+        except (CouponNotIssuable, CouponNotFound) as refused:
+            return {"wallet_coupon_ids": entry_ids, "not_issued": refused.extra.get("reason", refused.code)}
+        session.flush()
+        entry_ids.append(entry.id)
+    return {"wallet_coupon_ids": entry_ids}
 
 
 def grant_by_hand(

@@ -478,3 +478,69 @@ def test_the_members_level_perks_are_part_of_what_they_hold(session, clock):
     assert perks["level_discount"]["discount_bps"] == 500
     assert perks["points_multiplier"]["points_multiplier_percent"] == 150
     assert perks["level_discount"]["because"]["level"] == 3
+
+
+def test_coupon_items_put_issued_coupons_into_the_wallet_within_the_coupons_limits(client, session, clock):
+    from souk_platform.coupons.models import CustomerCoupon
+    from souk_platform.coupons.services import create_coupon
+
+    shop = ShopFactory()
+    sid = shop.id
+    headers = token_for(shop, ["write_benefits"])
+    reader = token_for(shop, ["read_customers", "read_coupons"])
+    vip = create_coupon(
+        session,
+        shop_id=sid,
+        fields={
+            "code": "VIP10",
+            "name": "会员券",
+            "kind": "fixed",
+            "value": 1_000,
+            "distribution": "issued",
+            "per_customer_limit": 3,
+        },
+    )
+    public = create_coupon(session, shop_id=sid, fields={"code": "ALL5", "name": "全场", "kind": "fixed", "value": 500})
+    other = create_coupon(
+        session,
+        shop_id=ShopFactory().id,
+        fields={"code": "X1", "name": "别家", "kind": "fixed", "value": 1, "distribution": "issued"},
+    )
+    a = create_customer(session, shop_id=sid, name="A")
+    vip_id, public_id, other_id, a_id = vip.id, public.id, other.id, a.id
+    session.commit()
+    base = {"name": "券礼", "trigger": "manual"}
+    for item, field in (
+        ({"type": "coupon", "coupon_id": public_id}, "items.0.coupon_id"),  # a public code lives in no wallet
+        ({"type": "coupon", "coupon_id": other_id}, "items.0.coupon_id"),  # another shop's coupon
+        ({"type": "coupon", "coupon_id": vip_id, "quantity": 11}, "items.0.quantity"),
+    ):
+        r = client.post("/api/v1/benefit-packages", headers=headers, json={**base, "items": [item]})
+        assert r.status_code == 422 and field in str(r.get_json()["errors"]), r.get_json()
+    r = client.post(
+        "/api/v1/benefit-packages",
+        headers=headers,
+        json={
+            **base,
+            "items": [{"type": "points", "points": 10}, {"type": "coupon", "coupon_id": vip_id, "quantity": 2}],
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["items"][1] == {"type": "coupon", "coupon_id": vip_id, "quantity": 2}
+    url = f"/api/v1/benefit-packages/{r.get_json()['id']}/grants"
+    first = client.post(
+        url, headers={**headers, "Idempotency-Key": "c1"}, json={"customer_ids": [a_id], "period": "p1"}
+    )
+    item = first.get_json()["granted"][0]["items"][1]
+    assert len(item["wallet_coupon_ids"]) == 2 and "not_issued" not in item
+    # The second occasion reaches the coupon's per-customer limit after one more: the rest is named, not lost.
+    second = client.post(
+        url, headers={**headers, "Idempotency-Key": "c2"}, json={"customer_ids": [a_id], "period": "p2"}
+    )
+    item = second.get_json()["granted"][0]["items"][1]
+    assert len(item["wallet_coupon_ids"]) == 1 and item["not_issued"]
+    wallet = session.scalars(sa.select(CustomerCoupon).where(CustomerCoupon.customer_id == a_id)).all()
+    assert len(wallet) == 3 and {w.source for w in wallet} == {"benefit"} and {w.coupon_id for w in wallet} == {vip_id}
+    assert points_balance(session, shop_id=sid, customer_id=a_id) == 20  # the rest of the grant went through
+    seen = client.get(f"/api/v1/customers/{a_id}/coupons", headers=reader)
+    assert seen.status_code == 200 and len(seen.get_json()["items"]) == 3
