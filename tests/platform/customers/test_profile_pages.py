@@ -96,6 +96,11 @@ def test_bad_input_and_a_stale_form_are_refused_and_nothing_is_written(client, s
             fang.version,
         ), overrides
 
+    assert client.post(edit, data=_profile(fang, name="王\x00芳")).status_code == 400
+    identities = f"/shops/{shop.id}/customers/{fang.id}/identities"
+    assert client.post(identities, data={"provider": "alipay", "external_id": "a\x00"}).status_code == 400
+    assert _fresh(session, fang.id).name == "王芳"
+
     # Someone else saved meanwhile: the form still holds the old version, so it changes nothing.
     form = _profile(fang, name="王小芳")
     update_customer(session, shop_id=shop.id, customer_id=fang.id, changes={"gender": "female"}, expected_version=None)

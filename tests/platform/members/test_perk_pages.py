@@ -172,6 +172,7 @@ def test_a_price_above_the_list_price_a_stale_version_and_bad_amounts_change_not
     )
     r = client.post(url, data=cell | {"price": "1.234"}, follow_redirects=True)
     assert "Enter an amount like 5 or 5.00 (at most two decimals)." in r.get_data(as_text=True)
+    assert client.post(url, data=cell | {"price": "1\x00"}).status_code == 400
     r = client.post(url, data=cell | {"price": ""}, follow_redirects=True)
     assert "Enter the member price in yuan." in r.get_data(as_text=True)
     stale = cell | {"level": "3", "member_price_id": price.id, "version": str(price.version - 1), "price": "90"}
