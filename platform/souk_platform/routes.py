@@ -9,6 +9,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.customers.api",
     "souk_platform.members.api",
     "souk_platform.tags.api",
+    "souk_platform.audience.api",
     "souk_platform.behaviour.api",
     "souk_platform.events.api",
     "souk_platform.ledger.api",
@@ -40,5 +41,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.installations.views",
     "souk_platform.plugins.views",
     "souk_platform.webhooks.views",
+    "souk_platform.audience.views",
     "souk_platform.operations.views",
 )

@@ -159,6 +159,7 @@ NAMES: dict[str, str] = {
     "GET /reports/sales-trend": "reports.sales_trend",
     "GET /reports/top-customers": "reports.top_customers",
     "GET /reports/top-products": "reports.top_products",
+    "GET /segment-fields": "segment_fields.list",
     "GET /segments": "segments.list",
     "POST /segments": "segments.create",
     "POST /segments/estimate": "segments.estimate",

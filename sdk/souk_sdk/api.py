@@ -40,6 +40,7 @@ RequirementsState = Literal[
     "refunded",
     "merged",
 ]
+SegmentFieldsGroup = Literal["behaviour", "loyalty", "marketing", "profile", "tags", "trade"]
 ServiceOrdersState = Literal[
     "placed",
     "requirements_pending",
@@ -568,6 +569,8 @@ class Checkout(TypedDict, total=False):
     points: int
     #: Stored value to spend, in fen
     stored_value: int
+    #: Where the order is placed: online, store, mini_program, app, social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
 
 
 Comparison = TypedDict(
@@ -1921,17 +1924,57 @@ class Segment(TypedDict, total=False):
 class SegmentCreate(TypedDict, total=False):
     name: Required[str]
     description: str | None
-    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "cmp", "value"} tests. Fields and
-    #: their cmps: level: eq, gte, lte, in; tag: has, not_has; total_spent: gte, lte; orders_count: eq, gte, lte;
-    #: last_order_at: within_days, before, after; points: gte, lte. At most 4 levels and 20 conditions per group.
+    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: Required[dict[str, Any]]
 
 
 class SegmentEstimate(TypedDict, total=False):
-    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "cmp", "value"} tests. Fields and
-    #: their cmps: level: eq, gte, lte, in; tag: has, not_has; total_spent: gte, lte; orders_count: eq, gte, lte;
-    #: last_order_at: within_days, before, after; points: gte, lte. At most 4 levels and 20 conditions per group.
+    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: Required[dict[str, Any]]
+
+
+class SegmentField(TypedDict, total=False):
+    #: The stable key conditions name in 'field'
+    key: str
+    group: str
+    group_zh: str
+    group_en: str
+    name_zh: str
+    name_en: str
+    #: 口径: exactly what is counted
+    definition_zh: str
+    definition_en: str
+    #: count, amount (fen), ratio, number, level, days0, rating, datetime, choice, bool, text, tag
+    type: str
+    cmps: list[SegmentFieldCmp]
+    params: list[SegmentFieldParam]
+    #: The values of a choice field
+    choices: list[str]
+    #: One of the first six field names, kept as they were
+    legacy: bool
+
+
+class SegmentFieldCmp(TypedDict, total=False):
+    cmp: str
+    #: The kind of value this comparison takes
+    value: str
+
+
+class SegmentFieldPage(TypedDict, total=False):
+    items: Required[list[SegmentField]]
+    next_cursor: Required[str | None]
+
+
+class SegmentFieldParam(TypedDict, total=False):
+    key: str
+    #: days, date, category, product, product_tag, payment_method, channel, keyword, text, coupon, tag
+    kind: str
+    name_zh: str
+    name_en: str
 
 
 class SegmentPage(TypedDict, total=False):
@@ -1942,9 +1985,9 @@ class SegmentPage(TypedDict, total=False):
 class SegmentUpdate(TypedDict, total=False):
     name: str
     description: str | None
-    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "cmp", "value"} tests. Fields and
-    #: their cmps: level: eq, gte, lte, in; tag: has, not_has; total_spent: gte, lte; orders_count: eq, gte, lte;
-    #: last_order_at: within_days, before, after; points: gte, lte. At most 4 levels and 20 conditions per group.
+    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: dict[str, Any]
 
 
@@ -2490,9 +2533,9 @@ class TagCreate(TypedDict, total=False):
     name: Required[str]
     kind: Literal["manual", "rule", "imported"]
     description: str | None
-    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "cmp", "value"} tests. Fields and
-    #: their cmps: level: eq, gte, lte, in; tag: has, not_has; total_spent: gte, lte; orders_count: eq, gte, lte;
-    #: last_order_at: within_days, before, after; points: gte, lte. At most 4 levels and 20 conditions per group.
+    #: A group {"op": "and"|"or", "conditions": [...]} of nested groups and {"field", "params", "cmp", "value"} tests.
+    #: The fields, their parameters, comparisons and values are listed by GET /api/v1/segment-fields. At most 4 levels
+    #: and 20 conditions per group.
     condition: dict[str, Any] | None
 
 
@@ -4624,6 +4667,29 @@ class RequirementsResource:
         return cast(Requirement, response)
 
 
+class SegmentFieldsResource:
+    """The filter fields of segments and rule tags, with their 口径 (``client.segment_fields``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self, *, group: SegmentFieldsGroup | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> SegmentFieldPage:
+        """The filter fields, by key: names and definitions in zh-CN and English, comparisons and parameters.
+
+        ``GET /api/v1/segment-fields`` · scope ``read_tags``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/segment-fields", query={"group": group, "limit": limit, "cursor": cursor}
+        )
+        return cast(SegmentFieldPage, response)
+
+    def iter(self, *, group: SegmentFieldsGroup | None = None, limit: int | None = None) -> Iterator[SegmentField]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/segment-fields", query={"group": group, "limit": limit})
+
+
 class SegmentSnapshotsResource:
     """Customer tags (manual, rule, imported), tag imports and segments (``client.segment_snapshots``)."""
 
@@ -5683,6 +5749,7 @@ class ApiResources:
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
         self.requirements = RequirementsResource(requester)
+        self.segment_fields = SegmentFieldsResource(requester)
         self.segment_snapshots = SegmentSnapshotsResource(requester)
         self.segments = SegmentsResource(requester)
         self.service_orders = ServiceOrdersResource(requester)
@@ -5849,6 +5916,8 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/requirements/{requirement_id}/delivery-votes", "requirements.vote_on_delivery"),
     ("POST", "/api/v1/requirements/{requirement_id}/pledges", "requirements.pledge"),
     ("POST", "/api/v1/requirements/{requirement_id}/proposal-votes", "requirements.vote_for_proposal"),
+    ("GET", "/api/v1/segment-fields", "segment_fields.list"),
+    ("GET", "/api/v1/segment-fields", "segment_fields.iter"),
     ("GET", "/api/v1/segment-snapshots", "segment_snapshots.list"),
     ("GET", "/api/v1/segment-snapshots", "segment_snapshots.iter"),
     ("GET", "/api/v1/segment-snapshots/{snapshot_id}", "segment_snapshots.get"),

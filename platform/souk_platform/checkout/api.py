@@ -144,6 +144,7 @@ class CartCheckout(MethodView):
             coupon_codes=body["coupon_codes"],
             points_to_spend=body["points"],
             stored_value_to_spend=body["stored_value"],
+            channel=body["channel"],
             now=_now(),
         )
         return order, 201, {"Location": f"/api/v1/orders/{order.id}", **etag(order.version)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from souk_platform.checkout.services import MAX_LINES, MAX_QUANTITY
+from souk_platform.orders.models import ORDER_CHANNELS
 
 _ID = ma.validate.Length(1, 64)
 _QUANTITY = ma.validate.Range(1, MAX_QUANTITY)
@@ -42,6 +43,11 @@ class CheckoutSchema(ma.Schema):
         strict=True,
         validate=ma.validate.Range(0, 10**12),
         metadata={"description": "Stored value to spend, in fen"},
+    )
+    channel = ma.fields.String(
+        load_default="online",
+        validate=ma.validate.OneOf(ORDER_CHANNELS),
+        metadata={"description": "Where the order is placed: " + ", ".join(ORDER_CHANNELS)},
     )
 
 

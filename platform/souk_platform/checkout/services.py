@@ -512,6 +512,7 @@ def checkout(
     points_to_spend: int,
     stored_value_to_spend: int,
     now: dt.datetime,
+    channel: str = "online",
 ) -> Order:
     """Turn an open cart into a ``pending_payment`` order with its stock reserved.
 
@@ -527,7 +528,7 @@ def checkout(
     _apply_tenders(draft, points_to_spend=points_to_spend, stored_value_to_spend=stored_value_to_spend)
     _validate_order(session, draft, ip=ip, now=now)
     _reserve_stock(session, draft, now=now)
-    return _create_order(session, draft, ip=ip, now=now)
+    return _create_order(session, draft, ip=ip, now=now, channel=channel)
 
 
 def _start_draft(session: DbSession, *, shop_id: str, cart_id: str, customer_id: str | None) -> _OrderDraft:
@@ -707,7 +708,9 @@ def _reserve_stock(session: DbSession, draft: _OrderDraft, *, now: dt.datetime) 
     )
 
 
-def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime) -> Order:
+def _create_order(
+    session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime, channel: str = "online"
+) -> Order:
     """Write the order, spend points and stored value, hold coupons, convert the cart, emit ``order.created``."""
     shop_id, customer_id = draft.shop.id, draft.customer_id
     order = Order(
@@ -732,6 +735,7 @@ def _create_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now
         ],
         fees=[{"label": str(fee["label"]), "amount": int(fee["amount"])} for fee in draft.fees],
         ip=ip,
+        channel=channel,  # one of ORDER_CHANNELS (the API checks it); filter fields read it
         cart_id=draft.cart.id,
         reservation_expires_at=draft.reservation_expires_at,
         created_at=now,

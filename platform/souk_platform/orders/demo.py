@@ -70,6 +70,7 @@ def _place(
         points_to_spend=0,
         stored_value_to_spend=0,
         now=at,
+        channel=("online", "store", "mini_program")[i % 3],  # trade fields can filter by channel
     )
     if i == ORDERS - 1:
         return  # the newest order stays awaiting payment

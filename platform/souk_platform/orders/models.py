@@ -12,6 +12,8 @@ from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_co
 
 ORDER_STATUSES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
+_SOLD_SQL = "status IN ('paid', 'fulfilled', 'completed')"  # SOLD_STATUSES, for partial indexes
+ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social")  # where an order was placed
 
 
 class Order(Versioned, Base):
@@ -29,6 +31,17 @@ class Order(Versioned, Base):
         sa.Index("ix_orders_shop_paid", "shop_id", "paid_at"),
         sa.Index("ix_orders_shop_created", "shop_id", "created_at"),
         sa.Index("ix_orders_status_expires", "status", "reservation_expires_at"),
+        # Filter fields (audience/): a customer's sold orders by time, read from the index alone on
+        # PostgreSQL for counts, spend and last-order tests (docs/architecture.md §5.8).
+        sa.Index(
+            "ix_orders_sold_customer_paid",
+            "shop_id",
+            "customer_id",
+            "paid_at",
+            postgresql_include=["subtotal", "discount_total"],
+            postgresql_where=sa.text(_SOLD_SQL),
+            sqlite_where=sa.text(_SOLD_SQL),
+        ),
     )
 
     id: Mapped[str] = id_column("ord")
@@ -57,6 +70,8 @@ class Order(Versioned, Base):
     member_discount_total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     points_multiplier_percent: Mapped[int] = mapped_column(sa.Integer, default=100, server_default="100")
     ip: Mapped[str | None] = mapped_column(sa.String(64))
+    # Where the order was placed (ORDER_CHANNELS; filter fields read it: docs/architecture.md §5.8).
+    channel: Mapped[str] = mapped_column(sa.String(32), default="online", server_default="online")
     cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
     reservation_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -66,7 +66,7 @@ def _tag_view(tag: Tag) -> dict[str, Any]:
 
 
 def _segment_view(segment: Segment) -> dict[str, Any]:
-    count = services.estimate_reach(db.session, shop_id=segment.shop_id, condition=segment.condition, now=_now())
+    count = services.segment_reach(db.session, segment=segment, now=_now())
     return {**services.segment_payload(segment), "count": count, "created_at": segment.created_at}
 
 

@@ -73,7 +73,7 @@ class SegmentSnapshot(Base):
     """A segment's members frozen at one moment (固化人群包): campaigns and conversion read this fixed list.
 
     The snapshot outlives its segment (``segment_id`` becomes NULL); it keeps the name and condition it
-    was taken with (docs/architecture.md §5.5).
+    was taken with (docs/architecture.md §5.6).
     """
 
     __tablename__ = "segment_snapshots"

@@ -2,130 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
-from souk_platform.tags.conditions import CONDITION_FIELDS, MAX_CONDITIONS, MAX_DEPTH, is_group
+from souk_platform.audience.schemas import ConditionGroupField, load_condition_group
 from souk_platform.tags.models import TAG_KINDS
 
-_INT_RANGES = {
-    "level": (1, 5),
-    "count": (0, 1_000_000_000),
-    "amount": (-(10**15), 10**15),
-    "days": (1, 3650),
-}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_value(kind: str, value: Any) -> Any:
-    """The normalised value for a value ``kind``; raise ValidationError with a plain-words message."""
-    if kind in _INT_RANGES:
-        low, high = _INT_RANGES[kind]
-        if not _is_int(value) or not low <= value <= high:
-            raise ma.ValidationError(f"Must be a whole number from {low} to {high}.")
-        return value
-    if kind == "levels":
-        if not isinstance(value, list) or not value or not all(_is_int(v) and 1 <= v <= 5 for v in value):
-            raise ma.ValidationError("Must be a non-empty list of levels from 1 to 5.")
-        return sorted(set(value))
-    if kind == "tag":
-        if not isinstance(value, str) or not 1 <= len(value) <= 64:
-            raise ma.ValidationError("Must be a tag id.")
-        return value
-    if kind == "datetime":
-        try:
-            when = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
-            raise ma.ValidationError("Must be an RFC 3339 time with a timezone, like 2026-01-31T00:00:00Z.")
-        return when.astimezone(dt.UTC).isoformat()
-    raise ValueError(f"unknown value kind {kind!r}")
-
-
-class LeafConditionSchema(ma.Schema):
-    """``{"field", "cmp", "value"}``: one test on a customer."""
-
-    field = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(CONDITION_FIELDS)))
-    cmp = ma.fields.String(required=True)
-    value = ma.fields.Raw(required=True, allow_none=True)
-
-    @ma.validates_schema
-    def _cmp_and_value(self, fields: dict[str, Any], **kwargs: Any) -> None:
-        cmps = CONDITION_FIELDS.get(fields.get("field", ""))
-        if cmps is None or "cmp" not in fields:
-            return
-        if fields["cmp"] not in cmps:
-            raise ma.ValidationError(f"For {fields['field']} use one of: {', '.join(cmps)}.", field_name="cmp")
-        try:
-            _check_value(cmps[fields["cmp"]], fields.get("value"))
-        except ma.ValidationError as err:
-            raise ma.ValidationError(err.messages, field_name="value") from err
-
-    @ma.post_load
-    def _normalise(self, fields: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        kind = CONDITION_FIELDS[fields["field"]][fields["cmp"]]
-        return {"field": fields["field"], "cmp": fields["cmp"], "value": _check_value(kind, fields["value"])}
-
-
-def load_condition_group(value: Any, *, depth: int = 1) -> dict[str, Any]:
-    """Validate a condition group; errors are nested by key and index so paths read ``conditions.2.cmp``."""
-    if not isinstance(value, dict):
-        raise ma.ValidationError('A condition group is an object: {"op": "and", "conditions": [...]}.')
-    errors: dict[str, Any] = {}
-    for key in sorted(set(value) - {"op", "conditions"}):
-        errors[key] = ["Unknown field."]
-    if value.get("op") not in ("and", "or"):
-        errors["op"] = ['Must be "and" or "or".']
-    items = value.get("conditions")
-    loaded: list[dict[str, Any]] = []
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_CONDITIONS:
-        errors["conditions"] = [f"Must be a list of 1 to {MAX_CONDITIONS} conditions."]
-    else:
-        item_errors: dict[int, Any] = {}
-        for index, item in enumerate(items):
-            try:
-                if not isinstance(item, dict):
-                    raise ma.ValidationError("Each condition is an object (a field test or a nested group).")
-                if is_group(item):
-                    if depth >= MAX_DEPTH:
-                        raise ma.ValidationError(f"Groups may nest at most {MAX_DEPTH} levels deep.")
-                    loaded.append(load_condition_group(item, depth=depth + 1))
-                else:
-                    loaded.append(LeafConditionSchema().load(item))
-            except ma.ValidationError as err:
-                item_errors[index] = err.messages
-        if item_errors:
-            errors["conditions"] = item_errors
-    if errors:
-        raise ma.ValidationError(errors)
-    return {"op": value["op"], "conditions": loaded}
-
-
-class ConditionGroupField(ma.fields.Dict):
-    """A whole condition (a group), validated by ``load_condition_group``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "metadata",
-            {
-                "description": 'A group {"op": "and"|"or", "conditions": [...]} of nested groups and '
-                '{"field", "cmp", "value"} tests. Fields and their cmps: '
-                + "; ".join(f"{f}: {', '.join(c)}" for f, c in CONDITION_FIELDS.items())
-                + f". At most {MAX_DEPTH} levels and {MAX_CONDITIONS} conditions per group."
-            },
-        )
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
-        return load_condition_group(value)
-
+__all__ = ["ConditionGroupField", "load_condition_group"]
 
 # --- tags -------------------------------------------------------------------------------------------------------
 

@@ -17,12 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from souk_platform.audience.services import (
+    check_references,
+    compile_condition,
+    count_matching,
+    matching_customers_stmt,
+    tag_references,
+)
 from souk_platform.core.versions import check_version
 from souk_platform.customers.models import Customer
 from souk_platform.customers.services import get_customer, normalize_phone
 from souk_platform.db import DbSession, UTCDateTime
 from souk_platform.events.services import emit
-from souk_platform.tags.conditions import compile_condition, matching_customers_stmt, tag_references
 from souk_platform.tags.errors import (
     DuplicateName,
     InvalidCondition,
@@ -57,23 +63,8 @@ class TagEvaluation:
 def check_condition(
     session: DbSession, *, shop_id: str, condition: dict[str, Any], self_tag_id: str | None = None
 ) -> None:
-    """Every tag a condition mentions must exist in the shop (and a rule tag may not test itself)."""
-    refs = list(tag_references(condition))
-    if not refs:
-        return
-    known = set(
-        session.scalars(sa.select(Tag.id).where(Tag.shop_id == shop_id, Tag.id.in_({tag_id for _, tag_id in refs})))
-    )
-    errors: dict[str, list[str]] = {}
-    for path, tag_id in refs:
-        if tag_id not in known:
-            errors[path] = [f"No tag {tag_id} in this shop."]
-        elif tag_id == self_tag_id:
-            errors[path] = ["A rule tag cannot test its own tag."]
-    if errors:
-        raise InvalidCondition(
-            "The condition names tags that cannot be used: " + ", ".join(errors) + ".", errors=errors
-        )
+    """Every tag, category, product and coupon a condition names must be the shop's own (422 naming the path)."""
+    check_references(session, shop_id=shop_id, condition=condition, self_tag_id=self_tag_id)
 
 
 def _check_name(
@@ -520,10 +511,13 @@ def get_tag_import(session: DbSession, *, shop_id: str, import_id: str) -> TagIm
 def estimate_reach(session: DbSession, *, shop_id: str, condition: dict[str, Any], now: dt.datetime) -> int:
     """How many of the shop's customers match a (validated) condition now."""
     check_condition(session, shop_id=shop_id, condition=condition)
-    where = compile_condition(condition, shop_id=shop_id, now=now)
-    return int(
-        session.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.shop_id == shop_id, where)) or 0
-    )
+    return count_matching(session, shop_id=shop_id, condition=condition, now=now)
+
+
+def segment_reach(session: DbSession, *, segment: Segment, now: dt.datetime) -> int:
+    """A saved segment's reach now; its references were checked when it was saved (a category deleted
+    since then simply matches nothing, rather than making the segment unreadable)."""
+    return count_matching(session, shop_id=segment.shop_id, condition=segment.condition, now=now)
 
 
 def segment_payload(segment: Segment) -> dict[str, Any]:

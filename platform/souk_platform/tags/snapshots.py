@@ -3,7 +3,7 @@
 A dynamic segment is computed on every read; a snapshot copies who matched at ``taken_at`` into
 ``segment_snapshot_members`` with one ``INSERT … SELECT``, so a campaign aimed at it reaches exactly
 those customers however the facts change later, and "who bought within N days" can be measured
-against a fixed list (docs/architecture.md §5.5).
+against a fixed list (docs/architecture.md §5.6).
 """
 
 from __future__ import annotations
