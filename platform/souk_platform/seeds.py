@@ -7,6 +7,7 @@ from collections.abc import Callable
 from souk_platform.apps import demo as apps_demo
 from souk_platform.audience import demo as audience_demo
 from souk_platform.behaviour import demo as behaviour_demo
+from souk_platform.benefits import demo as benefits_demo
 from souk_platform.catalog import demo as catalog_demo
 from souk_platform.coupons import demo as loyalty_demo
 from souk_platform.customers import demo as customers_demo
@@ -26,6 +27,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Today's orders for the dashboard / 概览页的今日订单", reports_demo.seed),
     ("Behaviour events / 行为事件", behaviour_demo.seed),
     ("Segments over filter fields / 按筛选字段圈人", audience_demo.seed),
+    ("Benefit packages / 权益包", benefits_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
 ]

@@ -77,6 +77,16 @@ NAMES: dict[str, str] = {
     "POST /carts/{cart_id}/lines": "carts.add_line",
     "PATCH /carts/{cart_id}/lines/{line_id}": "carts.update_line",
     "DELETE /carts/{cart_id}/lines/{line_id}": "carts.remove_line",
+    "GET /benefit-packages": "benefit_packages.list",
+    "POST /benefit-packages": "benefit_packages.create",
+    "GET /benefit-packages/{package_id}": "benefit_packages.get",
+    "PATCH /benefit-packages/{package_id}": "benefit_packages.update",
+    "DELETE /benefit-packages/{package_id}": "benefit_packages.delete",
+    "POST /benefit-packages/{package_id}/grants": "benefit_packages.grant",
+    "GET /benefit-grants": "benefit_grants.list",
+    "GET /benefit-grants/{grant_id}": "benefit_grants.get",
+    "POST /benefit-grants/{grant_id}/use": "benefit_grants.use",
+    "GET /customers/{customer_id}/benefits": "benefit_grants.entitlements",
     "GET /coupons": "coupons.list",
     "POST /coupons": "coupons.create",
     "POST /coupons/preview": "coupons.preview",
@@ -84,6 +94,17 @@ NAMES: dict[str, str] = {
     "PATCH /coupons/{coupon_id}": "coupons.update",
     "DELETE /coupons/{coupon_id}": "coupons.delete",
     "GET /coupons/{coupon_id}/redemptions": "coupons.list_redemptions",
+    "GET /customers/{customer_id}/coupons": "coupons.list_wallet",
+    "GET /coupons/{coupon_id}/issues": "coupons.list_issues",
+    "POST /coupons/{coupon_id}/issues": "coupons.issue",
+    "GET /coupons/{coupon_id}/issues/{issue_id}": "coupons.get_issue",
+    "GET /coupons/{coupon_id}/issues/{issue_id}/results": "coupons.list_issue_results",
+    "GET /coupon-packs": "coupon_packs.list",
+    "POST /coupon-packs": "coupon_packs.create",
+    "GET /coupon-packs/{pack_id}": "coupon_packs.get",
+    "PATCH /coupon-packs/{pack_id}": "coupon_packs.update",
+    "GET /coupon-packs/{pack_id}/purchases": "coupon_packs.list_purchases",
+    "POST /coupon-packs/{pack_id}/purchases": "coupon_packs.purchase",
     "GET /customer-events": "customer_events.list",
     "POST /customer-events": "customer_events.record",
     "GET /customers": "customers.list",
@@ -771,7 +792,8 @@ def _lay(node: str | _Brackets, indent: int, prefix: str = "", suffix: str = "")
         return one_line
     inner = " " * (indent + 4)
     hugged = inner + ", ".join(_flat(item) for item in node.items)
-    if len(hugged) <= _WIDTH:
+    # ruff hugs a call's arguments on one line, never a dict's items (it puts each on its own line).
+    if len(hugged) <= _WIDTH and not node.head.endswith("{"):
         return f"{pad}{prefix}{node.head}\n{hugged}\n{pad}{node.tail}{suffix}"
     lines = [pad + prefix + node.head, *(_lay(item, indent + 4, suffix=",") for item in node.items)]
     return "\n".join([*lines, pad + node.tail + suffix])

@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
+BenefitItemType = Literal["points", "stored_value", "member_discount", "member_price", "free_shipping", "app_item"]
 BillingStatus = Literal["pending", "trial", "active", "frozen", "declined", "cancelled", "replaced"]
 CustomerEventsType = Literal[
     "product_viewed",
@@ -339,6 +340,87 @@ class Attempt(TypedDict, total=False):
     error: str | None
 
 
+class BenefitGrant(TypedDict, total=False):
+    id: str
+    package_id: str
+    package_name: str | None
+    customer_id: str
+    trigger: str
+    #: join, level:<n>, birthday:<year>, dormant:<date>, manual:<…>
+    period: str
+    #: active, used or expired
+    status: str
+    #: The items as granted, each right with expires_at
+    items: list[BenefitItem]
+    granted_at: str
+    expires_at: str | None
+    used_at: str | None
+    note: str | None
+    version: int
+
+
+class BenefitGrantPage(TypedDict, total=False):
+    items: Required[list[BenefitGrant]]
+    next_cursor: Required[str | None]
+
+
+class BenefitItem(TypedDict, total=False):
+    type: Required[BenefitItemType]
+    points: int
+    #: fen
+    amount: int
+    #: 95折 is 5
+    percent_off: int
+    sku_id: str
+    #: fen
+    price: int
+    valid_days: int
+    installation_id: str
+    item_id: str
+    name: str
+    #: On a grant: when this right ends
+    expires_at: str
+    #: On a grant: the ledger transfer
+    transfer_id: str
+
+
+class BenefitPackage(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    description: str | None
+    #: join (a gift on joining), level (on reaching {level: 2–5}), birthday ({when: day|month}), dormant ({days: 7–3650}
+    #: without a purchase), manual (by hand or API only)
+    trigger: Required[Literal["join", "level", "birthday", "dormant", "manual"]]
+    trigger_params: dict[str, Any]
+    #: One of: {type: points, points}, {type: stored_value, amount (fen)}, {type: member_discount, percent_off,
+    #: valid_days}, {type: member_price, sku_id, price (fen), valid_days}, {type: free_shipping, valid_days}, {type:
+    #: app_item, installation_id, item_id, name, valid_days}. valid_days defaults to 30.
+    items: Required[list[BenefitItem]]
+    status: Literal["active", "disabled"]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class BenefitPackagePage(TypedDict, total=False):
+    items: Required[list[BenefitPackage]]
+    next_cursor: Required[str | None]
+
+
+class BenefitPackageUpdate(TypedDict, total=False):
+    name: str
+    description: str | None
+    #: join (a gift on joining), level (on reaching {level: 2–5}), birthday ({when: day|month}), dormant ({days: 7–3650}
+    #: without a purchase), manual (by hand or API only)
+    trigger: Literal["join", "level", "birthday", "dormant", "manual"]
+    trigger_params: dict[str, Any]
+    #: One of: {type: points, points}, {type: stored_value, amount (fen)}, {type: member_discount, percent_off,
+    #: valid_days}, {type: member_price, sku_id, price (fen), valid_days}, {type: free_shipping, valid_days}, {type:
+    #: app_item, installation_id, item_id, name, valid_days}. valid_days defaults to 30.
+    items: list[BenefitItem]
+    status: Literal["active", "disabled"]
+
+
 class BillingInvoice(TypedDict, total=False):
     id: str
     number: str
@@ -621,9 +703,136 @@ class Coupon(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    #: public: a code anyone may type; issued: works only for customers holding it in their wallet (POST
+    #: /coupons/{id}/issues). Cannot change after creation.
+    distribution: Literal["public", "issued"]
+    #: Issued coupons: an entry expires this many days after issue, never after ends_at
+    valid_days: int | None
     redeemed_count: int
+    #: Wallet entries issued and not revoked (issued coupons)
+    issued_count: int
     version: int
     created_at: str
+
+
+class CouponIssue(TypedDict, total=False):
+    id: str
+    coupon_id: str
+    segment_id: str | None
+    snapshot_id: str | None
+    customer_ids: list[str] | None
+    #: pending, running or done
+    status: str
+    #: Customers targeted, once the job started
+    total: int | None
+    done: int
+    issued: int
+    skipped: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    version: int
+
+
+class CouponIssueCreate(TypedDict, total=False):
+    #: Customers to issue to (1–10000); or give segment_id or snapshot_id
+    customer_ids: list[str] | None
+    #: A segment whose members (when the job starts) get the coupon
+    segment_id: str | None
+    #: A segment snapshot (固化人群包) whose frozen members get the coupon
+    snapshot_id: str | None
+
+
+class CouponIssuePage(TypedDict, total=False):
+    items: Required[list[CouponIssue]]
+    next_cursor: Required[str | None]
+
+
+class CouponIssueResult(TypedDict, total=False):
+    id: str
+    customer_id: str
+    #: pending, issued or skipped
+    outcome: str
+    #: Why it was skipped
+    reason: str | None
+    #: Why it was skipped, as a code: no_customer, public, disabled, ended, total_limit, per_customer_limit
+    reason_code: str | None
+    #: The wallet entry issued
+    customer_coupon_id: str | None
+
+
+class CouponIssueResultPage(TypedDict, total=False):
+    items: Required[list[CouponIssueResult]]
+    next_cursor: Required[str | None]
+
+
+class CouponPack(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    #: Fen
+    price: Required[int]
+    #: The shop's currency (the default)
+    currency: Literal["CNY", "EUR", "HKD", "USD"] | None
+    #: Issued coupons of the shop, each with how many copies the pack holds
+    items: Required[list[CouponPackItem]]
+    #: Packs on sale in all; null: no limit
+    stock: int | None
+    #: Purchases paid or awaiting payment
+    sold: int
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    #: Refundable this many days after payment, while none of its coupons was used
+    refund_days: int
+    status: Literal["active", "disabled"]
+    version: int
+    created_at: str
+
+
+class CouponPackItem(TypedDict, total=False):
+    coupon_id: Required[str]
+    quantity: Required[int]
+
+
+class CouponPackPage(TypedDict, total=False):
+    items: Required[list[CouponPack]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackPurchase(TypedDict, total=False):
+    id: str
+    pack_id: str
+    customer_id: str
+    #: Pay it as any order: POST /orders/{order_id}/payments; refund it there too
+    order_id: str
+    #: pending (awaiting payment), paid, refunded or cancelled
+    status: str
+    price: int
+    #: Coupons that could not be issued at payment, and why
+    problems: list[dict[str, Any]]
+    created_at: str
+    paid_at: str | None
+    ended_at: str | None
+    version: int
+
+
+class CouponPackPurchaseCreate(TypedDict, total=False):
+    customer_id: Required[str]
+
+
+class CouponPackPurchasePage(TypedDict, total=False):
+    items: Required[list[CouponPackPurchase]]
+    next_cursor: Required[str | None]
+
+
+class CouponPackUpdate(TypedDict, total=False):
+    name: str
+    stock: int | None
+    per_customer_limit: int | None
+    sale_starts_at: str | None
+    sale_ends_at: str | None
+    refund_days: int
+    status: Literal["active", "disabled"]
 
 
 class CouponPage(TypedDict, total=False):
@@ -660,6 +869,7 @@ class CouponUpdate(TypedDict, total=False):
     starts_at: str | None
     ends_at: str | None
     status: Literal["active", "disabled"]
+    valid_days: int | None
 
 
 class CurrentAppSubscription(TypedDict, total=False):
@@ -693,6 +903,15 @@ class Customer(TypedDict, total=False):
     tags: list[CustomerTag]
     version: int
     created_at: str
+
+
+class CustomerBenefits(TypedDict, total=False):
+    customer_id: str
+    level: int
+    entitlements: list[Entitlement]
+    best_discount_percent_off: int | None
+    free_shipping: bool
+    active_grants: int
 
 
 class CustomerCreate(TypedDict, total=False):
@@ -888,6 +1107,27 @@ class DiscountPreviewResult(TypedDict, total=False):
     payable: int
 
 
+class Entitlement(TypedDict, total=False):
+    #: A package's right (member_discount, member_price, free_shipping, app_item) or a level perk (level_discount,
+    #: points_multiplier, member_price)
+    type: str
+    #: null: while the level is held
+    expires_at: str | None
+    #: kind grant (grant_id, package…) or level (level, package…)
+    because: dict[str, Any]
+    percent_off: int
+    sku_id: str
+    price: int
+    valid_days: int
+    installation_id: str
+    item_id: str
+    name: str
+    #: level_discount: off list prices, 100 = 1%
+    discount_bps: int
+    #: points_multiplier: 150 = 1.5×
+    points_multiplier_percent: int
+
+
 class Entry(TypedDict, total=False):
     id: str
     transfer_id: str
@@ -939,6 +1179,20 @@ Funnel = TypedDict(
     },
     total=False,
 )
+
+
+class GrantRequest(TypedDict, total=False):
+    customer_ids: Required[list[str]]
+    #: The occasion (e.g. 2026-spring): once per customer per period
+    period: str | None
+    note: str | None
+
+
+class GrantResult(TypedDict, total=False):
+    period: str
+    granted: list[BenefitGrant]
+    #: Customers given it for this period already
+    already_granted: list[str]
 
 
 class Health(TypedDict, total=False):
@@ -2695,6 +2949,39 @@ class UsageRecordCreate(TypedDict, total=False):
     idempotency: Required[str]
 
 
+class WalletCoupon(TypedDict, total=False):
+    #: The wallet entry (ccp_…)
+    id: str
+    coupon_id: str
+    customer_id: str
+    #: issued (usable), reserved (held by an unpaid order), used, expired or revoked
+    status: str
+    #: issue, benefit, pack, api or demo
+    source: str
+    source_id: str | None
+    issued_at: str
+    expires_at: str | None
+    order_id: str | None
+    used_at: str | None
+    version: int
+    coupon: WalletCouponSummary
+
+
+class WalletCouponPage(TypedDict, total=False):
+    items: Required[list[WalletCoupon]]
+    next_cursor: Required[str | None]
+
+
+class WalletCouponSummary(TypedDict, total=False):
+    id: str
+    code: str | None
+    name: str
+    kind: str
+    value: int
+    min_spend: int
+    max_discount: int | None
+
+
 class Requester(Protocol):
     """What a resource needs from the client: one call, and the items of a paginated list."""
 
@@ -2926,6 +3213,191 @@ class AppResource:
         """
         response = self._requester.request("POST", "/api/v1/app/webhooks/test", body=body)
         return cast(TriggerResult, response)
+
+
+class BenefitGrantsResource:
+    """Benefit packages (权益包): what members receive on joining, levels, birthdays, or by hand
+    (``client.benefit_grants``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        package_id: str | None = None,
+        status: Literal["active", "used", "expired"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> BenefitGrantPage:
+        """权益使用记录: grants, newest first; filter by customer, package or status (active, used, expired)
+
+        ``GET /api/v1/benefit-grants`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/benefit-grants",
+            query={
+                "customer_id": customer_id,
+                "package_id": package_id,
+                "status": status,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
+        return cast(BenefitGrantPage, response)
+
+    def iter(
+        self,
+        *,
+        customer_id: str | None = None,
+        package_id: str | None = None,
+        status: Literal["active", "used", "expired"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[BenefitGrant]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/benefit-grants",
+            query={"customer_id": customer_id, "package_id": package_id, "status": status, "limit": limit},
+        )
+
+    def get(self, grant_id: str) -> BenefitGrant:
+        """One grant.
+
+        ``GET /api/v1/benefit-grants/{grant_id}`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/benefit-grants/{grant_id}", path_params={"grant_id": grant_id}
+        )
+        return cast(BenefitGrant, response)
+
+    def use(self, grant_id: str, *, if_match: int | str | None = None) -> BenefitGrant:
+        """Mark a grant used (a cashier or an app redeemed it): benefit.used.
+
+        ``POST /api/v1/benefit-grants/{grant_id}/use`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/benefit-grants/{grant_id}/use", path_params={"grant_id": grant_id}, if_match=if_match
+        )
+        return cast(BenefitGrant, response)
+
+    def entitlements(self, customer_id: str) -> CustomerBenefits:
+        """会员享权判断: what this member is entitled to now, and why (a grant, or their level)
+
+        ``GET /api/v1/customers/{customer_id}/benefits`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/customers/{customer_id}/benefits", path_params={"customer_id": customer_id}
+        )
+        return cast(CustomerBenefits, response)
+
+
+class BenefitPackagesResource:
+    """Benefit packages (权益包): what members receive on joining, levels, birthdays, or by hand
+    (``client.benefit_packages``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        trigger: Literal["join", "level", "birthday", "dormant", "manual"] | None = None,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> BenefitPackagePage:
+        """The shop's benefit packages, newest first.
+
+        ``GET /api/v1/benefit-packages`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/benefit-packages",
+            query={"trigger": trigger, "status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(BenefitPackagePage, response)
+
+    def iter(
+        self,
+        *,
+        trigger: Literal["join", "level", "birthday", "dormant", "manual"] | None = None,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[BenefitPackage]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/benefit-packages", query={"trigger": trigger, "status": status, "limit": limit}
+        )
+
+    def create(self, body: BenefitPackage) -> BenefitPackage:
+        """Create a benefit package: its items and its trigger.
+
+        ``POST /api/v1/benefit-packages`` · scope ``write_benefits``
+        """
+        response = self._requester.request("POST", "/api/v1/benefit-packages", body=body)
+        return cast(BenefitPackage, response)
+
+    def get(self, package_id: str) -> BenefitPackage:
+        """One benefit package.
+
+        ``GET /api/v1/benefit-packages/{package_id}`` · scope ``read_benefits``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/benefit-packages/{package_id}", path_params={"package_id": package_id}
+        )
+        return cast(BenefitPackage, response)
+
+    def update(
+        self, package_id: str, body: BenefitPackageUpdate | None = None, *, if_match: int | str | None = None
+    ) -> BenefitPackage:
+        """Change a package, or disable it with {"status": "disabled"} (send If-Match with the version you read)
+
+        ``PATCH /api/v1/benefit-packages/{package_id}`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/benefit-packages/{package_id}",
+            path_params={"package_id": package_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(BenefitPackage, response)
+
+    def delete(self, package_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a package that was never granted.
+
+        ``DELETE /api/v1/benefit-packages/{package_id}`` · scope ``write_benefits``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/benefit-packages/{package_id}", path_params={"package_id": package_id}, if_match=if_match
+        )
+
+    def grant(self, package_id: str, body: GrantRequest, *, idempotency_key: str | None = None) -> GrantResult:
+        """Grant a package by hand to up to 500 customers, once per period (send an Idempotency-Key)
+
+        ``POST /api/v1/benefit-packages/{package_id}/grants`` · scope ``write_benefits``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/benefit-packages/{package_id}/grants",
+            path_params={"package_id": package_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(GrantResult, response)
 
 
 class BillingResource:
@@ -3258,6 +3730,105 @@ class CategoriesResource:
         )
 
 
+class CouponPacksResource:
+    """付费券包: coupon packs sold for money (``client.coupon_packs``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["active", "disabled"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponPackPage:
+        """The shop's coupon packs, newest first.
+
+        ``GET /api/v1/coupon-packs`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/coupon-packs", query={"status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(CouponPackPage, response)
+
+    def iter(
+        self, *, status: Literal["active", "disabled"] | None = None, limit: int | None = None
+    ) -> Iterator[CouponPack]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/coupon-packs", query={"status": status, "limit": limit})
+
+    def create(self, body: CouponPack) -> CouponPack:
+        """Put a pack of issued coupons on sale (price in fen)
+
+        ``POST /api/v1/coupon-packs`` · scope ``write_coupons``
+        """
+        response = self._requester.request("POST", "/api/v1/coupon-packs", body=body)
+        return cast(CouponPack, response)
+
+    def get(self, pack_id: str) -> CouponPack:
+        """One coupon pack.
+
+        ``GET /api/v1/coupon-packs/{pack_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request("GET", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id})
+        return cast(CouponPack, response)
+
+    def update(
+        self, pack_id: str, body: CouponPackUpdate | None = None, *, if_match: int | str | None = None
+    ) -> CouponPack:
+        """Change a pack's sale: stock, limit, window, refund days, status (send If-Match)
+
+        ``PATCH /api/v1/coupon-packs/{pack_id}`` · scope ``write_coupons``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH", "/api/v1/coupon-packs/{pack_id}", path_params={"pack_id": pack_id}, body=body, if_match=if_match
+        )
+        return cast(CouponPack, response)
+
+    def list_purchases(
+        self, pack_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> CouponPackPurchasePage:
+        """Who bought this pack, newest first.
+
+        ``GET /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponPackPurchasePage, response)
+
+    def iter_purchases(self, pack_id: str, *, limit: int | None = None) -> Iterator[CouponPackPurchase]:
+        """Every item of ``list_purchases``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupon-packs/{pack_id}/purchases", path_params={"pack_id": pack_id}, query={"limit": limit}
+        )
+
+    def purchase(
+        self, pack_id: str, body: CouponPackPurchaseCreate, *, idempotency_key: str | None = None
+    ) -> CouponPackPurchase:
+        """Buy a pack for a customer: an order of the pack awaiting payment.
+
+        ``POST /api/v1/coupon-packs/{pack_id}/purchases`` · scope ``write_orders``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupon-packs/{pack_id}/purchases",
+            path_params={"pack_id": pack_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponPackPurchase, response)
+
+
 class CouponsResource:
     """Coupons and automatic promotions (``client.coupons``)."""
 
@@ -3340,6 +3911,92 @@ class CouponsResource:
         """
         self._requester.request("DELETE", "/api/v1/coupons/{coupon_id}", path_params={"coupon_id": coupon_id})
 
+    def list_issues(self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None) -> CouponIssuePage:
+        """This coupon's issues to customers, newest first.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssuePage, response)
+
+    def iter_issues(self, coupon_id: str, *, limit: int | None = None) -> Iterator[CouponIssue]:
+        """Every item of ``list_issues``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def issue(
+        self, coupon_id: str, body: CouponIssueCreate | None = None, *, idempotency_key: str | None = None
+    ) -> CouponIssue:
+        """Issue an issued-distribution coupon into the wallets of listed customers, a segment or a snapshot.
+
+        ``POST /api/v1/coupons/{coupon_id}/issues`` · scope ``write_coupons``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/coupons/{coupon_id}/issues",
+            path_params={"coupon_id": coupon_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(CouponIssue, response)
+
+    def get_issue(self, coupon_id: str, issue_id: str) -> CouponIssue:
+        """One issue's progress: total, done, issued, skipped.
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+        )
+        return cast(CouponIssue, response)
+
+    def list_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CouponIssueResultPage:
+        """What the issue did for each customer (pending, issued, or skipped and why)
+
+        ``GET /api/v1/coupons/{coupon_id}/issues/{issue_id}/results`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit, "cursor": cursor},
+        )
+        return cast(CouponIssueResultPage, response)
+
+    def iter_issue_results(
+        self,
+        coupon_id: str,
+        issue_id: str,
+        *,
+        outcome: Literal["pending", "issued", "skipped"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CouponIssueResult]:
+        """Every item of ``list_issue_results``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results",
+            path_params={"coupon_id": coupon_id, "issue_id": issue_id},
+            query={"outcome": outcome, "limit": limit},
+        )
+
     def list_redemptions(
         self, coupon_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> CouponRedemptionPage:
@@ -3359,6 +4016,40 @@ class CouponsResource:
         """Every item of ``list_redemptions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
         return self._requester.iterate(
             "/api/v1/coupons/{coupon_id}/redemptions", path_params={"coupon_id": coupon_id}, query={"limit": limit}
+        )
+
+    def list_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> WalletCouponPage:
+        """A customer's wallet: coupons issued to them (issued, reserved, used, expired, revoked), newest first.
+
+        ``GET /api/v1/customers/{customer_id}/coupons`` · scope ``read_coupons``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(WalletCouponPage, response)
+
+    def iter_wallet(
+        self,
+        customer_id: str,
+        *,
+        status: Literal["issued", "reserved", "used", "expired", "revoked"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[WalletCoupon]:
+        """Every item of ``list_wallet``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            query={"status": status, "limit": limit},
         )
 
 
@@ -3428,27 +4119,60 @@ class CustomersResource:
         q: str | None = None,
         level: int | None = None,
         tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> CustomerPage:
-        """Customers, newest first; filter by text (name, phone, email), level or tag.
+        """Customers, newest first; filter by text (name, phone, email), level, tag or external identity.
 
         ``GET /api/v1/customers`` · scope ``read_customers``
 
         ``q``: Text found in the name, phone or email
 
         ``tag``: Only customers carrying this tag id
+
+        ``identity_provider``: Only customers with an identity of this provider (e.g. wechat_unionid)
+
+        ``identity_external_id``: Only the customer another system knows by this id (with identity_provider)
         """
         response = self._requester.request(
-            "GET", "/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit, "cursor": cursor}
+            "GET",
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
         )
         return cast(CustomerPage, response)
 
     def iter(
-        self, *, q: str | None = None, level: int | None = None, tag: str | None = None, limit: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        level: int | None = None,
+        tag: str | None = None,
+        identity_provider: str | None = None,
+        identity_external_id: str | None = None,
+        limit: int | None = None,
     ) -> Iterator[Customer]:
         """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
-        return self._requester.iterate("/api/v1/customers", query={"q": q, "level": level, "tag": tag, "limit": limit})
+        return self._requester.iterate(
+            "/api/v1/customers",
+            query={
+                "q": q,
+                "level": level,
+                "tag": tag,
+                "identity_provider": identity_provider,
+                "identity_external_id": identity_external_id,
+                "limit": limit,
+            },
+        )
 
     def create(self, body: CustomerCreate) -> Customer:
         """Add a customer (phone and email are unique within the shop)
@@ -5727,9 +6451,12 @@ class ApiResources:
 
     def __init__(self, requester: Requester) -> None:
         self.app = AppResource(requester)
+        self.benefit_grants = BenefitGrantsResource(requester)
+        self.benefit_packages = BenefitPackagesResource(requester)
         self.billing = BillingResource(requester)
         self.carts = CartsResource(requester)
         self.categories = CategoriesResource(requester)
+        self.coupon_packs = CouponPacksResource(requester)
         self.coupons = CouponsResource(requester)
         self.customer_events = CustomerEventsResource(requester)
         self.customers = CustomersResource(requester)
@@ -5789,6 +6516,18 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/app/webhooks/secret", "app.get_webhook_secret"),
     ("POST", "/api/v1/app/webhooks/secret/rotate", "app.rotate_webhook_secret"),
     ("POST", "/api/v1/app/webhooks/test", "app.trigger_webhook"),
+    ("GET", "/api/v1/benefit-grants", "benefit_grants.list"),
+    ("GET", "/api/v1/benefit-grants", "benefit_grants.iter"),
+    ("GET", "/api/v1/benefit-grants/{grant_id}", "benefit_grants.get"),
+    ("POST", "/api/v1/benefit-grants/{grant_id}/use", "benefit_grants.use"),
+    ("GET", "/api/v1/customers/{customer_id}/benefits", "benefit_grants.entitlements"),
+    ("GET", "/api/v1/benefit-packages", "benefit_packages.list"),
+    ("GET", "/api/v1/benefit-packages", "benefit_packages.iter"),
+    ("POST", "/api/v1/benefit-packages", "benefit_packages.create"),
+    ("GET", "/api/v1/benefit-packages/{package_id}", "benefit_packages.get"),
+    ("PATCH", "/api/v1/benefit-packages/{package_id}", "benefit_packages.update"),
+    ("DELETE", "/api/v1/benefit-packages/{package_id}", "benefit_packages.delete"),
+    ("POST", "/api/v1/benefit-packages/{package_id}/grants", "benefit_packages.grant"),
     ("GET", "/api/v1/billing/charges", "billing.list_charges"),
     ("GET", "/api/v1/billing/charges", "billing.iter_charges"),
     ("GET", "/api/v1/billing/charges/{charge_id}", "billing.get_charge"),
@@ -5815,6 +6554,14 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/categories/{category_id}", "categories.get"),
     ("PATCH", "/api/v1/categories/{category_id}", "categories.update"),
     ("DELETE", "/api/v1/categories/{category_id}", "categories.delete"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.list"),
+    ("GET", "/api/v1/coupon-packs", "coupon_packs.iter"),
+    ("POST", "/api/v1/coupon-packs", "coupon_packs.create"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.get"),
+    ("PATCH", "/api/v1/coupon-packs/{pack_id}", "coupon_packs.update"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.list_purchases"),
+    ("GET", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.iter_purchases"),
+    ("POST", "/api/v1/coupon-packs/{pack_id}/purchases", "coupon_packs.purchase"),
     ("GET", "/api/v1/coupons", "coupons.list"),
     ("GET", "/api/v1/coupons", "coupons.iter"),
     ("POST", "/api/v1/coupons", "coupons.create"),
@@ -5822,8 +6569,16 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/coupons/{coupon_id}", "coupons.get"),
     ("PATCH", "/api/v1/coupons/{coupon_id}", "coupons.update"),
     ("DELETE", "/api/v1/coupons/{coupon_id}", "coupons.delete"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.list_issues"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues", "coupons.iter_issues"),
+    ("POST", "/api/v1/coupons/{coupon_id}/issues", "coupons.issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}", "coupons.get_issue"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.list_issue_results"),
+    ("GET", "/api/v1/coupons/{coupon_id}/issues/{issue_id}/results", "coupons.iter_issue_results"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.list_redemptions"),
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.list_wallet"),
+    ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.iter_wallet"),
     ("GET", "/api/v1/customer-events", "customer_events.list"),
     ("GET", "/api/v1/customer-events", "customer_events.iter"),
     ("POST", "/api/v1/customer-events", "customer_events.record"),

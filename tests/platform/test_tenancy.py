@@ -31,12 +31,16 @@ from marketplace.service_market.builders import service_market_world
 from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import all_scopes
+from souk_platform.benefits.services import create_package, grant_package
 from souk_platform.catalog.categories import create_category
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
 from souk_platform.core.clock import FrozenClock
 from souk_platform.core.ids import new_id
+from souk_platform.coupons.issues import create_issue
+from souk_platform.coupons.packs import create_pack
 from souk_platform.coupons.services import create_coupon
+from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
 from souk_platform.members.perks import create_member_price
@@ -68,10 +72,14 @@ OBJECTS: dict[str, str] = {
     "sku_id": "sku",
     "customer_id": "customer",
     "identity_id": "customer_identity",
+    "package_id": "benefit_package",
+    "grant_id": "benefit_grant",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
     "coupon_id": "coupon",
+    "issue_id": "coupon_issue",
+    "pack_id": "coupon_pack",
     "cart_id": "cart",
     "line_id": "cart_line",
     "order_id": "order",
@@ -133,6 +141,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/api/v1/customers/<customer_id>"): lambda w: {"name": "Renamed"},
     ("POST", "/api/v1/customers/<customer_id>/identities"): lambda w: {"provider": "alipay", "external_id": "2088x"},
     ("DELETE", "/api/v1/customers/<customer_id>/identities/<identity_id>"): None,
+    ("PATCH", "/api/v1/benefit-packages/<package_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/benefit-packages/<package_id>"): None,
+    ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
+    ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -150,6 +162,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/member-prices/<member_price_id>"): None,
     ("PATCH", "/api/v1/coupons/<coupon_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/coupons/<coupon_id>"): None,
+    ("POST", "/api/v1/coupons/<coupon_id>/issues"): lambda w: {"customer_ids": [w["customer"]]},
+    ("PATCH", "/api/v1/coupon-packs/<pack_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/coupon-packs/<pack_id>/purchases"): lambda w: {"customer_id": w["customer"]},
     ("POST", "/api/v1/carts/<cart_id>/lines"): lambda w: {"sku_id": w["sku"], "quantity": 1},
     ("PATCH", "/api/v1/carts/<cart_id>/lines/<line_id>"): lambda w: {"quantity": 2},
     ("DELETE", "/api/v1/carts/<cart_id>/lines/<line_id>"): None,
@@ -293,6 +308,14 @@ def build_shop_a(session: Any, now: Any) -> World:
     identity, _ = add_identity(
         session, shop_id=shop.id, customer_id=customer.id, provider="wechat_unionid", external_id="o-union-1"
     )
+    benefit_package = create_package(
+        session,
+        shop_id=shop.id,
+        fields={"name": "入会礼", "trigger": "manual", "items": [{"type": "free_shipping", "valid_days": 30}]},
+    )
+    benefit_grant, _ = grant_package(
+        session, package=benefit_package, customer_id=customer.id, period="manual:tenancy", now=now
+    )
     session.flush()
     award_points(
         session,
@@ -321,7 +344,25 @@ def build_shop_a(session: Any, now: Any) -> World:
     coupon = create_coupon(
         session,
         shop_id=shop.id,
-        fields={"code": "TEA10", "name": "10 off", "kind": "threshold", "value": 1000, "min_spend": 5000},
+        fields={
+            "code": "TEA10",
+            "name": "10 off",
+            "kind": "threshold",
+            "value": 1000,
+            "min_spend": 5000,
+            "distribution": "issued",
+        },
+    )
+    issue_coupon(
+        session, shop_id=shop.id, coupon_id=coupon.id, customer_id=customer.id, source="api", source_id="t", now=now
+    )
+    coupon_issue = create_issue(
+        session, shop_id=shop.id, coupon_id=coupon.id, customer_ids=[customer.id], segment_id=None, now=now
+    )
+    coupon_pack = create_pack(
+        session,
+        shop_id=shop.id,
+        fields={"name": "Pack", "price": 990, "items": [{"coupon_id": coupon.id, "quantity": 2}]},
     )
     sold = create_cart(
         session, shop_id=shop.id, customer_id=customer.id, lines=[{"sku_id": sku.id, "quantity": 2}], now=now
@@ -353,11 +394,15 @@ def build_shop_a(session: Any, now: Any) -> World:
         "sku": sku.id,
         "customer": customer.id,
         "customer_identity": identity.id,
+        "benefit_package": benefit_package.id,
+        "benefit_grant": benefit_grant.id,
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,
         "segment_snapshot": snapshot.id,
         "coupon": coupon.id,
+        "coupon_issue": coupon_issue.id,
+        "coupon_pack": coupon_pack.id,
         "order": order.id,
         "payment": payment.id,
         "refund": refund.id,

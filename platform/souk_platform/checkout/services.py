@@ -772,7 +772,9 @@ def _create_order(
         )
     if draft.discounts:
         coupons = [d for d in draft.discounts if not is_plugin_discount(d)]  # plugin discounts hold no coupon
-        reserve_redemptions(session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=coupons)
+        reserve_redemptions(
+            session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=coupons, now=now
+        )
     cart = draft.cart
     cart.status = "converted"
     cart.converted_order_id = order.id

@@ -12,6 +12,7 @@ from souk_platform.api import (
     current_principal,
     etag,
     expected_version,
+    idempotent,
     page_of,
     page_schema,
     paginated,
@@ -19,17 +20,22 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
-from souk_platform.coupons import services
-from souk_platform.coupons.models import Coupon, CouponRedemption
+from souk_platform.coupons import issues, services
+from souk_platform.coupons.models import Coupon, CouponIssue, CouponIssueResult, CouponRedemption
 from souk_platform.coupons.schemas import (
+    CouponIssueCreateSchema,
+    CouponIssueResultSchema,
+    CouponIssueSchema,
     CouponQuerySchema,
     CouponRedemptionSchema,
     CouponSchema,
     CouponUpdateSchema,
     DiscountPreviewResultSchema,
     DiscountPreviewSchema,
+    IssueResultQuerySchema,
 )
 from souk_platform.db import db
+from souk_platform.jobs.runner import enqueue_after_commit
 
 blp = Blueprint("coupons", __name__, url_prefix="/coupons", description="Coupons and automatic promotions")
 
@@ -123,3 +129,62 @@ class RedemptionList(MethodView):
         """Orders that used this coupon, newest first"""
         stmt = services.redemptions_stmt(db.session, shop_id=current_principal().shop_id, coupon_id=coupon_id)
         return paginated(page_of(db.session, stmt, CouponRedemption.id, **args))
+
+
+@blp.route("/<coupon_id>/issues")
+class IssueList(MethodView):
+    @requires("read_coupons")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(CouponIssueSchema))
+    def get(self, args: dict[str, Any], coupon_id: str) -> Any:
+        """This coupon's issues to customers, newest first"""
+        stmt = issues.issues_stmt(db.session, shop_id=current_principal().shop_id, coupon_id=coupon_id)
+        return paginated(page_of(db.session, stmt, CouponIssue.id, **args))
+
+    @requires("write_coupons")
+    @idempotent
+    @blp.arguments(CouponIssueCreateSchema)
+    @blp.response(202, CouponIssueSchema)
+    @blp.alt_response(409, description="The coupon cannot be issued: a public code, disabled or ended")
+    def post(self, body: dict[str, Any], coupon_id: str) -> Any:
+        """Issue an issued-distribution coupon into the wallets of listed customers, a segment or a snapshot.
+
+        Runs as a job: follow its progress at GET /coupons/{coupon_id}/issues/{issue_id} and its
+        per-customer results under /results. Each customer gets it at most once per issue."""
+        issue = issues.create_issue(
+            db.session,
+            shop_id=current_principal().shop_id,
+            coupon_id=coupon_id,
+            customer_ids=body["customer_ids"],
+            segment_id=body["segment_id"],
+            snapshot_id=body["snapshot_id"],
+            now=current_app.extensions["souk.clock"].now(),
+        )
+        enqueue_after_commit(db.session, "souk_platform.coupons.tasks.run_coupon_issue", issue.id)
+        return issue, 202
+
+
+@blp.route("/<coupon_id>/issues/<issue_id>")
+class IssueResource(MethodView):
+    @requires("read_coupons")
+    @blp.response(200, CouponIssueSchema)
+    def get(self, coupon_id: str, issue_id: str) -> Any:
+        """One issue's progress: total, done, issued, skipped"""
+        return issues.get_issue(db.session, shop_id=current_principal().shop_id, coupon_id=coupon_id, issue_id=issue_id)
+
+
+@blp.route("/<coupon_id>/issues/<issue_id>/results")
+class IssueResults(MethodView):
+    @requires("read_coupons")
+    @blp.arguments(IssueResultQuerySchema, location="query")
+    @blp.response(200, page_schema(CouponIssueResultSchema))
+    def get(self, args: dict[str, Any], coupon_id: str, issue_id: str) -> Any:
+        """What the issue did for each customer (pending, issued, or skipped and why)"""
+        stmt = issues.issue_results_stmt(
+            db.session,
+            shop_id=current_principal().shop_id,
+            coupon_id=coupon_id,
+            issue_id=issue_id,
+            outcome=args.pop("outcome"),
+        )
+        return paginated(page_of(db.session, stmt, CouponIssueResult.id, **args))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from souk_platform.core.errors import Conflict, NotFound, Unprocessable
+from souk_platform.core.errors import Conflict, InvalidState, NotFound, Unprocessable
 
 
 class CouponNotFound(NotFound):
@@ -30,3 +30,47 @@ class DuplicateCouponCode(Conflict):
 class CouponInUse(Conflict):
     code = "coupon-in-use"
     title = "The coupon has redemptions"
+
+
+class CouponNotIssuable(Conflict):
+    """Issuing into a wallet: the coupon is public, disabled or over, or its limits are reached."""
+
+    code = "coupon-not-issuable"
+    title = "The coupon cannot be issued to this customer"
+
+
+class IllegalWalletMove(InvalidState):
+    code = "invalid-state-transition"
+    title = "The wallet coupon is not in a state that allows this"
+
+
+class CouponIssueNotFound(NotFound):
+    code = "coupon-issue-not-found"
+    title = "No such coupon issue"
+
+
+class InvalidIssue(Unprocessable):
+    code = "invalid-coupon-issue"
+    title = "The issue request is not valid"
+
+
+class CouponPackNotFound(NotFound):
+    code = "coupon-pack-not-found"
+    title = "No such coupon pack"
+
+
+class InvalidCouponPack(Unprocessable):
+    code = "invalid-coupon-pack"
+    title = "The coupon pack's settings are not valid"
+
+
+class CouponPackUnavailable(Conflict):
+    """Not on sale now, sold out, or the customer bought as many as allowed."""
+
+    code = "coupon-pack-unavailable"
+    title = "The coupon pack cannot be bought now"
+
+
+class CouponPackNotRefundable(Conflict):
+    code = "coupon-pack-not-refundable"
+    title = "The coupon pack purchase cannot be refunded"

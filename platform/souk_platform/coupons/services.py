@@ -4,6 +4,10 @@ The checkout calls ``price_discounts`` → ``reserve_redemptions`` (in the order
 ``confirm_redemptions`` on payment or ``release_redemptions`` on cancel. Limits count reserved and
 redeemed redemptions; ``reserve_redemptions`` re-checks them under the coupon's row lock, so parallel
 checkouts cannot go past ``total_limit`` or ``per_customer_limit``.
+
+An ``issued`` coupon (distribution) works only for a customer holding an unused wallet entry of it
+(``coupons/wallet.py``, docs/architecture.md §5.9): its limits were applied when it was issued, and
+``reserve_redemptions`` holds the holder's entry for the order under the same lock.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from souk_platform.coupons.errors import (
     InvalidCoupon,
 )
 from souk_platform.coupons.models import Coupon, CouponRedemption
+from souk_platform.coupons.wallet import held_coupon_ids, reserve_entries
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.points.services import require_customer
@@ -43,6 +48,7 @@ EDITABLE = (
     "starts_at",
     "ends_at",
     "status",
+    "valid_days",
 )
 _IN_USE = ("reserved", "redeemed")
 
@@ -93,6 +99,9 @@ def coupon_payload(coupon: Coupon) -> dict[str, Any]:
         "ends_at": coupon.ends_at.isoformat() if coupon.ends_at else None,
         "status": coupon.status,
         "redeemed_count": coupon.redeemed_count,
+        "distribution": coupon.distribution,
+        "valid_days": coupon.valid_days,
+        "issued_count": coupon.issued_count,
         "version": coupon.version,
     }
 
@@ -125,6 +134,10 @@ def _check_rules(coupon: Coupon) -> None:
         errors["code"] = ["A coupon needs a code unless it is an automatic promotion (auto_apply)."]
     if coupon.starts_at and coupon.ends_at and coupon.ends_at <= coupon.starts_at:
         errors["ends_at"] = ["Must be after starts_at."]
+    if coupon.distribution == "issued" and coupon.auto_apply:
+        errors["auto_apply"] = ["An issued coupon is used by its holders with its code; it cannot apply automatically."]
+    if coupon.distribution != "issued" and coupon.valid_days is not None:
+        errors["valid_days"] = ["Only issued coupons have a validity after issue."]
     if errors:
         raise InvalidCoupon("The coupon's settings are not valid: " + ", ".join(sorted(errors)) + ".", errors=errors)
 
@@ -158,6 +171,9 @@ def create_coupon(session: DbSession, *, shop_id: str, fields: dict[str, Any]) -
         ends_at=fields.get("ends_at"),
         status=fields.get("status") or "active",
         redeemed_count=0,
+        distribution=fields.get("distribution") or "public",
+        valid_days=fields.get("valid_days"),
+        issued_count=0,
     )
     _check_rules(coupon)
     _check_code_free(session, shop_id, coupon.code)
@@ -255,6 +271,8 @@ def _usage(
 
 
 def _limit_reason(coupon: Coupon, customer_id: str | None, total: int, mine: int) -> str | None:
+    if coupon.distribution == "issued":
+        return None  # its limits were applied when it was issued: the wallet entry is the right to use it
     if coupon.total_limit is not None and total >= coupon.total_limit:
         return "This coupon has been fully redeemed."
     if coupon.per_customer_limit is not None:
@@ -275,6 +293,14 @@ def _reason_not_usable(coupon: Coupon, *, subtotal: int, now: dt.datetime) -> st
     if subtotal < coupon.min_spend:
         return f"Spend at least {coupon.min_spend} (minor units) to use this coupon; the order is {subtotal}."
     return None
+
+
+def _holder_reason(coupon: Coupon, customer_id: str | None, held: set[str]) -> str | None:
+    if coupon.distribution != "issued" or coupon.id in held:
+        return None
+    if customer_id is None:
+        return "This coupon was issued to particular customers; the order needs the customer who holds it."
+    return "This coupon was issued to particular customers, and this customer holds no unused one."
 
 
 def _amount(coupon: Coupon, subtotal: int) -> int:
@@ -326,6 +352,8 @@ def price_discounts(
         .order_by(Coupon.id)
     ).all()
     total_usage, my_usage = _usage(session, [c.id for c in by_code.values()] + [p.id for p in promotions], customer_id)
+    issued = [c.id for c in by_code.values() if c.distribution == "issued"]
+    held = held_coupon_ids(session, customer_id=customer_id, coupon_ids=issued, now=now)
 
     errors: dict[str, list[str]] = {}
     chosen: list[Coupon] = []
@@ -336,8 +364,10 @@ def price_discounts(
         elif coupon in chosen:
             reason = "This code is already applied to the order."
         else:
-            reason = _reason_not_usable(coupon, subtotal=subtotal, now=now) or _limit_reason(
-                coupon, customer_id, total_usage.get(coupon.id, 0), my_usage.get(coupon.id, 0)
+            reason = (
+                _reason_not_usable(coupon, subtotal=subtotal, now=now)
+                or _holder_reason(coupon, customer_id, held)
+                or _limit_reason(coupon, customer_id, total_usage.get(coupon.id, 0), my_usage.get(coupon.id, 0))
             )
         if reason:
             errors[f"coupon_codes.{i}"] = [reason]
@@ -414,12 +444,20 @@ def _lock_coupons(session: DbSession, shop_id: str, coupon_ids: set[str]) -> dic
 
 
 def reserve_redemptions(
-    session: DbSession, *, shop_id: str, customer_id: str | None, order_id: str, applied: Sequence[AppliedDiscount]
+    session: DbSession,
+    *,
+    shop_id: str,
+    customer_id: str | None,
+    order_id: str,
+    applied: Sequence[AppliedDiscount],
+    now: dt.datetime,
 ) -> None:
     """Hold each applied coupon for ``order_id``; idempotent per (coupon, order).
 
     Limits are re-checked under the coupons' row locks: when one is used up by now (a parallel
     checkout won the last one) it raises ``CouponNotApplicable`` (422) and the caller rolls back.
+    An issued coupon holds one of the customer's unused wallet entries instead (the same 422 when a
+    parallel checkout took the last one).
     """
     wanted = [d for d in applied if d.amount > 0]
     if not wanted:
@@ -434,6 +472,7 @@ def reserve_redemptions(
     )
     total_usage, my_usage = _usage(session, list(coupons), customer_id)
     problems: list[str] = []
+    from_wallet: list[str] = []
     for discount in sorted(wanted, key=lambda d: d.coupon_id):
         if discount.coupon_id in existing:
             continue
@@ -447,6 +486,8 @@ def reserve_redemptions(
         if reason:
             problems.append(f"{coupon.code or coupon.name}: {reason}")
             continue
+        if coupon.distribution == "issued":
+            from_wallet.append(coupon.id)
         session.add(
             CouponRedemption(
                 shop_id=shop_id,
@@ -457,6 +498,11 @@ def reserve_redemptions(
                 status="reserved",
             )
         )
+    for coupon_id in reserve_entries(
+        session, shop_id=shop_id, customer_id=customer_id, order_id=order_id, coupon_ids=from_wallet, now=now
+    ):
+        coupon = coupons[coupon_id]
+        problems.append(f"{coupon.code or coupon.name}: {_holder_reason(coupon, customer_id, set())}")
     if problems:
         raise CouponNotApplicable(" ".join(problems), errors={"coupon_codes": problems})
     session.flush()

@@ -48,9 +48,16 @@ class CustomerList(MethodView):
     @blp.arguments(CustomerQuerySchema, location="query")
     @blp.response(200, page_schema(CustomerSchema))
     def get(self, args: dict[str, Any]) -> Any:
-        """Customers, newest first; filter by text (name, phone, email), level or tag"""
+        """Customers, newest first; filter by text (name, phone, email), level, tag or external identity"""
         shop_id = current_principal().shop_id
-        stmt = services.list_customers_stmt(shop_id, q=args.pop("q"), level=args.pop("level"), tag=args.pop("tag"))
+        stmt = services.list_customers_stmt(
+            shop_id,
+            q=args.pop("q"),
+            level=args.pop("level"),
+            tag=args.pop("tag"),
+            identity_provider=args.pop("identity_provider"),
+            identity_external_id=args.pop("identity_external_id"),
+        )
         page = page_of(db.session, stmt, Customer.id, **args)
         body, status, headers = paginated(page)
         body["items"] = services.customer_views(db.session, shop_id=shop_id, customers=page.items)

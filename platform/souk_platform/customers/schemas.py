@@ -89,3 +89,13 @@ class CustomerQuerySchema(PageArgs):
     )
     level = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 5))
     tag = ma.fields.String(load_default=None, metadata={"description": "Only customers carrying this tag id"})
+    identity_provider = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 80),
+        metadata={"description": "Only customers with an identity of this provider (e.g. wechat_unionid)"},
+    )
+    identity_external_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(1, 128),
+        metadata={"description": "Only the customer another system knows by this id (with identity_provider)"},
+    )

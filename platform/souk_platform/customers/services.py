@@ -243,10 +243,24 @@ def update_customer(
 
 
 def list_customers_stmt(
-    shop_id: str, *, q: str | None = None, level: int | None = None, tag: str | None = None
+    shop_id: str,
+    *,
+    q: str | None = None,
+    level: int | None = None,
+    tag: str | None = None,
+    identity_provider: str | None = None,
+    identity_external_id: str | None = None,
 ) -> sa.Select[Any]:
-    """The shop's customers, optionally filtered by text (name/phone/email), level and tag id."""
+    """The shop's customers, optionally filtered by text (name/phone/email), level, tag id and external
+    identity (a provider, an external id, or both: how an app finds the customer behind a login)."""
     stmt = sa.select(Customer).where(Customer.shop_id == shop_id)
+    if identity_provider or identity_external_id:
+        match = sa.exists().where(CustomerIdentity.customer_id == Customer.id, CustomerIdentity.shop_id == shop_id)
+        if identity_provider:
+            match = match.where(CustomerIdentity.provider == identity_provider)
+        if identity_external_id:
+            match = match.where(CustomerIdentity.external_id == identity_external_id.strip())
+        stmt = stmt.where(match)
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -348,6 +362,7 @@ def _record(
             dedupe_key=dedupe_key,
         )
     )
+    changed = ["total_spent"] if is_refund else ["orders_count", "total_spent"]
     if is_refund:
         customer.total_spent -= amount
     else:
@@ -355,6 +370,7 @@ def _record(
         customer.total_spent += amount
         if customer.last_order_at is None or at > customer.last_order_at:
             customer.last_order_at = at
+            changed.append("last_order_at")
     session.flush()
     emit(
         session,
@@ -362,9 +378,7 @@ def _record(
         type="customer.updated",
         subject_type="customer",
         subject_id=customer.id,
-        payload=customer_payload(
-            customer, changed=["total_spent"] if is_refund else ["orders_count", "total_spent", "last_order_at"]
-        ),
+        payload=customer_payload(customer, changed=changed),
     )
 
 

@@ -57,6 +57,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("evaluate-rule-tags", "souk_platform.tags.tasks.evaluate_rule_tags", 3600),
     PeriodicJob("purge-customer-events", "souk_platform.behaviour.tasks.purge_customer_events", 3600),
     PeriodicJob("expire-points", "souk_platform.points.tasks.expire_points", 3600),
+    PeriodicJob("expire-wallet-coupons", "souk_platform.coupons.tasks.expire_wallet_coupons", 600),
+    PeriodicJob("resume-coupon-issues", "souk_platform.coupons.tasks.resume_coupon_issues", 300),
+    PeriodicJob("grant-join-level-benefits", "souk_platform.benefits.tasks.grant_join_and_level_benefits", 60),
+    PeriodicJob(
+        "grant-birthday-dormant-benefits", "souk_platform.benefits.tasks.grant_birthday_and_dormant_benefits", 3600
+    ),
+    PeriodicJob("expire-benefit-grants", "souk_platform.benefits.tasks.expire_benefit_grants", 3600),
     PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
     PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),
     PeriodicJob("release-expired-stock", "souk_platform.catalog.tasks.release_expired_reservations", 60),

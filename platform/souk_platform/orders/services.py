@@ -22,7 +22,9 @@ from souk_platform.catalog.services import commit_stock, release_stock, return_s
 from souk_platform.core.errors import InsufficientFunds
 from souk_platform.core.states import Move, StateMachine
 from souk_platform.core.versions import check_version
+from souk_platform.coupons import packs
 from souk_platform.coupons.services import confirm_redemptions, release_redemptions
+from souk_platform.coupons.wallet import give_back_entries, release_entries, use_entries
 from souk_platform.customers.services import customer_facts, get_customer, record_purchase, record_refund
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
@@ -254,6 +256,8 @@ def cancel_order(
     _lock_customer(session, order)
     release_stock(session, shop_id=shop_id, ref=order.id)
     release_redemptions(session, shop_id=shop_id, order_id=order.id)
+    release_entries(session, shop_id=shop_id, order_id=order.id, now=now)
+    packs.on_order_cancelled(session, shop_id=shop_id, order_id=order.id, now=now)
     if order.points_spent:
         refund_spent_points(session, shop_id=shop_id, order_id=order.id, points=None, now=now)
     if order.stored_value_used and order.customer_id:
@@ -471,7 +475,8 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     Returns (points earned, cashback scheduled)."""
     shop = get_shop(session, order.shop_id)
     _lock_customer(session, order)
-    commit_stock(session, shop_id=shop.id, ref=order.id)
+    if order.lines:  # a coupon pack's order holds no stock (§5.9)
+        commit_stock(session, shop_id=shop.id, ref=order.id)
     if payment.amount:
         clearing = get_account(
             session, shop_id=shop.id, kind="platform.payments_clearing", owner_id=PSP_OWNER, unit=order.currency
@@ -486,6 +491,8 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
             dedupe_key=f"{shop.id}:payment:{payment.id}",
         )
     confirm_redemptions(session, shop_id=shop.id, order_id=order.id)
+    use_entries(session, shop_id=shop.id, order_id=order.id, now=now)
+    packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.9)
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
@@ -615,6 +622,7 @@ def create_refund(
             refundable=left,
         )
     full = money == left
+    packs.check_refund(session, shop_id=shop_id, order_id=order.id, full=full, now=now)
     if restock and not chosen and not full:
         raise RefundInvalid(
             "Say which lines to restock: a partial refund by amount restocks only the lines it names.",
@@ -665,6 +673,9 @@ def create_refund(
         returned[line.sku_id] = returned.get(line.sku_id, 0) + quantity
     if restock:
         return_stock(session, shop_id=shop_id, quantities=returned, reason="refund", ref=refund.id)
+    if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.9)
+        give_back_entries(session, shop_id=shop_id, order_id=order.id, now=now)
+        packs.on_order_refunded(session, shop_id=shop_id, order_id=order.id, now=now)
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(

@@ -35,6 +35,7 @@ __all__ = [
     "cashback_stmt",
     "credit_due_cashback",
     "default_cashback_for_order",
+    "grant_stored_value",
     "reduce_cashback",
     "refund_stored_value",
     "schedule_cashback",
@@ -113,6 +114,40 @@ def top_up(
         session,
         shop_id=shop_id,
         type="stored_value.topped_up",
+        subject_type="customer",
+        subject_id=customer_id,
+        payload=_payload(session, shop, customer_id, amount=amount, reference=reference, transfer_id=transfer.id),
+    )
+    return transfer
+
+
+def grant_stored_value(
+    session: DbSession, *, shop_id: str, customer_id: str, amount: int, reference: str | None, dedupe_key: str
+) -> LedgerTransfer:
+    """Give ``amount`` fen of stored value the customer did not pay for (a benefit package's gift, §5.10).
+
+    Issued like cashback (``shop.stored_value_issued`` → ``customer.stored_value``), no cash moves.
+    Idempotent by ``dedupe_key`` (per shop); emits ``stored_value.granted``.
+    """
+    _check_amount(amount, highest=MAX_TOP_UP)
+    key = _key(shop_id, dedupe_key)
+    existing = session.scalar(sa.select(LedgerTransfer).where(LedgerTransfer.dedupe_key == key))
+    if existing is not None:
+        return existing
+    shop = get_shop(session, shop_id)
+    require_customer(session, shop_id=shop_id, customer_id=customer_id)
+    transfer = post_transfer(
+        session,
+        shop_id=shop_id,
+        kind="stored_value.grant",
+        legs=[Leg(_issued_account(session, shop), -amount), Leg(_customer_account(session, shop, customer_id), amount)],
+        reference=reference,
+        dedupe_key=key,
+    )
+    emit(
+        session,
+        shop_id=shop_id,
+        type="stored_value.granted",
         subject_type="customer",
         subject_id=customer_id,
         payload=_payload(session, shop, customer_id, amount=amount, reference=reference, transfer_id=transfer.id),

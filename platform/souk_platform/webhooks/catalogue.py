@@ -72,6 +72,40 @@ _PRODUCT = _object(
         "skus": _list(_SKU),
     },
 )
+_WALLET_COUPON = _object(
+    {
+        "id": {**_S, "description": "The wallet entry (ccp_…)"},
+        "coupon_id": _S,
+        "customer_id": _S,
+        "status": {**_S, "description": "issued, reserved, used, expired or revoked"},
+        "source": {**_S, "description": "issue, benefit, pack, api or demo"},
+        "source_id": _NS,
+        "issued_at": _TS,
+        "expires_at": _NTS,
+        "order_id": _NS,
+        "used_at": _NTS,
+        "version": _I,
+    }
+)
+_COUPON_PACK = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "price": {**_I, "description": "Fen"},
+        "currency": _S,
+        "items": _list(_object({"coupon_id": _S, "quantity": _I}, required=("coupon_id", "quantity"))),
+        "stock": _NI,
+        "sold": _I,
+        "per_customer_limit": _NI,
+        "refund_days": _I,
+        "status": _S,
+        "purchase": _object(
+            {"id": _S, "customer_id": _S, "order_id": _S, "status": _S, "price": _I, "paid_at": _NTS, "version": _I},
+            required=("id", "customer_id", "order_id"),
+        ),
+        "version": _I,
+    }
+)
 _CATEGORY = _object(
     {
         "id": _S,
@@ -205,7 +239,42 @@ _COUPON = _object(
         "ends_at": _NTS,
         "status": _S,
         "redeemed_count": _I,
+        "distribution": {**_S, "description": "public (a code anyone may type) or issued (only its holders)"},
+        "valid_days": _NI,
+        "issued_count": _I,
         "redemption": _object({"id": _S, "order_id": _S, "customer_id": _NS, "amount": _I}, required=("id",)),
+        "version": _I,
+    }
+)
+_BENEFIT_PACKAGE = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "description": _NS,
+        "trigger": _S,
+        "trigger_params": _OBJ,
+        "items": _list(_OBJ),
+        "status": _S,
+        "version": _I,
+    }
+)
+_BENEFIT_GRANT = _object(
+    {
+        "id": _S,
+        "package_id": _S,
+        "package_name": _NS,
+        "customer_id": _S,
+        "trigger": _S,
+        "period": _S,
+        "status": _S,
+        "items": {
+            **_list(_OBJ),
+            "description": "The items as granted; an app_item names its installation_id, item_id and name",
+        },
+        "granted_at": _TS,
+        "expires_at": _NTS,
+        "used_at": _NTS,
+        "note": _NS,
         "version": _I,
     }
 )
@@ -354,7 +423,13 @@ def _e(name: str, description: str, data: Schema, *derived_from: str, **extra: A
 
 
 _POINTS = ("points.awarded", "points.spent", "points.deducted", "points.revoked", "points.refunded", "points.expired")
-_STORED_VALUE = ("stored_value.topped_up", "stored_value.spent", "stored_value.refunded", "cashback.credited")
+_STORED_VALUE = (
+    "stored_value.topped_up",
+    "stored_value.spent",
+    "stored_value.refunded",
+    "stored_value.granted",
+    "cashback.credited",
+)
 _STOCK_EVENTS = ("inventory.adjusted", "sku.updated", "stock.reserved", "stock.committed")
 
 PRIVACY_TYPES = ("customers.data_request", "customers.redact", "shop.redact")
@@ -432,7 +507,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),
         *(
             _e(t, f"Stored value movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE)
-            for t in _STORED_VALUE[:3]
+            for t in _STORED_VALUE[:4]
         ),
         _e("cashback.scheduled", "Cashback into stored value was scheduled for an order.", _CASHBACK),
         _e("cashback.reduced", "Scheduled cashback was reduced by a refund.", _CASHBACK),
@@ -440,7 +515,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("cashback.credited", "Cashback was credited into stored value.", _CASHBACK),
         _e(
             "stored_value.changed",
-            "A customer's stored value balance changed (top-up, spend, refund or cashback credit).",
+            "A customer's stored value balance changed (top-up, spend, refund, gift or cashback credit).",
             {"oneOf": [_BALANCE_MOVE, _CASHBACK]},
             *_STORED_VALUE,
         ),
@@ -448,6 +523,24 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon.updated", "A coupon changed.", _COUPON),
         _e("coupon.deleted", "A coupon was deleted.", _COUPON),
         _e("coupon.redeemed", "A coupon was redeemed by a paid order (data.redemption says which).", _COUPON),
+        _e("coupon.issued", "A coupon was put into a customer's wallet.", _WALLET_COUPON),
+        _e("coupon.used", "A wallet coupon was used by a paid order.", _WALLET_COUPON),
+        _e("coupon.returned", "A used wallet coupon came back: its order was refunded in full.", _WALLET_COUPON),
+        _e("coupon.expired", "A wallet coupon expired unused.", _WALLET_COUPON),
+        _e("coupon_pack.purchased", "A coupon pack was paid for; its coupons are in the buyer's wallet.", _COUPON_PACK),
+        _e("coupon_pack.refunded", "A coupon pack was refunded; its unused coupons were revoked.", _COUPON_PACK),
+        _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
+        # benefits (权益)
+        _e("benefit_package.created", "A benefit package was created.", _BENEFIT_PACKAGE),
+        _e("benefit_package.updated", "A benefit package changed.", _BENEFIT_PACKAGE),
+        _e("benefit_package.deleted", "A benefit package was deleted.", _BENEFIT_PACKAGE),
+        _e(
+            "benefit.granted",
+            "A benefit package was granted to a customer; an app whose item it holds delivers that item.",
+            _BENEFIT_GRANT,
+        ),
+        _e("benefit.used", "A customer's benefit grant was used.", _BENEFIT_GRANT),
+        _e("benefit.expired", "A customer's benefit grant expired unused.", _BENEFIT_GRANT),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

@@ -100,7 +100,7 @@ def test_limits_count_reserved_and_redeemed_redemptions(session):
     for n, customer in enumerate((kim, lee)):
         applied = _price(session, shop, 5000, ["ONCE", "TWO"], customer_id=customer.id)
         services.reserve_redemptions(
-            session, shop_id=shop.id, customer_id=customer.id, order_id=f"ord_{n}", applied=applied
+            session, shop_id=shop.id, customer_id=customer.id, order_id=f"ord_{n}", applied=applied, now=NOW
         )
     session.commit()
     with pytest.raises(CouponNotApplicable) as err:
@@ -120,10 +120,12 @@ def test_reserve_is_idempotent_and_refuses_a_used_up_coupon(session):
     shop = ShopFactory()
     one = _coupon(session, shop, code="ONE", total_limit=1)
     applied = _price(session, shop, 5000, ["ONE"])
-    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_a", applied=applied)
-    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_a", applied=applied)
+    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_a", applied=applied, now=NOW)
+    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_a", applied=applied, now=NOW)
     with pytest.raises(CouponNotApplicable) as err:  # priced before the other checkout took the last use
-        services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_b", applied=applied)
+        services.reserve_redemptions(
+            session, shop_id=shop.id, customer_id=None, order_id="ord_b", applied=applied, now=NOW
+        )
     assert "fully redeemed" in err.value.errors["coupon_codes"][0]
     count = sa.select(sa.func.count()).select_from(CouponRedemption).where(CouponRedemption.coupon_id == one.id)
     assert session.scalar(count) == 1
@@ -134,7 +136,9 @@ def test_confirm_redeems_once_and_emits_coupon_redeemed(session):
     kim = _customer(session, shop)
     coupon = _coupon(session, shop, code="PAY")
     applied = _price(session, shop, 5000, ["PAY"], customer_id=kim.id)
-    services.reserve_redemptions(session, shop_id=shop.id, customer_id=kim.id, order_id="ord_p", applied=applied)
+    services.reserve_redemptions(
+        session, shop_id=shop.id, customer_id=kim.id, order_id="ord_p", applied=applied, now=NOW
+    )
     assert services.confirm_redemptions(session, shop_id=shop.id, order_id="ord_p") == 1
     assert services.confirm_redemptions(session, shop_id=shop.id, order_id="ord_p") == 0
     assert services.release_redemptions(session, shop_id=shop.id, order_id="ord_p") == 0  # paid stays redeemed
@@ -271,7 +275,7 @@ def test_a_used_coupon_cannot_be_deleted_and_lists_its_redemptions(client, sessi
     shop = ShopFactory()
     coupon = _coupon(session, shop, code="USED")
     applied = _price(session, shop, 5000, ["USED"])
-    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_u", applied=applied)
+    services.reserve_redemptions(session, shop_id=shop.id, customer_id=None, order_id="ord_u", applied=applied, now=NOW)
     session.commit()
     coupon_id = coupon.id
     headers = token_for(shop)
@@ -302,7 +306,12 @@ def test_parallel_reservations_never_exceed_the_total_limit(app):
             try:
                 barrier.wait()
                 services.reserve_redemptions(
-                    db.session, shop_id=shop_id, customer_id=customer_ids[n], order_id=f"ord_c{n}", applied=applied
+                    db.session,
+                    shop_id=shop_id,
+                    customer_id=customer_ids[n],
+                    order_id=f"ord_c{n}",
+                    applied=applied,
+                    now=NOW,
                 )
                 db.session.commit()
                 reserved.append(n)

@@ -143,6 +143,14 @@ def test_identities_add_list_remove(client, session, clock):
     }
     assert len(client.get(f"/api/v1/customers/{a}", headers=headers).get_json()["identities"]) == 2
     assert find_by_identity(session, shop_id=sid, provider="wechat_openid:wx12ab", external_id="oAbC123").id == a
+
+    def found(query):
+        return [c["id"] for c in client.get(f"/api/v1/customers?{query}", headers=headers).get_json()["items"]]
+
+    assert found("identity_provider=wechat_openid:wx12ab&identity_external_id=oAbC123") == [a]
+    assert found("identity_provider=app:cli_123") == [a]
+    assert found("identity_external_id=oAbC123") == [a]
+    assert found("identity_provider=alipay&identity_external_id=oAbC123") == []
     # The same openid in another shop is another customer entirely.
     other = ShopFactory()
     elsewhere = create_customer(session, shop_id=other.id, name="C")
@@ -249,3 +257,22 @@ def test_two_customers_racing_for_one_identity_end_with_one_owner(app):
         ).all()
         assert len(owners) == 1 and owners[0] in ids
         db.session.remove()
+
+
+def test_purchases_and_refunds_name_the_totals_they_changed(session):
+    from souk_platform.customers.services import record_purchase, record_refund
+
+    shop = ShopFactory()
+    sid = shop.id
+    customer = create_customer(session, shop_id=sid, name="Buyer")
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    record_purchase(session, shop_id=sid, customer_id=customer.id, order_id="o1", amount=100, at=at)
+    record_purchase(
+        session, shop_id=sid, customer_id=customer.id, order_id="o0", amount=50, at=at - dt.timedelta(days=1)
+    )
+    record_refund(session, shop_id=sid, customer_id=customer.id, order_id="o1", amount=30, at=at)
+    assert [e.payload["changed"] for e in _events(session, sid, "customer.updated")] == [
+        ["orders_count", "total_spent", "last_order_at"],
+        ["orders_count", "total_spent"],  # an older order leaves last_order_at as it was
+        ["total_spent"],
+    ]
