@@ -316,6 +316,9 @@ def test_a_customers_birthday_is_edited_in_both_languages_and_a_future_one_is_re
     expect(page.locator("#customer-gender")).to_have_text("Female")
 
     _to_chinese(page)
+    expect(page.locator("#coupon-wallet h2")).to_have_text("卡券包")
+    expect(page.locator("#benefits h2")).to_have_text("权益")
+    expect(page.locator("#benefits #entitlements")).to_contain_text("等级权益")  # the demo's level perks
     page.get_by_role("link", name="编辑资料").click()
     page.fill("#profile-form input[name=birthday]", "1988-02-29")
     page.select_option("#profile-form select[name=source_channel]", label="小程序")

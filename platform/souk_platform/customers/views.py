@@ -1,8 +1,9 @@
 """Back-office pages for customers: the list with filters, and the customer 360 page.
 
 The 360 page reads each domain through its own services — customers, member levels, orders, points,
-stored value, tags and behaviour events — and leaves named template blocks (``coupon_wallet``,
-``benefits``) where those domains' partials are included (docs/architecture.md §14).
+stored value, tags and behaviour events — and fills its named template blocks (``coupon_wallet``,
+``benefits``) with those domains' partials: the wallet and what the customer is entitled to now and why, with the
+grants log (docs/architecture.md §14).
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from flask_babel import lazy_gettext as _l
 
 from souk_platform.behaviour.models import CustomerEvent
 from souk_platform.behaviour.services import list_events_stmt
-from souk_platform.catalog.services import product_titles
+from souk_platform.benefits.models import BenefitGrant, BenefitPackage
+from souk_platform.benefits.services import customer_benefits, grants_stmt
+from souk_platform.benefits.views import describe_item
+from souk_platform.catalog.services import product_titles, sku_codes
 from souk_platform.core.errors import SoukError
+from souk_platform.coupons.views import wallet_entries
 from souk_platform.customers import services
 from souk_platform.customers.forms import (
     AddIdentityForm,
@@ -32,6 +37,7 @@ from souk_platform.customers.forms import (
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
 from souk_platform.ledger.models import LedgerEntry
+from souk_platform.members.forms import multiplier_text, zhe_text
 from souk_platform.members.models import MemberLevelChange
 from souk_platform.members.services import LEVELS, get_level_config, level_history_stmt, set_customer_level
 from souk_platform.orders.models import Order
@@ -136,8 +142,24 @@ def customer(shop_id: str, customer_id: str) -> str:
         .order_by(LedgerEntry.id.desc())
         .limit(RECENT)
     ).all()
+    benefits = customer_benefits(db.session, shop_id=shop_id, customer_id=customer_id, now=_now())
+    priced = [e["sku_id"] for e in benefits["entitlements"] if e["type"] == "member_price"]
+    grants = db.session.execute(
+        grants_stmt(shop_id, customer_id=customer_id)
+        .add_columns(BenefitPackage.name)
+        .join(BenefitPackage, BenefitPackage.id == BenefitGrant.package_id)
+        .order_by(BenefitGrant.id.desc())
+        .limit(RECENT)
+    ).all()
     return render_template(
         "customers/detail.html",
+        wallet=wallet_entries(shop_id, customer_id, limit=RECENT),
+        benefits=benefits,
+        grants=grants,
+        sku_codes=sku_codes(db.session, shop_id=shop_id, sku_ids=priced),
+        describe_item=lambda item: describe_item(item, shop.currency),
+        zhe=zhe_text,
+        times=multiplier_text,
         shop=shop,
         customer=view,
         level_names=names,
