@@ -221,3 +221,114 @@ def test_every_back_office_page_reads_in_the_other_language_too(souk, browser, s
     expect(page.locator("#level-2")).to_contain_text("升级条件")
     expect(page.locator("#level-2")).to_contain_text("保级条件")
     shots.take(page, "levels-zh")
+
+
+def test_a_levels_discount_is_typed_in_zhe_in_both_languages_and_a_bad_one_changes_nothing(souk, browser, shots):
+    page = _owner(souk, browser)
+    page.get_by_role("link", name=SHOP).click()
+    _tab(page, "Member levels")
+    v3 = page.get_by_label("V3 Member discount (折)")
+    expect(v3).to_have_value("9.5")  # the demo's 500 basis points off
+    expect(page.get_by_label("V3 Points multiplier (×)")).to_have_value("1.2")
+    expect(page.get_by_label("To reach V3: In the category")).to_have_value(re.compile(r"^cat_"))
+    v3.fill("10.5")
+    page.click("#levels-form button[type=submit]")
+    expect(page.locator("#level-3 .field-error")).to_have_text("A discount is above 0折 and below 10折.")
+    shots.take(page, "level-discount-refused")
+    _tab(page, "Member levels")
+    expect(page.get_by_label("V3 Member discount (折)")).to_have_value("9.5")
+
+    page.get_by_label("V3 Member discount (折)").fill("9")
+    page.click("#levels-form button[type=submit]")
+    expect(page.get_by_role("status")).to_contain_text("Member levels saved.")
+    expect(page.get_by_label("V3 Member discount (折)")).to_have_value("9")
+
+    _to_chinese(page)
+    _tab(page, "会员等级")
+    page.get_by_label("V4 会员折扣（折）").fill("88")  # 88折, as a price tag says it
+    page.get_by_label("V4 积分倍数（×）").fill("2")
+    page.click("#levels-form button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("会员等级已保存。每小时的评定会按新规则执行。")
+    expect(page.get_by_label("V4 会员折扣（折）")).to_have_value("8.8")
+    expect(page.get_by_label("V4 积分倍数（×）")).to_have_value("2")
+    expect(page.get_by_label("V3 会员折扣（折）")).to_have_value("9")
+    shots.take(page, "level-discount-zh")
+
+
+def test_member_prices_are_set_changed_and_removed_in_yuan_and_one_above_the_list_price_is_refused(
+    souk, browser, shots
+):
+    page = _owner(souk, browser)
+    page.get_by_role("link", name=SHOP).click()
+    _tab(page, "Products")
+    page.locator("#products a", has_text="Longjing").first.click()
+    page.get_by_role("link", name="Member prices by level").click()
+    row = page.locator("#member-prices tr[data-sku='LJ-250G']")
+    expect(row.locator("td.num")).to_have_text("¥388.00")
+    expect(row.get_by_label("Member price for LJ-250G at V3", exact=True)).to_have_value("358.00")
+    v2 = row.locator("td[data-level='2']")
+    v2.get_by_label("Member price for LJ-250G at V2", exact=True).fill("400")
+    v2.get_by_role("button", name="Set").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "A member price (¥400.00) above the SKU's list price (¥388.00) would charge members more."
+    )
+    expect(page.locator("#member-prices tr[data-sku='LJ-250G'] td[data-level='2']")).to_have_class("no-member-price")
+    shots.take(page, "member-price-refused")
+
+    row = page.locator("#member-prices tr[data-sku='LJ-250G']")
+    row.get_by_label("Member price for LJ-250G at V2", exact=True).fill("368.5")
+    row.locator("td[data-level='2']").get_by_role("button", name="Set").click()
+    expect(page.get_by_role("status")).to_have_text("Member price set.")
+    expect(page.get_by_label("Member price for LJ-250G at V2", exact=True)).to_have_value("368.50")
+
+    _to_chinese(page)
+    row = page.locator("#member-prices tr[data-sku='LJ-250G']")
+    row.get_by_label("LJ-250G 的 V3 会员价", exact=True).fill("350")
+    row.locator("td[data-level='3']").get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_have_text("会员价已修改。")
+    expect(page.get_by_label("LJ-250G 的 V3 会员价", exact=True)).to_have_value("350.00")
+    page.get_by_role("button", name="移除 LJ-250G 的 V5 会员价").click()
+    expect(page.get_by_role("status")).to_have_text("会员价已移除：恢复按等级折扣计价。")
+    expect(page.locator("#member-prices tr[data-sku='LJ-250G'] td[data-level='5']")).to_have_class("no-member-price")
+    shots.take(page, "member-prices-zh")
+
+
+def test_a_customers_birthday_is_edited_in_both_languages_and_a_future_one_is_refused(souk, browser, shots):
+    page = _owner(souk, browser)
+    page.get_by_role("link", name=SHOP).click()
+    _tab(page, "Customers")
+    page.locator("#customers tbody tr td a").first.click()
+    customer_url = page.url
+    page.get_by_role("link", name="Edit the profile").click()
+    page.fill("#profile-form input[name=birthday]", "2099-01-01")
+    page.click("#profile-form button[type=submit]")
+    expect(page.locator("#profile-form .field-error")).to_have_text("The birthday cannot be in the future.")
+    shots.take(page, "profile-refused")
+    page.goto(customer_url)
+    expect(page.locator("#customer-birthday")).not_to_have_text("2099-01-01")
+
+    page.get_by_role("link", name="Edit the profile").click()
+    page.fill("#profile-form input[name=birthday]", "1990-05-20")
+    page.select_option("#profile-form select[name=gender]", "female")
+    page.click("#profile-form button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("Profile saved.")
+    expect(page.locator("#customer-birthday")).to_have_text("1990-05-20")
+    expect(page.locator("#customer-gender")).to_have_text("Female")
+
+    _to_chinese(page)
+    expect(page.locator("#coupon-wallet h2")).to_have_text("卡券包")
+    expect(page.locator("#benefits h2")).to_have_text("权益")
+    expect(page.locator("#benefits #entitlements")).to_contain_text("等级权益")  # the demo's level perks
+    page.get_by_role("link", name="编辑资料").click()
+    page.fill("#profile-form input[name=birthday]", "1988-02-29")
+    page.select_option("#profile-form select[name=source_channel]", label="小程序")
+    page.click("#profile-form button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("资料已保存。")
+    expect(page.locator("#customer-birthday")).to_have_text("1988-02-29")
+    expect(page.locator("#customer-source")).to_have_text("小程序")
+    page.fill("#add-identity input[name=provider]", "alipay")
+    page.fill("#add-identity input[name=external_id]", "2088-E2E")
+    page.click("#add-identity button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("已添加身份。")
+    expect(page.locator("#identities li[data-provider='alipay']")).to_contain_text("支付宝")
+    shots.take(page, "customer-profile-zh")

@@ -938,3 +938,12 @@ def product_titles(session: DbSession, *, shop_id: str, product_ids: Iterable[st
         sa.select(Product.id, Product.title).where(Product.shop_id == shop_id, Product.id.in_(wanted))
     )
     return {product_id: title for product_id, title in rows}
+
+
+def sku_codes(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -> dict[str, str]:
+    """The codes of the shop's SKUs among ``sku_ids`` (ids of other shops or none are left out)."""
+    wanted = sorted(_well_formed(sku_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(Sku.id, Sku.code).where(Sku.shop_id == shop_id, Sku.id.in_(wanted)))
+    return {sku_id: code for sku_id, code in rows}

@@ -587,9 +587,16 @@ def search_customers_stmt(
     tag: str | None = None,
     min_spent: int | None = None,
     max_spent: int | None = None,
+    gender: str | None = None,
+    source_channel: str | None = None,
 ) -> sa.Select[Any]:
-    """``list_customers_stmt`` plus a range of ``total_spent`` (fen, both ends included), for the back office."""
+    """``list_customers_stmt`` plus a range of ``total_spent`` (fen, both ends included), a gender and a source
+    channel, for the back office."""
     stmt = list_customers_stmt(shop_id, q=q, level=level, tag=tag)
+    if gender is not None:
+        stmt = stmt.where(Customer.gender == gender)
+    if source_channel is not None:
+        stmt = stmt.where(Customer.source_channel == source_channel)
     if min_spent is not None:
         stmt = stmt.where(Customer.total_spent >= min_spent)
     if max_spent is not None:

@@ -31,6 +31,12 @@ TITLES = {
     "unknown-customers": _l("Some customers do not exist in this shop."),
     "invalid-condition": _l("The condition is not valid."),
     "invalid-tag-import": _l("The CSV cannot be imported."),
+    "invalid-member-price": _l("The member price is not valid: it must not exceed the SKU's list price."),
+    "member-price-exists": _l("The SKU already has a member price for this level: change that one."),
+    "member-price-not-found": _l("There is no such member price in this shop."),
+    "duplicate-customer-identity": _l("Another customer of the shop already has this external identity."),
+    "customer-identity-not-found": _l("The customer has no such external identity."),
+    "precondition-required": _l("The form is out of date: reload the page and try again."),
     "tag-in-use": _l("The tag is used by a segment or rule tag: change those first."),
 }
 
