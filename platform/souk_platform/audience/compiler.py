@@ -2,7 +2,7 @@
 
 A condition is a group ``{"op": "and"|"or", "conditions": [...]}`` of groups and leaves
 ``{"field", "params", "cmp", "value"}`` (``schemas.load_condition_group`` validates it). Every field of
-the registry (``fields.py``) compiles to one of two *measures*:
+the registry (``fields/``) compiles to one of two *measures*:
 
 - a **row** measure: a column expression over ``customers`` (a profile column, or a correlated
   subquery such as the points balance), compared in the where clause;
