@@ -2235,7 +2235,7 @@ class SegmentFieldPage(TypedDict, total=False):
 
 class SegmentFieldParam(TypedDict, total=False):
     key: str
-    #: days, date, category, product, product_tag, payment_method, channel, keyword, text, coupon, tag
+    #: days, date, category, product, product_tag, payment_method, channel, keyword, text, coupon, benefit_package, tag
     kind: str
     name_zh: str
     name_en: str

@@ -129,6 +129,8 @@ def _check_param(kind: str, value: Any) -> Any:
         raise ma.ValidationError("Must be a date like 2026-01-31.")
     if kind in ("category", "product", "coupon", "tag"):
         return _id(value, kind)
+    if kind == "benefit_package":
+        return _id(value, "benefit package")
     if kind == "product_tag":
         return _text(value, 30)
     if kind == "payment_method":
@@ -264,7 +266,7 @@ class SegmentFieldParamSchema(ma.Schema):
     kind = ma.fields.String(
         metadata={
             "description": "days, date, category, product, product_tag, payment_method, channel, keyword, text, "
-            "coupon, tag"
+            "coupon, benefit_package, tag"
         }
     )
     name_zh = ma.fields.String()

@@ -16,6 +16,7 @@ from souk_platform.audience.compiler import Context, compile_tree
 from souk_platform.audience.fields import GROUPS, PARAMS, REGISTRY, Field
 from souk_platform.audience.schemas import is_group
 from souk_platform.audience.sources import SOURCES
+from souk_platform.benefits.models import BenefitPackage
 from souk_platform.catalog.models import Category, Product
 from souk_platform.coupons.models import Coupon
 from souk_platform.customers.models import Customer
@@ -50,11 +51,17 @@ def without_jit(session: DbSession) -> None:
         session.execute(sa.text("SET LOCAL jit = off"))
 
 
-_REFERENCE_PARAMS = {"category_id": "category", "product_id": "product", "coupon_id": "coupon", "tag_id": "tag"}
+_REFERENCE_PARAMS = {
+    "category_id": "category",
+    "product_id": "product",
+    "coupon_id": "coupon",
+    "package_id": "benefit package",
+    "tag_id": "tag",
+}
 
 
 def references(condition: dict[str, Any], path: str = "condition") -> Iterator[tuple[str, str, str]]:
-    """Every ``(path, kind, id)`` a condition names: tags, categories, products and coupons of the shop."""
+    """Every ``(path, kind, id)`` a condition names: tags, categories, products, coupons, benefit packages."""
     if is_group(condition):
         for index, item in enumerate(condition["conditions"]):
             yield from references(item, f"{path}.conditions.{index}")
@@ -76,7 +83,13 @@ def tag_references(condition: dict[str, Any], path: str = "condition") -> Iterat
             yield where, value
 
 
-_MODELS: dict[str, Any] = {"tag": Tag, "category": Category, "product": Product, "coupon": Coupon}
+_MODELS: dict[str, Any] = {
+    "tag": Tag,
+    "category": Category,
+    "product": Product,
+    "coupon": Coupon,
+    "benefit package": BenefitPackage,
+}
 
 
 def check_references(

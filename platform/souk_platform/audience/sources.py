@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from souk_platform.audience.compiler import DAY, Context, SourceBuilder, window
 from souk_platform.behaviour.models import CustomerEvent
 from souk_platform.behaviour.services import EVENT_TYPES
+from souk_platform.benefits.models import BenefitGrant
 from souk_platform.catalog.models import MAX_CATEGORY_DEPTH, Category, Product, ProductTag
 from souk_platform.core.money import POINTS
-from souk_platform.coupons.models import CouponRedemption
+from souk_platform.coupons.models import CouponRedemption, CustomerCoupon
 from souk_platform.ledger.models import LedgerAccount, LedgerEntry, LedgerTransfer
 from souk_platform.members.models import MemberLevelChange
 from souk_platform.orders.models import ORDER_CHANNELS, SOLD_STATUSES, Order, OrderLine, Refund
@@ -325,6 +326,54 @@ def coupons_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     )
 
 
+def wallet_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
+    """Wallet entries (``customer_coupons``, §5.9) issued in the window, optionally of one coupon.
+
+    ``live`` is 1 for an entry the customer holds unused now: issued and not past ``expires_at`` (the
+    expiry timer may not have run yet), so "holding now" does not wait for it.
+    """
+    parts = [CustomerCoupon.shop_id == ctx.shop_id, *window(CustomerCoupon.issued_at, ctx, params)]
+    if params.get("coupon_id"):
+        parts.append(CustomerCoupon.coupon_id == params["coupon_id"])
+    live = sa.and_(
+        CustomerCoupon.status == "issued",
+        sa.or_(CustomerCoupon.expires_at.is_(None), CustomerCoupon.expires_at > ctx.now),
+    )
+    expired = sa.or_(
+        CustomerCoupon.status == "expired",
+        sa.and_(CustomerCoupon.status == "issued", CustomerCoupon.expires_at <= ctx.now),
+    )
+    return (
+        sa.select(
+            CustomerCoupon.customer_id.label("customer_id"),
+            CustomerCoupon.coupon_id.label("coupon_id"),
+            CustomerCoupon.status.label("status"),
+            sa.case((live, 1), else_=0).label("live"),
+            sa.case((expired, 1), else_=0).label("expired"),
+            CustomerCoupon.issued_at.label("at"),
+        )
+        .where(*parts)
+        .subquery()
+    )
+
+
+def benefit_grants_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
+    """Benefit grants (``benefit_grants``, §5.10) granted in the window, optionally of one package."""
+    parts = [BenefitGrant.shop_id == ctx.shop_id, *window(BenefitGrant.granted_at, ctx, params)]
+    if params.get("package_id"):
+        parts.append(BenefitGrant.package_id == params["package_id"])
+    return (
+        sa.select(
+            BenefitGrant.customer_id.label("customer_id"),
+            BenefitGrant.package_id.label("package_id"),
+            BenefitGrant.status.label("status"),
+            BenefitGrant.granted_at.label("at"),
+        )
+        .where(*parts)
+        .subquery()
+    )
+
+
 def customer_tags_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     return (
         sa.select(
@@ -353,5 +402,7 @@ SOURCES: dict[str, SourceBuilder] = {
     "points_lots": points_lots_source,
     "level_changes": level_changes_source,
     "coupons": coupons_source,
+    "wallet": wallet_source,
+    "benefit_grants": benefit_grants_source,
     "customer_tags": customer_tags_source,
 }

@@ -10,8 +10,9 @@ import pytest
 
 from factories import ShopFactory, token_for
 from souk_platform.behaviour.models import CustomerEvent
+from souk_platform.benefits.models import BenefitGrant, BenefitPackage
 from souk_platform.catalog.models import Category, Product, ProductTag
-from souk_platform.coupons.models import Coupon, CouponRedemption
+from souk_platform.coupons.models import Coupon, CouponRedemption, CustomerCoupon
 from souk_platform.customers.models import Customer, CustomerIdentity
 from souk_platform.ledger.models import LedgerEntry
 from souk_platform.ledger.services import Leg, get_account, post_transfer
@@ -36,6 +37,7 @@ class Shop:
     products: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     coupons: dict[str, str] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)
 
 
 class Builder:
@@ -259,6 +261,58 @@ def build_rich_shop(session: Any) -> Shop:
             created_at=NOW - 10 * DAY,
         )
     )
+    # The wallet (§5.9): GIFT, an issued coupon. ann used hers, bob's expired (the timer ran), cat holds one
+    # unused, dan's is past its expiry with the timer not yet run, eve's is held by a checkout.
+    gift = Coupon(shop_id=shop.shop_id, code="GIFT", name="Gift", kind="fixed", value=500, distribution="issued")
+    session.add(gift)
+    session.flush()
+    shop.coupons["GIFT"] = gift.id
+    for name, days_ago, status, expires_in in (
+        ("ann", 20, "used", 10),
+        ("bob", 100, "expired", -70),
+        ("cat", 3, "issued", 10),
+        ("dan", 15, "issued", -1),
+        ("eve", 2, "reserved", 10),
+    ):
+        session.add(
+            CustomerCoupon(
+                shop_id=shop.shop_id,
+                coupon_id=gift.id,
+                customer_id=c[name],
+                status=status,
+                source="api",
+                source_id="",
+                issued_at=NOW - days_ago * DAY,
+                expires_at=NOW + expires_in * DAY,
+                used_at=NOW - 10 * DAY if status == "used" else None,
+                ended_at=NOW - 70 * DAY if status == "expired" else None,
+            )
+        )
+    # Benefits (§5.10): BIRTHDAY granted to ann 5 days ago (active), bob 50 days ago (used), eve 60 days ago
+    # (active but past its expiry).
+    birthday = BenefitPackage(shop_id=shop.shop_id, name="Birthday", trigger="manual", trigger_params={}, items=[])
+    session.add(birthday)
+    session.flush()
+    shop.packages["BIRTHDAY"] = birthday.id
+    for name, days_ago, status, expires_in in (
+        ("ann", 5, "active", 30),
+        ("bob", 50, "used", 30),
+        ("eve", 60, "active", -1),
+    ):
+        session.add(
+            BenefitGrant(
+                shop_id=shop.shop_id,
+                package_id=birthday.id,
+                customer_id=c[name],
+                period=f"manual:{name}",
+                trigger="manual",
+                status=status,
+                items=[],
+                granted_at=NOW - days_ago * DAY,
+                expires_at=NOW + expires_in * DAY,
+                used_at=NOW - 40 * DAY if status == "used" else None,
+            )
+        )
     vip = create_tag(session, shop_id=shop.shop_id, name="VIP", now=NOW)
     tag_customers(session, shop_id=shop.shop_id, tag_id=vip.id, customer_ids=[c["ann"], c["eve"]])
     shop.tags["VIP"] = vip.id

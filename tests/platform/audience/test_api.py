@@ -6,6 +6,8 @@ from typing import Any
 
 from factories import ShopFactory, token_for
 from souk_platform.audience.fields import REGISTRY
+from souk_platform.benefits.models import BenefitPackage
+from souk_platform.coupons.models import Coupon
 from souk_platform.tags.models import Segment
 
 from .conftest import Builder, Shop
@@ -146,3 +148,60 @@ def test_a_saved_segment_whose_category_was_deleted_still_reads(client, session,
     segment_id = session.query(Segment).filter_by(shop_id=rich.shop_id).one().id
     r = client.get(f"/api/v1/segments/{segment_id}", headers=rich.headers)
     assert r.status_code == 200 and r.get_json()["count"] == 0
+
+
+def test_wallet_and_benefit_fields_take_only_the_shops_own_coupon_and_package(client, session, rich: Shop) -> None:
+    other = ShopFactory()
+    their_coupon = Coupon(shop_id=other.id, code="THEIRS", name="Theirs", kind="fixed", value=100)
+    their_package = BenefitPackage(shop_id=other.id, name="Theirs", trigger="manual", trigger_params={}, items=[])
+    session.add_all([their_coupon, their_package])
+    session.commit()
+    condition = {
+        "op": "and",
+        "conditions": [
+            {
+                "field": "marketing.wallet_unused_count",
+                "cmp": "gte",
+                "value": 1,
+                "params": {"coupon_id": their_coupon.id},
+            },
+            {
+                "field": "marketing.has_active_benefit",
+                "cmp": "is",
+                "value": True,
+                "params": {"package_id": their_package.id},
+            },
+            {"field": "marketing.benefit_grants_count", "cmp": "gte", "value": 1, "params": {"package_id": 7}},
+        ],
+    }
+    r = client.post("/api/v1/segments", headers=rich.headers, json={"name": "theirs", "condition": condition})
+    assert r.status_code == 422 and r.headers["Content-Type"].startswith("application/problem+json")
+    assert set(r.get_json()["errors"]) == {"condition.conditions.2.params.package_id"}  # the shape is checked first
+    condition["conditions"].pop()
+    r = client.post("/api/v1/segments", headers=rich.headers, json={"name": "theirs", "condition": condition})
+    assert r.status_code == 422
+    assert set(r.get_json()["errors"]) == {
+        "condition.conditions.0.params.coupon_id",
+        "condition.conditions.1.params.package_id",
+    }
+    assert session.query(Segment).filter_by(shop_id=rich.shop_id).count() == 0
+    # The shop's own: cat holds an unused GIFT, ann an active BIRTHDAY grant.
+    own = {
+        "op": "or",
+        "conditions": [
+            {
+                "field": "marketing.wallet_unused_count",
+                "cmp": "gte",
+                "value": 1,
+                "params": {"coupon_id": rich.coupons["GIFT"]},
+            },
+            {
+                "field": "marketing.has_active_benefit",
+                "cmp": "is",
+                "value": True,
+                "params": {"package_id": rich.packages["BIRTHDAY"]},
+            },
+        ],
+    }
+    r = client.post("/api/v1/segments/estimate", headers=rich.headers, json={"condition": own})
+    assert r.status_code == 200 and r.get_json() == {"count": 2}

@@ -95,6 +95,7 @@ def sample_params(spec: Field, shop: Shop, *, dates: bool) -> dict[str, Any]:
         "store": "S1",
         "campaign": "C1",
         "coupon_id": shop.coupons["TEN"],
+        "package_id": shop.packages["BIRTHDAY"],
         "tag_id": shop.tags["VIP"],
     }
     skip = {"window_days"} if dates else {"date_from", "date_to"}

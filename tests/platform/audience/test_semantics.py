@@ -107,6 +107,26 @@ CASES = [
     # marketing
     (L("marketing.coupons_used_count", "gte", 1, coupon_id="TEN"), {"ann"}),
     (L("marketing.coupon_discount_amount", "eq", 1_000), {"ann"}),
+    # marketing: the wallet (GIFT: ann used, bob expired, cat holds, dan past expiry, eve reserved)
+    (L("marketing.wallet_received_count", "gte", 1), {"ann", "bob", "cat", "dan", "eve"}),
+    (L("marketing.wallet_received_count", "gte", 1, window_days=30), {"ann", "cat", "dan", "eve"}),
+    (L("marketing.wallet_received_count", "gte", 1, coupon_id="TEN"), set()),
+    (L("marketing.wallet_received_count", "eq", 1, coupon_id="GIFT"), {"ann", "bob", "cat", "dan", "eve"}),
+    (L("marketing.wallet_used_count", "gte", 1), {"ann"}),
+    (L("marketing.wallet_expired_count", "gte", 1), {"bob", "dan"}),
+    (L("marketing.wallet_unused_count", "gte", 1), {"cat"}),
+    (L("marketing.wallet_unused_count", "eq", 0), {"ann", "bob", "dan", "eve"}),
+    (L("marketing.days_since_coupon_received", "lte", 3), {"cat", "eve"}),
+    (L("marketing.last_coupon_received_at", "within_days", 10), {"cat", "eve"}),
+    # marketing: benefits (BIRTHDAY: ann active, bob used, eve active but expired)
+    (L("marketing.benefit_grants_count", "gte", 1), {"ann", "bob", "eve"}),
+    (L("marketing.benefit_grants_count", "gte", 1, window_days=30), {"ann"}),
+    (L("marketing.distinct_benefit_packages", "eq", 0), {"cat", "dan"}),
+    (L("marketing.last_benefit_granted_at", "within_days", 55), {"ann", "bob"}),
+    (L("marketing.has_active_benefit", "is", True), {"ann"}),
+    (L("marketing.has_active_benefit", "is", True, package_id="BIRTHDAY"), {"ann"}),
+    (L("marketing.has_active_benefit", "is", True, window_days=3), set()),
+    (L("marketing.has_active_benefit", "is", False), {"bob", "cat", "dan", "eve"}),
     # tags
     (L("tags.has_any", "in", ["VIP"]), {"ann", "eve"}),
     (L("tags.has_any", "not_in", ["VIP"]), {"bob", "cat", "dan"}),
@@ -116,7 +136,7 @@ CASES = [
 
 def _resolve(shop: Shop, leaf: dict[str, Any]) -> dict[str, Any]:
     """Names in a case (a category, product, coupon or tag) become the shop's ids."""
-    names = {**shop.categories, **shop.products, **shop.coupons, **shop.tags}
+    names = {**shop.categories, **shop.products, **shop.coupons, **shop.packages, **shop.tags}
     params = {k: names.get(v, v) if k.endswith("_id") else v for k, v in leaf.get("params", {}).items()}
     value = leaf["value"]
     if isinstance(value, list):

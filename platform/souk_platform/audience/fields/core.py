@@ -54,6 +54,7 @@ PARAMS: dict[str, Param] = {
         Param("store", "text", "门店", "Store"),
         Param("campaign", "text", "活动", "Campaign"),
         Param("coupon_id", "coupon", "优惠券", "Coupon"),
+        Param("package_id", "benefit_package", "权益包", "Benefit package"),
         Param("tag_id", "tag", "客户标签", "Customer tag"),
     )
 }
