@@ -1,0 +1,1 @@
+"""Journeys (营销画布): docs/architecture.md §5.12."""
