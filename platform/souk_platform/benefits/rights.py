@@ -113,7 +113,7 @@ def _sources(
     )
     union = sa.union_all(grants, packages).subquery()
     rows = session.execute(
-        sa.select(union.c.grant_id, union.c.package_id, union.c.items).order_by(
+        sa.select(union.c.grant_id, union.c.package_id, union.c["items"]).order_by(
             union.c.part, union.c.grant_id, union.c.package_id
         )
     )
