@@ -667,7 +667,7 @@ def _apply_discounts(session: DbSession, draft: _OrderDraft, *, coupon_codes: Se
 def _add_extra_fees(session: DbSession, draft: _OrderDraft) -> None:
     """``order.extra_fee``: fees a plugin adds to the order (built-in: none); a member's free-shipping right
     waives those of kind ``shipping`` (kept on the order at 0 with their original amount)."""
-    fees = run_point(
+    fees: list[dict[str, Any]] = run_point(
         session,
         "order.extra_fee",
         draft.shop,
