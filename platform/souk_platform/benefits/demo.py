@@ -56,13 +56,14 @@ def seed(session: DbSession, shop: Shop) -> None:
     packages = [create_package(session, shop_id=shop.id, fields=dict(fields)) for fields in PACKAGES]
     birthday = packages[1]
     year = shop_today(session, shop.id, now).year
-    celebrated = session.scalars(
-        sa.select(Customer.id)
-        .where(Customer.shop_id == shop.id, Customer.birthday.is_not(None))
-        .order_by(Customer.id)
-        .limit(3)
+    celebrated = list(
+        session.scalars(
+            sa.select(Customer.id)
+            .where(Customer.shop_id == shop.id, Customer.birthday.is_not(None))
+            .order_by(Customer.id)
+            .limit(3)
+        )
     )
-    celebrated = list(celebrated)
     for customer_id in celebrated:
         grant_package(session, package=birthday, customer_id=customer_id, period=f"birthday:{year}", now=now)
     if celebrated:

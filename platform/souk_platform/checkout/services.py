@@ -31,6 +31,7 @@ from souk_platform.checkout.errors import (
     OrderRejected,
 )
 from souk_platform.checkout.models import Cart, CartLine
+from souk_platform.checkout.risk import RISK_RULES, risk_decision, risk_stats
 from souk_platform.core.errors import NotFound
 from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
@@ -383,79 +384,6 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
     return PricedCart(cart, preview)
 
 
-# --- risk control (order.validate built-in) ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RiskRule:
-    name: str
-    max_setting: str
-    window_setting: str
-
-
-RISK_RULES = (
-    RiskRule("customer_dense_orders", "risk_customer_orders_max", "risk_customer_orders_window_minutes"),
-    RiskRule("ip_many_customers", "risk_ip_customers_max", "risk_ip_customers_window_minutes"),
-    RiskRule("customer_many_ips", "risk_customer_ips_max", "risk_customer_ips_window_minutes"),
-)
-
-
-def _risk_stats(
-    session: DbSession, shop: Shop, *, customer_id: str | None, ip: str | None, now: dt.datetime
-) -> dict[str, Any]:
-    """Recent-order stats the risk rules read, counting the order being placed."""
-
-    def since(rule: RiskRule) -> dt.datetime:
-        return now - dt.timedelta(minutes=int(shop_setting(shop, rule.window_setting)))
-
-    orders = sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == shop.id)
-    stats: dict[str, Any] = {"customer_dense_orders": 1, "ip_many_customers": 1 if customer_id else 0}
-    stats["customer_many_ips"] = 1 if ip else 0
-    if customer_id:
-        stats["customer_dense_orders"] += session.scalar(
-            orders.where(Order.customer_id == customer_id, Order.created_at > since(RISK_RULES[0]))
-        )
-    if ip:
-        others = session.scalar(
-            sa.select(sa.func.count(sa.distinct(Order.customer_id))).where(
-                Order.shop_id == shop.id,
-                Order.ip == ip,
-                Order.customer_id.is_not(None),
-                Order.customer_id != (customer_id or ""),
-                Order.created_at > since(RISK_RULES[1]),
-            )
-        )
-        stats["ip_many_customers"] += others or 0
-    if customer_id and ip:
-        other_ips = session.scalar(
-            sa.select(sa.func.count(sa.distinct(Order.ip))).where(
-                Order.shop_id == shop.id,
-                Order.customer_id == customer_id,
-                Order.ip.is_not(None),
-                Order.ip != ip,
-                Order.created_at > since(RISK_RULES[2]),
-            )
-        )
-        stats["customer_many_ips"] += other_ips or 0
-    return stats
-
-
-def risk_decision(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The built-in ``order.validate`` rule: deny when any recent-order stat is over its threshold (0 = off)."""
-    for rule in RISK_RULES:
-        limit = payload["thresholds"][rule.name]["max"]
-        seen = payload["stats"][rule.name]
-        if limit and seen > limit:
-            minutes = payload["thresholds"][rule.name]["window_minutes"]
-            reasons = {
-                "customer_dense_orders": f"this customer would place {seen} orders within {minutes} minutes",
-                "ip_many_customers": f"this IP would be used by {seen} customers within {minutes} minutes",
-                "customer_many_ips": f"this customer would order from {seen} IPs within {minutes} minutes",
-            }
-            return {"allow": False, "rule": rule.name, "reason": f"{reasons[rule.name]} (limit {limit})."}
-    return {"allow": True}
-
-
 # --- checkout ----------------------------------------------------------------------------------
 
 
@@ -690,7 +618,7 @@ def _validate_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, n
     """``order.validate`` (risk control): the built-in rules or a plugin may refuse the order."""
     draft.id = new_id("ord")
     shop = draft.shop
-    stats = _risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
+    stats = risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
     thresholds = {
         rule.name: {
             "max": int(shop_setting(shop, rule.max_setting)),

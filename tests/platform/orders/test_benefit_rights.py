@@ -21,6 +21,7 @@ from souk_platform.ledger.services import check_invariants
 from souk_platform.members.services import set_customer_level
 from souk_platform.plugins.services import create_activation, upload_plugin
 from souk_platform.shops.services import add_staff
+from souk_sandbox.points import POINTS
 
 LEVELS = [
     {"level": 1, "name": "普通会员"},
@@ -313,3 +314,10 @@ def test_refunds_of_benefit_priced_lines_are_exact(flow, world, session, clock, 
     detail = flow.get(f"/orders/{order['id']}").get_json()
     assert detail["refunded_total"] == order["total"] + order["stored_value_used"]
     assert check_invariants(db.session) == []
+
+
+def test_a_fees_kind_is_optional_and_checked_by_the_contract():
+    contract = POINTS["order.extra_fee"]
+    assert contract.output_problems({"fees": [{"label": "Shipping", "amount": 800}]}) == []  # as before
+    assert contract.output_problems({"fees": [{"label": "Shipping", "amount": 800, "kind": "shipping"}]}) == []
+    assert contract.output_problems({"fees": [{"label": "Post", "amount": 1, "kind": "postage"}]}) != []
