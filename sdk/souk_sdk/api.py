@@ -27,6 +27,7 @@ CustomerEventsType = Literal[
 ]
 CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
+OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
     "marketing", "loyalty", "orders", "risk", "analytics", "operations", "integration", "other"
@@ -541,8 +542,10 @@ class CartPreview(TypedDict, total=False):
     currency: str
     #: At the customer's member prices
     subtotal: int
-    #: What level perks took off list prices
+    #: What member perks took off list prices
     member_discount_total: int
+    #: The customer holds a free-shipping right: checkout waives shipping fees
+    free_shipping: bool
     discounts: list[CartDiscount]
     discount_total: int
     #: Before coupon codes, points and stored value
@@ -1170,7 +1173,18 @@ class EventPage(TypedDict, total=False):
 
 class Fee(TypedDict, total=False):
     label: str
+    #: Charged, fen (0 when waived)
     amount: int
+    #: shipping or other, when the plugin named it
+    kind: str
+    #: A shipping fee the buyer's free-shipping right waived
+    waived: bool
+    #: A waived fee's amount before waiving, fen
+    original_amount: int
+    #: The grant of the free-shipping right (null: a level package)
+    benefit_grant_id: str | None
+    #: The package of the free-shipping right
+    benefit_package_id: str
 
 
 Funnel = TypedDict(
@@ -1554,7 +1568,7 @@ class Order(TypedDict, total=False):
     refunded_total: int
     #: The buyer's member level at checkout; null for a guest
     member_level: int | None
-    #: What level perks (member prices, the level's discount) took off list prices, fen
+    #: What member perks (level perks, benefit rights) took off list prices, fen
     member_discount_total: int
     #: The level's points multiplier applied on payment (150 = 1.5×)
     points_multiplier_percent: int
@@ -1591,7 +1605,7 @@ class OrderDetail(TypedDict, total=False):
     refunded_total: int
     #: The buyer's member level at checkout; null for a guest
     member_level: int | None
-    #: What level perks (member prices, the level's discount) took off list prices, fen
+    #: What member perks (level perks, benefit rights) took off list prices, fen
     member_discount_total: int
     #: The level's points multiplier applied on payment (150 = 1.5×)
     points_multiplier_percent: int
@@ -1629,8 +1643,13 @@ class OrderLine(TypedDict, total=False):
     unit_price: int
     #: The SKU's price at checkout, fen
     list_price: int
-    #: member_price, level_discount, or null: which level perk set unit_price
-    member_perk: str | None
+    #: Which perk set unit_price: member_price, level_discount (the level's), benefit_price, benefit_discount (a benefit
+    #: package's right), or null
+    member_perk: OrderLineMemberPerk | None
+    #: The benefit grant whose right set unit_price (null: none, or a level package)
+    benefit_grant_id: str | None
+    #: The benefit package whose right set unit_price, if any
+    benefit_package_id: str | None
     #: (list_price - unit_price) × quantity, fen
     member_discount: int
     quantity: int
@@ -1812,12 +1831,17 @@ class PricedLine(TypedDict, total=False):
     sku_id: str
     quantity: int
     title: str | None
-    #: Per unit after the customer's level perk
+    #: Per unit after the customer's member perk
     unit_price: int
     #: The SKU's price
     list_price: int
-    #: member_price, level_discount, or null (the list price)
-    member_perk: str | None
+    #: member_price, level_discount (the level's), benefit_price, benefit_discount (a benefit package's right), or null
+    #: (the list price)
+    member_perk: OrderLineMemberPerk | None
+    #: The benefit grant whose right set unit_price, if any
+    benefit_grant_id: str | None
+    #: The benefit package whose right set unit_price, if any
+    benefit_package_id: str | None
     #: unit_price × quantity, before discounts
     amount: int
     discount: int

@@ -113,6 +113,8 @@ def order_payload(order: Order) -> dict[str, Any]:
                 "unit_price": line.unit_price,
                 "list_price": line.list_price,
                 "member_perk": line.member_perk,
+                "benefit_grant_id": line.benefit_grant_id,
+                "benefit_package_id": line.benefit_package_id,
                 "quantity": line.quantity,
                 "discount": line.discount,
                 "refunded_quantity": line.refunded_quantity,
