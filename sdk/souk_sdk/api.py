@@ -1541,6 +1541,8 @@ class Order(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -1578,6 +1580,8 @@ class OrderDetail(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
