@@ -108,7 +108,7 @@ def _scene_values(shop_id: str, column: Any) -> list[list[str]]:
     return [[value, value] for value in rows]
 
 
-def _pairs(stmt: sa.Select[Any]) -> list[list[str]]:
+def _pairs(stmt: sa.Select[str, str]) -> list[list[str]]:
     return [[str(row[0]), str(row[1])] for row in db.session.execute(stmt.limit(LOOKUP_LIMIT))]
 
 
