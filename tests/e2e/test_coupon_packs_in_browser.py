@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from souk_platform.coupons.models import Coupon, CouponPack
 from souk_platform.db import db
+from souk_platform.orders.models import Refund
 
 
 def test_the_owner_creates_a_coupon_pack_and_sees_it_listed_in_both_languages(souk, browser, shots):
@@ -62,3 +63,27 @@ def test_the_owner_creates_a_coupon_pack_and_sees_it_listed_in_both_languages(so
     expect(row).to_contain_text("未上架")
     expect(page.locator("tr", has_text="超值券包")).to_contain_text("在售")
     shots.take(page, "packs-zh")
+
+
+def test_the_owner_refunds_an_unused_pack_from_its_sales_list(souk, browser, shots):
+    page = new_page(browser, locale="en-US")
+    log_in(page, souk.url, "owner@demo.souk.dev", "souk-demo-owner")
+    page.locator("section.card", has_text="Your shops").get_by_role("link", name="Coupons", exact=True).click()
+    page.locator("main").get_by_role("link", name="Coupon packs", exact=True).first.click()
+    page.locator("tr", has_text="超值券包").get_by_role("link", name="Sales").click()
+    sales = page.locator("tr[data-purchase]")
+    expect(sales).to_have_count(2)  # the demo's two paid purchases
+    expect(sales.first).to_contain_text("Paid")
+    shots.take(page, "pack-sales-en")
+    sales.first.get_by_role("button", name="Refund ¥9.90").click()
+    expect(page.get_by_role("status")).to_contain_text("Refunded ¥9.90")
+    expect(page.locator("tr[data-purchase]").first).to_contain_text("Refunded")
+    expect(page.locator("tr[data-purchase]").first.get_by_role("button")).to_have_count(0)
+    with souk.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Refund)) == 2  # the demo's own, and this
+        db.session.remove()
+
+    page.get_by_role("link", name="简体中文").click()
+    expect(page.locator("tr[data-purchase]").first).to_contain_text("已退款")
+    expect(page.locator("tr[data-purchase]").nth(1).get_by_role("button")).to_contain_text("退款 ¥9.90")
+    shots.take(page, "pack-sales-zh")
