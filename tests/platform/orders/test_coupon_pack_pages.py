@@ -213,3 +213,11 @@ def test_staff_cannot_refund_and_another_shops_pack_is_unreachable(client, sessi
     for path in ("sales", "edit"):
         assert client.get(f"/shops/{world.shop_id}/coupon-packs/cpk_nope/{path}").status_code == 404
         assert client.get(f"/shops/{other.id}/coupon-packs/{pack.id}/{path}").status_code == 404
+
+
+def test_a_shop_without_issued_coupons_is_told_where_to_make_one(client, session, world):
+    _log_in(client, session, world)
+    page = client.get(f"/shops/{world.shop_id}/coupon-packs/new").get_data(as_text=True)
+    assert 'id="no-issued-coupons"' in page and f"/shops/{world.shop_id}/coupons/new" in page
+    zh = client.get(f"/shops/{world.shop_id}/coupon-packs/new", headers={"Accept-Language": "zh-CN"})
+    assert "本店还没有可用的定向券" in zh.get_data(as_text=True)
