@@ -40,6 +40,7 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.tags.views",
     "souk_platform.members.views",
     "souk_platform.coupons.views",
+    "souk_platform.coupons.pack_views",
     "souk_platform.apps.views",
     "souk_platform.oauth.views",
     "souk_platform.installations.views",

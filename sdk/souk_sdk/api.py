@@ -1555,6 +1555,8 @@ class Order(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -1592,6 +1594,8 @@ class OrderDetail(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int

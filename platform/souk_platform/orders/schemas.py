@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import PageArgs
-from souk_platform.orders.models import ORDER_STATUSES
+from souk_platform.orders.models import ORDER_CHANNELS, ORDER_STATUSES
 
 
 class OrderLineSchema(ma.Schema):
@@ -94,6 +94,12 @@ class OrderSchema(ma.Schema):
     id = ma.fields.String()
     status = ma.fields.String(metadata={"description": " | ".join(ORDER_STATUSES)})
     customer_id = ma.fields.String(allow_none=True)
+    channel = ma.fields.String(
+        metadata={
+            "description": "Where the order was placed: " + " | ".join(ORDER_CHANNELS),
+            "enum": list(ORDER_CHANNELS),
+        }
+    )
     currency = ma.fields.String()
     subtotal = ma.fields.Integer(metadata={"description": "The lines at their member-priced unit prices, fen"})
     discount_total = ma.fields.Integer()

@@ -117,6 +117,7 @@ def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> st
             coupon_codes=[code] if code else [],
             points_to_spend=0,
             stored_value_to_spend=0,
+            channel=form.channel.data,
             now=now,
         )
         if form.pay.data:

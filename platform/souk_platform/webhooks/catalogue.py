@@ -139,6 +139,11 @@ _ORDER = _object(
         "id": _S,
         "status": _S,
         "customer_id": _NS,
+        "channel": {
+            **_S,
+            "enum": ["online", "store", "mini_program", "app", "social"],
+            "description": "Where the order was placed (checkout's channel; default online)",
+        },
         "currency": _S,
         "subtotal": _I,
         "discount_total": _I,
