@@ -87,7 +87,7 @@ def _version_numbers(session: DbSession, version_ids: list[str]) -> dict[str, in
     if not ids:
         return {}
     rows = session.execute(sa.select(JourneyVersion.id, JourneyVersion.number).where(JourneyVersion.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 def journey_views(session: DbSession, journeys: list[Journey], *, with_problems: bool = True) -> list[dict[str, Any]]:
@@ -192,14 +192,14 @@ def node_counts(session: DbSession, journey: Journey) -> dict[str, dict[str, int
         )
         .group_by(JourneyEnrollment.current_node)
     )
-    for node_id, count in here.tuples():
+    for node_id, count in here:
         counts.setdefault(node_id, {"current": 0, "steps": 0})["current"] = count
     steps = session.execute(
         sa.select(JourneyStep.node_id, sa.func.count())
         .where(JourneyStep.journey_id == journey.id, JourneyStep.shop_id == journey.shop_id)
         .group_by(JourneyStep.node_id)
     )
-    for node_id, count in steps.tuples():
+    for node_id, count in steps:
         counts.setdefault(node_id, {"current": 0, "steps": 0})["steps"] = count
     return counts
 

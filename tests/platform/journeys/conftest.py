@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import uuid
 from typing import Any
 
 from souk_platform.benefits import services as benefits
@@ -16,7 +17,15 @@ NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 
 def issued_coupon(session: Any, shop_id: str, name: str = "回归券") -> str:
     coupon = coupons.create_coupon(
-        session, shop_id=shop_id, fields={"name": name, "kind": "fixed", "value": 500, "distribution": "issued"}
+        session,
+        shop_id=shop_id,
+        fields={
+            "code": "J" + uuid.uuid4().hex[:10].upper(),
+            "name": name,
+            "kind": "fixed",
+            "value": 500,
+            "distribution": "issued",
+        },
     )
     return coupon.id
 
