@@ -86,7 +86,7 @@ PARAM_NAMES = {
     "timeout_seconds": _l("Give up after"),
     "condition": _l("Condition (JSON)"),
     "variants": _l("Variants and weights (JSON)"),
-    "holdout_percent": _l("Holdout (% of customers who get nothing)"),
+    "holdout_percent": _l("Holdout: percent of customers who get nothing"),
     "coupon_id": _l("Coupon"),
     "package_id": _l("Benefit package"),
     "points": _l("Points"),
@@ -95,12 +95,54 @@ PARAM_NAMES = {
     "template_id": _l("Message template"),
     "label": _l("Label for apps"),
 }
+EXIT_NAMES = {
+    "default": _l("next"),
+    "yes": _l("yes"),
+    "no": _l("no"),
+    "event": _l("the event happened"),
+    "timeout": _l("timed out"),
+    "holdout": _l("holdout"),
+}
+NOUNS = {
+    "coupon": _l("Choose a coupon of this shop."),
+    "benefit package": _l("Choose a benefit package of this shop."),
+    "tag": _l("Choose a tag of this shop."),
+    "segment": _l("Choose a segment of this shop."),
+    "message channel": _l("Choose a message channel of this shop."),
+    "message template": _l("Choose a message template of this shop."),
+}
+MESSAGES = {
+    "No path from the trigger reaches this node.": _l("No path from the trigger reaches this node."),
+    "No path from this node ends at an exit node.": _l("No path from this node ends at an exit node."),
+    "Required.": _l("Required."),
+    "Leads to a node that does not exist.": _l("Leads to a node that does not exist."),
+    "No coupon of this shop has this id.": _l("No coupon of this shop has this id."),
+}
 UNITS = ((86400, _l("days")), (3600, _l("hours")), (60, _l("minutes")))
 
 
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_journeys.journeys", _l("Journeys"))
+
+
+def exit_name(name: str) -> str:
+    """An exit as the merchant reads it; a split's variant keys are shown as they are."""
+    return str(EXIT_NAMES[name]) if name in EXIT_NAMES else name
+
+
+def problem_text(message: str) -> tuple[str, str | None]:
+    """A validation message in the page's language, and the service's English words when there is no
+    translation (shown apart, marked as untranslated)."""
+    if message in MESSAGES:
+        return str(MESSAGES[message]), None
+    for noun, text in NOUNS.items():
+        if message == f"Choose a {noun} of this shop.":
+            return str(text), None
+    if message.startswith("Connect the ") and message.endswith(" exit to a node."):
+        exit = message.removeprefix("Connect the ").removesuffix(" exit to a node.")
+        return _("Connect the exit “%(exit)s” to a node.", exit=exit_name(exit)), None
+    return _("Not valid:"), message
 
 
 def _language() -> str:
@@ -234,7 +276,7 @@ def drawing(journey_graph: dict[str, Any], problems: dict[str, list[str]], count
                         "y1": a["y"] + NODE_H,
                         "x2": b["x"] + NODE_W / 2,
                         "y2": b["y"],
-                        "label": "" if name == "default" else name,
+                        "label": "" if name == "default" else exit_name(name),
                     }
                 )
     width = max((b["x"] for b in boxes.values()), default=0) + NODE_W + PAD
@@ -368,6 +410,8 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
         new_nodes=[(choice, _choice_name(choice)) for choice in canvas.choices()],
         node_ids=[n for n in nodes if n != selected],
         units=UNITS,
+        exit_name=exit_name,
+        problem_text=problem_text,
     )
 
 
