@@ -563,7 +563,7 @@ def references(graph: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
             yield f"exit.{index}.segment_id", "segment", rule["segment_id"]
 
 
-def _messaging_models() -> tuple[Any, Any] | None:
+def messaging_models() -> tuple[Any, Any] | None:
     """The messaging domain's channel and template models, or None while that domain is not installed.
 
     Messaging (docs/architecture.md §5.11) is built alongside journeys; until its package is importable a
@@ -625,7 +625,7 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
                 problems[("tag", value)] = "No tag of this shop has this id."
             elif kinds[value] == "rule":
                 problems[("tag", value)] = "A rule tag follows its condition: it cannot be given or taken by hand."
-    messaging = _messaging_models() if wanted.get("message_channel") or wanted.get("message_template") else None
+    messaging = messaging_models() if wanted.get("message_channel") or wanted.get("message_template") else None
     if messaging is not None:
         for kind, model in zip(("message_channel", "message_template"), messaging, strict=True):
             if wanted.get(kind):
