@@ -42,7 +42,7 @@ blp = Blueprint(
     "journeys",
     __name__,
     url_prefix="",  # two collections: /journeys and /journey-templates
-    description="Journeys (营销画布): a trigger, waits, conditions, splits and actions customers move through",
+    description="Journeys (营销画布): flows of waits, conditions, splits and actions",
 )
 
 
