@@ -68,7 +68,7 @@ KIND_NAMES = {
 WAIT_KIND_NAMES = {"event": _l("Until an event"), "date": _l("Until a date")}
 STATUS_NAMES = {
     "draft": _l("Draft"),
-    "active": _l("Active"),
+    "active": _l("Running"),
     "paused": _l("Paused"),
     "archived": _l("Archived"),
 }
@@ -224,6 +224,8 @@ def _summary(node: dict[str, Any]) -> str:
     if node.get("type") == "wait" and kind == "duration" and isinstance(params.get("seconds"), int):
         amount, unit = _in_units(params["seconds"])
         return f"{amount} {unit}"
+    if kind in ("event", "behaviour") and isinstance(params.get("event"), str):
+        return params["event"]  # the event type names itself (order.paid, cart_added)
     if node.get("type") == "wait" and kind in WAIT_KIND_NAMES:
         return str(WAIT_KIND_NAMES[kind])
     if kind:
