@@ -32,7 +32,6 @@ from factories import ShopFactory, UserFactory, token_for
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.benefits.services import create_package, grant_package
-from souk_platform.journeys.services import create_from_template
 from souk_platform.catalog.categories import create_category
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import add_cart_line, checkout, create_cart
@@ -44,6 +43,7 @@ from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.journeys.services import create_from_template
 from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment

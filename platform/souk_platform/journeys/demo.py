@@ -23,7 +23,9 @@ def _messages(session: DbSession, shop_id: str) -> tuple[str, str] | None:
         return None
     channel, template = models
     channel_id = session.scalar(sa.select(channel.id).where(channel.shop_id == shop_id).order_by(channel.id).limit(1))
-    template_id = session.scalar(sa.select(template.id).where(template.shop_id == shop_id).order_by(template.id).limit(1))
+    template_id = session.scalar(
+        sa.select(template.id).where(template.shop_id == shop_id).order_by(template.id).limit(1)
+    )
     return (channel_id, template_id) if channel_id and template_id else None
 
 

@@ -24,7 +24,6 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from souk_platform.tags.errors import InvalidCondition
 from souk_platform.audience.schemas import load_condition_group
 from souk_platform.audience.services import check_references as check_condition_references
 from souk_platform.behaviour.services import EVENT_TYPES as BEHAVIOUR_EVENT_TYPES
@@ -33,6 +32,7 @@ from souk_platform.coupons.models import Coupon
 from souk_platform.db import DbSession
 from souk_platform.journeys.errors import InvalidGraph
 from souk_platform.journeys.models import NODE_TYPES
+from souk_platform.tags.errors import InvalidCondition
 from souk_platform.tags.models import Segment, Tag
 from souk_platform.webhooks.catalogue import is_known as is_catalogue_event
 
@@ -588,7 +588,9 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
         wanted.setdefault(kind, set()).add(value)
     problems: dict[tuple[str, str], str] = {}
     if wanted.get("segment"):
-        found = set(session.scalars(sa.select(Segment.id).where(Segment.shop_id == shop_id, Segment.id.in_(wanted["segment"]))))
+        found = set(
+            session.scalars(sa.select(Segment.id).where(Segment.shop_id == shop_id, Segment.id.in_(wanted["segment"])))
+        )
         problems.update({("segment", v): "No segment of this shop has this id." for v in wanted["segment"] - found})
     if wanted.get("coupon"):
         rows = session.execute(
@@ -629,8 +631,12 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
     if messaging is not None:
         for kind, model in zip(("message_channel", "message_template"), messaging, strict=True):
             if wanted.get(kind):
-                found = set(session.scalars(sa.select(model.id).where(model.shop_id == shop_id, model.id.in_(wanted[kind]))))
-                problems.update({(kind, v): f"No {_NOUN[kind]} of this shop has this id." for v in wanted[kind] - found})
+                found = set(
+                    session.scalars(sa.select(model.id).where(model.shop_id == shop_id, model.id.in_(wanted[kind])))
+                )
+                problems.update(
+                    {(kind, v): f"No {_NOUN[kind]} of this shop has this id." for v in wanted[kind] - found}
+                )
     for path, kind, value in refs:
         if (kind, value) in problems:
             errors.setdefault(path, []).append(problems[(kind, value)])
@@ -652,7 +658,9 @@ def validate(session: DbSession, *, shop_id: str, graph: Any) -> Errors:
     """Every problem with ``graph`` for this shop: its rules, then (when its shape allows) its references."""
     errors = check_graph(graph)
     if isinstance(graph, dict) and isinstance(graph.get("nodes"), dict):
-        nodes_sound = all(isinstance(n, dict) and isinstance(n.get("params", {}), dict) for n in graph["nodes"].values())
+        nodes_sound = all(
+            isinstance(n, dict) and isinstance(n.get("params", {}), dict) for n in graph["nodes"].values()
+        )
         if nodes_sound:
             for path, messages in check_references(session, shop_id=shop_id, graph=graph).items():
                 errors.setdefault(path, []).extend(messages)

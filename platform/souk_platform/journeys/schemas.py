@@ -98,10 +98,13 @@ class JourneyTemplateListSchema(ma.Schema):
 
 class TemplateDraftSchema(ma.Schema):
     name = ma.fields.String(
-        load_default=None, allow_none=True, validate=ma.validate.Length(1, 100),
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(1, 100),
         metadata={"description": "Left out: the template's name in the chosen language"},
     )
     language = ma.fields.String(
-        load_default="en", validate=ma.validate.OneOf(("en", "zh")),
+        load_default="en",
+        validate=ma.validate.OneOf(("en", "zh")),
         metadata={"description": "The language of the draft's default name and description"},
     )

@@ -284,7 +284,9 @@ def _freeze(session: DbSession, journey: Journey) -> JourneyVersion:
         session.scalar(sa.select(sa.func.max(JourneyVersion.number)).where(JourneyVersion.journey_id == journey.id))
         or 0
     ) + 1
-    version = JourneyVersion(shop_id=journey.shop_id, journey_id=journey.id, number=number, graph=copy.deepcopy(journey.graph))
+    version = JourneyVersion(
+        shop_id=journey.shop_id, journey_id=journey.id, number=number, graph=copy.deepcopy(journey.graph)
+    )
     session.add(version)
     session.flush()
     journey.current_version_id = version.id

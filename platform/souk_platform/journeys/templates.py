@@ -115,7 +115,9 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
         "still without an order, give them a coupon.",
         graph=_graph(
             {
-                "start": _node("trigger", 0, 0, {"kind": "behaviour", "event": "cart_added", "filter": []}, default="wait"),
+                "start": _node(
+                    "trigger", 0, 0, {"kind": "behaviour", "event": "cart_added", "filter": []}, default="wait"
+                ),
                 "wait": _node(
                     "wait",
                     0,
@@ -252,7 +254,9 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
         "100 points to customers who post one within 3 days.",
         graph=_graph(
             {
-                "start": _node("trigger", 0, 0, {"kind": "event", "event": "order.paid", "filter": []}, default="guide"),
+                "start": _node(
+                    "trigger", 0, 0, {"kind": "event", "event": "order.paid", "filter": []}, default="guide"
+                ),
                 "guide": _message(0, 120, "使用指南", default="wait"),
                 "wait": _wait_days(0, 240, 7, default="ask"),
                 "ask": _message(0, 360, "邀请评价", default="review"),
@@ -264,7 +268,9 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
                     event="thanks",
                     timeout="end",
                 ),
-                "thanks": _node("action", -220, 600, {"action": "award_points", "points": 100}, "评价奖励", default="done"),
+                "thanks": _node(
+                    "action", -220, 600, {"action": "award_points", "points": 100}, "评价奖励", default="done"
+                ),
                 "done": _exit(-220, 720),
                 "end": _exit(220, 600),
             },
@@ -280,7 +286,9 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
         "a second order within 30 days reaches the goal.",
         graph=_graph(
             {
-                "start": _node("trigger", 0, 0, {"kind": "event", "event": "order.paid", "filter": []}, default="first"),
+                "start": _node(
+                    "trigger", 0, 0, {"kind": "event", "event": "order.paid", "filter": []}, default="first"
+                ),
                 "first": _node(
                     "condition",
                     0,

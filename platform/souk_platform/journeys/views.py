@@ -168,7 +168,9 @@ def journeys(shop_id: str) -> str:
     status = request.args.get("status")
     if status and status not in JOURNEY_STATUSES:
         abort(400)
-    rows = db.session.scalars(services.journeys_stmt(shop_id, status=status).order_by(Journey.id.desc()).limit(PAGE_SIZE))
+    rows = db.session.scalars(
+        services.journeys_stmt(shop_id, status=status).order_by(Journey.id.desc()).limit(PAGE_SIZE)
+    )
     return render_template(
         "journeys/list.html",
         shop=shop,
@@ -244,7 +246,9 @@ def _in_units(seconds: int) -> tuple[int, str]:
     return seconds, str(_("seconds"))
 
 
-def drawing(journey_graph: dict[str, Any], problems: dict[str, list[str]], counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+def drawing(
+    journey_graph: dict[str, Any], problems: dict[str, list[str]], counts: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     """Boxes and edges of the SVG, in page coordinates."""
     placed = canvas.layout(journey_graph)
     nodes = journey_graph.get("nodes") if isinstance(journey_graph.get("nodes"), dict) else {}
@@ -290,9 +294,10 @@ def _options(shop_id: str) -> dict[str, list[tuple[str, str]]]:
     """The shop's objects a side form offers, by parameter kind."""
     session = db.session
     coupons = session.execute(
-        sa.select(Coupon.id, Coupon.name).where(
-            Coupon.shop_id == shop_id, Coupon.distribution == "issued", Coupon.status == "active"
-        ).order_by(Coupon.id.desc()).limit(200)
+        sa.select(Coupon.id, Coupon.name)
+        .where(Coupon.shop_id == shop_id, Coupon.distribution == "issued", Coupon.status == "active")
+        .order_by(Coupon.id.desc())
+        .limit(200)
     ).all()
     packages = session.execute(
         sa.select(BenefitPackage.id, BenefitPackage.name)
@@ -316,7 +321,12 @@ def _options(shop_id: str) -> dict[str, list[tuple[str, str]]]:
         "behaviour_event": [(n, n) for n in BEHAVIOUR_EVENT_TYPES],
         "any_event": [(n, n) for n in catalogue] + [(n, n) for n in BEHAVIOUR_EVENT_TYPES],
         "date_attribute": [("birthday", str(_("Birthday"))), ("member_since", str(_("Membership anniversary")))],
-        "repeat": [("", str(_("Once"))), ("daily", str(_("Daily"))), ("weekly", str(_("Weekly"))), ("monthly", str(_("Monthly")))],
+        "repeat": [
+            ("", str(_("Once"))),
+            ("daily", str(_("Daily"))),
+            ("weekly", str(_("Weekly"))),
+            ("monthly", str(_("Monthly"))),
+        ],
     }
 
 
@@ -334,7 +344,17 @@ def _field(param: graphs.Param, value: Any) -> dict[str, Any]:
                     amount, unit = value // size, size
                     break
         field["widget"], field["value"], field["unit"] = "duration", amount, unit
-    elif kind in ("coupon", "benefit_package", "tag", "segment", "event", "behaviour_event", "any_event", "date_attribute", "repeat"):
+    elif kind in (
+        "coupon",
+        "benefit_package",
+        "tag",
+        "segment",
+        "event",
+        "behaviour_event",
+        "any_event",
+        "date_attribute",
+        "repeat",
+    ):
         field["widget"], field["value"] = "select", "" if value is None else value
     elif kind in ("days_before", "points", "percent"):
         field["widget"], field["value"] = "number", "" if value is None else value
@@ -395,7 +415,9 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
             "kind_name": _summary(node),
             "fields": [_field(p, params.get(p.name)) for p in spec],
             "exits": graphs.allowed_exits(node),
-            "problems": {p: m for p, m in problems.items() if p == f"nodes.{selected}" or p.startswith(f"nodes.{selected}.")},
+            "problems": {
+                p: m for p, m in problems.items() if p == f"nodes.{selected}" or p.startswith(f"nodes.{selected}.")
+            },
             "counts": counts.get(selected, {"current": 0, "steps": 0}),
         }
     return render_template(

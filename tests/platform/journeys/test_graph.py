@@ -16,13 +16,19 @@ def _base() -> dict[str, Any]:
         "nodes": {
             "start": {
                 "type": "trigger",
-                "params": {"kind": "event", "event": "order.paid", "filter": [{"path": "total", "op": "gte", "value": 50000}]},
+                "params": {
+                    "kind": "event",
+                    "event": "order.paid",
+                    "filter": [{"path": "total", "op": "gte", "value": 50000}],
+                },
                 "next": {"default": "wait1"},
             },
             "wait1": {"type": "wait", "params": {"kind": "duration", "seconds": 3600}, "next": {"default": "cond"}},
             "cond": {
                 "type": "condition",
-                "params": {"condition": {"op": "and", "conditions": [{"field": "orders_count", "cmp": "gte", "value": 2}]}},
+                "params": {
+                    "condition": {"op": "and", "conditions": [{"field": "orders_count", "cmp": "gte", "value": 2}]}
+                },
                 "next": {"yes": "split", "no": "end"},
             },
             "split": {
@@ -30,7 +36,11 @@ def _base() -> dict[str, Any]:
                 "params": {"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 3}], "holdout_percent": 10},
                 "next": {"a": "points", "b": "end", "holdout": "end"},
             },
-            "points": {"type": "action", "params": {"action": "award_points", "points": 100}, "next": {"default": "end"}},
+            "points": {
+                "type": "action",
+                "params": {"action": "award_points", "points": 100},
+                "next": {"default": "end"},
+            },
             "end": {"type": "exit", "params": {}, "next": {}},
         },
         "goal": {"event": "order.paid", "filter": [], "within_days": 7},
@@ -68,7 +78,11 @@ CASES = [
     ("nodes.start.params", {"kind": "behaviour", "event": "order.paid"}, "nodes.start.params.event"),
     ("nodes.start.params.filter", [{"path": "total", "op": "approx", "value": 1}], "nodes.start.params.filter.0.op"),
     ("nodes.start.params.filter", [{"path": "Total!", "op": "eq", "value": 1}], "nodes.start.params.filter.0.path"),
-    ("nodes.start.params.filter", [{"path": "total", "op": "gte", "value": "many"}], "nodes.start.params.filter.0.value"),
+    (
+        "nodes.start.params.filter",
+        [{"path": "total", "op": "gte", "value": "many"}],
+        "nodes.start.params.filter.0.value",
+    ),
     ("nodes.start.params", {"kind": "date", "attribute": "wedding"}, "nodes.start.params.attribute"),
     ("nodes.start.params", {"kind": "schedule", "segment_id": "seg_1", "at": "soon"}, "nodes.start.params.at"),
     ("nodes.start.params", {"kind": "segment_entered"}, "nodes.start.params.segment_id"),
@@ -83,8 +97,16 @@ CASES = [
     ("nodes.points.params.action", "teleport", "nodes.points.params.action"),
     ("nodes.points.type", "magic", "nodes.points.type"),
     # split weights and the holdout
-    ("nodes.split.params.variants", [{"key": "a", "weight": 0}, {"key": "b", "weight": 1}], "nodes.split.params.variants.0.weight"),
-    ("nodes.split.params.variants", [{"key": "a", "weight": 1}, {"key": "a", "weight": 1}], "nodes.split.params.variants.1.key"),
+    (
+        "nodes.split.params.variants",
+        [{"key": "a", "weight": 0}, {"key": "b", "weight": 1}],
+        "nodes.split.params.variants.0.weight",
+    ),
+    (
+        "nodes.split.params.variants",
+        [{"key": "a", "weight": 1}, {"key": "a", "weight": 1}],
+        "nodes.split.params.variants.1.key",
+    ),
     ("nodes.split.params.variants", [{"key": "holdout", "weight": 1}], "nodes.split.params.variants.0.key"),
     ("nodes.split.params.holdout_percent", 51, "nodes.split.params.holdout_percent"),
     ("nodes.split.params.holdout_percent", -1, "nodes.split.params.holdout_percent"),
@@ -101,7 +123,11 @@ CASES = [
     # the trigger and the entry
     ("entry", "wait1", "entry"),
     ("entry", "ghost", "entry"),
-    ("nodes.other", {"type": "trigger", "params": {"kind": "event", "event": "order.paid"}, "next": {"default": "end"}}, "nodes.other.type"),
+    (
+        "nodes.other",
+        {"type": "trigger", "params": {"kind": "event", "event": "order.paid"}, "next": {"default": "end"}},
+        "nodes.other.type",
+    ),
     ("nodes.points.next", {"default": "start"}, "nodes.points.next.default"),
     # reachability and every path ending
     ("nodes.lonely", {"type": "exit", "params": {}, "next": {}}, "nodes.lonely"),
@@ -140,7 +166,11 @@ def test_a_loop_without_a_wait_is_refused_and_one_through_a_wait_is_not():
 def test_a_path_that_never_ends_is_refused():
     graph = _base()
     graph["nodes"]["w2"] = {"type": "wait", "params": {"kind": "duration", "seconds": 60}, "next": {"default": "p2"}}
-    graph["nodes"]["p2"] = {"type": "action", "params": {"action": "award_points", "points": 1}, "next": {"default": "w2"}}
+    graph["nodes"]["p2"] = {
+        "type": "action",
+        "params": {"action": "award_points", "points": 1},
+        "next": {"default": "w2"},
+    }
     graph["nodes"]["split"]["next"]["b"] = "w2"
     errors = check_graph(graph)
     assert "nodes.w2" in errors and "nodes.p2" in errors

@@ -56,7 +56,9 @@ def test_gallery_to_draft_to_active(client, session, clock):
     session.expire_all()
     assert _only_journey(session, sid).graph["nodes"]["coupon"]["next"] == {"default": "end"}
     r = client.post(f"/shops/{sid}/journeys/{jid}/activate", data={"version": "3"})
-    assert r.status_code == 302, re.findall(r'data-path="nodes.coupon.params.coupon_id">.*?</li>', r.get_data(as_text=True), re.S)
+    assert r.status_code == 302, re.findall(
+        r'data-path="nodes.coupon.params.coupon_id">.*?</li>', r.get_data(as_text=True), re.S
+    )
     session.expire_all()
     assert _only_journey(session, sid).status == "active"
     page = client.get(f"/shops/{sid}/journeys/{jid}").get_data(as_text=True)

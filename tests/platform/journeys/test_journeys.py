@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from factories import ShopFactory, token_for
 from souk_platform.events.models import OutboxEvent
 from souk_platform.journeys import services
+from souk_platform.journeys.graph import validate
 from souk_platform.journeys.models import JourneyVersion
 from souk_platform.journeys.templates import TEMPLATES
-from souk_platform.journeys.graph import validate
 
 from .conftest import filled, issued_coupon, shop_objects
 
@@ -31,7 +31,14 @@ def test_templates_are_listed_in_both_languages(client, session):
     body = client.get("/api/v1/journey-templates", headers=headers).get_json()
     names = {t["name_zh"] for t in body["items"]}
     assert len(body["items"]) >= 8
-    assert {"新客7天培育", "加购未下单提醒", "会员生日关怀", "沉睡唤醒", "高价值会员维护", "下单后服务引导与评价收集"} <= names
+    assert {
+        "新客7天培育",
+        "加购未下单提醒",
+        "会员生日关怀",
+        "沉睡唤醒",
+        "高价值会员维护",
+        "下单后服务引导与评价收集",
+    } <= names
     assert all(t["name_en"] and t["description_en"] and t["description_zh"] for t in body["items"])
     one = client.get("/api/v1/journey-templates/dormant_winback", headers=headers).get_json()
     assert one["graph"]["nodes"]["split"]["params"]["holdout_percent"] == 10
@@ -52,7 +59,9 @@ def test_a_draft_from_a_template_lists_what_is_missing_and_activates_once_filled
     sid = shop.id
     headers = token_for(shop, ["write_journeys"])
     draft = _draft(client, headers)
-    assert draft["status"] == "draft" and draft["name"] == "首单复购" and draft["template_key"] == "first_order_repurchase"
+    assert (
+        draft["status"] == "draft" and draft["name"] == "首单复购" and draft["template_key"] == "first_order_repurchase"
+    )
     assert set(draft["problems"]) == {
         "nodes.coupon.params.coupon_id",
         "nodes.tell.params.channel_id",
@@ -117,7 +126,11 @@ def test_editing_an_active_journey_makes_version_2_and_version_1_stays(client, s
     active = client.post(url + "/activate", headers=headers).get_json()
     first_graph = active["graph"]
     graph = {**first_graph, "nodes": dict(first_graph["nodes"])}
-    graph["nodes"]["wait"] = {"type": "wait", "params": {"kind": "duration", "seconds": 86400}, "next": {"default": "end"}}
+    graph["nodes"]["wait"] = {
+        "type": "wait",
+        "params": {"kind": "duration", "seconds": 86400},
+        "next": {"default": "end"},
+    }
     graph["nodes"]["start"] = {**graph["nodes"]["start"], "next": {"default": "wait"}}
     r = client.patch(url, headers={**headers, "If-Match": f'"{active["version"]}"'}, json={"graph": graph})
     assert r.status_code == 200, r.get_json()
@@ -129,7 +142,9 @@ def test_editing_an_active_journey_makes_version_2_and_version_1_stays(client, s
     # a name change alone makes no version
     r = client.patch(url, headers={**headers, "If-Match": f'"{r.get_json()["version"]}"'}, json={"name": "改名"})
     assert r.get_json()["current_version_number"] == 2
-    assert session.scalar(sa.select(sa.func.count()).select_from(JourneyVersion).where(JourneyVersion.shop_id == sid)) == 2
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(JourneyVersion).where(JourneyVersion.shop_id == sid)) == 2
+    )
 
 
 def test_if_match_is_required_and_a_stale_one_is_412(client, session):
@@ -237,17 +252,27 @@ def test_references_must_be_usable(session):
     from souk_platform.tags import services as tags
     from tests.platform.journeys.conftest import NOW
 
-    public = coupons.create_coupon(session, shop_id=shop.id, fields={"code": "P1", "name": "公开", "kind": "fixed", "value": 1})
+    public = coupons.create_coupon(
+        session, shop_id=shop.id, fields={"code": "P1", "name": "公开", "kind": "fixed", "value": 1}
+    )
     graph["nodes"]["coupon"]["params"]["coupon_id"] = public.id
     graph["nodes"]["dormant"]["params"]["condition"] = {
         "op": "and",
         "conditions": [{"field": "tag", "cmp": "has", "value": "tag_nope"}],
     }
     rule = tags.create_tag(
-        session, shop_id=shop.id, name="规则", kind="rule", now=NOW,
+        session,
+        shop_id=shop.id,
+        name="规则",
+        kind="rule",
+        now=NOW,
         condition={"op": "and", "conditions": [{"field": "orders_count", "cmp": "gte", "value": 1}]},
     )
-    graph["nodes"]["tell"] = {"type": "action", "params": {"action": "add_tag", "tag_id": rule.id}, "next": {"default": "end_b"}}
+    graph["nodes"]["tell"] = {
+        "type": "action",
+        "params": {"action": "add_tag", "tag_id": rule.id},
+        "next": {"default": "end_b"},
+    }
     errors = validate(session, shop_id=shop.id, graph=graph)
     assert "issued coupon" in errors["nodes.coupon.params.coupon_id"][0]
     assert "rule tag" in errors["nodes.tell.params.tag_id"][0]
