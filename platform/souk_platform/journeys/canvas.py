@@ -10,7 +10,7 @@ import copy
 import re
 from typing import Any
 
-from souk_platform.journeys.graph import DISCRIMINATOR, PARAMS, exits_of
+from souk_platform.journeys.graph import DISCRIMINATOR, PARAMS, exits_of, object_at
 
 # What "add a node" offers: "type" or "type:kind", with the parameters a new node starts with (references
 # empty, for the merchant to choose in the side form).
@@ -134,7 +134,7 @@ def set_node(
 
 def layout(graph: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Each node's drawing position: its own ``position``, or rows by distance from the entry."""
-    nodes = graph.get("nodes") if isinstance(graph.get("nodes"), dict) else {}
+    nodes = object_at(graph, "nodes")
     placed: dict[str, dict[str, float]] = {}
     depth: dict[str, int] = {}
     entry = graph.get("entry")
@@ -168,6 +168,6 @@ def choices() -> list[str]:
 
 def discriminator_of(node: dict[str, Any]) -> str | None:
     field = DISCRIMINATOR.get(node.get("type", ""))
-    params = node.get("params") if isinstance(node.get("params"), dict) else {}
+    params = object_at(node, "params")
     value = params.get(field) if field else None
     return value if isinstance(value, str) and value in PARAMS.get(node.get("type", ""), {}) else None

@@ -120,7 +120,7 @@ def exits_of(node: dict[str, Any]) -> tuple[str, ...]:
     """The exits a node must have wired, in display order: ``default``; ``event``/``timeout``; ``yes``/``no``;
     a split's variant keys then ``holdout`` (when its holdout is above 0 %); none for an exit node."""
     kind = node.get("type")
-    params = node.get("params") if isinstance(node.get("params"), dict) else {}
+    params = object_at(node, "params")
     if kind == "exit":
         return ()
     if kind == "condition":
@@ -128,7 +128,7 @@ def exits_of(node: dict[str, Any]) -> tuple[str, ...]:
     if kind == "wait" and params.get("kind") == "event":
         return ("event", "timeout")
     if kind == "split":
-        variants = params.get("variants") if isinstance(params.get("variants"), list) else []
+        variants = params["variants"] if isinstance(params.get("variants"), list) else []
         keys = tuple(v["key"] for v in variants if isinstance(v, dict) and isinstance(v.get("key"), str))
         holdout = params.get("holdout_percent") or 0
         return (*keys, "holdout") if _is_number(holdout) and holdout > 0 else keys
@@ -141,6 +141,12 @@ def allowed_exits(node: dict[str, Any]) -> tuple[str, ...]:
     if node.get("type") == "split" and "holdout" not in required:
         return (*required, "holdout")
     return required
+
+
+def object_at(holder: Any, key: str) -> dict[str, Any]:
+    """``holder[key]`` when both are objects, else ``{}`` (a draft's graph may be half-made)."""
+    value = holder.get(key) if isinstance(holder, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _is_int(value: Any) -> bool:
@@ -280,10 +286,12 @@ def _flatten(errors: Errors, prefix: str, found: list[str] | dict[str, Any]) -> 
 
 def params_of(node: dict[str, Any]) -> tuple[Param, ...] | None:
     """The parameters a node's type (and kind or action) takes; None when the discriminator is unknown."""
-    by_kind = PARAMS.get(node.get("type"), {})  # type: ignore[arg-type]
-    field = DISCRIMINATOR.get(node.get("type"))  # type: ignore[arg-type]
-    params = node.get("params") if isinstance(node.get("params"), dict) else {}
-    return by_kind.get(params.get(field) if field else "")
+    node_type = node.get("type")
+    by_kind = PARAMS.get(node_type, {}) if isinstance(node_type, str) else {}
+    field = DISCRIMINATOR.get(node_type) if isinstance(node_type, str) else None
+    params = object_at(node, "params")
+    key = params.get(field) if field else ""
+    return by_kind.get(key) if isinstance(key, str) else None
 
 
 def _check_params(node_id: str, node: dict[str, Any], errors: Errors) -> None:
@@ -607,12 +615,12 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
                 else "No coupon of this shop has this id."
             )
     if wanted.get("benefit_package"):
-        rows = session.execute(
+        packages = session.execute(
             sa.select(BenefitPackage.id, BenefitPackage.status).where(
                 BenefitPackage.shop_id == shop_id, BenefitPackage.id.in_(wanted["benefit_package"])
             )
         ).all()
-        status = {r.id: r.status for r in rows}
+        status = {r.id: r.status for r in packages}
         for value in wanted["benefit_package"]:
             if value not in status:
                 problems[("benefit_package", value)] = "No benefit package of this shop has this id."

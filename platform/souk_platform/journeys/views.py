@@ -221,7 +221,7 @@ def new_journey(shop_id: str) -> Response:
 
 def _summary(node: dict[str, Any]) -> str:
     """A node's second line on the canvas."""
-    params = node.get("params") if isinstance(node.get("params"), dict) else {}
+    params = graphs.object_at(node, "params")
     kind = canvas.discriminator_of(node)
     if node.get("type") == "wait" and kind == "duration" and isinstance(params.get("seconds"), int):
         amount, unit = _in_units(params["seconds"])
@@ -233,7 +233,7 @@ def _summary(node: dict[str, Any]) -> str:
     if kind:
         return str(KIND_NAMES.get(kind, kind))
     if node.get("type") == "split":
-        variants = params.get("variants") if isinstance(params.get("variants"), list) else []
+        variants = params["variants"] if isinstance(params.get("variants"), list) else []
         keys = [str(v.get("key")) for v in variants if isinstance(v, dict)]
         return " / ".join(keys) + (f" + {params.get('holdout_percent')}%" if params.get("holdout_percent") else "")
     return ""
@@ -251,10 +251,10 @@ def drawing(
 ) -> dict[str, Any]:
     """Boxes and edges of the SVG, in page coordinates."""
     placed = canvas.layout(journey_graph)
-    nodes = journey_graph.get("nodes") if isinstance(journey_graph.get("nodes"), dict) else {}
+    nodes = graphs.object_at(journey_graph, "nodes")
     min_x = min((p["x"] for p in placed.values()), default=0)
     min_y = min((p["y"] for p in placed.values()), default=0)
-    boxes = {}
+    boxes: dict[str, dict[str, Any]] = {}
     for node_id, node in nodes.items():
         if not isinstance(node, dict):
             continue
@@ -406,7 +406,7 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
     if selected in nodes and isinstance(nodes[selected], dict):
         node = nodes[selected]
         spec = graphs.params_of(node) or ()
-        params = node.get("params") if isinstance(node.get("params"), dict) else {}
+        params = graphs.object_at(node, "params")
         side = {
             "id": selected,
             "node": node,
@@ -418,7 +418,7 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
             "problems": {
                 p: m for p, m in problems.items() if p == f"nodes.{selected}" or p.startswith(f"nodes.{selected}.")
             },
-            "counts": counts.get(selected, {"current": 0, "steps": 0}),
+            "counts": counts.get(str(selected), {"current": 0, "steps": 0}),
         }
     return render_template(
         "journeys/canvas.html",
