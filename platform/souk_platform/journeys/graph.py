@@ -557,7 +557,7 @@ def check_graph(graph: Any) -> Errors:
 
 def references(graph: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Every ``(path, kind, id)`` a well-formed graph names: its nodes' references and its exit rules' segments."""
-    for node_id, node in graph.get("nodes", {}).items():
+    for node_id, node in object_at(graph, "nodes").items():
         spec = params_of(node) if isinstance(node, dict) else None
         params = node.get("params") if isinstance(node, dict) else None
         if not spec or not isinstance(params, dict):
@@ -566,7 +566,8 @@ def references(graph: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
             value = params.get(param.name)
             if param.kind in REFERENCE_KINDS and isinstance(value, str) and value:
                 yield f"nodes.{node_id}.params.{param.name}", param.kind, value
-    for index, rule in enumerate(graph.get("exit") or []):
+    rules = graph.get("exit")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
         if isinstance(rule, dict) and isinstance(rule.get("segment_id"), str):
             yield f"exit.{index}.segment_id", "segment", rule["segment_id"]
 
@@ -648,8 +649,8 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
     for path, kind, value in refs:
         if (kind, value) in problems:
             errors.setdefault(path, []).append(problems[(kind, value)])
-    for node_id, node in graph.get("nodes", {}).items():
-        condition = node.get("params", {}).get("condition") if node.get("type") == "condition" else None
+    for node_id, node in object_at(graph, "nodes").items():
+        condition = object_at(node, "params").get("condition") if node.get("type") == "condition" else None
         if not isinstance(condition, dict):
             continue
         try:
