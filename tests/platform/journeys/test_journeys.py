@@ -273,7 +273,16 @@ def test_references_must_be_usable(session):
         "params": {"action": "add_tag", "tag_id": rule.id},
         "next": {"default": "end_b"},
     }
+    other = shop_objects(session, ShopFactory().id)
+    graph["nodes"]["start"]["params"]["segment_id"] = other["segment_id"]
+    graph["nodes"]["offer"] = {
+        "type": "action",
+        "params": {"action": "grant_benefit", "package_id": other["package_id"]},
+        "next": {"default": "end_a"},
+    }
     errors = validate(session, shop_id=shop.id, graph=graph)
+    assert errors["nodes.start.params.segment_id"] == ["No segment of this shop has this id."]
+    assert errors["nodes.offer.params.package_id"] == ["No benefit package of this shop has this id."]
     assert "issued coupon" in errors["nodes.coupon.params.coupon_id"][0]
     assert "rule tag" in errors["nodes.tell.params.tag_id"][0]
     assert "nodes.dormant.params.condition.conditions.0.value" in errors
@@ -287,7 +296,43 @@ def test_scopes(client, session):
     assert client.get("/api/v1/journeys", headers=token_for(shop, ["read_orders"])).status_code == 403
 
 
-def test_node_counts_are_zero_without_enrolments(session):
+def test_node_counts_read_the_enrolments_and_their_steps(session, clock):
+    from souk_platform.customers.services import create_customer
+    from souk_platform.journeys.models import JourneyEnrollment, JourneyStep
+
     shop = ShopFactory()
     journey = services.create_journey(session, shop_id=shop.id, name="甲")
     assert services.node_counts(session, journey) == {}
+    services.change_status(
+        session, shop_id=shop.id, journey_id=journey.id, action="activate", expected_version=None, now=clock.now()
+    )
+    for index, (node, status) in enumerate([("start", "ready"), ("end", "completed"), ("start", "waiting")]):
+        customer = create_customer(session, shop_id=shop.id, name=f"顾客{index}")
+        enrolment = JourneyEnrollment(
+            shop_id=shop.id,
+            journey_id=journey.id,
+            version_id=journey.current_version_id,
+            customer_id=customer.id,
+            entry_key="once",
+            status=status,
+            current_node=node,
+            entered_at=clock.now(),
+        )
+        session.add(enrolment)
+        session.flush()
+        for seq, node_id in enumerate(["start", "end"][: 2 if status == "completed" else 1]):
+            session.add(
+                JourneyStep(
+                    shop_id=shop.id,
+                    journey_id=journey.id,
+                    enrollment_id=enrolment.id,
+                    seq=seq,
+                    node_id=node_id,
+                    node_type="trigger" if node_id == "start" else "exit",
+                )
+            )
+    session.flush()
+    assert services.node_counts(session, journey) == {
+        "start": {"current": 2, "steps": 3},
+        "end": {"current": 0, "steps": 1},
+    }
