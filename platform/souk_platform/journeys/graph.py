@@ -586,6 +586,56 @@ def messaging_models() -> tuple[Any, Any] | None:
     return models.MessageChannel, models.MessageTemplate
 
 
+def _check_messaging(
+    session: DbSession,
+    shop_id: str,
+    graph: dict[str, Any],
+    wanted: dict[str, set[str]],
+    problems: dict[tuple[str, str], str],
+    errors: Errors,
+) -> None:
+    """The shop's active message channel and a template written for that channel's kind (§5.11)."""
+    models = messaging_models()
+    if models is None:
+        return
+    channel_model, template_model = models
+    channel_kinds: dict[str, str] = {}
+    if wanted.get("message_channel"):
+        rows = session.execute(
+            sa.select(channel_model.id, channel_model.kind, channel_model.status).where(
+                channel_model.shop_id == shop_id, channel_model.id.in_(wanted["message_channel"])
+            )
+        ).all()
+        channel_kinds = {r.id: r.kind for r in rows if r.status == "active"}
+        known = {r.id for r in rows}
+        for value in wanted["message_channel"] - set(channel_kinds):
+            problems[("message_channel", value)] = (
+                "The message channel is disabled." if value in known else "No message channel of this shop has this id."
+            )
+    template_kinds: dict[str, str] = {}
+    if wanted.get("message_template"):
+        rows = session.execute(
+            sa.select(template_model.id, template_model.channel_kind).where(
+                template_model.shop_id == shop_id, template_model.id.in_(wanted["message_template"])
+            )
+        ).all()
+        template_kinds = {r.id: r.channel_kind for r in rows}
+        for value in wanted["message_template"] - set(template_kinds):
+            problems[("message_template", value)] = "No message template of this shop has this id."
+    for node_id, node in object_at(graph, "nodes").items():
+        params = object_at(node, "params")
+        channel, template = params.get("channel_id"), params.get("template_id")
+        if (
+            channel in channel_kinds
+            and template in template_kinds
+            and channel_kinds[channel] != template_kinds[template]
+        ):
+            errors.setdefault(f"nodes.{node_id}.params.template_id", []).append(
+                f"This template is written for {template_kinds[template]} messages, "
+                f"not this {channel_kinds[channel]} channel."
+            )
+
+
 def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any]) -> Errors:
     """Everything the graph names must be the shop's own and usable: a segment, an *issued* active coupon, an
     active benefit package, a tag customers can be given by hand (not a rule tag), the shop's message channel and
@@ -636,16 +686,8 @@ def check_references(session: DbSession, *, shop_id: str, graph: dict[str, Any])
                 problems[("tag", value)] = "No tag of this shop has this id."
             elif kinds[value] == "rule":
                 problems[("tag", value)] = "A rule tag follows its condition: it cannot be given or taken by hand."
-    messaging = messaging_models() if wanted.get("message_channel") or wanted.get("message_template") else None
-    if messaging is not None:
-        for kind, model in zip(("message_channel", "message_template"), messaging, strict=True):
-            if wanted.get(kind):
-                found = set(
-                    session.scalars(sa.select(model.id).where(model.shop_id == shop_id, model.id.in_(wanted[kind])))
-                )
-                problems.update(
-                    {(kind, v): f"No {_NOUN[kind]} of this shop has this id." for v in wanted[kind] - found}
-                )
+    if wanted.get("message_channel") or wanted.get("message_template"):
+        _check_messaging(session, shop_id, graph, wanted, problems, errors)
     for path, kind, value in refs:
         if (kind, value) in problems:
             errors.setdefault(path, []).append(problems[(kind, value)])

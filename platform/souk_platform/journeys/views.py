@@ -312,7 +312,16 @@ def _options(shop_id: str) -> dict[str, list[tuple[str, str]]]:
         sa.select(Segment.id, Segment.name).where(Segment.shop_id == shop_id).order_by(Segment.name).limit(200)
     ).all()
     catalogue = sorted(name for name, entry in CATALOGUE.items() if not entry.privacy)
+    messaging: dict[str, list[tuple[str, str]]] = {}
+    models = graphs.messaging_models()
+    if models is not None:  # typed as a text field until the messaging domain is there
+        for kind, model in zip(("message_channel", "message_template"), models, strict=True):
+            rows = session.execute(
+                sa.select(model.id, model.name).where(model.shop_id == shop_id).order_by(model.name).limit(200)
+            ).all()
+            messaging[kind] = [(r.id, r.name) for r in rows]
     return {
+        **messaging,
         "coupon": [(r.id, r.name) for r in coupons],
         "benefit_package": [(r.id, r.name) for r in packages],
         "tag": [(r.id, r.name) for r in tag_rows],
@@ -330,7 +339,7 @@ def _options(shop_id: str) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _field(param: graphs.Param, value: Any) -> dict[str, Any]:
+def _field(param: graphs.Param, value: Any, options: dict[str, Any]) -> dict[str, Any]:
     """How the side form shows one parameter."""
     kind = param.kind
     field: dict[str, Any] = {"name": param.name, "kind": kind, "label": str(PARAM_NAMES.get(param.name, param.name))}
@@ -344,17 +353,7 @@ def _field(param: graphs.Param, value: Any) -> dict[str, Any]:
                     amount, unit = value // size, size
                     break
         field["widget"], field["value"], field["unit"] = "duration", amount, unit
-    elif kind in (
-        "coupon",
-        "benefit_package",
-        "tag",
-        "segment",
-        "event",
-        "behaviour_event",
-        "any_event",
-        "date_attribute",
-        "repeat",
-    ):
+    elif kind in options:
         field["widget"], field["value"] = "select", "" if value is None else value
     elif kind in ("days_before", "points", "percent"):
         field["widget"], field["value"] = "number", "" if value is None else value
@@ -402,6 +401,7 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
     counts = services.node_counts(db.session, current)
     nodes = current.graph.get("nodes", {})
     selected = request.args.get("node") or request.form.get("node")
+    options = _options(shop_id)
     side = None
     if selected in nodes and isinstance(nodes[selected], dict):
         node = nodes[selected]
@@ -413,7 +413,7 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
             "type_name": TYPE_NAMES.get(node.get("type", ""), node.get("type")),
             "kind": canvas.discriminator_of(node),
             "kind_name": _summary(node),
-            "fields": [_field(p, params.get(p.name)) for p in spec],
+            "fields": [_field(p, params.get(p.name), options) for p in spec],
             "exits": graphs.allowed_exits(node),
             "problems": {
                 p: m for p, m in problems.items() if p == f"nodes.{selected}" or p.startswith(f"nodes.{selected}.")
@@ -427,7 +427,7 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
         drawing=drawing(current.graph, problems, counts),
         problems=problems,
         side=side,
-        options=_options(shop_id),
+        options=options,
         moves=services.JOURNEY_STATES.moves_from(current.status),
         action_names=ACTION_NAMES,
         status_names=STATUS_NAMES,

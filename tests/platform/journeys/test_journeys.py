@@ -336,3 +336,35 @@ def test_node_counts_read_the_enrolments_and_their_steps(session, clock):
         "start": {"current": 2, "steps": 3},
         "end": {"current": 0, "steps": 1},
     }
+
+
+def test_message_nodes_name_the_shops_channel_and_a_template_for_its_kind(session):
+    """Runs once the messaging domain (docs/architecture.md §5.11) is on the branch."""
+    import pytest
+
+    messaging = pytest.importorskip("souk_platform.messaging.models")
+    shop, other = ShopFactory(), ShopFactory()
+
+    def channel(shop_id, kind, status="active"):
+        row = messaging.MessageChannel(shop_id=shop_id, kind=kind, name=kind, key=f"{kind}-{status}", status=status)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def template(shop_id, kind):
+        row = messaging.MessageTemplate(shop_id=shop_id, name="欢迎", channel_kind=kind, body="你好")
+        session.add(row)
+        session.flush()
+        return row.id
+
+    email, inbox, off = channel(shop.id, "email"), channel(shop.id, "inbox"), channel(shop.id, "email", "disabled")
+    email_template, foreign = template(shop.id, "email"), template(other.id, "email")
+    objects = {**shop_objects(session, shop.id), "channel_id": email, "template_id": email_template}
+    graph = filled("post_order_review", objects)
+    assert validate(session, shop_id=shop.id, graph=graph) == {}
+    graph["nodes"]["guide"]["params"]["channel_id"] = inbox
+    graph["nodes"]["ask"]["params"].update(channel_id=off, template_id=foreign)
+    errors = validate(session, shop_id=shop.id, graph=graph)
+    assert "not this inbox channel" in errors["nodes.guide.params.template_id"][0]
+    assert errors["nodes.ask.params.channel_id"] == ["The message channel is disabled."]
+    assert errors["nodes.ask.params.template_id"] == ["No message template of this shop has this id."]
