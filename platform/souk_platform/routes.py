@@ -17,6 +17,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.coupons.wallet_api",
     "souk_platform.coupons.packs_api",
     "souk_platform.benefits.api",
+    "souk_platform.journeys.api",
     "souk_platform.points.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",
@@ -48,5 +49,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.views",
     "souk_platform.audience.views",
     "souk_platform.benefits.views",
+    "souk_platform.journeys.views",
     "souk_platform.operations.views",
 )

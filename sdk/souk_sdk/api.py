@@ -1335,6 +1335,86 @@ class InvocationPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class Journey(TypedDict, total=False):
+    id: str
+    name: str
+    description: str | None
+    #: draft, active, paused or archived
+    status: str
+    #: The template it was made from
+    template_key: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version.
+    graph: dict[str, Any]
+    #: The version new enrolments take (null before activation)
+    current_version_id: str | None
+    current_version_number: int | None
+    valid: bool
+    #: What keeps the graph from being valid, by path (nodes.wait1.params.seconds, nodes.cond.next.no); empty when it
+    #: may be activated. Placeholders a template left for you are listed here.
+    problems: dict[str, list[str]]
+    version: int
+    activated_at: str | None
+    created_at: str
+    updated_at: str | None
+
+
+class JourneyCreate(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version. Left out: a trigger on order.paid
+    #: leading to an exit.
+    graph: dict[str, Any] | None
+
+
+class JourneyPage(TypedDict, total=False):
+    items: Required[list[Journey]]
+    next_cursor: Required[str | None]
+
+
+class JourneyTemplate(TypedDict, total=False):
+    key: str
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+    #: The template's graph; references left null are placeholders to fill in the draft
+    graph: dict[str, Any]
+
+
+class JourneyTemplateList(TypedDict, total=False):
+    items: Required[list[JourneyTemplate]]
+    #: Always null
+    next_cursor: Required[str | None]
+
+
+class JourneyUpdate(TypedDict, total=False):
+    name: str
+    description: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version.
+    graph: dict[str, Any]
+
+
+class JourneyVersion(TypedDict, total=False):
+    id: str
+    journey_id: str
+    #: 1, 2, … in the order they were frozen
+    number: int
+    #: The frozen graph; a version never changes
+    graph: dict[str, Any]
+    created_at: str
+
+
+class JourneyVersionPage(TypedDict, total=False):
+    items: Required[list[JourneyVersion]]
+    next_cursor: Required[str | None]
+
+
 class Level(TypedDict, total=False):
     level: Required[int]
     name: Required[str]
@@ -2884,6 +2964,13 @@ class TagUpdate(TypedDict, total=False):
     condition: dict[str, Any]
 
 
+class TemplateDraft(TypedDict, total=False):
+    #: Left out: the template's name in the chosen language
+    name: str | None
+    #: The language of the draft's default name and description
+    language: Literal["en", "zh"]
+
+
 class Texts(TypedDict, total=False):
     name: Required[str]
     tagline: Required[str]
@@ -2985,6 +3072,18 @@ class UsageRecordCreate(TypedDict, total=False):
     amount: Required[int]
     #: Your key for this usage: a retry with the same key charges nothing more
     idempotency: Required[str]
+
+
+class ValidateRequest(TypedDict, total=False):
+    #: A graph to check; left out: the journey's own
+    graph: dict[str, Any] | None
+
+
+class ValidationResult(TypedDict, total=False):
+    valid: bool
+    #: What keeps the graph from being valid, by path (nodes.wait1.params.seconds, nodes.cond.next.no); empty when it
+    #: may be activated. Placeholders a template left for you are listed here.
+    problems: dict[str, list[str]]
 
 
 class WalletCoupon(TypedDict, total=False):
@@ -4397,6 +4496,194 @@ class InstallationsResource:
             if_match=if_match,
         )
         return cast(Installation, response)
+
+
+class JourneyTemplatesResource:
+    """Journeys (营销画布): flows of waits, conditions, splits and actions (``client.journey_templates``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(self) -> JourneyTemplateList:
+        """The template gallery (营销画布模板), in both languages; all on one page.
+
+        ``GET /api/v1/journey-templates`` · scope ``read_journeys``
+        """
+        response = self._requester.request("GET", "/api/v1/journey-templates")
+        return cast(JourneyTemplateList, response)
+
+    def get(self, key: str) -> JourneyTemplate:
+        """One template.
+
+        ``GET /api/v1/journey-templates/{key}`` · scope ``read_journeys``
+        """
+        response = self._requester.request("GET", "/api/v1/journey-templates/{key}", path_params={"key": key})
+        return cast(JourneyTemplate, response)
+
+    def create_draft(self, key: str, body: TemplateDraft | None = None) -> Journey:
+        """One click: a draft journey from the template; its problems list the placeholders left to fill.
+
+        ``POST /api/v1/journey-templates/{key}/drafts`` · scope ``write_journeys``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journey-templates/{key}/drafts", path_params={"key": key}, body=body
+        )
+        return cast(Journey, response)
+
+
+class JourneysResource:
+    """Journeys (营销画布): flows of waits, conditions, splits and actions (``client.journeys``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["draft", "active", "paused", "archived"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JourneyPage:
+        """The shop's journeys, newest first; filter by status.
+
+        ``GET /api/v1/journeys`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys", query={"status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(JourneyPage, response)
+
+    def iter(
+        self, *, status: Literal["draft", "active", "paused", "archived"] | None = None, limit: int | None = None
+    ) -> Iterator[Journey]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/journeys", query={"status": status, "limit": limit})
+
+    def create(self, body: JourneyCreate) -> Journey:
+        """Create a draft journey (blank, or with a graph that may still be incomplete)
+
+        ``POST /api/v1/journeys`` · scope ``write_journeys``
+        """
+        response = self._requester.request("POST", "/api/v1/journeys", body=body)
+        return cast(Journey, response)
+
+    def get(self, journey_id: str) -> Journey:
+        """One journey, with what keeps its graph from being valid.
+
+        ``GET /api/v1/journeys/{journey_id}`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys/{journey_id}", path_params={"journey_id": journey_id}
+        )
+        return cast(Journey, response)
+
+    def update(
+        self, journey_id: str, body: JourneyUpdate | None = None, *, if_match: int | str | None = None
+    ) -> Journey:
+        """Change the name, description or graph (send If-Match); an active journey's new graph is a new version.
+
+        ``PATCH /api/v1/journeys/{journey_id}`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/journeys/{journey_id}",
+            path_params={"journey_id": journey_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(Journey, response)
+
+    def delete(self, journey_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a draft journey.
+
+        ``DELETE /api/v1/journeys/{journey_id}`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/journeys/{journey_id}", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+
+    def activate(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Activate a draft: its graph must be valid (422 names each bad node); it becomes a version.
+
+        ``POST /api/v1/journeys/{journey_id}/activate`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/activate", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def archive(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Archive a journey for good: customers inside leave it.
+
+        ``POST /api/v1/journeys/{journey_id}/archive`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/archive", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def pause(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Pause an active journey: nobody enters, customers inside wait where they are.
+
+        ``POST /api/v1/journeys/{journey_id}/pause`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/pause", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def resume(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Resume a paused journey.
+
+        ``POST /api/v1/journeys/{journey_id}/resume`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/resume", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def validate(self, journey_id: str, body: ValidateRequest | None = None) -> ValidationResult:
+        """A dry run: what would keep this graph (or the journey's own) from being activated; nothing is saved.
+
+        ``POST /api/v1/journeys/{journey_id}/validate`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/validate", path_params={"journey_id": journey_id}, body=body
+        )
+        return cast(ValidationResult, response)
+
+    def list_versions(
+        self, journey_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> JourneyVersionPage:
+        """The journey's frozen versions, newest first.
+
+        ``GET /api/v1/journeys/{journey_id}/versions`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/versions",
+            path_params={"journey_id": journey_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(JourneyVersionPage, response)
+
+    def iter_versions(self, journey_id: str, *, limit: int | None = None) -> Iterator[JourneyVersion]:
+        """Every item of ``list_versions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/journeys/{journey_id}/versions", path_params={"journey_id": journey_id}, query={"limit": limit}
+        )
 
 
 class LedgerResource:
@@ -6500,6 +6787,8 @@ class ApiResources:
         self.customers = CustomersResource(requester)
         self.events = EventsResource(requester)
         self.installations = InstallationsResource(requester)
+        self.journey_templates = JourneyTemplatesResource(requester)
+        self.journeys = JourneysResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
         self.member_prices = MemberPricesResource(requester)
@@ -6637,6 +6926,22 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/installations", "installations.iter"),
     ("GET", "/api/v1/installations/{installation_id}", "installations.get"),
     ("DELETE", "/api/v1/installations/{installation_id}", "installations.uninstall"),
+    ("GET", "/api/v1/journey-templates", "journey_templates.list"),
+    ("GET", "/api/v1/journey-templates/{key}", "journey_templates.get"),
+    ("POST", "/api/v1/journey-templates/{key}/drafts", "journey_templates.create_draft"),
+    ("GET", "/api/v1/journeys", "journeys.list"),
+    ("GET", "/api/v1/journeys", "journeys.iter"),
+    ("POST", "/api/v1/journeys", "journeys.create"),
+    ("GET", "/api/v1/journeys/{journey_id}", "journeys.get"),
+    ("PATCH", "/api/v1/journeys/{journey_id}", "journeys.update"),
+    ("DELETE", "/api/v1/journeys/{journey_id}", "journeys.delete"),
+    ("POST", "/api/v1/journeys/{journey_id}/activate", "journeys.activate"),
+    ("POST", "/api/v1/journeys/{journey_id}/archive", "journeys.archive"),
+    ("POST", "/api/v1/journeys/{journey_id}/pause", "journeys.pause"),
+    ("POST", "/api/v1/journeys/{journey_id}/resume", "journeys.resume"),
+    ("POST", "/api/v1/journeys/{journey_id}/validate", "journeys.validate"),
+    ("GET", "/api/v1/journeys/{journey_id}/versions", "journeys.list_versions"),
+    ("GET", "/api/v1/journeys/{journey_id}/versions", "journeys.iter_versions"),
     ("GET", "/api/v1/ledger/accounts", "ledger.list_accounts"),
     ("GET", "/api/v1/ledger/accounts", "ledger.iter_accounts"),
     ("GET", "/api/v1/ledger/accounts/{account_id}/entries", "ledger.list_entries"),

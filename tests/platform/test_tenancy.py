@@ -43,6 +43,7 @@ from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.journeys.services import create_from_template
 from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
@@ -74,6 +75,8 @@ OBJECTS: dict[str, str] = {
     "identity_id": "customer_identity",
     "package_id": "benefit_package",
     "grant_id": "benefit_grant",
+    "journey_id": "journey",
+    "key": "journey_template",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
@@ -112,7 +115,8 @@ OBJECTS: dict[str, str] = {
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
-PUBLIC_OBJECTS = {"service_id", "provider_id", "app_ref"}  # app_ref: an app listed in the app market
+# app_ref: an app listed in the app market; key: a journey template, the same gallery for every shop
+PUBLIC_OBJECTS = {"service_id", "provider_id", "app_ref", "key"}
 # Routes of the public requirement board that any shop may call on shop A's requirement (read it, pledge,
 # vote as a backer): B must reach it (no 404) and leave A's rows as they were. Owner-only routes on a
 # requirement (cancel, accept a proposal) are checked like any shop object.
@@ -121,6 +125,8 @@ OPEN_TO_EVERY_SHOP = {
     ("POST", "/api/v1/requirements/<requirement_id>/pledges"),
     ("POST", "/api/v1/requirements/<requirement_id>/proposal-votes"),
     ("POST", "/api/v1/requirements/<requirement_id>/delivery-votes"),
+    # a draft from a template is made in the caller's own shop
+    ("POST", "/api/v1/journey-templates/<key>/drafts"),
 }
 # Lists anyone may read that show other shops' public objects: the requirement board.
 PUBLIC_LIST_ITEMS: dict[str, set[str]] = {
@@ -145,6 +151,14 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/benefit-packages/<package_id>"): None,
     ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
     ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
+    ("PATCH", "/api/v1/journeys/<journey_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/journeys/<journey_id>"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/activate"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/pause"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/resume"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/archive"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/validate"): lambda w: {},
+    ("POST", "/api/v1/journey-templates/<key>/drafts"): lambda w: {},
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -396,6 +410,8 @@ def build_shop_a(session: Any, now: Any) -> World:
         "customer_identity": identity.id,
         "benefit_package": benefit_package.id,
         "benefit_grant": benefit_grant.id,
+        "journey": create_from_template(session, shop_id=shop.id, key="birthday_care").id,
+        "journey_template": "birthday_care",
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,

@@ -53,6 +53,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/customer-events": "the shop's customers and products; properties by type; occurred_at in the window",
     "POST /api/v1/benefit-packages": "each item's fields depend on its type; SKUs and installations of the shop",
     "POST /api/v1/coupons": "a code unless auto_apply; value ranges depend on kind",
+    "POST /api/v1/journeys": "a graph that can be drawn: 1 to 100 nodes, each an object",
+    "PATCH /api/v1/journeys/{journey_id}": "as POST /journeys; If-Match is required",
     "POST /api/v1/coupons/preview": "the codes must name the shop's coupons",
     "POST /api/v1/coupons/{coupon_id}/issues": "one of customer_ids, segment_id, snapshot_id; an issued coupon",
     "POST /api/v1/coupon-packs": "items name the shop's issued coupons, once each; the shop's currency",

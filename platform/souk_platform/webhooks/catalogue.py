@@ -263,6 +263,26 @@ _BENEFIT_PACKAGE = _object(
         "version": _I,
     }
 )
+_JOURNEY = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "description": _NS,
+        "status": {**_S, "description": "draft, active, paused or archived"},
+        "template_key": _NS,
+        "current_version_id": {**_NS, "description": "The version new enrolments take"},
+        "current_version_number": _NI,
+        "version": _I,
+    }
+)
+_JOURNEY_VERSION = _object(
+    {
+        "id": {**_S, "description": "The version (jvr_…)"},
+        "journey_id": _S,
+        "number": _I,
+        "version": {**_I, "description": "The same as number: a version never changes"},
+    }
+)
 _BENEFIT_GRANT = _object(
     {
         "id": _S,
@@ -546,6 +566,19 @@ CATALOGUE: dict[str, EventType] = {
         ),
         _e("benefit.used", "A customer's benefit grant was used.", _BENEFIT_GRANT),
         _e("benefit.expired", "A customer's benefit grant expired unused.", _BENEFIT_GRANT),
+        # journeys (营销画布)
+        _e("journey.created", "A journey was created (a draft).", _JOURNEY),
+        _e("journey.updated", "A journey's name, description or graph changed.", _JOURNEY),
+        _e("journey.deleted", "A draft journey was deleted.", _JOURNEY),
+        _e("journey.activated", "A journey was activated: customers now enter it.", _JOURNEY),
+        _e("journey.paused", "A journey was paused: nobody enters, customers inside wait.", _JOURNEY),
+        _e("journey.resumed", "A paused journey was resumed.", _JOURNEY),
+        _e("journey.archived", "A journey was archived: customers inside leave it.", _JOURNEY),
+        _e(
+            "journey.version_created",
+            "A journey's graph was frozen as a new version; new enrolments take it.",
+            _JOURNEY_VERSION,
+        ),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),
