@@ -12,7 +12,7 @@ from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_co
 
 # email: SMTP (built in) · inbox: the in-app inbox (built in) · app: a channel an installed app provides
 CHANNEL_KINDS = ("email", "inbox", "app")
-CHANNEL_STATUSES = ("active", "disabled")
+CHANNEL_STATUSES = ("active", "disabled", "retired")  # retired: its app was uninstalled
 # queued → sent → delivered | failed | clicked; scheduled (quiet hours) waits for send_at; suppressed
 # (frequency cap) is never sent.
 MESSAGE_STATUSES = ("scheduled", "queued", "sent", "delivered", "failed", "clicked", "suppressed")
@@ -25,7 +25,7 @@ class MessageChannel(Versioned, Base):
     message channel an installed app's manifest declares is one more (kind ``app``)."""
 
     __tablename__ = "message_channels"
-    __table_args__ = (sa.UniqueConstraint("shop_id", "kind", "installation_id", "app_key"),)
+    __table_args__ = (sa.UniqueConstraint("shop_id", "installation_id", "key"),)
 
     id: Mapped[str] = id_column("mch")
     shop_id: Mapped[str] = shop_column()
@@ -34,9 +34,10 @@ class MessageChannel(Versioned, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     # email: {"from_address", "from_name"}; inbox and app: {} (the app's name and key are columns)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # app channels: the installation providing it and the key its manifest declares ("" for built-ins)
+    # Who provides it ("" for Souk itself, else the app's installation) and its key there: "email" and
+    # "inbox" for the built-ins, the channel id for an email channel the merchant added, the manifest's key.
     installation_id: Mapped[str] = mapped_column(sa.String(64), default="")
-    app_key: Mapped[str] = mapped_column(sa.String(64), default="")
+    key: Mapped[str] = mapped_column(sa.String(64))
     # Messages one customer may receive on this channel per shop-local day (None: no cap).
     daily_cap: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[dt.datetime] = created_column()

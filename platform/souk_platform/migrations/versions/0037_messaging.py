@@ -27,14 +27,14 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('config', JSON, nullable=False),
     sa.Column('installation_id', sa.String(length=64), nullable=False),
-    sa.Column('app_key', sa.String(length=64), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('daily_cap', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_message_channels_shop_id_shops')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_channels')),
-    sa.UniqueConstraint('shop_id', 'kind', 'installation_id', 'app_key', name=op.f('uq_message_channels_shop_id_kind_installation_id_app_key'))
+    sa.UniqueConstraint('shop_id', 'installation_id', 'key', name=op.f('uq_message_channels_shop_id_installation_id_key'))
     )
     with op.batch_alter_table('message_channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_channels_shop_id'), ['shop_id'], unique=False)
