@@ -18,9 +18,9 @@ from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.installations import errors
+from souk_platform.messaging.services.channels import retire_app_channels, sync_app_channels
 from souk_platform.oauth.services import revoke_installation_tokens
 from souk_platform.shops.services import membership
-from souk_platform.messaging.services.channels import retire_app_channels, sync_app_channels
 from souk_platform.webhooks.app_endpoints import sync_manifest_subscriptions
 from souk_platform.webhooks.secret_box import SecretBox
 
