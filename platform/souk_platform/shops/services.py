@@ -49,6 +49,10 @@ def create_shop(session: DbSession, *, name: str, owner: User, currency: str = "
     session.add(shop)
     session.flush()
     session.add(StaffMember(shop_id=shop.id, user_id=owner.id, role="owner"))
+    # Imported here: messaging reads shop settings from this module (docs/architecture.md §5.11).
+    from souk_platform.messaging.services.channels import ensure_built_in_channels
+
+    ensure_built_in_channels(session, shop_id=shop.id)
     emit(
         session,
         shop_id=shop.id,

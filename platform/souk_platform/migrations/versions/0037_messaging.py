@@ -5,9 +5,13 @@ Revises: 0031_benefits
 Create Date: 2026-12-07 08:00:00.000000
 
 """
+import datetime as dt
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+from souk_platform.core.ids import new_id
 
 # revision identifiers, used by Alembic.
 revision = '0037_messaging'
@@ -38,6 +42,39 @@ def upgrade():
     )
     with op.batch_alter_table('message_channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_channels_shop_id'), ['shop_id'], unique=False)
+
+    # Every shop's built-in email and inbox channels (new shops get theirs when created).
+    connection = op.get_bind()
+    now = dt.datetime.now(dt.UTC)
+    if connection.dialect.name == "sqlite":
+        now = now.replace(tzinfo=None)  # as UTCDateTime stores it there
+    shops = connection.execute(sa.text("SELECT id, name FROM shops ORDER BY id")).all()
+    if shops:
+        channels = sa.table(
+            'message_channels', *(sa.column(name) for name in (
+                'id', 'shop_id', 'kind', 'name', 'status', 'config', 'installation_id', 'key', 'daily_cap',
+                'created_at', 'updated_at', 'version',
+            ))
+        )
+        channels.c.config.type = JSON
+        op.bulk_insert(channels, [
+            {
+                "id": new_id("mch"),
+                "shop_id": shop_id,
+                "kind": key,
+                "name": {"email": "Email", "inbox": "In-app inbox"}[key],
+                "status": "active",
+                "config": {"from_address": None, "from_name": shop_name} if key == "email" else {},
+                "installation_id": "",
+                "key": key,
+                "daily_cap": None,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for shop_id, shop_name in shops
+            for key in ("email", "inbox")
+        ])
 
     op.create_table('message_templates',
     sa.Column('id', sa.String(length=64), nullable=False),
