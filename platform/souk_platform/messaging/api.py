@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -22,7 +22,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
-from souk_platform.core.errors import NotFound
+from souk_platform.apps.models import App
 from souk_platform.core.ids import new_id
 from souk_platform.customers.services import get_customer
 from souk_platform.db import db
@@ -43,6 +43,7 @@ from souk_platform.messaging.schemas import (
     SendMessageSchema,
     StatusReportSchema,
 )
+from souk_platform.oauth.api import requires_app_token
 
 blp = Blueprint(
     "messaging",
@@ -267,22 +268,22 @@ class CustomerInbox(MethodView):
         return body, status, headers
 
 
-@blp.route("/customers/<customer_id>/messages/<message_id>/read")
+@blp.route("/customers/<customer_id>/messages/<inbox_message_id>/read")
 class InboxRead(MethodView):
     @requires("write_messages")
     @transactional
     @blp.response(200, MessageSchema)
-    def post(self, customer_id: str, message_id: str) -> Any:
+    def post(self, customer_id: str, inbox_message_id: str) -> Any:
         """Mark an inbox message read (the first time is kept)"""
         message = services.mark_read(
-            db.session, shop_id=_shop_id(), customer_id=customer_id, message_id=message_id, now=_now()
+            db.session, shop_id=_shop_id(), customer_id=customer_id, message_id=inbox_message_id, now=_now()
         )
         return services.message_view(message)
 
 
 @blp.route("/app/messages/<message_id>/status")
 class AppMessageStatus(MethodView):
-    @requires("read_messages")
+    @requires_app_token
     @transactional
     @blp.arguments(StatusReportSchema)
     @blp.response(200, MessageSchema)
@@ -290,15 +291,13 @@ class AppMessageStatus(MethodView):
     def post(self, body: dict[str, Any], message_id: str) -> Any:
         """An app reports what became of a message on its channel: delivered, failed or clicked.
 
-        Call it with the shop's installation token of the app whose channel carries the message; any other
-        message (another app's, another shop's) is 404. Reporting the current status again changes nothing."""
-        principal = current_principal()
-        if principal.installation_id is None:
-            raise NotFound(f"No message {message_id} on your app's channels in this shop.")
+        Call it with the app's token (client credentials), from whichever shop the message came: only messages
+        on a channel of the calling app are found, any other is 404. Reporting the current status again
+        changes nothing."""
+        calling_app: App = g.calling_app
         message = services.report_status(
             db.session,
-            shop_id=principal.shop_id,
-            installation_id=principal.installation_id,
+            app_id=calling_app.id,
             message_id=message_id,
             status=body["status"],
             reason=body["reason"],

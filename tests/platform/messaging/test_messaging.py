@@ -17,6 +17,7 @@ from souk_platform.events.models import OutboxEvent
 from souk_platform.installations.services import install_app, uninstall
 from souk_platform.messaging import services, tasks
 from souk_platform.messaging.models import Message, MessageChannel, MessageTemplate
+from souk_platform.oauth.services import issue_app_token
 from souk_platform.shops.models import Shop
 from souk_platform.webhooks.app_endpoints import current_app_webhook_secret
 from souk_platform.webhooks.runtime import runtime_for
@@ -394,6 +395,12 @@ def _install_sms_app(app, session, shop, owner, name, uri, now):
     return registered.id, installation.id
 
 
+def _app_token(session, app_id, now):
+    _, plaintext = issue_app_token(session, app_id=app_id, now=now)
+    session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
 def test_an_app_channel_gets_its_messages_as_signed_webhooks_and_reports_back(
     app, client, session, receiver, drain, now_clock
 ):
@@ -403,7 +410,7 @@ def test_an_app_channel_gets_its_messages_as_signed_webhooks_and_reports_back(
     customer = create_customer(session, shop_id=shop.id, name="李雷", phone="13900000000")
     session.commit()
     sms_app, sms = _install_sms_app(app, session, shop, owner, "SMS", receiver.url + "/sms", now_clock.now())
-    _, other = _install_sms_app(app, session, shop, owner, "Other", receiver.url + "/other", now_clock.now())
+    other_app, _ = _install_sms_app(app, session, shop, owner, "Other", receiver.url + "/other", now_clock.now())
     headers = token_for(shop, ["write_messages"])
     channels = client.get("/api/v1/message-channels?kind=app", headers=headers).get_json()["items"]
     assert sorted((c["name"], c["key"], c["config"]["kinds"]) for c in channels) == [
@@ -431,11 +438,10 @@ def test_an_app_channel_gets_its_messages_as_signed_webhooks_and_reports_back(
     assert Webhook(secret).verify(raw, headers_sent)["data"]["id"] == message["id"]
 
     status_url = f"/api/v1/app/messages/{message['id']}/status"
-    app_token = oauth_token(shop, sms)
-    assert client.post(status_url, headers=oauth_token(shop, other), json={"status": "delivered"}).status_code == 404
-    other_shop = ShopFactory()
-    assert client.post(status_url, headers=token_for(other_shop), json={"status": "delivered"}).status_code == 404
-    assert client.post(status_url, headers=headers, json={"status": "delivered"}).status_code == 404  # not an app
+    app_token = _app_token(session, sms_app, now_clock.now())
+    other_token = _app_token(session, other_app, now_clock.now())
+    assert client.post(status_url, headers=other_token, json={"status": "delivered"}).status_code == 404
+    assert client.post(status_url, headers=oauth_token(shop, sms), json={"status": "delivered"}).status_code == 403
     r = client.post(status_url, headers=app_token, json={"status": "delivered"})
     assert r.status_code == 200 and r.get_json()["status"] == "delivered"
     again = client.post(status_url, headers=app_token, json={"status": "delivered"})

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from souk_platform.apps.models import Installation
 from souk_platform.customers.models import Customer
 from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
@@ -445,8 +446,7 @@ def mark_read(session: DbSession, *, shop_id: str, customer_id: str, message_id:
 def report_status(
     session: DbSession,
     *,
-    shop_id: str,
-    installation_id: str,
+    app_id: str,
     message_id: str,
     status: str,
     reason: str | None,
@@ -454,22 +454,18 @@ def report_status(
 ) -> Message:
     """An app reports what became of a message on its channel: delivered, failed or clicked.
 
-    Only the installation providing the message's channel may (any other caller gets 404). Reporting the
-    current status again changes nothing; a final status does not move back (409), except that a
-    delivered message may be clicked."""
+    Only the app providing the message's channel may, in whichever shop (any other caller gets 404).
+    Reporting the current status again changes nothing; a final status does not move back (409), except
+    that a delivered message may be clicked."""
     message = session.scalar(
         sa.select(Message)
         .join(MessageChannel, MessageChannel.id == Message.channel_id)
-        .where(
-            Message.id == message_id,
-            Message.shop_id == shop_id,
-            MessageChannel.kind == "app",
-            MessageChannel.installation_id == installation_id,
-        )
+        .join(Installation, Installation.id == MessageChannel.installation_id)
+        .where(Message.id == message_id, MessageChannel.kind == "app", Installation.app_id == app_id)
         .with_for_update(of=Message)
     )
     if message is None:
-        raise MessageNotFound(f"No message {message_id} on your app's channels in this shop.")
+        raise MessageNotFound(f"No message {message_id} on your app's channels.")
     if message.status == status:
         return message
     if message.status not in _REPORT_FROM[status]:
