@@ -48,5 +48,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.views",
     "souk_platform.audience.views",
     "souk_platform.benefits.views",
+    "souk_platform.messaging.views",
     "souk_platform.operations.views",
 )
