@@ -54,6 +54,15 @@ def status_label(status: str) -> str:
     }.get(status, status)
 
 
+def source_label(source: str) -> str:
+    return {
+        "api": _("API"),
+        "manual": _("By hand"),
+        "journey": _("Journey"),
+        "demo": _("Demo"),
+    }.get(source, _("Other"))
+
+
 def kind_label(kind: str) -> str:
     return {"email": _("Email"), "inbox": _("In-app inbox"), "app": _("An app's channel")}.get(kind, kind)
 
@@ -67,7 +76,12 @@ def channel_label(channel: dict[str, Any]) -> str:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"status_label": status_label, "kind_label": kind_label, "channel_label": channel_label}
+    return {
+        "status_label": status_label,
+        "kind_label": kind_label,
+        "channel_label": channel_label,
+        "source_label": source_label,
+    }
 
 
 def _channels(shop_id: str) -> list[dict[str, Any]]:
