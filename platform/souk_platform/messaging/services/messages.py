@@ -24,7 +24,7 @@ from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.jobs.runner import enqueue_after_commit
-from souk_platform.messaging import mailer
+from souk_platform.messaging import mailer, rendering
 from souk_platform.messaging.errors import ChannelDisabled, InvalidMessage, MessageNotFound, StatusNotAllowed
 from souk_platform.messaging.models import Message, MessageChannel
 from souk_platform.messaging.services.channels import get_channel
@@ -271,8 +271,6 @@ def send_message(
 
 
 def _check_inline(kind: str, subject: str, body: str, declared: list[str]) -> None:
-    from souk_platform.messaging import rendering
-
     try:
         rendering.check_template(subject=subject, body=body, variables=declared, html=kind == "email")
     except rendering.TemplateProblem as problem:
