@@ -235,8 +235,8 @@ def sync_app_channels(session: DbSession, *, installation: Installation, version
             _emit(session, channel, "message_channel.created")
         else:
             status = "active" if active and channel.status == "retired" else channel.status
-            if status != channel.status or channel.config != config or channel.name != entry["name"]:
-                channel.status, channel.config, channel.name = status, config, entry["name"]
+            if status != channel.status or channel.config != config:  # a merchant's renaming is kept
+                channel.status, channel.config = status, config
                 session.flush()
                 _emit(session, channel, "message_channel.updated")
     for key, channel in existing.items():

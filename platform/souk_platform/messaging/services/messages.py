@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from email.errors import MessageError
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -378,15 +379,19 @@ def _try_email(session: DbSession, message: Message, *, now: dt.datetime, smtp: 
     if channel.status != "active":
         _fail(session, message, f"The channel was {channel.status} before the email could be sent.", now)
         return
-    email = mailer.build_email(
-        message_id=message.id,
-        from_address=channel.config.get("from_address") or smtp.default_from,
-        from_name=channel.config.get("from_name") or shop.name,
-        to=message.recipient or "",
-        subject=message.subject,
-        body_html=message.body,
-        domain=(smtp.default_from.rpartition("@")[2] or "souk.localhost"),
-    )
+    try:
+        email = mailer.build_email(
+            message_id=message.id,
+            from_address=channel.config.get("from_address") or smtp.default_from,
+            from_name=channel.config.get("from_name") or shop.name,
+            to=message.recipient or "",
+            subject=message.subject,
+            body_html=message.body,
+            domain=(smtp.default_from.rpartition("@")[2] or "souk.localhost"),
+        )
+    except (ValueError, MessageError) as error:  # an address no email can carry: retrying will not help
+        _fail(session, message, f"The email cannot be built: {error}", now)
+        return
     message.attempts += 1
     try:
         mailer.send_email(smtp, email)
