@@ -4,6 +4,7 @@ inbox, caps, quiet hours, the template sandbox, app channels over signed webhook
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -492,3 +493,74 @@ def test_quiet_hours_end_spans_midnight_in_the_shops_timezone(session):
     assert services.quiet_hours_end(day, dt.datetime(2026, 3, 2, 4, 30, tzinfo=dt.UTC)) == dt.datetime(
         2026, 3, 2, 6, 0, tzinfo=dt.UTC
     )
+
+
+@pytest.mark.concurrency
+def test_racing_sends_keep_the_key_and_the_cap_exact(app):
+    """Four workers send at once: one key gives one message; four keys under a cap of 2 give 2 delivered."""
+    from souk_platform.db import db
+
+    now = dt.datetime(2026, 5, 17, 2, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        shop = ShopFactory()
+        shop_id = shop.id
+        inbox = services.ensure_built_in_channels(db.session, shop_id=shop_id)[1]
+        inbox.daily_cap = 2
+        inbox_id = inbox.id
+        customer_id = create_customer(db.session, shop_id=shop_id, name="抢").id
+        db.session.commit()
+        db.session.remove()
+    crashed: list[str] = []
+
+    def race(keys: list[str]) -> None:
+        barrier = threading.Barrier(len(keys))
+
+        def worker(key: str) -> None:
+            with app.app_context():
+                try:
+                    barrier.wait()
+                    services.send_message(
+                        db.session,
+                        shop_id=shop_id,
+                        customer_id=customer_id,
+                        channel_id=inbox_id,
+                        body="hi",
+                        source="journey",
+                        idempotency_key=key,
+                        now=now,
+                    )
+                    db.session.commit()
+                except Exception as exc:  # surfaced below
+                    crashed.append(repr(exc))
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=worker, args=(key,)) for key in keys]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    race(["same"] * 4)
+    race(["a", "b", "c", "d"])
+    assert crashed == []
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Message).where(Message.shop_id == shop_id)).all()
+        assert sorted(m.idempotency_key for m in rows) == ["a", "b", "c", "d", "same"]
+        assert sorted(m.status for m in rows) == ["delivered", "delivered", "suppressed", "suppressed", "suppressed"]
+        db.session.remove()
+
+
+def test_the_demo_seeds_templates_and_inbox_messages_once(session):
+    from souk_platform.customers import demo as customers_demo
+    from souk_platform.messaging import demo
+
+    shop = ShopFactory()
+    customers_demo.seed(session, shop)
+    demo.seed(session, shop)
+    demo.seed(session, shop)  # a second call adds nothing
+    names = session.scalars(sa.select(MessageTemplate.name).where(MessageTemplate.shop_id == shop.id)).all()
+    assert sorted(names) == sorted(["生日关怀", "加购提醒", "新客欢迎"])
+    statuses = session.scalars(sa.select(Message.status).where(Message.shop_id == shop.id)).all()
+    assert statuses and set(statuses) == {"delivered"}
+    assert shop.settings["quiet_hours_start"] == "21:00"
