@@ -33,7 +33,7 @@ def test_templates_preview_send_log_and_channels_through_the_pages(client, sessi
     page = base + f"/message-templates/{template_id}"
     preview = client.post(page, data={"action": "preview", "preview-customer_id": customer_id})
     assert "王小明，新茶到了" in preview.get_data(as_text=True)
-    assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.shop_id == shop_id)) == 0
     inbox = session.scalar(
         sa.select(MessageChannel.id).where(MessageChannel.shop_id == shop_id, MessageChannel.kind == "inbox")
     )
