@@ -18,6 +18,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.coupons.packs_api",
     "souk_platform.benefits.api",
     "souk_platform.journeys.api",
+    "souk_platform.messaging.api",
     "souk_platform.points.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",
@@ -50,5 +51,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.audience.views",
     "souk_platform.benefits.views",
     "souk_platform.journeys.views",
+    "souk_platform.messaging.views",
     "souk_platform.operations.views",
 )

@@ -27,6 +27,7 @@ CustomerEventsType = Literal[
 ]
 CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
+MessagesStatus = Literal["scheduled", "queued", "sent", "delivered", "failed", "clicked", "suppressed"]
 OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
@@ -1120,6 +1121,15 @@ class DiscountPreviewResult(TypedDict, total=False):
     payable: int
 
 
+class EmailConfig(TypedDict, total=False):
+    #: null: Souk's default sender
+    from_address: str | None
+    #: null: the shop's name
+    from_name: str | None
+    #: app channels: sms, …
+    kinds: list[str]
+
+
 class Entitlement(TypedDict, total=False):
     #: A package's right (member_discount, member_price, free_shipping, app_item) or a level perk (level_discount,
     #: points_multiplier, member_price)
@@ -1621,6 +1631,98 @@ class MemberPriceUpdate(TypedDict, total=False):
     price: Required[int]
 
 
+class Message(TypedDict, total=False):
+    id: str
+    customer_id: str
+    channel_id: str
+    channel_kind: str
+    template_id: str | None
+    subject: str
+    body: str
+    recipient: str | None
+    #: scheduled, queued, sent, delivered, failed, clicked, suppressed
+    status: str
+    #: Why it was suppressed or failed
+    reason: str | None
+    source: str
+    source_id: str | None
+    attempts: int
+    #: scheduled: when it will be sent
+    send_at: str | None
+    sent_at: str | None
+    delivered_at: str | None
+    clicked_at: str | None
+    failed_at: str | None
+    read_at: str | None
+    created_at: str
+    version: int
+
+
+class MessageChannel(TypedDict, total=False):
+    id: str
+    #: email, inbox or app; only email channels can be created
+    kind: Required[Literal["email", "inbox", "app"]]
+    name: Required[str]
+    status: Literal["active", "disabled"]
+    #: email, inbox, or the app's manifest key
+    key: str
+    installation_id: str | None
+    app_name: str | None
+    config: EmailConfig
+    #: Messages one customer may receive on this channel per shop-local day
+    daily_cap: int | None
+    built_in: bool
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MessageChannelPage(TypedDict, total=False):
+    items: Required[list[MessageChannel]]
+    next_cursor: Required[str | None]
+
+
+class MessageChannelUpdate(TypedDict, total=False):
+    name: str
+    status: Literal["active", "disabled"]
+    config: EmailConfig
+    daily_cap: int | None
+
+
+class MessagePage(TypedDict, total=False):
+    items: Required[list[Message]]
+    next_cursor: Required[str | None]
+
+
+class MessageTemplate(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    channel_kind: Required[Literal["email", "inbox", "app"]]
+    #: Required for email
+    subject: str
+    #: Jinja syntax in a sandbox: {{ customer_name }}; HTML for email (values escaped)
+    body: Required[str]
+    #: Every template sees coupon_code, coupon_name, customer_name, level, level_name, points_balance, shop_name;
+    #: declare any other name here and callers give its value when they send.
+    variables: list[str]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MessageTemplatePage(TypedDict, total=False):
+    items: Required[list[MessageTemplate]]
+    next_cursor: Required[str | None]
+
+
+class MessageTemplateUpdate(TypedDict, total=False):
+    name: str
+    channel_kind: Literal["email", "inbox", "app"]
+    subject: str
+    body: str
+    variables: list[str]
+
+
 class OneTimeChargeCreate(TypedDict, total=False):
     name: Required[str]
     #: Minor units (fen)
@@ -1908,6 +2010,18 @@ class PointsSummary(TypedDict, total=False):
     #: Lots expiring within 30 days, soonest first
     expiring_soon: list[PointsLot]
     expiring_soon_total: int
+
+
+class Preview(TypedDict, total=False):
+    template_id: str
+    customer_id: str
+    subject: str
+    body: str
+
+
+class PreviewRequest(TypedDict, total=False):
+    customer_id: Required[str]
+    variables: dict[str, Any]
 
 
 class PricedLine(TypedDict, total=False):
@@ -2363,6 +2477,17 @@ class SegmentUpdate(TypedDict, total=False):
     condition: dict[str, Any]
 
 
+class SendMessage(TypedDict, total=False):
+    customer_id: Required[str]
+    channel_id: Required[str]
+    template_id: str | None
+    subject: str | None
+    body: str | None
+    #: Values of the template's declared variables, and coupon_code/coupon_name
+    variables: dict[str, Any]
+    source_id: str | None
+
+
 class Service(TypedDict, total=False):
     id: str
     #: operations | solutions | customer_service | design | development
@@ -2680,6 +2805,10 @@ class ShopSettings(TypedDict, total=False):
     risk_ip_customers_window_minutes: int
     risk_customer_ips_max: int
     risk_customer_ips_window_minutes: int
+    #: HH:MM shop-local: messages asked for from then wait until quiet_hours_end
+    quiet_hours_start: str | None
+    #: HH:MM shop-local: the end of the quiet hours
+    quiet_hours_end: str | None
 
 
 class ShopUpdate(TypedDict, total=False):
@@ -2773,6 +2902,12 @@ class Stats(TypedDict, total=False):
     current_level: int
     #: Per category the rules name: spend and orders in its subtree over the window
     categories: dict[str, CategoryStats]
+
+
+class StatusReport(TypedDict, total=False):
+    status: Required[Literal["delivered", "failed", "clicked"]]
+    #: failed
+    reason: str | None
 
 
 class StoredValue(TypedDict, total=False):
@@ -3179,6 +3314,16 @@ class AppResource:
         """
         response = self._requester.request("POST", "/api/v1/app/listing/submissions", body=body)
         return cast(Submission, response)
+
+    def report_message_status(self, message_id: str, body: StatusReport) -> Message:
+        """An app reports what became of a message on its channel: delivered, failed or clicked.
+
+        ``POST /api/v1/app/messages/{message_id}/status``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/app/messages/{message_id}/status", path_params={"message_id": message_id}, body=body
+        )
+        return cast(Message, response)
 
     def list_ratings(self, *, limit: int | None = None, cursor: str | None = None) -> RatingPage:
         """Ratings of the calling app, newest first.
@@ -4967,6 +5112,297 @@ class MembersResource:
         """
         response = self._requester.request("PUT", "/api/v1/member-levels", body=body, if_match=if_match)
         return cast(LevelConfig, response)
+
+
+class MessageChannelsResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.message_channels``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        kind: Literal["email", "inbox", "app"] | None = None,
+        status: Literal["active", "disabled", "retired"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessageChannelPage:
+        """The shop's channels: the built-in email and inbox, added email senders, installed apps' channels.
+
+        ``GET /api/v1/message-channels`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-channels", query={"kind": kind, "status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(MessageChannelPage, response)
+
+    def iter(
+        self,
+        *,
+        kind: Literal["email", "inbox", "app"] | None = None,
+        status: Literal["active", "disabled", "retired"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MessageChannel]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/message-channels", query={"kind": kind, "status": status, "limit": limit}
+        )
+
+    def create(self, body: MessageChannel) -> MessageChannel:
+        """Add an email channel (another From address, its own daily cap)
+
+        ``POST /api/v1/message-channels`` · scope ``write_messages``
+        """
+        response = self._requester.request("POST", "/api/v1/message-channels", body=body)
+        return cast(MessageChannel, response)
+
+    def get(self, channel_id: str) -> MessageChannel:
+        """One channel.
+
+        ``GET /api/v1/message-channels/{channel_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-channels/{channel_id}", path_params={"channel_id": channel_id}
+        )
+        return cast(MessageChannel, response)
+
+    def update(
+        self, channel_id: str, body: MessageChannelUpdate | None = None, *, if_match: int | str | None = None
+    ) -> MessageChannel:
+        """Rename, switch off or on, set the daily cap per customer, or an email channel's From address.
+
+        ``PATCH /api/v1/message-channels/{channel_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/message-channels/{channel_id}",
+            path_params={"channel_id": channel_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MessageChannel, response)
+
+
+class MessageTemplatesResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.message_templates``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        channel_kind: Literal["email", "inbox", "app"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessageTemplatePage:
+        """The shop's message templates, newest first.
+
+        ``GET /api/v1/message-templates`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-templates", query={"channel_kind": channel_kind, "limit": limit, "cursor": cursor}
+        )
+        return cast(MessageTemplatePage, response)
+
+    def iter(
+        self, *, channel_kind: Literal["email", "inbox", "app"] | None = None, limit: int | None = None
+    ) -> Iterator[MessageTemplate]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/message-templates", query={"channel_kind": channel_kind, "limit": limit}
+        )
+
+    def create(self, body: MessageTemplate) -> MessageTemplate:
+        """Create a template; 422 naming the field when it uses an unknown variable or the sandbox refuses it.
+
+        ``POST /api/v1/message-templates`` · scope ``write_messages``
+        """
+        response = self._requester.request("POST", "/api/v1/message-templates", body=body)
+        return cast(MessageTemplate, response)
+
+    def get(self, template_id: str) -> MessageTemplate:
+        """One template.
+
+        ``GET /api/v1/message-templates/{template_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-templates/{template_id}", path_params={"template_id": template_id}
+        )
+        return cast(MessageTemplate, response)
+
+    def update(
+        self, template_id: str, body: MessageTemplateUpdate | None = None, *, if_match: int | str | None = None
+    ) -> MessageTemplate:
+        """Change a template (send If-Match with the version you read); messages already sent keep their text.
+
+        ``PATCH /api/v1/message-templates/{template_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/message-templates/{template_id}",
+            path_params={"template_id": template_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MessageTemplate, response)
+
+    def delete(self, template_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a template (its messages keep their rendered text)
+
+        ``DELETE /api/v1/message-templates/{template_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/message-templates/{template_id}",
+            path_params={"template_id": template_id},
+            if_match=if_match,
+        )
+
+    def preview(self, template_id: str, body: PreviewRequest) -> Preview:
+        """Render the template for a customer, as it would be sent now (nothing is sent)
+
+        ``POST /api/v1/message-templates/{template_id}/preview`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/message-templates/{template_id}/preview",
+            path_params={"template_id": template_id},
+            body=body,
+        )
+        return cast(Preview, response)
+
+
+class MessagesResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.messages``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list_inbox(
+        self, customer_id: str, *, unread: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> MessagePage:
+        """The customer's in-app inbox (站内信), newest first; `unread=true` for the unread ones.
+
+        ``GET /api/v1/customers/{customer_id}/messages`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/messages",
+            path_params={"customer_id": customer_id},
+            query={"unread": unread, "limit": limit, "cursor": cursor},
+        )
+        return cast(MessagePage, response)
+
+    def iter_inbox(
+        self, customer_id: str, *, unread: bool | None = None, limit: int | None = None
+    ) -> Iterator[Message]:
+        """Every item of ``list_inbox``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/messages",
+            path_params={"customer_id": customer_id},
+            query={"unread": unread, "limit": limit},
+        )
+
+    def mark_read(self, customer_id: str, inbox_message_id: str) -> Message:
+        """Mark an inbox message read (the first time is kept)
+
+        ``POST /api/v1/customers/{customer_id}/messages/{inbox_message_id}/read`` · scope ``write_messages``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/customers/{customer_id}/messages/{inbox_message_id}/read",
+            path_params={"customer_id": customer_id, "inbox_message_id": inbox_message_id},
+        )
+        return cast(Message, response)
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        channel_id: str | None = None,
+        status: MessagesStatus | None = None,
+        source: str | None = None,
+        source_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessagePage:
+        """The message log, newest first; filter by customer, channel, status or source.
+
+        ``GET /api/v1/messages`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/messages",
+            query={
+                "customer_id": customer_id,
+                "channel_id": channel_id,
+                "status": status,
+                "source": source,
+                "source_id": source_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
+        return cast(MessagePage, response)
+
+    def iter(
+        self,
+        *,
+        customer_id: str | None = None,
+        channel_id: str | None = None,
+        status: MessagesStatus | None = None,
+        source: str | None = None,
+        source_id: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Message]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/messages",
+            query={
+                "customer_id": customer_id,
+                "channel_id": channel_id,
+                "status": status,
+                "source": source,
+                "source_id": source_id,
+                "limit": limit,
+            },
+        )
+
+    def send(self, body: SendMessage, *, idempotency_key: str | None = None) -> Message:
+        """Send one message to a customer from a template or a subject and body (send an Idempotency-Key).
+
+        ``POST /api/v1/messages`` · scope ``write_messages``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/messages", body=body, idempotency_key=idempotency_key, auto_idempotency_key=True
+        )
+        return cast(Message, response)
+
+    def get(self, message_id: str) -> Message:
+        """One message.
+
+        ``GET /api/v1/messages/{message_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/messages/{message_id}", path_params={"message_id": message_id}
+        )
+        return cast(Message, response)
 
 
 class OrdersResource:
@@ -6793,6 +7229,9 @@ class ApiResources:
         self.market = MarketResource(requester)
         self.member_prices = MemberPricesResource(requester)
         self.members = MembersResource(requester)
+        self.message_channels = MessageChannelsResource(requester)
+        self.message_templates = MessageTemplatesResource(requester)
+        self.messages = MessagesResource(requester)
         self.orders = OrdersResource(requester)
         self.payments = PaymentsResource(requester)
         self.plugin_activations = PluginActivationsResource(requester)
@@ -6823,6 +7262,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/app/listing", "app.get_listing"),
     ("POST", "/api/v1/app/listing/delist", "app.delist"),
     ("POST", "/api/v1/app/listing/submissions", "app.submit_listing"),
+    ("POST", "/api/v1/app/messages/{message_id}/status", "app.report_message_status"),
     ("GET", "/api/v1/app/ratings", "app.list_ratings"),
     ("GET", "/api/v1/app/ratings", "app.iter_ratings"),
     ("POST", "/api/v1/app/ratings/{rating_id}/reply", "app.reply_to_rating"),
@@ -6963,6 +7403,25 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/customers/{customer_id}/level/evaluate", "members.evaluate_level"),
     ("GET", "/api/v1/member-levels", "members.get_levels"),
     ("PUT", "/api/v1/member-levels", "members.set_levels"),
+    ("GET", "/api/v1/message-channels", "message_channels.list"),
+    ("GET", "/api/v1/message-channels", "message_channels.iter"),
+    ("POST", "/api/v1/message-channels", "message_channels.create"),
+    ("GET", "/api/v1/message-channels/{channel_id}", "message_channels.get"),
+    ("PATCH", "/api/v1/message-channels/{channel_id}", "message_channels.update"),
+    ("GET", "/api/v1/message-templates", "message_templates.list"),
+    ("GET", "/api/v1/message-templates", "message_templates.iter"),
+    ("POST", "/api/v1/message-templates", "message_templates.create"),
+    ("GET", "/api/v1/message-templates/{template_id}", "message_templates.get"),
+    ("PATCH", "/api/v1/message-templates/{template_id}", "message_templates.update"),
+    ("DELETE", "/api/v1/message-templates/{template_id}", "message_templates.delete"),
+    ("POST", "/api/v1/message-templates/{template_id}/preview", "message_templates.preview"),
+    ("GET", "/api/v1/customers/{customer_id}/messages", "messages.list_inbox"),
+    ("GET", "/api/v1/customers/{customer_id}/messages", "messages.iter_inbox"),
+    ("POST", "/api/v1/customers/{customer_id}/messages/{inbox_message_id}/read", "messages.mark_read"),
+    ("GET", "/api/v1/messages", "messages.list"),
+    ("GET", "/api/v1/messages", "messages.iter"),
+    ("POST", "/api/v1/messages", "messages.send"),
+    ("GET", "/api/v1/messages/{message_id}", "messages.get"),
     ("GET", "/api/v1/orders", "orders.list"),
     ("GET", "/api/v1/orders", "orders.iter"),
     ("GET", "/api/v1/orders/{order_id}", "orders.get"),

@@ -45,6 +45,8 @@ from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
 from souk_platform.journeys.services import create_from_template
 from souk_platform.members.perks import create_member_price
+from souk_platform.messaging.models import MessageChannel
+from souk_platform.messaging.services import create_template, ensure_built_in_channels, send_message
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
 from souk_platform.plugins.models import PluginInvocation
@@ -112,6 +114,10 @@ OBJECTS: dict[str, str] = {
     "rating_id": "rating",
     "listen_session_id": "listen_session",
     "member_price_id": "member_price",
+    "channel_id": "message_channel",
+    "template_id": "message_template",
+    "message_id": "message",  # on shop A's app's channel: the app reports on it
+    "inbox_message_id": "inbox_message",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -159,6 +165,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/journeys/<journey_id>/archive"): None,
     ("POST", "/api/v1/journeys/<journey_id>/validate"): lambda w: {},
     ("POST", "/api/v1/journey-templates/<key>/drafts"): lambda w: {},
+    ("PATCH", "/api/v1/message-channels/<channel_id>"): lambda w: {"name": "Renamed"},
+    ("PATCH", "/api/v1/message-templates/<template_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/message-templates/<template_id>"): None,
+    ("POST", "/api/v1/message-templates/<template_id>/preview"): lambda w: {"customer_id": w["customer"]},
+    ("POST", "/api/v1/customers/<customer_id>/messages/<inbox_message_id>/read"): None,
+    ("POST", "/api/v1/app/messages/<message_id>/status"): lambda w: {"status": "delivered"},
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -428,6 +440,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id
+    world.update(messaging_world(session, shop.id, customer.id, world["installation"], now))
     world["listen_session"] = open_listen_session(session, app_id=world["app"], now=now).id
     subscription, _secret = create_subscription(
         session,
@@ -466,6 +479,34 @@ def build_shop_a(session: Any, now: Any) -> World:
     world.update(requirements_world(session, world, now))
     world.update(listings_world(session, world, now))
     return world
+
+
+def messaging_world(session: Any, shop_id: str, customer_id: str, installation_id: str, now: Any) -> World:
+    """The shop's email channel, a template, an inbox message and a message on its app's channel."""
+    email, inbox = ensure_built_in_channels(session, shop_id=shop_id)
+    app_channel = MessageChannel(shop_id=shop_id, kind="app", name="SMS", key="sms", installation_id=installation_id)
+    session.add(app_channel)
+    session.flush()
+    template = create_template(session, shop_id=shop_id, fields={"name": "Hi", "channel_kind": "inbox", "body": "Hi"})
+    sent = [
+        send_message(
+            session,
+            shop_id=shop_id,
+            customer_id=customer_id,
+            channel_id=channel_id,
+            body="Hello {{ customer_name }}",
+            source="api",
+            idempotency_key=f"tenancy:{channel_id}",
+            now=now,
+        ).id
+        for channel_id in (inbox.id, app_channel.id)
+    ]
+    return {
+        "message_channel": email.id,
+        "message_template": template.id,
+        "inbox_message": sent[0],
+        "message": sent[1],
+    }
 
 
 def make_app(session: Any) -> tuple[App, AppVersion]:

@@ -11,20 +11,23 @@ from souk_platform.benefits.models import BenefitPackage
 from souk_platform.core.clock import SystemClock
 from souk_platform.db import DbSession
 from souk_platform.journeys import canvas, services
-from souk_platform.journeys.graph import messaging_models
 from souk_platform.journeys.models import Journey
+from souk_platform.messaging.models import MessageChannel, MessageTemplate
 from souk_platform.shops.models import Shop
 
 
 def _messages(session: DbSession, shop_id: str) -> tuple[str, str] | None:
-    """The shop's first message channel and template, when the messaging domain is there and has them."""
-    models = messaging_models()
-    if models is None:
-        return None
-    channel, template = models
-    channel_id = session.scalar(sa.select(channel.id).where(channel.shop_id == shop_id).order_by(channel.id).limit(1))
+    """The shop's inbox channel and its first inbox template (the messaging demo's 生日关怀), if seeded."""
+    channel_id = session.scalar(
+        sa.select(MessageChannel.id).where(
+            MessageChannel.shop_id == shop_id, MessageChannel.kind == "inbox", MessageChannel.status == "active"
+        )
+    )
     template_id = session.scalar(
-        sa.select(template.id).where(template.shop_id == shop_id).order_by(template.id).limit(1)
+        sa.select(MessageTemplate.id)
+        .where(MessageTemplate.shop_id == shop_id, MessageTemplate.channel_kind == "inbox")
+        .order_by(MessageTemplate.created_at, MessageTemplate.id)
+        .limit(1)
     )
     return (channel_id, template_id) if channel_id and template_id else None
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +31,7 @@ from souk_platform.coupons.models import Coupon
 from souk_platform.db import DbSession
 from souk_platform.journeys.errors import InvalidGraph
 from souk_platform.journeys.models import NODE_TYPES
+from souk_platform.messaging.models import MessageChannel, MessageTemplate
 from souk_platform.tags.errors import InvalidCondition
 from souk_platform.tags.models import Segment, Tag
 from souk_platform.webhooks.catalogue import is_known as is_catalogue_event
@@ -572,20 +572,6 @@ def references(graph: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
             yield f"exit.{index}.segment_id", "segment", rule["segment_id"]
 
 
-def messaging_models() -> tuple[Any, Any] | None:
-    """The messaging domain's channel and template models, or None while that domain is not installed.
-
-    Messaging (docs/architecture.md §5.11) is built alongside journeys; until its package is importable a
-    channel or template id is only checked for shape. This is the only check skipped for that reason."""
-    try:
-        models = importlib.import_module("souk_platform.messaging.models")
-    except ModuleNotFoundError as missing:
-        if missing.name and "souk_platform.messaging".startswith(missing.name):
-            return None
-        raise
-    return models.MessageChannel, models.MessageTemplate
-
-
 def _check_messaging(
     session: DbSession,
     shop_id: str,
@@ -595,15 +581,11 @@ def _check_messaging(
     errors: Errors,
 ) -> None:
     """The shop's active message channel and a template written for that channel's kind (§5.11)."""
-    models = messaging_models()
-    if models is None:
-        return
-    channel_model, template_model = models
     channel_kinds: dict[str, str] = {}
     if wanted.get("message_channel"):
         rows = session.execute(
-            sa.select(channel_model.id, channel_model.kind, channel_model.status).where(
-                channel_model.shop_id == shop_id, channel_model.id.in_(wanted["message_channel"])
+            sa.select(MessageChannel.id, MessageChannel.kind, MessageChannel.status).where(
+                MessageChannel.shop_id == shop_id, MessageChannel.id.in_(wanted["message_channel"])
             )
         ).all()
         channel_kinds = {r.id: r.kind for r in rows if r.status == "active"}
@@ -614,12 +596,13 @@ def _check_messaging(
             )
     template_kinds: dict[str, str] = {}
     if wanted.get("message_template"):
-        rows = session.execute(
-            sa.select(template_model.id, template_model.channel_kind).where(
-                template_model.shop_id == shop_id, template_model.id.in_(wanted["message_template"])
-            )
-        ).all()
-        template_kinds = {r.id: r.channel_kind for r in rows}
+        template_kinds = dict(
+            session.execute(
+                sa.select(MessageTemplate.id, MessageTemplate.channel_kind).where(
+                    MessageTemplate.shop_id == shop_id, MessageTemplate.id.in_(wanted["message_template"])
+                )
+            ).all()
+        )
         for value in wanted["message_template"] - set(template_kinds):
             problems[("message_template", value)] = "No message template of this shop has this id."
     for node_id, node in object_at(graph, "nodes").items():

@@ -27,6 +27,7 @@ from souk_platform.journeys import graph as graphs
 from souk_platform.journeys.errors import InvalidGraph
 from souk_platform.journeys.models import JOURNEY_STATUSES, Journey
 from souk_platform.journeys.templates import TEMPLATES
+from souk_platform.messaging.models import MessageChannel, MessageTemplate
 from souk_platform.shops.services import get_shop
 from souk_platform.tags.models import Segment, Tag
 from souk_platform.web.auth import shop_role_required
@@ -312,16 +313,21 @@ def _options(shop_id: str) -> dict[str, list[tuple[str, str]]]:
         sa.select(Segment.id, Segment.name).where(Segment.shop_id == shop_id).order_by(Segment.name).limit(200)
     ).all()
     catalogue = sorted(name for name, entry in CATALOGUE.items() if not entry.privacy)
-    messaging: dict[str, list[tuple[str, str]]] = {}
-    models = graphs.messaging_models()
-    if models is not None:  # typed as a text field until the messaging domain is there
-        for kind, model in zip(("message_channel", "message_template"), models, strict=True):
-            rows = session.execute(
-                sa.select(model.id, model.name).where(model.shop_id == shop_id).order_by(model.name).limit(200)
-            ).all()
-            messaging[kind] = [(r.id, r.name) for r in rows]
+    channels = session.execute(
+        sa.select(MessageChannel.id, MessageChannel.name)
+        .where(MessageChannel.shop_id == shop_id, MessageChannel.status == "active")
+        .order_by(MessageChannel.name)
+        .limit(200)
+    ).all()
+    templates = session.execute(
+        sa.select(MessageTemplate.id, MessageTemplate.name)
+        .where(MessageTemplate.shop_id == shop_id)
+        .order_by(MessageTemplate.name)
+        .limit(200)
+    ).all()
     return {
-        **messaging,
+        "message_channel": [(r.id, r.name) for r in channels],
+        "message_template": [(r.id, r.name) for r in templates],
         "coupon": [(r.id, r.name) for r in coupons],
         "benefit_package": [(r.id, r.name) for r in packages],
         "tag": [(r.id, r.name) for r in tag_rows],

@@ -303,6 +303,67 @@ _BENEFIT_GRANT = _object(
         "version": _I,
     }
 )
+_MESSAGE_CHANNEL = _object(
+    {
+        "id": _S,
+        "kind": {**_S, "description": "email, inbox or app"},
+        "name": _S,
+        "status": {**_S, "description": "active, disabled or retired (its app was uninstalled)"},
+        "key": _S,
+        "installation_id": _NS,
+        "config": _OBJ,
+        "daily_cap": _NI,
+        "built_in": _B,
+        "version": _I,
+    }
+)
+_MESSAGE_TEMPLATE = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "channel_kind": _S,
+        "subject": _S,
+        "body": _S,
+        "variables": _list(_S),
+        "version": _I,
+    }
+)
+_MESSAGE = _object(
+    {
+        "id": _S,
+        "customer_id": _S,
+        "channel_id": _S,
+        "channel_kind": _S,
+        "template_id": _NS,
+        "subject": _S,
+        "body": _S,
+        "recipient": _NS,
+        "status": {
+            **_S,
+            "description": "scheduled, queued, sent, delivered, failed, clicked or suppressed",
+        },
+        "reason": _NS,
+        "source": _S,
+        "source_id": _NS,
+        "attempts": _I,
+        "send_at": _NTS,
+        "sent_at": _NTS,
+        "delivered_at": _NTS,
+        "clicked_at": _NTS,
+        "failed_at": _NTS,
+        "read_at": _NTS,
+        "created_at": _TS,
+        "version": _I,
+    }
+)
+_MESSAGE_SEND_REQUESTED = _object(
+    {
+        **_MESSAGE["properties"],
+        "installation_id": {**_S, "description": "Your installation, which provides the channel"},
+        "channel_key": {**_S, "description": "The key of the channel in your manifest's message_channels"},
+        "customer": _object({"id": _S, "name": _S, "phone": _NS, "email": _NS}, required=("id",)),
+    }
+)
 _TAG = _object(
     {
         "id": _S,
@@ -579,6 +640,25 @@ CATALOGUE: dict[str, EventType] = {
             "A journey's graph was frozen as a new version; new enrolments take it.",
             _JOURNEY_VERSION,
         ),
+        # messages (消息触达)
+        _e("message_channel.created", "A message channel became available to the shop.", _MESSAGE_CHANNEL),
+        _e("message_channel.updated", "A message channel's settings, cap or status changed.", _MESSAGE_CHANNEL),
+        _e("message_template.created", "A message template was created.", _MESSAGE_TEMPLATE),
+        _e("message_template.updated", "A message template changed.", _MESSAGE_TEMPLATE),
+        _e("message_template.deleted", "A message template was deleted.", _MESSAGE_TEMPLATE),
+        _e(
+            "message.send_requested",
+            "Deliver this message to the customer: sent only to the app whose channel it is on, which then "
+            "reports delivered, failed or clicked through POST /api/v1/app/messages/{id}/status.",
+            _MESSAGE_SEND_REQUESTED,
+        ),
+        _e("message.scheduled", "A message waits for the end of the shop's quiet hours.", _MESSAGE),
+        _e("message.suppressed", "A message was not sent: the channel's daily cap was reached.", _MESSAGE),
+        _e("message.sent", "A message was handed to its channel (SMTP server, inbox or app).", _MESSAGE),
+        _e("message.delivered", "A message reached the customer.", _MESSAGE),
+        _e("message.failed", "A message could not be delivered (data.reason says why).", _MESSAGE),
+        _e("message.clicked", "The customer opened a link in a message.", _MESSAGE),
+        _e("message.read", "The customer read an inbox message.", _MESSAGE),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

@@ -10,6 +10,7 @@ from typing import Any
 from souk_platform.benefits import services as benefits
 from souk_platform.coupons import services as coupons
 from souk_platform.journeys.templates import template_graph
+from souk_platform.messaging.services import create_template, ensure_built_in_channels
 from souk_platform.tags import services as tags
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
@@ -45,13 +46,19 @@ def shop_objects(session: Any, shop_id: str) -> dict[str, str]:
         description=None,
         condition={"op": "and", "conditions": [{"field": "orders_count", "cmp": "gte", "value": 1}]},
     )
+    email = next(c for c in ensure_built_in_channels(session, shop_id=shop_id) if c.kind == "email")
+    template = create_template(
+        session,
+        shop_id=shop_id,
+        fields={"name": "欢迎", "channel_kind": "email", "subject": "你好", "body": "{{ customer_name }}，欢迎回来"},
+    )
     return {
         "coupon_id": issued_coupon(session, shop_id),
         "package_id": package.id,
         "tag_id": tag.id,
         "segment_id": segment.id,
-        "channel_id": "mch_email",
-        "template_id": "mtp_welcome",
+        "channel_id": email.id,
+        "template_id": template.id,
     }
 
 
