@@ -27,6 +27,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.api",
     "souk_platform.plugins.api",
     "souk_platform.plugins.app_api",
+    "souk_platform.risk.api",
     "souk_platform.webhooks.listen",
 )
 
@@ -47,5 +48,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.views",
     "souk_platform.audience.views",
     "souk_platform.benefits.views",
+    "souk_platform.risk.views",
     "souk_platform.operations.views",
 )

@@ -32,6 +32,17 @@ class ShopSettingsSchema(ma.Schema):
     risk_ip_customers_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
     risk_customer_ips_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
     risk_customer_ips_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    risk_customer_orders_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_ip_customers_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_customer_ips_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_device_customers_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
+    risk_device_customers_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    risk_device_customers_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_new_account_hours = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24))
+    risk_new_account_order_min = ma.fields.Integer(validate=ma.validate.Range(0, 1_000_000_000))
+    risk_new_account_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_review_expiry_hours = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24))
+    risk_review_expiry_action = ma.fields.String(validate=ma.validate.OneOf(["release", "cancel"]))
 
 
 assert set(ShopSettingsSchema().fields) == set(DEFAULT_SETTINGS), "settings schema and defaults disagree"
