@@ -25,9 +25,7 @@ def test_approve_racing_reject_one_wins(app):
         for _ in range(PAIRS):
             r = buyer.checkout(1, points=10)
             assert r.get_json()["status"] == "in_review", r.get_json()
-            reviews.append(
-                db.session.scalar(sa.select(RiskReview.id).where(RiskReview.order_id == r.get_json()["id"]))
-            )
+            reviews.append(db.session.scalar(sa.select(RiskReview.id).where(RiskReview.order_id == r.get_json()["id"])))
         db.session.remove()
 
     def decide(review_id: str, verb: str) -> int:

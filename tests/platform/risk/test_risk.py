@@ -17,7 +17,7 @@ from souk_platform.risk import services
 from souk_platform.risk.models import RiskReview
 from souk_platform.shops.services import update_shop
 
-from .conftest import Buyer, build_shop
+from .conftest import build_shop
 
 
 def _settings(session, shop_id, **settings):
@@ -50,7 +50,7 @@ def test_a_denied_checkout_writes_exactly_one_decision_and_nothing_else(buyer, s
     body = r.get_json()
     assert body["rule"] == "customer_dense_orders" and "2 orders" in body["detail"]
     assert buyer.snapshot() == before  # no order, stock or points moved
-    allowed, denied = buyer.decisions()
+    _allowed, denied = buyer.decisions()
     assert denied.id == body["decision_id"] and denied.outcome == "deny"
     (fired,) = denied.rules
     assert fired == {
@@ -95,7 +95,8 @@ def test_a_block_list_entry_denies_and_an_allow_entry_beats_the_rules(buyer, sho
 
 def test_an_expired_list_entry_no_longer_applies(buyer, shop, clock):
     expires = (clock.now() + dt.timedelta(hours=1)).isoformat()
-    r = buyer.post("/risk/lists", {"list": "block", "kind": "customer", "value": shop.customer_id, "expires_at": expires})
+    entry = {"list": "block", "kind": "customer", "value": shop.customer_id, "expires_at": expires}
+    r = buyer.post("/risk/lists", entry)
     assert r.status_code == 201, r.get_json()
     assert buyer.checkout().status_code == 422
     clock.advance(hours=2)
@@ -198,7 +199,7 @@ def test_the_expiry_job_applies_the_shop_rule_once_however_often_it_runs(buyer, 
 
 def test_the_expiry_job_cancels_when_the_shop_says_so(buyer, shop, session, clock, app):
     before = buyer.snapshot()
-    order, review = _review_checkout(buyer, shop, session, points=100)
+    order, _ = _review_checkout(buyer, shop, session, points=100)
     with app.app_context():
         assert services.expire_due_reviews(db.session, now=clock.now() + dt.timedelta(hours=25)) == 1
     db.session.expire_all()
@@ -252,7 +253,6 @@ def test_another_shops_decisions_lists_and_reviews_are_404(buyer, shop, session,
 
 def test_scopes_guard_the_risk_api(client, session, clock):
     shop = build_shop(session, clock)
-    reader = ShopFactory.build()  # noqa: F841 - only the scopes matter
     from souk_platform.shops.models import Shop as ShopModel
 
     model = db.session.get(ShopModel, shop.id)
