@@ -65,9 +65,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 _STAMPS = {"paid": "paid_at", "cancelled": "cancelled_at", "fulfilled": "fulfilled_at", "completed": "completed_at"}
-_EVENTS = {"pending_payment": "order.released"}  # a move's event when it is not order.<to>
+MOVE_EVENTS = {"pending_payment": "order.released"}  # a move's event when it is not order.<to>
 
 __all__ = [
+    "MOVE_EVENTS",
     "TRANSITIONS",
     "cancel_expired_orders",
     "cancel_order",
@@ -215,7 +216,7 @@ def _record_move(session: DbSession, order: Order, move: Move, *, now: dt.dateti
     payload = order_payload(order)
     if reason:
         payload["reason"] = reason
-    kind = _EVENTS.get(to, f"order.{to}")
+    kind = MOVE_EVENTS.get(to, f"order.{to}")
     emit(session, shop_id=order.shop_id, type=kind, subject_type="order", subject_id=order.id, payload=payload)
 
 
