@@ -6,7 +6,8 @@ in the same write. A denial makes the caller raise and roll back; so a denial is
 short transaction of its own on the same session — the way the plugin invocation log survives
 (``plugins/invocation_log.py``): same connection, so the test suite's SAVEPOINT session sees it, and a
 SAVEPOINT rolling back hands the row back to the enclosing transaction. Nothing else of the denied
-work is written.
+work is written. (A denial by a plugin rolls back the plugin's invocation log too, which is written again
+by its own hook in the same way; each hook writes only its own rows.)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -76,7 +78,15 @@ def record(session: DbSession, fields: dict[str, Any]) -> RiskDecision:
 
 
 def _after_commit(session: Session) -> None:
-    if session.get_nested_transaction() is None:  # the whole unit of work, not a SAVEPOINT, committed
+    if session.get_nested_transaction() is not None:
+        return  # a SAVEPOINT was released, not the unit of work
+    # Forget the denials this commit wrote. Another after-rollback writer (the plugin invocation log)
+    # may commit first, in the same rollback: the denials it did not write are kept for ours.
+    remembered: list[_Remembered] | None = session.info.get(_UNCOMMITTED)
+    left = [entry for entry in remembered or [] if not sa.inspect(entry.row).persistent]
+    if left:
+        session.info[_UNCOMMITTED] = left
+    else:
         session.info.pop(_UNCOMMITTED, None)
 
 

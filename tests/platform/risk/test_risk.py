@@ -261,3 +261,33 @@ def test_scopes_guard_the_risk_api(client, session, clock):
     r = client.post("/api/v1/risk/lists", json={"list": "block", "kind": "device", "value": "d"}, headers=read_only)
     assert r.status_code == 403
     assert client.get("/api/v1/risk/decisions", headers=token_for(model, ["read_orders"])).status_code == 403
+
+
+def _install_validator(buyer, output):
+    from plugin_modules import b64, constant_plugin
+
+    body = {"name": "Guard", "point": "order.validate", "module_base64": b64(constant_plugin(output))}
+    r = buyer.post("/plugins", body)
+    assert r.status_code == 201, r.get_json()
+    r = buyer.post("/plugin-activations", {"plugin_id": r.get_json()["id"]})
+    assert r.status_code == 201, r.get_json()
+
+
+def test_a_plugin_asking_for_review_holds_the_order_and_is_named_in_the_decision(buyer):
+    _install_validator(buyer, {"allow": True, "review": True, "reason": "first order from a new city"})
+    r = buyer.checkout()
+    assert r.status_code == 201 and r.get_json()["status"] == "in_review", r.get_json()
+    decision = buyer.decisions()[-1]
+    assert decision.outcome == "review"
+    assert decision.rules[0]["rule"] == "plugin:Guard" and decision.rules[0]["source"] == "plugin"
+    assert "first order from a new city" in decision.rules[0]["reason"]
+
+
+def test_a_plugin_denial_is_recorded_like_a_rule_denial(buyer):
+    _install_validator(buyer, {"allow": False, "reason": "blocked by the guard"})
+    before = buyer.snapshot()
+    r = buyer.checkout()
+    assert r.status_code == 422 and r.get_json()["rule"] == "plugin:Guard"
+    assert buyer.snapshot() == before
+    (decision,) = buyer.decisions()
+    assert decision.outcome == "deny" and decision.rules[0]["reason"] == "blocked by the guard (plugin Guard)"
