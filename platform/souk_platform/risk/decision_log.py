@@ -53,12 +53,12 @@ def decision_payload(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write(session: Session, fields: dict[str, Any]) -> RiskDecision:
+def _write(session: DbSession, fields: dict[str, Any]) -> RiskDecision:
     row = RiskDecision(**fields)
     session.add(row)
     if fields["outcome"] != "allow":  # risk.decided is for decisions that stopped something
         emit(
-            session,  # type: ignore[arg-type]
+            session,
             shop_id=fields["shop_id"],
             type="risk.decided",
             subject_type="risk_decision",

@@ -136,8 +136,8 @@ def _customer_names(shop_id: str, ids: set[str]) -> dict[str, str]:
 @shop_role_required("owner", "staff")
 def reviews(shop_id: str) -> str:
     shop = get_shop(db.session, shop_id)
-    status = request.args.get("status", "open")
-    status = status if status in REVIEW_STATUSES else None
+    asked = request.args.get("status", "open")
+    status = asked if asked in REVIEW_STATUSES else None
     rows = list(
         db.session.scalars(
             services.reviews_stmt(shop_id, status=status).order_by(RiskReview.id.desc()).limit(PAGE_SIZE)
