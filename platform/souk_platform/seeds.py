@@ -16,6 +16,7 @@ from souk_platform.installations import demo as installations_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.orders import demo as orders_demo
 from souk_platform.reports import demo as reports_demo
+from souk_platform.risk import demo as risk_demo
 from souk_platform.shops.models import Shop
 
 STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
@@ -30,4 +31,5 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Benefit packages / 权益包", benefits_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
+    ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
 ]
