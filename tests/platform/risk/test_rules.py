@@ -43,3 +43,23 @@ def test_checkout_runs_every_built_in_rule_and_the_defaults_cover_them():
     thresholds = rule_thresholds(DEFAULT_SETTINGS, ACTIONS["checkout"].rules)
     assert thresholds["customer_dense_orders"] == {"max": 20, "window_minutes": 60, "outcome": "deny"}
     assert thresholds["new_account_high_value"]["window_minutes"] == 24 * 60  # hours, in minutes
+
+
+def test_a_recorded_decision_replays_under_other_thresholds():
+    from souk_platform.risk.models import RiskDecision
+    from souk_platform.risk.services import replay
+
+    decision = RiskDecision(
+        inputs={
+            "stats": {"customer_dense_orders": 4, "ip_many_customers": 2},
+            "thresholds": {
+                "customer_dense_orders": {"max": 20, "window_minutes": 60, "outcome": "deny"},
+                "ip_many_customers": {"max": 10, "window_minutes": 60, "outcome": "deny"},
+            },
+        }
+    )
+    assert replay(decision, {}) == []
+    assert replay(decision, {"customer_dense_orders": {"max": 3}}) == ["customer_dense_orders"]
+    assert replay(decision, {"customer_dense_orders": {"max": 4}, "ip_many_customers": {"max": 1}}) == [
+        "ip_many_customers"
+    ]
