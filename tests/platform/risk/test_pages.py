@@ -42,6 +42,8 @@ def test_approving_a_review_from_the_queue_is_done_once(client, session, shop, b
     _log_in_owner(client, session, shop)
     page = client.get(f"/shops/{shop.id}/risk/reviews").get_data(as_text=True)
     assert review.id in page and "New account, high-value order" in page
+    detail = client.get(f"/shops/{shop.id}/orders/{order_id}").get_data(as_text=True)
+    assert "Held for risk review" in detail and f"/shops/{shop.id}/risk/reviews" in detail
     form = {"verdict": "approve", "note": "熟客", "form_key": form_key()}
     url = f"/shops/{shop.id}/risk/reviews/{review.id}"
     assert client.post(url, data=form).status_code == 302

@@ -19,7 +19,8 @@ from souk_platform.shops.services import get_shop, update_shop
 
 __all__ = ["MAX_THRESHOLD", "MAX_WINDOW_MINUTES", "risk_settings_view", "update_risk_settings"]
 
-MAX_THRESHOLD = 1_000_000_000  # an order value in fen, or a count
+MAX_THRESHOLD = 1_000_000_000  # an order value in fen
+MAX_COUNT = 100_000  # orders, customers or IPs in a window
 MAX_WINDOW_MINUTES = 60 * 24 * 30
 MAX_EXPIRY_HOURS = 24 * 30
 
@@ -53,8 +54,9 @@ def _changes(rules: Sequence[dict[str, Any]]) -> dict[str, Any]:
             errors[f"rules.{i}.rule"] = [f"One of: {', '.join(RULES)}."]
             continue
         if "threshold" in entry:
-            if not 0 <= entry["threshold"] <= MAX_THRESHOLD:
-                errors[f"rules.{i}.threshold"] = [f"Between 0 (off) and {MAX_THRESHOLD}."]
+            most = MAX_THRESHOLD if rule.at_least else MAX_COUNT
+            if not 0 <= entry["threshold"] <= most:
+                errors[f"rules.{i}.threshold"] = [f"Between 0 (off) and {most}."]
             changes[rule.threshold_setting] = entry["threshold"]
         if "window" in entry:
             most = MAX_WINDOW_MINUTES // 60 if rule.window_in_hours else MAX_WINDOW_MINUTES
