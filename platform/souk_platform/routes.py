@@ -29,6 +29,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.webhooks.api",
     "souk_platform.plugins.api",
     "souk_platform.plugins.app_api",
+    "souk_platform.risk.api",
     "souk_platform.webhooks.listen",
 )
 
@@ -52,5 +53,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.benefits.views",
     "souk_platform.journeys.views",
     "souk_platform.messaging.views",
+    "souk_platform.risk.views",
     "souk_platform.operations.views",
 )

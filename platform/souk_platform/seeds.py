@@ -18,6 +18,7 @@ from souk_platform.members import demo as members_demo
 from souk_platform.messaging import demo as messaging_demo
 from souk_platform.orders import demo as orders_demo
 from souk_platform.reports import demo as reports_demo
+from souk_platform.risk import demo as risk_demo
 from souk_platform.shops.models import Shop
 
 STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
@@ -34,4 +35,5 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Journeys / 营销画布", journeys_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
+    ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
 ]

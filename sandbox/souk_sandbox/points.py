@@ -69,6 +69,11 @@ def _output(required: dict[str, Any], optional: dict[str, Any] | None = None) ->
 
 
 _VERDICT = _output({"allow": {"type": "boolean"}}, {"reason": _TEXT})
+# order.validate: allow false denies; allow true with review true holds the order for a person (§5.13).
+_RISK_VERDICT = _output(
+    {"allow": {"type": "boolean"}},
+    {"reason": _TEXT, "review": {"type": "boolean", "description": "Hold the order for a person's review"}},
+)
 _DISCOUNT = {
     "type": "object",
     "required": ["label"],
@@ -221,7 +226,7 @@ POINTS: dict[str, PointContract] = {
             _input(
                 {"order": {"type": "object", "required": ["lines"]}, "buyer": _CUSTOMER, "stats": {"type": "object"}}
             ),
-            _VERDICT,
+            _RISK_VERDICT,
         ),
         PointContract(
             "points.earn",

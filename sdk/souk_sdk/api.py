@@ -29,7 +29,7 @@ CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "socia
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
 MessagesStatus = Literal["scheduled", "queued", "sent", "delivered", "failed", "clicked", "suppressed"]
 OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
-OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
+OrdersStatus = Literal["in_review", "pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
     "marketing", "loyalty", "orders", "risk", "analytics", "operations", "integration", "other"
 ]
@@ -44,6 +44,9 @@ RequirementsState = Literal[
     "cancelled",
     "refunded",
     "merged",
+]
+RiskRuleSettingRule = Literal[
+    "customer_dense_orders", "ip_many_customers", "customer_many_ips", "device_many_customers", "new_account_high_value"
 ]
 SegmentFieldsGroup = Literal["behaviour", "loyalty", "marketing", "profile", "tags", "trade"]
 ServiceOrdersState = Literal[
@@ -667,6 +670,8 @@ class Checkout(TypedDict, total=False):
     stored_value: int
     #: Where the order is placed: online, store, mini_program, app, social
     channel: Literal["online", "store", "mini_program", "app", "social"]
+    #: The buyer's device id, if the client knows it (risk control counts accounts per device)
+    device_id: str | None
 
 
 Comparison = TypedDict(
@@ -1195,6 +1200,20 @@ class Fee(TypedDict, total=False):
     benefit_grant_id: str | None
     #: The package of the free-shipping right
     benefit_package_id: str
+
+
+class FiredRule(TypedDict, total=False):
+    #: A built-in rule, allow_list:<kind> / block_list:<kind>, or plugin:<name>
+    rule: str
+    #: rule | list | plugin
+    source: str
+    #: allow (an allow-list entry), review or deny
+    outcome: str
+    reason: str
+    #: The figure the rule saw (a count, or fen)
+    seen: int | None
+    threshold: int | None
+    window_minutes: int | None
 
 
 Funnel = TypedDict(
@@ -1734,7 +1753,7 @@ class OneTimeChargeCreate(TypedDict, total=False):
 
 class Order(TypedDict, total=False):
     id: str
-    #: pending_payment | paid | fulfilled | completed | cancelled
+    #: in_review | pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
     #: Where the order was placed: online | store | mini_program | app | social
@@ -1773,7 +1792,7 @@ class Order(TypedDict, total=False):
 
 class OrderDetail(TypedDict, total=False):
     id: str
-    #: pending_payment | paid | fulfilled | completed | cancelled
+    #: in_review | pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
     #: Where the order was placed: online | store | mini_program | app | social
@@ -2369,6 +2388,107 @@ class RequirementPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class RiskDecision(TypedDict, total=False):
+    id: str
+    #: checkout | redemption | coupon_claim | sign_in
+    action: str
+    #: order | customer
+    subject_type: str
+    subject_id: str
+    customer_id: str | None
+    ip: str | None
+    device_id: str | None
+    #: allow | review | deny
+    outcome: str
+    #: The rules that fired
+    rules: list[FiredRule]
+    #: What the rules read (stats, order_value, account_age_minutes, thresholds, lists)
+    inputs: dict[str, Any]
+    created_at: str
+
+
+class RiskDecisionPage(TypedDict, total=False):
+    items: Required[list[RiskDecision]]
+    next_cursor: Required[str | None]
+
+
+class RiskListEntry(TypedDict, total=False):
+    id: str
+    #: block | allow
+    list: Required[Literal["block", "allow"]]
+    #: customer | ip | device
+    kind: Required[Literal["customer", "ip", "device"]]
+    #: A customer id, an IP or a device id
+    value: Required[str]
+    note: str | None
+    #: null: for good
+    expires_at: str | None
+    #: False once expired
+    active: bool
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class RiskListEntryPage(TypedDict, total=False):
+    items: Required[list[RiskListEntry]]
+    next_cursor: Required[str | None]
+
+
+class RiskListEntryUpdate(TypedDict, total=False):
+    note: str | None
+    expires_at: str | None
+
+
+class RiskReview(TypedDict, total=False):
+    id: str
+    action: str
+    decision_id: str
+    order_id: str
+    customer_id: str | None
+    #: open | approved | rejected
+    status: str
+    #: When the shop's expiry rule applies if still open
+    expires_at: str
+    #: staff | api | expiry
+    closed_by: str | None
+    note: str | None
+    closed_at: str | None
+    created_at: str
+    version: int
+
+
+class RiskReviewClose(TypedDict, total=False):
+    note: str | None
+
+
+class RiskReviewPage(TypedDict, total=False):
+    items: Required[list[RiskReview]]
+    next_cursor: Required[str | None]
+
+
+class RiskRuleSetting(TypedDict, total=False):
+    rule: Required[RiskRuleSettingRule]
+    #: 0 turns the rule off; a count, or fen for new_account_high_value
+    threshold: int
+    #: In window_unit
+    window: int
+    #: minutes | hours
+    window_unit: str
+    #: review | deny
+    outcome: Literal["review", "deny"]
+
+
+class RiskSettings(TypedDict, total=False):
+    #: The rules to change (others keep theirs)
+    rules: list[RiskRuleSetting]
+    review_expiry_hours: int
+    #: What an unreviewed order becomes at expiry: release (approve) or cancel
+    review_expiry_action: Literal["release", "cancel"]
+    #: The shop's version (If-Match)
+    version: int
+
+
 class SalesFigures(TypedDict, total=False):
     orders_paid: int
     #: Paid in cash and stored value, fen
@@ -2809,6 +2929,17 @@ class ShopSettings(TypedDict, total=False):
     quiet_hours_start: str | None
     #: HH:MM shop-local: the end of the quiet hours
     quiet_hours_end: str | None
+    risk_customer_orders_outcome: Literal["review", "deny"]
+    risk_ip_customers_outcome: Literal["review", "deny"]
+    risk_customer_ips_outcome: Literal["review", "deny"]
+    risk_device_customers_max: int
+    risk_device_customers_window_minutes: int
+    risk_device_customers_outcome: Literal["review", "deny"]
+    risk_new_account_hours: int
+    risk_new_account_order_min: int
+    risk_new_account_outcome: Literal["review", "deny"]
+    risk_review_expiry_hours: int
+    risk_review_expiry_action: Literal["release", "cancel"]
 
 
 class ShopUpdate(TypedDict, total=False):
@@ -3888,7 +4019,7 @@ class CartsResource:
     def checkout(
         self, cart_id: str, body: Checkout | None = None, *, idempotency_key: str | None = None
     ) -> OrderDetail:
-        """Check the cart out: a pending_payment order with its stock reserved.
+        """Check the cart out: a pending_payment order with its stock reserved (in_review when risk control holds it)
 
         ``POST /api/v1/carts/{cart_id}/checkout`` · scope ``write_orders``
 
@@ -6152,6 +6283,276 @@ class RequirementsResource:
         return cast(Requirement, response)
 
 
+class RiskDecisionsResource:
+    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
+    (``client.risk_decisions``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        outcome: Literal["allow", "review", "deny"] | None = None,
+        rule: str | None = None,
+        action: Literal["checkout", "redemption", "coupon_claim", "sign_in"] | None = None,
+        customer_id: str | None = None,
+        ip: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RiskDecisionPage:
+        """Every risk decision, newest first; filter by outcome, rule, action, customer or IP.
+
+        ``GET /api/v1/risk/decisions`` · scope ``read_risk``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/risk/decisions",
+            query={
+                "outcome": outcome,
+                "rule": rule,
+                "action": action,
+                "customer_id": customer_id,
+                "ip": ip,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
+        return cast(RiskDecisionPage, response)
+
+    def iter(
+        self,
+        *,
+        outcome: Literal["allow", "review", "deny"] | None = None,
+        rule: str | None = None,
+        action: Literal["checkout", "redemption", "coupon_claim", "sign_in"] | None = None,
+        customer_id: str | None = None,
+        ip: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[RiskDecision]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/risk/decisions",
+            query={
+                "outcome": outcome,
+                "rule": rule,
+                "action": action,
+                "customer_id": customer_id,
+                "ip": ip,
+                "limit": limit,
+            },
+        )
+
+    def get(self, decision_id: str) -> RiskDecision:
+        """One decision with the rules that fired, their figures and the inputs to replay it.
+
+        ``GET /api/v1/risk/decisions/{decision_id}`` · scope ``read_risk``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/risk/decisions/{decision_id}", path_params={"decision_id": decision_id}
+        )
+        return cast(RiskDecision, response)
+
+
+class RiskListsResource:
+    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
+    (``client.risk_lists``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        list: Literal["block", "allow"] | None = None,
+        kind: Literal["customer", "ip", "device"] | None = None,
+        value: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RiskListEntryPage:
+        """Block and allow list entries (customers, IPs, device ids), newest first.
+
+        ``GET /api/v1/risk/lists`` · scope ``read_risk``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/risk/lists",
+            query={"list": list, "kind": kind, "value": value, "limit": limit, "cursor": cursor},
+        )
+        return cast(RiskListEntryPage, response)
+
+    def iter(
+        self,
+        *,
+        list: Literal["block", "allow"] | None = None,
+        kind: Literal["customer", "ip", "device"] | None = None,
+        value: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[RiskListEntry]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/risk/lists", query={"list": list, "kind": kind, "value": value, "limit": limit}
+        )
+
+    def create(self, body: RiskListEntry) -> RiskListEntry:
+        """Put a customer, IP or device id on the block or allow list (an allow entry wins over every rule)
+
+        ``POST /api/v1/risk/lists`` · scope ``write_risk``
+        """
+        response = self._requester.request("POST", "/api/v1/risk/lists", body=body)
+        return cast(RiskListEntry, response)
+
+    def get(self, entry_id: str) -> RiskListEntry:
+        """One list entry.
+
+        ``GET /api/v1/risk/lists/{entry_id}`` · scope ``read_risk``
+        """
+        response = self._requester.request("GET", "/api/v1/risk/lists/{entry_id}", path_params={"entry_id": entry_id})
+        return cast(RiskListEntry, response)
+
+    def update(
+        self, entry_id: str, body: RiskListEntryUpdate | None = None, *, if_match: int | str | None = None
+    ) -> RiskListEntry:
+        """Change an entry's note or expiry.
+
+        ``PATCH /api/v1/risk/lists/{entry_id}`` · scope ``write_risk``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH", "/api/v1/risk/lists/{entry_id}", path_params={"entry_id": entry_id}, body=body, if_match=if_match
+        )
+        return cast(RiskListEntry, response)
+
+    def delete(self, entry_id: str, *, if_match: int | str | None = None) -> None:
+        """Take an entry off its list.
+
+        ``DELETE /api/v1/risk/lists/{entry_id}`` · scope ``write_risk``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/risk/lists/{entry_id}", path_params={"entry_id": entry_id}, if_match=if_match
+        )
+
+
+class RiskReviewsResource:
+    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
+    (``client.risk_reviews``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["open", "approved", "rejected"] | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RiskReviewPage:
+        """Orders held for review, newest first; filter by status (open, approved, rejected) or customer.
+
+        ``GET /api/v1/risk/reviews`` · scope ``read_risk``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/risk/reviews",
+            query={"status": status, "customer_id": customer_id, "limit": limit, "cursor": cursor},
+        )
+        return cast(RiskReviewPage, response)
+
+    def iter(
+        self,
+        *,
+        status: Literal["open", "approved", "rejected"] | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[RiskReview]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/risk/reviews", query={"status": status, "customer_id": customer_id, "limit": limit}
+        )
+
+    def get(self, review_id: str) -> RiskReview:
+        """One review.
+
+        ``GET /api/v1/risk/reviews/{review_id}`` · scope ``read_risk``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/risk/reviews/{review_id}", path_params={"review_id": review_id}
+        )
+        return cast(RiskReview, response)
+
+    def approve(
+        self, review_id: str, body: RiskReviewClose | None = None, *, idempotency_key: str | None = None
+    ) -> RiskReview:
+        """Approve: the held order awaits payment from now (send an Idempotency-Key)
+
+        ``POST /api/v1/risk/reviews/{review_id}/approve`` · scope ``write_risk``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/risk/reviews/{review_id}/approve",
+            path_params={"review_id": review_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(RiskReview, response)
+
+    def reject(
+        self, review_id: str, body: RiskReviewClose | None = None, *, idempotency_key: str | None = None
+    ) -> RiskReview:
+        """Reject: the held order is cancelled, stock, coupons, points and stored value go back (Idempotency-Key)
+
+        ``POST /api/v1/risk/reviews/{review_id}/reject`` · scope ``write_risk``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/risk/reviews/{review_id}/reject",
+            path_params={"review_id": review_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(RiskReview, response)
+
+
+class RiskSettingsResource:
+    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
+    (``client.risk_settings``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def get(self) -> RiskSettings:
+        """Each built-in rule's threshold, window and outcome, and the review expiry rule.
+
+        ``GET /api/v1/risk/settings`` · scope ``read_risk``
+        """
+        response = self._requester.request("GET", "/api/v1/risk/settings")
+        return cast(RiskSettings, response)
+
+    def update(self, body: RiskSettings | None = None, *, if_match: int | str | None = None) -> RiskSettings:
+        """Change thresholds, windows and outcomes of the rules given, and the review expiry (If-Match required)
+
+        ``PUT /api/v1/risk/settings`` · scope ``write_risk``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request("PUT", "/api/v1/risk/settings", body=body, if_match=if_match)
+        return cast(RiskSettings, response)
+
+
 class SegmentFieldsResource:
     """The filter fields of segments and rule tags, with their 口径 (``client.segment_fields``)."""
 
@@ -7242,6 +7643,10 @@ class ApiResources:
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
         self.requirements = RequirementsResource(requester)
+        self.risk_decisions = RiskDecisionsResource(requester)
+        self.risk_lists = RiskListsResource(requester)
+        self.risk_reviews = RiskReviewsResource(requester)
+        self.risk_settings = RiskSettingsResource(requester)
         self.segment_fields = SegmentFieldsResource(requester)
         self.segment_snapshots = SegmentSnapshotsResource(requester)
         self.segments = SegmentsResource(requester)
@@ -7473,6 +7878,22 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/requirements/{requirement_id}/delivery-votes", "requirements.vote_on_delivery"),
     ("POST", "/api/v1/requirements/{requirement_id}/pledges", "requirements.pledge"),
     ("POST", "/api/v1/requirements/{requirement_id}/proposal-votes", "requirements.vote_for_proposal"),
+    ("GET", "/api/v1/risk/decisions", "risk_decisions.list"),
+    ("GET", "/api/v1/risk/decisions", "risk_decisions.iter"),
+    ("GET", "/api/v1/risk/decisions/{decision_id}", "risk_decisions.get"),
+    ("GET", "/api/v1/risk/lists", "risk_lists.list"),
+    ("GET", "/api/v1/risk/lists", "risk_lists.iter"),
+    ("POST", "/api/v1/risk/lists", "risk_lists.create"),
+    ("GET", "/api/v1/risk/lists/{entry_id}", "risk_lists.get"),
+    ("PATCH", "/api/v1/risk/lists/{entry_id}", "risk_lists.update"),
+    ("DELETE", "/api/v1/risk/lists/{entry_id}", "risk_lists.delete"),
+    ("GET", "/api/v1/risk/reviews", "risk_reviews.list"),
+    ("GET", "/api/v1/risk/reviews", "risk_reviews.iter"),
+    ("GET", "/api/v1/risk/reviews/{review_id}", "risk_reviews.get"),
+    ("POST", "/api/v1/risk/reviews/{review_id}/approve", "risk_reviews.approve"),
+    ("POST", "/api/v1/risk/reviews/{review_id}/reject", "risk_reviews.reject"),
+    ("GET", "/api/v1/risk/settings", "risk_settings.get"),
+    ("PUT", "/api/v1/risk/settings", "risk_settings.update"),
     ("GET", "/api/v1/segment-fields", "segment_fields.list"),
     ("GET", "/api/v1/segment-fields", "segment_fields.iter"),
     ("GET", "/api/v1/segment-snapshots", "segment_snapshots.list"),

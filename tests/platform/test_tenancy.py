@@ -52,7 +52,10 @@ from souk_platform.orders.services import create_refund, settle_payment, start_p
 from souk_platform.plugins.models import PluginInvocation
 from souk_platform.plugins.services import create_activation, upload_plugin
 from souk_platform.points.services import award_points, points_account_id
+from souk_platform.risk.models import RiskReview
+from souk_platform.risk.services import create_entry
 from souk_platform.shops.models import Shop
+from souk_platform.shops.services import update_shop
 from souk_platform.stored_value.services import top_up
 from souk_platform.tags.services import create_segment, create_tag, import_tags, tag_customers
 from souk_platform.tags.snapshots import take_snapshot
@@ -118,6 +121,9 @@ OBJECTS: dict[str, str] = {
     "template_id": "message_template",
     "message_id": "message",  # on shop A's app's channel: the app reports on it
     "inbox_message_id": "inbox_message",
+    "decision_id": "risk_decision",
+    "entry_id": "risk_list_entry",
+    "review_id": "risk_review",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -171,6 +177,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/message-templates/<template_id>/preview"): lambda w: {"customer_id": w["customer"]},
     ("POST", "/api/v1/customers/<customer_id>/messages/<inbox_message_id>/read"): None,
     ("POST", "/api/v1/app/messages/<message_id>/status"): lambda w: {"status": "delivered"},
+    ("PATCH", "/api/v1/risk/lists/<entry_id>"): lambda w: {"note": "Renamed"},
+    ("DELETE", "/api/v1/risk/lists/<entry_id>"): None,
+    ("POST", "/api/v1/risk/reviews/<review_id>/approve"): lambda w: {},
+    ("POST", "/api/v1/risk/reviews/<review_id>/reject"): lambda w: {},
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -409,6 +419,31 @@ def build_shop_a(session: Any, now: Any) -> World:
     refund = create_refund(
         session, shop_id=shop.id, order_id=order.id, amount=1000, lines=None, reason="late", restock=False, now=now
     )
+    # an order risk control holds for review (any order counts as high-value for a moment), and a list entry
+    update_shop(
+        session, shop_id=shop.id, changes={"settings": {"risk_new_account_order_min": 1}}, expected_version=None
+    )
+    held_cart = create_cart(
+        session, shop_id=shop.id, customer_id=customer.id, lines=[{"sku_id": sku.id, "quantity": 1}], now=now
+    )
+    held = checkout(
+        session,
+        shop_id=shop.id,
+        cart_id=held_cart.id,
+        customer_id=customer.id,
+        ip=None,
+        coupon_codes=[],
+        points_to_spend=0,
+        stored_value_to_spend=0,
+        now=now,
+    )
+    update_shop(
+        session, shop_id=shop.id, changes={"settings": {"risk_new_account_order_min": 0}}, expected_version=None
+    )
+    risk_review = session.scalar(sa.select(RiskReview).where(RiskReview.order_id == held.id))
+    risk_entry = create_entry(
+        session, shop_id=shop.id, fields={"list": "block", "kind": "device", "value": "dev-a"}, now=now
+    )
     cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
     cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
     session.flush()
@@ -437,6 +472,9 @@ def build_shop_a(session: Any, now: Any) -> World:
         "cart": cart.id,
         "cart_line": cart.lines[0].id,
         "points_account": points_account_id(session, shop_id=shop.id, customer_id=customer.id) or "",
+        "risk_review": risk_review.id,
+        "risk_decision": risk_review.decision_id,
+        "risk_list_entry": risk_entry.id,
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id

@@ -38,6 +38,10 @@ _DOMAINS: dict[str, tuple[str, str]] = {
     "ledger": (_l("See ledger accounts and transfers"), _l("See ledger accounts and transfers")),
     "webhooks": (_l("See webhook subscriptions"), _l("Create and change webhook subscriptions")),
     "plugins": (_l("See plugin settings and runs"), _l("Change plugin settings")),
+    "risk": (
+        _l("See risk decisions, lists and reviews"),
+        _l("Change risk rules and lists, approve or reject held orders"),
+    ),
 }
 
 

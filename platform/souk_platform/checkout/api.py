@@ -134,7 +134,7 @@ class CartCheckout(MethodView):
     @blp.alt_response(409, description="Out of stock, or the cart was already checked out")
     @blp.alt_response(422, description="Invalid cart, coupon, points or stored value; or rejected by risk control")
     def post(self, body: dict[str, Any], cart_id: str) -> Any:
-        """Check the cart out: a pending_payment order with its stock reserved"""
+        """Check the cart out: a pending_payment order with its stock reserved (in_review when risk control holds it)"""
         order = services.checkout(
             db.session,
             shop_id=current_principal().shop_id,
@@ -145,6 +145,7 @@ class CartCheckout(MethodView):
             points_to_spend=body["points"],
             stored_value_to_spend=body["stored_value"],
             channel=body["channel"],
+            device_id=body["device_id"],
             now=_now(),
         )
         return order, 201, {"Location": f"/api/v1/orders/{order.id}", **etag(order.version)}

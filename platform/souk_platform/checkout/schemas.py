@@ -49,6 +49,14 @@ class CheckoutSchema(ma.Schema):
         validate=ma.validate.OneOf(ORDER_CHANNELS),
         metadata={"description": "Where the order is placed: " + ", ".join(ORDER_CHANNELS)},
     )
+    device_id = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(1, 128),
+        metadata={
+            "description": "The buyer's device id, if the client knows it (risk control counts accounts per device)"
+        },
+    )
 
 
 class CartLineSchema(ma.Schema):

@@ -31,7 +31,6 @@ from souk_platform.checkout.errors import (
     OrderRejected,
 )
 from souk_platform.checkout.models import Cart, CartLine
-from souk_platform.checkout.risk import RISK_RULES, risk_decision, risk_stats
 from souk_platform.core.errors import NotFound
 from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
@@ -44,6 +43,7 @@ from souk_platform.members.perks import LevelPerks
 from souk_platform.orders.models import Order, OrderLine
 from souk_platform.orders.services import order_payload
 from souk_platform.points.services import max_points_for, points_value, spend_points
+from souk_platform.risk.services import Decision, RiskFacts, evaluate, open_review, review_hold_until
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, shop_setting
 from souk_platform.stored_value.services import spend_stored_value
@@ -65,7 +65,6 @@ __all__ = [
     "get_cart",
     "preview_cart",
     "remove_cart_line",
-    "risk_decision",
     "set_cart_line_quantity",
 ]
 
@@ -434,6 +433,7 @@ class _OrderDraft:
     stored_value_used: int = 0
     total: int = 0
     reservation_expires_at: dt.datetime | None = None
+    risk: Decision | None = None  # order.validate's decision; "review" holds the order in_review
 
 
 def checkout(
@@ -448,11 +448,14 @@ def checkout(
     stored_value_to_spend: int,
     now: dt.datetime,
     channel: str = "online",
+    device_id: str | None = None,
 ) -> Order:
-    """Turn an open cart into a ``pending_payment`` order with its stock reserved.
+    """Turn an open cart into a ``pending_payment`` order with its stock reserved — or an ``in_review`` one,
+    held with a risk review, when risk control asks for a person's look.
 
     Raises (and writes nothing): CartNotFound/SKU/customer NotFound (404), CartNotOpen (409), CartInvalid,
-    CheckoutInvalid, coupon and balance problems (422), OrderRejected (422 ``order-rejected``), OutOfStock (409).
+    CheckoutInvalid, coupon and balance problems (422), OrderRejected (422 ``order-rejected``; its risk
+    decision is recorded all the same), OutOfStock (409).
     """
     draft = _start_draft(session, shop_id=shop_id, cart_id=cart_id, customer_id=customer_id)
     _validate_cart(session, draft)
@@ -461,9 +464,9 @@ def checkout(
     _apply_discounts(session, draft, coupon_codes=coupon_codes, now=now)
     _add_extra_fees(session, draft)
     _apply_tenders(draft, points_to_spend=points_to_spend, stored_value_to_spend=stored_value_to_spend)
-    _validate_order(session, draft, ip=ip, now=now)
+    _validate_order(session, draft, ip=ip, device_id=device_id, now=now)
     _reserve_stock(session, draft, now=now)
-    return _create_order(session, draft, ip=ip, now=now, channel=channel)
+    return _create_order(session, draft, ip=ip, device_id=device_id, now=now, channel=channel)
 
 
 def _start_draft(session: DbSession, *, shop_id: str, cart_id: str, customer_id: str | None) -> _OrderDraft:
@@ -614,18 +617,12 @@ def _apply_tenders(draft: _OrderDraft, *, points_to_spend: int, stored_value_to_
     draft.total = payable - draft.points_value - stored_value_to_spend
 
 
-def _validate_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime) -> None:
-    """``order.validate`` (risk control): the built-in rules or a plugin may refuse the order."""
+def _validate_order(
+    session: DbSession, draft: _OrderDraft, *, ip: str | None, device_id: str | None, now: dt.datetime
+) -> None:
+    """``order.validate`` (risk control, docs/architecture.md §5.13): lists, built-in rules and plugins allow,
+    hold for review or deny the order; the decision is recorded either way."""
     draft.id = new_id("ord")
-    shop = draft.shop
-    stats = risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
-    thresholds = {
-        rule.name: {
-            "max": int(shop_setting(shop, rule.max_setting)),
-            "window_minutes": int(shop_setting(shop, rule.window_setting)),
-        }
-        for rule in RISK_RULES
-    }
     order_json = {
         "id": draft.id,
         "subtotal": draft.subtotal,
@@ -633,20 +630,35 @@ def _validate_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, n
         "total": draft.total,
         "lines": draft.lines_json,
     }
-    verdict = run_point(
+    decision = evaluate(
         session,
-        "order.validate",
-        shop,
-        {"order": order_json, "buyer": draft.customer, "ip": ip, "stats": stats, "thresholds": thresholds},
-        risk_decision,
+        shop=draft.shop,
+        action="checkout",
+        subject=("order", draft.id),
+        facts=RiskFacts(
+            customer_id=draft.customer_id,
+            ip=ip,
+            device_id=device_id,
+            amount=draft.subtotal - draft.discount_total + draft.fee_total,  # the order's worth, before tenders
+            extension_input={"order": order_json, "buyer": draft.customer},
+        ),
+        now=now,
     )
-    if not verdict["allow"]:
-        raise OrderRejected(f"Risk control rejected the order: {verdict['reason']}", rule=verdict["rule"])
+    if decision.outcome == "deny":
+        deciding = decision.deciding
+        raise OrderRejected(
+            f"Risk control rejected the order: {decision.reason}.",
+            rule=deciding.rule if deciding else None,
+            decision_id=decision.id,
+        )
+    draft.risk = decision
 
 
 def _reserve_stock(session: DbSession, draft: _OrderDraft, *, now: dt.datetime) -> None:
     """Hold the stock for the order until its reservation expires (``OutOfStock`` 409 when short)."""
     draft.reservation_expires_at = now + dt.timedelta(minutes=int(shop_setting(draft.shop, "reservation_minutes")))
+    if draft.risk is not None and draft.risk.outcome == "review":
+        draft.reservation_expires_at = review_hold_until(draft.shop, now)  # held through the review
     quantities: dict[str, int] = {}
     for line in draft.lines:
         quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
@@ -660,15 +672,22 @@ def _reserve_stock(session: DbSession, draft: _OrderDraft, *, now: dt.datetime) 
 
 
 def _create_order(
-    session: DbSession, draft: _OrderDraft, *, ip: str | None, now: dt.datetime, channel: str = "online"
+    session: DbSession,
+    draft: _OrderDraft,
+    *,
+    ip: str | None,
+    now: dt.datetime,
+    channel: str = "online",
+    device_id: str | None = None,
 ) -> Order:
     """Write the order, spend points and stored value, hold coupons, convert the cart, emit ``order.created``."""
     shop_id, customer_id = draft.shop.id, draft.customer_id
+    in_review = draft.risk is not None and draft.risk.outcome == "review"
     order = Order(
         id=draft.id,
         shop_id=shop_id,
         customer_id=customer_id,
-        status="pending_payment",
+        status="in_review" if in_review else "pending_payment",
         currency=draft.shop.currency,
         subtotal=draft.subtotal,
         member_level=draft.member_level,
@@ -686,6 +705,7 @@ def _create_order(
         ],
         fees=draft.fees,
         ip=ip,
+        device_id=device_id,
         channel=channel,  # one of ORDER_CHANNELS (the API checks it); filter fields read it
         cart_id=draft.cart.id,
         reservation_expires_at=draft.reservation_expires_at,
@@ -728,6 +748,8 @@ def _create_order(
         reserve_redemptions(
             session, shop_id=shop_id, customer_id=customer_id, order_id=order.id, applied=coupons, now=now
         )
+    if in_review and draft.risk is not None:
+        open_review(session, shop=draft.shop, decision=draft.risk, order=order, now=now)
     cart = draft.cart
     cart.status = "converted"
     cart.converted_order_id = order.id

@@ -152,6 +152,26 @@ def _merge_verdicts(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapp
     return builtin
 
 
+def _merge_risk_verdicts(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    """``order.validate``: the built-in verdict, with every plugin that denied (``allow: false``) or asked for a
+    person's review (``review: true``) listed under ``plugins``; any deny wins (docs/architecture.md §5.13)."""
+    answers = [
+        {"plugin": plugin.name, "allow": bool(plugin.output["allow"]), "reason": plugin.output.get("reason")}
+        for plugin in outputs
+        if not plugin.output["allow"] or plugin.output.get("review")
+    ]
+    if not answers:
+        return builtin
+    denied = next((answer for answer in answers if not answer["allow"]), None)
+    merged = {**builtin, "plugins": answers}
+    if denied is not None:
+        reason = denied["reason"] or "no reason given"
+        merged.update(allow=False, rule=f"plugin:{denied['plugin']}", reason=f"{reason} (plugin {denied['plugin']})")
+    else:
+        merged["review"] = True
+    return merged
+
+
 def _last_wins(key: str) -> Merge:
     def merge(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
         return int(outputs[-1].output[key]) if outputs else builtin
@@ -191,8 +211,11 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             "order.validate",
             FailurePolicy.CONTINUE,
             _l("any deny wins"),
-            _l("Risk control: allow or deny an order draft (configurable per activation: ABORT or CONTINUE)."),
-            combine=_merge_verdicts,
+            _l(
+                "Risk control: allow, hold for review or deny an order draft "
+                "(configurable per activation: ABORT or CONTINUE)."
+            ),
+            combine=_merge_risk_verdicts,
             failure_configurable=True,
             decided=_denied,
         ),

@@ -67,6 +67,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("send-due-messages", "souk_platform.messaging.tasks.send_due_messages", 60),
     PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
     PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),
+    PeriodicJob("expire-risk-reviews", "souk_platform.risk.tasks.expire_risk_reviews", 300),
     PeriodicJob("release-expired-stock", "souk_platform.catalog.tasks.release_expired_reservations", 60),
     PeriodicJob("sweep-webhooks", "souk_platform.webhooks.tasks.sweep", 5),
     PeriodicJob("purge-webhook-payloads", "souk_platform.webhooks.tasks.purge_expired_payloads", 3600),

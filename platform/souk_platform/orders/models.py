@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_column, shop_column
 
-ORDER_STATUSES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
+ORDER_STATUSES = ("in_review", "pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
 _SOLD_SQL = "status IN ('paid', 'fulfilled', 'completed')"  # SOLD_STATUSES, for partial indexes
 ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social")  # where an order was placed
@@ -27,6 +27,7 @@ class Order(Versioned, Base):
     __table_args__ = (
         sa.Index("ix_orders_shop_customer_created", "shop_id", "customer_id", "created_at"),
         sa.Index("ix_orders_shop_ip_created", "shop_id", "ip", "created_at"),
+        sa.Index("ix_orders_shop_device_created", "shop_id", "device_id", "created_at"),
         # Reports: sales by paid time, the funnel by creation time.
         sa.Index("ix_orders_shop_paid", "shop_id", "paid_at"),
         sa.Index("ix_orders_shop_created", "shop_id", "created_at"),
@@ -71,6 +72,7 @@ class Order(Versioned, Base):
     member_discount_total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     points_multiplier_percent: Mapped[int] = mapped_column(sa.Integer, default=100, server_default="100")
     ip: Mapped[str | None] = mapped_column(sa.String(64))
+    device_id: Mapped[str | None] = mapped_column(sa.String(128))  # the buyer's device, if the client sent it (§5.13)
     # Where the order was placed (ORDER_CHANNELS; filter fields read it: docs/architecture.md §5.8).
     channel: Mapped[str] = mapped_column(sa.String(32), default="online", server_default="online")
     cart_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)

@@ -56,6 +56,8 @@ PSP_OWNER = "test-psp"  # owner of the shop's payments-clearing account for the 
 
 # status → the statuses it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # held by risk control until a person (or the review's expiry) approves or rejects it (§5.13)
+    "in_review": frozenset({"pending_payment", "cancelled"}),
     "pending_payment": frozenset({"paid", "cancelled"}),
     "paid": frozenset({"fulfilled"}),
     "fulfilled": frozenset({"completed"}),
@@ -63,8 +65,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 _STAMPS = {"paid": "paid_at", "cancelled": "cancelled_at", "fulfilled": "fulfilled_at", "completed": "completed_at"}
+MOVE_EVENTS = {"pending_payment": "order.released"}  # a move's event when it is not order.<to>
 
 __all__ = [
+    "MOVE_EVENTS",
     "TRANSITIONS",
     "cancel_expired_orders",
     "cancel_order",
@@ -208,14 +212,16 @@ def _illegal(order: Order, to: str, allowed_moves: tuple[str, ...]) -> IllegalTr
 def _record_move(session: DbSession, order: Order, move: Move, *, now: dt.datetime, reason: str | None = None) -> None:
     """Stamp the time, bump the version and emit ``order.<to>``."""
     to = move.to
-    setattr(order, _STAMPS[to], now)
+    if to in _STAMPS:
+        setattr(order, _STAMPS[to], now)
     if to == "cancelled":
         order.cancel_reason = reason
     session.flush()
     payload = order_payload(order)
     if reason:
         payload["reason"] = reason
-    emit(session, shop_id=order.shop_id, type=f"order.{to}", subject_type="order", subject_id=order.id, payload=payload)
+    kind = MOVE_EVENTS.get(to, f"order.{to}")
+    emit(session, shop_id=order.shop_id, type=kind, subject_type="order", subject_id=order.id, payload=payload)
 
 
 ORDER_STATES: StateMachine[Order] = StateMachine(TRANSITIONS, field="status", illegal=_illegal, record=_record_move)
@@ -254,7 +260,7 @@ def cancel_order(
     expected_version: int | None = None,
 ) -> Order:
     """Cancel an unpaid order: release its stock and coupons, give back spent points and stored
-    value, fail its pending payments. Only ``pending_payment`` orders can be cancelled (else 409)."""
+    value, fail its pending payments. Only ``pending_payment`` and ``in_review`` orders can be cancelled (else 409)."""
     order = _lock_for_change(session, shop_id=shop_id, order_id=order_id, expected_version=expected_version)
     _check_transition(order, "cancelled")
     _lock_customer(session, order)

@@ -120,7 +120,7 @@ def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> st
             channel=form.channel.data,
             now=now,
         )
-        if form.pay.data:
+        if form.pay.data and order.status == "pending_payment":  # an order held for risk review waits
             payment, _created = services.start_payment(db.session, shop_id=shop_id, order_id=order.id, now=now)
             if payment.status == "pending":
                 services.settle_payment(

@@ -42,6 +42,17 @@ class ShopSettingsSchema(ma.Schema):
         validate=ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
         metadata={"description": "HH:MM shop-local: the end of the quiet hours"},
     )
+    risk_customer_orders_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_ip_customers_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_customer_ips_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_device_customers_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
+    risk_device_customers_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    risk_device_customers_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_new_account_hours = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24))
+    risk_new_account_order_min = ma.fields.Integer(validate=ma.validate.Range(0, 1_000_000_000))
+    risk_new_account_outcome = ma.fields.String(validate=ma.validate.OneOf(["review", "deny"]))
+    risk_review_expiry_hours = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24))
+    risk_review_expiry_action = ma.fields.String(validate=ma.validate.OneOf(["release", "cancel"]))
 
 
 assert set(ShopSettingsSchema().fields) == set(DEFAULT_SETTINGS), "settings schema and defaults disagree"

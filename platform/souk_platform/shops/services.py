@@ -24,13 +24,27 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "cashback_bp": 0,  # order.cashback default rule: share of paid amount, basis points
     "refund_window_days": 7,  # cashback is credited after this
     "reservation_minutes": 30,  # unpaid orders release their stock after this
-    # order.validate risk rules (0 turns a rule off): deny an order when, within the window,
+    # Risk control's built-in rules (docs/architecture.md §5.13; 0 turns a rule off), each with the outcome
+    # it asks for when it fires (review or deny). Within the window:
     "risk_customer_orders_max": 20,  # the customer would place more than this many orders,
     "risk_customer_orders_window_minutes": 60,
+    "risk_customer_orders_outcome": "deny",
     "risk_ip_customers_max": 10,  # the IP would be used by more than this many customers,
     "risk_ip_customers_window_minutes": 60,
-    "risk_customer_ips_max": 10,  # or the customer would order from more than this many IPs.
+    "risk_ip_customers_outcome": "deny",
+    "risk_customer_ips_max": 10,  # the customer would order from more than this many IPs,
     "risk_customer_ips_window_minutes": 60,
+    "risk_customer_ips_outcome": "deny",
+    "risk_device_customers_max": 3,  # the device would be used by more than this many customers;
+    "risk_device_customers_window_minutes": 1440,
+    "risk_device_customers_outcome": "review",
+    # an account younger than this many hours places an order worth at least this many fen (0: off).
+    "risk_new_account_hours": 24,
+    "risk_new_account_order_min": 0,
+    "risk_new_account_outcome": "review",
+    # An order held for review that nobody decided on within this many hours is released or cancelled.
+    "risk_review_expiry_hours": 24,
+    "risk_review_expiry_action": "cancel",
     # Messages asked for between these shop-local times wait until the end (docs/architecture.md §5.11);
     # "HH:MM" each, both null: no quiet hours.
     "quiet_hours_start": None,

@@ -356,6 +356,37 @@ _MESSAGE = _object(
         "version": _I,
     }
 )
+_RISK_DECISION = _object(
+    {
+        "id": _S,
+        "action": {**_S, "description": "checkout (redemption, coupon_claim, sign_in as they arrive)"},
+        "subject_type": _S,
+        "subject_id": _S,
+        "customer_id": _NS,
+        "ip": _NS,
+        "device_id": _NS,
+        "outcome": {**_S, "description": "review or deny"},
+        "rules": {**_list(_OBJ), "description": "The rules that fired: rule, source, outcome, reason, seen, threshold"},
+        "created_at": _TS,
+    },
+    required=("id", "action", "outcome"),
+)
+_RISK_REVIEW = _object(
+    {
+        "id": _S,
+        "action": _S,
+        "decision_id": _S,
+        "order_id": _S,
+        "customer_id": _NS,
+        "status": {**_S, "description": "open, approved or rejected"},
+        "expires_at": _TS,
+        "closed_by": {**_NS, "description": "staff, api or expiry"},
+        "note": _NS,
+        "closed_at": _NTS,
+        "created_at": _TS,
+        "version": _I,
+    }
+)
 _MESSAGE_SEND_REQUESTED = _object(
     {
         **_MESSAGE["properties"],
@@ -526,6 +557,7 @@ CATALOGUE: dict[str, EventType] = {
         # orders and payments
         _e("order.created", "A checkout created an order awaiting payment.", _ORDER),
         _e("order.paid", "An order was paid in full.", _ORDER),
+        _e("order.released", "An order held by risk review was approved and now awaits payment.", _ORDER),
         _e("order.cancelled", "An order was cancelled (by staff, the customer or payment timeout).", _ORDER),
         _e("order.fulfilled", "An order was shipped or handed over.", _ORDER),
         _e("order.completed", "An order was completed.", _ORDER),
@@ -659,6 +691,12 @@ CATALOGUE: dict[str, EventType] = {
         _e("message.failed", "A message could not be delivered (data.reason says why).", _MESSAGE),
         _e("message.clicked", "The customer opened a link in a message.", _MESSAGE),
         _e("message.read", "The customer read an inbox message.", _MESSAGE),
+        # risk control (风控)
+        _e(
+            "risk.decided", "Risk control held an action for review or denied it (data.rules says why).", _RISK_DECISION
+        ),
+        _e("risk.review_opened", "An order was held for a person's review.", _RISK_REVIEW),
+        _e("risk.review_closed", "A review was approved or rejected (by staff, an app or its expiry).", _RISK_REVIEW),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

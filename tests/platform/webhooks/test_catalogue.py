@@ -13,7 +13,7 @@ from factories import ShopFactory, token_for
 from souk_platform.customers.services import create_customer
 from souk_platform.events.models import OutboxEvent
 from souk_platform.events.services import emit
-from souk_platform.orders.services import TRANSITIONS
+from souk_platform.orders.services import MOVE_EVENTS, TRANSITIONS
 from souk_platform.webhooks import catalogue
 from souk_platform.webhooks.models import WebhookSubscription
 
@@ -35,7 +35,7 @@ def _emitted_types() -> set[str]:
     for path in SOURCE.rglob("*.py"):
         for match in _LITERAL.finditer(path.read_text()):
             found.add(next(g for g in match.groups() if g))
-    found |= {f"order.{to}" for targets in TRANSITIONS.values() for to in targets}  # f"order.{to}"
+    found |= {MOVE_EVENTS.get(to, f"order.{to}") for targets in TRANSITIONS.values() for to in targets}
     return found
 
 

@@ -58,6 +58,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "order": "read_orders",
     "payment": "read_orders",
     "refund": "read_orders",
+    "risk": "read_risk",
     "webhook_subscription": "read_webhooks",
     "webhook": "read_webhooks",
     "app": None,  # an app hears about its own installation

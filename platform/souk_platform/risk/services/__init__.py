@@ -1,0 +1,58 @@
+"""Risk control's services (docs/architecture.md §5.13), one module per section:
+
+``evaluation`` (the one ``evaluate`` every money- or points-moving action calls), ``lists`` (block and allow
+lists), ``decisions`` (reading and replaying recorded decisions), ``reviews`` (held orders, approve/reject,
+the expiry timer) and ``settings`` (per-shop thresholds and outcomes).
+"""
+
+from __future__ import annotations
+
+from souk_platform.risk.services.decisions import decision_view, decisions_stmt, get_decision, replay
+from souk_platform.risk.services.evaluation import Decision, RiskFacts, evaluate, known_rule_names, shop_risk_settings
+from souk_platform.risk.services.lists import (
+    create_entry,
+    delete_entry,
+    entries_stmt,
+    entry_view,
+    get_entry,
+    update_entry,
+)
+from souk_platform.risk.services.reviews import (
+    approve_review,
+    expire_due_reviews,
+    get_review,
+    open_review,
+    reject_review,
+    review_hold_until,
+    review_view,
+    reviews_stmt,
+)
+from souk_platform.risk.services.settings import risk_settings_view, update_risk_settings
+
+__all__ = [
+    "Decision",
+    "RiskFacts",
+    "approve_review",
+    "create_entry",
+    "decision_view",
+    "decisions_stmt",
+    "delete_entry",
+    "entries_stmt",
+    "entry_view",
+    "evaluate",
+    "expire_due_reviews",
+    "get_decision",
+    "get_entry",
+    "get_review",
+    "known_rule_names",
+    "open_review",
+    "reject_review",
+    "replay",
+    "review_hold_until",
+    "review_view",
+    "reviews_stmt",
+    "risk_settings_view",
+    "shop_risk_settings",
+    "update_entry",
+    "update_risk_settings",
+]
