@@ -88,10 +88,12 @@ def test_a_members_order_shows_its_level_perks_in_english_and_chinese(souk, brow
     expect(page.locator("#order-member-level")).to_have_text(re.compile(r"^V[2-5]$"))
     expect(page.locator("#order-member-discount")).to_contain_text("already in the subtotal")
     expect(page.locator("#order-member-discount td")).to_have_text(re.compile(r"^-¥[\d,]+\.\d\d$"))
-    expect(page.locator(".member-perk").first).to_have_text(re.compile(r"^(Member price|Level discount)$"))
+    expect(page.locator(".member-perk").first).to_have_text(
+        re.compile(r"^(Member price|Level discount|Benefit (price|discount):\s+\S+)$")
+    )
     shots.take(page, "order-level-perks-en")
 
     page.get_by_role("link", name="简体中文").click()
     expect(page.locator("#order-member-discount")).to_contain_text("已计入小计")
-    expect(page.locator(".member-perk").first).to_have_text(re.compile(r"^(会员价|等级折扣)$"))
+    expect(page.locator(".member-perk").first).to_have_text(re.compile(r"^(会员价|等级折扣|权益(价|折扣):\s+\S+)$"))
     shots.take(page, "order-level-perks-zh")

@@ -66,6 +66,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/message-templates/{template_id}": "as POST /message-templates",
     "POST /api/v1/message-templates/{template_id}/preview": "the shop's customer; the variables the template needs",
     "POST /api/v1/messages": "the shop's customer, channel and template; a body or a template; its variables",
+    "POST /api/v1/risk/lists": "an ip entry holds an IP address, a customer entry the shop's customer; expiry ahead",
+    "PUT /api/v1/risk/settings": "If-Match is required",
     "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",
     "POST /api/v1/webhook-subscriptions": "the URL must be a public http(s) address",
     "POST /api/v1/plugins": "module_base64 must decode to a valid Wasm module",

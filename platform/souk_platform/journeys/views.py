@@ -528,7 +528,7 @@ def delete_node(shop_id: str, journey_id: str, node_id: str) -> Any:
     return _save_graph(shop_id, current, new_graph, None)
 
 
-@bp.post("/shops/<shop_id>/journeys/<journey_id>/<any(activate, pause, resume, archive):action>")
+@bp.post("/shops/<shop_id>/journeys/<journey_id>/<any(activate,pause,resume,archive):action>")
 @shop_role_required("owner", "staff")
 def change_status(shop_id: str, journey_id: str, action: str) -> Any:
     current = _journey(shop_id, journey_id)
