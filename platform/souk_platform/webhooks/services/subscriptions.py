@@ -47,6 +47,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "coupon_pack": "read_coupons",
     "benefit": "read_benefits",
     "benefit_package": "read_benefits",
+    "journey": "read_journeys",
     "points": "read_points",
     "stored_value": "read_stored_value",
     "cart": "read_orders",
