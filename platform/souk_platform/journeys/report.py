@@ -34,11 +34,11 @@ def uplift(converted: int, enrolled: int, holdout_converted: int, holdout_enroll
     se = math.sqrt(p1 * (1 - p1) / enrolled + p0 * (1 - p0) / holdout_enrolled)
     pooled = (converted + holdout_converted) / (enrolled + holdout_enrolled)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / enrolled + 1 / holdout_enrolled))
+    z: float | None = None
+    p_value: float | None = None  # both groups converted all or none: no evidence either way
     if se_pooled > 0:
-        z: float | None = difference / se_pooled
-        p_value: float | None = 2 * (1 - NormalDist().cdf(abs(z)))
-    else:  # both groups converted all or none: no evidence either way
-        z, p_value = None, None
+        z = difference / se_pooled
+        p_value = 2 * (1 - NormalDist().cdf(abs(z)))
     return {
         "difference": difference,
         "relative": difference / p0 if p0 > 0 else None,

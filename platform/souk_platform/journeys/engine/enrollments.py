@@ -78,9 +78,10 @@ def step_view(step: JourneyStep) -> dict[str, Any]:
 def _why(enrollment: JourneyEnrollment) -> str:
     """In a few words, why the customer is where they are."""
     if enrollment.status == "waiting":
+        until = enrollment.wake_at.isoformat() if enrollment.wake_at else "?"
         if enrollment.waiting_event:
-            return f"waiting for {enrollment.waiting_event} until {enrollment.wake_at.isoformat() if enrollment.wake_at else '?'}"
-        return f"waiting until {enrollment.wake_at.isoformat() if enrollment.wake_at else '?'}"
+            return f"waiting for {enrollment.waiting_event} until {until}"
+        return f"waiting until {until}"
     if enrollment.status == "ready":
         return "due for the next step"
     return f"left the journey: {enrollment.exit_reason}"

@@ -28,12 +28,12 @@ def wake_at(wait: Mapping[str, Any], *, now: dt.datetime, timezone: str) -> dt.d
             at = at.replace(microsecond=0)
         return at.astimezone(dt.UTC)
     if kind == "date":
-        at = reading.parse_time(wait.get("at"))
-        if at is None:
+        moment = reading.parse_time(wait.get("at"))
+        if moment is None:
             try:
                 day = dt.date.fromisoformat(str(wait.get("at")))
             except ValueError:
                 return now
-            at = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-        return max(at.astimezone(dt.UTC), now)
+            moment = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+        return max(moment.astimezone(dt.UTC), now)
     return now
