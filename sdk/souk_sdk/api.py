@@ -1321,6 +1321,62 @@ class InvocationPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class JourneyEnrollment(TypedDict, total=False):
+    id: str
+    journey_id: str
+    version_id: str
+    customer_id: str
+    status: Literal["ready", "waiting", "completed", "exited"]
+    #: Where the customer is (or left the journey)
+    current_node: str
+    #: The split branch taken, or holdout
+    variant: str | None
+    #: When a wait ends (or times out)
+    wake_at: str | None
+    #: The event a wait is waiting for
+    waiting_event: str | None
+    #: Why the customer is where they are, in a few words
+    why: str
+    entry_key: str
+    steps_taken: int
+    entered_at: str
+    exited_at: str | None
+    #: completed, goal, exit_rule, manual or archived
+    exit_reason: str | None
+    goal_reached_at: str | None
+    #: The goal event's order total, fen
+    goal_revenue: int
+    #: The latest steps in a list, every step for one enrolment
+    steps: list[JourneyStep]
+    version: int
+
+
+class JourneyEnrollmentPage(TypedDict, total=False):
+    items: Required[list[JourneyEnrollment]]
+    next_cursor: Required[str | None]
+
+
+class JourneyReport(TypedDict, total=False):
+    journey_id: str
+    status: str
+    totals: ReportTotals
+    nodes: list[NodeCounts]
+    variants: list[VariantReport]
+
+
+class JourneyStep(TypedDict, total=False):
+    seq: int
+    node_id: str
+    node_type: str
+    #: done, skipped or failed
+    status: Literal["done", "skipped", "failed"]
+    #: default, yes/no, event/timeout, a variant key or holdout
+    exit_taken: str | None
+    #: What the step did (a wallet coupon, a grant…) or why not
+    outcome: dict[str, Any]
+    created_at: str
+
+
 class Level(TypedDict, total=False):
     level: Required[int]
     name: Required[str]
@@ -1525,6 +1581,17 @@ class MemberPricePage(TypedDict, total=False):
 
 class MemberPriceUpdate(TypedDict, total=False):
     price: Required[int]
+
+
+class NodeCounts(TypedDict, total=False):
+    node_id: str
+    type: str | None
+    #: Visits of the node (customers inside it included)
+    entered: int
+    #: Customers in the node now
+    waiting: int
+    #: Customers who left the journey at this node
+    exited: int
 
 
 class OneTimeChargeCreate(TypedDict, total=False):
@@ -2024,6 +2091,15 @@ class RefundLine(TypedDict, total=False):
 
 class ReplyInput(TypedDict, total=False):
     text: Required[str]
+
+
+class ReportTotals(TypedDict, total=False):
+    enrolled: int
+    inside: int
+    completed: int
+    exited: int
+    converted: int
+    revenue: int
 
 
 class Requirement(TypedDict, total=False):
@@ -2951,12 +3027,38 @@ class TriggeredDelivery(TypedDict, total=False):
     url: str
 
 
+class Uplift(TypedDict, total=False):
+    #: Conversion rate minus the holdout's
+    difference: float
+    #: difference / the holdout's rate
+    relative: float | None
+    standard_error: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    z: float | None
+    #: Two-proportion z-test, two-sided
+    p_value: float | None
+    significant: bool
+
+
 class UsageRecordCreate(TypedDict, total=False):
     description: Required[str]
     #: Minor units (fen)
     amount: Required[int]
     #: Your key for this usage: a retry with the same key charges nothing more
     idempotency: Required[str]
+
+
+class VariantReport(TypedDict, total=False):
+    variant: str
+    enrolled: int
+    converted: int
+    conversion_rate: float
+    #: Goal revenue, fen
+    revenue: int
+    revenue_per_enrollment: float
+    uplift: Uplift | None
 
 
 class WalletCoupon(TypedDict, total=False):
@@ -4369,6 +4471,89 @@ class InstallationsResource:
             if_match=if_match,
         )
         return cast(Installation, response)
+
+
+class JourneysResource:
+    """Journeys' enrolments (where each customer is and why) and reports (``client.journeys``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list_enrollments(
+        self,
+        journey_id: str,
+        *,
+        status: Literal["ready", "waiting", "completed", "exited"] | None = None,
+        node: str | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JourneyEnrollmentPage:
+        """Customers in a journey, newest first: where each is, why, and the latest steps; filter by status, node or
+        customer.
+
+        ``GET /api/v1/journeys/{journey_id}/enrollments`` · scope ``read_journeys``
+
+        ``node``: Only enrolments now at this node id
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/enrollments",
+            path_params={"journey_id": journey_id},
+            query={"status": status, "node": node, "customer_id": customer_id, "limit": limit, "cursor": cursor},
+        )
+        return cast(JourneyEnrollmentPage, response)
+
+    def iter_enrollments(
+        self,
+        journey_id: str,
+        *,
+        status: Literal["ready", "waiting", "completed", "exited"] | None = None,
+        node: str | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[JourneyEnrollment]:
+        """Every item of ``list_enrollments``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/journeys/{journey_id}/enrollments",
+            path_params={"journey_id": journey_id},
+            query={"status": status, "node": node, "customer_id": customer_id, "limit": limit},
+        )
+
+    def get_enrollment(self, journey_id: str, enrollment_id: str) -> JourneyEnrollment:
+        """One enrolment with every step it took.
+
+        ``GET /api/v1/journeys/{journey_id}/enrollments/{enrollment_id}`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}",
+            path_params={"journey_id": journey_id, "enrollment_id": enrollment_id},
+        )
+        return cast(JourneyEnrollment, response)
+
+    def exit_enrollment(self, journey_id: str, enrollment_id: str) -> JourneyEnrollment:
+        """Take a customer out of the journey by hand (journey.exited, reason manual)
+
+        ``POST /api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit`` · scope ``write_journeys``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit",
+            path_params={"journey_id": journey_id, "enrollment_id": enrollment_id},
+        )
+        return cast(JourneyEnrollment, response)
+
+    def report(self, journey_id: str) -> JourneyReport:
+        """Per node entered, waiting and exited; per variant conversions, revenue and uplift against the holdout (95 %
+        confidence interval, two-proportion z-test)
+
+        ``GET /api/v1/journeys/{journey_id}/report`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys/{journey_id}/report", path_params={"journey_id": journey_id}
+        )
+        return cast(JourneyReport, response)
 
 
 class LedgerResource:
@@ -6472,6 +6657,7 @@ class ApiResources:
         self.customers = CustomersResource(requester)
         self.events = EventsResource(requester)
         self.installations = InstallationsResource(requester)
+        self.journeys = JourneysResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
         self.member_prices = MemberPricesResource(requester)
@@ -6609,6 +6795,11 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/installations", "installations.iter"),
     ("GET", "/api/v1/installations/{installation_id}", "installations.get"),
     ("DELETE", "/api/v1/installations/{installation_id}", "installations.uninstall"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.list_enrollments"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.iter_enrollments"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}", "journeys.get_enrollment"),
+    ("POST", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit", "journeys.exit_enrollment"),
+    ("GET", "/api/v1/journeys/{journey_id}/report", "journeys.report"),
     ("GET", "/api/v1/ledger/accounts", "ledger.list_accounts"),
     ("GET", "/api/v1/ledger/accounts", "ledger.iter_accounts"),
     ("GET", "/api/v1/ledger/accounts/{account_id}/entries", "ledger.list_entries"),

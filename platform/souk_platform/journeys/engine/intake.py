@@ -48,6 +48,12 @@ class IncomingEvent:
     occurred_at: dt.datetime
 
 
+def any_live_journey() -> sa.Label[bool]:
+    """An uncorrelated ``EXISTS``: is any journey active or paused anywhere? The dispatcher adds it to the
+    statement that takes outbox events, so a platform without live journeys pays no extra statement."""
+    return sa.exists().where(Journey.status.in_(LIVE)).label("journeys_live")
+
+
 def listened_by_shop(session: DbSession, shop_ids: Iterable[str]) -> dict[str, set[str]]:
     """The event types the live journeys of each shop listen to (every version of them: enrolments on an old
     version still wait and convert). One indexed read; the graphs of versions not seen before, once."""
