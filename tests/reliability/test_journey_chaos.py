@@ -32,7 +32,7 @@ from souk_platform.journeys.models import Journey, JourneyEnrollment, JourneySte
 from souk_platform.points.models import PointsLot
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_webhook_chaos import Workers  # noqa: E402  (the same worker pool as the webhook chaos test)
+from test_webhook_chaos import Workers
 
 pytestmark = pytest.mark.concurrency
 
