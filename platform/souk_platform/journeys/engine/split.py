@@ -49,15 +49,16 @@ def weighted_branch(split: Mapping[str, Any], *, enrollment_id: str, node_id: st
 def plugin_picker(
     session: Any, enrollment: Any, node_id: str, split: Mapping[str, Any], builtin: str
 ) -> tuple[str, str]:
-    """Let the shop's ``journey.split`` plugins pick the branch (§7.3); the built-in draw otherwise, and when a
-    plugin names a branch the node does not have."""
+    """Let the shop's ``journey.split`` plugins pick the variant (§7.3) for a customer the draw did not hold out;
+    the built-in draw otherwise, and when a plugin names a branch the node does not have. Each call is logged
+    in the invocation log like any point's, with the same limits and replay."""
     from souk_platform.extensions.services import EXTENSION_POINTS, run_point
     from souk_platform.shops.models import Shop
 
-    if "journey.split" not in EXTENSION_POINTS:
-        return builtin, "builtin"
+    if "journey.split" not in EXTENSION_POINTS or builtin == "holdout":
+        return builtin, "builtin"  # the holdout stays a clean control group: no plugin moves anyone out of it
     shop = session.get(Shop, enrollment.shop_id)
-    allowed = [key for key, _ in branches(split)] + (["holdout"] if split.get("holdout_percent") else [])
+    allowed = [key for key, _ in branches(split)]
     payload = {
         "journey_id": enrollment.journey_id,
         "enrollment_id": enrollment.id,
@@ -68,6 +69,6 @@ def plugin_picker(
     }
     result = run_point(session, "journey.split", shop, payload, lambda _: {"branch": builtin, "by": "builtin"})
     branch = result.get("branch") if isinstance(result, Mapping) else None
-    if branch in allowed and branch != builtin:
-        return str(branch), str(result.get("by") or "plugin")
+    if branch in allowed:
+        return str(branch), str(result.get("by") or "builtin")
     return builtin, "builtin"

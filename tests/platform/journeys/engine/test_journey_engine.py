@@ -423,3 +423,50 @@ def test_a_schedule_fires_once_per_occurrence_and_reentry_after_exit(session, ma
     assert session.scalar(sa.select(sa.func.count()).select_from(JourneyTriggerRun)) == 2
     keys = sorted({e.entry_key for e in _enrollments(session, journey.id)})
     assert keys == ["entry:1", "entry:2"]
+
+
+def test_a_journey_split_plugin_picks_the_variant_but_never_moves_the_holdout(
+    app, session, clock, make_journey, make_customers
+):
+    from plugin_modules import constant_plugin
+
+    from souk_platform.journeys.engine.split import plugin_picker
+    from souk_platform.plugins.models import PluginInvocation
+    from souk_platform.plugins.services import create_activation, upload_plugin
+
+    shop = ShopFactory()
+    make_customers(shop.id, 30)
+    plugin = upload_plugin(
+        session, shop_id=shop.id, name="下一步最佳", point="journey.split", module=constant_plugin({"branch": "b"})
+    )
+    create_activation(session, shop_id=shop.id, plugin_id=plugin.id, config={})
+    segment = create_segment(session, shop_id=shop.id, name="全部", description=None, condition=EVERYONE)
+    session.commit()
+    split = {"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 1}], "holdout_percent": 20}
+    journey = make_journey(
+        shop.id,
+        graph(
+            {
+                "start": node("trigger", {"kind": "segment_entered", "segment_id": segment.id}, default="split"),
+                "split": node("split", split, a="end", b="end", holdout="end"),
+                "end": node("exit"),
+            }
+        ),
+    )
+    engine.run_periodic_triggers(session, now=NOW)
+    session.commit()
+    while engine.advance_batch(session, now=NOW, pick_branch=plugin_picker):
+        session.commit()
+    enrollments = _enrollments(session, journey.id)
+    from souk_platform.journeys.engine.split import weighted_branch
+
+    held = {e.id for e in enrollments if weighted_branch(split, enrollment_id=e.id, node_id="split") == "holdout"}
+    assert held and all(e.variant == ("holdout" if e.id in held else "b") for e in enrollments)
+    outcome = session.scalar(
+        sa.select(JourneyStep.outcome).where(JourneyStep.node_id == "split", JourneyStep.exit_taken == "b").limit(1)
+    )
+    assert outcome["chosen_by"] == f"plugin:{plugin.id}"
+    calls = session.scalar(
+        sa.select(sa.func.count()).select_from(PluginInvocation).where(PluginInvocation.shop_id == shop.id)
+    )
+    assert calls == len(enrollments) - len(held)  # logged like any point's call
