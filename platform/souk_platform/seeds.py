@@ -13,6 +13,7 @@ from souk_platform.coupons import demo as loyalty_demo
 from souk_platform.customers import demo as customers_demo
 from souk_platform.db import DbSession
 from souk_platform.installations import demo as installations_demo
+from souk_platform.journeys.engine import demo as journeys_engine_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.orders import demo as orders_demo
 from souk_platform.reports import demo as reports_demo
@@ -28,6 +29,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Behaviour events / 行为事件", behaviour_demo.seed),
     ("Segments over filter fields / 按筛选字段圈人", audience_demo.seed),
     ("Benefit packages / 权益包", benefits_demo.seed),
+    ("Journeys with customers inside / 营销画布旅程与其中的顾客", journeys_engine_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
 ]
