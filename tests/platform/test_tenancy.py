@@ -43,6 +43,8 @@ from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.journeys.engine import enrol_one
+from souk_platform.journeys.models import Journey, JourneyVersion
 from souk_platform.members.perks import create_member_price
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
@@ -109,6 +111,8 @@ OBJECTS: dict[str, str] = {
     "rating_id": "rating",
     "listen_session_id": "listen_session",
     "member_price_id": "member_price",
+    "journey_id": "journey",
+    "enrollment_id": "journey_enrollment",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -145,6 +149,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/benefit-packages/<package_id>"): None,
     ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
     ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/enrollments/<enrollment_id>/exit"): None,
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -385,8 +390,20 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
     cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
+    journey_graph = {"entry": "start", "nodes": {"start": {"type": "trigger", "params": {}, "next": {}}}}
+    journey = Journey(shop_id=shop.id, name="Journey", status="active", graph=journey_graph)
+    session.add(journey)
+    session.flush()
+    journey_version = JourneyVersion(shop_id=shop.id, journey_id=journey.id, number=1, graph=journey_graph)
+    session.add(journey_version)
+    session.flush()
+    journey.current_version_id = journey_version.id
+    enrollment = enrol_one(session, journey=journey, graph=journey_graph, customer_id=customer.id, now=now)
+    assert enrollment is not None
     session.flush()
     world = {
+        "journey": journey.id,
+        "journey_enrollment": enrollment.id,
         "shop": shop.id,
         "product": product.id,
         "category": category.id,
