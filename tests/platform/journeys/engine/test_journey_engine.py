@@ -470,3 +470,75 @@ def test_a_journey_split_plugin_picks_the_variant_but_never_moves_the_holdout(
         sa.select(sa.func.count()).select_from(PluginInvocation).where(PluginInvocation.shop_id == shop.id)
     )
     assert calls == len(enrollments) - len(held)  # logged like any point's call
+
+
+def test_a_birthday_trigger_fires_once_per_shop_day_and_a_time_of_day_wait_reads_the_shop_timezone(
+    session, make_journey, make_customers
+):
+    shop = ShopFactory()  # Asia/Shanghai: NOW (10:00 UTC) is 18:00 there
+    soon, later = make_customers(shop.id, 2)
+    soon.birthday, later.birthday = dt.date(1990, 3, 5), dt.date(1991, 3, 9)
+    session.commit()
+    journey = make_journey(
+        shop.id,
+        graph(
+            {
+                "start": node(
+                    "trigger",
+                    {"kind": "date", "attribute": "birthday", "days_before": 3, "time": "09:00"},
+                    default="wait",
+                ),
+                "wait": node("wait", {"kind": "time_of_day", "time": "10:00"}, default="end"),
+                "end": node("exit"),
+            },
+            reentry={"after_days": 300},
+        ),
+    )
+    assert engine.run_periodic_triggers(session, now=NOW) == 1  # 2 March in Shanghai: birthdays on 5 March
+    session.commit()
+    assert engine.run_periodic_triggers(session, now=NOW + dt.timedelta(hours=1)) == 0  # the same shop day
+    session.commit()
+    _run(session)
+    (enrollment,) = _enrollments(session, journey.id)
+    assert enrollment.customer_id == soon.id
+    # 10:00 the next morning in Shanghai is 02:00 UTC.
+    assert enrollment.wake_at == dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
+
+
+def test_leaving_the_segment_takes_customers_out(session, make_journey, make_customers):
+    shop = ShopFactory()
+    stays, leaves = make_customers(shop.id, 2)
+    tag = create_tag(session, shop_id=shop.id, name="活跃", kind="manual", now=NOW)
+    session.commit()
+    from souk_platform.tags.services import tag_customers, untag_customer
+
+    tag_customers(session, shop_id=shop.id, tag_id=tag.id, customer_ids=[stays.id, leaves.id])
+    tagged = create_segment(
+        session,
+        shop_id=shop.id,
+        name="活跃顾客",
+        description=None,
+        condition={"op": "and", "conditions": [{"field": "tag", "cmp": "has", "value": tag.id}]},
+    )
+    session.commit()
+    journey = make_journey(
+        shop.id,
+        graph(
+            {
+                "start": node("trigger", {"kind": "segment_entered", "segment_id": tagged.id}, default="wait"),
+                "wait": node("wait", {"kind": "duration", "seconds": 86400}, default="end"),
+                "end": node("exit"),
+            },
+            exit=[{"kind": "segment_left", "segment_id": tagged.id}],
+        ),
+    )
+    engine.run_periodic_triggers(session, now=NOW)
+    session.commit()
+    _run(session)
+    untag_customer(session, shop_id=shop.id, tag_id=tag.id, customer_id=leaves.id)
+    session.commit()
+    assert engine.apply_segment_exits(session, now=NOW) == 1
+    session.commit()
+    by_customer = {e.customer_id: e for e in _enrollments(session, journey.id)}
+    assert by_customer[stays.id].status == "waiting"
+    assert (by_customer[leaves.id].status, by_customer[leaves.id].exit_reason) == ("exited", "exit_rule")
