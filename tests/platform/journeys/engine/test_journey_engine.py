@@ -542,3 +542,34 @@ def test_leaving_the_segment_takes_customers_out(session, make_journey, make_cus
     by_customer = {e.customer_id: e for e in _enrollments(session, journey.id)}
     assert by_customer[stays.id].status == "waiting"
     assert (by_customer[leaves.id].status, by_customer[leaves.id].exit_reason) == ("exited", "exit_rule")
+
+
+def test_without_messaging_a_send_message_step_is_skipped_and_says_why(session, make_journey, make_customers):
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("souk_platform.messaging") is not None:
+        pytest.skip("messaging is installed: tests/platform/journeys/engine test the real channel")
+    shop = ShopFactory()
+    (customer,) = make_customers(shop.id, 1)
+    journey = make_journey(
+        shop.id,
+        graph(
+            {
+                "start": node("trigger", {"kind": "event", "event": "order.paid"}, default="send"),
+                "send": node(
+                    "action", {"action": "send_message", "channel_id": "mch_x", "template_id": "mtp_x"}, default="end"
+                ),
+                "end": node("exit"),
+            }
+        ),
+    )
+    _paid(session, shop.id, customer.id, 100)
+    _run(session)
+    (enrollment,) = _enrollments(session, journey.id)
+    step = session.scalar(
+        sa.select(JourneyStep).where(JourneyStep.enrollment_id == enrollment.id, JourneyStep.seq == 2)
+    )
+    assert (step.status, step.outcome["reason"]) == ("skipped", "journey-action-skipped")
+    assert enrollment.status == "completed"
