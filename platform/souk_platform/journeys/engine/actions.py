@@ -108,19 +108,40 @@ def _remove_tag(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]
     return {"tag_id": params.get("tag_id"), "removed": removed}
 
 
+def _coupon_given(ctx: ActionContext) -> dict[str, str]:
+    """``coupon_code``/``coupon_name`` of the last coupon this enrolment was given, for a message's template."""
+    import sqlalchemy as sa
+
+    from souk_platform.coupons.models import Coupon
+    from souk_platform.journeys.models import JourneyStep
+
+    outcomes = ctx.session.scalars(
+        sa.select(JourneyStep.outcome)
+        .where(JourneyStep.enrollment_id == ctx.enrollment.id, JourneyStep.node_type == "action")
+        .order_by(JourneyStep.seq.desc())
+    )
+    for outcome in outcomes:
+        coupon_id = outcome.get("coupon_id") if isinstance(outcome, Mapping) else None
+        if coupon_id:
+            coupon = ctx.session.get(Coupon, coupon_id)
+            return {"coupon_code": coupon.code, "coupon_name": coupon.name} if coupon is not None else {}
+    return {}
+
+
 def _send_message(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
     # Messaging (§5.11) is its own domain, imported when a journey first sends through it.
     try:
         messaging = importlib.import_module("souk_platform.messaging.services")
     except ImportError as missing:
         raise ActionSkipped("Messaging is not available on this platform.") from missing
+    variables = {**_coupon_given(ctx), **dict(params.get("variables") or {})}
     message = messaging.send_message(
         ctx.session,
         shop_id=ctx.enrollment.shop_id,
         customer_id=ctx.enrollment.customer_id,
         channel_id=params.get("channel_id"),
         template_id=params.get("template_id"),
-        variables=dict(params.get("variables") or {}),
+        variables=variables,
         source="journey",
         source_id=ctx.enrollment.id,
         idempotency_key=ctx.step_key,
