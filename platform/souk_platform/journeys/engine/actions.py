@@ -124,7 +124,7 @@ def _coupon_given(ctx: ActionContext) -> dict[str, str]:
         coupon_id = outcome.get("coupon_id") if isinstance(outcome, Mapping) else None
         if coupon_id:
             coupon = ctx.session.get(Coupon, coupon_id)
-            return {"coupon_code": coupon.code, "coupon_name": coupon.name} if coupon is not None else {}
+            return {"coupon_code": coupon.code or "", "coupon_name": coupon.name} if coupon is not None else {}
     return {}
 
 
