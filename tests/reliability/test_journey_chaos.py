@@ -80,7 +80,7 @@ def workers(app: Flask, database_url: str, redis_url: str, tmp_path: Path) -> It
         pool.kill_all()
 
 
-def _count(app: Flask, stmt: sa.Select) -> int:
+def _count(app: Flask, stmt: sa.Executable) -> int:
     with app.app_context():
         value = db.session.scalar(stmt)
         db.session.remove()
@@ -140,9 +140,15 @@ def test_every_step_acts_once_through_killed_workers_and_a_flushed_redis(
     workers.start()
     workers.start()
     _wait_for(lambda: _count(app, wallet) >= CUSTOMERS // 6, seconds=90, what="the first coupons")
-    # Mid-run: every worker dies at once (whatever batch each held open is rolled back), the queue is lost.
-    issued_at_kill = _count(app, wallet)
+    # Mid-run: as soon as a worker holds enrolments locked in an open transaction (an advance batch, its steps
+    # and coupons not committed yet), every worker dies at once and the queue is lost.
+    in_flight = sa.text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+        " WHERE c.relname = 'journey_enrollments' AND l.mode = 'RowShareLock' AND l.pid <> pg_backend_pid()"
+    )
+    _wait_for(lambda: _count(app, in_flight) > 0, seconds=30, what="a worker in the middle of an advance batch")
     workers.kill_all()
+    issued_at_kill = _count(app, wallet)
     redis.flushdb()
     workers.start()
     workers.start()
