@@ -5,7 +5,8 @@ A run takes due enrolments — ``ready``, or ``waiting`` with ``wake_at <= now``
 or ends. Every node visit writes its ``journey_steps`` row, unique by ``(enrollment_id, seq)``, in the same
 transaction as what the node did, under the enrolment's row lock: a run killed before its commit leaves
 neither the step nor its effect, a committed step is never taken again — each step acts exactly once. Actions
-also pass the step key ``journey:<enrollment>:<seq>`` on as their idempotency key.
+also pass the step key ``journey:<enrollment>:<seq>`` on as their idempotency key; an action's refusal
+(``SoukError``) is recorded as a skipped step and leaves nothing of the action behind.
 
 Enrolments of paused journeys stay where they are; those of archived journeys leave (reason ``archived``).
 """
@@ -215,8 +216,11 @@ class Advancer:
             now=self.now,
         )
         try:
-            with self.session.begin_nested():
+            if params.get("action") in actions.REFUSE_BEFORE_WRITING:
                 outcome = actions.perform(context, params)
+            else:
+                with self.session.begin_nested():
+                    outcome = actions.perform(context, params)
             status = "done"
         except SoukError as refusal:
             outcome = {"action": params.get("action"), "reason": refusal.code, "detail": refusal.detail[:300]}
