@@ -69,7 +69,7 @@ def _node_types(session: DbSession, journey_id: str, current_version_id: str | N
 
 
 def journey_report(session: DbSession, *, shop_id: str, journey_id: str) -> dict[str, Any]:
-    """The report of one journey (three grouped reads, whatever the number of enrolments)."""
+    """The report of one journey (a few grouped reads, whatever the number of enrolments)."""
     journey = require_journey(session, shop_id=shop_id, journey_id=journey_id)
     types = _node_types(session, journey.id, journey.current_version_id)
     visits = dict(
