@@ -42,6 +42,14 @@ def settings_from_env(environ: Mapping[str, str], instance_path: str) -> dict[st
         # A PEM file of extra CA certificates webhook endpoints may present (a company's private CA),
         # trusted besides the usual ones.
         "SOUK_WEBHOOKS_CA_FILE": environ.get("SOUK_WEBHOOKS_CA_FILE") or None,
+        # Email channels (docs/architecture.md §5.11): the SMTP server Souk hands mail to; without a host,
+        # email messages fail with that reason. TLS: "none", "starttls" or "ssl".
+        "SOUK_SMTP_HOST": environ.get("SOUK_SMTP_HOST") or None,
+        "SOUK_SMTP_PORT": int(environ.get("SOUK_SMTP_PORT") or 25),
+        "SOUK_SMTP_USER": environ.get("SOUK_SMTP_USER") or None,
+        "SOUK_SMTP_PASSWORD": environ.get("SOUK_SMTP_PASSWORD") or None,
+        "SOUK_SMTP_TLS": (environ.get("SOUK_SMTP_TLS") or "none").lower(),
+        "SOUK_SMTP_FROM": environ.get("SOUK_SMTP_FROM") or "no-reply@souk.localhost",
         # Who may read /metrics: with a token, a bearer of it; without, clients on this machine only.
         "SOUK_METRICS_TOKEN": environ.get("SOUK_METRICS_TOKEN") or None,
         # Set by `souk serve` (prometheus_client reads it too): every process of the host counts into it.

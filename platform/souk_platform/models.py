@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.benefits.models",
     "souk_platform.journeys.models",
     "souk_platform.journeys.engine.models",
+    "souk_platform.messaging.models",
     "souk_platform.checkout.models",
     "souk_platform.orders.models",
     "souk_platform.apps.models",

@@ -36,11 +36,12 @@ _LINES = {
         "properties": {
             "sku_id": {"type": "string"},
             "quantity": _INT,
-            "unit_price": {**_INT, "description": "Per unit for this buyer, after any level perk"},
-            "list_price": {**_INT, "description": "The SKU's price before level perks"},
+            "unit_price": {**_INT, "description": "Per unit for this buyer, after any member perk"},
+            "list_price": {**_INT, "description": "The SKU's price before member perks"},
             "member_perk": {
                 "type": ["string", "null"],
-                "description": "member_price, level_discount, or null: the level perk that set unit_price",
+                "description": "member_price, level_discount (the level's), benefit_price, benefit_discount "
+                "(a benefit package's right), or null: the perk that set unit_price",
             },
         },
     },
@@ -96,7 +97,15 @@ _ERRORS = {
         "additionalProperties": False,
     },
 }
-_FEES = {"type": "array", "maxItems": 20, "items": _output({"label": _LABEL, "amount": _AMOUNT})}
+_FEE_KIND = {
+    "enum": ["shipping", "other"],
+    "description": 'Optional: "shipping" marks a shipping fee, which a member\'s free-shipping right waives',
+}
+_FEES = {
+    "type": "array",
+    "maxItems": 20,
+    "items": _output({"label": _LABEL, "amount": _AMOUNT}, {"kind": _FEE_KIND}),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ CustomerEventsType = Literal[
 ]
 CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
+MessagesStatus = Literal["scheduled", "queued", "sent", "delivered", "failed", "clicked", "suppressed"]
+OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
 OrdersStatus = Literal["pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 RequirementsCategory = Literal[
     "marketing", "loyalty", "orders", "risk", "analytics", "operations", "integration", "other"
@@ -541,8 +543,10 @@ class CartPreview(TypedDict, total=False):
     currency: str
     #: At the customer's member prices
     subtotal: int
-    #: What level perks took off list prices
+    #: What member perks took off list prices
     member_discount_total: int
+    #: The customer holds a free-shipping right: checkout waives shipping fees
+    free_shipping: bool
     discounts: list[CartDiscount]
     discount_total: int
     #: Before coupon codes, points and stored value
@@ -1117,6 +1121,15 @@ class DiscountPreviewResult(TypedDict, total=False):
     payable: int
 
 
+class EmailConfig(TypedDict, total=False):
+    #: null: Souk's default sender
+    from_address: str | None
+    #: null: the shop's name
+    from_name: str | None
+    #: app channels: sms, …
+    kinds: list[str]
+
+
 class Entitlement(TypedDict, total=False):
     #: A package's right (member_discount, member_price, free_shipping, app_item) or a level perk (level_discount,
     #: points_multiplier, member_price)
@@ -1170,7 +1183,18 @@ class EventPage(TypedDict, total=False):
 
 class Fee(TypedDict, total=False):
     label: str
+    #: Charged, fen (0 when waived)
     amount: int
+    #: shipping or other, when the plugin named it
+    kind: str
+    #: A shipping fee the buyer's free-shipping right waived
+    waived: bool
+    #: A waived fee's amount before waiving, fen
+    original_amount: int
+    #: The grant of the free-shipping right (null: a level package)
+    benefit_grant_id: str | None
+    #: The package of the free-shipping right
+    benefit_package_id: str
 
 
 Funnel = TypedDict(
@@ -1321,6 +1345,41 @@ class InvocationPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class Journey(TypedDict, total=False):
+    id: str
+    name: str
+    description: str | None
+    #: draft, active, paused or archived
+    status: str
+    #: The template it was made from
+    template_key: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version.
+    graph: dict[str, Any]
+    #: The version new enrolments take (null before activation)
+    current_version_id: str | None
+    current_version_number: int | None
+    valid: bool
+    #: What keeps the graph from being valid, by path (nodes.wait1.params.seconds, nodes.cond.next.no); empty when it
+    #: may be activated. Placeholders a template left for you are listed here.
+    problems: dict[str, list[str]]
+    version: int
+    activated_at: str | None
+    created_at: str
+    updated_at: str | None
+
+
+class JourneyCreate(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version. Left out: a trigger on order.paid
+    #: leading to an exit.
+    graph: dict[str, Any] | None
+
+
 class JourneyEnrollment(TypedDict, total=False):
     id: str
     journey_id: str
@@ -1356,6 +1415,11 @@ class JourneyEnrollmentPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class JourneyPage(TypedDict, total=False):
+    items: Required[list[Journey]]
+    next_cursor: Required[str | None]
+
+
 class JourneyReport(TypedDict, total=False):
     journey_id: str
     status: str
@@ -1375,6 +1439,46 @@ class JourneyStep(TypedDict, total=False):
     #: What the step did (a wallet coupon, a grant…) or why not
     outcome: dict[str, Any]
     created_at: str
+
+
+class JourneyTemplate(TypedDict, total=False):
+    key: str
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+    #: The template's graph; references left null are placeholders to fill in the draft
+    graph: dict[str, Any]
+
+
+class JourneyTemplateList(TypedDict, total=False):
+    items: Required[list[JourneyTemplate]]
+    #: Always null
+    next_cursor: Required[str | None]
+
+
+class JourneyUpdate(TypedDict, total=False):
+    name: str
+    description: str | None
+    #: The graph: {"entry", "nodes": {id: {"type", "params", "next": {exit: node id}, "position": {x, y}, "label"}},
+    #: "goal", "exit", "settings"} (docs/architecture.md §5.12). A draft may be saved incomplete; an active or paused
+    #: journey's graph must be valid, and a change to it becomes a new version.
+    graph: dict[str, Any]
+
+
+class JourneyVersion(TypedDict, total=False):
+    id: str
+    journey_id: str
+    #: 1, 2, … in the order they were frozen
+    number: int
+    #: The frozen graph; a version never changes
+    graph: dict[str, Any]
+    created_at: str
+
+
+class JourneyVersionPage(TypedDict, total=False):
+    items: Required[list[JourneyVersion]]
+    next_cursor: Required[str | None]
 
 
 class Level(TypedDict, total=False):
@@ -1583,6 +1687,98 @@ class MemberPriceUpdate(TypedDict, total=False):
     price: Required[int]
 
 
+class Message(TypedDict, total=False):
+    id: str
+    customer_id: str
+    channel_id: str
+    channel_kind: str
+    template_id: str | None
+    subject: str
+    body: str
+    recipient: str | None
+    #: scheduled, queued, sent, delivered, failed, clicked, suppressed
+    status: str
+    #: Why it was suppressed or failed
+    reason: str | None
+    source: str
+    source_id: str | None
+    attempts: int
+    #: scheduled: when it will be sent
+    send_at: str | None
+    sent_at: str | None
+    delivered_at: str | None
+    clicked_at: str | None
+    failed_at: str | None
+    read_at: str | None
+    created_at: str
+    version: int
+
+
+class MessageChannel(TypedDict, total=False):
+    id: str
+    #: email, inbox or app; only email channels can be created
+    kind: Required[Literal["email", "inbox", "app"]]
+    name: Required[str]
+    status: Literal["active", "disabled"]
+    #: email, inbox, or the app's manifest key
+    key: str
+    installation_id: str | None
+    app_name: str | None
+    config: EmailConfig
+    #: Messages one customer may receive on this channel per shop-local day
+    daily_cap: int | None
+    built_in: bool
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MessageChannelPage(TypedDict, total=False):
+    items: Required[list[MessageChannel]]
+    next_cursor: Required[str | None]
+
+
+class MessageChannelUpdate(TypedDict, total=False):
+    name: str
+    status: Literal["active", "disabled"]
+    config: EmailConfig
+    daily_cap: int | None
+
+
+class MessagePage(TypedDict, total=False):
+    items: Required[list[Message]]
+    next_cursor: Required[str | None]
+
+
+class MessageTemplate(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    channel_kind: Required[Literal["email", "inbox", "app"]]
+    #: Required for email
+    subject: str
+    #: Jinja syntax in a sandbox: {{ customer_name }}; HTML for email (values escaped)
+    body: Required[str]
+    #: Every template sees coupon_code, coupon_name, customer_name, level, level_name, points_balance, shop_name;
+    #: declare any other name here and callers give its value when they send.
+    variables: list[str]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MessageTemplatePage(TypedDict, total=False):
+    items: Required[list[MessageTemplate]]
+    next_cursor: Required[str | None]
+
+
+class MessageTemplateUpdate(TypedDict, total=False):
+    name: str
+    channel_kind: Literal["email", "inbox", "app"]
+    subject: str
+    body: str
+    variables: list[str]
+
+
 class NodeCounts(TypedDict, total=False):
     node_id: str
     type: str | None
@@ -1608,6 +1804,8 @@ class Order(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -1621,7 +1819,7 @@ class Order(TypedDict, total=False):
     refunded_total: int
     #: The buyer's member level at checkout; null for a guest
     member_level: int | None
-    #: What level perks (member prices, the level's discount) took off list prices, fen
+    #: What member perks (level perks, benefit rights) took off list prices, fen
     member_discount_total: int
     #: The level's points multiplier applied on payment (150 = 1.5×)
     points_multiplier_percent: int
@@ -1645,6 +1843,8 @@ class OrderDetail(TypedDict, total=False):
     #: pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
+    #: Where the order was placed: online | store | mini_program | app | social
+    channel: Literal["online", "store", "mini_program", "app", "social"]
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -1658,7 +1858,7 @@ class OrderDetail(TypedDict, total=False):
     refunded_total: int
     #: The buyer's member level at checkout; null for a guest
     member_level: int | None
-    #: What level perks (member prices, the level's discount) took off list prices, fen
+    #: What member perks (level perks, benefit rights) took off list prices, fen
     member_discount_total: int
     #: The level's points multiplier applied on payment (150 = 1.5×)
     points_multiplier_percent: int
@@ -1696,8 +1896,13 @@ class OrderLine(TypedDict, total=False):
     unit_price: int
     #: The SKU's price at checkout, fen
     list_price: int
-    #: member_price, level_discount, or null: which level perk set unit_price
-    member_perk: str | None
+    #: Which perk set unit_price: member_price, level_discount (the level's), benefit_price, benefit_discount (a benefit
+    #: package's right), or null
+    member_perk: OrderLineMemberPerk | None
+    #: The benefit grant whose right set unit_price (null: none, or a level package)
+    benefit_grant_id: str | None
+    #: The benefit package whose right set unit_price, if any
+    benefit_package_id: str | None
     #: (list_price - unit_price) × quantity, fen
     member_discount: int
     quantity: int
@@ -1874,17 +2079,34 @@ class PointsSummary(TypedDict, total=False):
     expiring_soon_total: int
 
 
+class Preview(TypedDict, total=False):
+    template_id: str
+    customer_id: str
+    subject: str
+    body: str
+
+
+class PreviewRequest(TypedDict, total=False):
+    customer_id: Required[str]
+    variables: dict[str, Any]
+
+
 class PricedLine(TypedDict, total=False):
     line_id: str
     sku_id: str
     quantity: int
     title: str | None
-    #: Per unit after the customer's level perk
+    #: Per unit after the customer's member perk
     unit_price: int
     #: The SKU's price
     list_price: int
-    #: member_price, level_discount, or null (the list price)
-    member_perk: str | None
+    #: member_price, level_discount (the level's), benefit_price, benefit_discount (a benefit package's right), or null
+    #: (the list price)
+    member_perk: OrderLineMemberPerk | None
+    #: The benefit grant whose right set unit_price, if any
+    benefit_grant_id: str | None
+    #: The benefit package whose right set unit_price, if any
+    benefit_package_id: str | None
     #: unit_price × quantity, before discounts
     amount: int
     discount: int
@@ -2331,6 +2553,17 @@ class SegmentUpdate(TypedDict, total=False):
     condition: dict[str, Any]
 
 
+class SendMessage(TypedDict, total=False):
+    customer_id: Required[str]
+    channel_id: Required[str]
+    template_id: str | None
+    subject: str | None
+    body: str | None
+    #: Values of the template's declared variables, and coupon_code/coupon_name
+    variables: dict[str, Any]
+    source_id: str | None
+
+
 class Service(TypedDict, total=False):
     id: str
     #: operations | solutions | customer_service | design | development
@@ -2648,6 +2881,10 @@ class ShopSettings(TypedDict, total=False):
     risk_ip_customers_window_minutes: int
     risk_customer_ips_max: int
     risk_customer_ips_window_minutes: int
+    #: HH:MM shop-local: messages asked for from then wait until quiet_hours_end
+    quiet_hours_start: str | None
+    #: HH:MM shop-local: the end of the quiet hours
+    quiet_hours_end: str | None
 
 
 class ShopUpdate(TypedDict, total=False):
@@ -2741,6 +2978,12 @@ class Stats(TypedDict, total=False):
     current_level: int
     #: Per category the rules name: spend and orders in its subtree over the window
     categories: dict[str, CategoryStats]
+
+
+class StatusReport(TypedDict, total=False):
+    status: Required[Literal["delivered", "failed", "clicked"]]
+    #: failed
+    reason: str | None
 
 
 class StoredValue(TypedDict, total=False):
@@ -2932,6 +3175,13 @@ class TagUpdate(TypedDict, total=False):
     condition: dict[str, Any]
 
 
+class TemplateDraft(TypedDict, total=False):
+    #: Left out: the template's name in the chosen language
+    name: str | None
+    #: The language of the draft's default name and description
+    language: Literal["en", "zh"]
+
+
 class Texts(TypedDict, total=False):
     name: Required[str]
     tagline: Required[str]
@@ -3050,6 +3300,18 @@ class UsageRecordCreate(TypedDict, total=False):
     idempotency: Required[str]
 
 
+class ValidateRequest(TypedDict, total=False):
+    #: A graph to check; left out: the journey's own
+    graph: dict[str, Any] | None
+
+
+class ValidationResult(TypedDict, total=False):
+    valid: bool
+    #: What keeps the graph from being valid, by path (nodes.wait1.params.seconds, nodes.cond.next.no); empty when it
+    #: may be activated. Placeholders a template left for you are listed here.
+    problems: dict[str, list[str]]
+
+
 class VariantReport(TypedDict, total=False):
     variant: str
     enrolled: int
@@ -3154,6 +3416,16 @@ class AppResource:
         """
         response = self._requester.request("POST", "/api/v1/app/listing/submissions", body=body)
         return cast(Submission, response)
+
+    def report_message_status(self, message_id: str, body: StatusReport) -> Message:
+        """An app reports what became of a message on its channel: delivered, failed or clicked.
+
+        ``POST /api/v1/app/messages/{message_id}/status``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/app/messages/{message_id}/status", path_params={"message_id": message_id}, body=body
+        )
+        return cast(Message, response)
 
     def list_ratings(self, *, limit: int | None = None, cursor: str | None = None) -> RatingPage:
         """Ratings of the calling app, newest first.
@@ -4473,11 +4745,137 @@ class InstallationsResource:
         return cast(Installation, response)
 
 
-class JourneysResource:
-    """Journeys' enrolments (where each customer is and why) and reports (``client.journeys``)."""
+class JourneyTemplatesResource:
+    """Journeys (营销画布): flows of waits, conditions, splits and actions (``client.journey_templates``)."""
 
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
+
+    def list(self) -> JourneyTemplateList:
+        """The template gallery (营销画布模板), in both languages; all on one page.
+
+        ``GET /api/v1/journey-templates`` · scope ``read_journeys``
+        """
+        response = self._requester.request("GET", "/api/v1/journey-templates")
+        return cast(JourneyTemplateList, response)
+
+    def get(self, key: str) -> JourneyTemplate:
+        """One template.
+
+        ``GET /api/v1/journey-templates/{key}`` · scope ``read_journeys``
+        """
+        response = self._requester.request("GET", "/api/v1/journey-templates/{key}", path_params={"key": key})
+        return cast(JourneyTemplate, response)
+
+    def create_draft(self, key: str, body: TemplateDraft | None = None) -> Journey:
+        """One click: a draft journey from the template; its problems list the placeholders left to fill.
+
+        ``POST /api/v1/journey-templates/{key}/drafts`` · scope ``write_journeys``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journey-templates/{key}/drafts", path_params={"key": key}, body=body
+        )
+        return cast(Journey, response)
+
+
+class JourneysResource:
+    """Journeys (营销画布): flows of waits, conditions, splits and actions (``client.journeys``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        status: Literal["draft", "active", "paused", "archived"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JourneyPage:
+        """The shop's journeys, newest first; filter by status.
+
+        ``GET /api/v1/journeys`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys", query={"status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(JourneyPage, response)
+
+    def iter(
+        self, *, status: Literal["draft", "active", "paused", "archived"] | None = None, limit: int | None = None
+    ) -> Iterator[Journey]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/journeys", query={"status": status, "limit": limit})
+
+    def create(self, body: JourneyCreate) -> Journey:
+        """Create a draft journey (blank, or with a graph that may still be incomplete)
+
+        ``POST /api/v1/journeys`` · scope ``write_journeys``
+        """
+        response = self._requester.request("POST", "/api/v1/journeys", body=body)
+        return cast(Journey, response)
+
+    def get(self, journey_id: str) -> Journey:
+        """One journey, with what keeps its graph from being valid.
+
+        ``GET /api/v1/journeys/{journey_id}`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys/{journey_id}", path_params={"journey_id": journey_id}
+        )
+        return cast(Journey, response)
+
+    def update(
+        self, journey_id: str, body: JourneyUpdate | None = None, *, if_match: int | str | None = None
+    ) -> Journey:
+        """Change the name, description or graph (send If-Match); an active journey's new graph is a new version.
+
+        ``PATCH /api/v1/journeys/{journey_id}`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/journeys/{journey_id}",
+            path_params={"journey_id": journey_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(Journey, response)
+
+    def delete(self, journey_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a draft journey.
+
+        ``DELETE /api/v1/journeys/{journey_id}`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/journeys/{journey_id}", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+
+    def activate(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Activate a draft: its graph must be valid (422 names each bad node); it becomes a version.
+
+        ``POST /api/v1/journeys/{journey_id}/activate`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/activate", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def archive(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Archive a journey for good: customers inside leave it.
+
+        ``POST /api/v1/journeys/{journey_id}/archive`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/archive", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
 
     def list_enrollments(
         self,
@@ -4544,6 +4942,18 @@ class JourneysResource:
         )
         return cast(JourneyEnrollment, response)
 
+    def pause(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Pause an active journey: nobody enters, customers inside wait where they are.
+
+        ``POST /api/v1/journeys/{journey_id}/pause`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/pause", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
     def report(self, journey_id: str) -> JourneyReport:
         """Per node entered, waiting and exited; per variant conversions, revenue and uplift against the holdout (95 %
         confidence interval, two-proportion z-test)
@@ -4554,6 +4964,49 @@ class JourneysResource:
             "GET", "/api/v1/journeys/{journey_id}/report", path_params={"journey_id": journey_id}
         )
         return cast(JourneyReport, response)
+
+    def resume(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
+        """Resume a paused journey.
+
+        ``POST /api/v1/journeys/{journey_id}/resume`` · scope ``write_journeys``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/resume", path_params={"journey_id": journey_id}, if_match=if_match
+        )
+        return cast(Journey, response)
+
+    def validate(self, journey_id: str, body: ValidateRequest | None = None) -> ValidationResult:
+        """A dry run: what would keep this graph (or the journey's own) from being activated; nothing is saved.
+
+        ``POST /api/v1/journeys/{journey_id}/validate`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/journeys/{journey_id}/validate", path_params={"journey_id": journey_id}, body=body
+        )
+        return cast(ValidationResult, response)
+
+    def list_versions(
+        self, journey_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> JourneyVersionPage:
+        """The journey's frozen versions, newest first.
+
+        ``GET /api/v1/journeys/{journey_id}/versions`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/versions",
+            path_params={"journey_id": journey_id},
+            query={"limit": limit, "cursor": cursor},
+        )
+        return cast(JourneyVersionPage, response)
+
+    def iter_versions(self, journey_id: str, *, limit: int | None = None) -> Iterator[JourneyVersion]:
+        """Every item of ``list_versions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/journeys/{journey_id}/versions", path_params={"journey_id": journey_id}, query={"limit": limit}
+        )
 
 
 class LedgerResource:
@@ -4837,6 +5290,297 @@ class MembersResource:
         """
         response = self._requester.request("PUT", "/api/v1/member-levels", body=body, if_match=if_match)
         return cast(LevelConfig, response)
+
+
+class MessageChannelsResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.message_channels``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        kind: Literal["email", "inbox", "app"] | None = None,
+        status: Literal["active", "disabled", "retired"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessageChannelPage:
+        """The shop's channels: the built-in email and inbox, added email senders, installed apps' channels.
+
+        ``GET /api/v1/message-channels`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-channels", query={"kind": kind, "status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(MessageChannelPage, response)
+
+    def iter(
+        self,
+        *,
+        kind: Literal["email", "inbox", "app"] | None = None,
+        status: Literal["active", "disabled", "retired"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MessageChannel]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/message-channels", query={"kind": kind, "status": status, "limit": limit}
+        )
+
+    def create(self, body: MessageChannel) -> MessageChannel:
+        """Add an email channel (another From address, its own daily cap)
+
+        ``POST /api/v1/message-channels`` · scope ``write_messages``
+        """
+        response = self._requester.request("POST", "/api/v1/message-channels", body=body)
+        return cast(MessageChannel, response)
+
+    def get(self, channel_id: str) -> MessageChannel:
+        """One channel.
+
+        ``GET /api/v1/message-channels/{channel_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-channels/{channel_id}", path_params={"channel_id": channel_id}
+        )
+        return cast(MessageChannel, response)
+
+    def update(
+        self, channel_id: str, body: MessageChannelUpdate | None = None, *, if_match: int | str | None = None
+    ) -> MessageChannel:
+        """Rename, switch off or on, set the daily cap per customer, or an email channel's From address.
+
+        ``PATCH /api/v1/message-channels/{channel_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/message-channels/{channel_id}",
+            path_params={"channel_id": channel_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MessageChannel, response)
+
+
+class MessageTemplatesResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.message_templates``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list(
+        self,
+        *,
+        channel_kind: Literal["email", "inbox", "app"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessageTemplatePage:
+        """The shop's message templates, newest first.
+
+        ``GET /api/v1/message-templates`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-templates", query={"channel_kind": channel_kind, "limit": limit, "cursor": cursor}
+        )
+        return cast(MessageTemplatePage, response)
+
+    def iter(
+        self, *, channel_kind: Literal["email", "inbox", "app"] | None = None, limit: int | None = None
+    ) -> Iterator[MessageTemplate]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/message-templates", query={"channel_kind": channel_kind, "limit": limit}
+        )
+
+    def create(self, body: MessageTemplate) -> MessageTemplate:
+        """Create a template; 422 naming the field when it uses an unknown variable or the sandbox refuses it.
+
+        ``POST /api/v1/message-templates`` · scope ``write_messages``
+        """
+        response = self._requester.request("POST", "/api/v1/message-templates", body=body)
+        return cast(MessageTemplate, response)
+
+    def get(self, template_id: str) -> MessageTemplate:
+        """One template.
+
+        ``GET /api/v1/message-templates/{template_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-templates/{template_id}", path_params={"template_id": template_id}
+        )
+        return cast(MessageTemplate, response)
+
+    def update(
+        self, template_id: str, body: MessageTemplateUpdate | None = None, *, if_match: int | str | None = None
+    ) -> MessageTemplate:
+        """Change a template (send If-Match with the version you read); messages already sent keep their text.
+
+        ``PATCH /api/v1/message-templates/{template_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/message-templates/{template_id}",
+            path_params={"template_id": template_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MessageTemplate, response)
+
+    def delete(self, template_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a template (its messages keep their rendered text)
+
+        ``DELETE /api/v1/message-templates/{template_id}`` · scope ``write_messages``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE",
+            "/api/v1/message-templates/{template_id}",
+            path_params={"template_id": template_id},
+            if_match=if_match,
+        )
+
+    def preview(self, template_id: str, body: PreviewRequest) -> Preview:
+        """Render the template for a customer, as it would be sent now (nothing is sent)
+
+        ``POST /api/v1/message-templates/{template_id}/preview`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/message-templates/{template_id}/preview",
+            path_params={"template_id": template_id},
+            body=body,
+        )
+        return cast(Preview, response)
+
+
+class MessagesResource:
+    """Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)
+    (``client.messages``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list_inbox(
+        self, customer_id: str, *, unread: bool | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> MessagePage:
+        """The customer's in-app inbox (站内信), newest first; `unread=true` for the unread ones.
+
+        ``GET /api/v1/customers/{customer_id}/messages`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/messages",
+            path_params={"customer_id": customer_id},
+            query={"unread": unread, "limit": limit, "cursor": cursor},
+        )
+        return cast(MessagePage, response)
+
+    def iter_inbox(
+        self, customer_id: str, *, unread: bool | None = None, limit: int | None = None
+    ) -> Iterator[Message]:
+        """Every item of ``list_inbox``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/customers/{customer_id}/messages",
+            path_params={"customer_id": customer_id},
+            query={"unread": unread, "limit": limit},
+        )
+
+    def mark_read(self, customer_id: str, inbox_message_id: str) -> Message:
+        """Mark an inbox message read (the first time is kept)
+
+        ``POST /api/v1/customers/{customer_id}/messages/{inbox_message_id}/read`` · scope ``write_messages``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/customers/{customer_id}/messages/{inbox_message_id}/read",
+            path_params={"customer_id": customer_id, "inbox_message_id": inbox_message_id},
+        )
+        return cast(Message, response)
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        channel_id: str | None = None,
+        status: MessagesStatus | None = None,
+        source: str | None = None,
+        source_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MessagePage:
+        """The message log, newest first; filter by customer, channel, status or source.
+
+        ``GET /api/v1/messages`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/messages",
+            query={
+                "customer_id": customer_id,
+                "channel_id": channel_id,
+                "status": status,
+                "source": source,
+                "source_id": source_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
+        return cast(MessagePage, response)
+
+    def iter(
+        self,
+        *,
+        customer_id: str | None = None,
+        channel_id: str | None = None,
+        status: MessagesStatus | None = None,
+        source: str | None = None,
+        source_id: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Message]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/messages",
+            query={
+                "customer_id": customer_id,
+                "channel_id": channel_id,
+                "status": status,
+                "source": source,
+                "source_id": source_id,
+                "limit": limit,
+            },
+        )
+
+    def send(self, body: SendMessage, *, idempotency_key: str | None = None) -> Message:
+        """Send one message to a customer from a template or a subject and body (send an Idempotency-Key).
+
+        ``POST /api/v1/messages`` · scope ``write_messages``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST", "/api/v1/messages", body=body, idempotency_key=idempotency_key, auto_idempotency_key=True
+        )
+        return cast(Message, response)
+
+    def get(self, message_id: str) -> Message:
+        """One message.
+
+        ``GET /api/v1/messages/{message_id}`` · scope ``read_messages``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/messages/{message_id}", path_params={"message_id": message_id}
+        )
+        return cast(Message, response)
 
 
 class OrdersResource:
@@ -6657,11 +7401,15 @@ class ApiResources:
         self.customers = CustomersResource(requester)
         self.events = EventsResource(requester)
         self.installations = InstallationsResource(requester)
+        self.journey_templates = JourneyTemplatesResource(requester)
         self.journeys = JourneysResource(requester)
         self.ledger = LedgerResource(requester)
         self.market = MarketResource(requester)
         self.member_prices = MemberPricesResource(requester)
         self.members = MembersResource(requester)
+        self.message_channels = MessageChannelsResource(requester)
+        self.message_templates = MessageTemplatesResource(requester)
+        self.messages = MessagesResource(requester)
         self.orders = OrdersResource(requester)
         self.payments = PaymentsResource(requester)
         self.plugin_activations = PluginActivationsResource(requester)
@@ -6692,6 +7440,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/app/listing", "app.get_listing"),
     ("POST", "/api/v1/app/listing/delist", "app.delist"),
     ("POST", "/api/v1/app/listing/submissions", "app.submit_listing"),
+    ("POST", "/api/v1/app/messages/{message_id}/status", "app.report_message_status"),
     ("GET", "/api/v1/app/ratings", "app.list_ratings"),
     ("GET", "/api/v1/app/ratings", "app.iter_ratings"),
     ("POST", "/api/v1/app/ratings/{rating_id}/reply", "app.reply_to_rating"),
@@ -6795,11 +7544,27 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/installations", "installations.iter"),
     ("GET", "/api/v1/installations/{installation_id}", "installations.get"),
     ("DELETE", "/api/v1/installations/{installation_id}", "installations.uninstall"),
+    ("GET", "/api/v1/journey-templates", "journey_templates.list"),
+    ("GET", "/api/v1/journey-templates/{key}", "journey_templates.get"),
+    ("POST", "/api/v1/journey-templates/{key}/drafts", "journey_templates.create_draft"),
+    ("GET", "/api/v1/journeys", "journeys.list"),
+    ("GET", "/api/v1/journeys", "journeys.iter"),
+    ("POST", "/api/v1/journeys", "journeys.create"),
+    ("GET", "/api/v1/journeys/{journey_id}", "journeys.get"),
+    ("PATCH", "/api/v1/journeys/{journey_id}", "journeys.update"),
+    ("DELETE", "/api/v1/journeys/{journey_id}", "journeys.delete"),
+    ("POST", "/api/v1/journeys/{journey_id}/activate", "journeys.activate"),
+    ("POST", "/api/v1/journeys/{journey_id}/archive", "journeys.archive"),
     ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.list_enrollments"),
     ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.iter_enrollments"),
     ("GET", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}", "journeys.get_enrollment"),
     ("POST", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit", "journeys.exit_enrollment"),
+    ("POST", "/api/v1/journeys/{journey_id}/pause", "journeys.pause"),
     ("GET", "/api/v1/journeys/{journey_id}/report", "journeys.report"),
+    ("POST", "/api/v1/journeys/{journey_id}/resume", "journeys.resume"),
+    ("POST", "/api/v1/journeys/{journey_id}/validate", "journeys.validate"),
+    ("GET", "/api/v1/journeys/{journey_id}/versions", "journeys.list_versions"),
+    ("GET", "/api/v1/journeys/{journey_id}/versions", "journeys.iter_versions"),
     ("GET", "/api/v1/ledger/accounts", "ledger.list_accounts"),
     ("GET", "/api/v1/ledger/accounts", "ledger.iter_accounts"),
     ("GET", "/api/v1/ledger/accounts/{account_id}/entries", "ledger.list_entries"),
@@ -6821,6 +7586,25 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/customers/{customer_id}/level/evaluate", "members.evaluate_level"),
     ("GET", "/api/v1/member-levels", "members.get_levels"),
     ("PUT", "/api/v1/member-levels", "members.set_levels"),
+    ("GET", "/api/v1/message-channels", "message_channels.list"),
+    ("GET", "/api/v1/message-channels", "message_channels.iter"),
+    ("POST", "/api/v1/message-channels", "message_channels.create"),
+    ("GET", "/api/v1/message-channels/{channel_id}", "message_channels.get"),
+    ("PATCH", "/api/v1/message-channels/{channel_id}", "message_channels.update"),
+    ("GET", "/api/v1/message-templates", "message_templates.list"),
+    ("GET", "/api/v1/message-templates", "message_templates.iter"),
+    ("POST", "/api/v1/message-templates", "message_templates.create"),
+    ("GET", "/api/v1/message-templates/{template_id}", "message_templates.get"),
+    ("PATCH", "/api/v1/message-templates/{template_id}", "message_templates.update"),
+    ("DELETE", "/api/v1/message-templates/{template_id}", "message_templates.delete"),
+    ("POST", "/api/v1/message-templates/{template_id}/preview", "message_templates.preview"),
+    ("GET", "/api/v1/customers/{customer_id}/messages", "messages.list_inbox"),
+    ("GET", "/api/v1/customers/{customer_id}/messages", "messages.iter_inbox"),
+    ("POST", "/api/v1/customers/{customer_id}/messages/{inbox_message_id}/read", "messages.mark_read"),
+    ("GET", "/api/v1/messages", "messages.list"),
+    ("GET", "/api/v1/messages", "messages.iter"),
+    ("POST", "/api/v1/messages", "messages.send"),
+    ("GET", "/api/v1/messages/{message_id}", "messages.get"),
     ("GET", "/api/v1/orders", "orders.list"),
     ("GET", "/api/v1/orders", "orders.iter"),
     ("GET", "/api/v1/orders/{order_id}", "orders.get"),

@@ -90,6 +90,58 @@ def test_the_builder_speaks_chinese(souk, browser, shots):
     expect(page.locator("select.op").first).to_contain_text("全部满足（且）")
     expect(page.locator("select.field").first.locator("option:checked")).to_have_text("订单数")
     expect(page.locator("#reach-count")).not_to_have_text("—")
+    first = page.locator(".leaf").first
+    expect(first.locator("label.param", has=page.locator("select.param-channel"))).to_contain_text("渠道")
+    expect(first.locator("select.param-channel option[value=store]")).to_have_text("门店")
+    expect(first.locator("select.param-payment-method option[value=cash]")).to_have_text("现金")
     page.click("button.add-group")
     expect(page.locator("fieldset.group")).to_have_count(2)
     shots.take(page, "segment-builder-zh")
+
+
+def test_the_builder_offers_every_parameter_and_the_reach_follows_them(souk, browser, shots):
+    """An order channel chosen from a list and a campaign typed (suggested from the shop's events): the reach
+    shown is the API's count of the same condition."""
+    page = new_page(browser)
+    _open_builder(page, souk)
+    first = page.locator(".leaf").nth(0)
+    # trade fields take every trade parameter; each kind gets its input
+    for key in ("window-days", "date-from", "date-to", "category-id", "product-id", "product-tag", "payment-method"):
+        expect(first.locator(f".param-{key}")).to_have_count(1)
+    expect(first.locator("input.param-date-from")).to_have_attribute("type", "date")
+    expect(first.locator("select.param-payment-method option")).to_have_count(4)  # any, cash, points, stored value
+    first.locator("select.param-channel").select_option("store")
+    first.locator(".value input").fill("1")
+    by_channel = {
+        "op": "and",
+        "conditions": [{"field": "trade.orders_count", "params": {"channel": "store"}, "cmp": "gte", "value": 1}],
+    }
+    expect(page.locator("#reach-count")).to_have_text(str(_reach(souk, by_channel)))
+
+    page.click("button.add-condition")
+    second = page.locator(".leaf").nth(1)
+    second.locator("select.field").select_option("behaviour.page_viewed_count")
+    expect(second.locator("select.param-product-id")).to_have_count(0)  # page views take no product
+    campaign = second.locator("input.param-campaign")
+    expect(second.locator("datalist option[value='中秋']")).to_have_count(1)  # the demo's campaign, suggested
+    campaign.fill("中秋")
+    second.locator(".value input").fill("1")
+    page.locator("select.op").first.select_option("or")
+    both = {
+        "op": "or",
+        "conditions": [
+            *by_channel["conditions"],
+            {"field": "behaviour.page_viewed_count", "params": {"campaign": "中秋"}, "cmp": "gte", "value": 1},
+        ],
+    }
+    expected = _reach(souk, both)
+    assert expected != _reach(souk, by_channel)  # the second condition changes the reach
+    expect(page.locator("#reach-count")).to_have_text(str(expected))
+    shots.take(page, "segment-builder-params")
+
+    page.fill("#segment-name", "门店或中秋 (browser)")
+    page.click("#save")
+    expect(page.locator("#saved")).to_have_text("Saved.")
+    with souk.app.app_context():
+        saved = db.session.scalar(sa.select(Segment).where(Segment.name == "门店或中秋 (browser)"))
+        assert saved is not None and saved.condition == both

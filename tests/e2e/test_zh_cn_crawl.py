@@ -93,6 +93,11 @@ VISIBLE_TEXT = r"""() => {
 }"""
 
 
+SVG_AWARE_HREFS = (
+    "links => links.map(a => typeof a.href === 'string' ? a.href : new URL(a.href.baseVal, document.baseURI).href)"
+)
+
+
 def english_words(text: str) -> list[str]:
     """The Latin words in ``text`` that are neither technical nor in ``LATIN_WORDS``."""
     found = []
@@ -175,7 +180,8 @@ def crawl(
         for text in page.evaluate(VISIBLE_TEXT):
             if english_words(_without(text, contents)):
                 problems[split.path].append(text[:120])
-        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+        # An SVG link's href is an SVGAnimatedString (the journey canvas draws its nodes as links).
+        for href in page.eval_on_selector_all("a[href]", SVG_AWARE_HREFS):
             target = urlsplit(href)
             if href.startswith(base_url) and not SKIPPED.search(target.path):
                 queue.append(urlunsplit(("", "", target.path, target.query, "")))

@@ -43,9 +43,11 @@ from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
-from souk_platform.journeys.engine import enrol_one
-from souk_platform.journeys.models import Journey, JourneyVersion
+from souk_platform.journeys.models import JourneyEnrollment, JourneyVersion
+from souk_platform.journeys.services import create_from_template
 from souk_platform.members.perks import create_member_price
+from souk_platform.messaging.models import MessageChannel
+from souk_platform.messaging.services import create_template, ensure_built_in_channels, send_message
 from souk_platform.oauth.services import issue_app_token
 from souk_platform.orders.services import create_refund, settle_payment, start_payment
 from souk_platform.plugins.models import PluginInvocation
@@ -76,6 +78,8 @@ OBJECTS: dict[str, str] = {
     "identity_id": "customer_identity",
     "package_id": "benefit_package",
     "grant_id": "benefit_grant",
+    "journey_id": "journey",
+    "key": "journey_template",
     "tag_id": "tag",
     "segment_id": "segment",
     "snapshot_id": "segment_snapshot",
@@ -111,12 +115,16 @@ OBJECTS: dict[str, str] = {
     "rating_id": "rating",
     "listen_session_id": "listen_session",
     "member_price_id": "member_price",
-    "journey_id": "journey",
     "enrollment_id": "journey_enrollment",
+    "channel_id": "message_channel",
+    "template_id": "message_template",
+    "message_id": "message",  # on shop A's app's channel: the app reports on it
+    "inbox_message_id": "inbox_message",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
-PUBLIC_OBJECTS = {"service_id", "provider_id", "app_ref"}  # app_ref: an app listed in the app market
+# app_ref: an app listed in the app market; key: a journey template, the same gallery for every shop
+PUBLIC_OBJECTS = {"service_id", "provider_id", "app_ref", "key"}
 # Routes of the public requirement board that any shop may call on shop A's requirement (read it, pledge,
 # vote as a backer): B must reach it (no 404) and leave A's rows as they were. Owner-only routes on a
 # requirement (cancel, accept a proposal) are checked like any shop object.
@@ -125,6 +133,8 @@ OPEN_TO_EVERY_SHOP = {
     ("POST", "/api/v1/requirements/<requirement_id>/pledges"),
     ("POST", "/api/v1/requirements/<requirement_id>/proposal-votes"),
     ("POST", "/api/v1/requirements/<requirement_id>/delivery-votes"),
+    # a draft from a template is made in the caller's own shop
+    ("POST", "/api/v1/journey-templates/<key>/drafts"),
 }
 # Lists anyone may read that show other shops' public objects: the requirement board.
 PUBLIC_LIST_ITEMS: dict[str, set[str]] = {
@@ -150,6 +160,20 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
     ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
     ("POST", "/api/v1/journeys/<journey_id>/enrollments/<enrollment_id>/exit"): None,
+    ("PATCH", "/api/v1/journeys/<journey_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/journeys/<journey_id>"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/activate"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/pause"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/resume"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/archive"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/validate"): lambda w: {},
+    ("POST", "/api/v1/journey-templates/<key>/drafts"): lambda w: {},
+    ("PATCH", "/api/v1/message-channels/<channel_id>"): lambda w: {"name": "Renamed"},
+    ("PATCH", "/api/v1/message-templates/<template_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/message-templates/<template_id>"): None,
+    ("POST", "/api/v1/message-templates/<template_id>/preview"): lambda w: {"customer_id": w["customer"]},
+    ("POST", "/api/v1/customers/<customer_id>/messages/<inbox_message_id>/read"): None,
+    ("POST", "/api/v1/app/messages/<message_id>/status"): lambda w: {"status": "delivered"},
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -390,16 +414,24 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
     cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
-    journey_graph = {"entry": "start", "nodes": {"start": {"type": "trigger", "params": {}, "next": {}}}}
-    journey = Journey(shop_id=shop.id, name="Journey", status="active", graph=journey_graph)
-    session.add(journey)
-    session.flush()
-    journey_version = JourneyVersion(shop_id=shop.id, journey_id=journey.id, number=1, graph=journey_graph)
+    journey = create_from_template(session, shop_id=shop.id, key="birthday_care")
+    # Paused with a customer inside, on a version frozen by hand: every journey route reaches it (a draft with
+    # customers cannot exist, and deleting one would meet their enrolments).
+    journey_version = JourneyVersion(shop_id=shop.id, journey_id=journey.id, number=1, graph=journey.graph)
     session.add(journey_version)
     session.flush()
-    journey.current_version_id = journey_version.id
-    enrollment = enrol_one(session, journey=journey, graph=journey_graph, customer_id=customer.id, now=now)
-    assert enrollment is not None
+    journey.current_version_id, journey.status = journey_version.id, "paused"
+    enrollment = JourneyEnrollment(
+        shop_id=shop.id,
+        journey_id=journey.id,
+        version_id=journey_version.id,
+        customer_id=customer.id,
+        entry_key="once",
+        status="ready",
+        current_node=str(journey.graph.get("entry") or "start"),
+        entered_at=now,
+    )
+    session.add(enrollment)
     session.flush()
     world = {
         "journey": journey.id,
@@ -413,6 +445,7 @@ def build_shop_a(session: Any, now: Any) -> World:
         "customer_identity": identity.id,
         "benefit_package": benefit_package.id,
         "benefit_grant": benefit_grant.id,
+        "journey_template": "birthday_care",
         "tag": tag.id,
         "tag_import": tag_import.id,
         "segment": segment.id,
@@ -429,6 +462,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id
+    world.update(messaging_world(session, shop.id, customer.id, world["installation"], now))
     world["listen_session"] = open_listen_session(session, app_id=world["app"], now=now).id
     subscription, _secret = create_subscription(
         session,
@@ -467,6 +501,34 @@ def build_shop_a(session: Any, now: Any) -> World:
     world.update(requirements_world(session, world, now))
     world.update(listings_world(session, world, now))
     return world
+
+
+def messaging_world(session: Any, shop_id: str, customer_id: str, installation_id: str, now: Any) -> World:
+    """The shop's email channel, a template, an inbox message and a message on its app's channel."""
+    email, inbox = ensure_built_in_channels(session, shop_id=shop_id)
+    app_channel = MessageChannel(shop_id=shop_id, kind="app", name="SMS", key="sms", installation_id=installation_id)
+    session.add(app_channel)
+    session.flush()
+    template = create_template(session, shop_id=shop_id, fields={"name": "Hi", "channel_kind": "inbox", "body": "Hi"})
+    sent = [
+        send_message(
+            session,
+            shop_id=shop_id,
+            customer_id=customer_id,
+            channel_id=channel_id,
+            body="Hello {{ customer_name }}",
+            source="api",
+            idempotency_key=f"tenancy:{channel_id}",
+            now=now,
+        ).id
+        for channel_id in (inbox.id, app_channel.id)
+    ]
+    return {
+        "message_channel": email.id,
+        "message_template": template.id,
+        "inbox_message": sent[0],
+        "message": sent[1],
+    }
 
 
 def make_app(session: Any) -> tuple[App, AppVersion]:

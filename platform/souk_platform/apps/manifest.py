@@ -137,6 +137,41 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             },
         },
         "pricing": {"type": "array", "maxItems": 10, "items": {"$ref": "#/$defs/plan"}},
+        # Ways to reach customers the app provides (docs/architecture.md §5.11): each becomes a message
+        # channel of the shops that install it; Souk hands each message to the app as message.send_requested.
+        "message_channels": {
+            "type": "array",
+            "maxItems": 10,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key", "name"],
+                "properties": {
+                    "key": {
+                        "type": "string",
+                        "pattern": r"^[a-z0-9][a-z0-9_-]{0,39}$",
+                        "x-messages": {"pattern": "a channel key is 1-40 lowercase letters, digits, _ or -"},
+                    },
+                    "name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 100,
+                        "pattern": r"\S",
+                        "x-messages": {"pattern": "a channel name cannot be blank"},
+                    },
+                    "kinds": {
+                        "type": "array",
+                        "maxItems": 10,
+                        "uniqueItems": True,
+                        "items": {
+                            "type": "string",
+                            "pattern": r"^[a-z][a-z0-9_]{0,39}$",
+                            "x-messages": {"pattern": "a kind looks like sms or wechat_template"},
+                        },
+                    },
+                },
+            },
+        },
     },
     "$defs": {
         # A plugin's own example: run at listing review through the sandbox with production limits.
@@ -430,6 +465,22 @@ def _duplicates(root: yaml.Node, data: dict[str, Any]) -> list[dict[str, Any]]:
                 message = f"another test of this plugin is already named {test['name']!r}"
                 problems.append(_problem(_locate(root, path), path, message))
             test_names.add(test["name"])
+    channel_keys: set[str] = set()
+    for index, channel in enumerate(data.get("message_channels", [])):
+        if channel["key"] in channel_keys:
+            path = ["message_channels", index, "key"]
+            message = f"another message channel already has the key {channel['key']!r}"
+            problems.append(_problem(_locate(root, path), path, message))
+        channel_keys.add(channel["key"])
+    if data.get("message_channels"):
+        if "read_messages" not in data["scopes"] and "write_messages" not in data["scopes"]:
+            path = ["scopes"]
+            message = "an app providing message_channels asks for read_messages (to receive and report messages)"
+            problems.append(_problem(_locate(root, path), path, message))
+        if not any(hook["topic"] == "message.send_requested" for hook in data.get("webhooks", [])):
+            path = ["message_channels"]
+            message = "an app providing message_channels declares a webhook for message.send_requested"
+            problems.append(_problem(_locate(root, path), path, message))
     return problems
 
 
@@ -442,7 +493,7 @@ def _normalise_plugin(plugin: dict[str, Any]) -> dict[str, Any]:
 
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
     """The canonical form stored on a version: defaults filled in, order-free lists sorted."""
-    return {
+    normalised: dict[str, Any] = {
         "name": data["name"],
         "description": data.get("description", ""),
         "client_type": data.get("client_type", "confidential"),
@@ -452,6 +503,11 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         "plugins": [_normalise_plugin(plugin) for plugin in data.get("plugins", [])],
         "pricing": list(data.get("pricing", [])),
     }
+    if "message_channels" in data:  # only when declared: other manifests keep their stored form
+        normalised["message_channels"] = [
+            {"key": c["key"], "name": c["name"], "kinds": sorted(c.get("kinds", []))} for c in data["message_channels"]
+        ]
+    return normalised
 
 
 def parse_manifest(text: str) -> dict[str, Any]:

@@ -289,40 +289,54 @@ def points_lots_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     )
 
 
+def _shop_rows(
+    ctx: Context,
+    params: dict[str, Any],
+    *,
+    shop: Any,
+    at: Any,
+    columns: dict[str, Any],
+    where: tuple[Any, ...] = (),
+    narrowed_by: dict[str, Any] | None = None,
+) -> sa.Subquery:
+    """The shop's rows whose ``at`` falls in the leaf's window, narrowed by each parameter in ``narrowed_by``
+    the leaf gives (``{"coupon_id": CouponRedemption.coupon_id}``), as a subquery of the labelled ``columns``
+    (``at`` among them)."""
+    parts = [shop == ctx.shop_id, *where, *window(at, ctx, params)]
+    parts += [column == params[name] for name, column in (narrowed_by or {}).items() if params.get(name)]
+    return sa.select(*(column.label(name) for name, column in {**columns, "at": at}.items())).where(*parts).subquery()
+
+
 def level_changes_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
-    return (
-        sa.select(
-            MemberLevelChange.customer_id.label("customer_id"),
-            MemberLevelChange.from_level.label("from_level"),
-            MemberLevelChange.to_level.label("to_level"),
-            MemberLevelChange.source.label("source"),
-            MemberLevelChange.created_at.label("at"),
-        )
-        .where(MemberLevelChange.shop_id == ctx.shop_id, *window(MemberLevelChange.created_at, ctx, params))
-        .subquery()
+    return _shop_rows(
+        ctx,
+        params,
+        shop=MemberLevelChange.shop_id,
+        at=MemberLevelChange.created_at,
+        columns={
+            "customer_id": MemberLevelChange.customer_id,
+            "from_level": MemberLevelChange.from_level,
+            "to_level": MemberLevelChange.to_level,
+            "source": MemberLevelChange.source,
+        },
     )
 
 
 def coupons_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     """Coupons redeemed on paid orders (a redemption is ``redeemed`` once its order is paid)."""
-    parts = [
-        CouponRedemption.shop_id == ctx.shop_id,
-        CouponRedemption.status == "redeemed",
-        CouponRedemption.customer_id.is_not(None),
-        *window(CouponRedemption.created_at, ctx, params),
-    ]
-    if params.get("coupon_id"):
-        parts.append(CouponRedemption.coupon_id == params["coupon_id"])
-    return (
-        sa.select(
-            CouponRedemption.customer_id.label("customer_id"),
-            CouponRedemption.coupon_id.label("coupon_id"),
-            CouponRedemption.order_id.label("order_id"),
-            CouponRedemption.amount.label("amount"),
-            CouponRedemption.created_at.label("at"),
-        )
-        .where(*parts)
-        .subquery()
+    return _shop_rows(
+        ctx,
+        params,
+        shop=CouponRedemption.shop_id,
+        at=CouponRedemption.created_at,
+        where=(CouponRedemption.status == "redeemed", CouponRedemption.customer_id.is_not(None)),
+        narrowed_by={"coupon_id": CouponRedemption.coupon_id},
+        columns={
+            "customer_id": CouponRedemption.customer_id,
+            "coupon_id": CouponRedemption.coupon_id,
+            "order_id": CouponRedemption.order_id,
+            "amount": CouponRedemption.amount,
+        },
     )
 
 
@@ -332,9 +346,6 @@ def wallet_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     ``live`` is 1 for an entry the customer holds unused now: issued and not past ``expires_at`` (the
     expiry timer may not have run yet), so "holding now" does not wait for it.
     """
-    parts = [CustomerCoupon.shop_id == ctx.shop_id, *window(CustomerCoupon.issued_at, ctx, params)]
-    if params.get("coupon_id"):
-        parts.append(CustomerCoupon.coupon_id == params["coupon_id"])
     live = sa.and_(
         CustomerCoupon.status == "issued",
         sa.or_(CustomerCoupon.expires_at.is_(None), CustomerCoupon.expires_at > ctx.now),
@@ -343,34 +354,35 @@ def wallet_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
         CustomerCoupon.status == "expired",
         sa.and_(CustomerCoupon.status == "issued", CustomerCoupon.expires_at <= ctx.now),
     )
-    return (
-        sa.select(
-            CustomerCoupon.customer_id.label("customer_id"),
-            CustomerCoupon.coupon_id.label("coupon_id"),
-            CustomerCoupon.status.label("status"),
-            sa.case((live, 1), else_=0).label("live"),
-            sa.case((expired, 1), else_=0).label("expired"),
-            CustomerCoupon.issued_at.label("at"),
-        )
-        .where(*parts)
-        .subquery()
+    return _shop_rows(
+        ctx,
+        params,
+        shop=CustomerCoupon.shop_id,
+        at=CustomerCoupon.issued_at,
+        narrowed_by={"coupon_id": CustomerCoupon.coupon_id},
+        columns={
+            "customer_id": CustomerCoupon.customer_id,
+            "coupon_id": CustomerCoupon.coupon_id,
+            "status": CustomerCoupon.status,
+            "live": sa.case((live, 1), else_=0),
+            "expired": sa.case((expired, 1), else_=0),
+        },
     )
 
 
 def benefit_grants_source(ctx: Context, params: dict[str, Any]) -> sa.Subquery:
     """Benefit grants (``benefit_grants``, §5.10) granted in the window, optionally of one package."""
-    parts = [BenefitGrant.shop_id == ctx.shop_id, *window(BenefitGrant.granted_at, ctx, params)]
-    if params.get("package_id"):
-        parts.append(BenefitGrant.package_id == params["package_id"])
-    return (
-        sa.select(
-            BenefitGrant.customer_id.label("customer_id"),
-            BenefitGrant.package_id.label("package_id"),
-            BenefitGrant.status.label("status"),
-            BenefitGrant.granted_at.label("at"),
-        )
-        .where(*parts)
-        .subquery()
+    return _shop_rows(
+        ctx,
+        params,
+        shop=BenefitGrant.shop_id,
+        at=BenefitGrant.granted_at,
+        narrowed_by={"package_id": BenefitGrant.package_id},
+        columns={
+            "customer_id": BenefitGrant.customer_id,
+            "package_id": BenefitGrant.package_id,
+            "status": BenefitGrant.status,
+        },
     )
 
 

@@ -22,7 +22,14 @@ _DOMAINS: dict[str, tuple[str, str]] = {
     "customer_events": (_l("See customers' behaviour events"), _l("Record customers' behaviour events")),
     "coupons": (_l("See coupons and promotions"), _l("Create coupons and issue them to customers")),
     "benefits": (_l("See benefit packages and grants"), _l("Create benefit packages and grant them to customers")),
-    "journeys": (_l("See journeys and the customers in them"), _l("Create, activate and pause journeys")),
+    "journeys": (
+        _l("See marketing journeys and where customers are in them"),
+        _l("Create, change, activate and pause marketing journeys"),
+    ),
+    "messages": (
+        _l("See message channels, templates and sent messages"),
+        _l("Send messages to customers and change channels and templates"),
+    ),
     "orders": (_l("See carts, orders and refunds"), _l("Create checkouts and orders, pay, ship and refund")),
     "points": (_l("See points balances and rules"), _l("Award, deduct and configure points")),
     "stored_value": (_l("See stored-value balances"), _l("Top up, spend and refund stored value")),

@@ -69,10 +69,21 @@ class PricedLineSchema(ma.Schema):
     sku_id = ma.fields.String()
     quantity = ma.fields.Integer()
     title = ma.fields.String(allow_none=True)
-    unit_price = ma.fields.Integer(metadata={"description": "Per unit after the customer's level perk"})
+    unit_price = ma.fields.Integer(metadata={"description": "Per unit after the customer's member perk"})
     list_price = ma.fields.Integer(metadata={"description": "The SKU's price"})
     member_perk = ma.fields.String(
-        allow_none=True, metadata={"description": "member_price, level_discount, or null (the list price)"}
+        allow_none=True,
+        metadata={
+            "description": "member_price, level_discount (the level's), benefit_price, benefit_discount "
+            "(a benefit package's right), or null (the list price)",
+            "enum": ["member_price", "level_discount", "benefit_price", "benefit_discount", None],
+        },
+    )
+    benefit_grant_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The benefit grant whose right set unit_price, if any"}
+    )
+    benefit_package_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The benefit package whose right set unit_price, if any"}
     )
     amount = ma.fields.Integer(metadata={"description": "unit_price × quantity, before discounts"})
     discount = ma.fields.Integer()
@@ -83,7 +94,10 @@ class PricedLineSchema(ma.Schema):
 class CartPreviewSchema(ma.Schema):
     currency = ma.fields.String()
     subtotal = ma.fields.Integer(metadata={"description": "At the customer's member prices"})
-    member_discount_total = ma.fields.Integer(metadata={"description": "What level perks took off list prices"})
+    member_discount_total = ma.fields.Integer(metadata={"description": "What member perks took off list prices"})
+    free_shipping = ma.fields.Boolean(
+        metadata={"description": "The customer holds a free-shipping right: checkout waives shipping fees"}
+    )
     discounts = ma.fields.List(ma.fields.Nested(CartDiscountSchema))
     discount_total = ma.fields.Integer()
     total = ma.fields.Integer(metadata={"description": "Before coupon codes, points and stored value"})

@@ -2,7 +2,7 @@
 
 ``checkout`` is the one function that turns a cart into an order. It reads as its pipeline, one named
 step each, the extension points run through ``run_point``:
-cart.validate → price lines → level perks → cart.discounts → order.extra_fee → points and stored value →
+cart.validate → price lines → member perks → cart.discounts → order.extra_fee → points and stored value →
 order.validate (risk) → reserve stock → create the order (spend points and stored value, reserve
 coupon redemptions, convert the cart, emit ``order.created``). The steps fill in one ``_OrderDraft``.
 Decisions about a line read its ``LineProblem`` code, never the words shown for it.
@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.benefits.rights import NO_RIGHTS, HeldRights, member_line_prices, waive_shipping_fees
 from souk_platform.catalog.services import SkuForSale, reserve_stock, skus_for_sale
 from souk_platform.checkout.errors import (
     CartInvalid,
@@ -30,6 +31,7 @@ from souk_platform.checkout.errors import (
     OrderRejected,
 )
 from souk_platform.checkout.models import Cart, CartLine
+from souk_platform.checkout.risk import RISK_RULES, risk_decision, risk_stats
 from souk_platform.core.errors import NotFound
 from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
@@ -38,7 +40,7 @@ from souk_platform.customers.services import get_customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.extensions import is_plugin_discount, run_point
-from souk_platform.members.perks import LevelPerks, member_unit_prices
+from souk_platform.members.perks import LevelPerks
 from souk_platform.orders.models import Order, OrderLine
 from souk_platform.orders.services import order_payload
 from souk_platform.points.services import max_points_for, points_value, spend_points
@@ -251,9 +253,11 @@ class PricedLine:
     product_id: str | None = None
     category_id: str | None = None  # the product's at pricing time, kept on the order line
     title: str | None = None
-    unit_price: int = 0  # what this buyer pays per unit: the list price, or less after a level perk
+    unit_price: int = 0  # what this buyer pays per unit: the list price, or less after a member perk
     list_price: int = 0  # the SKU's price
-    member_perk: str | None = None  # the level perk that set ``unit_price`` (members.perks), if any
+    member_perk: str | None = None  # the perk that set ``unit_price`` (members.perks, benefits.rights), if any
+    benefit_grant_id: str | None = None  # for a package right's perk: the grant that gave it (None: a level package)
+    benefit_package_id: str | None = None
     available: int = 0
     discount: int = 0
     problem_code: LineProblem | None = None
@@ -283,7 +287,8 @@ class CartPreview:
     discount_total: int = 0
     total: int = 0
     purchasable: bool = True
-    member_discount_total: int = 0  # what level perks took off the list prices (in ``subtotal`` already)
+    member_discount_total: int = 0  # what member perks took off the list prices (in ``subtotal`` already)
+    free_shipping: bool = False  # the customer holds a free-shipping right: checkout waives shipping fees
 
 
 def allocate_discount(amounts: Sequence[int], discount: int) -> list[int]:
@@ -351,9 +356,10 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
     shop = get_shop(session, cart.shop_id)
     priced, _ = _price(session, shop, cart.lines, tolerate_missing=True)
     sellable = [line for line in priced if line.problem_code in (None, LineProblem.SHORT_OF_STOCK)]
+    rights = NO_RIGHTS
     if cart.customer_id is not None:
         customer = get_customer(session, shop_id=shop.id, customer_id=cart.customer_id)
-        _price_for_level(session, shop.id, customer.level, sellable)
+        _, rights = _price_for_member(session, shop.id, customer.id, customer.level, sellable, now)
     subtotal = sum(line.amount for line in sellable)
     discounts: list[AppliedDiscount] = []
     if subtotal > 0 and cart.status == "open":
@@ -373,81 +379,9 @@ def preview_cart(session: DbSession, *, cart: Cart, now: dt.datetime) -> PricedC
         total=subtotal - discount_total,
         purchasable=bool(priced) and all(line.problem_code is None for line in priced) and cart.status == "open",
         member_discount_total=sum(line.member_discount for line in sellable),
+        free_shipping=rights.free_shipping is not None,
     )
     return PricedCart(cart, preview)
-
-
-# --- risk control (order.validate built-in) ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RiskRule:
-    name: str
-    max_setting: str
-    window_setting: str
-
-
-RISK_RULES = (
-    RiskRule("customer_dense_orders", "risk_customer_orders_max", "risk_customer_orders_window_minutes"),
-    RiskRule("ip_many_customers", "risk_ip_customers_max", "risk_ip_customers_window_minutes"),
-    RiskRule("customer_many_ips", "risk_customer_ips_max", "risk_customer_ips_window_minutes"),
-)
-
-
-def _risk_stats(
-    session: DbSession, shop: Shop, *, customer_id: str | None, ip: str | None, now: dt.datetime
-) -> dict[str, Any]:
-    """Recent-order stats the risk rules read, counting the order being placed."""
-
-    def since(rule: RiskRule) -> dt.datetime:
-        return now - dt.timedelta(minutes=int(shop_setting(shop, rule.window_setting)))
-
-    orders = sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == shop.id)
-    stats: dict[str, Any] = {"customer_dense_orders": 1, "ip_many_customers": 1 if customer_id else 0}
-    stats["customer_many_ips"] = 1 if ip else 0
-    if customer_id:
-        stats["customer_dense_orders"] += session.scalar(
-            orders.where(Order.customer_id == customer_id, Order.created_at > since(RISK_RULES[0]))
-        )
-    if ip:
-        others = session.scalar(
-            sa.select(sa.func.count(sa.distinct(Order.customer_id))).where(
-                Order.shop_id == shop.id,
-                Order.ip == ip,
-                Order.customer_id.is_not(None),
-                Order.customer_id != (customer_id or ""),
-                Order.created_at > since(RISK_RULES[1]),
-            )
-        )
-        stats["ip_many_customers"] += others or 0
-    if customer_id and ip:
-        other_ips = session.scalar(
-            sa.select(sa.func.count(sa.distinct(Order.ip))).where(
-                Order.shop_id == shop.id,
-                Order.customer_id == customer_id,
-                Order.ip.is_not(None),
-                Order.ip != ip,
-                Order.created_at > since(RISK_RULES[2]),
-            )
-        )
-        stats["customer_many_ips"] += other_ips or 0
-    return stats
-
-
-def risk_decision(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The built-in ``order.validate`` rule: deny when any recent-order stat is over its threshold (0 = off)."""
-    for rule in RISK_RULES:
-        limit = payload["thresholds"][rule.name]["max"]
-        seen = payload["stats"][rule.name]
-        if limit and seen > limit:
-            minutes = payload["thresholds"][rule.name]["window_minutes"]
-            reasons = {
-                "customer_dense_orders": f"this customer would place {seen} orders within {minutes} minutes",
-                "ip_many_customers": f"this IP would be used by {seen} customers within {minutes} minutes",
-                "customer_many_ips": f"this customer would order from {seen} IPs within {minutes} minutes",
-            }
-            return {"allow": False, "rule": rule.name, "reason": f"{reasons[rule.name]} (limit {limit})."}
-    return {"allow": True}
 
 
 # --- checkout ----------------------------------------------------------------------------------
@@ -489,6 +423,7 @@ class _OrderDraft:
     subtotal: int = 0
     member_level: int | None = None  # the buyer's level perks, when a customer buys
     member_discount_total: int = 0
+    rights: HeldRights = NO_RIGHTS  # the package rights the buyer holds (free shipping waives fees)
     points_multiplier_percent: int = 100
     discounts: list[AppliedDiscount] = field(default_factory=list)
     discount_total: int = 0
@@ -522,7 +457,7 @@ def checkout(
     draft = _start_draft(session, shop_id=shop_id, cart_id=cart_id, customer_id=customer_id)
     _validate_cart(session, draft)
     _price_lines(session, draft)
-    _apply_level_perks(session, draft)
+    _apply_member_perks(session, draft, now=now)
     _apply_discounts(session, draft, coupon_codes=coupon_codes, now=now)
     _add_extra_fees(session, draft)
     _apply_tenders(draft, points_to_spend=points_to_spend, stored_value_to_spend=stored_value_to_spend)
@@ -578,7 +513,7 @@ def _price_lines(session: DbSession, draft: _OrderDraft) -> None:
 
 
 def _lines_json(lines: Sequence[PricedLine]) -> list[dict[str, Any]]:
-    """The lines as extension points see them: ``unit_price`` after level perks, beside the list price."""
+    """The lines as extension points see them: ``unit_price`` after member perks, beside the list price."""
     return [
         {
             "sku_id": p.sku_id,
@@ -591,24 +526,38 @@ def _lines_json(lines: Sequence[PricedLine]) -> list[dict[str, Any]]:
     ]
 
 
-def _price_for_level(session: DbSession, shop_id: str, level: int, lines: Sequence[PricedLine]) -> LevelPerks:
-    """Price ``lines`` for a member of ``level``: the member price, else the level's discount (members.perks)."""
-    perks, prices = member_unit_prices(
-        session, shop_id=shop_id, level=level, list_prices={line.sku_id: line.list_price for line in lines}
+def _price_for_member(
+    session: DbSession, shop_id: str, customer_id: str, level: int, lines: Sequence[PricedLine], now: dt.datetime
+) -> tuple[LevelPerks, HeldRights]:
+    """Price ``lines`` for a member: the lowest of the level perk and the package rights held (benefits.rights)."""
+    perks, rights, prices = member_line_prices(
+        session,
+        shop_id=shop_id,
+        customer_id=customer_id,
+        level=level,
+        list_prices={line.sku_id: line.list_price for line in lines},
+        now=now,
     )
     for line in lines:
-        line.unit_price, line.member_perk = prices[line.sku_id].unit_price, prices[line.sku_id].perk
-    return perks
+        price = prices[line.sku_id]
+        line.unit_price, line.member_perk = price.unit_price, price.perk
+        line.benefit_grant_id = price.source.grant_id if price.source else None
+        line.benefit_package_id = price.source.package_id if price.source else None
+    return perks, rights
 
 
-def _apply_level_perks(session: DbSession, draft: _OrderDraft) -> None:
-    """Level perks (docs/architecture.md §5.7): a member's lines at the member price for their level, else at
-    the level's discount; guests pay list prices. Before ``cart.discounts``, so coupons apply to member
+def _apply_member_perks(session: DbSession, draft: _OrderDraft, *, now: dt.datetime) -> None:
+    """Member perks (docs/architecture.md §5.7, §5.10): each of a member's lines at the lowest of the level
+    perk (member price, else the level's discount) and the package rights they hold (a member price, the
+    best member discount); guests pay list prices. Before ``cart.discounts``, so coupons apply to member
     prices and plugins see them (with each line's ``list_price``) and may discount further. The level's
-    points multiplier is recorded for the payment. Two statements, whatever the number of lines."""
+    points multiplier is recorded for the payment, the rights kept for free shipping. Three statements,
+    whatever the number of lines."""
     if draft.customer is None:
         return
-    perks = _price_for_level(session, draft.shop.id, int(draft.customer["level"]), draft.lines)
+    perks, draft.rights = _price_for_member(
+        session, draft.shop.id, draft.customer["id"], int(draft.customer["level"]), draft.lines, now
+    )
     draft.member_level, draft.points_multiplier_percent = perks.level, perks.points_multiplier_percent
     draft.member_discount_total = sum(line.member_discount for line in draft.lines)
     draft.lines_json = _lines_json(draft.lines)
@@ -644,14 +593,16 @@ def _apply_discounts(session: DbSession, draft: _OrderDraft, *, coupon_codes: Se
 
 
 def _add_extra_fees(session: DbSession, draft: _OrderDraft) -> None:
-    """``order.extra_fee``: fees a plugin adds to the order (built-in: none)."""
-    draft.fees = run_point(
+    """``order.extra_fee``: fees a plugin adds to the order (built-in: none); a member's free-shipping right
+    waives those of kind ``shipping`` (kept on the order at 0 with their original amount)."""
+    fees: list[dict[str, Any]] = run_point(
         session,
         "order.extra_fee",
         draft.shop,
         {"cart": draft.cart_json, "lines": draft.lines_json, "subtotal": draft.subtotal},
         lambda _: [],
     )
+    draft.fees = waive_shipping_fees(fees, draft.rights.free_shipping)
     draft.fee_total = sum(int(fee["amount"]) for fee in draft.fees)
 
 
@@ -667,7 +618,7 @@ def _validate_order(session: DbSession, draft: _OrderDraft, *, ip: str | None, n
     """``order.validate`` (risk control): the built-in rules or a plugin may refuse the order."""
     draft.id = new_id("ord")
     shop = draft.shop
-    stats = _risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
+    stats = risk_stats(session, shop, customer_id=draft.customer_id, ip=ip, now=now)
     thresholds = {
         rule.name: {
             "max": int(shop_setting(shop, rule.max_setting)),
@@ -733,7 +684,7 @@ def _create_order(
         discounts=[
             {"coupon_id": d.coupon_id, "code": d.code, "label": d.label, "amount": d.amount} for d in draft.discounts
         ],
-        fees=[{"label": str(fee["label"]), "amount": int(fee["amount"])} for fee in draft.fees],
+        fees=draft.fees,
         ip=ip,
         channel=channel,  # one of ORDER_CHANNELS (the API checks it); filter fields read it
         cart_id=draft.cart.id,
@@ -753,6 +704,8 @@ def _create_order(
             unit_price=line.unit_price,
             list_price=line.list_price,
             member_perk=line.member_perk,
+            benefit_grant_id=line.benefit_grant_id,
+            benefit_package_id=line.benefit_package_id,
             quantity=line.quantity,
             discount=line.discount,
             refunded_quantity=0,

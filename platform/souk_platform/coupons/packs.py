@@ -48,6 +48,7 @@ __all__ = [
     "check_refund",
     "create_pack",
     "get_pack",
+    "get_purchase",
     "on_order_cancelled",
     "on_order_paid",
     "on_order_refunded",
@@ -55,6 +56,7 @@ __all__ = [
     "packs_stmt",
     "purchase_pack",
     "purchases_stmt",
+    "refund_refusals",
     "update_pack",
 ]
 
@@ -337,6 +339,22 @@ def _pack_entries(session: DbSession, purchase: CouponPackPurchase) -> Sequence[
     ).all()
 
 
+def _refund_refusal(
+    session: DbSession, purchase: CouponPackPurchase, pack: CouponPack, *, full: bool, now: dt.datetime
+) -> str | None:
+    if purchase.status != "paid":
+        return f"This coupon pack purchase is {purchase.status}."
+    if not full:
+        return "A coupon pack is refunded in full or not at all."
+    assert purchase.paid_at is not None
+    if now > purchase.paid_at + dt.timedelta(days=pack.refund_days):
+        return f"A coupon pack can be refunded within {pack.refund_days} days of payment."
+    touched = [e for e in _pack_entries(session, purchase) if e.status in ("reserved", "used")]
+    if touched:
+        return f"{len(touched)} of this pack's coupons have been used or are held by an order; it cannot be refunded."
+    return None
+
+
 def check_refund(session: DbSession, *, shop_id: str, order_id: str, full: bool, now: dt.datetime) -> None:
     """Before refunding a pack's order: only in full, within ``refund_days`` of payment, and while none
     of its coupons was used or is held by an unpaid order — else 409 ``coupon-pack-not-refundable``.
@@ -345,18 +363,33 @@ def check_refund(session: DbSession, *, shop_id: str, order_id: str, full: bool,
     if purchase is None:
         return
     pack = session.get_one(CouponPack, purchase.pack_id)
-    if purchase.status != "paid":
-        raise CouponPackNotRefundable(f"This coupon pack purchase is {purchase.status}.")
-    if not full:
-        raise CouponPackNotRefundable("A coupon pack is refunded in full or not at all.")
-    assert purchase.paid_at is not None
-    if now > purchase.paid_at + dt.timedelta(days=pack.refund_days):
-        raise CouponPackNotRefundable(f"A coupon pack can be refunded within {pack.refund_days} days of payment.")
-    touched = [e for e in _pack_entries(session, purchase) if e.status in ("reserved", "used")]
-    if touched:
-        raise CouponPackNotRefundable(
-            f"{len(touched)} of this pack's coupons have been used or are held by an order; it cannot be refunded."
+    reason = _refund_refusal(session, purchase, pack, full=full, now=now)
+    if reason:
+        raise CouponPackNotRefundable(reason)
+
+
+def refund_refusals(
+    session: DbSession, *, pack: CouponPack, purchases: Sequence[CouponPackPurchase], now: dt.datetime
+) -> dict[str, str | None]:
+    """For a page's refund buttons: why each purchase could not be refunded in full now (None: it can).
+
+    The same rules ``check_refund`` applies when the refund is asked for; read without locks, so the
+    answer may change before the merchant clicks (the refund checks again under its locks)."""
+    return {p.id: _refund_refusal(session, p, pack, full=True, now=now) for p in purchases}
+
+
+def get_purchase(session: DbSession, *, shop_id: str, pack_id: str, purchase_id: str) -> CouponPackPurchase:
+    """One purchase of one of the shop's packs; 404 (``coupon-pack-not-found``) for anything else."""
+    purchase = session.scalar(
+        sa.select(CouponPackPurchase).where(
+            CouponPackPurchase.shop_id == shop_id,
+            CouponPackPurchase.pack_id == pack_id,
+            CouponPackPurchase.id == purchase_id,
         )
+    )
+    if purchase is None:
+        raise CouponPackNotFound(f"No purchase {purchase_id} of coupon pack {pack_id} in this shop.")
+    return purchase
 
 
 def on_order_refunded(session: DbSession, *, shop_id: str, order_id: str, now: dt.datetime) -> int:

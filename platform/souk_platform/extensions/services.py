@@ -132,7 +132,14 @@ def _merge_discounts(builtin: Any, outputs: Sequence[PluginOutput], payload: Map
 
 
 def _merge_fees(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
-    return [*builtin, *({"label": f["label"], "amount": f["amount"]} for p in outputs for f in p.output["fees"])]
+    return [
+        *builtin,
+        *(
+            {"label": f["label"], "amount": f["amount"], **({"kind": f["kind"]} if "kind" in f else {})}
+            for p in outputs
+            for f in p.output["fees"]
+        ),
+    ]
 
 
 def _merge_verdicts(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:

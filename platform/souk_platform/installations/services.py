@@ -18,6 +18,7 @@ from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.installations import errors
+from souk_platform.messaging.services.channels import retire_app_channels, sync_app_channels
 from souk_platform.oauth.services import revoke_installation_tokens
 from souk_platform.shops.services import membership
 from souk_platform.webhooks.app_endpoints import sync_manifest_subscriptions
@@ -129,6 +130,7 @@ def install_app(
         event = "app.installation_updated"
     if box is not None:
         sync_manifest_subscriptions(session, installation=installation, app=app, version=version, box=box, now=now)
+    sync_app_channels(session, installation=installation, version=version)
     emit(
         session,
         shop_id=shop_id,
@@ -168,6 +170,7 @@ def uninstall(
         raise errors.InstallationNotActive(f"The installation {installation_id} is already uninstalled.")
     revoke_installation_tokens(session, installation_id=installation.id, now=now)
     deactivate_plugins(session, installation=installation)
+    retire_app_channels(session, installation=installation)
     installation.status = "uninstalled"
     installation.uninstalled_at = now
     session.flush()

@@ -66,6 +66,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("expire-benefit-grants", "souk_platform.benefits.tasks.expire_benefit_grants", 3600),
     PeriodicJob("advance-journeys", "souk_platform.journeys.tasks.tick", 5),
     PeriodicJob("run-journey-triggers", "souk_platform.journeys.tasks.run_periodic_triggers", 60),
+    PeriodicJob("send-due-messages", "souk_platform.messaging.tasks.send_due_messages", 60),
     PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
     PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),
     PeriodicJob("release-expired-stock", "souk_platform.catalog.tasks.release_expired_reservations", 60),

@@ -1,5 +1,6 @@
 """Demo orders: about 20 over the last 30 days, placed and paid through the real services, so
-stock, the ledger, points, cashback and reports all hold real figures."""
+stock, the ledger, points, cashback and reports all hold real figures; and two paid purchases of the demo's
+coupon pack."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from souk_platform.catalog.models import Product, Sku
 from souk_platform.checkout.services import checkout, create_cart
 from souk_platform.core.clock import SystemClock
 from souk_platform.core.errors import SoukError
+from souk_platform.coupons.models import CouponPack
+from souk_platform.coupons.packs import purchase_pack
 from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.orders.models import Order
@@ -46,6 +49,29 @@ def seed(session: DbSession, shop: Shop) -> None:
         try:
             with session.begin_nested():  # a refused order (stock, risk) is skipped, not fatal
                 _place(session, shop, i, at, customers[i % len(customers)], lines, now)
+        except SoukError:
+            continue
+    _buy_the_demo_pack(session, shop, customers, now)
+
+
+def _buy_the_demo_pack(session: DbSession, shop: Shop, customers: list[str], now: dt.datetime) -> None:
+    """Two customers buy the demo's coupon pack (§5.9) three days ago and pay for it, so the pack's sales
+    page lists them (and offers the refund of an unused pack)."""
+    pack_id = session.scalar(
+        sa.select(CouponPack.id).where(CouponPack.shop_id == shop.id).order_by(CouponPack.id).limit(1)
+    )
+    if pack_id is None:
+        return
+    at = now - dt.timedelta(days=3)
+    for customer_id in customers[-2:]:  # not the first five: they hold VIP30 already (its limit is 1)
+        try:
+            with session.begin_nested():
+                purchase = purchase_pack(session, shop_id=shop.id, pack_id=pack_id, customer_id=customer_id, now=at)
+                payment, _ = start_payment(session, shop_id=shop.id, order_id=purchase.order_id, now=at)
+                if payment.status == "pending":
+                    settle_payment(
+                        session, shop_id=shop.id, payment_id=payment.id, callback={"outcome": "succeeded"}, now=at
+                    )
         except SoukError:
             continue
 

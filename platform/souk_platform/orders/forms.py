@@ -5,9 +5,22 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from souk_platform.orders.models import ORDER_CHANNELS
 from souk_platform.web.once import OnceForm
 
 MAX_TEST_ORDER_LINES = 5
+CHANNEL_WORDS = {
+    "online": _l("Online shop"),
+    "store": _l("Physical store"),
+    "mini_program": _l("Mini program"),
+    "app": _l("Mobile app"),
+    "social": _l("Social media"),
+}
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    """Where an order can be placed (``ORDER_CHANNELS``), in the merchant's language."""
+    return [(channel, str(CHANNEL_WORDS[channel])) for channel in ORDER_CHANNELS]
 
 
 class TestOrderLineForm(FlaskForm):
@@ -24,4 +37,5 @@ class TestOrderForm(OnceForm):
     customer_id = SelectField(_l("Customer"), choices=[], validate_choice=False)
     lines = FieldList(FormField(TestOrderLineForm), min_entries=MAX_TEST_ORDER_LINES, max_entries=MAX_TEST_ORDER_LINES)
     coupon_code = StringField(_l("Coupon code"), validators=[Optional()])
+    channel = SelectField(_l("Sales channel"), choices=channel_choices, default="online")
     pay = BooleanField(_l("Pay with the test payment provider"), default=True)

@@ -59,7 +59,8 @@ class Order(Versioned, Base):
     refunded_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # cash + stored value refunded
     # What the pipeline decided, kept for display and for proportional refunds.
     discounts: Mapped[list[Any]] = mapped_column(default=list)  # [{coupon_id, code, label, amount}]
-    fees: Mapped[list[Any]] = mapped_column(default=list)  # [{label, amount}]
+    # [{label, amount, kind?}]; a shipping fee waived by free shipping: amount 0, waived, original_amount, benefit_*_id
+    fees: Mapped[list[Any]] = mapped_column(default=list)
     points_earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     points_revoked: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # earned points clawed back by refunds
     points_returned: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # spent points given back by refunds
@@ -99,8 +100,10 @@ def _unit_price(context: Any) -> int:
 class OrderLine(Base):
     """A priced snapshot of one SKU at checkout; ``discount`` is this line's share of the order discount.
 
-    ``unit_price`` is what the buyer's level pays; ``list_price`` the SKU's price then, and ``member_perk``
-    which level perk made the difference (``member_price``, ``level_discount``, or None)."""
+    ``unit_price`` is what the buyer pays as a member; ``list_price`` the SKU's price then, and ``member_perk``
+    which perk made the difference: a level's (``member_price``, ``level_discount``), a benefit package's
+    right (``benefit_price``, ``benefit_discount``, from ``benefit_grant_id`` — None for a level package —
+    and ``benefit_package_id``), or None (docs/architecture.md §5.7, §5.10)."""
 
     __tablename__ = "order_lines"
 
@@ -116,6 +119,9 @@ class OrderLine(Base):
     # Defaults to ``unit_price``: a line written without level pricing was sold at its list price.
     list_price: Mapped[int] = mapped_column(sa.BigInteger, default=_unit_price)
     member_perk: Mapped[str | None] = mapped_column(sa.String(16))
+    # The grant (or level package) whose right set the price; no foreign key: the order keeps its history.
+    benefit_grant_id: Mapped[str | None] = mapped_column(sa.String(64))
+    benefit_package_id: Mapped[str | None] = mapped_column(sa.String(64))
     quantity: Mapped[int] = mapped_column(sa.Integer)
     discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     refunded_quantity: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -127,7 +133,7 @@ class OrderLine(Base):
 
     @property
     def member_discount(self) -> int:
-        """What the level perk took off this line's list price, fen."""
+        """What the member perk took off this line's list price, fen."""
         return (self.list_price - self.unit_price) * self.quantity
 
 

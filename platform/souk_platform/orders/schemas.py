@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import PageArgs
-from souk_platform.orders.models import ORDER_STATUSES
+from souk_platform.orders.models import ORDER_CHANNELS, ORDER_STATUSES
 
 
 class OrderLineSchema(ma.Schema):
@@ -19,7 +19,18 @@ class OrderLineSchema(ma.Schema):
     list_price = ma.fields.Integer(metadata={"description": "The SKU's price at checkout, fen"})
     member_perk = ma.fields.String(
         allow_none=True,
-        metadata={"description": "member_price, level_discount, or null: which level perk set unit_price"},
+        metadata={
+            "description": "Which perk set unit_price: member_price, level_discount (the level's), "
+            "benefit_price, benefit_discount (a benefit package's right), or null",
+            "enum": ["member_price", "level_discount", "benefit_price", "benefit_discount", None],
+        },
+    )
+    benefit_grant_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The benefit grant whose right set unit_price (null: none, or a level package)"},
+    )
+    benefit_package_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The benefit package whose right set unit_price, if any"}
     )
     member_discount = ma.fields.Integer(metadata={"description": "(list_price - unit_price) × quantity, fen"})
     quantity = ma.fields.Integer()
@@ -62,7 +73,14 @@ class RefundSchema(ma.Schema):
 
 class FeeSchema(ma.Schema):
     label = ma.fields.String()
-    amount = ma.fields.Integer()
+    amount = ma.fields.Integer(metadata={"description": "Charged, fen (0 when waived)"})
+    kind = ma.fields.String(metadata={"description": "shipping or other, when the plugin named it"})
+    waived = ma.fields.Boolean(metadata={"description": "A shipping fee the buyer's free-shipping right waived"})
+    original_amount = ma.fields.Integer(metadata={"description": "A waived fee's amount before waiving, fen"})
+    benefit_grant_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The grant of the free-shipping right (null: a level package)"}
+    )
+    benefit_package_id = ma.fields.String(metadata={"description": "The package of the free-shipping right"})
 
 
 class OrderDiscountSchema(ma.Schema):
@@ -76,6 +94,12 @@ class OrderSchema(ma.Schema):
     id = ma.fields.String()
     status = ma.fields.String(metadata={"description": " | ".join(ORDER_STATUSES)})
     customer_id = ma.fields.String(allow_none=True)
+    channel = ma.fields.String(
+        metadata={
+            "description": "Where the order was placed: " + " | ".join(ORDER_CHANNELS),
+            "enum": list(ORDER_CHANNELS),
+        }
+    )
     currency = ma.fields.String()
     subtotal = ma.fields.Integer(metadata={"description": "The lines at their member-priced unit prices, fen"})
     discount_total = ma.fields.Integer()
@@ -89,7 +113,7 @@ class OrderSchema(ma.Schema):
         allow_none=True, metadata={"description": "The buyer's member level at checkout; null for a guest"}
     )
     member_discount_total = ma.fields.Integer(
-        metadata={"description": "What level perks (member prices, the level's discount) took off list prices, fen"}
+        metadata={"description": "What member perks (level perks, benefit rights) took off list prices, fen"}
     )
     points_multiplier_percent = ma.fields.Integer(
         metadata={"description": "The level's points multiplier applied on payment (150 = 1.5×)"}
@@ -165,6 +189,17 @@ def _stored(
     ]
 
 
+_FEE_FIELDS = (
+    ("label", str),
+    ("amount", int),
+    ("kind", str),
+    ("waived", bool),
+    ("original_amount", int),
+    ("benefit_grant_id", str),
+    ("benefit_package_id", str),
+)
+
+
 def order_json(order: Any) -> dict[str, Any]:
     """``OrderSchema().dump(order)`` for an ``Order`` or a row of ``services.ORDER_COLUMNS``."""
     body: dict[str, Any] = {}
@@ -172,7 +207,7 @@ def order_json(order: Any) -> dict[str, Any]:
         value = getattr(order, name)
         body[name] = isoformat(value) if name in _DATETIMES else value
     body["discounts"] = _stored(order.discounts, (("coupon_id", str), ("code", str), ("label", str), ("amount", int)))
-    body["fees"] = _stored(order.fees, (("label", str), ("amount", int)))
+    body["fees"] = _stored(order.fees, _FEE_FIELDS)
     return body
 
 
@@ -188,6 +223,8 @@ def order_detail_json(order: Any) -> dict[str, Any]:
             "unit_price": line.unit_price,
             "list_price": line.list_price,
             "member_perk": line.member_perk,
+            "benefit_grant_id": line.benefit_grant_id,
+            "benefit_package_id": line.benefit_package_id,
             "member_discount": line.member_discount,
             "quantity": line.quantity,
             "discount": line.discount,

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from souk_platform.benefits.rights import package_names
 from souk_platform.catalog.models import Product, Sku
 from souk_platform.checkout.services import checkout, create_cart
 from souk_platform.core.errors import SoukError
@@ -47,7 +48,13 @@ def orders(shop_id: str) -> str:
 @shop_role_required("owner", "staff")
 def order(shop_id: str, order_id: str) -> str:
     found = services.get_order(db.session, shop_id=shop_id, order_id=order_id)
-    return render_template("orders/detail.html", shop=get_shop(db.session, shop_id), order=found)
+    names = package_names(
+        db.session,
+        shop_id=shop_id,
+        package_ids=[line.benefit_package_id for line in found.lines]
+        + [fee.get("benefit_package_id") for fee in found.fees],
+    )
+    return render_template("orders/detail.html", shop=get_shop(db.session, shop_id), order=found, package_names=names)
 
 
 def _choices(shop_id: str, currency: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -110,6 +117,7 @@ def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> st
             coupon_codes=[code] if code else [],
             points_to_spend=0,
             stored_value_to_spend=0,
+            channel=form.channel.data,
             now=now,
         )
         if form.pay.data:

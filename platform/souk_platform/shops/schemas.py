@@ -32,6 +32,16 @@ class ShopSettingsSchema(ma.Schema):
     risk_ip_customers_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
     risk_customer_ips_max = ma.fields.Integer(validate=ma.validate.Range(0, 100_000))
     risk_customer_ips_window_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 30 * 24 * 60))
+    quiet_hours_start = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+        metadata={"description": "HH:MM shop-local: messages asked for from then wait until quiet_hours_end"},
+    )
+    quiet_hours_end = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+        metadata={"description": "HH:MM shop-local: the end of the quiet hours"},
+    )
 
 
 assert set(ShopSettingsSchema().fields) == set(DEFAULT_SETTINGS), "settings schema and defaults disagree"

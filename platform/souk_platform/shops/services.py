@@ -31,6 +31,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "risk_ip_customers_window_minutes": 60,
     "risk_customer_ips_max": 10,  # or the customer would order from more than this many IPs.
     "risk_customer_ips_window_minutes": 60,
+    # Messages asked for between these shop-local times wait until the end (docs/architecture.md §5.11);
+    # "HH:MM" each, both null: no quiet hours.
+    "quiet_hours_start": None,
+    "quiet_hours_end": None,
 }
 
 
@@ -45,6 +49,10 @@ def create_shop(session: DbSession, *, name: str, owner: User, currency: str = "
     session.add(shop)
     session.flush()
     session.add(StaffMember(shop_id=shop.id, user_id=owner.id, role="owner"))
+    # Imported here: messaging reads shop settings from this module (docs/architecture.md §5.11).
+    from souk_platform.messaging.services.channels import ensure_built_in_channels
+
+    ensure_built_in_channels(session, shop_id=shop.id)
     emit(
         session,
         shop_id=shop.id,
@@ -94,7 +102,13 @@ def update_shop(session: DbSession, *, shop_id: str, changes: dict[str, Any], ex
                 f"Unknown setting(s): {', '.join(unknown)}.",
                 errors={f"settings.{k}": ["Unknown setting."] for k in unknown},
             )
-        shop.settings = {**DEFAULT_SETTINGS, **(shop.settings or {}), **changes["settings"]}
+        merged = {**DEFAULT_SETTINGS, **(shop.settings or {}), **changes["settings"]}
+        if (merged["quiet_hours_start"] is None) != (merged["quiet_hours_end"] is None):
+            raise Unprocessable(
+                "Quiet hours need a start and an end (or neither).",
+                errors={"settings.quiet_hours_end": ["Give both times, or clear both."]},
+            )
+        shop.settings = merged
     session.flush()
     emit(
         session,

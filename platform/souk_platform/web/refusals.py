@@ -38,6 +38,13 @@ TITLES = {
     "customer-identity-not-found": _l("The customer has no such external identity."),
     "precondition-required": _l("The form is out of date: reload the page and try again."),
     "tag-in-use": _l("The tag is used by a segment or rule tag: change those first."),
+    "invalid-coupon-pack": _l("The coupon pack's settings are not valid."),
+    "coupon-pack-not-found": _l("There is no such coupon pack in this shop."),
+    "coupon-pack-not-refundable": _l(
+        "This pack cannot be refunded: only in full, within its refund days, while none of its coupons is used."
+    ),
+    "insufficient-shop-balance": _l("The shop's balance cannot cover the refund."),
+    "invalid-state-transition": _l("The order is not in a state that allows this."),
 }
 
 

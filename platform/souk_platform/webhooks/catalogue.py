@@ -139,6 +139,11 @@ _ORDER = _object(
         "id": _S,
         "status": _S,
         "customer_id": _NS,
+        "channel": {
+            **_S,
+            "enum": ["online", "store", "mini_program", "app", "social"],
+            "description": "Where the order was placed (checkout's channel; default online)",
+        },
         "currency": _S,
         "subtotal": _I,
         "discount_total": _I,
@@ -258,6 +263,26 @@ _BENEFIT_PACKAGE = _object(
         "version": _I,
     }
 )
+_JOURNEY = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "description": _NS,
+        "status": {**_S, "description": "draft, active, paused or archived"},
+        "template_key": _NS,
+        "current_version_id": {**_NS, "description": "The version new enrolments take"},
+        "current_version_number": _NI,
+        "version": _I,
+    }
+)
+_JOURNEY_VERSION = _object(
+    {
+        "id": {**_S, "description": "The version (jvr_…)"},
+        "journey_id": _S,
+        "number": _I,
+        "version": {**_I, "description": "The same as number: a version never changes"},
+    }
+)
 _BENEFIT_GRANT = _object(
     {
         "id": _S,
@@ -304,6 +329,67 @@ _JOURNEY_ACTION = _object(
         "label": {**_S, "description": "The action node's label, for the app to decide what to do"},
         "variant": _NS,
         "version": _I,
+    }
+)
+_MESSAGE_CHANNEL = _object(
+    {
+        "id": _S,
+        "kind": {**_S, "description": "email, inbox or app"},
+        "name": _S,
+        "status": {**_S, "description": "active, disabled or retired (its app was uninstalled)"},
+        "key": _S,
+        "installation_id": _NS,
+        "config": _OBJ,
+        "daily_cap": _NI,
+        "built_in": _B,
+        "version": _I,
+    }
+)
+_MESSAGE_TEMPLATE = _object(
+    {
+        "id": _S,
+        "name": _S,
+        "channel_kind": _S,
+        "subject": _S,
+        "body": _S,
+        "variables": _list(_S),
+        "version": _I,
+    }
+)
+_MESSAGE = _object(
+    {
+        "id": _S,
+        "customer_id": _S,
+        "channel_id": _S,
+        "channel_kind": _S,
+        "template_id": _NS,
+        "subject": _S,
+        "body": _S,
+        "recipient": _NS,
+        "status": {
+            **_S,
+            "description": "scheduled, queued, sent, delivered, failed, clicked or suppressed",
+        },
+        "reason": _NS,
+        "source": _S,
+        "source_id": _NS,
+        "attempts": _I,
+        "send_at": _NTS,
+        "sent_at": _NTS,
+        "delivered_at": _NTS,
+        "clicked_at": _NTS,
+        "failed_at": _NTS,
+        "read_at": _NTS,
+        "created_at": _TS,
+        "version": _I,
+    }
+)
+_MESSAGE_SEND_REQUESTED = _object(
+    {
+        **_MESSAGE["properties"],
+        "installation_id": {**_S, "description": "Your installation, which provides the channel"},
+        "channel_key": {**_S, "description": "The key of the channel in your manifest's message_channels"},
+        "customer": _object({"id": _S, "name": _S, "phone": _NS, "email": _NS}, required=("id",)),
     }
 )
 _TAG = _object(
@@ -580,6 +666,38 @@ CATALOGUE: dict[str, EventType] = {
             "journey.goal_reached", "A customer in a journey reached its goal (data.goal_revenue).", _JOURNEY_ENROLLMENT
         ),
         _e("journey.action", "A journey's notify-apps step: the app acts for the customer.", _JOURNEY_ACTION),
+        # journeys (营销画布)
+        _e("journey.created", "A journey was created (a draft).", _JOURNEY),
+        _e("journey.updated", "A journey's name, description or graph changed.", _JOURNEY),
+        _e("journey.deleted", "A draft journey was deleted.", _JOURNEY),
+        _e("journey.activated", "A journey was activated: customers now enter it.", _JOURNEY),
+        _e("journey.paused", "A journey was paused: nobody enters, customers inside wait.", _JOURNEY),
+        _e("journey.resumed", "A paused journey was resumed.", _JOURNEY),
+        _e("journey.archived", "A journey was archived: customers inside leave it.", _JOURNEY),
+        _e(
+            "journey.version_created",
+            "A journey's graph was frozen as a new version; new enrolments take it.",
+            _JOURNEY_VERSION,
+        ),
+        # messages (消息触达)
+        _e("message_channel.created", "A message channel became available to the shop.", _MESSAGE_CHANNEL),
+        _e("message_channel.updated", "A message channel's settings, cap or status changed.", _MESSAGE_CHANNEL),
+        _e("message_template.created", "A message template was created.", _MESSAGE_TEMPLATE),
+        _e("message_template.updated", "A message template changed.", _MESSAGE_TEMPLATE),
+        _e("message_template.deleted", "A message template was deleted.", _MESSAGE_TEMPLATE),
+        _e(
+            "message.send_requested",
+            "Deliver this message to the customer: sent only to the app whose channel it is on, which then "
+            "reports delivered, failed or clicked through POST /api/v1/app/messages/{id}/status.",
+            _MESSAGE_SEND_REQUESTED,
+        ),
+        _e("message.scheduled", "A message waits for the end of the shop's quiet hours.", _MESSAGE),
+        _e("message.suppressed", "A message was not sent: the channel's daily cap was reached.", _MESSAGE),
+        _e("message.sent", "A message was handed to its channel (SMTP server, inbox or app).", _MESSAGE),
+        _e("message.delivered", "A message reached the customer.", _MESSAGE),
+        _e("message.failed", "A message could not be delivered (data.reason says why).", _MESSAGE),
+        _e("message.clicked", "The customer opened a link in a message.", _MESSAGE),
+        _e("message.read", "The customer read an inbox message.", _MESSAGE),
         # shop, apps, webhooks
         _e("shop.created", "The shop was created.", _SHOP),
         _e("shop.updated", "The shop's settings changed.", _SHOP),

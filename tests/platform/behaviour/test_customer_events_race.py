@@ -5,11 +5,12 @@ batches listing the shared ids in opposite orders do not deadlock either."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from races import race
 
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
@@ -19,28 +20,6 @@ from souk_platform.db import db
 from souk_platform.shops.models import Shop
 
 ROUNDS = 5
-
-
-def _race(app: Any, headers: dict[str, str], *bodies: dict[str, Any]) -> list[Any]:
-    """POST ``bodies`` from threads released together; return the responses (a crashed thread fails)."""
-    results: list[Any] = [None] * len(bodies)
-    crashed: list[str] = []
-    start = threading.Barrier(len(bodies))
-
-    def post(i: int) -> None:
-        try:
-            start.wait()
-            results[i] = app.test_client().post("/api/v1/customer-events", json=bodies[i], headers=headers)
-        except Exception as exc:  # surfaced below: a crashed thread must fail the test
-            crashed.append(repr(exc))
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crashed == []
-    return results
 
 
 @pytest.mark.concurrency
@@ -75,7 +54,12 @@ def test_overlapping_batches_at_once_store_each_event_once(own_database):
         shared = [f"r{round_}-s{i:03d}" for i in range(200)]
         left = batch([f"r{round_}-l{i}" for i in range(50)] + shared)
         right = batch(list(reversed(shared)) + [f"r{round_}-r{i}" for i in range(50)])
-        results = _race(app, headers, left, right)
+        results = race(
+            *(
+                partial(app.test_client().post, "/api/v1/customer-events", json=b, headers=headers)
+                for b in (left, right)
+            )
+        )
         assert [r.status_code for r in results] == [200, 200], [r.get_json() for r in results]
         bodies = [r.get_json() for r in results]
         assert bodies[0]["accepted"] + bodies[1]["accepted"] == 300

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from races import race
 
 from factories import ShopFactory
 from souk_platform.catalog.errors import ReservationMismatch, ReservationNotFound, SkusNotForSale
@@ -201,23 +202,6 @@ def _setup_shop_with_sku(app, on_hand):
         return ids
 
 
-def _run_threads(target, args_list):
-    crashed: list[str] = []
-
-    def guarded(*args):
-        try:
-            target(*args)
-        except Exception as exc:  # surfaced below: a crashed thread must fail the test
-            crashed.append(repr(exc))
-
-    threads = [threading.Thread(target=guarded, args=args) for args in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crashed == []
-
-
 @pytest.mark.concurrency
 def test_parallel_reservations_never_oversell(app):
     """20 buyers race for 7 units on PostgreSQL: exactly 7 holds succeed, the rest are told it is sold out."""
@@ -240,7 +224,7 @@ def test_parallel_reservations_never_oversell(app):
             finally:
                 db.session.remove()
 
-    _run_threads(buyer, [(n,) for n in range(20)])
+    race(*(partial(buyer, n) for n in range(20)))
     assert (len(won), len(sold_out)) == (7, 13)
     with app.app_context():
         sku = db.session.get(Sku, sku_id)
@@ -278,7 +262,7 @@ def test_payment_racing_the_expiry_job_keeps_stock_exact(app):
             finally:
                 db.session.remove()
 
-    _run_threads(act, [(kind, ref) for ref in refs for kind in ("expire", "pay")])
+    race(*(partial(act, kind, ref) for ref in refs for kind in ("expire", "pay")))
     with app.app_context():
         sku = db.session.get(Sku, sku_id)
         assert (sku.on_hand, sku.reserved) == (0, 0)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import random
-import threading
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from races import race
 
 from factories import ShopFactory
 from souk_platform.core.errors import InsufficientFunds
@@ -90,37 +91,23 @@ def _seeded_shop(app, balances):
 
 
 def _run_in_threads(app, shop_id, ids, plans):
-    """Each plan runs in its own thread and session; returns (done, refused, crashed)."""
-    done, refused, crashed = [], [], []
-    start = threading.Barrier(len(plans))
+    """Each plan runs in its own thread and session, released together; returns (done, refused)."""
+    done, refused = [], []
 
     def worker(plan):
-        with app.app_context():
+        for src, dst, amount in plan:
+            a = db.session.get(LedgerAccount, ids[src])
+            b = db.session.get(LedgerAccount, ids[dst])
             try:
-                start.wait()
-                for src, dst, amount in plan:
-                    a = db.session.get(LedgerAccount, ids[src])
-                    b = db.session.get(LedgerAccount, ids[dst])
-                    try:
-                        post_transfer(
-                            db.session, shop_id=shop_id, kind="points.gift", legs=[Leg(a, -amount), Leg(b, amount)]
-                        )
-                        db.session.commit()
-                        done.append(amount)
-                    except InsufficientFunds:
-                        db.session.rollback()
-                        refused.append(amount)
-            except Exception as exc:  # surfaced by the caller: a crashed thread must fail the test
-                crashed.append(repr(exc))
-            finally:
-                db.session.remove()
+                post_transfer(db.session, shop_id=shop_id, kind="points.gift", legs=[Leg(a, -amount), Leg(b, amount)])
+                db.session.commit()
+                done.append(amount)
+            except InsufficientFunds:
+                db.session.rollback()
+                refused.append(amount)
 
-    threads = [threading.Thread(target=worker, args=(plan,)) for plan in plans]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return done, refused, crashed
+    race(*(partial(worker, plan) for plan in plans), app=app)
+    return done, refused
 
 
 def _balances(app, shop_id, ids):
@@ -154,9 +141,9 @@ def test_parallel_transfers_keep_exact_balances(app):
             expected[src] -= amount
             expected[dst] += amount
 
-    done, refused, crashed = _run_in_threads(app, shop_id, ids, plans)
+    done, refused = _run_in_threads(app, shop_id, ids, plans)
 
-    assert crashed == [] and refused == []  # balances are large enough for every transfer
+    assert refused == []  # balances are large enough for every transfer
     assert len(done) == 320
     balances, problems, transfers = _balances(app, shop_id, ids)
     assert balances == expected  # every concurrent update landed: none lost, none doubled
@@ -169,9 +156,8 @@ def test_parallel_overdrafts_are_refused_exactly(app):
     """20 threads each try to move 100 points out of an account holding 1,000: exactly 10 succeed."""
     shop_id, ids = _seeded_shop(app, [1_000, 0])
 
-    done, refused, crashed = _run_in_threads(app, shop_id, ids, [[(0, 1, 100)] for _ in range(20)])
+    done, refused = _run_in_threads(app, shop_id, ids, [[(0, 1, 100)] for _ in range(20)])
 
-    assert crashed == []
     assert (len(done), len(refused)) == (10, 10)
     balances, problems, transfers = _balances(app, shop_id, ids)
     assert balances == [0, 1_000] and problems == [] and transfers == 11

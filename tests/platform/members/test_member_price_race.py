@@ -4,11 +4,11 @@ stored once (the others 409, nothing half-written), and two changes from the sam
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from races import race
 
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
@@ -19,29 +19,6 @@ from souk_platform.members.models import MemberPrice
 from souk_platform.shops.models import Shop
 
 THREADS = 4
-
-
-def _race(app: Any, calls: list[tuple[str, str, dict[str, Any], dict[str, str]]]) -> list[Any]:
-    """Send ``calls`` (method, path, body, headers) from threads released together; return the responses."""
-    results: list[Any] = [None] * len(calls)
-    crashed: list[str] = []
-    start = threading.Barrier(len(calls))
-
-    def send(i: int) -> None:
-        method, path, body, headers = calls[i]
-        try:
-            start.wait()
-            results[i] = app.test_client().open(path, method=method, json=body, headers=headers)
-        except Exception as exc:  # surfaced below: a crashed thread must fail the test
-            crashed.append(repr(exc))
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crashed == []
-    return results
 
 
 @pytest.mark.concurrency
@@ -65,14 +42,20 @@ def test_concurrent_writes_of_one_member_price(own_database):
     headers = {"Authorization": f"Bearer {token}"}
     for sku_id in sku_ids:
         bodies = [{"sku_id": sku_id, "level": 3, "price": 4000 + i} for i in range(THREADS)]
-        results = _race(app, [("POST", "/api/v1/member-prices", body, headers) for body in bodies])
+        results = race(
+            *(partial(app.test_client().post, "/api/v1/member-prices", json=b, headers=headers) for b in bodies)
+        )
         statuses = sorted(r.status_code for r in results)
         assert statuses == [201] + [409] * (THREADS - 1), [r.get_json() for r in results]
         winner = next(r.get_json() for r in results if r.status_code == 201)
         assert {r.get_json()["member_price_id"] for r in results if r.status_code == 409} == {winner["id"]}
         url = f"/api/v1/member-prices/{winner['id']}"
-        changes = [("PATCH", url, {"price": 3000 + i}, {**headers, "If-Match": '"1"'}) for i in range(2)]
-        patched = _race(app, changes)
+        patched = race(
+            *(
+                partial(app.test_client().patch, url, json={"price": 3000 + i}, headers={**headers, "If-Match": '"1"'})
+                for i in range(2)
+            )
+        )
         assert sorted(r.status_code for r in patched) == [200, 412], [r.get_json() for r in patched]
     with app.app_context():
         rows = db.session.scalars(sa.select(MemberPrice).where(MemberPrice.shop_id == shop_id)).all()

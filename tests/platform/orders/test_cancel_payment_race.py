@@ -8,13 +8,12 @@ customer, then the rest. In opposite orders they deadlocked and one side answere
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from races import race
 
 from souk_platform.catalog.models import Sku
 from souk_platform.catalog.services import NewSku, create_product
@@ -62,31 +61,6 @@ def _pending_order(app: Flask, world: World, sku_id: str) -> tuple[str, str]:
     r = client.post(f"/api/v1/orders/{order_id}/payments", json={}, headers=world.headers)
     assert r.status_code == 201 and r.get_json()["status"] == "pending", r.get_json()
     return order_id, r.get_json()["id"]
-
-
-def _race(app: Flask, *actions: Callable[[], Any]) -> list[Any]:
-    """Run ``actions`` in threads released together; return their results (exceptions fail the test)."""
-    results: list[Any] = [None] * len(actions)
-    crashed: list[str] = []
-    start = threading.Barrier(len(actions))
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                start.wait()
-                results[i] = actions[i]()
-            except Exception as exc:  # surfaced below: a crashed thread must fail the test
-                crashed.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crashed == []
-    return results
 
 
 def _balances(world: World) -> dict[str, int]:
@@ -147,7 +121,7 @@ def test_cancel_racing_the_payment_callback_never_deadlocks(app):
             return int(r.status_code)
 
         # Exactly one side wins; the loser is told why with a 409, never a 5xx.
-        assert sorted(_race(app, cancel, callback)) == [200, 409]
+        assert sorted(race(cancel, callback, app=app)) == [200, 409]
 
     with app.app_context():
         _assert_consistent(world, sku_id, order_ids, before=before)
@@ -177,7 +151,7 @@ def test_expiry_job_racing_payment_callbacks_never_deadlocks(app):
 
         return post
 
-    results = _race(app, expire, *(callback(payment_id) for _, payment_id in pending))
+    results = race(expire, *(callback(payment_id) for _, payment_id in pending), app=app)
     swept, statuses = results[0], results[1:]
     assert set(statuses) <= {200, 409}
 
@@ -228,10 +202,10 @@ def test_refunds_racing_payments_of_the_same_customer_never_deadlock(app):
         unpaid = [place() for _ in range(orders_each)]
         db.session.remove()
 
-    statuses = _race(
-        app,
+    statuses = race(
         *(lambda o=order_id: refund(o) for order_id in paid),
         *(lambda o=order_id: pay(o) for order_id in unpaid),
+        app=app,
     )
     assert statuses == [201] * (2 * orders_each)
     with app.app_context():
@@ -280,10 +254,10 @@ def test_restocking_refunds_racing_checkouts_of_the_same_customer_never_deadlock
         carts = [cart() for _ in range(orders_each)]
         db.session.remove()
 
-    statuses = _race(
-        app,
+    statuses = race(
         *(lambda o=order_id: refund(o) for order_id in paid),
         *(lambda c=cart_id: checkout(c) for cart_id in carts),
+        app=app,
     )
     assert statuses == [201] * (2 * orders_each)
     with app.app_context():

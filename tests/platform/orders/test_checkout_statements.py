@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from factories import ShopFactory
+from souk_platform.benefits.services import create_package, grant_package
 from souk_platform.catalog.models import InventoryAdjustment, Sku
 from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.checkout.services import checkout, create_cart
@@ -220,9 +221,9 @@ def test_one_short_line_among_many_refuses_the_checkout_and_writes_nothing(flow,
     assert {flow.stock(sku.id) for sku in product.skus} == {(3, 3)}
 
 
-def test_a_members_checkout_with_level_perks_does_not_grow_with_lines(session, clock):
-    """Level perks cost two statements (the level configuration, the member prices of the cart's SKUs)
-    whatever the number of lines; every line is priced for the member's level."""
+def test_a_members_checkout_with_level_perks_and_rights_does_not_grow_with_lines(session, clock):
+    """Member perks cost three statements (the level configuration, the member prices of the cart's SKUs,
+    the benefit rights held) whatever the number of lines; every line gets the cheapest of its perks."""
     shop_id, sku_ids = _sampler(session)
     save_level_config(
         session,
@@ -237,6 +238,13 @@ def test_a_members_checkout_with_level_perks_does_not_grow_with_lines(session, c
     set_customer_level(session, shop_id=shop_id, customer_id=customer.id, level=2, reason="test", now=clock.now())
     for sku_id in sku_ids[::2]:
         create_member_price(session, shop_id=shop_id, sku_id=sku_id, level=2, price=80)
+    # A package right of 15 % off (85) and package prices of 70 for every fourth SKU from the second.
+    items = [{"type": "member_discount", "percent_off": 15}]
+    items += [{"type": "member_price", "sku_id": sku_id, "price": 70} for sku_id in sku_ids[1:40:4]]
+    package = create_package(
+        session, shop_id=shop_id, fields={"name": "rights", "trigger": "manual", "trigger_params": {}, "items": items}
+    )
+    grant_package(session, package=package, customer_id=customer.id, period="manual:1", now=clock.now())
     session.commit()
     counts = {}
     for lines in SIZES:
@@ -263,7 +271,10 @@ def test_a_members_checkout_with_level_perks_does_not_grow_with_lines(session, c
             )
             session.flush()
         counts[lines] = len(seen)
-        # even SKUs at the member price (80), odd ones at V2's 10 % off (90)
-        assert [line.unit_price for line in order.lines] == [80 if i % 2 == 0 else 90 for i in range(lines)]
+        # even SKUs at the level's member price (80, better than the package's 85), odd ones at the package's
+        # price (70) where it has one, else at its 15 % off (85, better than the level's 10 % off)
+        assert [line.unit_price for line in order.lines] == [
+            80 if i % 2 == 0 else 70 if i < 40 and i % 4 == 1 else 85 for i in range(lines)
+        ]
         session.commit()
     assert counts[1] == counts[20] == counts[100], counts

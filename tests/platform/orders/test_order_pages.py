@@ -106,3 +106,24 @@ def test_a_form_without_its_key_is_refused_and_places_nothing(client, session, w
     del form["form_key"]
     assert client.post(f"/shops/{world.shop_id}/orders/new", data=form).status_code == 200
     assert _orders(session, world.shop_id) == 0
+
+
+def test_a_test_order_takes_a_channel_and_its_page_shows_it(client, session, world):
+    _log_in_owner(client, session, world)
+    form = {**_order_form(world, sku=world.tea, quantity=1), "channel": "store"}
+    r = client.post(f"/shops/{world.shop_id}/orders/new", data=form)
+    assert r.status_code == 302
+    order = session.scalars(sa.select(Order).where(Order.shop_id == world.shop_id)).one()
+    assert order.channel == "store"
+    detail = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'id="order-channel">Physical store<' in detail
+    zh = client.get(r.headers["Location"], headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "下单渠道" in zh and 'id="order-channel">门店<' in zh
+
+
+def test_an_unknown_channel_in_the_form_is_refused_and_writes_no_order(client, session, world):
+    _log_in_owner(client, session, world)
+    form = {**_order_form(world, sku=world.tea, quantity=1), "channel": "tv"}
+    r = client.post(f"/shops/{world.shop_id}/orders/new", data=form)
+    assert r.status_code == 200
+    assert session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.shop_id == world.shop_id)) == 0

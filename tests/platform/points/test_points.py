@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from races import race
 
 from factories import ShopFactory, token_for
 from souk_platform.core.errors import InsufficientFunds
@@ -279,32 +280,20 @@ def test_parallel_spends_never_overdraw(app):
         _award(db.session, shop, customer, 400, "b", now + dt.timedelta(days=1))
         db.session.commit()
         shop_id, customer_id = shop.id, customer.id
-    spent, refused, crashed = [], [], []
-    barrier = threading.Barrier(10)
+    spent, refused = [], []
 
     def checkout(n):
-        with app.app_context():
-            try:
-                barrier.wait()
-                services.spend_points(
-                    db.session, shop_id=shop_id, customer_id=customer_id, points=150, order_id=f"ord_p{n}", now=now
-                )
-                db.session.commit()
-                spent.append(n)
-            except InsufficientFunds:
-                db.session.rollback()
-                refused.append(n)
-            except Exception as exc:  # surfaced below: a crashed thread must fail the test
-                crashed.append(repr(exc))
-            finally:
-                db.session.remove()
+        try:
+            services.spend_points(
+                db.session, shop_id=shop_id, customer_id=customer_id, points=150, order_id=f"ord_p{n}", now=now
+            )
+            db.session.commit()
+            spent.append(n)
+        except InsufficientFunds:
+            db.session.rollback()
+            refused.append(n)
 
-    threads = [threading.Thread(target=checkout, args=(n,)) for n in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crashed == []
+    race(*(partial(checkout, n) for n in range(10)), app=app)
     assert (len(spent), len(refused)) == (6, 4)
     with app.app_context():
         assert services.points_balance(db.session, shop_id=shop_id, customer_id=customer_id) == 100

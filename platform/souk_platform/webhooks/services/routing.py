@@ -31,6 +31,11 @@ class RoutedEvent(Protocol):
     def payload(self) -> dict[str, Any]: ...
 
 
+# Events addressed to one installation, named by the payload's ``installation_id``: a message on an app's
+# channel goes to that app only (docs/architecture.md §5.11), if its grant allows the event's scope.
+ADDRESSED_TYPES = frozenset({"message.send_requested"})
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """An enabled subscription as the router sees it."""
@@ -66,6 +71,7 @@ def route(event: RoutedEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
     - The shop's own subscriptions get whatever their topics match.
     - An active app's subscriptions get what their topics match and the installation's scopes allow.
     - ``app.*`` events about an installation go to that app only (``app.uninstalled`` included).
+    - ``ADDRESSED_TYPES`` go to the installation their payload names only.
     - Privacy events go to one subscription of every app concerned, whatever it subscribed to.
     - A subscription gets only events emitted once it existed, however late the dispatcher runs.
     """
@@ -74,9 +80,12 @@ def route(event: RoutedEvent, endpoints: list[Endpoint]) -> list[tuple[WebhookSu
     if entry is not None and entry.privacy:
         return _route_privacy(event, endpoints)
     names = catalogue.delivered_types(event.type, event.payload)
+    addressed_to = event.payload.get("installation_id") if event.type in ADDRESSED_TYPES else None
     routed: list[tuple[WebhookSubscription, str]] = []
     for endpoint in endpoints:
         subscription = endpoint.subscription
+        if event.type in ADDRESSED_TYPES and subscription.installation_id != addressed_to:
+            continue  # addressed to one app: neither other apps nor the shop's own endpoints hear it
         if endpoint.scopes is not None:
             if event.subject_type == "installation":
                 if subscription.installation_id != event.subject_id:

@@ -1,0 +1,1 @@
+"""Message channels, templates and messages (docs/architecture.md §5.11)."""

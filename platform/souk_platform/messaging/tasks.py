@@ -1,0 +1,37 @@
+"""Messaging jobs (docs/architecture.md §5.11): each safe to run twice and late."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+from souk_platform.db import db
+from souk_platform.messaging import services
+from souk_platform.messaging.mailer import SmtpSettings
+
+
+def _now() -> dt.datetime:
+    now: dt.datetime = current_app.extensions["souk.clock"].now()
+    return now
+
+
+def send_email(message_id: str) -> str:
+    """Send one queued email (asked for after the message's commit); the message's status guards it."""
+    status = services.send_email(
+        db.session, message_id=message_id, now=_now(), smtp=SmtpSettings.from_config(current_app.config)
+    )
+    db.session.commit()
+    return status
+
+
+def send_due_messages() -> int:
+    """Every minute: messages whose quiet hours ended, and emails due another try."""
+    smtp = SmtpSettings.from_config(current_app.config)
+    handled = 0
+    while True:
+        batch = services.send_due_messages(db.session, now=_now(), smtp=smtp)
+        db.session.commit()
+        handled += batch
+        if batch < services.messages.DUE_BATCH:
+            return handled
