@@ -1,7 +1,7 @@
 """journey engine: the inbox of events journeys listen to, and fired periodic triggers
 
 Revision ID: 0039_journey_engine
-Revises: 0038_journeys
+Revises: 0037_messaging
 Create Date: 2026-12-07 08:00:00
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0039_journey_engine'
-down_revision = '0038_journeys'
+down_revision = '0037_messaging'
 branch_labels = None
 depends_on = None
 
