@@ -575,3 +575,53 @@ def test_without_messaging_a_send_message_step_is_skipped_and_says_why(
     )
     assert (step.status, step.outcome["reason"]) == ("skipped", "journey-action-skipped")
     assert enrollment.status == "completed"
+
+
+def test_a_send_message_step_sends_once_with_the_coupon_the_journey_gave(session, make_journey, make_customers):
+    from souk_platform.messaging.models import Message
+    from souk_platform.messaging.services import create_template, ensure_built_in_channels
+
+    shop = ShopFactory()
+    (customer,) = make_customers(shop.id, 1)
+    coupon = _coupon(session, shop.id)
+    inbox = next(c for c in ensure_built_in_channels(session, shop_id=shop.id) if c.kind == "inbox")
+    template = create_template(
+        session,
+        shop_id=shop.id,
+        fields={
+            "name": "回购礼",
+            "channel_kind": "inbox",
+            "body": "{{ customer_name }}，{{ coupon_name }}：{{ coupon_code }}",
+        },
+    )
+    session.commit()
+    journey = make_journey(
+        shop.id,
+        graph(
+            {
+                "start": node("trigger", {"kind": "event", "event": "order.paid"}, default="gift"),
+                "gift": node("action", {"action": "issue_coupon", "coupon_id": coupon.id}, default="tell"),
+                "tell": node(
+                    "action",
+                    {"action": "send_message", "channel_id": inbox.id, "template_id": template.id},
+                    default="end",
+                ),
+                "end": node("exit"),
+            }
+        ),
+    )
+    _paid(session, shop.id, customer.id, 100)
+    _run(session)
+    _run(session, NOW + DAY)
+    (enrollment,) = _enrollments(session, journey.id)
+    (message,) = session.scalars(sa.select(Message).where(Message.shop_id == shop.id)).all()
+    assert (message.source, message.source_id, message.idempotency_key) == (
+        "journey",
+        enrollment.id,
+        f"journey:{enrollment.id}:3",
+    )
+    assert message.body == f"{customer.name}，回购券：BACK"
+    step = session.scalar(
+        sa.select(JourneyStep).where(JourneyStep.enrollment_id == enrollment.id, JourneyStep.seq == 3)
+    )
+    assert step.status == "done" and step.outcome["message_id"] == message.id
