@@ -133,12 +133,28 @@ def messaging_services() -> Any:
     return importlib.import_module("souk_platform.messaging.services")
 
 
+def _trigger_values(ctx: ActionContext) -> dict[str, str]:
+    """``product_title`` of the product a behaviour trigger was about (a cart left behind), for the template."""
+    trigger = ctx.enrollment.trigger_event_id
+    if not trigger or not trigger.startswith("cev_"):
+        return {}
+    from souk_platform.behaviour.models import CustomerEvent
+    from souk_platform.catalog.models import Product
+
+    event = ctx.session.get(CustomerEvent, trigger)
+    product_id = event.properties.get("product_id") if event is not None else None
+    if not isinstance(product_id, str):
+        return {}
+    product = ctx.session.get(Product, product_id)
+    return {"product_title": product.title} if product is not None and product.shop_id == event.shop_id else {}
+
+
 def _send_message(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
     try:
         messaging = messaging_services()
     except ImportError as missing:
         raise ActionSkipped("Messaging is not available on this platform.") from missing
-    variables = {**_coupon_given(ctx), **dict(params.get("variables") or {})}
+    variables = {**_trigger_values(ctx), **_coupon_given(ctx), **dict(params.get("variables") or {})}
     message = messaging.send_message(
         ctx.session,
         shop_id=ctx.enrollment.shop_id,

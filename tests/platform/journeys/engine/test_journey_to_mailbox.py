@@ -18,6 +18,7 @@ from rq import Queue, SimpleWorker
 
 from factories import ShopFactory
 from souk_platform.behaviour.services import record_events
+from souk_platform.catalog.services import NewSku, create_product
 from souk_platform.core.clock import FrozenClock
 from souk_platform.coupons import services as coupons
 from souk_platform.customers.models import Customer
@@ -67,6 +68,13 @@ def test_a_cart_left_behind_gets_a_coupon_by_email_once(app, session, redis, clo
         shop_id=shop.id,
         fields={"code": "CART10", "name": "回来看看 ¥10", "kind": "fixed", "value": 1000, "distribution": "issued"},
     )
+    tea = create_product(
+        session,
+        shop_id=shop.id,
+        title="明前龙井",
+        status="active",
+        skus=[NewSku(code="LJ-250", title="250g", price=5000, on_hand=10)],
+    )
     email = next(c for c in ensure_built_in_channels(session, shop_id=shop.id) if c.kind == "email")
     template = create_template(
         session,
@@ -75,7 +83,8 @@ def test_a_cart_left_behind_gets_a_coupon_by_email_once(app, session, redis, clo
             "name": "加购提醒",
             "channel_kind": "email",
             "subject": "{{ customer_name }}，购物车里的宝贝还在等你",
-            "body": "<p>送你一张 {{ coupon_name }}（{{ coupon_code }}）。</p>",
+            "body": "<p>你加购的{{ product_title }}还在，送你一张 {{ coupon_name }}（{{ coupon_code }}）。</p>",
+            "variables": ["product_title"],
         },
     )
     session.commit()
@@ -113,7 +122,7 @@ def test_a_cart_left_behind_gets_a_coupon_by_email_once(app, session, redis, clo
                 "customer_id": customer.id,
                 "type": "cart_added",
                 "occurred_at": NOW,
-                "properties": {},
+                "properties": {"product_id": tea.id},
             }
         ],
         now=NOW,
@@ -144,6 +153,6 @@ def test_a_cart_left_behind_gets_a_coupon_by_email_once(app, session, redis, clo
     (mail,) = mailbox.messages
     assert mail["To"] == "mei@example.com"
     assert mail["Subject"] == "韩梅梅，购物车里的宝贝还在等你"
-    assert "回来看看 ¥10（CART10）" in mail.get_body(("html",)).get_content()
+    assert "你加购的明前龙井还在，送你一张 回来看看 ¥10（CART10）" in mail.get_body(("html",)).get_content()
     (enrollment,) = session.scalars(sa.select(JourneyEnrollment).where(JourneyEnrollment.journey_id == journey.id))
     assert (enrollment.status, enrollment.exit_reason) == ("completed", "completed")
