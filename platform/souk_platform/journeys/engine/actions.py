@@ -143,7 +143,7 @@ def _trigger_values(ctx: ActionContext) -> dict[str, str]:
 
     event = ctx.session.get(CustomerEvent, trigger)
     product_id = event.properties.get("product_id") if event is not None else None
-    if not isinstance(product_id, str):
+    if event is None or not isinstance(product_id, str):
         return {}
     product = ctx.session.get(Product, product_id)
     return {"product_title": product.title} if product is not None and product.shop_id == event.shop_id else {}
