@@ -20,6 +20,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.stored_value.models",
     "souk_platform.benefits.models",
     "souk_platform.journeys.models",
+    "souk_platform.journeys.engine.models",
     "souk_platform.messaging.models",
     "souk_platform.checkout.models",
     "souk_platform.orders.models",

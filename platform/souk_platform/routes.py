@@ -17,6 +17,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.coupons.wallet_api",
     "souk_platform.coupons.packs_api",
     "souk_platform.benefits.api",
+    "souk_platform.journeys.enrollments_api",
     "souk_platform.journeys.api",
     "souk_platform.messaging.api",
     "souk_platform.points.api",

@@ -14,6 +14,7 @@ from souk_platform.customers import demo as customers_demo
 from souk_platform.db import DbSession
 from souk_platform.installations import demo as installations_demo
 from souk_platform.journeys import demo as journeys_demo
+from souk_platform.journeys.engine import demo as journeys_engine_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.messaging import demo as messaging_demo
 from souk_platform.orders import demo as orders_demo
@@ -32,8 +33,9 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Segments over filter fields / 按筛选字段圈人", audience_demo.seed),
     ("Benefit packages / 权益包", benefits_demo.seed),
     ("Message templates and the inbox / 消息模板与站内信", messaging_demo.seed),
-    ("Journeys / 营销画布", journeys_demo.seed),
+    ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
-    ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
+    ("Journeys / 营销画布", journeys_demo.seed),
+    ("Journeys with customers inside / 营销画布旅程与其中的顾客", journeys_engine_demo.seed),
 ]

@@ -248,5 +248,21 @@ POINTS: dict[str, PointContract] = {
             _input({"refund": {"type": "object"}, "order": {"type": "object"}}),
             _VERDICT,
         ),
+        PointContract(
+            # A journey's split (docs/architecture.md §5.12): the plugin picks one of ``branches`` for the customer;
+            # ``builtin`` is the weighted draw the platform would make, fixed per enrolment.
+            "journey.split",
+            _input(
+                {
+                    "journey_id": {"type": "string"},
+                    "enrollment_id": {"type": "string"},
+                    "customer_id": {"type": "string"},
+                    "node_id": {"type": "string"},
+                    "branches": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "builtin": {"type": "string"},
+                }
+            ),
+            _output({"branch": {"type": "string", "minLength": 1, "maxLength": 32}}),
+        ),
     )
 }

@@ -1399,9 +1399,65 @@ class JourneyCreate(TypedDict, total=False):
     graph: dict[str, Any] | None
 
 
+class JourneyEnrollment(TypedDict, total=False):
+    id: str
+    journey_id: str
+    version_id: str
+    customer_id: str
+    status: Literal["ready", "waiting", "completed", "exited"]
+    #: Where the customer is (or left the journey)
+    current_node: str
+    #: The split branch taken, or holdout
+    variant: str | None
+    #: When a wait ends (or times out)
+    wake_at: str | None
+    #: The event a wait is waiting for
+    waiting_event: str | None
+    #: Why the customer is where they are, in a few words
+    why: str
+    entry_key: str
+    steps_taken: int
+    entered_at: str
+    exited_at: str | None
+    #: completed, goal, exit_rule, manual or archived
+    exit_reason: str | None
+    goal_reached_at: str | None
+    #: The goal event's order total, fen
+    goal_revenue: int
+    #: The latest steps in a list, every step for one enrolment
+    steps: list[JourneyStep]
+    version: int
+
+
+class JourneyEnrollmentPage(TypedDict, total=False):
+    items: Required[list[JourneyEnrollment]]
+    next_cursor: Required[str | None]
+
+
 class JourneyPage(TypedDict, total=False):
     items: Required[list[Journey]]
     next_cursor: Required[str | None]
+
+
+class JourneyReport(TypedDict, total=False):
+    journey_id: str
+    status: str
+    totals: ReportTotals
+    nodes: list[NodeCounts]
+    variants: list[VariantReport]
+
+
+class JourneyStep(TypedDict, total=False):
+    seq: int
+    node_id: str
+    node_type: str
+    #: done, skipped or failed
+    status: Literal["done", "skipped", "failed"]
+    #: default, yes/no, event/timeout, a variant key or holdout
+    exit_taken: str | None
+    #: What the step did (a wallet coupon, a grant…) or why not
+    outcome: dict[str, Any]
+    created_at: str
 
 
 class JourneyTemplate(TypedDict, total=False):
@@ -1740,6 +1796,17 @@ class MessageTemplateUpdate(TypedDict, total=False):
     subject: str
     body: str
     variables: list[str]
+
+
+class NodeCounts(TypedDict, total=False):
+    node_id: str
+    type: str | None
+    #: Visits of the node (customers inside it included)
+    entered: int
+    #: Customers in the node now
+    waiting: int
+    #: Customers who left the journey at this node
+    exited: int
 
 
 class OneTimeChargeCreate(TypedDict, total=False):
@@ -2265,6 +2332,15 @@ class RefundLine(TypedDict, total=False):
 
 class ReplyInput(TypedDict, total=False):
     text: Required[str]
+
+
+class ReportTotals(TypedDict, total=False):
+    enrolled: int
+    inside: int
+    completed: int
+    exited: int
+    converted: int
+    revenue: int
 
 
 class Requirement(TypedDict, total=False):
@@ -3332,6 +3408,21 @@ class TriggeredDelivery(TypedDict, total=False):
     url: str
 
 
+class Uplift(TypedDict, total=False):
+    #: Conversion rate minus the holdout's
+    difference: float
+    #: difference / the holdout's rate
+    relative: float | None
+    standard_error: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    z: float | None
+    #: Two-proportion z-test, two-sided
+    p_value: float | None
+    significant: bool
+
+
 class UsageRecordCreate(TypedDict, total=False):
     description: Required[str]
     #: Minor units (fen)
@@ -3350,6 +3441,17 @@ class ValidationResult(TypedDict, total=False):
     #: What keeps the graph from being valid, by path (nodes.wait1.params.seconds, nodes.cond.next.no); empty when it
     #: may be activated. Placeholders a template left for you are listed here.
     problems: dict[str, list[str]]
+
+
+class VariantReport(TypedDict, total=False):
+    variant: str
+    enrolled: int
+    converted: int
+    conversion_rate: float
+    #: Goal revenue, fen
+    revenue: int
+    revenue_per_enrollment: float
+    uplift: Uplift | None
 
 
 class WalletCoupon(TypedDict, total=False):
@@ -4906,6 +5008,71 @@ class JourneysResource:
         )
         return cast(Journey, response)
 
+    def list_enrollments(
+        self,
+        journey_id: str,
+        *,
+        status: Literal["ready", "waiting", "completed", "exited"] | None = None,
+        node: str | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JourneyEnrollmentPage:
+        """Customers in a journey, newest first: where each is, why, and the latest steps; filter by status, node or
+        customer.
+
+        ``GET /api/v1/journeys/{journey_id}/enrollments`` · scope ``read_journeys``
+
+        ``node``: Only enrolments now at this node id
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/enrollments",
+            path_params={"journey_id": journey_id},
+            query={"status": status, "node": node, "customer_id": customer_id, "limit": limit, "cursor": cursor},
+        )
+        return cast(JourneyEnrollmentPage, response)
+
+    def iter_enrollments(
+        self,
+        journey_id: str,
+        *,
+        status: Literal["ready", "waiting", "completed", "exited"] | None = None,
+        node: str | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[JourneyEnrollment]:
+        """Every item of ``list_enrollments``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/journeys/{journey_id}/enrollments",
+            path_params={"journey_id": journey_id},
+            query={"status": status, "node": node, "customer_id": customer_id, "limit": limit},
+        )
+
+    def get_enrollment(self, journey_id: str, enrollment_id: str) -> JourneyEnrollment:
+        """One enrolment with every step it took.
+
+        ``GET /api/v1/journeys/{journey_id}/enrollments/{enrollment_id}`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}",
+            path_params={"journey_id": journey_id, "enrollment_id": enrollment_id},
+        )
+        return cast(JourneyEnrollment, response)
+
+    def exit_enrollment(self, journey_id: str, enrollment_id: str) -> JourneyEnrollment:
+        """Take a customer out of the journey by hand (journey.exited, reason manual)
+
+        ``POST /api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit`` · scope ``write_journeys``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit",
+            path_params={"journey_id": journey_id, "enrollment_id": enrollment_id},
+        )
+        return cast(JourneyEnrollment, response)
+
     def pause(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
         """Pause an active journey: nobody enters, customers inside wait where they are.
 
@@ -4917,6 +5084,17 @@ class JourneysResource:
             "POST", "/api/v1/journeys/{journey_id}/pause", path_params={"journey_id": journey_id}, if_match=if_match
         )
         return cast(Journey, response)
+
+    def report(self, journey_id: str) -> JourneyReport:
+        """Per node entered, waiting and exited; per variant conversions, revenue and uplift against the holdout (95 %
+        confidence interval, two-proportion z-test)
+
+        ``GET /api/v1/journeys/{journey_id}/report`` · scope ``read_journeys``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/journeys/{journey_id}/report", path_params={"journey_id": journey_id}
+        )
+        return cast(JourneyReport, response)
 
     def resume(self, journey_id: str, *, if_match: int | str | None = None) -> Journey:
         """Resume a paused journey.
@@ -7782,7 +7960,12 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/api/v1/journeys/{journey_id}", "journeys.delete"),
     ("POST", "/api/v1/journeys/{journey_id}/activate", "journeys.activate"),
     ("POST", "/api/v1/journeys/{journey_id}/archive", "journeys.archive"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.list_enrollments"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments", "journeys.iter_enrollments"),
+    ("GET", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}", "journeys.get_enrollment"),
+    ("POST", "/api/v1/journeys/{journey_id}/enrollments/{enrollment_id}/exit", "journeys.exit_enrollment"),
     ("POST", "/api/v1/journeys/{journey_id}/pause", "journeys.pause"),
+    ("GET", "/api/v1/journeys/{journey_id}/report", "journeys.report"),
     ("POST", "/api/v1/journeys/{journey_id}/resume", "journeys.resume"),
     ("POST", "/api/v1/journeys/{journey_id}/validate", "journeys.validate"),
     ("GET", "/api/v1/journeys/{journey_id}/versions", "journeys.list_versions"),

@@ -43,6 +43,7 @@ from souk_platform.coupons.services import create_coupon
 from souk_platform.coupons.wallet import issue_coupon
 from souk_platform.customers.services import add_identity, create_customer
 from souk_platform.db import Base
+from souk_platform.journeys.models import JourneyEnrollment, JourneyVersion
 from souk_platform.journeys.services import create_from_template
 from souk_platform.members.perks import create_member_price
 from souk_platform.messaging.models import MessageChannel
@@ -117,6 +118,7 @@ OBJECTS: dict[str, str] = {
     "rating_id": "rating",
     "listen_session_id": "listen_session",
     "member_price_id": "member_price",
+    "enrollment_id": "journey_enrollment",
     "channel_id": "message_channel",
     "template_id": "message_template",
     "message_id": "message",  # on shop A's app's channel: the app reports on it
@@ -163,6 +165,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/benefit-packages/<package_id>"): None,
     ("POST", "/api/v1/benefit-packages/<package_id>/grants"): lambda w: {"customer_ids": [w["customer"]]},
     ("POST", "/api/v1/benefit-grants/<grant_id>/use"): None,
+    ("POST", "/api/v1/journeys/<journey_id>/enrollments/<enrollment_id>/exit"): None,
     ("PATCH", "/api/v1/journeys/<journey_id>"): lambda w: {"name": "Renamed"},
     ("DELETE", "/api/v1/journeys/<journey_id>"): None,
     ("POST", "/api/v1/journeys/<journey_id>/activate"): None,
@@ -446,8 +449,28 @@ def build_shop_a(session: Any, now: Any) -> World:
     )
     cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
     cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
+    journey = create_from_template(session, shop_id=shop.id, key="birthday_care")
+    # Paused with a customer inside, on a version frozen by hand: every journey route reaches it (a draft with
+    # customers cannot exist, and deleting one would meet their enrolments).
+    journey_version = JourneyVersion(shop_id=shop.id, journey_id=journey.id, number=1, graph=journey.graph)
+    session.add(journey_version)
+    session.flush()
+    journey.current_version_id, journey.status = journey_version.id, "paused"
+    enrollment = JourneyEnrollment(
+        shop_id=shop.id,
+        journey_id=journey.id,
+        version_id=journey_version.id,
+        customer_id=customer.id,
+        entry_key="once",
+        status="ready",
+        current_node=str(journey.graph.get("entry") or "start"),
+        entered_at=now,
+    )
+    session.add(enrollment)
     session.flush()
     world = {
+        "journey": journey.id,
+        "journey_enrollment": enrollment.id,
         "shop": shop.id,
         "product": product.id,
         "category": category.id,
@@ -457,7 +480,6 @@ def build_shop_a(session: Any, now: Any) -> World:
         "customer_identity": identity.id,
         "benefit_package": benefit_package.id,
         "benefit_grant": benefit_grant.id,
-        "journey": create_from_template(session, shop_id=shop.id, key="birthday_care").id,
         "journey_template": "birthday_care",
         "tag": tag.id,
         "tag_import": tag_import.id,

@@ -22,6 +22,7 @@ from souk_platform.catalog.models import Product, Sku
 from souk_platform.core.ids import new_id
 from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession, dialect_insert
+from souk_platform.journeys.engine.intake import take_behaviour_events
 
 EVENT_TYPES = (
     "product_viewed",
@@ -143,6 +144,8 @@ def record_events(
         .returning(CustomerEvent.event_id)
     )
     stored = set(session.scalars(insert, rows))
+    # Journeys listening to these types take them in this transaction (nothing is done when none listens).
+    take_behaviour_events(session, shop_id=shop_id, events=[row for row in rows if row["event_id"] in stored])
     sent = Counter(e["event_id"] for e in events)
     # Already stored by an earlier batch, or repeated in this one (its first copy may be stored now).
     duplicates = [event_id for event_id in sent if event_id not in stored or sent[event_id] > 1]

@@ -179,6 +179,14 @@ def _last_wins(key: str) -> Merge:
     return merge
 
 
+def _pick_branch(builtin: Any, outputs: Sequence[PluginOutput], payload: Mapping[str, Any], shop: Shop) -> Any:
+    """``journey.split``: the last plugin naming one of the node's branches wins; else the built-in draw."""
+    for plugin in reversed(outputs):
+        if plugin.output["branch"] in payload["branches"]:
+            return {"branch": plugin.output["branch"], "by": f"plugin:{plugin.plugin_id}"}
+    return builtin
+
+
 def _denied(result: Any) -> bool:
     return not result.get("allow", False)
 
@@ -247,6 +255,13 @@ EXTENSION_POINTS: dict[str, ExtensionPoint] = {
             _l("Allow or deny a refund request."),
             combine=_merge_verdicts,
             decided=_denied,
+        ),
+        ExtensionPoint(
+            "journey.split",
+            FailurePolicy.CONTINUE,
+            _l("last plugin naming one of the node's branches wins, else the weighted draw"),
+            _l("Which branch of a journey's split a customer takes (next-best action)."),
+            combine=_pick_branch,
         ),
     )
 }

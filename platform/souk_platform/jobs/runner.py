@@ -64,6 +64,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "grant-birthday-dormant-benefits", "souk_platform.benefits.tasks.grant_birthday_and_dormant_benefits", 3600
     ),
     PeriodicJob("expire-benefit-grants", "souk_platform.benefits.tasks.expire_benefit_grants", 3600),
+    PeriodicJob("advance-journeys", "souk_platform.journeys.tasks.tick", 5),
+    PeriodicJob("run-journey-triggers", "souk_platform.journeys.tasks.run_periodic_triggers", 60),
     PeriodicJob("send-due-messages", "souk_platform.messaging.tasks.send_due_messages", 60),
     PeriodicJob("credit-due-cashback", "souk_platform.stored_value.tasks.credit_due_cashback", 600),
     PeriodicJob("cancel-expired-orders", "souk_platform.orders.tasks.cancel_expired_orders", 60),

@@ -303,6 +303,34 @@ _BENEFIT_GRANT = _object(
         "version": _I,
     }
 )
+_JOURNEY_ENROLLMENT = _object(
+    {
+        "id": {**_S, "description": "The enrolment (jen_…)"},
+        "journey_id": _S,
+        "version_id": _S,
+        "customer_id": _S,
+        "status": {**_S, "description": "ready, waiting, completed or exited"},
+        "current_node": _S,
+        "variant": {**_NS, "description": "The split branch taken (a variant key or holdout)"},
+        "entered_at": _TS,
+        "exited_at": _NTS,
+        "exit_reason": {**_NS, "description": "completed, goal, exit_rule, manual or archived"},
+        "goal_revenue": {**_I, "description": "The goal event's order total, fen"},
+        "version": _I,
+    }
+)
+_JOURNEY_ACTION = _object(
+    {
+        "id": {**_S, "description": "The step key journey:<enrollment>:<seq>; the same for a redelivery"},
+        "journey_id": _S,
+        "enrollment_id": _S,
+        "customer_id": _S,
+        "node_id": _S,
+        "label": {**_S, "description": "The action node's label, for the app to decide what to do"},
+        "variant": _NS,
+        "version": _I,
+    }
+)
 _MESSAGE_CHANNEL = _object(
     {
         "id": _S,
@@ -659,6 +687,17 @@ CATALOGUE: dict[str, EventType] = {
         ),
         _e("benefit.used", "A customer's benefit grant was used.", _BENEFIT_GRANT),
         _e("benefit.expired", "A customer's benefit grant expired unused.", _BENEFIT_GRANT),
+        # journeys (营销画布): the engine
+        _e("journey.enrolled", "A customer entered a journey.", _JOURNEY_ENROLLMENT),
+        _e(
+            "journey.exited",
+            "A customer left a journey (completed, goal, exit rule, by hand, archived).",
+            _JOURNEY_ENROLLMENT,
+        ),
+        _e(
+            "journey.goal_reached", "A customer in a journey reached its goal (data.goal_revenue).", _JOURNEY_ENROLLMENT
+        ),
+        _e("journey.action", "A journey's notify-apps step: the app acts for the customer.", _JOURNEY_ACTION),
         # journeys (营销画布)
         _e("journey.created", "A journey was created (a draft).", _JOURNEY),
         _e("journey.updated", "A journey's name, description or graph changed.", _JOURNEY),

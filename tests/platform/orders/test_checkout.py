@@ -251,6 +251,7 @@ def test_extension_point_table_names_every_point():
         "order.cashback",
         "member.level",
         "refund.validate",
+        "journey.split",
     }
     shop = ShopFactory.build()
     assert run_point(None, "points.earn", shop, {"x": 2}, lambda p: p["x"] * 3) == 6  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """risk: decisions, block/allow lists, reviews; orders.device_id (docs/architecture.md §5.13)
 
 Revision ID: 0040_risk
-Revises: 0037_messaging
+Revises: 0039_journey_engine
 Create Date: 2026-12-07 08:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0040_risk'
-down_revision = '0037_messaging'  # the brief's 0031_benefits, re-chained after 0038_journeys (one head)
+down_revision = '0039_journey_engine'
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from souk_platform.core.clock import Clock
 from souk_platform.core.ids import new_id
 from souk_platform.db import DbSession, dialect_insert
 from souk_platform.events.models import OutboxEvent
+from souk_platform.journeys.engine.intake import any_live_journey, take_outbox_events
 from souk_platform.webhooks.models import WebhookDelivery
 from souk_platform.webhooks.services.routing import _endpoints, route
 
@@ -71,12 +72,18 @@ def dispatch_outbox(session: DbSession, *, clock: Clock, limit: int = 500) -> tu
             OutboxEvent.subject_id,
             OutboxEvent.payload,
             OutboxEvent.created_at,
+            any_live_journey(),
         )
         .execution_options(synchronize_session=False)
     )
-    events = sorted((_Event(*row) for row in taken), key=lambda event: event.id)
+    rows = list(taken)
+    events = sorted((_Event(*row[:-1]) for row in rows), key=lambda event: event.id)
     if not events:
         return 0, []
+    if rows[0][-1]:
+        # Events some live journey listens to go to the journey inbox in this same transaction (§5.12). The
+        # flag is one uncorrelated EXISTS in the statement above: without live journeys this costs nothing.
+        take_outbox_events(session, events)
     by_shop = _endpoints(session, {e.shop_id for e in events if e.shop_id})
     # Plain INSERT rows, not the unit of work: at hundreds of events a second the ORM's bookkeeping per row
     # was most of the dispatcher's time.

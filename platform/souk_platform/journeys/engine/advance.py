@@ -1,0 +1,327 @@
+"""Advancing enrolments (docs/architecture.md §5.12).
+
+A run takes due enrolments — ``ready``, or ``waiting`` with ``wake_at <= now`` — of active journeys in batches
+(``FOR UPDATE SKIP LOCKED``: two runs never hold one enrolment) and moves each through nodes until it must wait
+or ends. Every node visit writes its ``journey_steps`` row, unique by ``(enrollment_id, seq)``, in the same
+transaction as what the node did, under the enrolment's row lock: a run killed before its commit leaves
+neither the step nor its effect, a committed step is never taken again — each step acts exactly once. Actions
+also pass the step key ``journey:<enrollment>:<seq>`` on as their idempotency key; an action's refusal
+(``SoukError``) is recorded as a skipped step and leaves nothing of the action behind.
+
+Enrolments of paused journeys stay where they are; those of archived journeys leave (reason ``archived``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from souk_platform.core.errors import SoukError
+from souk_platform.customers.models import Customer
+from souk_platform.db import DbSession
+from souk_platform.jobs.runner import enqueue_once_after_commit
+from souk_platform.journeys.engine import actions, reading, waits
+from souk_platform.journeys.engine.enrol import ADVANCE_JOB, OPEN_STATUSES, emit_enrollment, finish, new_step_id
+from souk_platform.journeys.engine.split import weighted_branch
+from souk_platform.journeys.models import Journey, JourneyEnrollment, JourneyStep, JourneyVersion
+from souk_platform.shops.models import Shop
+
+log = structlog.get_logger("souk.journeys")
+
+# A graph is validated to have no loop without a wait; this bounds a run's work on one enrolment regardless.
+MAX_STEPS_PER_RUN = 50
+# An enrolment whose node failed unexpectedly is tried again after this long (its step was not written).
+RETRY_AFTER = dt.timedelta(minutes=5)
+
+# (session, enrolment, node id, split params, built-in branch) -> (branch, who chose it)
+BranchPicker = Callable[[DbSession, JourneyEnrollment, str, Mapping[str, Any], str], tuple[str, str]]
+
+
+def step_key(enrollment_id: str, seq: int) -> str:
+    """The idempotency key a step hands to what it does (the wallet, the ledger, the message log)."""
+    return f"journey:{enrollment_id}:{seq}"
+
+
+class GraphCache:
+    """Frozen graphs by version id, read once per run (versions never change)."""
+
+    def __init__(self, session: DbSession) -> None:
+        self._session = session
+        self._graphs: dict[str, Mapping[str, Any]] = {}
+
+    def load(self, version_ids: Iterable[str]) -> None:
+        missing = {vid for vid in version_ids if vid not in self._graphs}
+        if missing:
+            rows = self._session.execute(
+                sa.select(JourneyVersion.id, JourneyVersion.graph).where(JourneyVersion.id.in_(missing))
+            )
+            self._graphs.update({vid: graph or {} for vid, graph in rows})
+
+    def __getitem__(self, version_id: str) -> Mapping[str, Any]:
+        self.load([version_id])
+        return self._graphs.get(version_id, {})
+
+
+def take_step(
+    session: DbSession,
+    enrollment: JourneyEnrollment,
+    node: Mapping[str, Any],
+    *,
+    exit_name: str | None,
+    now: dt.datetime,
+    outcome: dict[str, Any] | None = None,
+    status: str = "done",
+    seq: int | None = None,
+) -> bool:
+    """Record the visit of the enrolment's current node and follow ``exit_name``; returns whether the enrolment
+    is still inside (False: it completed). The caller holds the enrolment's row lock."""
+    seq = seq if seq is not None else enrollment.steps_taken + 1
+    session.add(
+        JourneyStep(
+            id=new_step_id(),
+            shop_id=enrollment.shop_id,
+            journey_id=enrollment.journey_id,
+            enrollment_id=enrollment.id,
+            seq=seq,
+            node_id=enrollment.current_node,
+            node_type=str(node.get("type")),
+            status=status,
+            exit_taken=exit_name,
+            outcome=outcome or {},
+            created_at=now,
+        )
+    )
+    enrollment.steps_taken = seq
+    enrollment.wake_at = None
+    enrollment.waiting_event = None
+    target = reading.next_node(node, exit_name) if exit_name else None
+    if target is None:
+        finish(session, enrollment, reason="completed", now=now, status="completed")
+        return False
+    enrollment.current_node = target
+    enrollment.status = "ready"
+    return True
+
+
+def _condition_holds(session: DbSession, enrollment: JourneyEnrollment, condition: Any, now: dt.datetime) -> bool:
+    from souk_platform.audience.services import compile_condition
+
+    where = compile_condition(condition, shop_id=enrollment.shop_id, now=now)
+    found = session.scalar(
+        sa.select(
+            sa.exists().where(Customer.shop_id == enrollment.shop_id, Customer.id == enrollment.customer_id, where)
+        )
+    )
+    return bool(found)
+
+
+class Advancer:
+    """Moves claimed enrolments through their graphs (one run, one transaction per batch)."""
+
+    def __init__(self, session: DbSession, *, now: dt.datetime, pick_branch: BranchPicker | None = None) -> None:
+        self.session = session
+        self.now = now
+        self.graphs = GraphCache(session)
+        self.pick_branch = pick_branch
+        self._zones: dict[str, str] = {}
+
+    def _zone(self, shop_id: str) -> str:
+        if shop_id not in self._zones:
+            self._zones[shop_id] = (
+                self.session.scalar(sa.select(Shop.timezone).where(Shop.id == shop_id)) or "Asia/Shanghai"
+            )
+        return self._zones[shop_id]
+
+    def run(self, enrollment: JourneyEnrollment) -> None:
+        """Move one locked enrolment until it waits, ends, or has taken ``MAX_STEPS_PER_RUN`` steps."""
+        graph = self.graphs[enrollment.version_id]
+        for _ in range(MAX_STEPS_PER_RUN):
+            if enrollment.status not in OPEN_STATUSES:
+                return
+            node = reading.node(graph, enrollment.current_node)
+            if node is None:
+                finish(self.session, enrollment, reason="completed", now=self.now, status="completed")
+                return
+            if not self._visit(enrollment, node):
+                return
+        enqueue_once_after_commit(self.session, ADVANCE_JOB)  # more to do: the next run goes on
+
+    def _visit(self, enrollment: JourneyEnrollment, node: Mapping[str, Any]) -> bool:
+        """Act at one node; True to go on to the next node now, False to stop (waiting or ended)."""
+        kind = node.get("type")
+        params = reading.params(node)
+        if kind == "wait":
+            return self._wait(enrollment, node, params)
+        if kind == "exit":
+            take_step(self.session, enrollment, node, exit_name=None, now=self.now)
+            return False
+        if kind == "condition":
+            try:
+                with self.session.begin_nested():
+                    holds = _condition_holds(self.session, enrollment, params.get("condition"), self.now)
+                outcome: dict[str, Any] = {}
+            except (SoukError, ValueError, KeyError, TypeError) as error:
+                holds, outcome = False, {"error": str(error)[:300]}
+            return take_step(
+                self.session, enrollment, node, exit_name="yes" if holds else "no", now=self.now, outcome=outcome
+            )
+        if kind == "split":
+            builtin = weighted_branch(params, enrollment_id=enrollment.id, node_id=enrollment.current_node)
+            branch, chosen_by = builtin, "builtin"
+            if self.pick_branch is not None:
+                branch, chosen_by = self.pick_branch(self.session, enrollment, enrollment.current_node, params, builtin)
+            enrollment.variant = branch
+            return take_step(
+                self.session,
+                enrollment,
+                node,
+                exit_name=branch,
+                now=self.now,
+                outcome={"variant": branch, "chosen_by": chosen_by},
+            )
+        if kind == "action":
+            return self._act(enrollment, node, params)
+        # trigger (the entry) and anything unknown: pass through
+        return take_step(self.session, enrollment, node, exit_name="default", now=self.now)
+
+    def _wait(self, enrollment: JourneyEnrollment, node: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+        event_wait = params.get("kind") == "event"
+        if enrollment.status == "ready":  # just arrived: go to sleep
+            enrollment.status = "waiting"
+            enrollment.wake_at = waits.wake_at(params, now=self.now, timezone=self._zone(enrollment.shop_id))
+            enrollment.waiting_event = str(params.get("event")) if event_wait else None
+            if enrollment.wake_at > self.now:
+                return False
+        outcome = {"woke_at": self.now.isoformat()}
+        return take_step(
+            self.session,
+            enrollment,
+            node,
+            exit_name="timeout" if event_wait else "default",
+            now=self.now,
+            outcome=outcome,
+        )
+
+    def _act(self, enrollment: JourneyEnrollment, node: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+        seq = enrollment.steps_taken + 1
+        context = actions.ActionContext(
+            session=self.session,
+            enrollment=enrollment,
+            node_id=enrollment.current_node,
+            step_key=step_key(enrollment.id, seq),
+            now=self.now,
+        )
+        try:
+            if params.get("action") in actions.REFUSE_BEFORE_WRITING:
+                outcome = actions.perform(context, params)
+            else:
+                with self.session.begin_nested():
+                    outcome = actions.perform(context, params)
+            status = "done"
+        except SoukError as refusal:
+            outcome = {"action": params.get("action"), "reason": refusal.code, "detail": refusal.detail[:300]}
+            status = "skipped"
+        outcome = {"action": params.get("action"), **outcome}
+        return take_step(
+            self.session, enrollment, node, exit_name="default", now=self.now, outcome=outcome, status=status, seq=seq
+        )
+
+
+def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
+    active = sa.and_(
+        Journey.status == "active",
+        sa.or_(
+            JourneyEnrollment.status == "ready",
+            sa.and_(JourneyEnrollment.status == "waiting", JourneyEnrollment.wake_at <= now),
+        ),
+    )
+    archived = sa.and_(Journey.status == "archived", JourneyEnrollment.status.in_(OPEN_STATUSES))
+    return sa.or_(active, archived)
+
+
+def advance_batch(
+    session: DbSession, *, now: dt.datetime, batch: int = 200, pick_branch: BranchPicker | None = None
+) -> int:
+    """Claim up to ``batch`` due enrolments and move each as far as it goes now; returns how many were claimed.
+    The caller commits (that commit is what makes the steps, and their effects, happen)."""
+    claimed = list(
+        session.scalars(
+            sa.select(JourneyEnrollment.id)
+            .join(Journey, Journey.id == JourneyEnrollment.journey_id)
+            .where(JourneyEnrollment.status.in_(OPEN_STATUSES), _due(now))
+            .order_by(JourneyEnrollment.id)
+            .limit(batch)
+            .with_for_update(of=JourneyEnrollment, skip_locked=True)
+        )
+    )
+    if not claimed:
+        return 0
+    enrollments = list(
+        session.scalars(
+            sa.select(JourneyEnrollment)
+            .where(JourneyEnrollment.id.in_(claimed))
+            .order_by(JourneyEnrollment.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    statuses: dict[str, str] = {
+        journey_id: status
+        for journey_id, status in session.execute(
+            sa.select(Journey.id, Journey.status).where(Journey.id.in_({e.journey_id for e in enrollments}))
+        )
+    }
+    advancer = Advancer(session, now=now, pick_branch=pick_branch)
+    advancer.graphs.load({e.version_id for e in enrollments})
+    for enrollment in enrollments:
+        if statuses.get(enrollment.journey_id) == "archived":
+            finish(session, enrollment, reason="archived", now=now)
+            continue
+        # No savepoint per enrolment (two round trips and a flush each, a third of a run's time): actions run in
+        # their own savepoint, and a database error anywhere fails the batch, which is then redone whole.
+        try:
+            advancer.run(enrollment)
+        except SoukError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError):  # a graph the engine cannot follow at one node
+            log.exception("journey.advance_failed", enrollment=enrollment.id, node=enrollment.current_node)
+            enrollment.status = "waiting"
+            enrollment.wake_at = now + RETRY_AFTER
+    session.flush()
+    return len(claimed)
+
+
+def wake_on_event(
+    session: DbSession, enrollment: JourneyEnrollment, graph: Mapping[str, Any], *, event_id: str, now: dt.datetime
+) -> bool:
+    """An event wait's event arrived: take the wait's ``event`` exit now (the enrolment is locked by the caller);
+    False when it is no longer waiting there."""
+    node = reading.node(graph, enrollment.current_node)
+    if enrollment.status != "waiting" or node is None or node.get("type") != "wait":
+        return False
+    inside = take_step(session, enrollment, node, exit_name="event", now=now, outcome={"event_id": event_id})
+    if inside:
+        enqueue_once_after_commit(session, ADVANCE_JOB)
+    return True
+
+
+def reach_goal(
+    session: DbSession,
+    enrollment: JourneyEnrollment,
+    *,
+    event_id: str,
+    revenue: int,
+    now: dt.datetime,
+) -> None:
+    """Record the goal (``journey.goal_reached``) and, for an enrolment still inside, take it out (reason
+    ``goal``). A completed enrolment still converts: its conversion is what the report compares."""
+    enrollment.goal_reached_at = now
+    enrollment.goal_event_id = event_id
+    enrollment.goal_revenue = revenue
+    session.flush()
+    emit_enrollment(session, enrollment, "journey.goal_reached", now=now)
+    if enrollment.status in OPEN_STATUSES:
+        finish(session, enrollment, reason="goal", now=now)
