@@ -260,7 +260,7 @@ def _walk(souk: LiveServer, browser: Any, shots: Any, mailbox: Mailbox, clock: J
 
     content = mail.get_body(("html",)).get_content()
     if language == "zh":
-            assert f"{name}，送您一张{COUPON}，下单时输入券码 {shop['code']}。" in content
+        assert f"{name}，送您一张{COUPON}，下单时输入券码 {shop['code']}。" in content
     else:
         assert f"Dear {name}, here is {COUPON}: use the code {shop['code']}." in content
     souk.app.extensions["souk.jobs"].enqueue_once(ADVANCE_JOB)  # running again sends nothing more
@@ -268,9 +268,7 @@ def _walk(souk: LiveServer, browser: Any, shots: Any, mailbox: Mailbox, clock: J
     assert len(mailbox.to(address, subject)) == 1
 
 
-def test_a_journey_from_a_template_takes_a_first_order_to_an_email_in_the_mailbox(
-    souk, browser, shots, mailbox, clock
-):
+def test_a_journey_from_a_template_takes_a_first_order_to_an_email_in_the_mailbox(souk, browser, shots, mailbox, clock):
     _walk(souk, browser, shots, mailbox[0], clock, "en")
 
 
