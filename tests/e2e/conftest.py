@@ -23,7 +23,14 @@ if not Path(CHROMIUM).exists():  # .ci/run installs it; say so instead of failin
 
 
 @pytest.fixture(scope="module")
-def souk() -> Iterator[LiveServer]:
+def souk_options() -> dict[str, Any]:
+    """What a module's live Souk is built with: ``config`` (extra settings, e.g. ``SOUK_SMTP_PORT``) and
+    ``clock``. A test module overrides this fixture to point the app at its own SMTP server or clock."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def souk(souk_options: dict[str, Any]) -> Iterator[LiveServer]:
     """A live Souk on a fresh, migrated PostgreSQL database with the demo seeded; CSRF is on."""
     from flask_migrate import upgrade
 
@@ -38,7 +45,9 @@ def souk() -> Iterator[LiveServer]:
             "SECRET_KEY": "e2e-secret",
             "SOUK_LOG_FORMAT": "console",
             "SOUK_WEBHOOKS_ALLOW_LOOPBACK": True,
-        }
+            **souk_options.get("config", {}),
+        },
+        clock=souk_options.get("clock"),
     )
     with app.app_context():
         upgrade(revision="heads")

@@ -4,6 +4,9 @@ key, so a step redone after a crash acts once.
 
 A handler returns the step's outcome (what it did). A domain refusal (a coupon no longer issuable, a rule tag)
 raises ``SoukError``: the step is recorded ``skipped`` with the reason and the customer moves on.
+
+``send_message`` also keeps the journey's settings: at its ``frequency_cap`` the step is skipped (reason
+``frequency_cap``), and a send due inside its ``quiet_hours`` is handed to messaging to go out when they end.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from souk_platform.core.errors import SoukError
@@ -28,6 +31,13 @@ class ActionSkipped(SoukError):
     title = "The journey action did nothing"
 
 
+class FrequencyCapReached(ActionSkipped):
+    """The customer already had the journey's ``frequency_cap`` of messages on this channel (the step's reason)."""
+
+    code = "frequency_cap"
+    title = "The journey's frequency cap is reached"
+
+
 @dataclass(frozen=True, slots=True)
 class ActionContext:
     session: DbSession
@@ -35,6 +45,9 @@ class ActionContext:
     node_id: str
     step_key: str
     now: dt.datetime
+    # The enrolment's version's ``settings`` (quiet hours, frequency cap) and the shop's timezone they are read in.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
 
 
 Handler = Callable[[ActionContext, Mapping[str, Any]], dict[str, Any]]
@@ -149,11 +162,59 @@ def _trigger_values(ctx: ActionContext) -> dict[str, str]:
     return {"product_title": product.title} if product is not None and product.shop_id == event.shop_id else {}
 
 
+def _check_frequency_cap(ctx: ActionContext, channel_id: Any) -> None:
+    """Refuse a send when the customer already had the cap's ``messages`` on this channel from this journey (any
+    of its enrolments, any version) in the last ``days`` days; suppressed messages were never sent and do not
+    count, scheduled ones do. The customer's row lock (messaging takes the same one) keeps two sends in order."""
+    cap = ctx.settings.get("frequency_cap")
+    if not isinstance(cap, Mapping) or not channel_id:
+        return
+    import sqlalchemy as sa
+
+    from souk_platform.customers.services import get_customer
+    from souk_platform.messaging.models import Message
+
+    enrollment = ctx.enrollment
+    get_customer(ctx.session, shop_id=enrollment.shop_id, customer_id=enrollment.customer_id, for_update=True)
+    enrollments = sa.select(JourneyEnrollment.id).where(
+        JourneyEnrollment.journey_id == enrollment.journey_id,
+        JourneyEnrollment.customer_id == enrollment.customer_id,
+    )
+    sent = ctx.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(
+            Message.shop_id == enrollment.shop_id,
+            Message.customer_id == enrollment.customer_id,
+            Message.channel_id == str(channel_id),
+            Message.source == "journey",
+            Message.source_id.in_(enrollments),
+            Message.status != "suppressed",
+            Message.created_at > ctx.now - dt.timedelta(days=int(cap["days"])),
+        )
+    )
+    if int(sent or 0) >= int(cap["messages"]):
+        raise FrequencyCapReached(
+            f"The customer had {sent} messages on this channel from this journey in the last {cap['days']} days "
+            f"(the cap is {cap['messages']})."
+        )
+
+
+def _quiet_until(ctx: ActionContext, messaging: Any) -> dt.datetime | None:
+    """The end of the journey's quiet hours when ``now`` falls in them (UTC), else None."""
+    quiet = ctx.settings.get("quiet_hours")
+    if not isinstance(quiet, Mapping):
+        return None
+    end: dt.datetime | None = messaging.quiet_window_end(quiet.get("start"), quiet.get("end"), ctx.timezone, ctx.now)
+    return end
+
+
 def _send_message(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
     try:
         messaging = messaging_services()
     except ImportError as missing:
         raise ActionSkipped("Messaging is not available on this platform.") from missing
+    _check_frequency_cap(ctx, params.get("channel_id"))
     variables = {**_trigger_values(ctx), **_coupon_given(ctx), **dict(params.get("variables") or {})}
     message = messaging.send_message(
         ctx.session,
@@ -166,6 +227,7 @@ def _send_message(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, An
         source_id=ctx.enrollment.id,
         idempotency_key=ctx.step_key,
         now=ctx.now,
+        not_before=_quiet_until(ctx, messaging),
     )
     return {"message_id": getattr(message, "id", None), "status": getattr(message, "status", None)}
 

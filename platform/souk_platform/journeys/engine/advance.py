@@ -214,6 +214,8 @@ class Advancer:
             node_id=enrollment.current_node,
             step_key=step_key(enrollment.id, seq),
             now=self.now,
+            settings=reading.settings(self.graphs[enrollment.version_id]),
+            timezone=self._zone(enrollment.shop_id),
         )
         try:
             if params.get("action") in actions.REFUSE_BEFORE_WRITING:

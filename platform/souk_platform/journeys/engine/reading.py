@@ -56,9 +56,14 @@ def exit_rules(graph: Graph) -> list[Mapping[str, Any]]:
     return [rule for rule in found if isinstance(rule, Mapping)] if isinstance(found, list) else []
 
 
+def settings(graph: Graph) -> Mapping[str, Any]:
+    """The graph's ``settings`` (reentry, quiet_hours, frequency_cap), ``{}`` when absent."""
+    found = graph.get("settings")
+    return found if isinstance(found, Mapping) else {}
+
+
 def reentry(graph: Graph) -> Any:
-    settings = graph.get("settings")
-    return settings.get("reentry", "never") if isinstance(settings, Mapping) else "never"
+    return settings(graph).get("reentry", "never")
 
 
 def listened(graph: Graph) -> frozenset[tuple[str, str]]:

@@ -128,13 +128,21 @@ def _minutes(text: str) -> int:
 
 
 def quiet_hours_end(shop: Shop, now: dt.datetime) -> dt.datetime | None:
-    """When the shop's quiet hours that ``now`` falls in end (UTC), or None when ``now`` is not quiet.
+    """When the shop's quiet hours that ``now`` falls in end (UTC), or None when ``now`` is not quiet."""
+    return quiet_window_end(
+        shop_setting(shop, "quiet_hours_start"), shop_setting(shop, "quiet_hours_end"), shop.timezone, now
+    )
 
-    Quiet hours are shop-local ``HH:MM`` times; a start after the end spans midnight (21:00–09:00)."""
-    start_text, end_text = shop_setting(shop, "quiet_hours_start"), shop_setting(shop, "quiet_hours_end")
+
+def quiet_window_end(
+    start_text: str | None, end_text: str | None, timezone: str | None, now: dt.datetime
+) -> dt.datetime | None:
+    """When the quiet hours ``start_text``–``end_text`` that ``now`` falls in end (UTC), or None when ``now``
+    is not quiet. The times are ``HH:MM`` in ``timezone``; a start after the end spans midnight (21:00–09:00).
+    The shop's quiet hours and a journey's (§5.12) are both read this way."""
     if not start_text or not end_text or start_text == end_text:
         return None
-    zone = ZoneInfo(shop.timezone or "Asia/Shanghai")
+    zone = ZoneInfo(timezone or "Asia/Shanghai")
     local = now.astimezone(zone)
     start, end, at = _minutes(start_text), _minutes(end_text), local.hour * 60 + local.minute
     quiet = start <= at < end if start < end else at >= start or at < end
@@ -192,8 +200,12 @@ def send_message(
     source_id: str | None = None,
     idempotency_key: str,
     now: dt.datetime,
+    not_before: dt.datetime | None = None,
 ) -> Message:
     """Send (or defer, or suppress) one message to one customer; the same key returns the first message.
+
+    ``not_before`` (a journey's own quiet hours, §5.12) defers the message like the shop's quiet hours do:
+    it is ``scheduled`` for that time, or for the end of the shop's quiet hours if that time falls in them.
 
     Give a ``template_id`` (its variables filled from ``variables``) or a ``subject``/``body`` rendered
     in the same sandbox. Raises 404 for another shop's customer, channel or template, 409 for a channel
@@ -256,7 +268,7 @@ def send_message(
     ):
         message.status = "suppressed"
         message.reason = f"The channel's cap of {channel.daily_cap} messages per customer per day is reached."
-    elif (wake := quiet_hours_end(shop, now)) is not None:
+    elif (wake := _deferred_until(shop, now, not_before)) is not None:
         message.status, message.send_at = "scheduled", wake
     if not _insert(session, message):
         found = _by_key(session, shop_id, idempotency_key)
@@ -269,6 +281,16 @@ def send_message(
     else:
         dispatch(session, message=message, channel=channel, customer=customer, now=now)
     return message
+
+
+def _deferred_until(shop: Shop, now: dt.datetime, not_before: dt.datetime | None) -> dt.datetime | None:
+    """When a message asked for at ``now`` may go out, or None for now: after ``not_before`` and outside the
+    shop's quiet hours."""
+    earliest = not_before if not_before is not None and not_before > now else now
+    wake = quiet_hours_end(shop, earliest)
+    if wake is not None:
+        return wake
+    return earliest if earliest > now else None
 
 
 def _check_inline(kind: str, subject: str, body: str, declared: list[str]) -> None:

@@ -46,7 +46,9 @@ def test_the_demo_has_two_active_journeys_with_customers_inside(tmp_path):
         variants = set(
             db.session.scalars(sa.select(JourneyEnrollment.variant).where(JourneyEnrollment.variant.is_not(None)))
         )
-        assert variants == {"a", "b", "holdout"}
+        # The split draws from a hash of each enrolment's (random) id: with a dozen demo customers every branch is
+        # likely but not certain, so the test asks for the branches to be the split's and for more than one taken.
+        assert variants <= {"a", "b", "holdout"} and len(variants) >= 2
         seed_demo(db.session, echo=lambda _line: None)  # seeding again adds nothing
         assert (
             db.session.scalar(sa.select(sa.func.count()).select_from(Journey).where(Journey.template_key == DEMO_KEY))
