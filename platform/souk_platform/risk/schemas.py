@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
@@ -191,12 +193,32 @@ class RiskReplayThresholdsSchema(ma.Schema):
     )
 
 
+_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
+
+
 class RiskReplayRequestSchema(ma.Schema):
     date = ma.fields.Date(
-        load_default=None, allow_none=True, metadata={"description": "A shop-local day (default: yesterday)"}
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(dt.date(1970, 1, 1), dt.date(2999, 12, 31)),
+        metadata={"description": "A shop-local day (default: yesterday)"},
     )
-    from_ = ma.fields.DateTime(data_key="from", attribute="from", load_default=None, allow_none=True)
-    to = ma.fields.DateTime(load_default=None, allow_none=True, metadata={"description": "With from: ≤ 31 days"})
+    from_ = ma.fields.AwareDateTime(
+        data_key="from",
+        attribute="from",
+        default_timezone=dt.UTC,
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(_EARLIEST, _LATEST),
+    )
+    to = ma.fields.AwareDateTime(
+        default_timezone=dt.UTC,
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(_EARLIEST, _LATEST),
+        metadata={"description": "With from: at most 31 days after it"},
+    )
     thresholds = ma.fields.Nested(RiskReplayThresholdsSchema, required=True)
 
 

@@ -20,10 +20,10 @@ from souk_platform.core.errors import SoukError
 from souk_platform.core.money import format_money, to_minor_units
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
+from souk_platform.reports.services import shop_zone
 from souk_platform.risk import services
 from souk_platform.risk.forms import ListEntryForm, ReviewForm, SettingsForm
 from souk_platform.risk.models import OUTCOMES, REVIEW_STATUSES, RiskDecision, RiskListEntry, RiskReview
-from souk_platform.reports.services import shop_zone
 from souk_platform.risk.rules import RULES
 from souk_platform.shops.services import get_shop
 from souk_platform.web import once

@@ -1,9 +1,10 @@
 """Risk control's services (docs/architecture.md §5.13), one module per section:
 
 ``evaluation`` (the one ``evaluate`` every money- or points-moving action calls), ``lists`` (block and allow
-lists), ``decisions`` (reading and replaying recorded decisions), ``dashboard`` (figures per day, top rules, IPs and
-customers, the platform's cross-shop view), ``replay`` (a period's decisions under changed thresholds), ``reviews`` (held orders, approve/reject,
-the expiry timer) and ``settings`` (per-shop thresholds and outcomes).
+lists), ``decisions`` (reading and replaying recorded decisions), ``dashboard`` (figures per day, top rules,
+IPs and customers, the platform's cross-shop view), ``replay`` (a period's decisions under changed
+thresholds), ``reviews`` (held orders, approve/reject, the expiry timer) and ``settings`` (per-shop
+thresholds and outcomes).
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ __all__ = [
     "replay_thresholds",
     "review_hold_until",
     "review_view",
+    "reviews_stmt",
     "risk_across_shops",
     "risk_dashboard",
-    "reviews_stmt",
     "risk_settings_view",
     "shop_risk_settings",
     "shop_today",

@@ -74,10 +74,13 @@ def risk_dashboard(session: DbSession, *, shop: Shop, days: int, now: dt.datetim
         int(row.bucket): row
         for row in session.execute(sa.select(bucket, *_outcome_sums()).where(*where).group_by(bucket))
     }
-    series = []
+    series: list[dict[str, Any]] = []
+    totals = dict.fromkeys(OUTCOMES, 0)
     for i, day in enumerate(dates):
         row = per_day.get(i)
         figures = {o: int(getattr(row, o) or 0) if row is not None else 0 for o in OUTCOMES}
+        for o in OUTCOMES:
+            totals[o] += figures[o]
         series.append({"date": day, **figures, "total": sum(figures.values())})
     rules = _rule_counts(
         session.execute(
@@ -91,7 +94,6 @@ def risk_dashboard(session: DbSession, *, shop: Shop, days: int, now: dt.datetim
         .select_from(RiskReview)
         .where(RiskReview.shop_id == shop.id, RiskReview.status == "open")
     )
-    totals = {o: sum(day[o] for day in series) for o in OUTCOMES}
     return {
         "days": days,
         "timezone": zone.key,
@@ -128,12 +130,12 @@ def risk_across_shops(session: DbSession, *, now: dt.datetime, days: int = 7) ->
     ):
         entry(row.shop_id).update({o: int(getattr(row, o) or 0) for o in OUTCOMES})
     fired: dict[str, Counter[str]] = {}
-    for shop_id, names, count in session.execute(
+    for shop_id, rule_names, count in session.execute(
         sa.select(RiskDecision.shop_id, RiskDecision.rule_names, sa.func.count())
         .where(recent, RiskDecision.rule_names != "")
         .group_by(RiskDecision.shop_id, RiskDecision.rule_names)
     ):
-        fired.setdefault(shop_id, Counter()).update(_rule_counts([(names, count)]))
+        fired.setdefault(shop_id, Counter()).update(_rule_counts([(rule_names, count)]))
     for shop_id, count in session.execute(
         sa.select(RiskReview.shop_id, sa.func.count()).where(RiskReview.status == "open").group_by(RiskReview.shop_id)
     ):
