@@ -135,7 +135,7 @@ NAMES: dict[str, str] = {
     "GET /risk/settings": "risk_settings.get",
     "PUT /risk/settings": "risk_settings.update",
     "GET /risk/dashboard": "risk_dashboard.get",
-    "POST /risk/replay": "risk_replay.create",
+    "POST /risk/replay": "risk_decisions.replay",
     "GET /coupons": "coupons.list",
     "POST /coupons": "coupons.create",
     "POST /coupons/preview": "coupons.preview",

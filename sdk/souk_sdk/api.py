@@ -6667,6 +6667,15 @@ class RiskDecisionsResource:
         )
         return cast(RiskDecision, response)
 
+    def replay(self, body: RiskReplayRequest) -> RiskReplay:
+        """What changed thresholds would have decided: a day's (or a period's) recorded decisions replayed, counted per
+        change of outcome and per rule, with a sample. Writes nothing.
+
+        ``POST /api/v1/risk/replay`` · scope ``read_risk``
+        """
+        response = self._requester.request("POST", "/api/v1/risk/replay", body=body)
+        return cast(RiskReplay, response)
+
 
 class RiskListsResource:
     """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
@@ -6749,24 +6758,6 @@ class RiskListsResource:
         self._requester.request(
             "DELETE", "/api/v1/risk/lists/{entry_id}", path_params={"entry_id": entry_id}, if_match=if_match
         )
-
-
-class RiskReplayResource:
-    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
-    (``client.risk_replay``).
-    """
-
-    def __init__(self, requester: Requester) -> None:
-        self._requester = requester
-
-    def create(self, body: RiskReplayRequest) -> RiskReplay:
-        """What changed thresholds would have decided: a day's (or a period's) recorded decisions replayed, counted per
-        change of outcome and per rule, with a sample. Writes nothing.
-
-        ``POST /api/v1/risk/replay`` · scope ``read_risk``
-        """
-        response = self._requester.request("POST", "/api/v1/risk/replay", body=body)
-        return cast(RiskReplay, response)
 
 
 class RiskReviewsResource:
@@ -7977,7 +7968,6 @@ class ApiResources:
         self.risk_dashboard = RiskDashboardResource(requester)
         self.risk_decisions = RiskDecisionsResource(requester)
         self.risk_lists = RiskListsResource(requester)
-        self.risk_replay = RiskReplayResource(requester)
         self.risk_reviews = RiskReviewsResource(requester)
         self.risk_settings = RiskSettingsResource(requester)
         self.segment_fields = SegmentFieldsResource(requester)
@@ -8220,13 +8210,13 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/risk/decisions", "risk_decisions.list"),
     ("GET", "/api/v1/risk/decisions", "risk_decisions.iter"),
     ("GET", "/api/v1/risk/decisions/{decision_id}", "risk_decisions.get"),
+    ("POST", "/api/v1/risk/replay", "risk_decisions.replay"),
     ("GET", "/api/v1/risk/lists", "risk_lists.list"),
     ("GET", "/api/v1/risk/lists", "risk_lists.iter"),
     ("POST", "/api/v1/risk/lists", "risk_lists.create"),
     ("GET", "/api/v1/risk/lists/{entry_id}", "risk_lists.get"),
     ("PATCH", "/api/v1/risk/lists/{entry_id}", "risk_lists.update"),
     ("DELETE", "/api/v1/risk/lists/{entry_id}", "risk_lists.delete"),
-    ("POST", "/api/v1/risk/replay", "risk_replay.create"),
     ("GET", "/api/v1/risk/reviews", "risk_reviews.list"),
     ("GET", "/api/v1/risk/reviews", "risk_reviews.iter"),
     ("GET", "/api/v1/risk/reviews/{review_id}", "risk_reviews.get"),
