@@ -2,7 +2,7 @@
 
 ``evaluation`` (the one ``evaluate`` every money- or points-moving action calls), ``lists`` (block and allow
 lists), ``decisions`` (reading and replaying recorded decisions), ``dashboard`` (figures per day, top rules,
-IPs and customers, the platform's cross-shop view), ``replay`` (a period's decisions under changed
+IPs and customers, the platform's cross-shop view), ``threshold_replay`` (a period's decisions under changed
 thresholds), ``reviews`` (held orders, approve/reject, the expiry timer) and ``settings`` (per-shop
 thresholds and outcomes).
 """
@@ -20,7 +20,6 @@ from souk_platform.risk.services.lists import (
     get_entry,
     update_entry,
 )
-from souk_platform.risk.services.replay import replay_period, replay_thresholds
 from souk_platform.risk.services.reviews import (
     approve_review,
     expire_due_reviews,
@@ -32,6 +31,7 @@ from souk_platform.risk.services.reviews import (
     reviews_stmt,
 )
 from souk_platform.risk.services.settings import risk_settings_view, update_risk_settings
+from souk_platform.risk.services.threshold_replay import replay_period, replay_thresholds
 
 __all__ = [
     "Decision",
