@@ -134,6 +134,8 @@ NAMES: dict[str, str] = {
     "POST /risk/reviews/{review_id}/reject": "risk_reviews.reject",
     "GET /risk/settings": "risk_settings.get",
     "PUT /risk/settings": "risk_settings.update",
+    "GET /risk/dashboard": "risk_dashboard.get",
+    "POST /risk/replay": "risk_decisions.replay",
     "GET /coupons": "coupons.list",
     "POST /coupons": "coupons.create",
     "POST /coupons/preview": "coupons.preview",

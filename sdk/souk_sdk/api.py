@@ -2464,6 +2464,33 @@ class RequirementPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+RiskDashboard = TypedDict(
+    "RiskDashboard",
+    {
+        "days": "int",
+        "timezone": "str",
+        "from": "str",
+        "to": "str",
+        "totals": "RiskTotals",
+        "per_day": "list[RiskDayFigures]",
+        "top_rules": "list[RiskRuleCount]",
+        "top_ips": "list[RiskTopIp]",
+        "top_customers": "list[RiskTopCustomer]",
+        "open_reviews": "int",
+    },
+    total=False,
+)
+
+
+class RiskDayFigures(TypedDict, total=False):
+    #: The shop's local day
+    date: str
+    allow: int
+    review: int
+    deny: int
+    total: int
+
+
 class RiskDecision(TypedDict, total=False):
     id: str
     #: checkout | redemption | coupon_claim | sign_in
@@ -2516,6 +2543,68 @@ class RiskListEntryUpdate(TypedDict, total=False):
     expires_at: str | None
 
 
+RiskReplay = TypedDict(
+    "RiskReplay",
+    {
+        "from": "str",
+        "to": "str",
+        "decisions": "int",
+        "replayed": "int",
+        "decided_by_lists": "int",
+        "changed": "int",
+        "changes": "list[RiskReplayChange]",
+        "rules": "list[RiskReplayRule]",
+        "windows_not_replayed": "list[str]",
+        "sample": "list[RiskReplaySample]",
+    },
+    total=False,
+)
+
+
+class RiskReplayChange(TypedDict, total=False):
+    #: allow | review | deny
+    before: str
+    #: allow | review | deny
+    after: str
+    count: int
+
+
+RiskReplayRequest = TypedDict(
+    "RiskReplayRequest",
+    {"date": "str | None", "from": "str | None", "to": "str | None", "thresholds": "Required[RiskReplayThresholds]"},
+    total=False,
+)
+
+
+class RiskReplayRule(TypedDict, total=False):
+    rule: str
+    #: What the rule asks for under the new settings
+    outcome: str
+    fired_before: int
+    fired_after: int
+    newly_fired: int
+    no_longer_fired: int
+
+
+class RiskReplaySample(TypedDict, total=False):
+    #: The decision
+    id: str
+    created_at: str
+    action: str
+    subject_id: str
+    customer_id: str | None
+    ip: str | None
+    before: str
+    after: str
+    rules_before: list[str]
+    rules_after: list[str]
+
+
+class RiskReplayThresholds(TypedDict, total=False):
+    #: The rules to change, as in PUT /risk/settings (others keep theirs)
+    rules: Required[list[RiskRuleSetting]]
+
+
 class RiskReview(TypedDict, total=False):
     id: str
     action: str
@@ -2543,6 +2632,13 @@ class RiskReviewPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class RiskRuleCount(TypedDict, total=False):
+    #: A built-in rule, a list entry kind or plugin:<name>
+    rule: str
+    #: Decisions it fired in
+    count: int
+
+
 class RiskRuleSetting(TypedDict, total=False):
     rule: Required[RiskRuleSettingRule]
     #: 0 turns the rule off; a count, or fen for new_account_high_value
@@ -2563,6 +2659,25 @@ class RiskSettings(TypedDict, total=False):
     review_expiry_action: Literal["release", "cancel"]
     #: The shop's version (If-Match)
     version: int
+
+
+class RiskTopCustomer(TypedDict, total=False):
+    customer_id: str
+    deny: int
+    review: int
+
+
+class RiskTopIp(TypedDict, total=False):
+    ip: str
+    deny: int
+    review: int
+
+
+class RiskTotals(TypedDict, total=False):
+    allow: int
+    review: int
+    deny: int
+    total: int
 
 
 class SalesFigures(TypedDict, total=False):
@@ -6461,6 +6576,26 @@ class RequirementsResource:
         return cast(Requirement, response)
 
 
+class RiskDashboardResource:
+    """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
+    (``client.risk_dashboard``).
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def get(self, *, days: int | None = None) -> RiskDashboard:
+        """Decisions per local day by outcome, the rules that fired most, the IPs and customers most often denied or
+        held, and the open review queue.
+
+        ``GET /api/v1/risk/dashboard`` · scope ``read_risk``
+
+        ``days``: 1–90
+        """
+        response = self._requester.request("GET", "/api/v1/risk/dashboard", query={"days": days})
+        return cast(RiskDashboard, response)
+
+
 class RiskDecisionsResource:
     """Risk control (风控): every decision recorded, block/allow lists, orders held for review, thresholds
     (``client.risk_decisions``).
@@ -6531,6 +6666,15 @@ class RiskDecisionsResource:
             "GET", "/api/v1/risk/decisions/{decision_id}", path_params={"decision_id": decision_id}
         )
         return cast(RiskDecision, response)
+
+    def replay(self, body: RiskReplayRequest) -> RiskReplay:
+        """What changed thresholds would have decided: a day's (or a period's) recorded decisions replayed, counted per
+        change of outcome and per rule, with a sample. Writes nothing.
+
+        ``POST /api/v1/risk/replay`` · scope ``read_risk``
+        """
+        response = self._requester.request("POST", "/api/v1/risk/replay", body=body)
+        return cast(RiskReplay, response)
 
 
 class RiskListsResource:
@@ -7821,6 +7965,7 @@ class ApiResources:
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
         self.requirements = RequirementsResource(requester)
+        self.risk_dashboard = RiskDashboardResource(requester)
         self.risk_decisions = RiskDecisionsResource(requester)
         self.risk_lists = RiskListsResource(requester)
         self.risk_reviews = RiskReviewsResource(requester)
@@ -8061,9 +8206,11 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/requirements/{requirement_id}/delivery-votes", "requirements.vote_on_delivery"),
     ("POST", "/api/v1/requirements/{requirement_id}/pledges", "requirements.pledge"),
     ("POST", "/api/v1/requirements/{requirement_id}/proposal-votes", "requirements.vote_for_proposal"),
+    ("GET", "/api/v1/risk/dashboard", "risk_dashboard.get"),
     ("GET", "/api/v1/risk/decisions", "risk_decisions.list"),
     ("GET", "/api/v1/risk/decisions", "risk_decisions.iter"),
     ("GET", "/api/v1/risk/decisions/{decision_id}", "risk_decisions.get"),
+    ("POST", "/api/v1/risk/replay", "risk_decisions.replay"),
     ("GET", "/api/v1/risk/lists", "risk_lists.list"),
     ("GET", "/api/v1/risk/lists", "risk_lists.iter"),
     ("POST", "/api/v1/risk/lists", "risk_lists.create"),

@@ -65,3 +65,37 @@ def test_a_denied_checkout_appears_in_the_decisions_and_a_review_is_approved(sou
     expect(page.locator("h1")).to_contain_text("审核队列")
     expect(page.locator("tr[data-review]").first).to_contain_text("同一设备多个账号")
     shots.take(page, "reviews-zh")
+
+
+def test_the_dashboard_and_the_settings_preview_in_both_languages(souk, browser, shots):
+    page = new_page(browser, locale="en-US")
+    shop_id = _open_risk(page, souk)
+    page.get_by_role("link", name="Risk dashboard").click()
+    expect(page.locator("h1")).to_contain_text("Risk dashboard")
+    expect(page.locator("svg.risk-chart g[data-day]")).to_have_count(14)
+    expect(page.locator("tr[data-top-rule]").first).to_be_visible()
+    expect(page.locator("tr[data-top-ip]", has_text="10.66.6.6")).to_be_visible()
+    expect(page.locator("a[data-open-reviews]")).to_have_attribute("href", f"/shops/{shop_id}/risk/reviews")
+    shots.take(page, "dashboard-en")
+
+    # a stricter dense-buying limit, previewed against yesterday before it is saved
+    page.get_by_role("link", name="Rules and thresholds").click()
+    page.fill("input[name=customer_dense_orders_threshold]", "1")
+    page.get_by_role("button", name="Preview against yesterday").click()
+    replay = page.locator("#replay")
+    expect(replay).to_contain_text("What these settings would have decided on")
+    expect(replay.locator("tr[data-replay-rule=customer_dense_orders]")).to_be_visible()
+    expect(page.locator("input[name=customer_dense_orders_threshold]")).to_have_value("1")  # as typed, not saved
+    shots.take(page, "replay-preview-en")
+    page.goto(f"{souk.url}/shops/{shop_id}/risk/settings")
+    expect(page.locator("input[name=customer_dense_orders_threshold]")).not_to_have_value("1")
+
+    page.get_by_role("link", name="简体中文").click()
+    page.get_by_role("link", name="风控看板").click()
+    expect(page.locator("h1")).to_contain_text("风控看板")
+    expect(page.locator("body")).to_contain_text("每日决策")
+    shots.take(page, "dashboard-zh")
+    page.goto(f"{souk.url}/shops/{shop_id}/risk/settings")
+    page.get_by_role("button", name="用昨天的数据预览").click()
+    expect(page.locator("#replay")).to_contain_text("这些设置在")
+    shots.take(page, "replay-preview-zh")

@@ -68,6 +68,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/messages": "the shop's customer, channel and template; a body or a template; its variables",
     "POST /api/v1/risk/lists": "an ip entry holds an IP address, a customer entry the shop's customer; expiry ahead",
     "PUT /api/v1/risk/settings": "If-Match is required",
+    "POST /api/v1/risk/replay": "thresholds in the ranges PUT /risk/settings allows; from and to together, in order, "
+    "at most 31 days apart; not with date",
     "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",
     "POST /api/v1/webhook-subscriptions": "the URL must be a public http(s) address",
     "POST /api/v1/plugins": "module_base64 must decode to a valid Wasm module",

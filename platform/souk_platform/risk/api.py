@@ -26,11 +26,15 @@ from souk_platform.db import db
 from souk_platform.risk import decision_log, services
 from souk_platform.risk.models import RiskDecision, RiskListEntry, RiskReview
 from souk_platform.risk.schemas import (
+    RiskDashboardQuerySchema,
+    RiskDashboardSchema,
     RiskDecisionQuerySchema,
     RiskDecisionSchema,
     RiskListEntrySchema,
     RiskListEntryUpdateSchema,
     RiskListQuerySchema,
+    RiskReplayRequestSchema,
+    RiskReplaySchema,
     RiskReviewCloseSchema,
     RiskReviewQuerySchema,
     RiskReviewSchema,
@@ -245,3 +249,28 @@ class Settings(MethodView):
             db.session, shop_id=current_principal().shop_id, fields=fields, expected_version=version
         )
         return services.risk_settings_view(shop), 200, etag(shop.version)
+
+
+@blp.route("/dashboard")
+class Dashboard(MethodView):
+    @requires("read_risk")
+    @blp.arguments(RiskDashboardQuerySchema, location="query")
+    @blp.response(200, RiskDashboardSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Decisions per local day by outcome, the rules that fired most, the IPs and customers most often denied
+        or held, and the open review queue"""
+        shop = get_shop(db.session, current_principal().shop_id)
+        return services.risk_dashboard(db.session, shop=shop, days=args["days"], now=_now())
+
+
+@blp.route("/replay")
+class Replay(MethodView):
+    @requires("read_risk")
+    @blp.arguments(RiskReplayRequestSchema)
+    @blp.response(200, RiskReplaySchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """What changed thresholds would have decided: a day's (or a period's) recorded decisions replayed,
+        counted per change of outcome and per rule, with a sample. Writes nothing"""
+        shop = get_shop(db.session, current_principal().shop_id)
+        start, end = services.replay_period(shop, now=_now(), day=body["date"], start=body["from"], end=body["to"])
+        return services.replay_thresholds(db.session, shop=shop, thresholds=body["thresholds"], start=start, end=end)

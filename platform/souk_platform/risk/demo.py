@@ -1,5 +1,6 @@
 """A day of risk decisions for ``souk demo`` (docs/architecture.md §5.13): real checkouts through the one
-pipeline — allowed and paid, one refused by the block list, two held for review — and the lists behind them."""
+pipeline — allowed and paid, one refused by the block list, two held for review — and the lists behind them;
+and the 黄牛 script's refused attempts on the days before, so the dashboard's chart has a history."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ CHECKOUTS = (
     (3, 0, "LJ-250G", 3, "10.0.200.1", "dev_a18c03d4"),  # held: a new account's ¥1,164 order
     (2, 5, "LJ-250G", 3, "10.0.200.6", None),  # allowed: the customer is on the allow list
 )
+
+# the same script on earlier days: (days ago, attempts), each refused by the block list
+EARLIER_ATTEMPTS = ((1, 3), (2, 1), (3, 2), (5, 4), (6, 1), (9, 2))
 
 
 def seed(session: DbSession, shop: Shop) -> None:
@@ -70,7 +74,10 @@ def seed(session: DbSession, shop: Shop) -> None:
         fields={"list": "allow", "kind": "customer", "value": customers[5], "note": "企业团购客户"},
         now=now,
     )
-    for hours, who, code, quantity, ip, device_id in CHECKOUTS:
+    attempts = [
+        (days * 24 + i, 1, "TGY-125G", 2, SCALPER_IP, None) for days, count in EARLIER_ATTEMPTS for i in range(count)
+    ]
+    for hours, who, code, quantity, ip, device_id in (*attempts, *CHECKOUTS):
         at = now - dt.timedelta(hours=hours)
         try:
             with session.begin_nested():  # a refusal rolls back to here; its decision is kept

@@ -38,3 +38,8 @@ class InvalidRiskSettings(Unprocessable):
 class ReviewClosed(InvalidState):
     code = "risk-review-closed"
     title = "The review was already closed"
+
+
+class InvalidReplayPeriod(Unprocessable):
+    code = "invalid-risk-replay-period"
+    title = "The replay period is not valid"

@@ -1,5 +1,6 @@
-"""Shop admin pages for risk control (docs/architecture.md §5.13, §14): the decisions with the rules that fired,
-the review queue (approve or reject, once), the block and allow lists, and each rule's settings.
+"""Shop admin pages for risk control (docs/architecture.md §5.13, §14): the dashboard, the decisions with the rules
+that fired, the review queue (approve or reject, once), the block and allow lists, each rule's settings with a
+preview of what they would have decided yesterday, and the platform admin's view across shops.
 
 Each page calls the same services as the API, so a merchant's form is refused for the same reasons.
 """
@@ -19,18 +20,20 @@ from souk_platform.core.errors import SoukError
 from souk_platform.core.money import format_money, to_minor_units
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
+from souk_platform.reports.services import shop_zone
 from souk_platform.risk import services
 from souk_platform.risk.forms import ListEntryForm, ReviewForm, SettingsForm
 from souk_platform.risk.models import OUTCOMES, REVIEW_STATUSES, RiskDecision, RiskListEntry, RiskReview
 from souk_platform.risk.rules import RULES
 from souk_platform.shops.services import get_shop
 from souk_platform.web import once
-from souk_platform.web.auth import shop_role_required, signed_in_user
+from souk_platform.web.auth import admin_required, shop_role_required, signed_in_user
 from souk_platform.web.links import add_link
 
 bp = Blueprint("shop_risk", __name__)
 
 PAGE_SIZE = 100
+DASHBOARD_DAYS = 14
 
 RULE_LABELS = {
     "customer_dense_orders": _l("Dense buying by one customer"),
@@ -45,6 +48,7 @@ KIND_LABELS = {"customer": _l("customer"), "ip": _l("IP address"), "device": _l(
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_risk.decisions", _l("Risk control"))
+    add_link(state.app, "admin", "shop_risk.across_shops", _l("Risk across shops"))
 
 
 def _now() -> dt.datetime:
@@ -263,14 +267,15 @@ def settings(shop_id: str) -> Any:
     return render_template("risk/settings.html", shop=shop, form=form, rules=RULE_LABELS, view=view)
 
 
-def _save_settings(shop_id: str, form: SettingsForm) -> Response | None:
+def _form_rules(form: SettingsForm) -> list[dict[str, Any]] | None:
+    """The form's rules as the API's ``rules`` (the amount in fen); None, with the field's error, if it is not one."""
     amount_field = form.new_account_high_value_threshold
     try:
         amount = to_minor_units(str(amount_field.data or "").removeprefix("¥").removesuffix("元").strip())
     except ValueError:
         amount_field.errors = [_("Enter an amount in yuan like 1000 or 1000.50.")]
         return None
-    rules = [
+    return [
         {
             "rule": name,
             "threshold": amount if name == "new_account_high_value" else getattr(form, f"{name}_threshold").data,
@@ -279,6 +284,12 @@ def _save_settings(shop_id: str, form: SettingsForm) -> Response | None:
         }
         for name in RULES
     ]
+
+
+def _save_settings(shop_id: str, form: SettingsForm) -> Response | None:
+    rules = _form_rules(form)
+    if rules is None:
+        return None
     try:
         services.update_risk_settings(
             db.session,
@@ -297,3 +308,58 @@ def _save_settings(shop_id: str, form: SettingsForm) -> Response | None:
         return None
     flash(_("Risk settings saved."), "success")
     return redirect(url_for("shop_risk.settings", shop_id=shop_id))
+
+
+@bp.post("/shops/<shop_id>/risk/settings/preview")
+@shop_role_required("owner")
+def preview_settings(shop_id: str) -> str:
+    """The settings form as typed, with what it would have decided yesterday (nothing is saved)."""
+    shop = get_shop(db.session, shop_id)
+    form = SettingsForm()
+    replay = None
+    if form.validate_on_submit() and (rules := _form_rules(form)) is not None:
+        try:
+            start, end = services.replay_period(shop, now=_now())
+            replay = services.replay_thresholds(
+                db.session, shop=shop, thresholds={"rules": rules}, start=start, end=end
+            )
+        except SoukError as error:
+            flash(error.detail, "error")
+        else:
+            replay["day"] = start.astimezone(shop_zone(shop.timezone or "UTC")).date()
+            replay["names"] = _customer_names(shop_id, {s["customer_id"] for s in replay["sample"] if s["customer_id"]})
+    db.session.rollback()
+    return render_template(
+        "risk/settings.html",
+        shop=shop,
+        form=form,
+        rules=RULE_LABELS,
+        view=services.risk_settings_view(shop),
+        replay=replay,
+        **_helpers(shop.currency),
+    )
+
+
+@bp.get("/shops/<shop_id>/risk/dashboard")
+@shop_role_required("owner", "staff")
+def dashboard(shop_id: str) -> str:
+    shop = get_shop(db.session, shop_id)
+    board = services.risk_dashboard(db.session, shop=shop, days=DASHBOARD_DAYS, now=_now())
+    busiest = max([day["total"] for day in board["per_day"]] + [1])
+    return render_template(
+        "risk/dashboard.html",
+        shop=shop,
+        board=board,
+        busiest=busiest,
+        names=_customer_names(shop_id, {row["customer_id"] for row in board["top_customers"]}),
+        **_helpers(shop.currency),
+    )
+
+
+@bp.get("/admin/risk")
+@admin_required
+def across_shops() -> str:
+    """Platform admins: risk in every shop over the last 7 days."""
+    return render_template(
+        "risk/admin.html", shops=services.risk_across_shops(db.session, now=_now(), days=7), **_helpers("CNY")
+    )

@@ -17,7 +17,7 @@ from souk_platform.risk.services.evaluation import shop_risk_settings
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, update_shop
 
-__all__ = ["MAX_THRESHOLD", "MAX_WINDOW_MINUTES", "risk_settings_view", "update_risk_settings"]
+__all__ = ["MAX_THRESHOLD", "MAX_WINDOW_MINUTES", "risk_settings_view", "rule_setting_changes", "update_risk_settings"]
 
 MAX_THRESHOLD = 1_000_000_000  # an order value in fen
 MAX_COUNT = 100_000  # orders, customers or IPs in a window
@@ -45,7 +45,8 @@ def risk_settings_view(shop: Shop) -> dict[str, Any]:
     }
 
 
-def _changes(rules: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def rule_setting_changes(rules: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The shop settings that ``rules`` (the PUT body's ``rules``) change; 422 naming each bad field."""
     changes: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for i, entry in enumerate(rules):
@@ -77,7 +78,7 @@ def update_risk_settings(
 ) -> Shop:
     """Change the rules given (others keep their settings) and the review expiry rule; If-Match is the shop's
     version (these are shop settings). Bad input changes nothing (422)."""
-    changes = _changes(fields.get("rules", []))
+    changes = rule_setting_changes(fields.get("rules", []))
     if "review_expiry_hours" in fields:
         if not 1 <= fields["review_expiry_hours"] <= MAX_EXPIRY_HOURS:
             raise InvalidRiskSettings(
