@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -54,7 +55,12 @@ class Shots:
     def take(self, page: Any, name: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
-        page.screenshot(path=str(path), full_page=True)
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except PlaywrightError:
+            # Under a loaded CI box Chromium sometimes answers "Unable to capture screenshot" for a tall page.
+            # The shot is evidence for people, not a check: keep the visible part instead of failing the test.
+            page.screenshot(path=str(path))
         return path
 
 
