@@ -17,10 +17,19 @@ def _now() -> dt.datetime:
 
 
 def send_email(message_id: str) -> str:
-    """Send one queued email (asked for after the message's commit); the message's status guards it."""
-    status = services.send_email(
-        db.session, message_id=message_id, now=_now(), smtp=SmtpSettings.from_config(current_app.config)
-    )
+    """Send one queued email (asked for after the message's commit); the message's status guards it. The
+    SMTP conversation happens between two short transactions, never inside one (docs/architecture.md §5.11)."""
+    smtp = SmtpSettings.from_config(current_app.config)
+    claimed = services.claim_email(db.session, message_id=message_id, now=_now(), smtp=smtp)
+    db.session.commit()
+    if isinstance(claimed, str):
+        return claimed
+    return _send(claimed, smtp)
+
+
+def _send(outgoing: services.OutgoingEmail, smtp: SmtpSettings) -> str:
+    error = services.transmit(smtp, outgoing)
+    status = services.record_email(db.session, outgoing, error, now=_now())
     db.session.commit()
     return status
 
@@ -32,6 +41,8 @@ def send_due_messages() -> int:
     while True:
         batch = services.send_due_messages(db.session, now=_now(), smtp=smtp)
         db.session.commit()
-        handled += batch
-        if batch < services.messages.DUE_BATCH:
+        for outgoing in batch.emails:
+            _send(outgoing, smtp)
+        handled += batch.handled
+        if batch.handled < services.messages.DUE_BATCH:
             return handled

@@ -27,6 +27,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     refuse: int = 0
+    while_receiving: Any = None  # called (in the server's thread) as each email's data arrives
 
 
 class _Handler:
@@ -34,6 +35,8 @@ class _Handler:
         self.box = box
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.box.while_receiving is not None:
+            self.box.while_receiving()
         if self.box.refuse > 0:
             self.box.refuse -= 1
             return "451 Try again later"

@@ -150,6 +150,30 @@ def test_a_refused_email_is_tried_again_then_failed_with_the_reason(session, sho
     assert again.status == "sent" and len(smtp.messages) == 1
 
 
+def test_the_smtp_conversation_happens_with_no_transaction_open(session, shop_world, smtp, clock):
+    """A slow SMTP server must hold no lock (under SQLite, the whole database's): the email is claimed in one
+    short transaction, sent with none open, and recorded in another."""
+    w = shop_world
+    connection = session.get_bind()  # the test's connection: a savepoint on it is an open transaction
+    seen: list[bool] = []
+    smtp.while_receiving = lambda: seen.append(connection.in_nested_transaction())
+    message = services.send_message(
+        session,
+        shop_id=w["shop_id"],
+        customer_id=w["lei"],
+        channel_id=w["channels"]["email"],
+        subject="Hi",
+        body="<p>hello</p>",
+        source="api",
+        idempotency_key="no-lock",
+        now=clock.now(),
+    )
+    session.commit()
+    assert not connection.in_nested_transaction()
+    assert tasks.send_email(message.id) == "sent"
+    assert seen == [False] and len(smtp.messages) == 1
+
+
 def test_without_an_smtp_server_an_email_fails_at_once(session, shop_world, app, clock, monkeypatch):
     monkeypatch.setitem(app.config, "SOUK_SMTP_HOST", None)
     w = shop_world

@@ -14,6 +14,8 @@ from souk_platform.messaging.services.channels import (
     update_channel,
 )
 from souk_platform.messaging.services.messages import (
+    OutgoingEmail,
+    claim_email,
     get_message,
     inbox_stmt,
     mark_read,
@@ -21,10 +23,11 @@ from souk_platform.messaging.services.messages import (
     messages_stmt,
     quiet_hours_end,
     quiet_window_end,
+    record_email,
     report_status,
     send_due_messages,
-    send_email,
     send_message,
+    transmit,
 )
 from souk_platform.messaging.services.templates import (
     create_template,
@@ -37,8 +40,10 @@ from souk_platform.messaging.services.templates import (
 )
 
 __all__ = [
+    "OutgoingEmail",
     "channel_views",
     "channels_stmt",
+    "claim_email",
     "create_channel",
     "create_template",
     "delete_template",
@@ -53,14 +58,15 @@ __all__ = [
     "preview_template",
     "quiet_hours_end",
     "quiet_window_end",
+    "record_email",
     "report_status",
     "retire_app_channels",
     "send_due_messages",
-    "send_email",
     "send_message",
     "sync_app_channels",
     "template_view",
     "templates_stmt",
+    "transmit",
     "update_channel",
     "update_template",
 ]

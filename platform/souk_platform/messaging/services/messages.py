@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from dataclasses import dataclass, field
 from email.errors import MessageError
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +40,9 @@ SEND_EMAIL_JOB = "souk_platform.messaging.tasks.send_email"
 EMAIL_RETRY_WAITS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30))
 MAX_EMAIL_ATTEMPTS = len(EMAIL_RETRY_WAITS) + 1
 DUE_BATCH = 200
+# A claimed email is sent with no transaction open; if its worker dies meanwhile, the minute job tries it
+# again once this has passed (longer than the SMTP timeout, so a slow attempt is never taken over).
+SEND_LEASE = dt.timedelta(minutes=5)
 # What an app may report, from which statuses (delivered then clicked is the one move past "final").
 _REPORT_FROM: dict[str, tuple[str, ...]] = {
     "delivered": ("sent",),
@@ -350,9 +355,27 @@ def dispatch(
         enqueue_after_commit(session, SEND_EMAIL_JOB, message.id)
 
 
-def send_due_messages(session: DbSession, *, now: dt.datetime, smtp: mailer.SmtpSettings) -> int:
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    """An email claimed for one attempt: sent with no transaction open, then recorded by ``record_email``."""
+
+    message_id: str
+    attempt: int
+    email: EmailMessage
+
+
+@dataclass(slots=True)
+class DueBatch:
+    """What one ``send_due_messages`` batch handled, and the emails it claimed for the caller to send."""
+
+    handled: int = 0
+    emails: list[OutgoingEmail] = field(default_factory=list)
+
+
+def send_due_messages(session: DbSession, *, now: dt.datetime, smtp: mailer.SmtpSettings) -> DueBatch:
     """One batch: scheduled messages whose quiet hours ended are handed on, emails due a (re)try are
-    sent. Rows are claimed with SKIP LOCKED and re-checked, so two runs never send one twice."""
+    claimed (sent by the caller after its commit). Rows are claimed with SKIP LOCKED and re-checked, so two
+    runs never send one twice."""
     rows = list(
         session.scalars(
             sa.select(Message)
@@ -366,9 +389,12 @@ def send_due_messages(session: DbSession, *, now: dt.datetime, smtp: mailer.Smtp
             .with_for_update(skip_locked=True)
         )
     )
+    batch = DueBatch(handled=len(rows))
     for message in rows:
         if message.status == "queued":
-            _try_email(session, message, now=now, smtp=smtp)
+            outgoing = _claim_email(session, message, now=now, smtp=smtp)
+            if outgoing is not None:
+                batch.emails.append(outgoing)
             continue
         channel = session.get(MessageChannel, message.channel_id)
         customer = session.get(Customer, message.customer_id)
@@ -377,12 +403,15 @@ def send_due_messages(session: DbSession, *, now: dt.datetime, smtp: mailer.Smtp
             _fail(session, message, f"The channel was {channel.status} before the message could be sent.", now)
         else:
             dispatch(session, message=message, channel=channel, customer=customer, now=now)
-    return len(rows)
+    return batch
 
 
-def send_email(session: DbSession, *, message_id: str, now: dt.datetime, smtp: mailer.SmtpSettings) -> str:
-    """The email job: send a queued email that is due; anything else (sent, failed, not due, another
-    worker holding it) is left alone, so the job is safe to run twice. Returns the status after."""
+def claim_email(
+    session: DbSession, *, message_id: str, now: dt.datetime, smtp: mailer.SmtpSettings
+) -> OutgoingEmail | str:
+    """The email job's first step: claim a queued email that is due for one attempt (the caller commits,
+    then ``transmit`` and ``record_email``); anything else (sent, failed, not due, another worker holding
+    it) is left alone and its status returned, so the job is safe to run twice."""
     message = session.scalar(
         sa.select(Message)
         .where(Message.id == message_id, Message.status == "queued", Message.channel_kind == "email")
@@ -390,17 +419,20 @@ def send_email(session: DbSession, *, message_id: str, now: dt.datetime, smtp: m
     )
     if message is None or (message.send_at is not None and message.send_at > now):
         return message.status if message else "skipped"
-    _try_email(session, message, now=now, smtp=smtp)
-    return message.status
+    return _claim_email(session, message, now=now, smtp=smtp) or message.status
 
 
-def _try_email(session: DbSession, message: Message, *, now: dt.datetime, smtp: mailer.SmtpSettings) -> None:
+def _claim_email(
+    session: DbSession, message: Message, *, now: dt.datetime, smtp: mailer.SmtpSettings
+) -> OutgoingEmail | None:
+    """Build the email and count the attempt; the claim is ``send_at`` moved past ``SEND_LEASE``, so a
+    worker that dies while sending leaves it to the minute job after the lease. None when it failed here."""
     channel = session.get(MessageChannel, message.channel_id)
     shop = session.get(Shop, message.shop_id)
     assert channel is not None and shop is not None
     if channel.status != "active":
         _fail(session, message, f"The channel was {channel.status} before the email could be sent.", now)
-        return
+        return None
     try:
         email = mailer.build_email(
             message_id=message.id,
@@ -413,14 +445,41 @@ def _try_email(session: DbSession, message: Message, *, now: dt.datetime, smtp: 
         )
     except (ValueError, MessageError) as error:  # an address no email can carry: retrying will not help
         _fail(session, message, f"The email cannot be built: {error}", now)
-        return
+        return None
     message.attempts += 1
+    message.send_at = now + SEND_LEASE
+    session.flush()
+    return OutgoingEmail(message.id, message.attempts, email)
+
+
+def transmit(smtp: mailer.SmtpSettings, outgoing: OutgoingEmail) -> Exception | None:
+    """Hand a claimed email to the SMTP server, with no transaction open (a slow server holds no lock);
+    returns the error, if any, for ``record_email``."""
     try:
-        mailer.send_email(smtp, email)
-    except mailer.EmailNotConfigured as error:
+        mailer.send_email(smtp, outgoing.email)
+    except (mailer.EmailNotConfigured, smtplib.SMTPException, OSError) as error:
+        return error
+    return None
+
+
+def record_email(session: DbSession, outgoing: OutgoingEmail, error: Exception | None, *, now: dt.datetime) -> str:
+    """Record an attempt's outcome: sent, another try later, or failed for good. An attempt whose claim
+    was taken over meanwhile (its lease ran out and another attempt started) records nothing."""
+    message = session.scalar(
+        sa.select(Message)
+        .where(Message.id == outgoing.message_id, Message.status == "queued", Message.attempts == outgoing.attempt)
+        .with_for_update()
+    )
+    if message is None:
+        found = session.get(Message, outgoing.message_id)
+        return found.status if found is not None else "skipped"
+    if error is None:
+        message.status, message.sent_at, message.send_at, message.reason = "sent", now, None, None
+        session.flush()
+        _emit(session, message, "message.sent")
+    elif isinstance(error, mailer.EmailNotConfigured):
         _fail(session, message, str(error), now)
-        return
-    except (smtplib.SMTPException, OSError) as error:
+    else:
         reason = f"SMTP: {type(error).__name__}: {error}"[:500]
         if isinstance(error, smtplib.SMTPRecipientsRefused) or message.attempts >= MAX_EMAIL_ATTEMPTS:
             _fail(session, message, reason, now)
@@ -428,10 +487,7 @@ def _try_email(session: DbSession, message: Message, *, now: dt.datetime, smtp: 
             message.reason = reason
             message.send_at = now + EMAIL_RETRY_WAITS[message.attempts - 1]
             session.flush()
-        return
-    message.status, message.sent_at, message.send_at, message.reason = "sent", now, None, None
-    session.flush()
-    _emit(session, message, "message.sent")
+    return message.status
 
 
 def _fail(session: DbSession, message: Message, reason: str, now: dt.datetime) -> None:

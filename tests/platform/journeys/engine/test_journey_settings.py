@@ -190,11 +190,11 @@ def test_a_send_inside_the_quiet_hours_is_scheduled_for_their_end_and_sent_once(
     day_message = session.scalar(sa.select(Message).where(Message.customer_id == day.id))
     assert day_message.status == "delivered"
 
-    assert send_due_messages(session, now=morning - dt.timedelta(minutes=1), smtp=SMTP) == 0
+    assert send_due_messages(session, now=morning - dt.timedelta(minutes=1), smtp=SMTP).handled == 0
     session.commit()
-    assert send_due_messages(session, now=morning, smtp=SMTP) == 1
+    assert send_due_messages(session, now=morning, smtp=SMTP).handled == 1
     session.commit()
-    assert send_due_messages(session, now=morning + dt.timedelta(minutes=5), smtp=SMTP) == 0  # once
+    assert send_due_messages(session, now=morning + dt.timedelta(minutes=5), smtp=SMTP).handled == 0  # once
     session.commit()
     _run(session, morning + DAY)  # the engine does not send it again either
     session.refresh(night_message)
