@@ -1499,6 +1499,8 @@ class JourneyReport(TypedDict, total=False):
     totals: ReportTotals
     nodes: list[NodeCounts]
     variants: list[VariantReport]
+    #: The messages its enrolments were sent, by status, with rates
+    messages: MessageFigures
 
 
 class JourneyStep(TypedDict, total=False):

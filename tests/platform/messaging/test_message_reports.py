@@ -269,6 +269,10 @@ def test_the_api_reports_the_period_asked_for_and_refuses_a_bad_one(client, sess
     assert nothing["totals"]["total"] == 0 and nothing["totals"]["delivery_rate"] is None
     assert nothing["channels"] == nothing["templates"] == nothing["journeys"] == []
 
+    r = client.get(f"/api/v1/journeys/{shop.journey.id}/report", headers=headers)  # the journey's own report
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["messages"] == JOURNEY
+
     r = client.get("/api/v1/message-reports", headers=token_for(shop.shop, scopes=["read_orders"]))
     assert r.status_code == 403 and "read_messages" in r.get_json()["detail"]
 
