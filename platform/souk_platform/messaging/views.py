@@ -32,6 +32,16 @@ bp = Blueprint("shop_messaging", __name__)
 
 PAGE_SIZE = 100
 REPORT_DAYS = (7, 30, 90)  # the periods the report page offers
+#: the report's words for each status: what became of a message, not the log's moment of sending
+REPORT_LABELS = {
+    "delivered": _l("Delivered to customers"),
+    "clicked": _l("Clicked"),
+    "sent": _l("Sent, awaiting the app"),
+    "scheduled": _l("Scheduled (quiet hours)"),
+    "queued": _l("Queued"),
+    "failed": _l("Failed"),
+    "suppressed": _l("Suppressed (daily cap)"),
+}
 
 
 @bp.record_once
@@ -343,5 +353,6 @@ def report(shop_id: str) -> tuple[str, int]:
         busiest=busiest,
         first_day=start.astimezone(zone).date(),
         last_day=(end - dt.timedelta(seconds=1)).astimezone(zone).date(),
+        report_labels=REPORT_LABELS,
         **_helpers(),
     ), 200
