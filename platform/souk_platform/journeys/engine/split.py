@@ -54,10 +54,13 @@ def plugin_picker(
     in the invocation log like any point's, with the same limits and replay."""
     from souk_platform.customers.models import Customer
     from souk_platform.extensions.services import EXTENSION_POINTS, run_point
+    from souk_platform.plugins.services import active_plugins
     from souk_platform.shops.models import Shop
 
     if "journey.split" not in EXTENSION_POINTS or builtin == "holdout":
         return builtin, "builtin"  # the holdout stays a clean control group: no plugin moves anyone out of it
+    if not active_plugins(session, shop_id=enrollment.shop_id, point="journey.split"):
+        return builtin, "builtin"  # kept per transaction: a shop without such plugins reads no customer facts
     shop = session.get(Shop, enrollment.shop_id)
     allowed = [key for key, _ in branches(split)]
     payload = {
