@@ -657,13 +657,13 @@ def _settings_values(graph: dict[str, Any]) -> dict[str, str]:
 
 def _number(raw: str) -> Any:
     """A whole number as typed; anything else is kept as typed, so validation names it."""
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isascii() and raw.isdigit() else raw  # not "²": str.isdigit takes it, int() does not
 
 
 def _json(raw: str, empty: Any) -> Any:
     try:
         return json.loads(raw) if raw else empty
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's limit: validation names it
         return raw
 
 

@@ -336,7 +336,7 @@ def report(shop_id: str) -> tuple[str, int]:
     shop = get_shop(db.session, shop_id)
     raw = request.args.get("days", "7")
     try:
-        days = int(raw) if raw.isdigit() else -1
+        days = int(raw) if raw.isascii() and raw.isdigit() else -1
         start, end = services.report_period(shop, now=_now(), days=days)
     except InvalidReportPeriod:
         flash(_("Choose a period of 1 to 366 days."), "error")

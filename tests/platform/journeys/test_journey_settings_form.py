@@ -69,6 +69,8 @@ def test_the_settings_form_saves_what_the_api_would_and_refuses_beside_the_field
         ({"s_quiet_start": "25:00"}, "settings.quiet_hours"),
         ({"s_quiet_end": "21:00"}, "settings.quiet_hours"),  # the same start and end
         ({"s_reentry_days": "abc"}, "settings.reentry"),
+        ({"s_cap_days": "²"}, "settings.frequency_cap"),  # a digit to str.isdigit, not to int()
+        ({"s_exit": "[" * 100_000}, "exit"),  # nested past Python's recursion limit
         ({"s_reentry": "sometimes"}, "settings.reentry"),
         ({"s_goal_within_days": "400"}, "goal.within_days"),
         ({"s_goal_event": "no.such_event"}, "goal.event"),

@@ -297,4 +297,5 @@ def test_the_report_page_draws_the_channels_and_lists_templates_and_journeys(cli
 
     assert client.get(f"/shops/{shop_id}/message-reports?days=400").status_code == 400
     assert client.get(f"/shops/{shop_id}/message-reports?days=x").status_code == 400
+    assert client.get(f"/shops/{shop_id}/message-reports?days=²").status_code == 400
     assert client.get(f"/shops/{ShopFactory().id}/message-reports").status_code == 404  # another shop
