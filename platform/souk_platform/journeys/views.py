@@ -483,7 +483,6 @@ def _canvas_page(
         problem_text=problem_text,
         settings=typed_settings if typed_settings is not None else _settings_values(current.graph),
         settings_errors=settings_errors,
-        settings_open=typed_settings is not None or request.args.get("settings") == "1",
         reentry_names=REENTRY_NAMES,
     )
 

@@ -41,7 +41,9 @@ def test_the_settings_form_saves_what_the_api_would_and_refuses_beside_the_field
     jid, version = journey.id, journey.version
     before = journey.graph
     page = client.get(f"/shops/{sid}/journeys/{jid}").get_data(as_text=True)
-    assert 'id="journey-settings" open' in page and 'id="settings-form"' in page
+    assert 'id="journey-settings"' in page and 'id="settings-form"' in page
+    node_page = client.get(f"/shops/{sid}/journeys/{jid}?node=coupon").get_data(as_text=True)
+    assert 'id="node-form"' in node_page and 'id="settings-form"' not in node_page  # one side form at a time
 
     r = client.post(f"/shops/{sid}/journeys/{jid}/settings", data={**GOOD, "version": str(version)})
     assert r.status_code == 302, r.get_data(as_text=True)
