@@ -47,14 +47,18 @@ _LINES = {
     },
 }
 _CUSTOMER = {"type": ["object", "null"], "properties": {"id": {"type": "string"}, "level": _INT}}
+_SPLIT_CUSTOMER = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "level": _INT, "orders_count": _INT, "total_spent": _INT},
+}
 
 
-def _input(required: dict[str, Any]) -> dict[str, Any]:
+def _input(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "required": [*required, "config"],
-        "properties": {**required, "config": _CONFIG},
+        "properties": {**required, **(optional or {}), "config": _CONFIG},
     }
 
 
@@ -260,7 +264,9 @@ POINTS: dict[str, PointContract] = {
                     "node_id": {"type": "string"},
                     "branches": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                     "builtin": {"type": "string"},
-                }
+                },
+                # Added after the point shipped, so optional: the customer's facts a next-best-action rule reads.
+                optional={"customer": _SPLIT_CUSTOMER},
             ),
             _output({"branch": {"type": "string", "minLength": 1, "maxLength": 32}}),
         ),

@@ -119,6 +119,7 @@ NAMES: dict[str, str] = {
     "GET /messages": "messages.list",
     "POST /messages": "messages.send",
     "GET /messages/{message_id}": "messages.get",
+    "GET /message-reports": "messages.report",
     "GET /customers/{customer_id}/messages": "messages.list_inbox",
     "POST /customers/{customer_id}/messages/{inbox_message_id}/read": "messages.mark_read",
     "GET /risk/decisions": "risk_decisions.list",

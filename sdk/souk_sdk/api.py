@@ -635,6 +635,35 @@ class ChangelogEntry(TypedDict, total=False):
     listed_at: str
 
 
+class ChannelFigures(TypedDict, total=False):
+    #: Messages made in the period
+    total: int
+    scheduled: int
+    queued: int
+    #: Handed to an app's channel, no report back yet
+    sent: int
+    delivered: int
+    failed: int
+    clicked: int
+    suppressed: int
+    #: Inbox messages the customer opened
+    read: int
+    #: (delivered + clicked) / (sent + delivered + clicked + failed); null: none
+    delivery_rate: float | None
+    #: clicked / (delivered + clicked)
+    click_rate: float | None
+    #: failed / (sent + delivered + clicked + failed)
+    failure_rate: float | None
+    #: suppressed / total
+    suppression_rate: float | None
+    channel_id: str
+    name: str
+    #: email, inbox, app
+    kind: str
+    #: email, inbox, or the app's manifest key
+    key: str
+
+
 class ChargeRefund(TypedDict, total=False):
     id: str
     charge_id: str
@@ -1434,6 +1463,31 @@ class JourneyEnrollmentPage(TypedDict, total=False):
     next_cursor: Required[str | None]
 
 
+class JourneyFigures(TypedDict, total=False):
+    #: Messages made in the period
+    total: int
+    scheduled: int
+    queued: int
+    #: Handed to an app's channel, no report back yet
+    sent: int
+    delivered: int
+    failed: int
+    clicked: int
+    suppressed: int
+    #: Inbox messages the customer opened
+    read: int
+    #: (delivered + clicked) / (sent + delivered + clicked + failed); null: none
+    delivery_rate: float | None
+    #: clicked / (delivered + clicked)
+    click_rate: float | None
+    #: failed / (sent + delivered + clicked + failed)
+    failure_rate: float | None
+    #: suppressed / total
+    suppression_rate: float | None
+    journey_id: str
+    name: str
+
+
 class JourneyPage(TypedDict, total=False):
     items: Required[list[Journey]]
     next_cursor: Required[str | None]
@@ -1445,6 +1499,8 @@ class JourneyReport(TypedDict, total=False):
     totals: ReportTotals
     nodes: list[NodeCounts]
     variants: list[VariantReport]
+    #: The messages its enrolments were sent, by status, with rates
+    messages: MessageFigures
 
 
 class JourneyStep(TypedDict, total=False):
@@ -1764,9 +1820,46 @@ class MessageChannelUpdate(TypedDict, total=False):
     daily_cap: int | None
 
 
+class MessageFigures(TypedDict, total=False):
+    #: Messages made in the period
+    total: int
+    scheduled: int
+    queued: int
+    #: Handed to an app's channel, no report back yet
+    sent: int
+    delivered: int
+    failed: int
+    clicked: int
+    suppressed: int
+    #: Inbox messages the customer opened
+    read: int
+    #: (delivered + clicked) / (sent + delivered + clicked + failed); null: none
+    delivery_rate: float | None
+    #: clicked / (delivered + clicked)
+    click_rate: float | None
+    #: failed / (sent + delivered + clicked + failed)
+    failure_rate: float | None
+    #: suppressed / total
+    suppression_rate: float | None
+
+
 class MessagePage(TypedDict, total=False):
     items: Required[list[Message]]
     next_cursor: Required[str | None]
+
+
+MessageReport = TypedDict(
+    "MessageReport",
+    {
+        "from": "str",
+        "to": "str",
+        "totals": "MessageFigures",
+        "channels": "list[ChannelFigures]",
+        "templates": "list[TemplateFigures]",
+        "journeys": "list[JourneyFigures]",
+    },
+    total=False,
+)
 
 
 class MessageTemplate(TypedDict, total=False):
@@ -3426,6 +3519,32 @@ class TemplateDraft(TypedDict, total=False):
     name: str | None
     #: The language of the draft's default name and description
     language: Literal["en", "zh"]
+
+
+class TemplateFigures(TypedDict, total=False):
+    #: Messages made in the period
+    total: int
+    scheduled: int
+    queued: int
+    #: Handed to an app's channel, no report back yet
+    sent: int
+    delivered: int
+    failed: int
+    clicked: int
+    suppressed: int
+    #: Inbox messages the customer opened
+    read: int
+    #: (delivered + clicked) / (sent + delivered + clicked + failed); null: none
+    delivery_rate: float | None
+    #: clicked / (delivered + clicked)
+    click_rate: float | None
+    #: failed / (sent + delivered + clicked + failed)
+    failure_rate: float | None
+    #: suppressed / total
+    suppression_rate: float | None
+    #: null: written without a template
+    template_id: str | None
+    name: str | None
 
 
 class Texts(TypedDict, total=False):
@@ -5752,6 +5871,29 @@ class MessagesResource:
             path_params={"customer_id": customer_id, "inbox_message_id": inbox_message_id},
         )
         return cast(Message, response)
+
+    def report(
+        self,
+        *,
+        days: int | None = None,
+        from_: str | datetime.datetime | None = None,
+        to: str | datetime.datetime | None = None,
+    ) -> MessageReport:
+        """Engagement over a period: the messages made in it by the status each has now, with delivery, click, failure
+        and suppression rates, in total and per channel, template and journey.
+
+        ``GET /api/v1/message-reports`` · scope ``read_messages``
+
+        ``days``: The last N shop-local days, today included (default 7); not with from/to
+
+        ``from_``: Messages made at or after this instant (with to)
+
+        ``to``: … and before this one; at most 366 days after from
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/message-reports", query={"days": days, "from": from_, "to": to}
+        )
+        return cast(MessageReport, response)
 
     def list(
         self,
@@ -8151,6 +8293,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/customers/{customer_id}/messages", "messages.list_inbox"),
     ("GET", "/api/v1/customers/{customer_id}/messages", "messages.iter_inbox"),
     ("POST", "/api/v1/customers/{customer_id}/messages/{inbox_message_id}/read", "messages.mark_read"),
+    ("GET", "/api/v1/message-reports", "messages.report"),
     ("GET", "/api/v1/messages", "messages.list"),
     ("GET", "/api/v1/messages", "messages.iter"),
     ("POST", "/api/v1/messages", "messages.send"),

@@ -57,6 +57,13 @@ def test_a_submission_waits_in_the_review_queue(demo):  # type: ignore[no-untype
     assert "Order Cashback" in queue
 
 
+def test_the_market_lists_four_sample_apps_including_the_journey_split_one(demo):  # type: ignore[no-untyped-def]
+    listed = demo.test_client().get("/api/v1/market/apps?limit=20").get_json()["items"]
+    names = {item["texts"]["en"]["name"] for item in listed}
+    assert {"Tiered Discount", "Member Price", "Risk Guard", "Next Best Offer"} <= names  # each passed its checks
+    assert "Order Cashback" not in names  # still in the review queue
+
+
 def test_icons_and_screenshots_are_drawn_not_flat(demo):  # type: ignore[no-untyped-def]
     import zlib
 

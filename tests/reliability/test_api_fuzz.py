@@ -66,6 +66,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/message-templates/{template_id}": "as POST /message-templates",
     "POST /api/v1/message-templates/{template_id}/preview": "the shop's customer; the variables the template needs",
     "POST /api/v1/messages": "the shop's customer, channel and template; a body or a template; its variables",
+    "GET /api/v1/message-reports": "from and to together, in order, at most 366 days apart; not with days",
     "POST /api/v1/risk/lists": "an ip entry holds an IP address, a customer entry the shop's customer; expiry ahead",
     "PUT /api/v1/risk/settings": "If-Match is required",
     "POST /api/v1/risk/replay": "thresholds in the ranges PUT /risk/settings allows; from and to together, in order, "

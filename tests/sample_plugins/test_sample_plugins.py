@@ -34,6 +34,7 @@ PLUGINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "order_cashback": ("order.cashback", ("clang", "wasm-ld")),
     "tagged_points": ("points.earn", ("clang", "wasm-ld")),
     "risk_guard": ("order.validate", ("clang", "wasm-ld")),
+    "next_best_offer": ("journey.split", ("clang", "wasm-ld")),
 }
 
 
@@ -107,6 +108,32 @@ def _paid(amount: int, **extra: Any) -> dict[str, Any]:
     return {"order": {"id": "ord_1", "lines": _line()}, "paid_amount": amount, "customer_id": "cus_1", **extra}
 
 
+def _split(customer: dict[str, Any] | None, builtin: str = "coupon") -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "journey_id": "jrn_1",
+        "enrollment_id": "jen_1",
+        "customer_id": "cus_1",
+        "node_id": "split",
+        "branches": ["coupon", "points", "pack"],
+        "builtin": builtin,
+    }
+    return document if customer is None else {**document, "customer": customer}
+
+
+OFFERS = {
+    "rules": [
+        {"branch": "points", "min_spent": 50000},  # big spenders: points
+        {"branch": "nowhere", "max_orders": 0},  # a branch this split lacks: skipped
+        {"branch": "pack", "max_orders": 0},  # first-timers: the coupon pack
+        {"branch": "coupon", "min_level": 3, "max_level": 4, "min_orders": 2, "max_spent": 49999},
+    ]
+}
+
+
+def _facts(level: int, orders: int, spent: int) -> dict[str, Any]:
+    return {"id": "cus_1", "level": level, "orders_count": orders, "total_spent": spent}
+
+
 # plugin -> [(config, input without config, expected output)]
 CASES: dict[str, list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]] = {
     "tiered_discount": [
@@ -172,6 +199,16 @@ CASES: dict[str, list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]] = 
             _paid(10**12, customer=_customer(1, tags=["vip"])),
             {"points": 10**9, "reason": "tagged customer: x100 points"},
         ),
+    ],
+    "next_best_offer": [
+        (OFFERS, _split(_facts(1, 3, 50000)), {"branch": "points"}),  # the first rule, at its bound
+        (OFFERS, _split(_facts(5, 0, 80000)), {"branch": "points"}),  # both match: the first rule wins
+        (OFFERS, _split(_facts(1, 0, 0)), {"branch": "pack"}),
+        (OFFERS, _split(_facts(3, 2, 49999)), {"branch": "coupon"}),  # every bound of the last rule
+        (OFFERS, _split(_facts(5, 2, 49999), builtin="pack"), {"branch": "pack"}),  # level 5: none; the draw
+        (OFFERS, _split(None, builtin="points"), {"branch": "points"}),  # no facts: every condition fails
+        ({"rules": [{"branch": "coupon"}]}, _split(None, builtin="points"), {"branch": "coupon"}),  # everyone
+        ({"rules": []}, _split(_facts(1, 0, 0), builtin="unknown"), {"branch": "holdout"}),  # ignored by the host
     ],
     "risk_guard": [
         ({"max_orders_per_buyer": 2}, _risk(2, 1, 1), {"allow": True}),

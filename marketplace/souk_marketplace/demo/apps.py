@@ -158,6 +158,48 @@ DEMO_APPS: tuple[dict[str, Any], ...] = (
         "bars": (9, 4, 6, 2, 5, 3, 1),
     },
     {
+        "name": "Next Best Offer 下一步最佳",
+        "plugin": "next_best_offer",
+        "point": "journey.split",
+        "scopes": ["read_customers"],
+        "pricing": [{"id": "free", "kind": "free"}],
+        "tests": [
+            {
+                "name": "a big spender gets points",
+                "input": {
+                    "journey_id": "jrn_demo",
+                    "enrollment_id": "jen_demo",
+                    "customer_id": "cus_demo",
+                    "node_id": "split",
+                    "branches": ["a", "b"],
+                    "builtin": "a",
+                    "customer": {"id": "cus_demo", "level": 4, "orders_count": 12, "total_spent": 86000},
+                    "config": {"rules": [{"branch": "b", "min_spent": 50000}, {"branch": "a", "max_orders": 0}]},
+                },
+                "expect": {"branch": "b"},
+            }
+        ],
+        "category": "marketing",
+        "texts": {
+            "en": {
+                "name": "Next Best Offer",
+                "tagline": "Send each customer down the journey branch that suits them",
+                "description": "In a journey's A/B split, picks the branch from the customer's level, orders and "
+                "spend by rules you order (big spenders get points, first-timers a coupon); anyone else keeps "
+                "the random draw, and the holdout stays untouched.",
+            },
+            "zh_CN": {
+                "name": "下一步最佳",
+                "tagline": "按顾客画像选择营销画布的分支",
+                "description": "在营销画布的 A/B 分流节点，按您排序的规则依据会员等级、下单数和累计消费选择分支"
+                "（高消费送积分，新客送券）；其余顾客仍随机分流，对照组不受影响。",
+            },
+        },
+        "colour": (8, 145, 178),
+        "initials": "NB",
+        "bars": (5, 7, 6, 8, 7, 10, 9),
+    },
+    {
         "name": "Order Cashback 下单返现",
         "plugin": "order_cashback",
         "point": "order.cashback",

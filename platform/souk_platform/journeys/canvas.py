@@ -132,6 +132,18 @@ def set_node(
     return graph
 
 
+def set_settings(
+    graph: dict[str, Any], *, settings: dict[str, Any], goal: dict[str, Any] | None, exit_rules: Any
+) -> dict[str, Any]:
+    """Replace the journey-level parts of the graph: ``settings`` (re-entry, quiet hours, frequency cap), the
+    ``goal`` (None: no goal) and the ``exit`` rules; the nodes stay as they are."""
+    graph = copy.deepcopy(graph)
+    graph["settings"] = settings
+    graph["goal"] = goal
+    graph["exit"] = exit_rules
+    return graph
+
+
 def layout(graph: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Each node's drawing position: its own ``position``, or rows by distance from the entry."""
     nodes = object_at(graph, "nodes")

@@ -1,6 +1,7 @@
 """A journey's report (docs/architecture.md §5.12): per node, how many entered, wait there and left the journey
 there; per split variant (and the holdout), enrolments, goal conversions, rate and revenue, and each variant's
-uplift against the holdout with a 95 % confidence interval and a two-proportion z-test.
+uplift against the holdout with a 95 % confidence interval and a two-proportion z-test; and what became of the
+messages its enrolments were sent (messaging's counts and rates, §5.11).
 
 The statistics are plain ``math``/``statistics``: the difference of the two conversion rates, its unpooled
 standard error for the interval, and the pooled standard error for the test's z and two-sided p-value.
@@ -19,6 +20,7 @@ from souk_platform.db import DbSession
 from souk_platform.journeys.engine.enrol import OPEN_STATUSES
 from souk_platform.journeys.engine.enrollments import require_journey
 from souk_platform.journeys.models import JourneyEnrollment, JourneyStep, JourneyVersion
+from souk_platform.messaging.services import journey_message_counts
 
 CONFIDENCE = 0.95
 _Z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / 2)  # 1.959964…
@@ -153,4 +155,5 @@ def journey_report(session: DbSession, *, shop_id: str, journey_id: str) -> dict
         "totals": totals,
         "nodes": sorted(nodes.values(), key=lambda n: n["node_id"]),
         "variants": variants,
+        "messages": journey_message_counts(session, shop_id=shop_id, journey_id=journey.id),
     }

@@ -2,7 +2,9 @@
 template gallery, and a journey drawn as nodes and edges (server-rendered SVG, no script) with live counts; a
 node's side form edits its parameters and links, a node is added after another or deleted, and the journey is
 activated, paused, resumed or archived. Every change goes through ``journeys.services`` with the version the
-page showed, so a stale page is refused and an active journey's graph stays valid.
+page showed, so a stale page is refused and an active journey's graph stays valid. The journey's own settings
+(re-entry, quiet hours, frequency cap, goal and exit rules) have their side form too, checked by the same
+``journeys.graph.validate`` the API uses: a bad setting is a 422 shown beside its field and nothing is saved.
 """
 
 from __future__ import annotations
@@ -118,6 +120,32 @@ MESSAGES = {
     "Required.": _l("Required."),
     "Leads to a node that does not exist.": _l("Leads to a node that does not exist."),
     "No coupon of this shop has this id.": _l("No coupon of this shop has this id."),
+    'never, after_exit, or {"after_days": 1 to 3650}.': _l("Re-entry after 1 to 3650 days."),
+    'null, or {"start": "22:00", "end": "08:00"} in the shop\'s timezone.': _l(
+        "Both times as HH:MM (e.g. 22:00 and 08:00), not the same, or both empty."
+    ),
+    'null, or {"messages": 1–100, "days": 1–365} per customer and channel.': _l(
+        "1 to 100 messages in 1 to 365 days, or both empty."
+    ),
+    "Days after entering, 1 to 365.": _l("Days after entering, 1 to 365."),
+    "event or segment_left.": _l("Each exit rule is an event or leaving a segment."),
+}
+#: the settings form's fields, by the first parts of a problem's path
+SETTINGS_FIELDS = {
+    "settings.reentry": "reentry",
+    "settings.quiet_hours": "quiet",
+    "settings.frequency_cap": "cap",
+    "settings": "reentry",
+    "goal.event": "goal_event",
+    "goal.filter": "goal_filter",
+    "goal.within_days": "goal_within_days",
+    "goal": "goal_event",
+    "exit": "exit",
+}
+REENTRY_NAMES = {
+    "never": _l("Never: once per customer"),
+    "after_exit": _l("Again once they have left"),
+    "after_days": _l("Again after some days"),
 }
 UNITS = ((86400, _l("days")), (3600, _l("hours")), (60, _l("minutes")))
 
@@ -399,11 +427,22 @@ def journey(shop_id: str, journey_id: str) -> str:
     return _canvas_page(shop_id, journey_id)
 
 
-def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | None = None) -> str:
-    """The canvas; ``refused``: the reasons a change was just refused, shown instead of the saved graph's."""
+def _canvas_page(
+    shop_id: str,
+    journey_id: str,
+    refused: dict[str, list[str]] | None = None,
+    typed_settings: dict[str, str] | None = None,
+) -> str:
+    """The canvas; ``refused``: the reasons a change was just refused, shown instead of the saved graph's;
+    ``typed_settings``: the settings form as the merchant sent it (shown again beside its refusal)."""
     shop = get_shop(db.session, shop_id)
     current = _journey(shop_id, journey_id)
     problems = refused or graphs.validate(db.session, shop_id=shop_id, graph=current.graph)
+    settings_errors: dict[str, list[tuple[str, list[str]]]] = {}
+    for path, messages in problems.items():
+        field = _settings_field(path)
+        if field:
+            settings_errors.setdefault(field, []).append((path, messages))
     counts = services.node_counts(db.session, current)
     nodes = current.graph.get("nodes", {})
     selected = request.args.get("node") or request.form.get("node")
@@ -442,6 +481,9 @@ def _canvas_page(shop_id: str, journey_id: str, refused: dict[str, list[str]] | 
         units=UNITS,
         exit_name=exit_name,
         problem_text=problem_text,
+        settings=typed_settings if typed_settings is not None else _settings_values(current.graph),
+        settings_errors=settings_errors,
+        reentry_names=REENTRY_NAMES,
     )
 
 
@@ -571,3 +613,93 @@ def rename(shop_id: str, journey_id: str) -> Any:
         db.session.rollback()
         flash(refusal(error), "error")
     return redirect(url_for("shop_journeys.journey", shop_id=shop_id, journey_id=journey_id))
+
+
+# ---- the journey's settings ----
+
+
+def _settings_field(path: str) -> str | None:
+    """The settings form's field a problem's path belongs to; None for a node's problem."""
+    parts = path.split(".")
+    for length in (2, 1):
+        field = SETTINGS_FIELDS.get(".".join(parts[:length]))
+        if field:
+            return field
+    return None
+
+
+def _settings_values(graph: dict[str, Any]) -> dict[str, str]:
+    """The settings form's fields as the saved graph holds them (text, as the form shows them)."""
+    settings = graphs.object_at(graph, "settings")
+    reentry = settings.get("reentry", "never")
+    quiet = graphs.object_at(settings, "quiet_hours")
+    cap = graphs.object_at(settings, "frequency_cap")
+    goal = graphs.object_at(graph, "goal")
+    rules = graph.get("exit")
+
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "reentry": "after_days" if isinstance(reentry, dict) else text(reentry),
+        "reentry_days": text(reentry.get("after_days")) if isinstance(reentry, dict) else "",
+        "quiet_start": text(quiet.get("start")),
+        "quiet_end": text(quiet.get("end")),
+        "cap_messages": text(cap.get("messages")),
+        "cap_days": text(cap.get("days")),
+        "goal_event": text(goal.get("event")) if goal else "",
+        "goal_filter": json.dumps(goal.get("filter", []), ensure_ascii=False) if goal else "[]",
+        "goal_within_days": text(goal.get("within_days")) if goal else "",
+        "exit": json.dumps(rules if rules is not None else [], ensure_ascii=False),
+    }
+
+
+def _number(raw: str) -> Any:
+    """A whole number as typed; anything else is kept as typed, so validation names it."""
+    return int(raw) if raw.isascii() and raw.isdigit() else raw  # not "²": str.isdigit takes it, int() does not
+
+
+def _json(raw: str, empty: Any) -> Any:
+    try:
+        return json.loads(raw) if raw else empty
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's limit: validation names it
+        return raw
+
+
+def _read_settings(typed: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
+    """The graph's ``settings``, ``goal`` and ``exit`` from the settings form (values kept as typed when they do
+    not parse, so the graph's own validation refuses them with its reasons)."""
+    settings: dict[str, Any] = {}
+    reentry = typed["reentry"] or "never"
+    settings["reentry"] = {"after_days": _number(typed["reentry_days"])} if reentry == "after_days" else reentry
+    if typed["quiet_start"] or typed["quiet_end"]:
+        settings["quiet_hours"] = {"start": typed["quiet_start"], "end": typed["quiet_end"]}
+    if typed["cap_messages"] or typed["cap_days"]:
+        settings["frequency_cap"] = {"messages": _number(typed["cap_messages"]), "days": _number(typed["cap_days"])}
+    goal = None
+    if typed["goal_event"] or typed["goal_within_days"]:
+        goal = {
+            "event": typed["goal_event"] or None,
+            "filter": _json(typed["goal_filter"], []),
+            "within_days": _number(typed["goal_within_days"]),
+        }
+    return settings, goal, _json(typed["exit"], [])
+
+
+@bp.post("/shops/<shop_id>/journeys/<journey_id>/settings")
+@shop_role_required("owner", "staff")
+def save_settings(shop_id: str, journey_id: str) -> Any:
+    """The journey's settings, goal and exit rules; a refusal is a 422 beside the fields, with nothing saved."""
+    current = _journey(shop_id, journey_id)
+    typed = {name: request.form.get(f"s_{name}", "").strip() for name in _settings_values({})}
+    settings, goal, exit_rules = _read_settings(typed)
+    new_graph = canvas.set_settings(current.graph, settings=settings, goal=goal, exit_rules=exit_rules)
+    problems = {
+        path: messages
+        for path, messages in graphs.validate(db.session, shop_id=shop_id, graph=new_graph).items()
+        if _settings_field(path)
+    }
+    if problems:
+        flash(_("Not saved: the journey's settings are marked below."), "error")
+        return _canvas_page(shop_id, journey_id, refused=problems, typed_settings=typed), 422
+    return _save_graph(shop_id, current, new_graph, None)

@@ -34,6 +34,8 @@ from souk_platform.messaging.schemas import (
     MessageChannelSchema,
     MessageChannelUpdateSchema,
     MessageQuerySchema,
+    MessageReportQuerySchema,
+    MessageReportSchema,
     MessageSchema,
     MessageTemplateQuerySchema,
     MessageTemplateSchema,
@@ -44,6 +46,7 @@ from souk_platform.messaging.schemas import (
     StatusReportSchema,
 )
 from souk_platform.oauth.api import requires_app_token
+from souk_platform.shops.services import get_shop
 
 blp = Blueprint(
     "messaging",
@@ -251,6 +254,19 @@ class MessageResource(MethodView):
         """One message"""
         message = services.get_message(db.session, shop_id=_shop_id(), message_id=message_id)
         return services.message_view(message), 200, etag(message.version)
+
+
+@blp.route("/message-reports")
+class MessageReport(MethodView):
+    @requires("read_messages")
+    @blp.arguments(MessageReportQuerySchema, location="query")
+    @blp.response(200, MessageReportSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Engagement over a period: the messages made in it by the status each has now, with delivery, click,
+        failure and suppression rates, in total and per channel, template and journey"""
+        shop = get_shop(db.session, _shop_id())
+        start, end = services.report_period(shop, now=_now(), days=args["days"], start=args["from"], end=args["to"])
+        return services.message_report(db.session, shop_id=shop.id, start=start, end=end)
 
 
 @blp.route("/customers/<customer_id>/messages")

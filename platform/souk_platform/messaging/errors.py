@@ -43,3 +43,8 @@ class ChannelDisabled(InvalidState):
 class StatusNotAllowed(InvalidState):
     code = "message-status-not-allowed"
     title = "The message cannot move to that status"
+
+
+class InvalidReportPeriod(Unprocessable):
+    code = "invalid-message-report-period"
+    title = "The report period is not valid"

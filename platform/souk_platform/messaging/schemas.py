@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
@@ -161,4 +163,80 @@ class StatusReportSchema(ma.Schema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORTED_STATUSES))
     reason = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=500), metadata={"description": "failed"}
+    )
+
+
+_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
+
+
+class MessageReportQuerySchema(ma.Schema):
+    days = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(1, 366),
+        metadata={"description": "The last N shop-local days, today included (default 7); not with from/to"},
+    )
+    from_ = ma.fields.AwareDateTime(
+        data_key="from",
+        attribute="from",
+        default_timezone=dt.UTC,
+        load_default=None,
+        validate=ma.validate.Range(_EARLIEST, _LATEST),
+        metadata={"description": "Messages made at or after this instant (with to)"},
+    )
+    to = ma.fields.AwareDateTime(
+        default_timezone=dt.UTC,
+        load_default=None,
+        validate=ma.validate.Range(_EARLIEST, _LATEST),
+        metadata={"description": "… and before this one; at most 366 days after from"},
+    )
+
+
+class MessageFiguresSchema(ma.Schema):
+    total = ma.fields.Integer(metadata={"description": "Messages made in the period"})
+    scheduled = ma.fields.Integer()
+    queued = ma.fields.Integer()
+    sent = ma.fields.Integer(metadata={"description": "Handed to an app's channel, no report back yet"})
+    delivered = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    clicked = ma.fields.Integer()
+    suppressed = ma.fields.Integer()
+    read = ma.fields.Integer(metadata={"description": "Inbox messages the customer opened"})
+    delivery_rate = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "(delivered + clicked) / (sent + delivered + clicked + failed); null: none"},
+    )
+    click_rate = ma.fields.Float(allow_none=True, metadata={"description": "clicked / (delivered + clicked)"})
+    failure_rate = ma.fields.Float(
+        allow_none=True, metadata={"description": "failed / (sent + delivered + clicked + failed)"}
+    )
+    suppression_rate = ma.fields.Float(allow_none=True, metadata={"description": "suppressed / total"})
+
+
+class ChannelFiguresSchema(MessageFiguresSchema):
+    channel_id = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": ", ".join(CHANNEL_KINDS)})
+    key = ma.fields.String(metadata={"description": "email, inbox, or the app's manifest key"})
+
+
+class TemplateFiguresSchema(MessageFiguresSchema):
+    template_id = ma.fields.String(allow_none=True, metadata={"description": "null: written without a template"})
+    name = ma.fields.String(allow_none=True)
+
+
+class JourneyFiguresSchema(MessageFiguresSchema):
+    journey_id = ma.fields.String()
+    name = ma.fields.String()
+
+
+class MessageReportSchema(ma.Schema):
+    from_ = ma.fields.DateTime(data_key="from", attribute="from")
+    to = ma.fields.DateTime()
+    totals = ma.fields.Nested(MessageFiguresSchema)
+    channels = ma.fields.List(ma.fields.Nested(ChannelFiguresSchema), metadata={"description": "Busiest first"})
+    templates = ma.fields.List(ma.fields.Nested(TemplateFiguresSchema), metadata={"description": "Busiest first"})
+    journeys = ma.fields.List(
+        ma.fields.Nested(JourneyFiguresSchema), metadata={"description": "Messages journeys' actions sent"}
     )

@@ -1,5 +1,5 @@
 """Shop admin pages for messages (docs/architecture.md §5.11): channels and quiet hours, templates (edited with
-a preview for a chosen customer, and sent from there) and the message log.
+a preview for a chosen customer, and sent from there), the message log and the engagement report.
 
 Each page calls the same services as the API, so a form is refused for the same reasons, shown by its field.
 """
@@ -19,10 +19,11 @@ from souk_platform.core.errors import SoukError
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
 from souk_platform.messaging import services
-from souk_platform.messaging.errors import InvalidChannel, InvalidTemplate
+from souk_platform.messaging.errors import InvalidChannel, InvalidReportPeriod, InvalidTemplate
 from souk_platform.messaging.forms import ChannelForm, PreviewForm, QuietHoursForm, SendForm, TemplateForm
 from souk_platform.messaging.models import MESSAGE_STATUSES, Message, MessageChannel, MessageTemplate
 from souk_platform.messaging.rendering import FIXED_VARIABLES
+from souk_platform.reports.services import shop_zone
 from souk_platform.shops.services import get_shop, shop_setting, update_shop
 from souk_platform.web.auth import shop_role_required
 from souk_platform.web.links import add_link
@@ -30,6 +31,17 @@ from souk_platform.web.links import add_link
 bp = Blueprint("shop_messaging", __name__)
 
 PAGE_SIZE = 100
+REPORT_DAYS = (7, 30, 90)  # the periods the report page offers
+#: the report's words for each status: what became of a message, not the log's moment of sending
+REPORT_LABELS = {
+    "delivered": _l("Delivered to customers"),
+    "clicked": _l("Clicked"),
+    "sent": _l("Sent, awaiting the app"),
+    "scheduled": _l("Scheduled (quiet hours)"),
+    "queued": _l("Queued"),
+    "failed": _l("Failed"),
+    "suppressed": _l("Suppressed (daily cap)"),
+}
 
 
 @bp.record_once
@@ -315,3 +327,32 @@ def log(shop_id: str) -> str:
     return render_template(
         "messaging/log.html", shop=shop, rows=rows, status=status, statuses=MESSAGE_STATUSES, **_helpers()
     )
+
+
+@bp.get("/shops/<shop_id>/message-reports")
+@shop_role_required("owner", "staff")
+def report(shop_id: str) -> tuple[str, int]:
+    """Engagement over the last 7, 30 or 90 local days: per channel (a bar chart and a table), template, journey."""
+    shop = get_shop(db.session, shop_id)
+    raw = request.args.get("days", "7")
+    try:
+        days = int(raw) if raw.isascii() and raw.isdigit() else -1
+        start, end = services.report_period(shop, now=_now(), days=days)
+    except InvalidReportPeriod:
+        flash(_("Choose a period of 1 to 366 days."), "error")
+        return render_template("messaging/report.html", shop=shop, board=None, days=None, periods=REPORT_DAYS), 400
+    board = services.message_report(db.session, shop_id=shop_id, start=start, end=end)
+    busiest = max([row["total"] for row in board["channels"]] + [1])
+    zone = shop_zone(shop.timezone or "UTC")
+    return render_template(
+        "messaging/report.html",
+        shop=shop,
+        board=board,
+        days=days,
+        periods=REPORT_DAYS,
+        busiest=busiest,
+        first_day=start.astimezone(zone).date(),
+        last_day=(end - dt.timedelta(seconds=1)).astimezone(zone).date(),
+        report_labels=REPORT_LABELS,
+        **_helpers(),
+    ), 200

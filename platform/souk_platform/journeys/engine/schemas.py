@@ -6,6 +6,7 @@ import marshmallow as ma
 
 from souk_platform.api.pagination import PageArgs
 from souk_platform.journeys.models import ENROLLMENT_STATUSES, STEP_STATUSES
+from souk_platform.messaging.schemas import MessageFiguresSchema
 
 
 class EnrollmentQuerySchema(PageArgs):
@@ -98,3 +99,6 @@ class JourneyReportSchema(ma.Schema):
     totals = ma.fields.Nested(ReportTotalsSchema)
     nodes = ma.fields.List(ma.fields.Nested(NodeCountsSchema))
     variants = ma.fields.List(ma.fields.Nested(VariantReportSchema))
+    messages = ma.fields.Nested(
+        MessageFiguresSchema, metadata={"description": "The messages its enrolments were sent, by status, with rates"}
+    )

@@ -52,11 +52,15 @@ def plugin_picker(
     """Let the shop's ``journey.split`` plugins pick the variant (§7.3) for a customer the draw did not hold out;
     the built-in draw otherwise, and when a plugin names a branch the node does not have. Each call is logged
     in the invocation log like any point's, with the same limits and replay."""
+    from souk_platform.customers.models import Customer
     from souk_platform.extensions.services import EXTENSION_POINTS, run_point
+    from souk_platform.plugins.services import active_plugins
     from souk_platform.shops.models import Shop
 
     if "journey.split" not in EXTENSION_POINTS or builtin == "holdout":
         return builtin, "builtin"  # the holdout stays a clean control group: no plugin moves anyone out of it
+    if not active_plugins(session, shop_id=enrollment.shop_id, point="journey.split"):
+        return builtin, "builtin"  # kept per transaction: a shop without such plugins reads no customer facts
     shop = session.get(Shop, enrollment.shop_id)
     allowed = [key for key, _ in branches(split)]
     payload = {
@@ -67,6 +71,14 @@ def plugin_picker(
         "branches": allowed,
         "builtin": builtin,
     }
+    customer = session.get(Customer, enrollment.customer_id)
+    if customer is not None:  # the facts a next-best-action rule reads (optional in the contract, §7.3)
+        payload["customer"] = {
+            "id": customer.id,
+            "level": customer.level,
+            "orders_count": customer.orders_count,
+            "total_spent": customer.total_spent,
+        }
     result = run_point(session, "journey.split", shop, payload, lambda _: {"branch": builtin, "by": "builtin"})
     branch = result.get("branch") if isinstance(result, Mapping) else None
     if branch in allowed:

@@ -29,6 +29,7 @@ from souk_platform.messaging.services.messages import (
     send_message,
     transmit,
 )
+from souk_platform.messaging.services.reports import journey_message_counts, message_report, report_period
 from souk_platform.messaging.services.templates import (
     create_template,
     delete_template,
@@ -52,13 +53,16 @@ __all__ = [
     "get_message",
     "get_template",
     "inbox_stmt",
+    "journey_message_counts",
     "mark_read",
+    "message_report",
     "message_view",
     "messages_stmt",
     "preview_template",
     "quiet_hours_end",
     "quiet_window_end",
     "record_email",
+    "report_period",
     "report_status",
     "retire_app_channels",
     "send_due_messages",
