@@ -31,6 +31,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.plugins.api",
     "souk_platform.plugins.app_api",
     "souk_platform.risk.api",
+    "souk_platform.points_mall.api",
     "souk_platform.webhooks.listen",
 )
 

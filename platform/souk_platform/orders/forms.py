@@ -15,6 +15,7 @@ CHANNEL_WORDS = {
     "mini_program": _l("Mini program"),
     "app": _l("Mobile app"),
     "social": _l("Social media"),
+    "points_mall": _l("Points mall"),
 }
 
 

@@ -19,6 +19,7 @@ from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.extensions import run_point
 from souk_platform.orders.models import Order
+from souk_platform.points_mall.models import MallRedemption
 from souk_platform.risk import decision_log
 from souk_platform.risk.models import RiskDecision, RiskListEntry
 from souk_platform.risk.rules import ACTIONS, RULES, FiredRule, judge, rule_thresholds
@@ -149,7 +150,64 @@ def _checkout_stats(
     return stats
 
 
-_STATS = {"checkout": _checkout_stats}
+def _redemption_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Recent-redemption figures the points mall's rules read (§5.14), counting the redemption being made:
+    the customer's redemptions, the customers on the IP or device, the customer's IPs — each in its window."""
+    R = MallRedemption
+
+    def since(rule: str) -> dt.datetime:
+        return now - dt.timedelta(minutes=int(thresholds[rule]["window_minutes"]))
+
+    customer_id, ip, device_id = facts.customer_id, facts.ip, facts.device_id
+    in_shop = R.shop_id == shop.id
+    stats = {
+        "customer_dense_orders": 1,
+        "ip_many_customers": 1 if customer_id else 0,
+        "customer_many_ips": 1 if ip else 0,
+        "device_many_customers": 1 if customer_id and device_id else 0,
+    }
+    others = sa.func.count(sa.distinct(R.customer_id))
+    if customer_id:
+        stats["customer_dense_orders"] += _count(
+            session,
+            sa.select(sa.func.count())
+            .select_from(R)
+            .where(in_shop, R.customer_id == customer_id, R.created_at > since("customer_dense_orders")),
+        )
+    if ip:
+        stats["ip_many_customers"] += _count(
+            session,
+            sa.select(others).where(
+                in_shop, R.ip == ip, R.customer_id != (customer_id or ""), R.created_at > since("ip_many_customers")
+            ),
+        )
+    if customer_id and ip:
+        stats["customer_many_ips"] += _count(
+            session,
+            sa.select(sa.func.count(sa.distinct(R.ip))).where(
+                in_shop,
+                R.customer_id == customer_id,
+                R.ip.is_not(None),
+                R.ip != ip,
+                R.created_at > since("customer_many_ips"),
+            ),
+        )
+    if device_id:
+        stats["device_many_customers"] += _count(
+            session,
+            sa.select(others).where(
+                in_shop,
+                R.device_id == device_id,
+                R.customer_id != (customer_id or ""),
+                R.created_at > since("device_many_customers"),
+            ),
+        )
+    return stats
+
+
+_STATS = {"checkout": _checkout_stats, "redemption": _redemption_stats}
 
 
 def _account_age_minutes(session: DbSession, shop_id: str, customer_id: str | None, now: dt.datetime) -> int | None:
