@@ -56,5 +56,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.journeys.views",
     "souk_platform.messaging.views",
     "souk_platform.risk.views",
+    "souk_platform.points_mall.views",
     "souk_platform.operations.views",
 )
