@@ -6370,6 +6370,17 @@ class PointsMallResource:
         )
         return cast(MallItem, response)
 
+    def delete_item(self, item_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete an item nobody redeemed (send If-Match)
+
+        ``DELETE /api/v1/points-mall/items/{item_id}`` · scope ``write_points_mall``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/points-mall/items/{item_id}", path_params={"item_id": item_id}, if_match=if_match
+        )
+
     def list_redemptions(
         self,
         *,
@@ -8470,6 +8481,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/points-mall/items", "points_mall.create_item"),
     ("GET", "/api/v1/points-mall/items/{item_id}", "points_mall.get_item"),
     ("PATCH", "/api/v1/points-mall/items/{item_id}", "points_mall.update_item"),
+    ("DELETE", "/api/v1/points-mall/items/{item_id}", "points_mall.delete_item"),
     ("GET", "/api/v1/points-mall/redemptions", "points_mall.list_redemptions"),
     ("GET", "/api/v1/points-mall/redemptions", "points_mall.iter_redemptions"),
     ("POST", "/api/v1/points-mall/redemptions", "points_mall.create_redemption"),

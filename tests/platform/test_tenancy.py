@@ -184,6 +184,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/customers/<customer_id>/messages/<inbox_message_id>/read"): None,
     ("POST", "/api/v1/app/messages/<message_id>/status"): lambda w: {"status": "delivered"},
     ("PATCH", "/api/v1/points-mall/items/<item_id>"): lambda w: {"title": "Renamed"},
+    ("DELETE", "/api/v1/points-mall/items/<item_id>"): None,
     ("POST", "/api/v1/points-mall/redemptions/<redemption_id>/cancel"): lambda w: {},
     ("POST", "/api/v1/app/points-mall/redemptions/<redemption_id>/fulfilment"): lambda w: {"status": "fulfilled"},
     ("PATCH", "/api/v1/risk/lists/<entry_id>"): lambda w: {"note": "Renamed"},

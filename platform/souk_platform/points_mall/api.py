@@ -90,6 +90,16 @@ class ItemResource(MethodView):
         )
         return item, 200, etag(item.version)
 
+    @requires("write_points_mall")
+    @transactional
+    @blp.response(204)
+    @blp.alt_response(409, description="The item has redemptions: take it off sale instead")
+    @blp.alt_response(412, description="If-Match names a stale version")
+    def delete(self, item_id: str) -> Any:
+        """Delete an item nobody redeemed (send If-Match)"""
+        services.delete_item(db.session, shop_id=_shop_id(), item_id=item_id, expected_version=expected_version())
+        return "", 204
+
 
 @blp.route("/points-mall/redemptions")
 class RedemptionList(MethodView):

@@ -41,6 +41,11 @@ class RedemptionRejected(Unprocessable):
     title = "The redemption was rejected by risk control"
 
 
+class ItemInUse(Conflict):
+    code = "points-mall-item-in-use"
+    title = "The item has redemptions: take it off sale instead"
+
+
 class IllegalRedemptionMove(InvalidState):
     code = "invalid-state-transition"
     title = "The redemption is not in a state that allows this"

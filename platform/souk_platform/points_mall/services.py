@@ -37,6 +37,7 @@ from souk_platform.orders.services import cancel_order, create_refund, get_order
 from souk_platform.points.services import points_balance, spend_points
 from souk_platform.points_mall.errors import (
     InvalidMallItem,
+    ItemInUse,
     ItemUnavailable,
     MallItemNotFound,
     RedemptionNotAllowed,
@@ -74,6 +75,7 @@ CANCELLED_REASON = "redemption cancelled"
 __all__ = [
     "cancel_redemption",
     "create_item",
+    "delete_item",
     "get_item",
     "get_redemption",
     "item_payload",
@@ -241,6 +243,26 @@ def update_item(
     _check(session, item)
     _emit_item(session, item)
     return item
+
+
+def delete_item(session: DbSession, *, shop_id: str, item_id: str, expected_version: int | None) -> None:
+    """Delete an item nobody redeemed (409 ``points-mall-item-in-use`` otherwise: take it off sale, its
+    redemptions keep pointing at it); 412 on a stale ``expected_version``. Emits ``points_mall.item_deleted``."""
+    item = get_item(session, shop_id=shop_id, item_id=item_id, for_update=True)
+    check_version(item.version, expected_version)
+    if session.scalar(sa.select(MallRedemption.id).where(MallRedemption.item_id == item.id).limit(1)) is not None:
+        raise ItemInUse(f"Item {item.id} has redemptions; take it off sale instead.")
+    payload = item_payload(item)
+    session.delete(item)
+    session.flush()
+    emit(
+        session,
+        shop_id=shop_id,
+        type="points_mall.item_deleted",
+        subject_type="points_mall_item",
+        subject_id=item_id,
+        payload=payload,
+    )
 
 
 def items_stmt(shop_id: str, *, status: str | None = None, kind: str | None = None) -> sa.Select[Any]:

@@ -727,6 +727,7 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
         # points mall (积分商城)
         _e("points_mall.item_updated", "A points-mall item was created or changed.", _MALL_ITEM),
+        _e("points_mall.item_deleted", "A points-mall item nobody redeemed was deleted.", _MALL_ITEM),
         _e("points_mall.redeemed", "A customer redeemed a points-mall item (points debited).", _REDEMPTION),
         _e(
             "points_mall.fulfilment_requested",

@@ -127,3 +127,20 @@ def token_for_shop(mall, scopes):
     from souk_platform.shops.models import Shop
 
     return token_for(db.session.get(Shop, mall.id), scopes)
+
+
+def test_an_item_nobody_redeemed_is_deleted_and_one_with_redemptions_is_kept(api, mall):
+    unused, used = api.item(title="未兑换"), api.item(title="已兑换")
+    assert api.redeem(used["id"]).status_code == 201
+    url = "/api/v1/points-mall/items/{}"
+    r = api.client.delete(url.format(used["id"]), headers={**mall.headers, "If-Match": '"1"'})
+    assert r.status_code == 409 and r.get_json()["type"].endswith("/points-mall-item-in-use")
+    assert api.client.delete(url.format(unused["id"]), headers={**mall.headers, "If-Match": '"2"'}).status_code == 412
+    assert api.client.delete(url.format(unused["id"]), headers={**mall.headers, "If-Match": '"1"'}).status_code == 204
+    assert api.get(f"/points-mall/items/{unused['id']}").status_code == 404
+    deleted = db.session.scalars(
+        sa.select(OutboxEvent.subject_id).where(
+            OutboxEvent.shop_id == mall.id, OutboxEvent.type == "points_mall.item_deleted"
+        )
+    ).all()
+    assert deleted == [unused["id"]]
