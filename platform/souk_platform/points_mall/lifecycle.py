@@ -17,9 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.benefits.errors import PackageDisabled
 from souk_platform.benefits.services import get_package, grant_package
+from souk_platform.core.errors import SoukError
 from souk_platform.core.states import Move, StateMachine
-from souk_platform.coupons.errors import CouponNotIssuable
 from souk_platform.coupons.wallet import issue_coupon, revoke_entries
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
@@ -153,33 +154,42 @@ def _fulfil_coupon(session: DbSession, redemption: MallRedemption, item: MallIte
                     now=now,
                 )
             entries.append(entry.id)
-        except CouponNotIssuable as exc:
+        except SoukError as exc:  # disabled, ended or over a limit since the item went on sale
             problems.append(exc.detail)
     redemption.fulfilment = {"wallet_coupon_ids": entries, "problems": problems}
     return not problems
 
 
 def _fulfil_package(session: DbSession, redemption: MallRedemption, item: MallItem, now: dt.datetime) -> bool:
-    package = get_package(session, shop_id=redemption.shop_id, package_id=str(item.package_id))
-    grants = [
-        grant_package(
-            session,
-            package=package,
-            customer_id=redemption.customer_id,
-            period=f"points_mall:{redemption.id}:{copy}",
-            now=now,
-            note="points mall",
-        )[0].id
-        for copy in range(1, redemption.quantity + 1)
-    ]
-    redemption.fulfilment = {"benefit_grant_ids": grants, "problems": []}
-    return True
+    grants: list[str] = []
+    problems: list[str] = []
+    try:
+        with session.begin_nested():
+            package = get_package(session, shop_id=redemption.shop_id, package_id=str(item.package_id))
+            if package.status != "active":
+                raise PackageDisabled(f"The benefit package {package.id} is disabled.")
+            for copy in range(1, redemption.quantity + 1):
+                grant, _new = grant_package(
+                    session,
+                    package=package,
+                    customer_id=redemption.customer_id,
+                    period=f"points_mall:{redemption.id}:{copy}",
+                    now=now,
+                    note="points mall",
+                )
+                grants.append(grant.id)
+    except SoukError as exc:  # the package was disabled or deleted since the item went on sale
+        grants, problems = [], [exc.detail]
+    redemption.fulfilment = {"benefit_grant_ids": grants, "problems": problems}
+    return not problems
 
 
 def on_order_paid(session: DbSession, *, shop_id: str, order_id: str, now: dt.datetime) -> bool:
     """The redemption's order was paid: fulfil by kind. Coupons go into the wallet and packages are granted
     at once (fulfilled); an app's item is asked of its app (``points_mall.fulfilment_requested``, addressed
-    to its installation); goods wait for the order to ship. Idempotent; False for other orders."""
+    to its installation); goods wait for the order to ship. Never fails a payment already taken: what could
+    not be given is kept in ``fulfilment.problems`` and the redemption stays ``paid`` for the merchant to
+    cancel. Idempotent; False for other orders."""
     redemption = _of_order(session, shop_id, order_id)
     if redemption is None or redemption.status != "pending_payment":
         return False

@@ -238,8 +238,6 @@ def update_item(
     for name in EDITABLE:
         if name in changes:
             setattr(item, name, changes[name] if name != "cash" else changes[name] or 0)
-    if "limit_period" in changes and changes["limit_period"] is None:
-        item.limit_period = "lifetime"
     _check(session, item)
     _emit_item(session, item)
     return item

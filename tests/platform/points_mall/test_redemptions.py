@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from factories import ShopFactory, token_for
 from souk_platform.benefits.models import BenefitGrant
-from souk_platform.coupons.models import CustomerCoupon
+from souk_platform.coupons.models import Coupon, CustomerCoupon
 from souk_platform.db import db
 from souk_platform.events.models import OutboxEvent
 from souk_platform.ledger.services import balance_of
@@ -295,3 +295,18 @@ def test_redemptions_list_filters_and_tenancy(api, mall, client):
     assert r.status_code == 404
     assert client.get("/api/v1/points-mall/redemptions", headers=other).get_json()["items"] == []
     assert db.session.get(MallItem, goods["id"]).redeemed == 1
+
+
+def test_a_coupon_that_can_no_longer_be_issued_leaves_the_redemption_paid_to_cancel(api, mall, session):
+    item = api.item(kind="coupon", coupon_id=mall.coupon, title="券", points=40)
+    session.execute(sa.update(Coupon).where(Coupon.id == mall.coupon).values(status="disabled"))
+    session.commit()
+    r = api.redeem(item["id"])
+    assert r.status_code == 201, r.get_json()
+    redemption = r.get_json()
+    assert redemption["status"] == "paid" and redemption["fulfilment"]["wallet_coupon_ids"] == []
+    assert len(redemption["fulfilment"]["problems"]) == 1
+    r = api.post(f"/points-mall/redemptions/{redemption['id']}/cancel", key="cancel-unissued")
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert api.points() == 1000
+    ledger_exact()
