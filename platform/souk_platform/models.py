@@ -25,6 +25,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.checkout.models",
     "souk_platform.orders.models",
     "souk_platform.risk.models",
+    "souk_platform.points_mall.models",
     "souk_platform.apps.models",
     "souk_platform.oauth.models",
     "souk_platform.webhooks.models",

@@ -31,6 +31,7 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.plugins.api",
     "souk_platform.plugins.app_api",
     "souk_platform.risk.api",
+    "souk_platform.points_mall.api",
     "souk_platform.webhooks.listen",
 )
 
@@ -55,5 +56,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.journeys.views",
     "souk_platform.messaging.views",
     "souk_platform.risk.views",
+    "souk_platform.points_mall.views",
     "souk_platform.operations.views",
 )

@@ -18,6 +18,7 @@ from souk_platform.journeys.engine import demo as journeys_engine_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.messaging import demo as messaging_demo
 from souk_platform.orders import demo as orders_demo
+from souk_platform.points_mall import demo as points_mall_demo
 from souk_platform.reports import demo as reports_demo
 from souk_platform.risk import demo as risk_demo
 from souk_platform.shops.models import Shop
@@ -34,6 +35,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("Benefit packages / 权益包", benefits_demo.seed),
     ("Message templates and the inbox / 消息模板与站内信", messaging_demo.seed),
     ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
+    ("The points mall / 积分商城", points_mall_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
     ("Journeys / 营销画布", journeys_demo.seed),

@@ -55,6 +55,7 @@ NAMES: dict[str, str] = {
     "GET /app/versions/{version_id}": "app.get_version",
     "POST /app/versions/{version_id}/modules": "app.upload_module",
     "POST /app/messages/{message_id}/status": "app.report_message_status",
+    "POST /app/points-mall/redemptions/{redemption_id}/fulfilment": "app.report_redemption_fulfilment",
     "GET /billing/charges": "billing.list_charges",
     "GET /billing/charges/{charge_id}": "billing.get_charge",
     "POST /billing/charges/{charge_id}/refunds": "billing.refund_charge",

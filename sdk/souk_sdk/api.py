@@ -28,8 +28,10 @@ CustomerEventsType = Literal[
 CustomerSourceChannel = Literal["online", "store", "mini_program", "app", "social", "import", "referral", "api"]
 MarketCategory = Literal["marketing", "loyalty", "risk", "orders", "analytics", "operations"]
 MessagesStatus = Literal["scheduled", "queued", "sent", "delivered", "failed", "clicked", "suppressed"]
+OrderChannel = Literal["online", "store", "mini_program", "app", "social", "points_mall"]
 OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
 OrdersStatus = Literal["in_review", "pending_payment", "paid", "fulfilled", "completed", "cancelled"]
+PointsMallStatus = Literal["in_review", "pending_payment", "paid", "fulfilled", "cancelled", "refunded"]
 RequirementsCategory = Literal[
     "marketing", "loyalty", "orders", "risk", "analytics", "operations", "integration", "other"
 ]
@@ -1245,6 +1247,13 @@ class FiredRule(TypedDict, total=False):
     window_minutes: int | None
 
 
+class FulfilmentReport(TypedDict, total=False):
+    status: Required[Literal["fulfilled", "failed"]]
+    #: Your id
+    reference: str | None
+    reason: str | None
+
+
 Funnel = TypedDict(
     "Funnel",
     {
@@ -1681,6 +1690,70 @@ class LocalizedTexts(TypedDict, total=False):
     zh_CN: Texts
 
 
+class MallItem(TypedDict, total=False):
+    title: Required[str]
+    description: str
+    image_url: str | None
+    #: > 0
+    points: Required[int]
+    #: Fen on top of the points
+    cash: int
+    #: Units in all, for non-goods kinds; null: unlimited (goods use the SKU's stock)
+    stock: int | None
+    per_member_limit: int | None
+    #: The period of per_member_limit, in the shop's timezone
+    limit_period: Literal["day", "week", "month", "lifetime"]
+    #: Only members of this level (V1–V5) and above may redeem
+    min_level: int | None
+    starts_at: str | None
+    ends_at: str | None
+    status: Literal["draft", "on_sale", "off_sale"]
+    sort: int
+    id: str
+    kind: Required[Literal["goods", "coupon", "benefit_package", "app"]]
+    #: goods: the SKU of the shop's catalog
+    sku_id: str | None
+    #: coupon: an issued coupon of the shop, put into the wallet (source points_mall)
+    coupon_id: str | None
+    #: benefit_package: the package granted
+    package_id: str | None
+    #: app: the installation of the app that delivers the item
+    installation_id: str | None
+    #: app: the app's own item code
+    app_item_code: str | None
+    currency: str
+    #: Units held by live redemptions
+    redeemed: int
+    created_at: str
+    version: int
+
+
+class MallItemPage(TypedDict, total=False):
+    items: Required[list[MallItem]]
+    next_cursor: Required[str | None]
+
+
+class MallItemUpdate(TypedDict, total=False):
+    title: str
+    description: str
+    image_url: str | None
+    #: > 0
+    points: int
+    #: Fen on top of the points
+    cash: int
+    #: Units in all, for non-goods kinds; null: unlimited (goods use the SKU's stock)
+    stock: int | None
+    per_member_limit: int | None
+    #: The period of per_member_limit, in the shop's timezone
+    limit_period: Literal["day", "week", "month", "lifetime"]
+    #: Only members of this level (V1–V5) and above may redeem
+    min_level: int | None
+    starts_at: str | None
+    ends_at: str | None
+    status: Literal["draft", "on_sale", "off_sale"]
+    sort: int
+
+
 class MarketApp(TypedDict, total=False):
     #: The listing id
     id: str
@@ -1916,8 +1989,8 @@ class Order(TypedDict, total=False):
     #: in_review | pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
-    #: Where the order was placed: online | store | mini_program | app | social
-    channel: Literal["online", "store", "mini_program", "app", "social"]
+    #: Where the order was placed: online | store | mini_program | app | social | points_mall
+    channel: OrderChannel
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -1955,8 +2028,8 @@ class OrderDetail(TypedDict, total=False):
     #: in_review | pending_payment | paid | fulfilled | completed | cancelled
     status: str
     customer_id: str | None
-    #: Where the order was placed: online | store | mini_program | app | social
-    channel: Literal["online", "store", "mini_program", "app", "social"]
+    #: Where the order was placed: online | store | mini_program | app | social | points_mall
+    channel: OrderChannel
     currency: str
     #: The lines at their member-priced unit prices, fen
     subtotal: int
@@ -2389,6 +2462,51 @@ class Recover(TypedDict, total=False):
 class RecoverResult(TypedDict, total=False):
     recovered: int
     delivery_ids: list[str]
+
+
+class Redemption(TypedDict, total=False):
+    id: str
+    item_id: str
+    customer_id: str
+    #: Its order (channel points_mall): pay the cash part with POST /orders/{id}/payments
+    order_id: str
+    kind: str
+    quantity: int
+    #: Points debited, all units together
+    points: int
+    #: Fen to pay, all units together
+    cash: int
+    currency: str
+    #: in_review | pending_payment | paid | fulfilled | cancelled | refunded
+    status: str
+    ip: str | None
+    device_id: str | None
+    risk_decision_id: str | None
+    #: What fulfilment made: wallet_coupon_ids, benefit_grant_ids, an app's report
+    fulfilment: dict[str, Any]
+    created_at: str
+    paid_at: str | None
+    fulfilled_at: str | None
+    cancelled_at: str | None
+    refunded_at: str | None
+    version: int
+
+
+class RedemptionCancel(TypedDict, total=False):
+    reason: str | None
+
+
+class RedemptionCreate(TypedDict, total=False):
+    customer_id: Required[str]
+    item_id: Required[str]
+    quantity: int
+    ip: str | None
+    device_id: str | None
+
+
+class RedemptionPage(TypedDict, total=False):
+    items: Required[list[Redemption]]
+    next_cursor: Required[str | None]
 
 
 class Refund(TypedDict, total=False):
@@ -3791,6 +3909,19 @@ class AppResource:
             "POST", "/api/v1/app/messages/{message_id}/status", path_params={"message_id": message_id}, body=body
         )
         return cast(Message, response)
+
+    def report_redemption_fulfilment(self, redemption_id: str, body: FulfilmentReport) -> Redemption:
+        """An app reports whether it delivered its item for a redemption (points_mall.fulfilment_requested).
+
+        ``POST /api/v1/app/points-mall/redemptions/{redemption_id}/fulfilment``
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/app/points-mall/redemptions/{redemption_id}/fulfilment",
+            path_params={"redemption_id": redemption_id},
+            body=body,
+        )
+        return cast(Redemption, response)
 
     def list_ratings(self, *, limit: int | None = None, cursor: str | None = None) -> RatingPage:
         """Ratings of the calling app, newest first.
@@ -6310,6 +6441,168 @@ class PointsResource:
         )
 
 
+class PointsMallResource:
+    """积分商城: the points mall's items and redemptions (``client.points_mall``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def list_items(
+        self,
+        *,
+        status: Literal["draft", "on_sale", "off_sale"] | None = None,
+        kind: Literal["goods", "coupon", "benefit_package", "app"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MallItemPage:
+        """The mall's items, newest first; filter by status or kind.
+
+        ``GET /api/v1/points-mall/items`` · scope ``read_points_mall``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/points-mall/items", query={"status": status, "kind": kind, "limit": limit, "cursor": cursor}
+        )
+        return cast(MallItemPage, response)
+
+    def iter_items(
+        self,
+        *,
+        status: Literal["draft", "on_sale", "off_sale"] | None = None,
+        kind: Literal["goods", "coupon", "benefit_package", "app"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[MallItem]:
+        """Every item of ``list_items``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/points-mall/items", query={"status": status, "kind": kind, "limit": limit}
+        )
+
+    def create_item(self, body: MallItem) -> MallItem:
+        """Add an item: goods (a SKU), a coupon, a benefit package or an app's item, for points (+ cash in fen)
+
+        ``POST /api/v1/points-mall/items`` · scope ``write_points_mall``
+        """
+        response = self._requester.request("POST", "/api/v1/points-mall/items", body=body)
+        return cast(MallItem, response)
+
+    def get_item(self, item_id: str) -> MallItem:
+        """One item.
+
+        ``GET /api/v1/points-mall/items/{item_id}`` · scope ``read_points_mall``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/points-mall/items/{item_id}", path_params={"item_id": item_id}
+        )
+        return cast(MallItem, response)
+
+    def update_item(
+        self, item_id: str, body: MallItemUpdate | None = None, *, if_match: int | str | None = None
+    ) -> MallItem:
+        """Change an item: price, stock, limits, window, status (send If-Match); its kind and contents are fixed.
+
+        ``PATCH /api/v1/points-mall/items/{item_id}`` · scope ``write_points_mall``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH",
+            "/api/v1/points-mall/items/{item_id}",
+            path_params={"item_id": item_id},
+            body=body,
+            if_match=if_match,
+        )
+        return cast(MallItem, response)
+
+    def delete_item(self, item_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete an item nobody redeemed (send If-Match)
+
+        ``DELETE /api/v1/points-mall/items/{item_id}`` · scope ``write_points_mall``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/points-mall/items/{item_id}", path_params={"item_id": item_id}, if_match=if_match
+        )
+
+    def list_redemptions(
+        self,
+        *,
+        customer_id: str | None = None,
+        item_id: str | None = None,
+        status: PointsMallStatus | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RedemptionPage:
+        """Redemptions, newest first; filter by customer, item or status.
+
+        ``GET /api/v1/points-mall/redemptions`` · scope ``read_points_mall``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/points-mall/redemptions",
+            query={"customer_id": customer_id, "item_id": item_id, "status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(RedemptionPage, response)
+
+    def iter_redemptions(
+        self,
+        *,
+        customer_id: str | None = None,
+        item_id: str | None = None,
+        status: PointsMallStatus | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Redemption]:
+        """Every item of ``list_redemptions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/points-mall/redemptions",
+            query={"customer_id": customer_id, "item_id": item_id, "status": status, "limit": limit},
+        )
+
+    def create_redemption(self, body: RedemptionCreate, *, idempotency_key: str | None = None) -> Redemption:
+        """Redeem an item for a customer (send an Idempotency-Key).
+
+        ``POST /api/v1/points-mall/redemptions`` · scope ``write_points_mall``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/points-mall/redemptions",
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Redemption, response)
+
+    def get_redemption(self, redemption_id: str) -> Redemption:
+        """One redemption.
+
+        ``GET /api/v1/points-mall/redemptions/{redemption_id}`` · scope ``read_points_mall``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/points-mall/redemptions/{redemption_id}", path_params={"redemption_id": redemption_id}
+        )
+        return cast(Redemption, response)
+
+    def cancel_redemption(
+        self, redemption_id: str, body: RedemptionCancel | None = None, *, idempotency_key: str | None = None
+    ) -> Redemption:
+        """Cancel a redemption before it is fulfilled: points, cash and stock come back exactly.
+
+        ``POST /api/v1/points-mall/redemptions/{redemption_id}/cancel`` · scope ``write_points_mall``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/points-mall/redemptions/{redemption_id}/cancel",
+            path_params={"redemption_id": redemption_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Redemption, response)
+
+
 class ProductsResource:
     """Categories, products, SKUs and stock (``client.products``)."""
 
@@ -8103,6 +8396,7 @@ class ApiResources:
         self.plugin_invocations = PluginInvocationsResource(requester)
         self.plugins = PluginsResource(requester)
         self.points = PointsResource(requester)
+        self.points_mall = PointsMallResource(requester)
         self.products = ProductsResource(requester)
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
@@ -8133,6 +8427,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/app/listing/delist", "app.delist"),
     ("POST", "/api/v1/app/listing/submissions", "app.submit_listing"),
     ("POST", "/api/v1/app/messages/{message_id}/status", "app.report_message_status"),
+    ("POST", "/api/v1/app/points-mall/redemptions/{redemption_id}/fulfilment", "app.report_redemption_fulfilment"),
     ("GET", "/api/v1/app/ratings", "app.list_ratings"),
     ("GET", "/api/v1/app/ratings", "app.iter_ratings"),
     ("POST", "/api/v1/app/ratings/{rating_id}/reply", "app.reply_to_rating"),
@@ -8324,6 +8619,17 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/customers/{customer_id}/points/adjustments", "points.adjust"),
     ("GET", "/api/v1/customers/{customer_id}/points/history", "points.list_history"),
     ("GET", "/api/v1/customers/{customer_id}/points/history", "points.iter_history"),
+    ("GET", "/api/v1/points-mall/items", "points_mall.list_items"),
+    ("GET", "/api/v1/points-mall/items", "points_mall.iter_items"),
+    ("POST", "/api/v1/points-mall/items", "points_mall.create_item"),
+    ("GET", "/api/v1/points-mall/items/{item_id}", "points_mall.get_item"),
+    ("PATCH", "/api/v1/points-mall/items/{item_id}", "points_mall.update_item"),
+    ("DELETE", "/api/v1/points-mall/items/{item_id}", "points_mall.delete_item"),
+    ("GET", "/api/v1/points-mall/redemptions", "points_mall.list_redemptions"),
+    ("GET", "/api/v1/points-mall/redemptions", "points_mall.iter_redemptions"),
+    ("POST", "/api/v1/points-mall/redemptions", "points_mall.create_redemption"),
+    ("GET", "/api/v1/points-mall/redemptions/{redemption_id}", "points_mall.get_redemption"),
+    ("POST", "/api/v1/points-mall/redemptions/{redemption_id}/cancel", "points_mall.cancel_redemption"),
     ("GET", "/api/v1/products", "products.list"),
     ("GET", "/api/v1/products", "products.iter"),
     ("POST", "/api/v1/products", "products.create"),

@@ -53,6 +53,7 @@ from souk_platform.orders.services import create_refund, settle_payment, start_p
 from souk_platform.plugins.models import PluginInvocation
 from souk_platform.plugins.services import create_activation, upload_plugin
 from souk_platform.points.services import award_points, points_account_id
+from souk_platform.points_mall.services import create_item, redeem
 from souk_platform.risk.models import RiskReview
 from souk_platform.risk.services import create_entry
 from souk_platform.shops.models import Shop
@@ -126,6 +127,8 @@ OBJECTS: dict[str, str] = {
     "decision_id": "risk_decision",
     "entry_id": "risk_list_entry",
     "review_id": "risk_review",
+    "item_id": "points_mall_item",
+    "redemption_id": "points_mall_redemption",  # of shop A's app's item: the app reports on it
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -180,6 +183,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/message-templates/<template_id>/preview"): lambda w: {"customer_id": w["customer"]},
     ("POST", "/api/v1/customers/<customer_id>/messages/<inbox_message_id>/read"): None,
     ("POST", "/api/v1/app/messages/<message_id>/status"): lambda w: {"status": "delivered"},
+    ("PATCH", "/api/v1/points-mall/items/<item_id>"): lambda w: {"title": "Renamed"},
+    ("DELETE", "/api/v1/points-mall/items/<item_id>"): None,
+    ("POST", "/api/v1/points-mall/redemptions/<redemption_id>/cancel"): lambda w: {},
+    ("POST", "/api/v1/app/points-mall/redemptions/<redemption_id>/fulfilment"): lambda w: {"status": "fulfilled"},
     ("PATCH", "/api/v1/risk/lists/<entry_id>"): lambda w: {"note": "Renamed"},
     ("DELETE", "/api/v1/risk/lists/<entry_id>"): None,
     ("POST", "/api/v1/risk/reviews/<review_id>/approve"): lambda w: {},
@@ -501,6 +508,7 @@ def build_shop_a(session: Any, now: Any) -> World:
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id
     world.update(messaging_world(session, shop.id, customer.id, world["installation"], now))
+    world.update(points_mall_world(session, shop.id, customer.id, world["installation"], now))
     world["listen_session"] = open_listen_session(session, app_id=world["app"], now=now).id
     subscription, _secret = create_subscription(
         session,
@@ -593,6 +601,33 @@ def install_an_app(session: Any, shop_id: str) -> tuple[str, str]:
     session.add(installation)
     session.flush()
     return app.id, installation.id
+
+
+def points_mall_world(session: Any, shop_id: str, customer_id: str, installation_id: str, now: Any) -> World:
+    """An item of the shop's app in the points mall, and a customer's redemption of it awaiting the app."""
+    item = create_item(
+        session,
+        shop_id=shop_id,
+        fields={
+            "kind": "app",
+            "installation_id": installation_id,
+            "app_item_code": "VIP",
+            "title": "VIP",
+            "points": 1,
+            "status": "on_sale",
+        },
+    )
+    redemption = redeem(
+        session,
+        shop_id=shop_id,
+        item_id=item.id,
+        customer_id=customer_id,
+        quantity=1,
+        ip=None,
+        device_id=None,
+        now=now,
+    )
+    return {"points_mall_item": item.id, "points_mall_redemption": redemption.id}
 
 
 def another_developers_app_token(session: Any, now: Any) -> dict[str, str]:

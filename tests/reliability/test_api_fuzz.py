@@ -69,6 +69,11 @@ RULES_BEYOND_THE_SCHEMA = {
     "GET /api/v1/message-reports": "from and to together, in order, at most 366 days apart; not with days",
     "POST /api/v1/risk/lists": "an ip entry holds an IP address, a customer entry the shop's customer; expiry ahead",
     "PUT /api/v1/risk/settings": "If-Match is required",
+    "POST /api/v1/points-mall/items": "what the kind gives is the shop's SKU, issued coupon, package or active "
+    "installation (and no other); goods take the SKU's stock; the window in order",
+    "PATCH /api/v1/points-mall/items/{item_id}": "as POST /points-mall/items; stock not below what is redeemed",
+    "POST /api/v1/points-mall/redemptions": "Idempotency-Key is required; the shop's item on sale and customer with "
+    "the level, limit, stock and points it takes",
     "POST /api/v1/risk/replay": "thresholds in the ranges PUT /risk/settings allows; from and to together, in order, "
     "at most 31 days apart; not with date",
     "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",

@@ -14,7 +14,7 @@ from souk_platform.api.encoding import fast_response
 from souk_platform.api.guard import current_principal, requires
 from souk_platform.api.pagination import Page, PageArgs, page_of, page_schema, paginated, row_page_of
 from souk_platform.api.problems import SoukApi
-from souk_platform.api.transactions import idempotent, transactional
+from souk_platform.api.transactions import idempotent, key_required, transactional
 
 __all__ = [
     "Page",
@@ -26,6 +26,7 @@ __all__ = [
     "expected_version",
     "fast_response",
     "idempotent",
+    "key_required",
     "page_of",
     "page_schema",
     "paginated",

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from souk_platform.api.guard import current_principal
 from souk_platform.api.models import IdempotencyRecord
 from souk_platform.api.parsing import request_json
-from souk_platform.core.errors import Conflict, Unprocessable
+from souk_platform.core.errors import Conflict, SoukError, Unprocessable
 from souk_platform.db import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +42,12 @@ class IdempotencyKeyReused(Unprocessable):
 class IdempotencyKeyInvalid(Unprocessable):
     code = "idempotency-key-invalid"
     title = "Invalid Idempotency-Key"
+
+
+class IdempotencyKeyMissing(SoukError):
+    status = 428
+    code = "idempotency-key-required"
+    title = "Send an Idempotency-Key"
 
 
 def _finish(response: Response) -> Response:
@@ -63,6 +69,19 @@ def transactional(view: F) -> F:
             db.session.rollback()
             raise
         return _finish(response)
+
+    return cast(F, wrapper)
+
+
+def key_required(view: F) -> F:
+    """Refuse a request without ``Idempotency-Key`` (428), before anything runs: for POSTs whose retry
+    without a key would move points or stock twice. Put it above ``idempotent``."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.headers.get("Idempotency-Key"):
+            raise IdempotencyKeyMissing("This request needs an Idempotency-Key header (a retry then does it once).")
+        return view(*args, **kwargs)
 
     return cast(F, wrapper)
 

@@ -30,6 +30,10 @@ _DOMAINS: dict[str, tuple[str, str]] = {
         _l("See message channels, templates and sent messages"),
         _l("Send messages to customers and change channels and templates"),
     ),
+    "points_mall": (
+        _l("See the points mall's items and redemptions"),
+        _l("Change the points mall's items and redeem them for customers"),
+    ),
     "orders": (_l("See carts, orders and refunds"), _l("Create checkouts and orders, pay, ship and refund")),
     "points": (_l("See points balances and rules"), _l("Award, deduct and configure points")),
     "stored_value": (_l("See stored-value balances"), _l("Top up, spend and refund stored value")),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from souk_platform.checkout.services import MAX_LINES, MAX_QUANTITY
-from souk_platform.orders.models import ORDER_CHANNELS
+from souk_platform.orders.models import CHECKOUT_CHANNELS
 
 _ID = ma.validate.Length(1, 64)
 _QUANTITY = ma.validate.Range(1, MAX_QUANTITY)
@@ -46,8 +46,8 @@ class CheckoutSchema(ma.Schema):
     )
     channel = ma.fields.String(
         load_default="online",
-        validate=ma.validate.OneOf(ORDER_CHANNELS),
-        metadata={"description": "Where the order is placed: " + ", ".join(ORDER_CHANNELS)},
+        validate=ma.validate.OneOf(CHECKOUT_CHANNELS),
+        metadata={"description": "Where the order is placed: " + ", ".join(CHECKOUT_CHANNELS)},
     )
     device_id = ma.fields.String(
         load_default=None,

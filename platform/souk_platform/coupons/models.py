@@ -14,7 +14,7 @@ REDEMPTION_STATUSES = ("reserved", "redeemed", "released")
 # public: a code anyone may type (the default); issued: only a customer holding an unused wallet entry may use it.
 COUPON_DISTRIBUTIONS = ("public", "issued")
 # Where a wallet entry came from (docs/architecture.md §5.9).
-WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo", "journey")
+WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo", "journey", "points_mall")
 
 
 class Coupon(Versioned, Base):

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from souk_platform.orders.models import ORDER_CHANNELS
+from souk_platform.orders.models import CHECKOUT_CHANNELS
 from souk_platform.web.once import OnceForm
 
 MAX_TEST_ORDER_LINES = 5
@@ -15,12 +15,13 @@ CHANNEL_WORDS = {
     "mini_program": _l("Mini program"),
     "app": _l("Mobile app"),
     "social": _l("Social media"),
+    "points_mall": _l("Points mall"),
 }
 
 
 def channel_choices() -> list[tuple[str, str]]:
-    """Where an order can be placed (``ORDER_CHANNELS``), in the merchant's language."""
-    return [(channel, str(CHANNEL_WORDS[channel])) for channel in ORDER_CHANNELS]
+    """Where a checkout can place an order (``CHECKOUT_CHANNELS``), in the merchant's language."""
+    return [(channel, str(CHANNEL_WORDS[channel])) for channel in CHECKOUT_CHANNELS]
 
 
 class TestOrderLineForm(FlaskForm):

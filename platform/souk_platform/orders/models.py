@@ -13,7 +13,8 @@ from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_co
 ORDER_STATUSES = ("in_review", "pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SOLD_STATUSES = ("paid", "fulfilled", "completed")  # count as sales; refunds are allowed on these
 _SOLD_SQL = "status IN ('paid', 'fulfilled', 'completed')"  # SOLD_STATUSES, for partial indexes
-ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social")  # where an order was placed
+ORDER_CHANNELS = ("online", "store", "mini_program", "app", "social", "points_mall")  # where an order was placed
+CHECKOUT_CHANNELS = ORDER_CHANNELS[:-1]  # points_mall orders are made by redemptions only (§5.14)
 
 
 class Order(Versioned, Base):

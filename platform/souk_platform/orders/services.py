@@ -44,6 +44,7 @@ from souk_platform.orders.errors import (
 from souk_platform.orders.models import SOLD_STATUSES, Order, OrderLine, Payment, Refund
 from souk_platform.orders.payments import PROVIDERS, Outcome, PaymentProvider
 from souk_platform.points.services import award_points, default_points_for_order, refund_spent_points, revoke_points
+from souk_platform.points_mall import lifecycle as points_mall
 from souk_platform.shops.services import get_shop, shop_setting
 from souk_platform.stored_value.services import (
     default_cashback_for_order,
@@ -268,6 +269,7 @@ def cancel_order(
     release_redemptions(session, shop_id=shop_id, order_id=order.id)
     release_entries(session, shop_id=shop_id, order_id=order.id, now=now)
     packs.on_order_cancelled(session, shop_id=shop_id, order_id=order.id, now=now)
+    points_mall.on_order_cancelled(session, shop_id=shop_id, order_id=order.id, now=now)  # a redemption's (§5.14)
     if order.points_spent:
         refund_spent_points(session, shop_id=shop_id, order_id=order.id, points=None, now=now)
     if order.stored_value_used and order.customer_id:
@@ -289,7 +291,9 @@ def fulfil_order(
 ) -> Order:
     """Mark a paid order shipped/fulfilled."""
     order = _lock_for_change(session, shop_id=shop_id, order_id=order_id, expected_version=expected_version)
-    return transition(session, order, "fulfilled", now=now)
+    transition(session, order, "fulfilled", now=now)
+    points_mall.on_order_fulfilled(session, shop_id=shop_id, order_id=order.id, now=now)  # a redemption's (§5.14)
+    return order
 
 
 def complete_order(
@@ -503,6 +507,7 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     confirm_redemptions(session, shop_id=shop.id, order_id=order.id)
     use_entries(session, shop_id=shop.id, order_id=order.id, now=now)
     packs.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a coupon pack's order (§5.9)
+    points_mall.on_order_paid(session, shop_id=shop.id, order_id=order.id, now=now)  # a redemption's (§5.14)
     if order.customer_id is None:
         return 0, 0
     paid = order.money_paid
@@ -686,6 +691,7 @@ def create_refund(
     if full:  # a refund of everything gives the order's wallet coupons back while they are valid (§5.9)
         give_back_entries(session, shop_id=shop_id, order_id=order.id, now=now)
         packs.on_order_refunded(session, shop_id=shop_id, order_id=order.id, now=now)
+        points_mall.on_order_refunded(session, shop_id=shop_id, order_id=order.id, full=True, now=now)
     if cash:
         balance = get_account(session, shop_id=shop_id, kind="shop.balance", owner_id=shop_id, unit=order.currency)
         clearing = get_account(

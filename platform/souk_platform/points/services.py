@@ -333,9 +333,17 @@ def _existing_transfer(session: DbSession, key: str) -> LedgerTransfer | None:
 
 
 def spend_points(
-    session: DbSession, *, shop_id: str, customer_id: str, points: int, order_id: str, now: dt.datetime
+    session: DbSession,
+    *,
+    shop_id: str,
+    customer_id: str,
+    points: int,
+    order_id: str,
+    now: dt.datetime,
+    memo: str | None = None,
 ) -> None:
     """Spend ``points`` on ``order_id`` (lots soonest-to-expire first); idempotent per order.
+    ``memo`` says what the order is for when it is not a checkout's (a points-mall redemption).
 
     Raises ``InsufficientFunds`` (422 insufficient-balance, nothing written) when the unexpired balance is short.
     """
@@ -353,7 +361,7 @@ def spend_points(
         kind="points.spend",
         reference=order_id,
         key=key,
-        memo=None,
+        memo=memo,
     )
     emit(
         session,

@@ -2,7 +2,7 @@
 
 Plain Python, no database: ``judge`` reads the figures an evaluation gathered (its recorded ``inputs``)
 and the shop's thresholds, and names the rules that fire with their figures. The same function replays a
-recorded decision under other thresholds. Each action (checkout now; redemption, coupon claim and sign-in
+recorded decision under other thresholds. Each action (checkout, redemption; coupon claim and sign-in
 as they arrive) lists the rules it runs and the extension point its apps' plugins answer.
 """
 
@@ -106,6 +106,13 @@ ACTIONS: dict[str, ActionSpec] = {
                 "new_account_high_value",
             ),
             "order.validate",
+        ),
+        # A points-mall redemption (§5.14): the count rules over recent redemptions; no plugins (no
+        # extension point of its own yet — order.validate's input is an order draft, which a redemption is not).
+        ActionSpec(
+            "redemption",
+            ("customer_dense_orders", "ip_many_customers", "customer_many_ips", "device_many_customers"),
+            None,
         ),
     )
 }

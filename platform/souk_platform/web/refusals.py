@@ -45,6 +45,14 @@ TITLES = {
     ),
     "insufficient-shop-balance": _l("The shop's balance cannot cover the refund."),
     "invalid-state-transition": _l("The order is not in a state that allows this."),
+    "invalid-points-mall-item": _l("The points-mall item's settings are not valid."),
+    "points-mall-item-unavailable": _l("The item cannot be redeemed now: not on sale, outside its dates or sold out."),
+    "redemption-not-allowed": _l(
+        "This member cannot redeem this item: their level is too low or they reached the limit."
+    ),
+    "redemption-rejected": _l("Risk control rejected the redemption."),
+    "insufficient-balance": _l("Not enough points."),
+    "out-of-stock": _l("Not enough stock."),
 }
 
 

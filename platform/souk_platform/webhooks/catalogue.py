@@ -106,6 +106,55 @@ _COUPON_PACK = _object(
         "version": _I,
     }
 )
+_MALL_ITEM = _object(
+    {
+        "id": _S,
+        "kind": {**_S, "description": "goods, coupon, benefit_package or app"},
+        "title": _S,
+        "sku_id": _NS,
+        "coupon_id": _NS,
+        "package_id": _NS,
+        "installation_id": _NS,
+        "app_item_code": _NS,
+        "points": _I,
+        "cash": {**_I, "description": "Fen on top of the points"},
+        "currency": _S,
+        "stock": _NI,
+        "redeemed": _I,
+        "per_member_limit": _NI,
+        "limit_period": _S,
+        "min_level": _NI,
+        "starts_at": _NTS,
+        "ends_at": _NTS,
+        "status": {**_S, "description": "draft, on_sale or off_sale"},
+        "version": _I,
+    }
+)
+_REDEMPTION = _object(
+    {
+        "id": _S,
+        "item_id": _S,
+        "customer_id": _S,
+        "order_id": {**_S, "description": "Its order (channel points_mall), which carries the cash part"},
+        "kind": _S,
+        "quantity": _I,
+        "points": _I,
+        "cash": {**_I, "description": "Fen"},
+        "currency": _S,
+        "status": {**_S, "description": "pending_payment, in_review, paid, fulfilled, cancelled or refunded"},
+        "fulfilment": _OBJ,
+        "created_at": _TS,
+        "version": _I,
+    }
+)
+_REDEMPTION_FULFILMENT = _object(
+    {
+        **_REDEMPTION["properties"],
+        "installation_id": {**_S, "description": "Your installation, which provides the item"},
+        "app_item_code": {**_S, "description": "Your own code of the item"},
+        "title": _S,
+    }
+)
 _CATEGORY = _object(
     {
         "id": _S,
@@ -141,7 +190,7 @@ _ORDER = _object(
         "customer_id": _NS,
         "channel": {
             **_S,
-            "enum": ["online", "store", "mini_program", "app", "social"],
+            "enum": ["online", "store", "mini_program", "app", "social", "points_mall"],
             "description": "Where the order was placed (checkout's channel; default online)",
         },
         "currency": _S,
@@ -676,6 +725,23 @@ CATALOGUE: dict[str, EventType] = {
         _e("coupon_pack.purchased", "A coupon pack was paid for; its coupons are in the buyer's wallet.", _COUPON_PACK),
         _e("coupon_pack.refunded", "A coupon pack was refunded; its unused coupons were revoked.", _COUPON_PACK),
         _e("coupon.revoked", "A wallet coupon was taken back unused (its coupon pack was refunded).", _WALLET_COUPON),
+        # points mall (积分商城)
+        _e("points_mall.item_updated", "A points-mall item was created or changed.", _MALL_ITEM),
+        _e("points_mall.item_deleted", "A points-mall item nobody redeemed was deleted.", _MALL_ITEM),
+        _e("points_mall.redeemed", "A customer redeemed a points-mall item (points debited).", _REDEMPTION),
+        _e(
+            "points_mall.fulfilment_requested",
+            "Deliver your item for this redemption: sent only to the app whose installation provides the item, "
+            "which then reports through POST /api/v1/app/points-mall/redemptions/{id}/fulfilment.",
+            _REDEMPTION_FULFILMENT,
+        ),
+        _e(
+            "points_mall.fulfilled",
+            "A redemption was fulfilled (wallet coupon, grant, shipped, app delivered).",
+            _REDEMPTION,
+        ),
+        _e("points_mall.cancelled", "A redemption was cancelled; its points, cash and stock came back.", _REDEMPTION),
+        _e("points_mall.refunded", "A redemption's order was refunded in full; its points came back.", _REDEMPTION),
         # benefits (权益)
         _e("benefit_package.created", "A benefit package was created.", _BENEFIT_PACKAGE),
         _e("benefit_package.updated", "A benefit package changed.", _BENEFIT_PACKAGE),

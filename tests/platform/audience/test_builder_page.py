@@ -71,7 +71,14 @@ def test_every_field_offers_all_its_parameters_with_inputs_and_the_shops_objects
     assert {"tags.has", "tags.has_any", "tags.has_all"} <= set(offered)
 
     lookups = data["lookups"]
-    assert [v for v, _ in lookups["order_channels"]] == ["online", "store", "mini_program", "app", "social"]
+    assert [v for v, _ in lookups["order_channels"]] == [
+        "online",
+        "store",
+        "mini_program",
+        "app",
+        "social",
+        "points_mall",
+    ]
     assert [v for v, _ in lookups["payment_methods"]] == ["cash", "points", "stored_value"]
     coupons = dict(lookups["coupons"])
     assert coupons[rich.coupons["TEN"]] == "Ten off" and "Theirs" not in coupons.values()

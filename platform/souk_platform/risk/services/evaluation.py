@@ -19,6 +19,7 @@ from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.extensions import run_point
 from souk_platform.orders.models import Order
+from souk_platform.points_mall.models import MallRedemption
 from souk_platform.risk import decision_log
 from souk_platform.risk.models import RiskDecision, RiskListEntry
 from souk_platform.risk.rules import ACTIONS, RULES, FiredRule, judge, rule_thresholds
@@ -92,48 +93,53 @@ def _count(session: DbSession, stmt: sa.Select[Any]) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _checkout_stats(
-    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+def _recent_counts(
+    session: DbSession,
+    shop: Shop,
+    facts: RiskFacts,
+    thresholds: Mapping[str, Mapping[str, Any]],
+    now: dt.datetime,
+    rows: type[Order] | type[MallRedemption],
 ) -> dict[str, int]:
-    """Recent-order figures the checkout rules read, counting the order being placed."""
+    """The count rules' figures over the shop's recent ``rows`` (orders or redemptions), counting the one being
+    made: the customer's rows, the customers on the IP or device, the customer's IPs — each in its window."""
 
     def since(rule: str) -> dt.datetime:
         return now - dt.timedelta(minutes=int(thresholds[rule]["window_minutes"]))
 
     customer_id, ip, device_id = facts.customer_id, facts.ip, facts.device_id
-    in_shop = Order.shop_id == shop.id
+    in_shop = rows.shop_id == shop.id
     stats = {
         "customer_dense_orders": 1,
         "ip_many_customers": 1 if customer_id else 0,
         "customer_many_ips": 1 if ip else 0,
         "device_many_customers": 1 if customer_id and device_id else 0,
-        "new_account_high_value": facts.amount,
     }
-    others = sa.func.count(sa.distinct(Order.customer_id))
-    not_this_customer = (Order.customer_id.is_not(None), Order.customer_id != (customer_id or ""))
+    others = sa.func.count(sa.distinct(rows.customer_id))
+    not_this_customer = (rows.customer_id.is_not(None), rows.customer_id != (customer_id or ""))
     if customer_id:
         stats["customer_dense_orders"] += _count(
             session,
             sa.select(sa.func.count())
-            .select_from(Order)
-            .where(in_shop, Order.customer_id == customer_id, Order.created_at > since("customer_dense_orders")),
+            .select_from(rows)
+            .where(in_shop, rows.customer_id == customer_id, rows.created_at > since("customer_dense_orders")),
         )
     if ip:
         stats["ip_many_customers"] += _count(
             session,
             sa.select(others).where(
-                in_shop, Order.ip == ip, *not_this_customer, Order.created_at > since("ip_many_customers")
+                in_shop, rows.ip == ip, *not_this_customer, rows.created_at > since("ip_many_customers")
             ),
         )
     if customer_id and ip:
         stats["customer_many_ips"] += _count(
             session,
-            sa.select(sa.func.count(sa.distinct(Order.ip))).where(
+            sa.select(sa.func.count(sa.distinct(rows.ip))).where(
                 in_shop,
-                Order.customer_id == customer_id,
-                Order.ip.is_not(None),
-                Order.ip != ip,
-                Order.created_at > since("customer_many_ips"),
+                rows.customer_id == customer_id,
+                rows.ip.is_not(None),
+                rows.ip != ip,
+                rows.created_at > since("customer_many_ips"),
             ),
         )
     if device_id:
@@ -141,15 +147,33 @@ def _checkout_stats(
             session,
             sa.select(others).where(
                 in_shop,
-                Order.device_id == device_id,
+                rows.device_id == device_id,
                 *not_this_customer,
-                Order.created_at > since("device_many_customers"),
+                rows.created_at > since("device_many_customers"),
             ),
         )
     return stats
 
 
-_STATS = {"checkout": _checkout_stats}
+def _checkout_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Recent-order figures the checkout rules read (a redemption's order counts too: it is an order), and the
+    order's value for the new-account rule."""
+    return {
+        **_recent_counts(session, shop, facts, thresholds, now, Order),
+        "new_account_high_value": facts.amount,
+    }
+
+
+def _redemption_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Recent-redemption figures the points mall's rules read (§5.14): the same counts over redemptions."""
+    return _recent_counts(session, shop, facts, thresholds, now, MallRedemption)
+
+
+_STATS = {"checkout": _checkout_stats, "redemption": _redemption_stats}
 
 
 def _account_age_minutes(session: DbSession, shop_id: str, customer_id: str | None, now: dt.datetime) -> int | None:

@@ -19,6 +19,7 @@ from souk_platform.db import DbSession
 from souk_platform.events.services import emit
 from souk_platform.orders.models import Order
 from souk_platform.orders.services import cancel_order, get_order, transition
+from souk_platform.points_mall import lifecycle as points_mall
 from souk_platform.risk.errors import ReviewClosed, ReviewNotFound
 from souk_platform.risk.models import RiskReview
 from souk_platform.risk.services.evaluation import Decision, shop_risk_settings
@@ -144,6 +145,8 @@ def approve_review(
             minutes=int(shop_setting(get_shop(session, shop_id), "reservation_minutes"))
         )
         transition(session, order, "pending_payment", now=now)
+        # A held redemption follows its order; with no cash to pay it is paid at once (§5.14).
+        points_mall.on_order_released(session, shop_id=shop_id, order_id=order.id, now=now)
         return _close(session, review, "approved", by=by, note=note, now=now)
     # The order was cancelled some other way meanwhile: nothing is left to approve.
     return _close(session, review, "rejected", by=by, note=note or f"the order was {order.status}", now=now)

@@ -32,8 +32,9 @@ class RoutedEvent(Protocol):
 
 
 # Events addressed to one installation, named by the payload's ``installation_id``: a message on an app's
-# channel goes to that app only (docs/architecture.md §5.11), if its grant allows the event's scope.
-ADDRESSED_TYPES = frozenset({"message.send_requested"})
+# channel goes to that app only (docs/architecture.md §5.11), an app's points-mall item to the app that
+# delivers it (§5.14), if its grant allows the event's scope.
+ADDRESSED_TYPES = frozenset({"message.send_requested", "points_mall.fulfilment_requested"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "payment": "read_orders",
     "refund": "read_orders",
     "risk": "read_risk",
+    "points_mall": "read_points_mall",
     "webhook_subscription": "read_webhooks",
     "webhook": "read_webhooks",
     "app": None,  # an app hears about its own installation

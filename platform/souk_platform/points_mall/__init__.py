@@ -1,0 +1,1 @@
+"""积分商城 — the points mall (docs/architecture.md §5.14)."""
