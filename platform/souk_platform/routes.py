@@ -21,6 +21,8 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.journeys.api",
     "souk_platform.messaging.api",
     "souk_platform.points.api",
+    "souk_platform.points.policy_api",
+    "souk_platform.points_tasks.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",
     "souk_platform.orders.api",

@@ -14,7 +14,7 @@ from souk_platform.api.encoding import fast_response
 from souk_platform.api.guard import current_principal, requires
 from souk_platform.api.pagination import Page, PageArgs, page_of, page_schema, paginated, row_page_of
 from souk_platform.api.problems import SoukApi
-from souk_platform.api.transactions import idempotent, transactional
+from souk_platform.api.transactions import idempotency_required, idempotent, transactional
 
 __all__ = [
     "Page",
@@ -25,6 +25,7 @@ __all__ = [
     "etag",
     "expected_version",
     "fast_response",
+    "idempotency_required",
     "idempotent",
     "page_of",
     "page_schema",
