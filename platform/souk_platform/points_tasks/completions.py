@@ -381,10 +381,10 @@ def sign_in(
     """Sign ``customer_id`` in for the shop-local day: the task's points, plus a streak bonus on the day the
     streak reaches a bonus's length; a missed day starts the streak again. 409 ``already-signed-in`` the
     second time in a day."""
+    _lock_customer(session, shop.id, customer_id)
     task = sign_in_task(session, shop.id)
     if task is None:
         raise SignInNotOffered("The shop has no daily sign-in task; create one at /points-tasks.")
-    _lock_customer(session, shop.id, customer_id)
     _check_open(task, now)
     day = local_date(shop, now)
     slot = _slot(task, day, None)
