@@ -57,5 +57,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.journeys.views",
     "souk_platform.messaging.views",
     "souk_platform.risk.views",
+    "souk_platform.points_tasks.views",
     "souk_platform.operations.views",
 )
