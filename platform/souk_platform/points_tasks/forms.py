@@ -72,7 +72,7 @@ class PolicyForm(FlaskForm):
     )
     point_value = YuanField(_l("What one point is worth (yuan)"), validators=[InputRequired()], maximum=10_000)
     max_spend_percent = IntegerField(
-        _l("Points may pay at most (% of an order)"), validators=[InputRequired(), NumberRange(0, 100)]
+        _l("Points may pay at most (percent of an order)"), validators=[InputRequired(), NumberRange(0, 100)]
     )
     max_points_per_order = IntegerField(
         _l("At most this many points per order (blank: no cap)"),

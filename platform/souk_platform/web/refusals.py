@@ -45,6 +45,10 @@ TITLES = {
     ),
     "insufficient-shop-balance": _l("The shop's balance cannot cover the refund."),
     "invalid-state-transition": _l("The order is not in a state that allows this."),
+    "invalid-points-task": _l("The task's settings are not valid."),
+    "sign-in-task-exists": _l("The shop already has a daily sign-in task: change that one."),
+    "points-task-in-use": _l("Customers have completed this task: pause it instead."),
+    "invalid-points-policy": _l("The points policy is not valid."),
 }
 
 
