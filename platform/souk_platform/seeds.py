@@ -18,6 +18,7 @@ from souk_platform.journeys.engine import demo as journeys_engine_demo
 from souk_platform.members import demo as members_demo
 from souk_platform.messaging import demo as messaging_demo
 from souk_platform.orders import demo as orders_demo
+from souk_platform.points_tasks import demo as points_tasks_demo
 from souk_platform.reports import demo as reports_demo
 from souk_platform.risk import demo as risk_demo
 from souk_platform.shops.models import Shop
@@ -36,6 +37,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("A day of risk decisions / 一天的风控记录", risk_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
+    ("Points tasks, sign-ins and the points policy / 积分任务、签到与积分规则", points_tasks_demo.seed),
     ("Journeys / 营销画布", journeys_demo.seed),
     ("Journeys with customers inside / 营销画布旅程与其中的顾客", journeys_engine_demo.seed),
 ]
