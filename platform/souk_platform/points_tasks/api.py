@@ -42,7 +42,7 @@ blp = Blueprint(
     "points_tasks",
     __name__,
     url_prefix="",  # /points-tasks and /customers/{id}/sign-ins
-    description="Points earning tasks (积分任务): daily sign-in, profile, first order, reviews, invitations",
+    description="Points earning tasks (积分任务): sign-in, profile, first order, review, invitation",
 )
 
 
