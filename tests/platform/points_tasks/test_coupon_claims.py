@@ -99,3 +99,27 @@ def test_another_shops_coupon_cannot_be_claimed(api, session, client):
     r = client.post(f"/api/v1/customers/{api.customer}/coupons", json={"coupon_id": theirs}, headers=headers)
     assert r.status_code == 404
     assert _entries(api.shop_id) == []
+
+
+def test_replaying_yesterdays_claims_keeps_a_review_as_a_refusal(api, session, clock):
+    from souk_platform.risk.services import replay_thresholds
+    from souk_platform.shops.services import get_shop
+
+    update_shop(
+        session,
+        shop_id=api.shop_id,
+        changes={"settings": {"risk_device_customers_max": 1, "risk_device_customers_outcome": "review"}},
+        expected_version=None,
+    )
+    session.commit()
+    coupon_id = _coupon(session, api.shop_id)
+    _claim(api, coupon_id, device_id="phone-1")
+    assert _claim(api, coupon_id, customer=api.friend, device_id="phone-1").status_code == 422
+    start, end = clock.now().replace(hour=0), clock.now().replace(hour=23)
+    same = replay_thresholds(
+        session, shop=get_shop(session, api.shop_id), thresholds={"rules": []}, start=start, end=end
+    )
+    assert same["changed"] == 0  # the refused claim is still refused, not "now held"
+    looser = {"rules": [{"rule": "device_many_customers", "threshold": 2}]}
+    replayed = replay_thresholds(session, shop=get_shop(session, api.shop_id), thresholds=looser, start=start, end=end)
+    assert replayed["changes"] == [{"before": "deny", "after": "allow", "count": 1}]
