@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from souk_platform.points.policy import LIMITS
 from souk_platform.points_tasks.services import MAX_CAP, MAX_TASK_POINTS
 from souk_platform.web.forms import YuanField
+from souk_platform.web.once import OnceForm
 
 KIND_LABELS = {
     "daily_sign_in": _l("Daily sign-in"),
@@ -86,3 +87,9 @@ class PolicyForm(FlaskForm):
         ],
     )
     expiry_days = IntegerField(_l("Days"), validators=[InputRequired(), NumberRange(*LIMITS["expiry_days"])])
+
+
+class HeldCompletionForm(OnceForm):
+    """Approve or reject a completion held by risk control: approving pays points, so it is done once."""
+
+    verdict = SelectField(choices=[("approve", _l("Approve")), ("reject", _l("Reject"))])

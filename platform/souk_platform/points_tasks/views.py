@@ -17,14 +17,16 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from souk_platform.core.errors import SoukError
+from souk_platform.customers.models import Customer
 from souk_platform.db import db
 from souk_platform.points.liability import points_liability
 from souk_platform.points.policy import points_policy_view, update_points_policy
-from souk_platform.points_tasks import services
+from souk_platform.points_tasks import completions, services
 from souk_platform.points_tasks.forms import (
     KIND_LABELS,
     PERIOD_LABELS,
     PROFILE_LABELS,
+    HeldCompletionForm,
     PolicyForm,
     StatusForm,
     TaskForm,
@@ -33,7 +35,8 @@ from souk_platform.points_tasks.models import PointsTask, PointsTaskCompletion
 from souk_platform.reports.services import local_midnight, shop_zone
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop
-from souk_platform.web.auth import shop_role_required
+from souk_platform.web import once
+from souk_platform.web.auth import shop_role_required, signed_in_user
 from souk_platform.web.forms import refuse_nul_characters, yuan_text
 from souk_platform.web.links import add_link
 from souk_platform.web.refusals import refusal
@@ -74,11 +77,29 @@ def tasks(shop_id: str) -> str:
         ).all()
     )
     zone = shop_zone(shop.timezone or "UTC")
+    held = list(
+        db.session.scalars(
+            completions.completions_stmt(shop_id, status="in_review")
+            .order_by(PointsTaskCompletion.id.desc())
+            .limit(PAGE_SIZE)
+        )
+    )
+    names = dict(
+        db.session.execute(
+            sa.select(Customer.id, Customer.name).where(
+                Customer.shop_id == shop_id, Customer.id.in_([c.customer_id for c in held] or [""])
+            )
+        ).all()
+    )
     return render_template(
         "points_tasks/tasks.html",
         shop=shop,
         rows=rows,
         counts=counts,
+        held=held,
+        held_forms={c.id: HeldCompletionForm(formdata=None) for c in held},
+        task_names={t.id: t.name for t in rows},
+        names=names,
         local=lambda when: when.astimezone(zone).strftime("%Y-%m-%d") if when else "",
         **_labels(),
     )
@@ -233,6 +254,32 @@ def task_status(shop_id: str, task_id: str) -> Response:
         else:
             flash(_("Task paused.") if form.status.data == "paused" else _("Task resumed."), "success")
     return redirect(url_for("shop_points.tasks", shop_id=shop_id))
+
+
+@bp.post("/shops/<shop_id>/points/tasks/<task_id>/completions/<completion_id>")
+@shop_role_required("owner")
+def close_completion(shop_id: str, task_id: str, completion_id: str) -> Response:
+    """Approve (the points are paid) or reject a held completion, once however often the form is sent."""
+    target = url_for("shop_points.tasks", shop_id=shop_id)
+    form = HeldCompletionForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete; try again."), "error")
+        return redirect(target)
+    now, user_id = _now(), signed_in_user().id
+    earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
+    if earlier:
+        return once.already_done(earlier)
+    close = completions.approve_completion if form.verdict.data == "approve" else completions.reject_completion
+    try:
+        close(db.session, shop_id=shop_id, task_id=task_id, completion_id=completion_id, now=now)
+    except SoukError as error:
+        db.session.rollback()
+        flash(refusal(error), "error")
+        return redirect(target)
+    flash(
+        _("Approved: the points were paid.") if form.verdict.data == "approve" else _("Rejected: no points."), "success"
+    )
+    return once.done(db.session, form=form, user_id=user_id, target=target)
 
 
 # --- policy ---------------------------------------------------------------------------------------

@@ -98,3 +98,30 @@ def test_another_shops_pages_are_not_found(client, session, api):
         404,
     )
     assert _tasks(api.shop_id)[0].status == "active"
+
+
+def test_a_held_completion_is_approved_once_from_the_tasks_page(client, session, api):
+    from factories import form_key
+    from souk_platform.shops.services import update_shop
+
+    update_shop(
+        session,
+        shop_id=api.shop_id,
+        changes={"settings": {"risk_device_customers_max": 1, "risk_device_customers_outcome": "review"}},
+        expected_version=None,
+    )
+    session.commit()
+    task = api.task(kind="post_review", points=20)
+    url = f"/points-tasks/{task['id']}/completions"
+    api.post(url, {"customer_id": api.customer, "reference": "a", "device_id": "d"})
+    held = api.post(url, {"customer_id": api.friend, "reference": "b", "device_id": "d"}).get_json()
+    assert held["status"] == "in_review"
+    log_in_to_shop(client, api.shop_id)
+    page = client.get(f"/shops/{api.shop_id}/points/tasks").get_data(as_text=True)
+    assert f'data-held="{held["id"]}"' in page and "李雷" in page
+    form = {"verdict": "approve", "form_key": form_key()}
+    target = f"/shops/{api.shop_id}/points/tasks/{task['id']}/completions/{held['id']}"
+    assert client.post(target, data=form).status_code == 302
+    assert client.post(target, data=form).status_code == 302  # sent twice: paid once
+    assert api.points(api.friend) == 20
+    assert f'data-held="{held["id"]}"' not in client.get(f"/shops/{api.shop_id}/points/tasks").get_data(as_text=True)
