@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "souk_platform.behaviour.models",
     "souk_platform.coupons.models",
     "souk_platform.points.models",
+    "souk_platform.points_tasks.models",
     "souk_platform.stored_value.models",
     "souk_platform.benefits.models",
     "souk_platform.journeys.models",

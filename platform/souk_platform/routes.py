@@ -21,6 +21,8 @@ API_MODULES: tuple[str, ...] = (
     "souk_platform.journeys.api",
     "souk_platform.messaging.api",
     "souk_platform.points.api",
+    "souk_platform.points.policy_api",
+    "souk_platform.points_tasks.api",
     "souk_platform.stored_value.api",
     "souk_platform.checkout.api",
     "souk_platform.orders.api",
@@ -57,5 +59,6 @@ WEB_MODULES: tuple[str, ...] = (
     "souk_platform.messaging.views",
     "souk_platform.risk.views",
     "souk_platform.points_mall.views",
+    "souk_platform.points_tasks.views",
     "souk_platform.operations.views",
 )

@@ -19,6 +19,7 @@ from souk_platform.members import demo as members_demo
 from souk_platform.messaging import demo as messaging_demo
 from souk_platform.orders import demo as orders_demo
 from souk_platform.points_mall import demo as points_mall_demo
+from souk_platform.points_tasks import demo as points_tasks_demo
 from souk_platform.reports import demo as reports_demo
 from souk_platform.risk import demo as risk_demo
 from souk_platform.shops.models import Shop
@@ -38,6 +39,7 @@ STEPS: list[tuple[str, Callable[[DbSession, Shop], None]]] = [
     ("The points mall / 积分商城", points_mall_demo.seed),
     ("Apps / 应用", apps_demo.seed),
     ("Installed apps / 已安装的应用", installations_demo.seed),
+    ("Points tasks, sign-ins and the points policy / 积分任务、签到与积分规则", points_tasks_demo.seed),
     ("Journeys / 营销画布", journeys_demo.seed),
     ("Journeys with customers inside / 营销画布旅程与其中的顾客", journeys_engine_demo.seed),
 ]

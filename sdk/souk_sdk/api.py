@@ -32,6 +32,7 @@ OrderChannel = Literal["online", "store", "mini_program", "app", "social", "poin
 OrderLineMemberPerk = Literal["member_price", "level_discount", "benefit_price", "benefit_discount"]
 OrdersStatus = Literal["in_review", "pending_payment", "paid", "fulfilled", "completed", "cancelled"]
 PointsMallStatus = Literal["in_review", "pending_payment", "paid", "fulfilled", "cancelled", "refunded"]
+PointsTasksKind = Literal["daily_sign_in", "complete_profile", "first_order", "post_review", "invite_friend"]
 RequirementsCategory = Literal[
     "marketing", "loyalty", "orders", "risk", "analytics", "operations", "integration", "other"
 ]
@@ -47,6 +48,7 @@ RequirementsState = Literal[
     "refunded",
     "merged",
 ]
+RiskAction = Literal["checkout", "redemption", "coupon_claim", "sign_in", "points_task"]
 RiskRuleSettingRule = Literal[
     "customer_dense_orders", "ip_many_customers", "customer_many_ips", "device_many_customers", "new_account_high_value"
 ]
@@ -712,6 +714,41 @@ Comparison = TypedDict(
 )
 
 
+class Completion(TypedDict, total=False):
+    id: str
+    task_id: str
+    kind: str
+    customer_id: str
+    reference: str | None
+    #: The shop-local day of the completion
+    date: str
+    #: Points paid, or held while in review (bonus included)
+    points: int
+    bonus_points: int
+    streak: int | None
+    #: completed | in_review | rejected
+    status: str
+    #: The risk decision (rkd_…)
+    decision_id: str | None
+    ip: str | None
+    device_id: str | None
+    decided_at: str | None
+    created_at: str
+
+
+class CompletionPage(TypedDict, total=False):
+    items: Required[list[Completion]]
+    next_cursor: Required[str | None]
+
+
+class CompletionRequest(TypedDict, total=False):
+    customer_id: Required[str]
+    #: post_review: the review's id; invite_friend: the invited customer's id
+    reference: str | None
+    ip: str | None
+    device_id: str | None
+
+
 class Conversion(TypedDict, total=False):
     days: int
     window_ends_at: str
@@ -763,6 +800,12 @@ class Coupon(TypedDict, total=False):
     issued_count: int
     version: int
     created_at: str
+
+
+class CouponClaimRequest(TypedDict, total=False):
+    coupon_id: Required[str]
+    ip: str | None
+    device_id: str | None
 
 
 class CouponIssue(TypedDict, total=False):
@@ -1627,6 +1670,18 @@ class LevelResult(TypedDict, total=False):
     stats: Stats | None
 
 
+class LiabilityMonth(TypedDict, total=False):
+    #: YYYY-MM, shop-local
+    month: str
+    issued: int
+    spent: int
+    expired: int
+    #: spent + expired
+    redeemed: int
+    #: Revoked on refunds or deducted by hand
+    other_debits: int
+
+
 class ListenEvent(TypedDict, total=False):
     #: The delivery id, also the webhook-id header
     id: str
@@ -1964,6 +2019,14 @@ class MessageTemplateUpdate(TypedDict, total=False):
     variables: list[str]
 
 
+class NextBonus(TypedDict, total=False):
+    #: The streak length that pays the bonus
+    days: int
+    points: int
+    #: Sign-ins still to go
+    in_days: int
+
+
 class NodeCounts(TypedDict, total=False):
     node_id: str
     type: str | None
@@ -2242,6 +2305,20 @@ class PointsAdjustmentResult(TypedDict, total=False):
     balance: int
 
 
+class PointsLiability(TypedDict, total=False):
+    outstanding_points: int
+    point_value_fen: int
+    #: outstanding_points × point_value_fen, in fen
+    outstanding_value: int
+    currency: str
+    expiring_within_30_days: int
+    expiring_within_90_days: int
+    timezone: str
+    #: Oldest first
+    months: list[LiabilityMonth]
+    as_of: str
+
+
 class PointsLot(TypedDict, total=False):
     id: str
     #: Points credited in this lot
@@ -2253,6 +2330,24 @@ class PointsLot(TypedDict, total=False):
     created_at: str
 
 
+class PointsPolicy(TypedDict, total=False):
+    #: Points earned per whole yuan paid (the built-in earn rule)
+    points_per_yuan: int
+    #: What one point is worth at checkout, in fen
+    point_value_fen: int
+    #: Points may pay at most this share of an order (basis points)
+    max_spend_ratio_bp: int
+    #: At most this many points on one order (null: no cap beyond the ratio)
+    max_points_per_order: int | None
+    #: days: expire expiry_days after earning; end_of_year: when the next year ends
+    expiry_policy: Literal["days", "end_of_year"]
+    #: Days a lot lasts under the days policy
+    expiry_days: int
+    currency: str
+    #: The shop's version (send it in If-Match)
+    version: int
+
+
 class PointsSummary(TypedDict, total=False):
     customer_id: str
     balance: int
@@ -2262,6 +2357,50 @@ class PointsSummary(TypedDict, total=False):
     #: Lots expiring within 30 days, soonest first
     expiring_soon: list[PointsLot]
     expiring_soon_total: int
+
+
+class PointsTask(TypedDict, total=False):
+    id: str
+    name: Required[str]
+    #: daily_sign_in | complete_profile | first_order | post_review | invite_friend
+    kind: Required[PointsTasksKind]
+    #: Points each completion pays (a sign-in's base points)
+    points: Required[int]
+    status: Literal["active", "paused"]
+    #: Pays at most once per shop-local day, ISO week, month, or once. Fixed for daily_sign_in (day), complete_profile
+    #: and first_order (once); null for post_review and invite_friend pays once per reference
+    period: Literal["day", "week", "month", "once"] | None
+    #: Completions per customer per shop-local day (null: no cap)
+    daily_cap: int | None
+    #: Completions per customer in all (null: no cap)
+    total_cap: int | None
+    starts_at: str | None
+    ends_at: str | None
+    #: daily_sign_in: {"streak_bonuses": [{"days": 7, "points": 50}]}; complete_profile: {"profile_fields": ["phone",
+    #: "birthday"]}; invite_friend: {"when": "registered" | "first_order"}
+    params: dict[str, Any]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class PointsTaskPage(TypedDict, total=False):
+    items: Required[list[PointsTask]]
+    next_cursor: Required[str | None]
+
+
+class PointsTaskUpdate(TypedDict, total=False):
+    name: str
+    points: int
+    #: active | paused
+    status: Literal["active", "paused"]
+    #: Completions per customer per shop-local day (null: no cap)
+    daily_cap: int | None
+    #: Completions per customer in all (null: no cap)
+    total_cap: int | None
+    starts_at: str | None
+    ends_at: str | None
+    params: dict[str, Any]
 
 
 class Preview(TypedDict, total=False):
@@ -2704,9 +2843,9 @@ class RiskDayFigures(TypedDict, total=False):
 
 class RiskDecision(TypedDict, total=False):
     id: str
-    #: checkout | redemption | coupon_claim | sign_in
+    #: checkout | redemption | coupon_claim | sign_in | points_task
     action: str
-    #: order | customer
+    #: order | customer | task_completion | coupon_claim
     subject_type: str
     subject_id: str
     customer_id: str | None
@@ -3318,6 +3457,8 @@ class ShopSettings(TypedDict, total=False):
     points_value_fen: int
     points_max_ratio_bp: int
     points_expiry_days: int
+    points_expiry_policy: Literal["days", "end_of_year"]
+    points_max_per_order: int
     cashback_bp: int
     refund_window_days: int
     reservation_minutes: int
@@ -3347,6 +3488,39 @@ class ShopSettings(TypedDict, total=False):
 class ShopUpdate(TypedDict, total=False):
     name: str
     settings: ShopSettings
+
+
+class SignIn(TypedDict, total=False):
+    #: The completion of the sign-in task (ptc_…)
+    id: str
+    customer_id: str
+    date: str
+    #: completed | in_review (points held for a person)
+    status: str
+    points_awarded: int
+    points_held: int
+    base_points: int
+    bonus_points: int
+    streak: int
+    next_bonus: NextBonus | None
+    decision_id: str | None
+
+
+class SignInCalendar(TypedDict, total=False):
+    customer_id: str
+    month: str
+    #: Days of the month signed in
+    days: list[int]
+    count: int
+    #: The streak today (0 once a day was missed)
+    streak: int
+    signed_in_today: bool
+    next_bonus: NextBonus | None
+
+
+class SignInRequest(TypedDict, total=False):
+    ip: str | None
+    device_id: str | None
 
 
 class SimilarRequirement(TypedDict, total=False):
@@ -4932,6 +5106,24 @@ class CouponsResource:
             query={"status": status, "limit": limit},
         )
 
+    def claim(self, customer_id: str, body: CouponClaimRequest, *, idempotency_key: str | None = None) -> WalletCoupon:
+        """The customer claims a public coupon into their wallet (领券), within its window and per-customer limit
+        (Idempotency-Key required)
+
+        ``POST /api/v1/customers/{customer_id}/coupons`` · scope ``write_coupons``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/customers/{customer_id}/coupons",
+            path_params={"customer_id": customer_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(WalletCoupon, response)
+
 
 class CustomerEventsResource:
     """Customers' behaviour events (views, carts, searches, visits…) with their scene (``client.customer_events``)."""
@@ -6440,6 +6632,33 @@ class PointsResource:
             query={"limit": limit},
         )
 
+    def liability(self) -> PointsLiability:
+        """Points outstanding and their worth, points expiring within 30 and 90 days, issued and redeemed per month over
+        the last 12 shop-local months.
+
+        ``GET /api/v1/points/liability`` · scope ``read_points``
+        """
+        response = self._requester.request("GET", "/api/v1/points/liability")
+        return cast(PointsLiability, response)
+
+    def get_policy(self) -> PointsPolicy:
+        """Earn rate, a point's value, the spend cap per order and expiry, in one place.
+
+        ``GET /api/v1/points/policy`` · scope ``read_points``
+        """
+        response = self._requester.request("GET", "/api/v1/points/policy")
+        return cast(PointsPolicy, response)
+
+    def update_policy(self, body: PointsPolicy | None = None, *, if_match: int | str | None = None) -> PointsPolicy:
+        """Change the fields sent (the others stay); send If-Match with the shop version you read.
+
+        ``PUT /api/v1/points/policy`` · scope ``write_points``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request("PUT", "/api/v1/points/policy", body=body, if_match=if_match)
+        return cast(PointsPolicy, response)
+
 
 class PointsMallResource:
     """积分商城: the points mall's items and redemptions (``client.points_mall``)."""
@@ -6601,6 +6820,204 @@ class PointsMallResource:
             auto_idempotency_key=True,
         )
         return cast(Redemption, response)
+
+
+class PointsTasksResource:
+    """Points earning tasks (积分任务): sign-in, profile, first order, review, invitation (``client.points_tasks``)."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def sign_in_calendar(self, customer_id: str, *, month: str | None = None) -> SignInCalendar:
+        """The sign-in calendar: the days of a month the customer signed in, and their streak today.
+
+        ``GET /api/v1/customers/{customer_id}/sign-ins`` · scope ``read_points``
+
+        ``month``: YYYY-MM (default: the shop-local current month)
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/customers/{customer_id}/sign-ins",
+            path_params={"customer_id": customer_id},
+            query={"month": month},
+        )
+        return cast(SignInCalendar, response)
+
+    def sign_in(
+        self, customer_id: str, body: SignInRequest | None = None, *, idempotency_key: str | None = None
+    ) -> SignIn:
+        """Sign a customer in for today (shop-local): the points, the streak and the next streak bonus (Idempotency-Key
+        required)
+
+        ``POST /api/v1/customers/{customer_id}/sign-ins`` · scope ``write_points``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/customers/{customer_id}/sign-ins",
+            path_params={"customer_id": customer_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(SignIn, response)
+
+    def list(
+        self,
+        *,
+        kind: PointsTasksKind | None = None,
+        status: Literal["active", "paused"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> PointsTaskPage:
+        """The shop's earning tasks, newest first.
+
+        ``GET /api/v1/points-tasks`` · scope ``read_points``
+        """
+        response = self._requester.request(
+            "GET", "/api/v1/points-tasks", query={"kind": kind, "status": status, "limit": limit, "cursor": cursor}
+        )
+        return cast(PointsTaskPage, response)
+
+    def iter(
+        self,
+        *,
+        kind: PointsTasksKind | None = None,
+        status: Literal["active", "paused"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[PointsTask]:
+        """Every item of ``list``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate("/api/v1/points-tasks", query={"kind": kind, "status": status, "limit": limit})
+
+    def create(self, body: PointsTask) -> PointsTask:
+        """Create an earning task.
+
+        ``POST /api/v1/points-tasks`` · scope ``write_points``
+        """
+        response = self._requester.request("POST", "/api/v1/points-tasks", body=body)
+        return cast(PointsTask, response)
+
+    def get(self, task_id: str) -> PointsTask:
+        """One earning task.
+
+        ``GET /api/v1/points-tasks/{task_id}`` · scope ``read_points``
+        """
+        response = self._requester.request("GET", "/api/v1/points-tasks/{task_id}", path_params={"task_id": task_id})
+        return cast(PointsTask, response)
+
+    def update(
+        self, task_id: str, body: PointsTaskUpdate | None = None, *, if_match: int | str | None = None
+    ) -> PointsTask:
+        """Change a task, or pause it with {"status": "paused"} (send If-Match with the version you read)
+
+        ``PATCH /api/v1/points-tasks/{task_id}`` · scope ``write_points``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        response = self._requester.request(
+            "PATCH", "/api/v1/points-tasks/{task_id}", path_params={"task_id": task_id}, body=body, if_match=if_match
+        )
+        return cast(PointsTask, response)
+
+    def delete(self, task_id: str, *, if_match: int | str | None = None) -> None:
+        """Delete a task nobody completed.
+
+        ``DELETE /api/v1/points-tasks/{task_id}`` · scope ``write_points``
+
+        ``if_match``: the ``version`` you read; a stale one raises ``PreconditionFailed``.
+        """
+        self._requester.request(
+            "DELETE", "/api/v1/points-tasks/{task_id}", path_params={"task_id": task_id}, if_match=if_match
+        )
+
+    def list_completions(
+        self,
+        task_id: str,
+        *,
+        customer_id: str | None = None,
+        status: Literal["completed", "in_review", "rejected"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CompletionPage:
+        """Who completed the task, newest first; filter by customer or status.
+
+        ``GET /api/v1/points-tasks/{task_id}/completions`` · scope ``read_points``
+        """
+        response = self._requester.request(
+            "GET",
+            "/api/v1/points-tasks/{task_id}/completions",
+            path_params={"task_id": task_id},
+            query={"customer_id": customer_id, "status": status, "limit": limit, "cursor": cursor},
+        )
+        return cast(CompletionPage, response)
+
+    def iter_completions(
+        self,
+        task_id: str,
+        *,
+        customer_id: str | None = None,
+        status: Literal["completed", "in_review", "rejected"] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Completion]:
+        """Every item of ``list_completions``, fetching page after page (``limit`` items each) by ``next_cursor``."""
+        return self._requester.iterate(
+            "/api/v1/points-tasks/{task_id}/completions",
+            path_params={"task_id": task_id},
+            query={"customer_id": customer_id, "status": status, "limit": limit},
+        )
+
+    def create_completion(
+        self, task_id: str, body: CompletionRequest, *, idempotency_key: str | None = None
+    ) -> Completion:
+        """Report that a customer did the task (a review posted, a friend invited, the profile filled); pays its points,
+        or holds them (status in_review) when risk control asks for a person (Idempotency-Key required)
+
+        ``POST /api/v1/points-tasks/{task_id}/completions`` · scope ``write_points``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/points-tasks/{task_id}/completions",
+            path_params={"task_id": task_id},
+            body=body,
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Completion, response)
+
+    def approve_completion(self, task_id: str, completion_id: str, *, idempotency_key: str | None = None) -> Completion:
+        """Let a held completion through: its points are awarded now.
+
+        ``POST /api/v1/points-tasks/{task_id}/completions/{completion_id}/approve`` · scope ``write_points``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/points-tasks/{task_id}/completions/{completion_id}/approve",
+            path_params={"task_id": task_id, "completion_id": completion_id},
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Completion, response)
+
+    def reject_completion(self, task_id: str, completion_id: str, *, idempotency_key: str | None = None) -> Completion:
+        """Refuse a held completion: no points, and its day or reference stays used.
+
+        ``POST /api/v1/points-tasks/{task_id}/completions/{completion_id}/reject`` · scope ``write_points``
+
+        Retries reuse one ``Idempotency-Key``: yours, or a generated one.
+        """
+        response = self._requester.request(
+            "POST",
+            "/api/v1/points-tasks/{task_id}/completions/{completion_id}/reject",
+            path_params={"task_id": task_id, "completion_id": completion_id},
+            idempotency_key=idempotency_key,
+            auto_idempotency_key=True,
+        )
+        return cast(Completion, response)
 
 
 class ProductsResource:
@@ -7044,7 +7461,7 @@ class RiskDecisionsResource:
         *,
         outcome: Literal["allow", "review", "deny"] | None = None,
         rule: str | None = None,
-        action: Literal["checkout", "redemption", "coupon_claim", "sign_in"] | None = None,
+        action: RiskAction | None = None,
         customer_id: str | None = None,
         ip: str | None = None,
         limit: int | None = None,
@@ -7074,7 +7491,7 @@ class RiskDecisionsResource:
         *,
         outcome: Literal["allow", "review", "deny"] | None = None,
         rule: str | None = None,
-        action: Literal["checkout", "redemption", "coupon_claim", "sign_in"] | None = None,
+        action: RiskAction | None = None,
         customer_id: str | None = None,
         ip: str | None = None,
         limit: int | None = None,
@@ -8397,6 +8814,7 @@ class ApiResources:
         self.plugins = PluginsResource(requester)
         self.points = PointsResource(requester)
         self.points_mall = PointsMallResource(requester)
+        self.points_tasks = PointsTasksResource(requester)
         self.products = ProductsResource(requester)
         self.refunds = RefundsResource(requester)
         self.reports = ReportsResource(requester)
@@ -8511,6 +8929,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/v1/coupons/{coupon_id}/redemptions", "coupons.iter_redemptions"),
     ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.list_wallet"),
     ("GET", "/api/v1/customers/{customer_id}/coupons", "coupons.iter_wallet"),
+    ("POST", "/api/v1/customers/{customer_id}/coupons", "coupons.claim"),
     ("GET", "/api/v1/customer-events", "customer_events.list"),
     ("GET", "/api/v1/customer-events", "customer_events.iter"),
     ("POST", "/api/v1/customer-events", "customer_events.record"),
@@ -8619,6 +9038,9 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/customers/{customer_id}/points/adjustments", "points.adjust"),
     ("GET", "/api/v1/customers/{customer_id}/points/history", "points.list_history"),
     ("GET", "/api/v1/customers/{customer_id}/points/history", "points.iter_history"),
+    ("GET", "/api/v1/points/liability", "points.liability"),
+    ("GET", "/api/v1/points/policy", "points.get_policy"),
+    ("PUT", "/api/v1/points/policy", "points.update_policy"),
     ("GET", "/api/v1/points-mall/items", "points_mall.list_items"),
     ("GET", "/api/v1/points-mall/items", "points_mall.iter_items"),
     ("POST", "/api/v1/points-mall/items", "points_mall.create_item"),
@@ -8630,6 +9052,19 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/points-mall/redemptions", "points_mall.create_redemption"),
     ("GET", "/api/v1/points-mall/redemptions/{redemption_id}", "points_mall.get_redemption"),
     ("POST", "/api/v1/points-mall/redemptions/{redemption_id}/cancel", "points_mall.cancel_redemption"),
+    ("GET", "/api/v1/customers/{customer_id}/sign-ins", "points_tasks.sign_in_calendar"),
+    ("POST", "/api/v1/customers/{customer_id}/sign-ins", "points_tasks.sign_in"),
+    ("GET", "/api/v1/points-tasks", "points_tasks.list"),
+    ("GET", "/api/v1/points-tasks", "points_tasks.iter"),
+    ("POST", "/api/v1/points-tasks", "points_tasks.create"),
+    ("GET", "/api/v1/points-tasks/{task_id}", "points_tasks.get"),
+    ("PATCH", "/api/v1/points-tasks/{task_id}", "points_tasks.update"),
+    ("DELETE", "/api/v1/points-tasks/{task_id}", "points_tasks.delete"),
+    ("GET", "/api/v1/points-tasks/{task_id}/completions", "points_tasks.list_completions"),
+    ("GET", "/api/v1/points-tasks/{task_id}/completions", "points_tasks.iter_completions"),
+    ("POST", "/api/v1/points-tasks/{task_id}/completions", "points_tasks.create_completion"),
+    ("POST", "/api/v1/points-tasks/{task_id}/completions/{completion_id}/approve", "points_tasks.approve_completion"),
+    ("POST", "/api/v1/points-tasks/{task_id}/completions/{completion_id}/reject", "points_tasks.reject_completion"),
     ("GET", "/api/v1/products", "products.list"),
     ("GET", "/api/v1/products", "products.iter"),
     ("POST", "/api/v1/products", "products.create"),

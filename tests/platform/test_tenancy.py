@@ -54,6 +54,8 @@ from souk_platform.plugins.models import PluginInvocation
 from souk_platform.plugins.services import create_activation, upload_plugin
 from souk_platform.points.services import award_points, points_account_id
 from souk_platform.points_mall.services import create_item, redeem
+from souk_platform.points_tasks.completions import complete_task
+from souk_platform.points_tasks.services import create_task
 from souk_platform.risk.models import RiskReview
 from souk_platform.risk.services import create_entry
 from souk_platform.shops.models import Shop
@@ -129,6 +131,8 @@ OBJECTS: dict[str, str] = {
     "review_id": "risk_review",
     "item_id": "points_mall_item",
     "redemption_id": "points_mall_redemption",  # of shop A's app's item: the app reports on it
+    "task_id": "points_task",
+    "completion_id": "points_task_completion",
 }
 # Path variables naming catalogue objects every shop sees alike (the service market's services and
 # providers): shop B must get exactly what shop A gets, and a list showing them leaks nothing.
@@ -191,6 +195,13 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/v1/risk/lists/<entry_id>"): None,
     ("POST", "/api/v1/risk/reviews/<review_id>/approve"): lambda w: {},
     ("POST", "/api/v1/risk/reviews/<review_id>/reject"): lambda w: {},
+    ("PATCH", "/api/v1/points-tasks/<task_id>"): lambda w: {"name": "Renamed"},
+    ("DELETE", "/api/v1/points-tasks/<task_id>"): None,
+    ("POST", "/api/v1/points-tasks/<task_id>/completions"): lambda w: {"customer_id": w["customer"], "reference": "r2"},
+    ("POST", "/api/v1/points-tasks/<task_id>/completions/<completion_id>/approve"): None,
+    ("POST", "/api/v1/points-tasks/<task_id>/completions/<completion_id>/reject"): None,
+    ("POST", "/api/v1/customers/<customer_id>/sign-ins"): lambda w: {},
+    ("POST", "/api/v1/customers/<customer_id>/coupons"): lambda w: {"coupon_id": w["coupon"]},
     ("POST", "/api/v1/customers/<customer_id>/level"): lambda w: {"level": 2, "reason": "loyal"},
     ("POST", "/api/v1/customers/<customer_id>/level/evaluate"): None,
     ("POST", "/api/v1/customers/<customer_id>/points/adjustments"): lambda w: {"points": 10, "reason": "gift"},
@@ -454,6 +465,17 @@ def build_shop_a(session: Any, now: Any) -> World:
     risk_entry = create_entry(
         session, shop_id=shop.id, fields={"list": "block", "kind": "device", "value": "dev-a"}, now=now
     )
+    points_task = create_task(session, shop_id=shop.id, fields={"name": "晒单", "kind": "post_review", "points": 5})
+    points_completion = complete_task(
+        session,
+        shop=shop,
+        task_id=points_task.id,
+        customer_id=customer.id,
+        reference="r1",
+        ip=None,
+        device_id=None,
+        now=now,
+    )
     cart = create_cart(session, shop_id=shop.id, customer_id=customer.id, lines=[], now=now)
     cart = add_cart_line(session, shop_id=shop.id, cart_id=cart.id, sku_id=sku.id, quantity=1, now=now)
     journey = create_from_template(session, shop_id=shop.id, key="birthday_care")
@@ -504,6 +526,8 @@ def build_shop_a(session: Any, now: Any) -> World:
         "risk_review": risk_review.id,
         "risk_decision": risk_review.decision_id,
         "risk_list_entry": risk_entry.id,
+        "points_task": points_task.id,
+        "points_task_completion": points_completion.id,
     }
     world["app"], world["installation"] = install_an_app(session, shop.id)
     world["app_version"] = session.get(App, world["app"]).current_version_id
@@ -670,6 +694,8 @@ def path_with(rule: str, ids: dict[str, str]) -> str:
 
 
 def call(client: Any, method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None) -> Any:
+    if method == "POST":  # a fresh key: some writes require one (docs/architecture.md §4.4)
+        headers = {**headers, "Idempotency-Key": new_id("tenancy")}
     return client.open(path, method=method, headers=headers, **({} if body is None else {"json": body}))
 
 

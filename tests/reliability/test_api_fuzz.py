@@ -76,6 +76,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "the level, limit, stock and points it takes",
     "POST /api/v1/risk/replay": "thresholds in the ranges PUT /risk/settings allows; from and to together, in order, "
     "at most 31 days apart; not with date",
+    "POST /api/v1/points-tasks": "params and period depend on the kind; one sign-in task per shop; ends after starts",
+    "PATCH /api/v1/points-tasks/{task_id}": "as POST /points-tasks",
     "POST /api/v1/plugin-activations": "the plugin must be one the shop may activate",
     "POST /api/v1/webhook-subscriptions": "the URL must be a public http(s) address",
     "POST /api/v1/plugins": "module_base64 must decode to a valid Wasm module",

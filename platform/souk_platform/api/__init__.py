@@ -14,7 +14,7 @@ from souk_platform.api.encoding import fast_response
 from souk_platform.api.guard import current_principal, requires
 from souk_platform.api.pagination import Page, PageArgs, page_of, page_schema, paginated, row_page_of
 from souk_platform.api.problems import SoukApi
-from souk_platform.api.transactions import idempotent, key_required, transactional
+from souk_platform.api.transactions import idempotency_required, idempotent, transactional
 
 __all__ = [
     "Page",
@@ -25,8 +25,8 @@ __all__ = [
     "etag",
     "expected_version",
     "fast_response",
+    "idempotency_required",
     "idempotent",
-    "key_required",
     "page_of",
     "page_schema",
     "paginated",

@@ -2,7 +2,10 @@
 
 Views never commit: ``transactional`` commits when the view returns a non-5xx response and rolls
 back on any exception, so a failed request changes nothing. ``idempotent`` does the same and
-records the response under the caller's key in the same transaction.
+records the response under the caller's key in the same transaction. ``idempotency_required`` is
+``idempotent`` for writes that must never run twice by accident (a points task's completion, a sign-in,
+a coupon claim): a request without the key is 400 ``idempotency-key-required``, as the IETF
+Idempotency-Key draft says.
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ class IdempotencyKeyInvalid(Unprocessable):
     title = "Invalid Idempotency-Key"
 
 
-class IdempotencyKeyMissing(SoukError):
-    status = 428
+class IdempotencyKeyRequired(SoukError):
+    status = 400
     code = "idempotency-key-required"
     title = "Send an Idempotency-Key"
 
@@ -73,19 +76,6 @@ def transactional(view: F) -> F:
     return cast(F, wrapper)
 
 
-def key_required(view: F) -> F:
-    """Refuse a request without ``Idempotency-Key`` (428), before anything runs: for POSTs whose retry
-    without a key would move points or stock twice. Put it above ``idempotent``."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not request.headers.get("Idempotency-Key"):
-            raise IdempotencyKeyMissing("This request needs an Idempotency-Key header (a retry then does it once).")
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
-
-
 def idempotent(view: F) -> F:
     """Like ``transactional``, and a replayed ``Idempotency-Key`` returns the first response.
 
@@ -93,11 +83,22 @@ def idempotent(view: F) -> F:
     schema loads them (defaults filled in), so whitespace, key order, ``429.0`` for ``429`` or a
     field sent with its default value do not make a retry "different".
     """
+    return _idempotent(view, required=False)
+
+
+def idempotency_required(view: F) -> F:
+    """``idempotent``, and a request without an ``Idempotency-Key`` is refused (400) before any work."""
+    return _idempotent(view, required=True)
+
+
+def _idempotent(view: F, *, required: bool) -> F:
     body_schema = _json_body_schema(view)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key")
+        if key is None and required:
+            raise IdempotencyKeyRequired("This request moves points or coupons: send an Idempotency-Key header.")
         if key is None:
             return transactional(view)(*args, **kwargs)
         if not _IDEMPOTENCY_KEY.fullmatch(key):
@@ -132,9 +133,10 @@ def idempotent(view: F) -> F:
             {
                 "name": "Idempotency-Key",
                 "in": "header",
-                "required": False,
+                "required": required,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-                "description": "Send the same key to retry safely: a replay within 24 h returns the first "
+                "description": ("Required. " if required else "")
+                + "Send the same key to retry safely: a replay within 24 h returns the first "
                 "response; the same key with a different body is 422.",
             }
         ]

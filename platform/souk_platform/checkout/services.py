@@ -780,9 +780,11 @@ def _check_tenders(
         )
     most = max_points_for(shop, payable)
     if points_to_spend > most:
+        cap = int(shop_setting(shop, "points_max_per_order"))
+        why = f" (the shop allows at most {cap} points per order)" if cap and most == cap else ""
         raise CheckoutInvalid(
-            f"At most {most} points can be spent on this order; {points_to_spend} were asked for.",
-            errors={"points": [f"At most {most} points can be spent on this order."]},
+            f"At most {most} points can be spent on this order{why}; {points_to_spend} were asked for.",
+            errors={"points": [f"At most {most} points can be spent on this order{why}."]},
             max_points=most,
         )
     spent_value = min(points_value(shop, points_to_spend), payable)

@@ -32,6 +32,13 @@ class CouponInUse(Conflict):
     title = "The coupon has redemptions"
 
 
+class CouponNotClaimable(Conflict):
+    """A customer's claim: the coupon is not public, not active or not in its window, or its limits are reached."""
+
+    code = "coupon-not-claimable"
+    title = "The customer cannot claim this coupon"
+
+
 class CouponNotIssuable(Conflict):
     """Issuing into a wallet: the coupon is public, disabled or over, or its limits are reached."""
 

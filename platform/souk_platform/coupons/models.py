@@ -14,7 +14,7 @@ REDEMPTION_STATUSES = ("reserved", "redeemed", "released")
 # public: a code anyone may type (the default); issued: only a customer holding an unused wallet entry may use it.
 COUPON_DISTRIBUTIONS = ("public", "issued")
 # Where a wallet entry came from (docs/architecture.md §5.9).
-WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo", "journey", "points_mall")
+WALLET_SOURCES = ("issue", "benefit", "pack", "api", "demo", "journey", "points_mall", "claim")
 
 
 class Coupon(Versioned, Base):
@@ -99,6 +99,28 @@ class CustomerCoupon(Versioned, Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # when it expired or was revoked
 
     coupon: Mapped[Coupon] = relationship(lazy="joined", innerjoin=True)
+
+
+class CouponClaim(Base):
+    """A customer claiming a public coupon into their wallet (领券, docs/architecture.md §5.15): who, from where,
+    and the risk decision that let it through. The wallet entry's source is ``claim`` with this id."""
+
+    __tablename__ = "coupon_claims"
+    __table_args__ = (
+        sa.Index("ix_coupon_claims_customer", "shop_id", "customer_id", "created_at"),
+        sa.Index("ix_coupon_claims_ip", "shop_id", "ip", "created_at"),
+        sa.Index("ix_coupon_claims_device", "shop_id", "device_id", "created_at"),
+    )
+
+    id: Mapped[str] = id_column("ccl")
+    shop_id: Mapped[str] = shop_column()
+    coupon_id: Mapped[str] = mapped_column(sa.ForeignKey("coupons.id"))
+    customer_id: Mapped[str] = mapped_column(sa.ForeignKey("customers.id"))
+    entry_id: Mapped[str] = mapped_column(sa.ForeignKey("customer_coupons.id"), unique=True)
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    device_id: Mapped[str | None] = mapped_column(sa.String(128))
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class CouponIssue(Versioned, Base):

@@ -167,6 +167,12 @@ class WalletCouponSchema(ma.Schema):
     coupon = ma.fields.Nested(WalletCouponSummarySchema)
 
 
+class CouponClaimRequestSchema(ma.Schema):
+    coupon_id = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+    ip = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 64))
+    device_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 128))
+
+
 class WalletQuerySchema(PageArgs):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(WALLET_STATUSES))
 

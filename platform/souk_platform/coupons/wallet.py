@@ -31,6 +31,8 @@ from souk_platform.points.services import require_customer
 
 __all__ = [
     "WALLET_STATES",
+    "emit_entry_event",
+    "entry_expiry",
     "entry_payload",
     "expire_entries",
     "give_back_entries",
@@ -66,7 +68,7 @@ def entry_payload(entry: CustomerCoupon) -> dict[str, Any]:
     }
 
 
-def _emit(session: DbSession, entry: CustomerCoupon, type: str, *, now: dt.datetime) -> None:
+def emit_entry_event(session: DbSession, entry: CustomerCoupon, type: str, *, now: dt.datetime) -> None:
     session.flush()
     emit(
         session,
@@ -96,7 +98,7 @@ def _record(session: DbSession, entry: CustomerCoupon, move: Move, *, now: dt.da
         entry.order_id, entry.used_at = None, None
     event = _EVENTS.get(move.name)
     if event:
-        _emit(session, entry, event, now=now)
+        emit_entry_event(session, entry, event, now=now)
 
 
 WALLET_STATES: StateMachine[CustomerCoupon] = StateMachine.of_actions(
@@ -121,7 +123,7 @@ def _usable(now: dt.datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def _expiry(coupon: Coupon, now: dt.datetime) -> dt.datetime | None:
+def entry_expiry(coupon: Coupon, now: dt.datetime) -> dt.datetime | None:
     ends = [coupon.ends_at] if coupon.ends_at is not None else []
     if coupon.valid_days is not None:
         ends.append(now + dt.timedelta(days=coupon.valid_days))
@@ -180,11 +182,11 @@ def issue_coupon(
         source=source,
         source_id=key,
         issued_at=now,
-        expires_at=_expiry(coupon, now),
+        expires_at=entry_expiry(coupon, now),
     )
     session.add(entry)
     coupon.issued_count += 1
-    _emit(session, entry, "coupon.issued", now=now)
+    emit_entry_event(session, entry, "coupon.issued", now=now)
     return entry
 
 

@@ -513,6 +513,11 @@ def _on_paid(session: DbSession, order: Order, payment: Payment, *, now: dt.date
     paid = order.money_paid
     # Counts as an order even when paid entirely with points (then 0 fen of spend).
     record_purchase(session, shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, amount=paid, at=now)
+    # The "first order" earning task (§5.15), in this transaction under the customer lock taken above.
+    # Imported here: points_tasks reaches risk control, whose reviews call back into this module.
+    from souk_platform.points_tasks.completions import on_order_paid as complete_first_order
+
+    complete_first_order(session, shop=shop, order=order, now=now)
     facts = {
         "order": order_payload(order),
         "paid_amount": paid,

@@ -23,6 +23,7 @@ from souk_platform.ledger.models import LedgerAccount, LedgerEntry, LedgerTransf
 from souk_platform.ledger.services import Leg, balance_of, get_account, post_transfer
 from souk_platform.points.errors import CustomerNotFound, InvalidPoints, NothingToRefund
 from souk_platform.points.models import PointsLot
+from souk_platform.points.policy import lot_expiry
 from souk_platform.shops.models import Shop
 from souk_platform.shops.services import get_shop, shop_setting
 
@@ -69,9 +70,12 @@ def points_value(shop: Shop, points: int) -> int:
 
 
 def max_points_for(shop: Shop, amount: int) -> int:
-    """The most points an order of ``amount`` fen may spend: their value stays within ``points_max_ratio_bp``."""
+    """The most points an order of ``amount`` fen may spend: their value stays within ``points_max_ratio_bp``,
+    and their number within ``points_max_per_order`` when the shop set one (docs/architecture.md §5.15)."""
     ratio_bp = int(shop_setting(shop, "points_max_ratio_bp"))
-    return max(amount, 0) * ratio_bp // (10_000 * int(shop_setting(shop, "points_value_fen")))
+    most = max(amount, 0) * ratio_bp // (10_000 * int(shop_setting(shop, "points_value_fen")))
+    cap = int(shop_setting(shop, "points_max_per_order"))
+    return min(most, cap) if cap else most
 
 
 def points_balance(session: DbSession, *, shop_id: str, customer_id: str) -> int:
@@ -135,7 +139,7 @@ def _new_lot(
         customer_id=customer_id,
         points=points,
         remaining=points,
-        expires_at=now + dt.timedelta(days=int(shop_setting(shop, "points_expiry_days"))),
+        expires_at=lot_expiry(shop, now),
         reference=reference,
         dedupe_key=transfer.dedupe_key or transfer.id,
         transfer_id=transfer.id,
@@ -257,7 +261,7 @@ def award_points(
     now: dt.datetime,
     kind: str = "points.earn",
 ) -> int:
-    """Credit ``points`` (> 0) as a new lot expiring after ``points_expiry_days``; returns the points credited.
+    """Credit ``points`` (> 0) as a new lot expiring under the shop's policy; returns the points credited.
 
     Idempotent by ``dedupe_key`` (per shop): a repeat returns the first award's points and writes nothing.
     """

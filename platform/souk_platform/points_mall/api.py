@@ -12,8 +12,8 @@ from souk_platform.api import (
     current_principal,
     etag,
     expected_version,
+    idempotency_required,
     idempotent,
-    key_required,
     page_of,
     page_schema,
     paginated,
@@ -114,12 +114,11 @@ class RedemptionList(MethodView):
         return paginated(page_of(db.session, stmt, MallRedemption.id, **args))
 
     @requires("write_points_mall")
-    @key_required
-    @idempotent
+    @idempotency_required
     @blp.arguments(RedemptionCreateSchema)
     @blp.response(201, RedemptionSchema)
     @blp.alt_response(409, description="Not on sale, outside its window, or sold out")
-    @blp.alt_response(428, description="No Idempotency-Key")
+    @blp.alt_response(400, description="No Idempotency-Key")
     def post(self, body: dict[str, Any]) -> Any:
         """Redeem an item for a customer (send an Idempotency-Key).
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from souk_platform.db import Base, UTCDateTime, Versioned, created_column, id_column, shop_column, updated_column
 
-ACTIONS = ("checkout", "redemption", "coupon_claim", "sign_in")  # what is being decided on
+ACTIONS = ("checkout", "redemption", "coupon_claim", "sign_in", "points_task")  # what is being decided on
 OUTCOMES = ("allow", "review", "deny")
 RULE_OUTCOMES = ("review", "deny")  # what a built-in rule that fires asks for
 LISTS = ("block", "allow")

@@ -2,8 +2,9 @@
 
 Plain Python, no database: ``judge`` reads the figures an evaluation gathered (its recorded ``inputs``)
 and the shop's thresholds, and names the rules that fire with their figures. The same function replays a
-recorded decision under other thresholds. Each action (checkout, redemption; coupon claim and sign-in
-as they arrive) lists the rules it runs and the extension point its apps' plugins answer.
+recorded decision under other thresholds. Each action (checkout, a points-mall redemption, sign-in, a points
+task's completion, a coupon claim) lists the rules it runs and the extension point its apps' plugins answer.
+A rule's threshold, window and outcome are the shop's one setting for that rule, whichever action runs it.
 """
 
 from __future__ import annotations
@@ -91,7 +92,12 @@ class ActionSpec:
     name: str
     rules: tuple[str, ...]
     point: str | None  # the extension point apps answer for this action (None: no plugins)
+    # Whether the action can hold its work for a person (checkout: the order in_review; a points task: the
+    # completion's points). One that cannot (a coupon claim) treats review as deny.
+    holds: bool = True
 
+
+_PEOPLE_AND_PLACES = ("ip_many_customers", "customer_many_ips", "device_many_customers")
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
@@ -114,6 +120,11 @@ ACTIONS: dict[str, ActionSpec] = {
             ("customer_dense_orders", "ip_many_customers", "customer_many_ips", "device_many_customers"),
             None,
         ),
+        # Daily sign-in, a points task's completion and a coupon claim: the counting rules, over the
+        # recent sign-ins, completions or claims (risk/services/evaluation.py).
+        ActionSpec("sign_in", _PEOPLE_AND_PLACES, None),
+        ActionSpec("points_task", _PEOPLE_AND_PLACES, None),
+        ActionSpec("coupon_claim", _PEOPLE_AND_PLACES, None, holds=False),
     )
 }
 

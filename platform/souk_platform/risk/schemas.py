@@ -34,7 +34,7 @@ class FiredRuleSchema(ma.Schema):
 class RiskDecisionSchema(ma.Schema):
     id = ma.fields.String()
     action = ma.fields.String(metadata={"description": " | ".join(ACTIONS)})
-    subject_type = ma.fields.String(metadata={"description": "order | customer"})
+    subject_type = ma.fields.String(metadata={"description": "order | customer | task_completion | coupon_claim"})
     subject_id = ma.fields.String()
     customer_id = ma.fields.String(allow_none=True)
     ip = ma.fields.String(allow_none=True)

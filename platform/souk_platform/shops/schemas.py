@@ -23,6 +23,8 @@ class ShopSettingsSchema(ma.Schema):
     points_value_fen = ma.fields.Integer(validate=ma.validate.Range(1, 10000))
     points_max_ratio_bp = ma.fields.Integer(validate=ma.validate.Range(0, 10000))
     points_expiry_days = ma.fields.Integer(validate=ma.validate.Range(1, 3650))
+    points_expiry_policy = ma.fields.String(validate=ma.validate.OneOf(["days", "end_of_year"]))
+    points_max_per_order = ma.fields.Integer(validate=ma.validate.Range(0, 100_000_000))
     cashback_bp = ma.fields.Integer(validate=ma.validate.Range(0, 10000))
     refund_window_days = ma.fields.Integer(validate=ma.validate.Range(0, 90))
     reservation_minutes = ma.fields.Integer(validate=ma.validate.Range(1, 7 * 24 * 60))

@@ -21,6 +21,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "points_value_fen": 1,  # checkout: each point spent is worth this many fen
     "points_max_ratio_bp": 5000,  # checkout: points may pay at most this share (basis points)
     "points_expiry_days": 365,
+    "points_expiry_policy": "days",  # or "end_of_year": expire when the year after the earning year ends (§5.15)
+    "points_max_per_order": 0,  # checkout: at most this many points per order (0: no cap beyond the ratio)
     "cashback_bp": 0,  # order.cashback default rule: share of paid amount, basis points
     "refund_window_days": 7,  # cashback is credited after this
     "reservation_minutes": 30,  # unpaid orders release their stock after this

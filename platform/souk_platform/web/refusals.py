@@ -53,6 +53,10 @@ TITLES = {
     "redemption-rejected": _l("Risk control rejected the redemption."),
     "insufficient-balance": _l("Not enough points."),
     "out-of-stock": _l("Not enough stock."),
+    "invalid-points-task": _l("The task's settings are not valid."),
+    "sign-in-task-exists": _l("The shop already has a daily sign-in task: change that one."),
+    "points-task-in-use": _l("Customers have completed this task: pause it instead."),
+    "invalid-points-policy": _l("The points policy is not valid."),
 }
 
 

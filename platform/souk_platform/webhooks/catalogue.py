@@ -72,6 +72,23 @@ _PRODUCT = _object(
         "skus": _list(_SKU),
     },
 )
+_TASK_COMPLETION = _object(
+    {
+        "id": {**_S, "description": "The completion (ptc_…)"},
+        "task_id": _S,
+        "kind": {**_S, "description": "daily_sign_in, complete_profile, first_order, post_review or invite_friend"},
+        "customer_id": _S,
+        "reference": _NS,
+        "date": {**_S, "format": "date", "description": "The shop-local day"},
+        "points": {**_I, "description": "Points paid or held, the streak bonus included"},
+        "bonus_points": _I,
+        "streak": _NI,
+        "status": {**_S, "description": "completed, in_review or rejected"},
+        "decision_id": _NS,
+        "created_at": _TS,
+    },
+    required=("id", "task_id", "customer_id", "status"),
+)
 _WALLET_COUPON = _object(
     {
         "id": {**_S, "description": "The wallet entry (ccp_…)"},
@@ -700,6 +717,16 @@ CATALOGUE: dict[str, EventType] = {
         # points, stored value, coupons
         *(_e(t, f"Points movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE) for t in _POINTS),
         _e("points.changed", "A customer's points balance changed (any points movement).", _BALANCE_MOVE, *_POINTS),
+        _e(
+            "points_task.completed",
+            "A customer completed an earning task (sign-in, profile, first order, review, invitation) and was paid.",
+            _TASK_COMPLETION,
+        ),
+        _e(
+            "customer.signed_in",
+            "A customer signed in for the day (data.status in_review: the points are held for a person).",
+            _TASK_COMPLETION,
+        ),
         *(
             _e(t, f"Stored value movement: {t.split('.')[1].replace('_', ' ')}.", _BALANCE_MOVE)
             for t in _STORED_VALUE[:4]

@@ -102,7 +102,7 @@ def test_the_idempotency_key_is_required_and_a_retry_redeems_once(api, mall):
         json={"item_id": item["id"], "customer_id": mall.customer_id},
         headers=mall.headers,
     )
-    assert r.status_code == 428 and r.get_json()["type"].endswith("/idempotency-key-required")
+    assert r.status_code == 400 and r.get_json()["type"].endswith("/idempotency-key-required")
     assert api.snapshot() == before
     first = api.redeem(item["id"], key="same")
     again = api.redeem(item["id"], key="same")

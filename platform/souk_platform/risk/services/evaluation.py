@@ -15,11 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from souk_platform.core.ids import new_id
+from souk_platform.coupons.models import CouponClaim
 from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.extensions import run_point
 from souk_platform.orders.models import Order
 from souk_platform.points_mall.models import MallRedemption
+from souk_platform.points_tasks.models import PointsTaskCompletion
 from souk_platform.risk import decision_log
 from souk_platform.risk.models import RiskDecision, RiskListEntry
 from souk_platform.risk.rules import ACTIONS, RULES, FiredRule, judge, rule_thresholds
@@ -173,7 +175,92 @@ def _redemption_stats(
     return _recent_counts(session, shop, facts, thresholds, now, MallRedemption)
 
 
-_STATS = {"checkout": _checkout_stats, "redemption": _redemption_stats}
+def _activity_stats(
+    session: DbSession,
+    facts: RiskFacts,
+    thresholds: Mapping[str, Mapping[str, Any]],
+    now: dt.datetime,
+    *,
+    table: Any,
+    where: tuple[Any, ...],
+) -> dict[str, int]:
+    """The counting rules' figures over the recent rows of ``table`` (sign-ins, completions, claims), counting
+    the one being made: customers on this IP or device, IPs of this customer. ``table`` has ``customer_id``,
+    ``ip``, ``device_id`` and ``created_at``; ``where`` picks the shop's rows of this action."""
+
+    def since(rule: str) -> dt.datetime:
+        return now - dt.timedelta(minutes=int(thresholds[rule]["window_minutes"]))
+
+    customer_id, ip, device_id = facts.customer_id, facts.ip, facts.device_id
+    others = sa.func.count(sa.distinct(table.customer_id))
+    stats = {
+        "ip_many_customers": 1 if customer_id and ip else 0,
+        "customer_many_ips": 1 if customer_id and ip else 0,
+        "device_many_customers": 1 if customer_id and device_id else 0,
+    }
+    if customer_id and ip:
+        stats["ip_many_customers"] += _count(
+            session,
+            sa.select(others).where(
+                *where, table.ip == ip, table.customer_id != customer_id, table.created_at > since("ip_many_customers")
+            ),
+        )
+        stats["customer_many_ips"] += _count(
+            session,
+            sa.select(sa.func.count(sa.distinct(table.ip))).where(
+                *where,
+                table.customer_id == customer_id,
+                table.ip.is_not(None),
+                table.ip != ip,
+                table.created_at > since("customer_many_ips"),
+            ),
+        )
+    if customer_id and device_id:
+        stats["device_many_customers"] += _count(
+            session,
+            sa.select(others).where(
+                *where,
+                table.device_id == device_id,
+                table.customer_id != customer_id,
+                table.created_at > since("device_many_customers"),
+            ),
+        )
+    return stats
+
+
+def _sign_in_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Figures over the shop's recent daily sign-ins."""
+    table = PointsTaskCompletion
+    where = (table.shop_id == shop.id, table.kind == "daily_sign_in")
+    return _activity_stats(session, facts, thresholds, now, table=table, where=where)
+
+
+def _points_task_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Figures over the shop's recent completions of points tasks other than sign-in."""
+    table = PointsTaskCompletion
+    where = (table.shop_id == shop.id, table.kind != "daily_sign_in")
+    return _activity_stats(session, facts, thresholds, now, table=table, where=where)
+
+
+def _coupon_claim_stats(
+    session: DbSession, shop: Shop, facts: RiskFacts, thresholds: Mapping[str, Mapping[str, Any]], now: dt.datetime
+) -> dict[str, int]:
+    """Figures over the shop's recent coupon claims."""
+    where = (CouponClaim.shop_id == shop.id,)
+    return _activity_stats(session, facts, thresholds, now, table=CouponClaim, where=where)
+
+
+_STATS = {
+    "checkout": _checkout_stats,
+    "redemption": _redemption_stats,
+    "sign_in": _sign_in_stats,
+    "points_task": _points_task_stats,
+    "coupon_claim": _coupon_claim_stats,
+}
 
 
 def _account_age_minutes(session: DbSession, shop_id: str, customer_id: str | None, now: dt.datetime) -> int | None:
@@ -277,6 +364,8 @@ def evaluate(
         if spec.point is not None:
             fired += _run_plugins(session, shop, spec.point, facts, stats, thresholds, fired)
     outcome = _outcome(fired) if not allowed else "allow"
+    if outcome == "review" and not spec.holds:
+        outcome = "deny"  # nothing to hold for a person: the action is refused (docs/architecture.md §5.15)
     names = [rule.rule for rule in fired]
     fields: dict[str, Any] = {
         "id": new_id("rkd"),

@@ -19,7 +19,7 @@ from souk_platform.db import DbSession
 from souk_platform.reports.services import local_midnight, shop_zone
 from souk_platform.risk.errors import InvalidReplayPeriod, InvalidRiskSettings
 from souk_platform.risk.models import RiskDecision
-from souk_platform.risk.rules import RULES, judge, rule_thresholds
+from souk_platform.risk.rules import ACTIONS, RULES, judge, rule_thresholds
 from souk_platform.risk.services.evaluation import shop_risk_settings
 from souk_platform.risk.services.settings import rule_setting_changes
 from souk_platform.shops.models import Shop
@@ -82,6 +82,9 @@ def _replayed(decision: RiskDecision, proposed: dict[str, dict[str, Any]]) -> tu
     outcomes = [rule.outcome for rule in fired]
     outcomes += [str(rule["outcome"]) for rule in decision.rules if rule.get("source") == "plugin"]
     outcome = max(outcomes, key=lambda o: _STRICTNESS.get(o, 0), default="allow")
+    spec = ACTIONS.get(decision.action)
+    if outcome == "review" and spec is not None and not spec.holds:
+        outcome = "deny"  # as evaluate() decides for an action with nothing to hold (a coupon claim)
     return outcome, [rule.rule for rule in fired]
 
 

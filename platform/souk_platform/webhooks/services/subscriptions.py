@@ -52,6 +52,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "message_channel": "read_messages",
     "message_template": "read_messages",
     "points": "read_points",
+    "points_task": "read_points",
     "stored_value": "read_stored_value",
     "cart": "read_orders",
     "checkout": "read_orders",

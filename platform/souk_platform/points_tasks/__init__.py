@@ -1,0 +1,1 @@
+"""Points operations (docs/architecture.md §5.15): earning tasks, daily sign-in, their completions."""
