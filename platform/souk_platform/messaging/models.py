@@ -69,6 +69,7 @@ class Message(Versioned, Base):
         sa.UniqueConstraint("shop_id", "idempotency_key"),
         sa.Index("ix_messages_customer_channel_created", "customer_id", "channel_id", "created_at"),
         sa.Index("ix_messages_status_send_at", "status", "send_at"),
+        sa.Index("ix_messages_shop_created", "shop_id", "created_at"),  # the engagement report's period
     )
 
     id: Mapped[str] = id_column("mes")
