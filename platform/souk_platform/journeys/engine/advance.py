@@ -92,38 +92,51 @@ def take_step(
     outcome: dict[str, Any] | None = None,
     status: str = "done",
     seq: int | None = None,
-    closed: list[JourneyEnrollment] | None = None,
 ) -> bool:
     """Record the visit of the enrolment's current node and follow ``exit_name``; returns whether the enrolment
-    is still inside (False: it completed). The caller holds the enrolment's row lock. With ``closed``, an
-    enrolment that completes is only closed and added there (its caller flushes and emits ``journey.exited``);
-    without it, it is finished at once."""
-    seq = seq if seq is not None else enrollment.steps_taken + 1
-    session.add(
-        JourneyStep(
-            id=new_step_id(),
-            shop_id=enrollment.shop_id,
-            journey_id=enrollment.journey_id,
-            enrollment_id=enrollment.id,
-            seq=seq,
-            node_id=enrollment.current_node,
-            node_type=str(node.get("type")),
-            status=status,
-            exit_taken=exit_name,
-            outcome=outcome or {},
-            created_at=now,
-        )
-    )
+    is still inside (False: it completed, ``journey.exited``). The caller holds the enrolment's row lock."""
+    row = step_row(enrollment, node, exit_name=exit_name, now=now, outcome=outcome, status=status, seq=seq)
+    session.add(JourneyStep(**row))
+    if follow(enrollment, node, exit_name=exit_name, seq=row["seq"]):
+        return True
+    finish(session, enrollment, reason="completed", now=now, status="completed")
+    return False
+
+
+def step_row(
+    enrollment: JourneyEnrollment,
+    node: Mapping[str, Any],
+    *,
+    exit_name: str | None,
+    now: dt.datetime,
+    outcome: dict[str, Any] | None,
+    status: str,
+    seq: int | None,
+) -> dict[str, Any]:
+    """The ``journey_steps`` row of the visit of the enrolment's current node (``seq``: the next one)."""
+    return {
+        "id": new_step_id(),
+        "shop_id": enrollment.shop_id,
+        "journey_id": enrollment.journey_id,
+        "enrollment_id": enrollment.id,
+        "seq": seq if seq is not None else enrollment.steps_taken + 1,
+        "node_id": enrollment.current_node,
+        "node_type": str(node.get("type")),
+        "status": status,
+        "exit_taken": exit_name,
+        "outcome": outcome or {},
+        "created_at": now,
+    }
+
+
+def follow(enrollment: JourneyEnrollment, node: Mapping[str, Any], *, exit_name: str | None, seq: int) -> bool:
+    """After step ``seq``: go to the node ``exit_name`` leads to (``ready``); False when it leads nowhere (the
+    caller closes the enrolment as completed)."""
     enrollment.steps_taken = seq
     enrollment.wake_at = None
     enrollment.waiting_event = None
     target = reading.next_node(node, exit_name) if exit_name else None
     if target is None:
-        if closed is None:
-            finish(session, enrollment, reason="completed", now=now, status="completed")
-        else:
-            close(enrollment, reason="completed", now=now, status="completed")
-            closed.append(enrollment)
         return False
     enrollment.current_node = target
     enrollment.status = "ready"
@@ -219,9 +232,11 @@ class Advancer:
         self.pick_branch = pick_branch
         self._zones: dict[str, str] = {}
         self._visits: dict[str, int] = {}  # node visits this run, per enrolment (``MAX_STEPS_PER_RUN``)
-        self._moved: list[JourneyEnrollment] = []  # the enrolments moved, in the order they came
         self._parked: dict[tuple[str, str, str], list[_Parked]] = {}  # (action, shop, group) -> parked steps
-        self.closed: list[JourneyEnrollment] = []  # left the journey in this batch: ``journey.exited`` to emit
+        # Not written yet: the enrolments changed, the step rows, and those that left (``journey.exited``).
+        self._changed: dict[str, JourneyEnrollment] = {}
+        self._steps: list[dict[str, Any]] = []
+        self._closed: list[JourneyEnrollment] = []
 
     def _zone(self, shop_id: str) -> str:
         if shop_id not in self._zones:
@@ -243,8 +258,7 @@ class Advancer:
             enrollment.wake_at = self.now + RETRY_AFTER
 
     def _move(self, enrollment: JourneyEnrollment) -> None:
-        if enrollment.id not in self._visits:
-            self._moved.append(enrollment)
+        self._changed[enrollment.id] = enrollment
         graph = self.graphs[enrollment.version_id]
         while self._visits.get(enrollment.id, 0) < MAX_STEPS_PER_RUN:
             self._visits[enrollment.id] = self._visits.get(enrollment.id, 0) + 1
@@ -259,16 +273,15 @@ class Advancer:
         enqueue_once_after_commit(self.session, ADVANCE_JOB)  # more to do: the next run goes on
 
     def close(self, enrollment: JourneyEnrollment, *, reason: str, status: str = "exited") -> None:
-        if enrollment.id not in self._visits:
-            self._visits[enrollment.id] = 0
-            self._moved.append(enrollment)
+        """Take the enrolment out (``journey.exited`` once the batch is written)."""
         close(enrollment, reason=reason, now=self.now, status=status)
-        self.closed.append(enrollment)
+        self._changed[enrollment.id] = enrollment
+        self._closed.append(enrollment)
 
     def settle(self) -> None:
         """Perform the parked batch actions — group by group in (action, group) order, so coupons are locked in
-        id order — record each step and move its enrolment on (which may park it again); then write the batch
-        and emit ``journey.exited`` for every enrolment that left."""
+        id order — record each step and move its enrolment on (which may park it again); then write the
+        batch."""
         while self._parked:
             self.write()  # what the last round moved, before the actions read
             parked, self._parked = self._parked, {}
@@ -286,23 +299,41 @@ class Advancer:
             ]
             for enrollment in moving:
                 self.run(enrollment)
-        self._write_enrollments()
-        for enrollment in self.closed:
-            emit_enrollment(self.session, enrollment, "journey.exited", now=self.now)
-        self.closed = []
-        self.session.flush()
+        self.write()
 
     def write(self) -> None:
-        """Write what the batch has changed so far: its enrolments (``write_enrollments``), then the rest (the
-        step rows, wallet entries, events) by one flush."""
-        self._write_enrollments()
+        """Write what the batch has changed so far: its enrolments (``write_enrollments``), its step rows (one
+        executemany INSERT), ``journey.exited`` for those that left (their payload carries the version just
+        written), then the rest (wallet entries, events) by one flush."""
+        write_enrollments(self.session, self._changed.values())
+        self._changed = {}
+        if self._steps:
+            connection = self.session.connection(bind_arguments={"mapper": JourneyStep})
+            connection.execute(sa.insert(cast(sa.Table, JourneyStep.__table__)), self._steps)
+            self._steps = []
+        for enrollment in self._closed:
+            emit_enrollment(self.session, enrollment, "journey.exited", now=self.now)
+        self._closed = []
         self.session.flush()
 
-    def _write_enrollments(self) -> None:
-        write_enrollments(self.session, self._moved)
-
-    def _take(self, enrollment: JourneyEnrollment, node: Mapping[str, Any], **step: Any) -> bool:
-        return take_step(self.session, enrollment, node, now=self.now, closed=self.closed, **step)
+    def _take(
+        self,
+        enrollment: JourneyEnrollment,
+        node: Mapping[str, Any],
+        *,
+        exit_name: str | None,
+        outcome: dict[str, Any] | None = None,
+        status: str = "done",
+        seq: int | None = None,
+    ) -> bool:
+        """``take_step`` for the batch: the row and the enrolment are written by ``write``."""
+        row = step_row(enrollment, node, exit_name=exit_name, now=self.now, outcome=outcome, status=status, seq=seq)
+        self._steps.append(row)
+        self._changed[enrollment.id] = enrollment
+        if follow(enrollment, node, exit_name=exit_name, seq=row["seq"]):
+            return True
+        self.close(enrollment, reason="completed", status="completed")
+        return False
 
     def _visit(self, enrollment: JourneyEnrollment, node: Mapping[str, Any]) -> bool:
         """Act at one node; True to go on to the next node now, False to stop (waiting, parked or ended)."""
@@ -314,6 +345,7 @@ class Advancer:
             self._take(enrollment, node, exit_name=None)
             return False
         if kind == "condition":
+            self.write()  # the savepoint would flush the batch's enrolments one UPDATE each
             try:
                 with self.session.begin_nested():
                     holds = _condition_holds(self.session, enrollment, params.get("condition"), self.now)
@@ -361,6 +393,7 @@ class Advancer:
             key = (action, enrollment.shop_id, batched.group(params))
             self._parked.setdefault(key, []).append(_Parked(enrollment, node, seq, context))
             return False
+        self.write()  # the action may read the steps so far (a message names the coupon given) and flushes
         outcome: dict[str, Any] | SoukError
         try:
             if action in actions.REFUSE_BEFORE_WRITING:
