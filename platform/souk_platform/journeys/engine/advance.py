@@ -8,11 +8,12 @@ neither the step nor its effect, a committed step is never taken again — each 
 also pass the step key ``journey:<enrollment>:<seq>`` on as their idempotency key; an action's refusal
 (``SoukError``) is recorded as a skipped step and leaves nothing of the action behind.
 
-A batch costs a fixed number of statements, not some per enrolment: nothing flushes while enrolments move, so
-the batch's step rows go out in one INSERT and its enrolments in one UPDATE per shape of change when it ends;
-an action with a batch form (``actions.BATCHED``: a wallet coupon) parks the enrolments that reach it and acts
-for all of them at once, coupon by coupon in id order, before they move on; ``journey.exited`` is emitted for
-the batch after its flush, into one outbox INSERT. Actions without a batch form act per enrolment as before.
+A batch costs a fixed number of statements, not some per enrolment: nothing is written while enrolments move;
+then the batch's enrolments go out in one versioned executemany UPDATE (``write_enrollments``), its step rows in
+one executemany INSERT and its events (``journey.exited`` after that UPDATE, so each carries the version
+written) in one outbox INSERT. An action with a batch form (``actions.BATCHED``: a wallet coupon) parks the
+enrolments that reach it and acts for all of them at once, coupon by coupon in id order, before they move on.
+A condition, or an action without a batch form, acts per enrolment as before, after writing the batch so far.
 
 Enrolments of paused journeys stay where they are; those of archived journeys leave (reason ``archived``).
 """
@@ -222,8 +223,8 @@ class _Parked:
 class Advancer:
     """Moves claimed enrolments through their graphs (one run, one transaction per batch).
 
-    Call ``run`` for each enrolment, then ``settle``: it performs the parked batch actions and moves those
-    enrolments on, flushes, and emits ``journey.exited`` for the enrolments that left."""
+    Call ``run`` for each enrolment, then ``settle``: it performs the parked batch actions, moves those
+    enrolments on and writes the batch (``write``)."""
 
     def __init__(self, session: DbSession, *, now: dt.datetime, pick_branch: BranchPicker | None = None) -> None:
         self.session = session
