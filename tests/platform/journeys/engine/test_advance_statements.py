@@ -125,3 +125,74 @@ def test_an_advance_batch_sends_the_same_statements_for_20_and_for_100_enrolment
     # enrolments and steps so far; per coupon its lock, the customers and their earlier entries, its entries and
     # issued count; then the enrolments, the steps and the outbox events (10.3 per enrolment before §5.12's batch).
     assert len(batches[100][1]) <= 25
+
+
+def test_coupons_issued_together_keep_the_limits_in_enrolment_order_across_rounds(
+    session, make_journey, make_customers
+):
+    """One batch of five: a coupon of total limit 3 (the first three enrolments by id get it, the others' steps
+    are skipped for the total), then another of one per customer given at two nodes in a row (everyone gets it
+    at the first, and the second round sees the first's entries: every second step is skipped)."""
+    shop = ShopFactory()
+    make_customers(shop.id, 5)
+    base = {"kind": "fixed", "value": 500, "distribution": "issued"}
+    total = coupons.create_coupon(session, shop_id=shop.id, fields={**base, "code": "T", "name": "T", "total_limit": 3})
+    once = coupons.create_coupon(
+        session, shop_id=shop.id, fields={**base, "code": "P", "name": "P", "per_customer_limit": 1}
+    )
+    everyone = {"op": "and", "conditions": [{"field": "orders_count", "cmp": "gte", "value": 0}]}
+    segment = create_segment(session, shop_id=shop.id, name="全部", description=None, condition=everyone)
+    session.commit()
+    journey = make_journey(
+        shop.id,
+        {
+            "entry": "start",
+            "nodes": {
+                "start": _node("trigger", {"kind": "segment_entered", "segment_id": segment.id}, default="limited"),
+                "limited": _node("action", {"action": "issue_coupon", "coupon_id": total.id}, default="once"),
+                "once": _node("action", {"action": "issue_coupon", "coupon_id": once.id}, default="again"),
+                "again": _node("action", {"action": "issue_coupon", "coupon_id": once.id}, default="end"),
+                "end": _node("exit", {}),
+            },
+            "goal": None,
+            "exit": [],
+            "settings": {"reentry": "never"},
+        },
+    )
+    assert engine.run_periodic_triggers(session, now=NOW) == 5
+    session.commit()
+    assert engine.advance_batch(session, now=NOW, batch=500) == 5
+    session.commit()
+
+    enrollments = list(
+        session.scalars(
+            sa.select(JourneyEnrollment)
+            .where(JourneyEnrollment.journey_id == journey.id)
+            .order_by(JourneyEnrollment.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    assert [e.status for e in enrollments] == ["completed"] * 5
+    rows = session.execute(
+        sa.select(JourneyStep.enrollment_id, JourneyStep.node_id, JourneyStep.status, JourneyStep.outcome).where(
+            JourneyStep.journey_id == journey.id, JourneyStep.node_type == "action"
+        )
+    ).all()
+    steps = {(enrollment_id, node): (status, outcome) for enrollment_id, node, status, outcome in rows}
+    limited = [steps[(e.id, "limited")] for e in enrollments]
+    assert [status for status, _ in limited] == ["done"] * 3 + ["skipped"] * 2
+    assert all(
+        outcome["reason"] == "coupon-not-issuable" and "All 3" in outcome["detail"] for _, outcome in limited[3:]
+    )
+    assert [steps[(e.id, "once")][0] for e in enrollments] == ["done"] * 5
+    again = [steps[(e.id, "again")] for e in enrollments]
+    assert [status for status, _ in again] == ["skipped"] * 5
+    assert all("already holds 1" in outcome["detail"] for _, outcome in again)
+
+    def holders(coupon_id: str) -> list[str]:
+        keys = session.scalars(sa.select(CustomerCoupon.source_id).where(CustomerCoupon.coupon_id == coupon_id))
+        return sorted(keys)
+
+    assert holders(total.id) == sorted(f"journey:{e.id}:2" for e in enrollments[:3])
+    assert holders(once.id) == sorted(f"journey:{e.id}:3" for e in enrollments)
+    assert session.get(Coupon, total.id).issued_count == 3 and session.get(Coupon, once.id).issued_count == 5
