@@ -231,7 +231,9 @@ class Advancer:
         self.now = now
         self.graphs = GraphCache(session)
         self.pick_branch = pick_branch
-        self._zones: dict[str, str] = {}
+        # The batch's shops, read once and held: their timezone, and a split plugin's ``session.get(Shop)`` finds
+        # them in the identity map (which holds objects weakly) instead of reading one per enrolment.
+        self._shops: dict[str, Shop | None] = {}
         self._visits: dict[str, int] = {}  # node visits this run, per enrolment (``MAX_STEPS_PER_RUN``)
         self._parked: dict[tuple[str, str, str], list[_Parked]] = {}  # (action, shop, group) -> parked steps
         # Not written yet: the enrolments changed, the step rows, and those that left (``journey.exited``).
@@ -239,13 +241,17 @@ class Advancer:
         self._steps: list[dict[str, Any]] = []
         self._closed: list[JourneyEnrollment] = []
 
+    def load_shops(self, shop_ids: Iterable[str]) -> None:
+        missing = sorted(set(shop_ids) - set(self._shops))
+        if missing:
+            with self.session.no_autoflush:  # shops' settings: the batch's changes so far stay unwritten
+                found = {shop.id: shop for shop in self.session.scalars(sa.select(Shop).where(Shop.id.in_(missing)))}
+            self._shops.update({shop_id: found.get(shop_id) for shop_id in missing})
+
     def _zone(self, shop_id: str) -> str:
-        if shop_id not in self._zones:
-            with self.session.no_autoflush:  # a shop's setting: the batch's changes so far stay unwritten
-                self._zones[shop_id] = (
-                    self.session.scalar(sa.select(Shop.timezone).where(Shop.id == shop_id)) or "Asia/Shanghai"
-                )
-        return self._zones[shop_id]
+        self.load_shops([shop_id])
+        shop = self._shops[shop_id]
+        return (shop.timezone if shop is not None else None) or "Asia/Shanghai"
 
     def run(self, enrollment: JourneyEnrollment) -> None:
         """Move one locked enrolment until it waits, ends, parks at a batch action, or has visited
@@ -300,22 +306,28 @@ class Advancer:
             ]
             for enrollment in moving:
                 self.run(enrollment)
-        self.write()
+        self._write_last()
 
     def write(self) -> None:
-        """Write what the batch has changed so far: its enrolments (``write_enrollments``), its step rows (one
-        executemany INSERT), ``journey.exited`` for those that left (their payload carries the version just
-        written), then the rest (wallet entries, events) by one flush."""
+        """Write what the batch has changed so far: its enrolments (``write_enrollments``: one executemany UPDATE),
+        its step rows (one executemany INSERT), then the rest (wallet entries, events) by one flush."""
         write_enrollments(self.session, self._changed.values())
         self._changed = {}
         if self._steps:
             connection = self.session.connection(bind_arguments={"mapper": JourneyStep})
             connection.execute(sa.insert(cast(sa.Table, JourneyStep.__table__)), self._steps)
             self._steps = []
+        self.session.flush()
+
+    def _write_last(self) -> None:
+        """The batch's last write, with ``journey.exited`` for every enrolment that left, emitted once its row is
+        written (the payload carries that version), so the batch's events go out in its last flush."""
+        write_enrollments(self.session, self._changed.values())
+        self._changed = {}
         for enrollment in self._closed:
             emit_enrollment(self.session, enrollment, "journey.exited", now=self.now)
         self._closed = []
-        self.session.flush()
+        self.write()
 
     def _take(
         self,
@@ -358,7 +370,10 @@ class Advancer:
             builtin = weighted_branch(params, enrollment_id=enrollment.id, node_id=enrollment.current_node)
             branch, chosen_by = builtin, "builtin"
             if self.pick_branch is not None:
-                branch, chosen_by = self.pick_branch(self.session, enrollment, enrollment.current_node, params, builtin)
+                with self.session.no_autoflush:  # a plugin decides on its payload: the batch stays unwritten
+                    branch, chosen_by = self.pick_branch(
+                        self.session, enrollment, enrollment.current_node, params, builtin
+                    )
             enrollment.variant = branch
             return self._take(enrollment, node, exit_name=branch, outcome={"variant": branch, "chosen_by": chosen_by})
         if kind == "action":
@@ -468,6 +483,7 @@ def advance_batch(
     }
     advancer = Advancer(session, now=now, pick_branch=pick_branch)
     advancer.graphs.load({e.version_id for e in enrollments})
+    advancer.load_shops({e.shop_id for e in enrollments})
     for enrollment in enrollments:
         if statuses.get(enrollment.journey_id) == "archived":
             advancer.close(enrollment, reason="archived")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from factories import ShopFactory
@@ -18,6 +19,7 @@ from souk_platform.coupons import services as coupons
 from souk_platform.coupons.models import Coupon, CustomerCoupon
 from souk_platform.events.models import OutboxEvent
 from souk_platform.journeys import engine
+from souk_platform.journeys.engine.split import plugin_picker
 from souk_platform.journeys.models import JourneyEnrollment, JourneyStep
 from souk_platform.tags.services import create_segment
 
@@ -76,9 +78,9 @@ def _bench_journey(session: Any, make_journey: Any, make_customers: Any, custome
     return journey, coupon_ids
 
 
-def _advance(session: Any, now: dt.datetime) -> tuple[int, list[str]]:
+def _advance(session: Any, now: dt.datetime, pick_branch: Any = None) -> tuple[int, list[str]]:
     with _statements(session) as sent:
-        moved = engine.advance_batch(session, now=now, batch=500)
+        moved = engine.advance_batch(session, now=now, batch=500, pick_branch=pick_branch)
         session.commit()
     return moved, sent
 
@@ -88,14 +90,16 @@ def _shape(sent: list[str]) -> Counter[str]:
     return Counter(re.sub(r"_\d+", "", " ".join(statement.split()[:3])) for statement in sent)
 
 
+@pytest.mark.parametrize("pick_branch", [None, plugin_picker], ids=["bench", "with the split plugin point"])
 def test_an_advance_batch_sends_the_same_statements_for_20_and_for_100_enrolments(
-    session, make_journey, make_customers
+    session, make_journey, make_customers, pick_branch
 ):
     batches: dict[int, tuple[list[str], list[str]]] = {}
     for customers in (20, 100):
         journey, coupon_ids = _bench_journey(session, make_journey, make_customers, customers)
-        moved_in, into_wait = _advance(session, NOW)  # the trigger step, then asleep in the wait
-        moved_out, out_of_wait = _advance(session, NOW + dt.timedelta(seconds=WAIT))  # wait, split, coupon, exit
+        moved_in, into_wait = _advance(session, NOW, pick_branch)  # the trigger step, then asleep in the wait
+        # Then the wait, the split, the coupon and the exit.
+        moved_out, out_of_wait = _advance(session, NOW + dt.timedelta(seconds=WAIT), pick_branch)
         assert moved_in == moved_out == customers
         batches[customers] = (into_wait, out_of_wait)
 
@@ -121,9 +125,9 @@ def test_an_advance_batch_sends_the_same_statements_for_20_and_for_100_enrolment
     for small, large in zip(batches[20], batches[100], strict=True):
         assert len(small) == len(large), (_shape(small), _shape(large))
         assert _shape(small) == _shape(large)
-    # Out of the wait (22 statements when written): claim, load, journeys, graphs, the shop's timezone; the
-    # enrolments and steps so far; per coupon its lock, the customers and their earlier entries, its entries and
-    # issued count; then the enrolments, the steps and the outbox events (10.3 per enrolment before §5.12's batch).
+    # Out of the wait (21 statements when written): claim, load, journeys, graphs, the shops; the enrolments and
+    # steps so far; per coupon its lock, the customers and their earlier entries, then its entries and issued
+    # count; then the enrolments, the steps and the outbox events (10.3 per enrolment before §5.12's batch).
     assert len(batches[100][1]) <= 25
 
 
