@@ -296,7 +296,15 @@ class Advancer:
             for action, shop_id, group in sorted(parked, key=lambda key: (key[0], key[2], key[1])):
                 steps = parked[(action, shop_id, group)]
                 params = reading.params(steps[0].node)
-                outcomes = actions.BATCHED[action].perform([step.context for step in steps], params)
+                try:
+                    outcomes = actions.BATCHED[action].perform([step.context for step in steps], params)
+                except (KeyError, TypeError, ValueError, AttributeError):  # as ``run``: tried again later
+                    log.exception("journey.advance_failed", action=action, group=group, enrollments=len(steps))
+                    for step in steps:
+                        step.enrollment.status = "waiting"
+                        step.enrollment.wake_at = self.now + RETRY_AFTER
+                        self._changed[step.enrollment.id] = step.enrollment
+                    continue
                 done.extend((step, params, outcome) for step, outcome in zip(steps, outcomes, strict=True))
             # Recorded once every group has acted: a group's reads would otherwise flush the steps before it.
             moving = [
