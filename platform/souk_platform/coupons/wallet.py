@@ -3,7 +3,8 @@
 A coupon whose ``distribution`` is ``issued`` works only for a customer holding an unused entry of it
 (``CustomerCoupon``). ``issue_coupon`` puts one there — idempotent per (coupon, customer, source,
 source id), within the coupon's ``per_customer_limit`` and ``total_limit`` (for an issued coupon they
-count wallet entries, not redemptions) — and emits ``coupon.issued``.
+count wallet entries, not redemptions) — and emits ``coupon.issued``; ``issue_coupons`` does the same for
+many customers in a fixed number of statements (the journey engine's batches, §5.12).
 
 An entry follows the order that uses it, as redemptions do: ``reserve_entries`` (checkout, under the
 coupon's row lock, so two checkouts cannot take one entry) → ``use_entries`` (payment) or
@@ -17,20 +18,25 @@ Lock order (§5.3): the coupon, then its wallet entries (by id), then ledger acc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from souk_platform.core.errors import SoukError
+from souk_platform.core.ids import new_id
 from souk_platform.core.states import Move, StateMachine
 from souk_platform.coupons.errors import CouponNotFound, CouponNotIssuable, IllegalWalletMove
 from souk_platform.coupons.models import WALLET_SOURCES, Coupon, CustomerCoupon
+from souk_platform.customers.models import Customer
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
-from souk_platform.points.services import require_customer
+from souk_platform.points.errors import CustomerNotFound
 
 __all__ = [
     "WALLET_STATES",
+    "CouponGrant",
     "emit_entry_event",
     "entry_expiry",
     "entry_payload",
@@ -38,6 +44,7 @@ __all__ = [
     "give_back_entries",
     "held_coupon_ids",
     "issue_coupon",
+    "issue_coupons",
     "release_entries",
     "reserve_entries",
     "revoke_entries",
@@ -130,6 +137,14 @@ def entry_expiry(coupon: Coupon, now: dt.datetime) -> dt.datetime | None:
     return min(ends) if ends else None
 
 
+@dataclass(frozen=True, slots=True)
+class CouponGrant:
+    """One coupon to put into ``customer_id``'s wallet; ``source_id`` is its idempotency key within the source."""
+
+    customer_id: str
+    source_id: str | None
+
+
 def issue_coupon(
     session: DbSession,
     *,
@@ -148,9 +163,41 @@ def issue_coupon(
     the customer's — else ``CouponNotIssuable`` (409). 404 for another shop's coupon or customer.
     Locks the coupon row (so parallel issues cannot pass a limit) in the caller's transaction.
     """
+    (issued,) = issue_coupons(
+        session,
+        shop_id=shop_id,
+        coupon_id=coupon_id,
+        grants=[CouponGrant(customer_id, source_id)],
+        source=source,
+        now=now,
+    )
+    if isinstance(issued, SoukError):
+        raise issued
+    session.flush()
+    return issued
+
+
+def issue_coupons(
+    session: DbSession,
+    *,
+    shop_id: str,
+    coupon_id: str,
+    grants: Sequence[CouponGrant],
+    source: str,
+    now: dt.datetime,
+) -> list[CustomerCoupon | SoukError]:
+    """``issue_coupon`` for many grants of one coupon at once, with the same rules applied in the grants' order:
+    for each grant, its entry (new, or the one its key issued before) or the refusal ``issue_coupon`` would
+    raise (``CustomerNotFound``, ``CouponNotIssuable``) — a refusal writes nothing. Raises ``CouponNotFound``
+    for another shop's coupon.
+
+    A fixed number of statements whatever the number of grants: the coupon's row lock, one read of the
+    customers, of the keys' earlier entries and (with a per-customer limit) of what each customer holds. The
+    new entries, the coupon's ``issued_count`` and a ``coupon.issued`` for each new entry are added to the
+    session, not flushed: the caller's next flush writes them with the rest of its batch.
+    """
     if source not in WALLET_SOURCES:
         raise ValueError(f"unknown wallet source {source!r}")
-    key = source_id or ""
     coupon = session.scalar(
         sa.select(Coupon)
         .where(Coupon.shop_id == shop_id, Coupon.id == coupon_id)
@@ -159,35 +206,103 @@ def issue_coupon(
     )
     if coupon is None:
         raise CouponNotFound(f"No coupon {coupon_id} in this shop.")
-    require_customer(session, shop_id=shop_id, customer_id=customer_id)
-    existing = session.scalar(
-        sa.select(CustomerCoupon).where(
-            CustomerCoupon.coupon_id == coupon.id,
-            CustomerCoupon.customer_id == customer_id,
-            CustomerCoupon.source == source,
-            CustomerCoupon.source_id == key,
+    customer_ids = sorted({grant.customer_id for grant in grants})
+    known = set(
+        session.scalars(sa.select(Customer.id).where(Customer.shop_id == shop_id, Customer.id.in_(customer_ids)))
+    )
+    earlier: dict[tuple[str, str], CustomerCoupon] = {
+        (entry.customer_id, entry.source_id): entry
+        for entry in session.scalars(
+            sa.select(CustomerCoupon).where(
+                CustomerCoupon.coupon_id == coupon.id,
+                CustomerCoupon.customer_id.in_(customer_ids),
+                CustomerCoupon.source == source,
+                CustomerCoupon.source_id.in_(sorted({grant.source_id or "" for grant in grants})),
+            )
         )
+    }
+    held = _held_counts(session, coupon, customer_ids) if coupon.per_customer_limit is not None else {}
+    results: list[CustomerCoupon | SoukError] = []
+    new: list[CustomerCoupon] = []
+    for grant in grants:
+        key = (grant.customer_id, grant.source_id or "")
+        if grant.customer_id not in known:
+            results.append(CustomerNotFound(f"No customer {grant.customer_id} in this shop."))
+            continue
+        if key in earlier:
+            results.append(earlier[key])
+            continue
+        refusal = _coupon_refusal(coupon, now, issued=coupon.issued_count + len(new)) or _customer_refusal(
+            coupon, held.get(grant.customer_id, 0)
+        )
+        if refusal:
+            code, detail = refusal
+            results.append(CouponNotIssuable(detail, reason=code, coupon_id=coupon.id, customer_id=grant.customer_id))
+            continue
+        entry = CustomerCoupon(
+            id=new_id("ccp"),
+            version=1,  # what the INSERT writes: the event's payload is complete before the flush
+            shop_id=shop_id,
+            coupon_id=coupon.id,
+            customer_id=grant.customer_id,
+            status="issued",
+            source=source,
+            source_id=key[1],
+            issued_at=now,
+            expires_at=entry_expiry(coupon, now),
+        )
+        new.append(entry)
+        earlier[key] = entry
+        held[grant.customer_id] = held.get(grant.customer_id, 0) + 1
+        results.append(entry)
+    if new:
+        session.add_all(new)
+        coupon.issued_count += len(new)
+        for entry in new:
+            emit(
+                session,
+                shop_id=entry.shop_id,
+                type="coupon.issued",
+                subject_type="customer_coupon",
+                subject_id=entry.id,
+                payload=entry_payload(entry),
+                created_at=now,
+            )
+    return results
+
+
+def _coupon_refusal(coupon: Coupon, now: dt.datetime, *, issued: int) -> tuple[str, str] | None:
+    """Why the coupon cannot be issued to anyone now, ``issued`` entries of it being out (code, words)."""
+    if coupon.distribution != "issued":
+        return "public", "Only coupons with distribution 'issued' go into wallets; this one is a public code."
+    if coupon.status != "active":
+        return "disabled", "This coupon is disabled."
+    if coupon.ends_at is not None and now >= coupon.ends_at:
+        return "ended", "This coupon has ended."
+    if coupon.total_limit is not None and issued >= coupon.total_limit:
+        return "total_limit", f"All {coupon.total_limit} of this coupon have been issued."
+    return None
+
+
+def _customer_refusal(coupon: Coupon, held: int) -> tuple[str, str] | None:
+    """Why a customer holding ``held`` entries of the coupon (not revoked) cannot have one more."""
+    if coupon.per_customer_limit is not None and held >= coupon.per_customer_limit:
+        return "per_customer_limit", f"This customer already holds {held} of this coupon, the most allowed."
+    return None
+
+
+def _held_counts(session: DbSession, coupon: Coupon, customer_ids: Collection[str]) -> dict[str, int]:
+    """How many entries of ``coupon`` (not revoked) each of ``customer_ids`` holds (absent: none)."""
+    rows = session.execute(
+        sa.select(CustomerCoupon.customer_id, sa.func.count())
+        .where(
+            CustomerCoupon.coupon_id == coupon.id,
+            CustomerCoupon.customer_id.in_(list(customer_ids)),
+            CustomerCoupon.status != "revoked",
+        )
+        .group_by(CustomerCoupon.customer_id)
     )
-    if existing is not None:
-        return existing
-    refusal = not_issuable_reason(session, coupon, customer_id, now=now)
-    if refusal:
-        code, detail = refusal
-        raise CouponNotIssuable(detail, reason=code, coupon_id=coupon.id, customer_id=customer_id)
-    entry = CustomerCoupon(
-        shop_id=shop_id,
-        coupon_id=coupon.id,
-        customer_id=customer_id,
-        status="issued",
-        source=source,
-        source_id=key,
-        issued_at=now,
-        expires_at=entry_expiry(coupon, now),
-    )
-    session.add(entry)
-    coupon.issued_count += 1
-    emit_entry_event(session, entry, "coupon.issued", now=now)
-    return entry
+    return {customer_id: int(count) for customer_id, count in rows}
 
 
 def not_issuable_reason(
@@ -198,25 +313,10 @@ def not_issuable_reason(
     Codes (``ISSUE_REFUSALS``): public, disabled, ended, total_limit, per_customer_limit. Call under the
     coupon's lock.
     """
-    if coupon.distribution != "issued":
-        return "public", "Only coupons with distribution 'issued' go into wallets; this one is a public code."
-    if coupon.status != "active":
-        return "disabled", "This coupon is disabled."
-    if coupon.ends_at is not None and now >= coupon.ends_at:
-        return "ended", "This coupon has ended."
-    if coupon.total_limit is not None and coupon.issued_count >= coupon.total_limit:
-        return "total_limit", f"All {coupon.total_limit} of this coupon have been issued."
-    if coupon.per_customer_limit is not None:
-        held = session.scalar(
-            sa.select(sa.func.count()).where(
-                CustomerCoupon.coupon_id == coupon.id,
-                CustomerCoupon.customer_id == customer_id,
-                CustomerCoupon.status != "revoked",
-            )
-        )
-        if (held or 0) >= coupon.per_customer_limit:
-            return "per_customer_limit", f"This customer already holds {held} of this coupon, the most allowed."
-    return None
+    refusal = _coupon_refusal(coupon, now, issued=coupon.issued_count)
+    if refusal or coupon.per_customer_limit is None:
+        return refusal
+    return _customer_refusal(coupon, _held_counts(session, coupon, [customer_id]).get(customer_id, 0))
 
 
 def wallet_stmt(shop_id: str, customer_id: str, *, status: str | None = None) -> sa.Select[Any]:

@@ -194,3 +194,50 @@ def test_the_wallet_api_lists_a_customers_coupons_by_status(client, session):
     assert r.status_code == 404
     r = client.get(f"/api/v1/customers/{li.id}/coupons", headers=token_for(shop, ["read_customers"]))
     assert r.status_code == 403
+
+
+def test_issuing_many_at_once_keeps_the_rules_of_issuing_one_by_one_in_order(session):
+    """``issue_coupons`` gives, grant by grant, what ``issue_coupon`` would have given or refused in that order."""
+    shop, other_shop = ShopFactory(), ShopFactory()
+    li, wang, zhao = (_customer(session, shop, n) for n in ("Li", "Wang", "Zhao"))
+    stranger = _customer(session, other_shop, "Stranger")
+    grants = [(li, "a"), (li, "b"), (wang, "a"), (zhao, "a"), (li, "a"), (stranger, "a")]
+    one_by_one = _issued(session, shop, code="ONE", per_customer_limit=1, total_limit=2)
+    expected = []
+    for customer, key in grants:
+        try:
+            expected.append(_issue(session, shop, one_by_one, customer, key).customer_id)
+        except (CouponNotIssuable, CustomerNotFound) as refusal:
+            expected.append(type(refusal).__name__ + ":" + refusal.detail)
+    batch = _issued(session, shop, code="MANY", per_customer_limit=1, total_limit=2)
+    results = wallet.issue_coupons(
+        session,
+        shop_id=shop.id,
+        coupon_id=batch.id,
+        grants=[wallet.CouponGrant(customer.id, key) for customer, key in grants],
+        source="api",
+        now=NOW,
+    )
+    session.commit()
+    got = [r.customer_id if isinstance(r, CustomerCoupon) else type(r).__name__ + ":" + r.detail for r in results]
+    assert got == expected
+    assert got[1].startswith("CouponNotIssuable:") and "already holds 1" in got[1]
+    assert got[3].startswith("CouponNotIssuable:") and "All 2" in got[3]
+    assert got[5].startswith("CustomerNotFound:")
+    assert results[4] is results[0]  # the same key twice: one entry
+    assert session.get(Coupon, batch.id).issued_count == 2
+    entries = session.scalars(sa.select(CustomerCoupon).where(CustomerCoupon.coupon_id == batch.id)).all()
+    assert sorted(e.customer_id for e in entries) == sorted([li.id, wang.id])
+    issued = [e for e in _events(session, "coupon.issued") if e.payload["coupon_id"] == batch.id]
+    assert sorted(e.subject_id for e in issued) == sorted(e.id for e in entries)
+    # A replay of the whole batch issues nothing new.
+    again = wallet.issue_coupons(
+        session,
+        shop_id=shop.id,
+        coupon_id=batch.id,
+        grants=[wallet.CouponGrant(li.id, "a"), wallet.CouponGrant(wang.id, "a")],
+        source="api",
+        now=NOW,
+    )
+    assert [e.id for e in again] == [results[0].id, results[2].id]
+    assert session.get(Coupon, batch.id).issued_count == 2

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,30 @@ def _issue_coupon(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, An
     )
     ctx.session.flush()
     return {"wallet_coupon_id": entry.id, "coupon_id": entry.coupon_id}
+
+
+def _issue_coupons(contexts: Sequence[ActionContext], params: Mapping[str, Any]) -> list[dict[str, Any] | SoukError]:
+    """``issue_coupon`` for the steps of one batch that give one coupon (one shop): the wallet's batch form, in a
+    fixed number of statements; each step's outcome, or the refusal it records."""
+    from souk_platform.coupons.wallet import CouponGrant, issue_coupons
+
+    if not contexts:
+        return []
+    try:
+        issued = issue_coupons(
+            contexts[0].session,
+            shop_id=contexts[0].enrollment.shop_id,
+            coupon_id=str(params.get("coupon_id")),
+            grants=[CouponGrant(ctx.enrollment.customer_id, ctx.step_key) for ctx in contexts],
+            source="journey",
+            now=contexts[0].now,
+        )
+    except SoukError as refusal:  # the coupon is not the shop's: every step refuses the same way
+        return [refusal] * len(contexts)
+    return [
+        entry if isinstance(entry, SoukError) else {"wallet_coupon_id": entry.id, "coupon_id": entry.coupon_id}
+        for entry in issued
+    ]
 
 
 def _grant_benefit(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,6 +287,24 @@ ACTIONS: dict[str, Handler] = {
     "remove_tag": _remove_tag,
     "send_message": _send_message,
     "notify_apps": _notify_apps,
+}
+
+
+BatchHandler = Callable[[Sequence[ActionContext], Mapping[str, Any]], list[dict[str, Any] | SoukError]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAction:
+    """An action the engine performs for many steps of a batch at once: the steps whose params have the same
+    ``group`` (and shop) act together, groups in ``group`` order (a coupon's row lock: taken in id order)."""
+
+    group: Callable[[Mapping[str, Any]], str]
+    perform: BatchHandler
+
+
+# Actions with a batch form: the advance batch parks the steps that reach them and performs them together.
+BATCHED: dict[str, BatchAction] = {
+    "issue_coupon": BatchAction(group=lambda params: str(params.get("coupon_id")), perform=_issue_coupons),
 }
 
 

@@ -221,13 +221,19 @@ def finish(
 ) -> None:
     """Take an open enrolment out (``completed`` at an exit node, else ``exited`` with ``reason``) and emit
     ``journey.exited``. The caller holds the enrolment's row lock."""
+    close(enrollment, reason=reason, now=now, status=status)
+    session.flush()
+    emit_enrollment(session, enrollment, "journey.exited", now=now)
+
+
+def close(enrollment: JourneyEnrollment, *, reason: str, now: dt.datetime, status: str = "exited") -> None:
+    """``finish`` without its flush and event: for a batch that writes its enrolments together, then emits
+    ``journey.exited`` for those it closed (so each payload carries the version that flush wrote)."""
     enrollment.status = status
     enrollment.exit_reason = reason
     enrollment.exited_at = now
     enrollment.wake_at = None
     enrollment.waiting_event = None
-    session.flush()
-    emit_enrollment(session, enrollment, "journey.exited", now=now)
 
 
 def new_step_id() -> str:
