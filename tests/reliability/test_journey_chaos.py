@@ -63,7 +63,8 @@ def _graph(coupon_id: str) -> dict:
 
 
 @pytest.fixture
-def workers(app: Flask, database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Workers]:
+def workers(own_database: tuple[Flask, str], redis_url: str, tmp_path: Path) -> Iterator[Workers]:
+    app, database_url = own_database  # the workers commit for real: none of it may reach the tests after this one
     env = {
         **os.environ,
         "SOUK_DATABASE_URL": database_url,
@@ -96,8 +97,9 @@ def _wait_for(condition: Callable[[], bool], *, seconds: float, what: str, expla
 
 
 def test_every_step_acts_once_through_killed_workers_and_a_flushed_redis(
-    app: Flask, redis_url: str, workers: Workers
+    own_database: tuple[Flask, str], redis_url: str, workers: Workers
 ) -> None:
+    app = own_database[0]
     redis = redis_lib.Redis.from_url(redis_url)
     redis.flushdb()
     with app.app_context():
