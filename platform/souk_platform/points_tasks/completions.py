@@ -189,21 +189,27 @@ def _taken(session: DbSession, task: PointsTask, customer_id: str, slot: str, re
             raise ReferenceUsed(f"Reference {reference!r} was already rewarded by this task.", completion_id=other)
 
 
-def _judge(
+def _judged_completion(
     session: DbSession,
     *,
     shop: Shop,
+    task: PointsTask,
     action: str,
-    completion_id: str,
     customer_id: str,
+    slot: str,
+    reference: str | None,
+    day: dt.date,
     ip: str | None,
     device_id: str | None,
     now: dt.datetime,
-) -> tuple[str, str]:
-    """Risk control's outcome (allow or review) and decision id; a denial raises ``RiskDenied``."""
+    bonus: int = 0,
+) -> PointsTaskCompletion:
+    """Risk control first (a denial raises ``RiskDenied``), then the completion it allows — ``completed`` — or
+    holds for a person — ``in_review`` — not yet written."""
     # Imported here: risk's services import orders', which call back into this module after payment.
     from souk_platform.risk.services import RiskFacts, evaluate
 
+    completion_id = new_id("ptc")
     decision = evaluate(
         session,
         shop=shop,
@@ -219,7 +225,23 @@ def _judge(
             rule=rule.rule if rule else None,
             decision_id=decision.id,
         )
-    return decision.outcome, decision.id
+    return PointsTaskCompletion(
+        id=completion_id,
+        shop_id=shop.id,
+        task_id=task.id,
+        customer_id=customer_id,
+        kind=task.kind,
+        slot=slot,
+        reference=reference,
+        local_date=day,
+        points=task.points + bonus,
+        bonus_points=bonus,
+        status="completed" if decision.outcome == "allow" else "in_review",
+        decision_id=decision.id,
+        ip=ip,
+        device_id=device_id,
+        created_at=now,
+    )
 
 
 def _write(session: DbSession, completion: PointsTaskCompletion) -> None:
@@ -313,33 +335,18 @@ def complete_task(
     slot = _slot(task, day, reference)
     _taken(session, task, customer_id, slot, reference)
     _check_caps(session, task, customer_id, day)
-    completion_id = new_id("ptc")
-    outcome, decision_id = _judge(
+    completion = _judged_completion(
         session,
         shop=shop,
+        task=task,
         action="points_task",
-        completion_id=completion_id,
         customer_id=customer_id,
+        slot=slot,
+        reference=reference,
+        day=day,
         ip=ip,
         device_id=device_id,
         now=now,
-    )
-    completion = PointsTaskCompletion(
-        id=completion_id,
-        shop_id=shop.id,
-        task_id=task.id,
-        customer_id=customer_id,
-        kind=task.kind,
-        slot=slot,
-        reference=reference,
-        local_date=day,
-        points=task.points,
-        bonus_points=0,
-        status="completed" if outcome == "allow" else "in_review",
-        decision_id=decision_id,
-        ip=ip,
-        device_id=device_id,
-        created_at=now,
     )
     _write(session, completion)
     if completion.status == "completed":
@@ -400,35 +407,21 @@ def sign_in(
     )
     streak = (previous or 0) + 1
     bonus = sum(b["points"] for b in _bonuses(task) if b["days"] == streak)
-    completion_id = new_id("ptc")
-    outcome, decision_id = _judge(
+    completion = _judged_completion(
         session,
         shop=shop,
+        task=task,
         action="sign_in",
-        completion_id=completion_id,
         customer_id=customer_id,
+        slot=slot,
+        reference=None,
+        day=day,
         ip=ip,
         device_id=device_id,
         now=now,
+        bonus=bonus,
     )
-    completion = PointsTaskCompletion(
-        id=completion_id,
-        shop_id=shop.id,
-        task_id=task.id,
-        customer_id=customer_id,
-        kind=task.kind,
-        slot=slot,
-        reference=None,
-        local_date=day,
-        points=task.points + bonus,
-        bonus_points=bonus,
-        streak=streak,
-        status="completed" if outcome == "allow" else "in_review",
-        decision_id=decision_id,
-        ip=ip,
-        device_id=device_id,
-        created_at=now,
-    )
+    completion.streak = streak
     try:  # a twin request that committed the same day first is a clean 409
         with session.begin_nested():
             session.add(completion)
