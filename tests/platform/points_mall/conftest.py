@@ -3,23 +3,17 @@ HTTP helpers (docs/architecture.md §5.14)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rq import Queue, SimpleWorker
+from app_webhooks import Receiver, drain, now_clock, receiver  # noqa: F401 (fixtures)
 
 from factories import ShopFactory, token_for
 from souk_platform.benefits.services import create_package
 from souk_platform.catalog.models import Sku
 from souk_platform.catalog.services import NewSku, create_product
-from souk_platform.core.clock import FrozenClock
 from souk_platform.coupons.services import create_coupon
 from souk_platform.customers.services import create_customer
 from souk_platform.db import db
@@ -163,63 +157,3 @@ def mall(session: Any, clock: Any) -> Mall:
 @pytest.fixture
 def api(client: Any, mall: Mall) -> Api:
     return Api(client, mall)
-
-
-@dataclass
-class Receiver:
-    """An app's webhook endpoint: what it was sent, with the raw headers and body to verify signatures."""
-
-    url: str = ""
-    received: list[dict[str, Any]] = field(default_factory=list)
-    raw: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            state.raw.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            state.received.append({"path": self.path, **json.loads(body)})
-            self.send_response(200)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def now_clock(app: Any) -> Iterator[FrozenClock]:
-    """A frozen clock at the real time, so the webhook verifier's 5-minute tolerance holds."""
-    frozen = FrozenClock(dt.datetime.now(dt.UTC))
-    original = app.extensions["souk.clock"]
-    app.extensions["souk.clock"] = frozen
-    yield frozen
-    app.extensions["souk.clock"] = original
-
-
-@pytest.fixture
-def drain(app: Any, redis: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
-    """Dispatch the outbox and run the queued webhook deliveries with a real rq worker."""
-    from souk_platform.webhooks import tasks
-
-    monkeypatch.setitem(app.config, "SOUK_WEBHOOKS_ALLOW_LOOPBACK", True)
-
-    def run() -> None:
-        with app.app_context():
-            tasks.sweep()
-        SimpleWorker([Queue("souk", connection=redis)], connection=redis).work(burst=True)
-
-    return run
