@@ -48,8 +48,10 @@ def test_the_owner_creates_a_birthday_package_in_yuan_and_reads_the_grants_log(s
 
     page.get_by_role("link", name="Grants log").click()
     expect(page.locator("h1")).to_contain_text("Benefit grants")
-    expect(page.locator("tr[data-grant]")).to_have_count(3)
-    expect(page.locator("tr[data-grant]").first).to_contain_text("生日礼")
+    # The demo's grants: two birthday and join gifts, and the package a member took in the points mall.
+    expect(page.locator("tr[data-grant]")).to_have_count(4)
+    expect(page.locator("tr[data-grant]", has_text="生日礼").first).to_be_visible()
+    expect(page.locator("tr[data-grant]", has_text="points_mall:").first).to_be_visible()
     shots.take(page, "grants-en")
 
     page.get_by_role("link", name="简体中文").click()
@@ -75,7 +77,9 @@ def test_the_owner_grants_a_package_by_hand_once_per_occasion(souk, browser, sho
     page.select_option("select[name=customer_ids]", index=[0, 1])
     page.click("button:has-text('Grant')")
     expect(page.get_by_text("Granted to 2 customers; 0 already had it for this occasion.")).to_be_visible()
-    expect(page.locator("tr[data-grant]")).to_have_count(2)
+    # the two by hand, beside the one a member redeemed in the demo's points mall
+    expect(page.locator("tr[data-grant]")).to_have_count(3)
+    expect(page.locator("tr[data-grant]", has_text="manual:2026-spring")).to_have_count(2)
     expect(page.locator("tr[data-grant]").first).to_contain_text("manual:2026-spring")
     shots.take(page, "granted-by-hand")
     # The same occasion again gives nothing more.
@@ -85,4 +89,4 @@ def test_the_owner_grants_a_package_by_hand_once_per_occasion(souk, browser, sho
     page.select_option("select[name=customer_ids]", index=[0, 1])
     page.click("button:has-text('Grant')")
     expect(page.get_by_text("Granted to 0 customers; 2 already had it for this occasion.")).to_be_visible()
-    expect(page.locator("tr[data-grant]")).to_have_count(2)
+    expect(page.locator("tr[data-grant]")).to_have_count(3)
