@@ -35,6 +35,7 @@ from souk_platform.apps.models import App, Installation
 from souk_platform.auth.errors import InsufficientScope, InvalidToken
 from souk_platform.auth.scopes import grants
 from souk_platform.auth.services import Principal, resolve_token
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth.errors import InvalidAppToken
 from souk_platform.oauth.services import resolve_app_token
@@ -148,7 +149,7 @@ def app_or_installation_token(view: F) -> F:
                 )
         except InvalidToken:
             try:
-                g.calling_app = resolve_app_token(db.session, value, now=current_app.extensions["souk.clock"].now())
+                g.calling_app = resolve_app_token(db.session, value, now=app_now())
             except InvalidAppToken:
                 raise InvalidToken(
                     "The token is missing, unknown, expired or revoked.",
@@ -181,10 +182,6 @@ def _require_scope(principal: Principal, scope: str) -> None:
 
 def _terms() -> services.BillingTerms:
     return services.terms_from_config(current_app.config)
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def confirmation_url(target: AppSubscription | AppCharge) -> str | None:
@@ -243,7 +240,7 @@ class Subscriptions(MethodView):
             shop_id=principal.shop_id,
             installation_id=principal.installation_id,
             terms=_terms(),
-            now=_now(),
+            now=app_now(),
             **args,
         )
         return _subscription_out(sub), 201, etag(sub.version)
@@ -294,7 +291,7 @@ class CancelSubscription(MethodView):
         principal = current_principal()
         app_id = _app_id_of(principal)
         sub = services.cancel_subscription(
-            db.session, shop_id=principal.shop_id, subscription_id=app_subscription_id, app_id=app_id, now=_now()
+            db.session, shop_id=principal.shop_id, subscription_id=app_subscription_id, app_id=app_id, now=app_now()
         )
         return _subscription_out(sub), 200, etag(sub.version)
 
@@ -315,7 +312,7 @@ class OneTimeCharges(MethodView):
             shop_id=principal.shop_id,
             installation_id=principal.installation_id,
             terms=_terms(),
-            now=_now(),
+            now=app_now(),
             **args,
         )
         return _charge_out(charge), 201, etag(charge.version)
@@ -338,7 +335,7 @@ class UsageRecords(MethodView):
             shop_id=principal.shop_id,
             installation_id=principal.installation_id,
             terms=_terms(),
-            now=_now(),
+            now=app_now(),
             **args,
         )
         return _charge_out(charge), 201 if created else 200, etag(charge.version)
@@ -400,7 +397,7 @@ class ChargeRefunds(MethodView):
             raise errors.InvalidBillingRequest("Idempotency-Key must be 1 to 255 characters.")
         before = services.refunds_of(db.session, [charge.id])[charge.id]
         refund = services.refund_charge(
-            db.session, charge=charge, created_by="app", idempotency_key=key, now=_now(), **args
+            db.session, charge=charge, created_by="app", idempotency_key=key, now=app_now(), **args
         )
         return refund, 200 if refund in before else 201
 

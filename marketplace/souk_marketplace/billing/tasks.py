@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
 
 from souk_marketplace.billing import services
 from souk_marketplace.billing.errors import PayoutBelowMinimum
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def bill_subscriptions() -> dict[str, int]:
     """Charge every subscription whose period or trial ended (a failed renewal freezes it; retried daily)."""
-    terms, now = services.terms_from_config(current_app.config), _now()
+    terms, now = services.terms_from_config(current_app.config), app_now()
     outcomes: dict[str, int] = {}
     for subscription_id in services.due_subscription_ids(db.session, now=now):
         outcome = services.renew_subscription(db.session, subscription_id=subscription_id, terms=terms, now=now)
@@ -28,7 +23,7 @@ def bill_subscriptions() -> dict[str, int]:
 
 def release_earnings() -> int:
     """Move earnings whose hold period is over from held to available; return how many charges."""
-    now = _now()
+    now = app_now()
     released = 0
     for charge_id in services.releasable_charge_ids(db.session, now=now):
         services.release_charge_earnings(db.session, charge_id=charge_id, now=now)
@@ -39,7 +34,7 @@ def release_earnings() -> int:
 
 def pay_out_developers() -> list[str]:
     """Weekly payouts: each developer with at least the minimum available is paid it all; return payout ids."""
-    terms, now = services.terms_from_config(current_app.config), _now()
+    terms, now = services.terms_from_config(current_app.config), app_now()
     paid = []
     for developer_id, currency in services.due_payouts(db.session, minimum=terms.payout_minimum, now=now):
         try:
@@ -61,6 +56,6 @@ def pay_out_developers() -> list[str]:
 
 def issue_invoices() -> list[str]:
     """Issue last month's invoice for each shop billed lately (months in the shop's timezone)."""
-    invoices = services.issue_due_invoices(db.session, now=_now())
+    invoices = services.issue_due_invoices(db.session, now=app_now())
     db.session.commit()
     return [invoice.id for invoice in invoices]

@@ -14,6 +14,7 @@ from souk_platform.apps.errors import AppNotFound
 from souk_platform.apps.models import App
 from souk_platform.apps.services import get_developer_app
 from souk_platform.apps.views import developer_required
+from souk_platform.core.clock import app_now
 from souk_platform.core.money import format_money
 from souk_platform.db import db
 from souk_platform.shops.services import get_shop
@@ -27,10 +28,6 @@ LIST_LIMIT = 100
 
 def _terms() -> services.BillingTerms:
     return services.terms_from_config(current_app.config)
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def plan_in_words(sub: AppSubscription) -> str:
@@ -80,10 +77,12 @@ def approve(shop_id: str, object_id: str) -> Any:
         try:
             if form.approve.data:
                 target = services.approve(
-                    db.session, shop_id=shop_id, object_id=object_id, user_id=user_id, terms=_terms(), now=_now()
+                    db.session, shop_id=shop_id, object_id=object_id, user_id=user_id, terms=_terms(), now=app_now()
                 )
             else:
-                target = services.decline(db.session, shop_id=shop_id, object_id=object_id, user_id=user_id, now=_now())
+                target = services.decline(
+                    db.session, shop_id=shop_id, object_id=object_id, user_id=user_id, now=app_now()
+                )
         except errors.ShopBalanceTooLow as exc:
             db.session.rollback()
             target = _target_or_404(shop_id, object_id)
@@ -151,7 +150,7 @@ def cancel(shop_id: str, subscription_id: str) -> Any:
     if EmptyForm().validate_on_submit():
         try:
             services.cancel_subscription(
-                db.session, shop_id=shop_id, subscription_id=subscription_id, app_id=None, now=_now()
+                db.session, shop_id=shop_id, subscription_id=subscription_id, app_id=None, now=app_now()
             )
         except errors.SubscriptionNotFound:
             abort(404)
@@ -223,7 +222,7 @@ def refund(app_id: str, charge_id: str) -> Any:
             amount=to_minor_units(form.amount.data or ""),
             reason=form.reason.data or "",
             created_by=signed_in_user().id,
-            now=_now(),
+            now=app_now(),
         )
     except errors.OverRefund as exc:
         db.session.rollback()
@@ -269,7 +268,7 @@ def request_payout() -> Any:
                 currency=currency,
                 trigger="request",
                 minimum=_terms().payout_minimum,
-                now=_now(),
+                now=app_now(),
             )
         except errors.PayoutBelowMinimum as exc:
             db.session.rollback()

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app
-
 from souk_marketplace.demo import apps, neighbours, requirements, service_market
+from souk_platform.core.clock import app_now
 from souk_platform.db import DbSession
 from souk_platform.shops.models import Shop
 
 
 def seed_board_and_services(session: DbSession, shop: Shop) -> None:
     """Neighbouring shops, the service market's providers and an order in progress, the requirement board."""
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     others = neighbours.seed(session, now)
     service_market.seed(session, shop, now)
     requirements.seed(session, [shop, *others], now)

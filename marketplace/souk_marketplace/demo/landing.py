@@ -21,6 +21,7 @@ from souk_marketplace.demo.apps import DEVELOPER_EMAIL, spec_of
 from souk_platform.apps.models import App, Installation
 from souk_platform.auth.models import User
 from souk_platform.auth.services import hash_token
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth.models import AuthorizationCode
 from souk_platform.shops.services import get_shop, membership
@@ -118,7 +119,7 @@ def ask_for_plan(slug: str, shop_id: str, installation_id: str) -> Any:
             plan_id=plan["id"],
             return_url=back,
             terms=billing.terms_from_config(current_app.config),
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
     except billing_errors.AlreadyOnPlan:
         db.session.rollback()

@@ -36,6 +36,7 @@ from souk_platform.api.pagination import Page
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import TooManyRequests, Unprocessable
 from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token
@@ -57,10 +58,6 @@ blp = Blueprint(
 SUBMISSION_MAX_BYTES = 6 * 1024 * 1024
 
 
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
-
-
 def _large_body(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -78,7 +75,7 @@ def public_rate_limited(view: F) -> F:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         policy: Policy = default_policy(app)
         try:
-            decision = bucket_store(app).take(f"market:{request.remote_addr}", policy, _now().timestamp())
+            decision = bucket_store(app).take(f"market:{request.remote_addr}", policy, app_now().timestamp())
         except redis.RedisError:
             return view(*args, **kwargs)  # the limiter being down must not take the market down
         headers = decision.headers()
@@ -196,7 +193,7 @@ class ListingSubmissions(MethodView):
             app=g.calling_app,
             draft=draft,
             box=webhook_runtime_for(current_app).box,
-            now=_now(),
+            now=app_now(),
             app_version_id=args["app_version_id"],
         )
         numbers = services.version_numbers(db.session, [submission.app_version_id])
@@ -216,7 +213,7 @@ class DelistListing(MethodView):
         listing = services.listing_for_app(db.session, app.id)
         if listing is None:
             raise IllegalListingTransition("The app has never been listed.")
-        services.delist(db.session, listing_id=listing.id, now=_now(), developer_id=app.developer_id, **args)
+        services.delist(db.session, listing_id=listing.id, now=app_now(), developer_id=app.developer_id, **args)
         return listing_status(app)
 
 

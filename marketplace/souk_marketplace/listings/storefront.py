@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -14,6 +14,7 @@ from souk_marketplace.ratings import services as ratings
 from souk_marketplace.ratings.forms import RatingForm
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import describe
+from souk_platform.core.clock import app_now
 from souk_platform.core.money import format_money
 from souk_platform.db import db
 from souk_platform.shops.services import shops_of
@@ -91,7 +92,7 @@ def _rating_form_for(entry: services.MarketEntry, user: User | None, form: Ratin
     """
     if user is None:
         return None
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     owned = [shop for shop, role in shops_of(db.session, user.id) if role == "owner"]
     eligible = [shop for shop in owned if ratings.can_rate(db.session, app_id=entry.app.id, shop_id=shop.id, now=now)]
     if form is not None and not eligible:

@@ -32,6 +32,7 @@ from souk_platform.apps.services import current_version, get_developer_app
 from souk_platform.apps.views import developer_required
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import describe
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
 from souk_platform.web.auth import admin_required, current_user, signed_in_user
@@ -45,10 +46,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Six images of 512 KiB plus the texts, as multipart.
 SUBMISSION_MAX_BYTES = 6 * 1024 * 1024
 PUBLIC_IMAGE_CACHE = "public, max-age=31536000, immutable"  # an image id always names the same bytes
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 # --- the developer's Listing tab -------------------------------------------------------------------
@@ -155,7 +152,7 @@ def submit(app_id: str) -> Any:
             app=app,
             draft=draft,
             box=webhook_runtime_for(current_app).box,
-            now=_now(),
+            now=app_now(),
             app_version_id=version.id,
             submitted_by=signed_in_user().id,
         )
@@ -191,7 +188,7 @@ def developer_delist(app_id: str) -> Any:
         return redirect(url_for("listings.console", app_id=app.id))
     try:
         services.delist(
-            db.session, listing_id=listing.id, now=_now(), developer_id=signed_in_user().id, reason=form.reason.data
+            db.session, listing_id=listing.id, now=app_now(), developer_id=signed_in_user().id, reason=form.reason.data
         )
     except InvalidState as exc:
         db.session.rollback()
@@ -212,7 +209,7 @@ def review_queue() -> str:
         "listings/admin_queue.html",
         queue=services.review_queue(db.session),
         listed=services.listed_apps(db.session),
-        now=_now(),
+        now=app_now(),
     )
 
 
@@ -258,7 +255,7 @@ def approve(submission_id: str) -> Any:
             submission_id=submission.id,
             admin=signed_in_user(),
             checklist=form.checklist.data or [],
-            now=_now(),
+            now=app_now(),
         )
     except InvalidDecision as exc:
         db.session.rollback()
@@ -282,7 +279,11 @@ def reject(submission_id: str) -> Any:
         return _render_submission(submission, reject=form)
     try:
         services.reject_submission(
-            db.session, submission_id=submission.id, admin=signed_in_user(), reason=form.reason.data or "", now=_now()
+            db.session,
+            submission_id=submission.id,
+            admin=signed_in_user(),
+            reason=form.reason.data or "",
+            now=app_now(),
         )
     except InvalidDecision as exc:
         db.session.rollback()
@@ -324,7 +325,9 @@ def admin_delist(listing_id: str) -> Any:
     if not form.validate_on_submit():
         return _render_listing(listing, form)
     try:
-        services.delist(db.session, listing_id=listing.id, now=_now(), admin=signed_in_user(), reason=form.reason.data)
+        services.delist(
+            db.session, listing_id=listing.id, now=app_now(), admin=signed_in_user(), reason=form.reason.data
+        )
     except InvalidState as exc:
         db.session.rollback()
         flash(exc.detail, "error")

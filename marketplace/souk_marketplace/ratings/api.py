@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 
 from souk_marketplace.ratings import services
@@ -28,6 +28,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token
 
@@ -37,10 +38,6 @@ blp = Blueprint(
     url_prefix="",  # /market/apps/{app_id}/rating (shops) and /app/ratings (developers)
     description="Ratings of apps by the shops that used them, and the developers' replies.",
 )
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 @blp.route("/market/apps/<app_id>/rating")
@@ -67,7 +64,7 @@ class ShopRating(MethodView):
             db.session,
             app_id=app_id,
             shop_id=principal.shop_id,
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
             **args,
         )
@@ -95,4 +92,4 @@ class RatingReply(MethodView):
     def post(self, args: dict[str, Any], rating_id: str) -> Any:
         """Reply once, publicly, to a rating of the calling app"""
         app: App = g.calling_app
-        return services.reply(db.session, app_id=app.id, rating_id=rating_id, text=args["text"], now=_now())
+        return services.reply(db.session, app_id=app.id, rating_id=rating_id, text=args["text"], now=app_now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from souk_marketplace.listings import services as listings
@@ -14,6 +14,7 @@ from souk_marketplace.ratings.errors import AlreadyReplied, InvalidRating
 from souk_marketplace.ratings.forms import RatingForm, ReplyForm
 from souk_platform.apps.services import get_developer_app
 from souk_platform.apps.views import developer_required
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.shops.services import membership
@@ -22,10 +23,6 @@ from souk_platform.web.auth import current_user, login_required
 bp = Blueprint("ratings", __name__)
 
 CONSOLE_LIMIT = 200  # the most recent ratings on the console page; the API pages through all of them
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 @bp.post("/market/apps/<ref>/rating")
@@ -48,7 +45,7 @@ def rate(ref: str) -> Any:
             shop_id=member.shop_id,
             stars=int(form.stars.data or 0),
             text=form.text.data or "",
-            now=_now(),
+            now=app_now(),
         )
     except InvalidRating as exc:
         db.session.rollback()
@@ -95,7 +92,7 @@ def reply(app_id: str, rating_id: str) -> Any:
     if not form.validate_on_submit():
         return _render_console(app.id, {rating_id: list(form.text.errors)})
     try:
-        services.reply(db.session, app_id=app.id, rating_id=rating_id, text=form.text.data or "", now=_now())
+        services.reply(db.session, app_id=app.id, rating_id=rating_id, text=form.text.data or "", now=app_now())
     except InvalidRating as exc:
         db.session.rollback()
         return _render_console(app.id, {rating_id: [exc.detail]})

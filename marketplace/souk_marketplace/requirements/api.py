@@ -31,6 +31,7 @@ from souk_platform.api.parsing import Blueprint
 from souk_platform.api.transactions import transactional
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token
 
@@ -50,10 +51,6 @@ REQUIREMENT_ID, PLEDGE_ID, PROPOSAL_ID = (
     _id("pledge_id", "plg"),
     _id("proposal_id", "prp"),
 )
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _terms() -> services.Terms:
@@ -94,7 +91,7 @@ class RequirementList(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Post a requirement for your shop; the answer lists open requirements that look like the same need"""
         requirement = services.post_requirement(
-            db.session, shop_id=current_principal().shop_id, posted_by=None, now=_now(), **body
+            db.session, shop_id=current_principal().shop_id, posted_by=None, now=app_now(), **body
         )
         similar = services.similar_requirements(
             db.session, title=requirement.title, description=requirement.description, exclude_id=requirement.id
@@ -136,7 +133,7 @@ class RequirementCancel(MethodView):
             requirement_id=requirement_id,
             owner_shop_id=current_principal().shop_id,
             actor=_shop_actor(),
-            now=_now(),
+            now=app_now(),
         )
         return _view(requirement)
 
@@ -156,7 +153,7 @@ class RequirementPledges(MethodView):
             requirement_id=requirement_id,
             amount=body["amount"],
             pledged_by=None,
-            now=_now(),
+            now=app_now(),
         )
 
 
@@ -175,7 +172,7 @@ class ProposalVotes(MethodView):
                 shop_id=current_principal().shop_id,
                 requirement_id=requirement_id,
                 proposal_id=body["proposal_id"],
-                now=_now(),
+                now=app_now(),
             )
         )
 
@@ -195,7 +192,7 @@ class DeliveryVotes(MethodView):
                 shop_id=current_principal().shop_id,
                 requirement_id=requirement_id,
                 decision=body["decision"],
-                now=_now(),
+                now=app_now(),
                 terms=_terms(),
             )
         )
@@ -215,7 +212,7 @@ class ProposalAccept(MethodView):
                 shop_id=current_principal().shop_id,
                 proposal_id=proposal_id,
                 actor=_shop_actor(),
-                now=_now(),
+                now=app_now(),
             )
         )
 
@@ -254,7 +251,7 @@ class PledgeWithdraw(MethodView):
     def post(self, pledge_id: str) -> Any:
         """Withdraw a pledge in full, while no proposal is accepted (also after a merge)"""
         return services.withdraw_pledge(
-            db.session, shop_id=current_principal().shop_id, pledge_id=pledge_id, now=_now()
+            db.session, shop_id=current_principal().shop_id, pledge_id=pledge_id, now=app_now()
         )
 
 
@@ -278,7 +275,7 @@ class DeveloperProposals(MethodView):
     @blp.alt_response(409, description="The requirement is not open, or you already have an open proposal on it")
     def post(self, body: dict[str, Any]) -> Any:
         """Offer to build an open requirement: price, delivery date and plan"""
-        return services.submit_proposal(db.session, developer=_developer(), now=_now(), **body)
+        return services.submit_proposal(db.session, developer=_developer(), now=app_now(), **body)
 
 
 @blp.route("/app/requirement-proposals/<proposal_id>/withdraw", parameters=[PROPOSAL_ID])
@@ -289,7 +286,9 @@ class DeveloperProposalWithdraw(MethodView):
     @blp.alt_response(409, description="The proposal is no longer submitted")
     def post(self, proposal_id: str) -> Any:
         """Withdraw your submitted proposal"""
-        return services.withdraw_proposal(db.session, developer_id=_developer().id, proposal_id=proposal_id, now=_now())
+        return services.withdraw_proposal(
+            db.session, developer_id=_developer().id, proposal_id=proposal_id, now=app_now()
+        )
 
 
 @blp.route("/app/requirement-proposals/<proposal_id>/start", parameters=[PROPOSAL_ID])
@@ -301,7 +300,7 @@ class DeveloperStart(MethodView):
     def post(self, proposal_id: str) -> Any:
         """Start building the requirement your accepted proposal won (funded → in_development)"""
         return _view(
-            services.start_development(db.session, developer=_developer(), proposal_id=proposal_id, now=_now())
+            services.start_development(db.session, developer=_developer(), proposal_id=proposal_id, now=app_now())
         )
 
 
@@ -316,6 +315,6 @@ class DeveloperDelivery(MethodView):
         """Deliver an app version of yours, submitted for listing: the backers' acceptance vote opens"""
         return _view(
             services.deliver(
-                db.session, developer=_developer(), proposal_id=proposal_id, now=_now(), terms=_terms(), **body
+                db.session, developer=_developer(), proposal_id=proposal_id, now=app_now(), terms=_terms(), **body
             )
         )

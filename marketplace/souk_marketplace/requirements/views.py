@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from souk_marketplace.requirements.models import CATEGORIES, STATES, Requirement
 from souk_platform.apps.models import App, AppVersion
 from souk_platform.apps.views import developer_required
 from souk_platform.auth.models import User
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.ledger.services import balance_of
@@ -111,10 +112,6 @@ def _labels() -> dict[str, Any]:
         "category_labels": CATEGORY_LABELS,
         "sort_labels": SORT_LABELS,
     }
-
-
-def _now() -> dt.datetime:
-    return cast(dt.datetime, current_app.extensions["souk.clock"].now())
 
 
 def _terms() -> services.Terms:
@@ -290,7 +287,7 @@ def new_requirement(shop_id: str) -> Any:
                     deadline=_end_of_day(form.deadline.data, shop.timezone),
                     acceptance_criteria=form.acceptance_criteria.data or "",
                     selection_mode=form.selection_mode.data or "",
-                    now=_now(),
+                    now=app_now(),
                 )
             except SoukError as exc:
                 _failed(exc, form)
@@ -341,7 +338,7 @@ def pledge(shop_id: str, requirement_id: str) -> Any:
         return _render_shop_view(shop, requirement, pledge_form=form, status=422)
     assert form.amount.data is not None
     user = signed_in_user()
-    earlier = once.claim(db.session, form=form, user_id=user.id, now=_now())
+    earlier = once.claim(db.session, form=form, user_id=user.id, now=app_now())
     if earlier:
         return once.already_done(earlier)
     try:
@@ -351,7 +348,7 @@ def pledge(shop_id: str, requirement_id: str) -> Any:
             requirement_id=requirement_id,
             amount=form.amount.data,
             pledged_by=user.id,
-            now=_now(),
+            now=app_now(),
         )
     except SoukError as exc:
         _failed(exc, form)
@@ -369,7 +366,7 @@ def withdraw(shop_id: str, pledge_id: str) -> Any:
     row = services.get_pledge(db.session, shop_id=shop_id, pledge_id=pledge_id)
     if EmptyForm().validate_on_submit():
         try:
-            services.withdraw_pledge(db.session, shop_id=shop_id, pledge_id=pledge_id, now=_now())
+            services.withdraw_pledge(db.session, shop_id=shop_id, pledge_id=pledge_id, now=app_now())
         except SoukError as exc:
             _failed(exc)
         else:
@@ -387,7 +384,7 @@ def accept(shop_id: str, requirement_id: str, proposal_id: str) -> Any:
                 shop_id=shop_id,
                 proposal_id=proposal_id,
                 actor=services.shop_actor(db.session, shop_id),
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             _failed(exc)
@@ -402,7 +399,7 @@ def vote_for_proposal(shop_id: str, requirement_id: str, proposal_id: str) -> An
     if EmptyForm().validate_on_submit():
         try:
             requirement = services.vote_for_proposal(
-                db.session, shop_id=shop_id, requirement_id=requirement_id, proposal_id=proposal_id, now=_now()
+                db.session, shop_id=shop_id, requirement_id=requirement_id, proposal_id=proposal_id, now=app_now()
             )
         except SoukError as exc:
             _failed(exc)
@@ -423,7 +420,7 @@ def vote_on_delivery(shop_id: str, requirement_id: str) -> Any:
                 shop_id=shop_id,
                 requirement_id=requirement_id,
                 decision=form.decision.data or "",
-                now=_now(),
+                now=app_now(),
                 terms=_terms(),
             )
         except SoukError as exc:
@@ -445,7 +442,7 @@ def cancel(shop_id: str, requirement_id: str) -> Any:
                 requirement_id=requirement_id,
                 owner_shop_id=shop_id,
                 actor=services.shop_actor(db.session, shop_id),
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             _failed(exc)
@@ -482,7 +479,7 @@ def propose(requirement_id: str) -> Any:
             price_amount=form.price.data,
             delivery_date=form.delivery_date.data,
             plan=form.plan.data or "",
-            now=_now(),
+            now=app_now(),
         )
     except SoukError as exc:
         _failed(exc, form)
@@ -517,7 +514,7 @@ def withdraw_proposal(proposal_id: str) -> Any:
     return _developer_action(
         proposal_id,
         lambda p: services.withdraw_proposal(
-            db.session, developer_id=signed_in_user().id, proposal_id=p.id, now=_now()
+            db.session, developer_id=signed_in_user().id, proposal_id=p.id, now=app_now()
         ),
         _("Proposal withdrawn."),
     )
@@ -528,7 +525,7 @@ def withdraw_proposal(proposal_id: str) -> Any:
 def start(proposal_id: str) -> Any:
     return _developer_action(
         proposal_id,
-        lambda p: services.start_development(db.session, developer=signed_in_user(), proposal_id=p.id, now=_now()),
+        lambda p: services.start_development(db.session, developer=signed_in_user(), proposal_id=p.id, now=app_now()),
         _("Development started. Deliver before the deadline."),
     )
 
@@ -556,7 +553,7 @@ def delivery(proposal_id: str) -> Any:
             proposal_id=proposal.id,
             app_id=app_id,
             app_version_id=version_id,
-            now=_now(),
+            now=app_now(),
             terms=_terms(),
         )
     except SoukError as exc:
@@ -606,7 +603,7 @@ def merge() -> Any:
                 duplicate_id=form.duplicate_id.data or "",
                 survivor_id=form.survivor_id.data or "",
                 admin=_admin_actor(),
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             _failed(exc)
@@ -647,7 +644,7 @@ def rule(requirement_id: str) -> Any:
             for_developer=form.ruling.data == "developer",
             note=form.note.data or "",
             admin=_admin_actor(),
-            now=_now(),
+            now=app_now(),
             terms=_terms(),
         )
     except SoukError as exc:

@@ -52,6 +52,7 @@ from souk_platform.api import (
     requires,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 
 blp = Blueprint(
@@ -66,10 +67,6 @@ def _room_for_files() -> None:
     # A file upload carries up to 5 MiB as base64; every other request keeps the app's body limit.
     if request.method == "POST" and request.path.endswith("/files"):
         request.max_content_length = 4 * ((MAX_FILE_BYTES + 2) // 3) + 64 * 1024
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _buyer() -> Party:
@@ -158,7 +155,7 @@ class OrderList(MethodView):
             shop_id=principal.shop_id,
             package_id=body["package_id"],
             requirements=body["requirements"],
-            now=_now(),
+            now=app_now(),
             fee_bps=services.fee_bps(current_app.config),
             placed_by=principal.token_id,
         )
@@ -203,7 +200,7 @@ class OrderRequirements(MethodView):
             order_id=service_order_id,
             party=_buyer(),
             requirements=body["requirements"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return _order_detail(service_order_id)
@@ -219,7 +216,7 @@ class OrderAccept(MethodView):
         """Accept the delivered milestone: the next milestone starts (the accepted one is paid), or the
         order goes into 14 days of clearing"""
         services.accept_delivery(
-            db.session, order_id=service_order_id, party=_buyer(), now=_now(), expected_version=expected_version()
+            db.session, order_id=service_order_id, party=_buyer(), now=app_now(), expected_version=expected_version()
         )
         return _order_detail(service_order_id)
 
@@ -238,7 +235,7 @@ class OrderRevision(MethodView):
             order_id=service_order_id,
             party=_buyer(),
             note=body["note"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return _order_detail(service_order_id)
@@ -258,7 +255,7 @@ class OrderCancel(MethodView):
             order_id=service_order_id,
             party=_buyer(),
             reason=body["reason"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return _order_detail(service_order_id)
@@ -274,7 +271,7 @@ class OrderExtensionAnswer(MethodView):
     def post(self, body: dict[str, Any], service_order_id: str) -> Any:
         """Accept or decline the provider's request for more days (requests expire after 4 days)"""
         services.answer_extension(
-            db.session, order_id=service_order_id, party=_buyer(), accept=body["accept"], now=_now()
+            db.session, order_id=service_order_id, party=_buyer(), accept=body["accept"], now=app_now()
         )
         return _order_detail(service_order_id)
 
@@ -293,7 +290,7 @@ class OrderDispute(MethodView):
             order_id=service_order_id,
             party=_buyer(),
             reason=body["reason"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return _order_detail(service_order_id)
@@ -314,7 +311,7 @@ class OrderOffer(MethodView):
             party=_buyer(),
             refund=body["refund"],
             note=body["note"],
-            now=_now(),
+            now=app_now(),
         )
         return _order_detail(service_order_id)
 
@@ -328,7 +325,9 @@ class OrderOfferAcceptance(MethodView):
     @_action_doc("No offer of the provider stands, or it changed")
     def post(self, body: dict[str, Any], service_order_id: str) -> Any:
         """Agree to the provider's standing offer: escrow is split accordingly and the order ends"""
-        services.accept_offer(db.session, order_id=service_order_id, party=_buyer(), refund=body["refund"], now=_now())
+        services.accept_offer(
+            db.session, order_id=service_order_id, party=_buyer(), refund=body["refund"], now=app_now()
+        )
         return _order_detail(service_order_id)
 
 
@@ -340,7 +339,7 @@ class OrderEscalation(MethodView):
     @_action_doc("The order is not in mediation")
     def post(self, service_order_id: str) -> Any:
         """Take the dispute to platform arbitration without waiting for mediation's 30 days"""
-        services.escalate_dispute(db.session, order_id=service_order_id, party=_buyer(), now=_now())
+        services.escalate_dispute(db.session, order_id=service_order_id, party=_buyer(), now=app_now())
         return _order_detail(service_order_id)
 
 
@@ -353,7 +352,7 @@ class OrderMessages(MethodView):
     def post(self, body: dict[str, Any], service_order_id: str) -> Any:
         """Write to the provider (the message joins the order's timeline)"""
         return services.post_message(
-            db.session, order_id=service_order_id, party=_buyer(), body=body["body"], now=_now()
+            db.session, order_id=service_order_id, party=_buyer(), body=body["body"], now=app_now()
         ), 201
 
 
@@ -379,7 +378,7 @@ class OrderFiles(MethodView):
             party=_buyer(),
             filename=body["filename"],
             content=content,
-            now=_now(),
+            now=app_now(),
         ), 201
 
 
@@ -425,5 +424,5 @@ class OrderRating(MethodView):
             party=_buyer(),
             stars=body["stars"],
             text=body["text"],
-            now=_now(),
+            now=app_now(),
         ), 201

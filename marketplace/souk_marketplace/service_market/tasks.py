@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from souk_marketplace.service_market.services import run_timers
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 
 
@@ -12,4 +11,4 @@ def run_service_order_timers() -> dict[str, int]:
     """Expire extension requests, auto-complete, settle, decide unanswered disputes, escalate mediations.
 
     Commits order by order with the app's clock; safe to run twice or concurrently."""
-    return run_timers(db.session, now=current_app.extensions["souk.clock"].now())
+    return run_timers(db.session, now=app_now())

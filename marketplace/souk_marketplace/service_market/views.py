@@ -62,6 +62,7 @@ from souk_marketplace.service_market.states import (
     allowed_moves,
 )
 from souk_platform.auth.models import User
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import Conflict, SoukError
 from souk_platform.db import db
 from souk_platform.ledger.services import PLATFORM, balance_of
@@ -125,11 +126,6 @@ def _labels() -> dict[str, Any]:
         "service_actor_labels": ACTOR_LABELS,
         "service_milestone_labels": MILESTONE_LABELS,
     }
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _my_provider() -> ServiceProvider | None:
@@ -224,7 +220,7 @@ def place_order(service_id: str) -> Any:
     form = _place_form(service, shops)
     if not form.validate_on_submit():
         return _service_page(service, form)
-    earlier = once.claim(db.session, form=form, user_id=user.id, now=_now())
+    earlier = once.claim(db.session, form=form, user_id=user.id, now=app_now())
     if earlier:
         return once.already_done(earlier)
     try:
@@ -233,7 +229,7 @@ def place_order(service_id: str) -> Any:
             shop_id=form.shop_id.data or "",
             package_id=form.package_id.data or "",
             requirements=(form.requirements.data or "").strip() or None,
-            now=_now(),
+            now=app_now(),
             fee_bps=services.fee_bps(current_app.config),
             placed_by=user.id,
         )
@@ -289,7 +285,7 @@ def provider_signup() -> Any:
                     display_name=form.display_name.data or "",
                     bio=form.bio.data or "",
                     categories=form.categories.data or [],
-                    now=_now(),
+                    now=app_now(),
                 )
                 provider_user_id = user.id
             else:
@@ -302,7 +298,7 @@ def provider_signup() -> Any:
                     display_name=form.display_name.data or "",
                     bio=form.bio.data or "",
                     categories=form.categories.data or [],
-                    now=_now(),
+                    now=app_now(),
                 )
                 provider_user_id = provider.user_id
         except Conflict:
@@ -459,7 +455,7 @@ def new_service(provider: ServiceProvider) -> Any:
                     title=form.title.data or "",
                     description=form.description.data or "",
                     packages=specs,
-                    now=_now(),
+                    now=app_now(),
                 )
             except SoukError as exc:
                 db.session.rollback()
@@ -492,7 +488,7 @@ def edit_service(provider: ServiceProvider, service_id: str) -> Any:
                     description=form.description.data or "",
                     status=form.status.data or "active",
                     packages=specs,
-                    now=_now(),
+                    now=app_now(),
                 )
             except SoukError as exc:
                 db.session.rollback()
@@ -519,7 +515,7 @@ def add_portfolio(provider: ServiceProvider) -> Any:
                 text=form.text.data or "",
                 link=(form.link.data or "").strip() or None,
                 image=upload.read(catalogue.MAX_IMAGE_BYTES + 1) if upload else None,
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             db.session.rollback()
@@ -679,7 +675,7 @@ ACTIONS: dict[str, Action] = {
 
 
 def _render_order(order: ServiceOrder, roles: dict[str, Party], bound: dict[str, FlaskForm] | None = None) -> str:
-    now = _now()
+    now = app_now()
     forms: dict[str, FlaskForm] = {name: action.form(formdata=None) for name, action in ACTIONS.items()}
     forms["file"] = FileForm(formdata=None)
     forms.update(bound or {})
@@ -726,7 +722,7 @@ def order_action(order_id: str, role: str, action: str) -> Any:
     if not form.validate_on_submit():
         return _render_order(order, roles, {action: form})
     try:
-        chosen.run(roles[role], form, order.id, _now())
+        chosen.run(roles[role], form, order.id, app_now())
     except SoukError as exc:
         db.session.rollback()
         if _apply_errors(form, exc):
@@ -759,7 +755,7 @@ def upload(order_id: str, role: str) -> Any:
             party=roles[role],
             filename=upload.filename or "file",
             content=upload.read(MAX_FILE_BYTES + 1),
-            now=_now(),
+            now=app_now(),
         )
     except SoukError as exc:
         db.session.rollback()
@@ -787,4 +783,4 @@ def admin_disputes() -> str:
     if not signed_in_user().is_platform_admin:
         abort(403)
     disputes = db.session.scalars(services.disputes_stmt().limit(LIST_LIMIT)).all()
-    return render_template("service_market/admin_disputes.html", disputes=disputes, now=_now())
+    return render_template("service_market/admin_disputes.html", disputes=disputes, now=app_now())

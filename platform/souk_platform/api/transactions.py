@@ -20,13 +20,14 @@ from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Response, current_app, make_response, request
+from flask import Response, make_response, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from souk_platform.api.guard import current_principal
 from souk_platform.api.models import IdempotencyRecord
 from souk_platform.api.parsing import request_json
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import Conflict, SoukError, Unprocessable
 from souk_platform.db import db
 
@@ -106,7 +107,7 @@ def _idempotent(view: F, *, required: bool) -> F:
         principal = current_principal()
         owner = f"{principal.shop_id}:{principal.installation_id or principal.token_id}"
         digest = _request_digest(body_schema)
-        now = current_app.extensions["souk.clock"].now()
+        now = app_now()
 
         record = IdempotencyRecord(
             owner=owner, key=key, method=request.method, path=request.path, request_hash=digest, created_at=now

@@ -18,6 +18,7 @@ from souk_platform.apps.errors import ClientTypeChange, InvalidDeveloperSignup, 
 from souk_platform.apps.forms import DeveloperSignupForm, ManifestForm
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import Conflict, NotFound
 from souk_platform.db import db
 from souk_platform.oauth import device
@@ -150,7 +151,7 @@ def _render_app(
         shown_secret=shown_secret,
         webhook_secret=current_app_webhook_secret(app, box=webhook_runtime_for(current_app).box),
         webhook_endpoints=sorted({hook["uri"] for hook in current.manifest.get("webhooks") or []}),
-        device_logins=device.device_logins(db.session, app_id=app.id, now=current_app.extensions["souk.clock"].now()),
+        device_logins=device.device_logins(db.session, app_id=app.id, now=app_now()),
         form=form,
         problems=problems or [],
         rotate_form=EmptyForm(),
@@ -201,7 +202,7 @@ def rotate_secret(app_id: str) -> Any:
     if app.client_type != "confidential":
         flash(_("Public clients have no client secret."), "error")
         return redirect(url_for("developers.app_detail", app_id=app.id))
-    secret = services.rotate_client_secret(db.session, app=app, now=current_app.extensions["souk.clock"].now())
+    secret = services.rotate_client_secret(db.session, app=app, now=app_now())
     db.session.commit()
     flash(_("New client secret issued. The previous one keeps working for 24 hours."), "success")
     return _render_app(app, shown_secret=secret)
@@ -216,7 +217,7 @@ def rotate_webhook_secret(app_id: str) -> Any:
     box = webhook_runtime_for(current_app).box
     had_one = current_app_webhook_secret(app, box=box) is not None
     if had_one:
-        rotate_app_webhook_secret(db.session, app=app, box=box, now=current_app.extensions["souk.clock"].now())
+        rotate_app_webhook_secret(db.session, app=app, box=box, now=app_now())
         flash(_("New webhook secret issued. The previous one keeps signing beside it for 24 hours."), "success")
     else:
         app_webhook_secret(db.session, app=app, box=box)
@@ -231,7 +232,7 @@ def sign_out_login(app_id: str, token_id: str) -> Any:
     app = _owned_app(app_id)
     if EmptyForm().validate_on_submit():
         try:
-            now = current_app.extensions["souk.clock"].now()
+            now = app_now()
             device.sign_out(db.session, app_id=app.id, token_id=token_id, now=now)
         except NotFound:
             abort(404)

@@ -11,7 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from souk_platform.behaviour.models import CustomerEvent
 from souk_platform.benefits.models import BenefitPackage
 from souk_platform.catalog.categories import category_tree
 from souk_platform.catalog.models import Product, ProductTag
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.coupons.models import Coupon
 from souk_platform.db import db
@@ -169,7 +170,7 @@ def estimate(shop_id: str) -> Any:
     condition, problem = _condition()
     if condition is None:
         return problem
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     try:
         count = tag_services.estimate_reach(db.session, shop_id=shop_id, condition=condition, now=now)
     except SoukError as err:

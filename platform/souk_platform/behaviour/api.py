@@ -19,6 +19,7 @@ from souk_platform.behaviour.schemas import (
     CustomerEventQuerySchema,
     CustomerEventSchema,
 )
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 
 blp = Blueprint(
@@ -55,7 +56,7 @@ class CustomerEventList(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             events=body["events"],
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
             retention=dt.timedelta(days=current_app.config["SOUK_CUSTOMER_EVENTS_DAYS"]),
         )
         return {"accepted": recorded.accepted, "duplicates": recorded.duplicates}

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from souk_platform.behaviour.services import PURGE_BATCH, purge_shop_events
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.shops.models import Shop
 
@@ -17,7 +18,7 @@ def purge_customer_events() -> int:
 
     Hourly; safe to run twice (a second run finds nothing left). Returns how many went.
     """
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     retention = dt.timedelta(days=current_app.config["SOUK_CUSTOMER_EVENTS_DAYS"])
     total = 0
     for shop_id in db.session.scalars(sa.select(Shop.id).order_by(Shop.id)).all():

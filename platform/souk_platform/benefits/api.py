@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -32,6 +30,7 @@ from souk_platform.benefits.schemas import (
     GrantRequestSchema,
     GrantResultSchema,
 )
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 
 blp = Blueprint(
@@ -40,11 +39,6 @@ blp = Blueprint(
     url_prefix="",  # three collections: /benefit-packages, /benefit-grants, /customers/{id}/benefits
     description="Benefit packages (权益包): what members receive on joining, levels, birthdays, or by hand",
 )
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 @blp.route("/benefit-packages")
@@ -126,7 +120,7 @@ class PackageGrants(MethodView):
             customer_ids=body["customer_ids"],
             period=body["period"],
             note=body["note"],
-            now=_now(),
+            now=app_now(),
         )
 
 
@@ -172,7 +166,7 @@ class GrantUse(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             grant_id=grant_id,
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return services.grant_views(db.session, [grant])[0], 200, etag(grant.version)
@@ -185,5 +179,5 @@ class CustomerBenefits(MethodView):
     def get(self, customer_id: str) -> Any:
         """会员享权判断: what this member is entitled to now, and why (a grant, or their level)"""
         return services.customer_benefits(
-            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=_now()
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=app_now()
         )

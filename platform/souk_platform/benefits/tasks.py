@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import current_app
-
 from souk_platform.benefits import services
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def grant_join_and_level_benefits() -> int:
@@ -28,7 +20,7 @@ def grant_birthday_and_dormant_benefits() -> int:
 def _drain(triggers: tuple[str, ...]) -> int:
     made = 0
     while True:
-        batch = services.run_triggers(db.session, triggers=triggers, now=_now())
+        batch = services.run_triggers(db.session, triggers=triggers, now=app_now())
         db.session.commit()
         made += batch
         if batch == 0:
@@ -39,7 +31,7 @@ def expire_benefit_grants() -> int:
     """Hourly: active grants past their expiry become expired (``benefit.expired``)."""
     expired = 0
     while True:
-        batch = services.expire_due_grants(db.session, now=_now())
+        batch = services.expire_due_grants(db.session, now=app_now())
         db.session.commit()
         expired += batch
         if batch == 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -18,6 +18,7 @@ from souk_platform.benefits import services
 from souk_platform.benefits.errors import InvalidGrant, InvalidPackage, PackageDisabled
 from souk_platform.benefits.forms import GrantForm, PackageForm
 from souk_platform.benefits.models import GRANT_STATUSES, BenefitGrant, BenefitPackage
+from souk_platform.core.clock import app_now
 from souk_platform.core.money import format_money, to_minor_units
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
@@ -249,7 +250,7 @@ def grant_package(shop_id: str, package_id: str) -> Any:
     ).all()
     form.customer_ids.choices = [(c.id, f"{c.name} · {c.phone}" if c.phone else c.name) for c in customers]
     if form.validate_on_submit():
-        now = current_app.extensions["souk.clock"].now()
+        now = app_now()
         user_id = signed_in_user().id
         earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
         if earlier:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +23,7 @@ from souk_platform.catalog.forms import (
     split_tags,
 )
 from souk_platform.catalog.models import Product
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.shops.services import get_shop
@@ -127,7 +128,7 @@ def new_product(shop_id: str) -> Any:
     form.category_id.choices = _category_choices(shop_id)
     if form.validate_on_submit():
         user_id = signed_in_user().id
-        earlier = once.claim(db.session, form=form, user_id=user_id, now=current_app.extensions["souk.clock"].now())
+        earlier = once.claim(db.session, form=form, user_id=user_id, now=app_now())
         if earlier:
             return once.already_done(earlier)
         try:
@@ -216,7 +217,7 @@ def product(shop_id: str, product_id: str) -> Any:
         _fill(form, found)
     elif form.validate():
         user_id = signed_in_user().id
-        earlier = once.claim(db.session, form=form, user_id=user_id, now=current_app.extensions["souk.clock"].now())
+        earlier = once.claim(db.session, form=form, user_id=user_id, now=app_now())
         if earlier:
             return once.already_done(earlier)
         try:

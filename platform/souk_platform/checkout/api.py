@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 
 from souk_platform.api import current_principal, etag, expected_version, idempotent, requires, transactional
@@ -17,6 +17,7 @@ from souk_platform.checkout.schemas import (
     CartSchema,
     CheckoutSchema,
 )
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.orders.schemas import OrderDetailSchema
 
@@ -25,12 +26,8 @@ blp = Blueprint(
 )
 
 
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
-
-
 def _priced(cart: Any) -> Any:
-    priced = services.preview_cart(db.session, cart=cart, now=_now())
+    priced = services.preview_cart(db.session, cart=cart, now=app_now())
     return priced, etag(cart.version)
 
 
@@ -47,7 +44,7 @@ class CartList(MethodView):
             shop_id=current_principal().shop_id,
             customer_id=body["customer_id"],
             lines=body["lines"],
-            now=_now(),
+            now=app_now(),
         )
         priced, headers = _priced(cart)
         return priced, 201, headers
@@ -79,7 +76,7 @@ class CartLines(MethodView):
             cart_id=cart_id,
             sku_id=body["sku_id"],
             quantity=body["quantity"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         priced, headers = _priced(cart)
@@ -101,7 +98,7 @@ class CartLineResource(MethodView):
             cart_id=cart_id,
             line_id=line_id,
             quantity=body["quantity"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         priced, headers = _priced(cart)
@@ -118,7 +115,7 @@ class CartLineResource(MethodView):
             shop_id=current_principal().shop_id,
             cart_id=cart_id,
             line_id=line_id,
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         priced, headers = _priced(cart)
@@ -146,6 +143,6 @@ class CartCheckout(MethodView):
             stored_value_to_spend=body["stored_value"],
             channel=body["channel"],
             device_id=body["device_id"],
-            now=_now(),
+            now=app_now(),
         )
         return order, 201, {"Location": f"/api/v1/orders/{order.id}", **etag(order.version)}

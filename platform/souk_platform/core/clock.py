@@ -33,3 +33,12 @@ class FrozenClock:
 def utc(value: dt.datetime) -> dt.datetime:
     """Treat naive datetimes read back from SQLite as UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def app_now() -> dt.datetime:
+    """Now, by the current app's clock (``app.extensions["souk.clock"]``): for API handlers, pages, jobs and
+    CLI commands. Services never call it; they take ``now`` from their caller."""
+    from flask import current_app
+
+    now: dt.datetime = current_app.extensions["souk.clock"].now()
+    return now

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -20,6 +19,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.coupons import issues, services
 from souk_platform.coupons.models import Coupon, CouponIssue, CouponIssueResult, CouponRedemption
 from souk_platform.coupons.schemas import (
@@ -79,7 +79,7 @@ class CouponPreview(MethodView):
             customer_id=body["customer_id"],
             subtotal=body["subtotal"],
             codes=body["codes"],
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
 
 
@@ -158,7 +158,7 @@ class IssueList(MethodView):
             customer_ids=body["customer_ids"],
             segment_id=body["segment_id"],
             snapshot_id=body["snapshot_id"],
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
         enqueue_after_commit(db.session, "souk_platform.coupons.tasks.run_coupon_issue", issue.id)
         return issue, 202

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import has_app_context
 
+from souk_platform.core.clock import app_now
 from souk_platform.coupons.issues import create_issue, run_issue
 from souk_platform.coupons.packs import create_pack
 from souk_platform.coupons.services import create_coupon
@@ -57,7 +58,7 @@ def seed(session: DbSession, shop: Shop) -> None:
     """Three public coupons; an issued coupon in the wallets of five customers (issued the way a
     merchant does, as an issue with per-customer results); a coupon pack on sale; 200–1000 points and a
     ¥100–¥500 top-up for up to 10 existing customers."""
-    now = current_app.extensions["souk.clock"].now() if has_app_context() else dt.datetime.now(dt.UTC)
+    now = app_now() if has_app_context() else dt.datetime.now(dt.UTC)
     for fields in DEMO_COUPONS:
         create_coupon(session, shop_id=shop.id, fields=dict(fields))
     vip = create_coupon(session, shop_id=shop.id, fields=dict(DEMO_ISSUED_COUPON))

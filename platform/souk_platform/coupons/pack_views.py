@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.core.money import format_money
 from souk_platform.coupons import packs, services
@@ -42,10 +43,6 @@ _SALE_FIELDS = ("name", "stock", "per_customer_limit", "refund_days", "status")
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_coupon_packs.packs", _l("Coupon packs"))
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _coupon_names(shop_id: str) -> dict[str, str]:
@@ -215,7 +212,7 @@ def sales(shop_id: str, pack_id: str) -> str:
             )
         ).all()
     )
-    refusals = packs.refund_refusals(db.session, pack=pack, purchases=purchases, now=_now())
+    refusals = packs.refund_refusals(db.session, pack=pack, purchases=purchases, now=app_now())
     refund_forms = {p.id: PackRefundForm() for p in purchases if refusals[p.id] is None}
     return render_template(
         "coupons/pack_sales.html",
@@ -241,7 +238,7 @@ def refund(shop_id: str, pack_id: str, purchase_id: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was out of date: nothing was refunded."), "error")
         return redirect(target)
-    now = _now()
+    now = app_now()
     user_id = signed_in_user().id
     earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
     if earlier:

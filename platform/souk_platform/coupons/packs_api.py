@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -20,6 +19,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.pagination import PageArgs
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.coupons import packs
 from souk_platform.coupons.models import CouponPack, CouponPackPurchase
 from souk_platform.coupons.schemas import (
@@ -108,5 +108,5 @@ class PackPurchases(MethodView):
             shop_id=current_principal().shop_id,
             pack_id=pack_id,
             customer_id=body["customer_id"],
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         ), 201

@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.core.money import to_minor_units
 from souk_platform.coupons import issues, services, wallet
@@ -38,10 +39,6 @@ RESULTS_SHOWN = 200
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_coupons.coupons", _l("Coupons"))
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 @bp.get("/shops/<shop_id>/coupons")
@@ -133,7 +130,7 @@ def coupon(shop_id: str, coupon_id: str) -> Any:
             form.segment_id.errors = [_("Choose a segment or a snapshot, or list customer ids — one of them.")]
         else:
             user_id = signed_in_user().id
-            earlier = once.claim(db.session, form=form, user_id=user_id, now=_now())
+            earlier = once.claim(db.session, form=form, user_id=user_id, now=app_now())
             if earlier:
                 return once.already_done(earlier)
             try:
@@ -144,7 +141,7 @@ def coupon(shop_id: str, coupon_id: str) -> Any:
                     customer_ids=listed or None,
                     segment_id=segment_id,
                     snapshot_id=snapshot_id,
-                    now=_now(),
+                    now=app_now(),
                 )
             except SoukError as exc:
                 db.session.rollback()

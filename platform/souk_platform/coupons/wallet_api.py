@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import current_principal, idempotency_required, page_of, page_schema, paginated, requires
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.coupons import wallet
 from souk_platform.coupons.claims import claim_coupon
 from souk_platform.coupons.models import CustomerCoupon
@@ -42,7 +42,7 @@ class Wallet(MethodView):
     def post(self, body: dict[str, Any], customer_id: str) -> Any:
         """The customer claims a public coupon into their wallet (领券), within its window and per-customer limit
         (Idempotency-Key required)"""
-        now: dt.datetime = current_app.extensions["souk.clock"].now()
+        now: dt.datetime = app_now()
         entry = claim_coupon(
             db.session,
             shop=get_shop(db.session, current_principal().shop_id),

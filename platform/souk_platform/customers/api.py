@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -19,6 +18,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.customers import services
 from souk_platform.customers.models import Customer, CustomerIdentity
 from souk_platform.customers.schemas import (
@@ -32,10 +32,6 @@ from souk_platform.customers.schemas import (
 from souk_platform.db import db
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="The shop's customers")
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _view(customer: Customer) -> dict[str, Any]:
@@ -70,7 +66,7 @@ class CustomerList(MethodView):
     @blp.alt_response(409, description="Another customer of the shop has this phone or email")
     def post(self, fields: dict[str, Any]) -> Any:
         """Add a customer (phone and email are unique within the shop)"""
-        customer = services.create_customer(db.session, shop_id=current_principal().shop_id, now=_now(), **fields)
+        customer = services.create_customer(db.session, shop_id=current_principal().shop_id, now=app_now(), **fields)
         return _view(customer), 201, etag(customer.version)
 
 
@@ -99,7 +95,7 @@ class CustomerResource(MethodView):
             changes=changes,
             expected_version=expected_version(),
             version_required=True,
-            now=_now(),
+            now=app_now(),
         )
         return _view(customer), 200, etag(customer.version)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,6 +20,7 @@ from souk_platform.benefits.models import BenefitGrant, BenefitPackage
 from souk_platform.benefits.services import customer_benefits, grants_stmt
 from souk_platform.benefits.views import describe_item
 from souk_platform.catalog.services import product_titles, sku_codes
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.coupons.views import wallet_entries
 from souk_platform.customers import services
@@ -64,10 +65,6 @@ TIMELINE = 50  # behaviour events on the 360 page
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_customers.customers", _l("Customers"))
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _level_names(shop_id: str) -> dict[int, str]:
@@ -142,7 +139,7 @@ def customer(shop_id: str, customer_id: str) -> str:
         .order_by(LedgerEntry.id.desc())
         .limit(RECENT)
     ).all()
-    benefits = customer_benefits(db.session, shop_id=shop_id, customer_id=customer_id, now=_now())
+    benefits = customer_benefits(db.session, shop_id=shop_id, customer_id=customer_id, now=app_now())
     priced = [e["sku_id"] for e in benefits["entitlements"] if e["type"] == "member_price"]
     grants = db.session.execute(
         grants_stmt(shop_id, customer_id=customer_id)
@@ -169,7 +166,7 @@ def customer(shop_id: str, customer_id: str) -> str:
         orders=db.session.scalars(
             list_orders_stmt(shop_id, customer_id=customer_id).order_by(Order.created_at.desc()).limit(RECENT)
         ).all(),
-        points=points_summary(db.session, shop_id=shop_id, customer_id=customer_id, now=_now()),
+        points=points_summary(db.session, shop_id=shop_id, customer_id=customer_id, now=app_now()),
         points_entries=describe_entries(db.session, points_entries),
         stored_value=stored_value_summary(db.session, shop_id=shop_id, customer_id=customer_id, recent=RECENT),
         events=events,
@@ -237,7 +234,7 @@ def set_level(shop_id: str, customer_id: str) -> Any:
             customer_id=customer_id,
             level=int(form.level.data or 0),
             reason=(form.reason.data or "").strip(),
-            now=_now(),
+            now=app_now(),
         )
     except SoukError as exc:
         db.session.rollback()
@@ -285,7 +282,7 @@ def edit_customer(shop_id: str, customer_id: str) -> Any:
                 changes=form.changes(),
                 expected_version=version,
                 version_required=True,
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             db.session.rollback()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -17,6 +16,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App, Installation
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.installations import services
 from souk_platform.installations.schemas import InstallationListArgs, InstallationSchema
@@ -58,7 +58,7 @@ class InstallationResource(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             installation_id=installation_id,
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return services.installation_view(installation, db.session.get(App, installation.app_id))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from souk_platform.auth.scopes import describe
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.installations import services
 from souk_platform.shops.services import get_shop
@@ -37,7 +38,7 @@ def uninstall(shop_id: str, installation_id: str) -> Any:
             db.session,
             shop_id=shop_id,
             installation_id=installation_id,
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
         db.session.commit()
         flash(_("The app was uninstalled: its access is revoked and its plugins are off."), "success")

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -21,6 +19,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.pagination import PageArgs
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.journeys import services
 from souk_platform.journeys.models import Journey, JourneyVersion
@@ -44,11 +43,6 @@ blp = Blueprint(
     url_prefix="",  # two collections: /journeys and /journey-templates
     description="Journeys (营销画布): flows of waits, conditions, splits and actions",
 )
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _view(journey: Journey) -> Any:
@@ -131,7 +125,7 @@ def _lifecycle(action: str, summary: str) -> type[MethodView]:
                 journey_id=journey_id,
                 action=action,
                 expected_version=expected_version(),
-                now=_now(),
+                now=app_now(),
             )
             return _view(journey)
 

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import current_principal, etag, page_of, page_schema, paginated, requires, transactional
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.journeys.engine import enrollments
 from souk_platform.journeys.engine.schemas import EnrollmentQuerySchema, JourneyEnrollmentSchema, JourneyReportSchema
@@ -23,11 +22,6 @@ blp = Blueprint(
     url_prefix="/journeys",
     description="Journeys' enrolments (where each customer is and why) and reports",
 )
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 @blp.route("/<journey_id>/enrollments")
@@ -78,7 +72,7 @@ class EnrollmentExit(MethodView):
             shop_id=current_principal().shop_id,
             journey_id=journey_id,
             enrollment_id=enrollment_id,
-            now=_now(),
+            now=app_now(),
         )
         view = enrollments.enrollment_views(db.session, [enrollment], last_steps=None)[0]
         return view, 200, etag(enrollment.version)

@@ -4,12 +4,12 @@ worker only delays work until the next tick."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 
 from flask import current_app
 
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.jobs.runner import JobRunner
 from souk_platform.journeys import engine
@@ -19,11 +19,6 @@ from souk_platform.journeys.engine.split import plugin_picker
 
 # A job stops after this long and leaves the rest to its successor, so other jobs get the worker in between.
 RUN_SECONDS = 5.0
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _drain_loop(step: Callable[[], int], job: str) -> int:
@@ -44,11 +39,11 @@ def _drain_loop(step: Callable[[], int], job: str) -> int:
 
 
 def _advance_step() -> int:
-    return engine.advance_batch(db.session, now=_now(), pick_branch=plugin_picker)
+    return engine.advance_batch(db.session, now=app_now(), pick_branch=plugin_picker)
 
 
 def _drain_step() -> int:
-    return engine.drain(db.session, now=_now())
+    return engine.drain(db.session, now=app_now())
 
 
 def drain_inbox() -> int:
@@ -71,12 +66,12 @@ def run_periodic_triggers() -> int:
     """Every minute: segment, schedule and date triggers enrol who is due; segment-left exit rules apply."""
     enrolled = 0
     while True:
-        batch = engine.run_periodic_triggers(db.session, now=_now())
+        batch = engine.run_periodic_triggers(db.session, now=app_now())
         db.session.commit()
         enrolled += batch
         if batch == 0:
             break
-    while engine.apply_segment_exits(db.session, now=_now()):
+    while engine.apply_segment_exits(db.session, now=app_now()):
         db.session.commit()
     db.session.commit()
     return enrolled

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from souk_platform.behaviour.services import EVENT_TYPES as BEHAVIOUR_EVENT_TYPES
 from souk_platform.benefits.models import BenefitPackage
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.coupons.models import Coupon
 from souk_platform.db import db
@@ -581,7 +582,7 @@ def change_status(shop_id: str, journey_id: str, action: str) -> Any:
             journey_id=current.id,
             action=action,
             expected_version=_version(),
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
         db.session.commit()
     except InvalidGraph as error:

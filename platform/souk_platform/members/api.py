@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -22,6 +20,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.customers.services import get_customer
 from souk_platform.db import db
 from souk_platform.members import perks, services
@@ -44,10 +43,6 @@ blp = Blueprint(
     url_prefix="",
     description="Member levels V1–V5: their rules, perks and member prices, and history",
 )
-
-
-def _now() -> dt.datetime:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _result(
@@ -113,7 +108,7 @@ class CustomerLevel(MethodView):
     def post(self, fields: dict[str, Any], customer_id: str) -> Any:
         """Set a customer's level by hand, with a reason (kept in the history)"""
         change = services.set_customer_level(
-            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=_now(), **fields
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=app_now(), **fields
         )
         return _result(customer_id, change, None)
 
@@ -126,7 +121,7 @@ class CustomerLevelEvaluation(MethodView):
     def post(self, customer_id: str) -> Any:
         """Apply the level rules to a customer now and say what they saw and did"""
         change, stats = services.evaluate_with_stats(
-            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=_now()
+            db.session, shop_id=current_principal().shop_id, customer_id=customer_id, now=app_now()
         )
         return _result(customer_id, change, stats)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.members.models import MemberLevelConfig
 from souk_platform.members.services import evaluate_shop_levels
@@ -17,7 +17,7 @@ def evaluate_member_levels() -> int:
     Returns how many changed. Other shops are skipped: with neither, no level can change. Commits
     per batch; running it twice changes nothing the second time (for a plugin that answers alike).
     """
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     with_rules = set(db.session.scalars(sa.select(MemberLevelConfig.shop_id)))
     shop_ids = sorted(with_rules | shops_with_plugins_at(db.session, point="member.level"))
     changed = 0

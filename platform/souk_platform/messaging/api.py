@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
-from flask import current_app, g, request
+from flask import g, request
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -23,6 +22,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
+from souk_platform.core.clock import app_now
 from souk_platform.core.ids import new_id
 from souk_platform.customers.services import get_customer
 from souk_platform.db import db
@@ -54,11 +54,6 @@ blp = Blueprint(
     url_prefix="",
     description="Message channels (email, in-app inbox, apps' SMS and WeChat…), templates and messages (消息触达)",
 )
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _shop_id() -> str:
@@ -241,7 +236,7 @@ class MessageList(MethodView):
             source="api",
             source_id=body["source_id"],
             idempotency_key=_message_key(),
-            now=_now(),
+            now=app_now(),
         )
         return services.message_view(message), 201
 
@@ -265,7 +260,7 @@ class MessageReport(MethodView):
         """Engagement over a period: the messages made in it by the status each has now, with delivery, click,
         failure and suppression rates, in total and per channel, template and journey"""
         shop = get_shop(db.session, _shop_id())
-        start, end = services.report_period(shop, now=_now(), days=args["days"], start=args["from"], end=args["to"])
+        start, end = services.report_period(shop, now=app_now(), days=args["days"], start=args["from"], end=args["to"])
         return services.message_report(db.session, shop_id=shop.id, start=start, end=end)
 
 
@@ -292,7 +287,7 @@ class InboxRead(MethodView):
     def post(self, customer_id: str, inbox_message_id: str) -> Any:
         """Mark an inbox message read (the first time is kept)"""
         message = services.mark_read(
-            db.session, shop_id=_shop_id(), customer_id=customer_id, message_id=inbox_message_id, now=_now()
+            db.session, shop_id=_shop_id(), customer_id=customer_id, message_id=inbox_message_id, now=app_now()
         )
         return services.message_view(message)
 
@@ -317,6 +312,6 @@ class AppMessageStatus(MethodView):
             message_id=message_id,
             status=body["status"],
             reason=body["reason"],
-            now=_now(),
+            now=app_now(),
         )
         return services.message_view(message)

@@ -10,11 +10,12 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
@@ -47,11 +48,6 @@ REPORT_LABELS = {
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_messaging.templates", _l("Messages"))
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def status_label(status: str) -> str:
@@ -299,7 +295,7 @@ def _send(shop_id: str, template: MessageTemplate, form: SendForm) -> Response |
             variables=variables,
             source="manual",
             idempotency_key=f"web:{form.form_key.data}",
-            now=_now(),
+            now=app_now(),
         )
         db.session.commit()
     except SoukError as error:
@@ -337,7 +333,7 @@ def report(shop_id: str) -> tuple[str, int]:
     raw = request.args.get("days", "7")
     try:
         days = int(raw) if raw.isascii() and raw.isdigit() else -1
-        start, end = services.report_period(shop, now=_now(), days=days)
+        start, end = services.report_period(shop, now=app_now(), days=days)
     except InvalidReportPeriod:
         flash(_("Choose a period of 1 to 366 days."), "error")
         return render_template("messaging/report.html", shop=shop, board=None, days=None, periods=REPORT_DAYS), 400

@@ -21,6 +21,7 @@ from souk_platform.apps.models import App
 from souk_platform.apps.services import count_active_installations, current_version
 from souk_platform.auth.errors import InvalidToken
 from souk_platform.auth.services import resolve_token
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth import errors
 from souk_platform.oauth.services import resolve_app_token, revoke_app_token
@@ -44,7 +45,7 @@ def requires_app_token(view: F) -> F:
                 "Send an app token from the client_credentials grant as 'Authorization: Bearer <token>'.",
                 headers={"WWW-Authenticate": 'Bearer realm="souk-apps"'},
             )
-        now = current_app.extensions["souk.clock"].now()
+        now = app_now()
         try:
             g.calling_app = resolve_app_token(db.session, value.strip(), now=now)
         except errors.InvalidAppToken as exc:
@@ -113,4 +114,4 @@ class CallingToken(MethodView):
     def delete(self) -> None:
         """Revoke the app token of this request (how `souk-dev logout` signs its device login out)"""
         plaintext = request.headers["Authorization"].partition(" ")[2].strip()
-        revoke_app_token(db.session, plaintext, now=current_app.extensions["souk.clock"].now())
+        revoke_app_token(db.session, plaintext, now=app_now())

@@ -33,6 +33,7 @@ from flask import current_app, url_for
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
 from souk_platform.auth.services import hash_token
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import Conflict, NotFound
 from souk_platform.db import DbSession, db
 from souk_platform.oauth.models import AppToken, DeviceAuthorization
@@ -67,11 +68,6 @@ def normalise_user_code(typed: str) -> str:
 
 def display_user_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def pending_login(session: DbSession, *, user_code: str, now: dt.datetime) -> tuple[DeviceAuthorization, App]:
@@ -178,7 +174,7 @@ class SoukDeviceAuthorizationEndpoint(DeviceAuthorizationEndpoint):
         client = self.server.query_client(client_id)
         data["user_code"] = display_user_code(data["user_code"])
         data["verification_uri_complete"] = f"{data['verification_uri']}?user_code={data['user_code']}"
-        now = _now()
+        now = app_now()
         db.session.add(
             DeviceAuthorization(
                 app_id=client.app.id,
@@ -236,7 +232,7 @@ class SoukDeviceCodeGrant(DeviceCodeGrant):
         if row is None or row.status == "used":
             return None  # → invalid_request: an unknown code, or one that already gave its token
         app = db.session.get(App, row.app_id)
-        return _Credential(row, app.client_id if app else "", _now())
+        return _Credential(row, app.client_id if app else "", app_now())
 
     def query_user_grant(self, user_code: str) -> tuple[DeviceApproval, bool] | None:
         row = db.session.scalar(sa.select(DeviceAuthorization).where(DeviceAuthorization.user_code == user_code))

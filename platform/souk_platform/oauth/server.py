@@ -20,11 +20,12 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
-from flask import Flask, current_app
+from flask import Flask
 
 from souk_platform.apps import services as apps_services
 from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.scopes import all_scopes
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import InvalidState
 from souk_platform.db import db
 from souk_platform.oauth import device, services
@@ -32,11 +33,6 @@ from souk_platform.oauth.models import AuthorizationCode, RefreshToken
 
 SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 ALL_AUTH_METHODS = [*SECRET_AUTH_METHODS, "none"]
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 @dataclasses.dataclass
@@ -75,7 +71,7 @@ class OAuthClient(ClientMixin):
         return redirect_uri in self.app_version.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return bool(apps_services.verify_client_secret(self.app, client_secret, _now()))
+        return bool(apps_services.verify_client_secret(self.app, client_secret, app_now()))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == "none" if self.is_public else method in SECRET_AUTH_METHODS
@@ -181,15 +177,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scopes=consent.scopes,
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
-            now=_now(),
+            now=app_now(),
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> _Code | None:
-        row = services.claim_code(db.session, plaintext=code, app_id=client.app.id, now=_now())
+        row = services.claim_code(db.session, plaintext=code, app_id=client.app.id, now=app_now())
         return _Code(row) if row else None
 
     def delete_authorization_code(self, authorization_code: _Code) -> None:
-        services.mark_code_used(authorization_code.row, now=_now())
+        services.mark_code_used(authorization_code.row, now=app_now())
 
     def authenticate_user(self, authorization_code: _Code) -> _Code:
         return authorization_code  # the code carries user, shop and installation
@@ -201,7 +197,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> _Refresh | None:
         row = services.claim_refresh_token(
-            db.session, plaintext=refresh_token, app_id=self.request.client.app.id, now=_now()
+            db.session, plaintext=refresh_token, app_id=self.request.client.app.id, now=app_now()
         )
         return _Refresh(row) if row else None
 
@@ -209,7 +205,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return refresh_token
 
     def revoke_old_credential(self, refresh_token: _Refresh) -> None:
-        services.mark_rotated(refresh_token.row, now=_now())
+        services.mark_rotated(refresh_token.row, now=app_now())
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -244,10 +240,10 @@ class SoukRevocationEndpoint(RevocationEndpoint):
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         record = services.find_token(db.session, token_string, hint=token_type_hint)
-        return _Token(record, _now()) if record else None
+        return _Token(record, app_now()) if record else None
 
     def revoke_token(self, token: _Token, request: OAuth2Request) -> None:
-        services.revoke_token(db.session, token.record, now=_now())
+        services.revoke_token(db.session, token.record, now=app_now())
 
 
 class SoukIntrospectionEndpoint(IntrospectionEndpoint):
@@ -258,7 +254,7 @@ class SoukIntrospectionEndpoint(IntrospectionEndpoint):
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         record = services.find_token(db.session, token_string, hint=token_type_hint)
-        return _Token(record, _now()) if record else None
+        return _Token(record, app_now()) if record else None
 
     def check_permission(self, token: _Token, client: OAuthClient, request: OAuth2Request) -> bool:
         return token.check_client(client)  # an app may introspect only its own tokens
@@ -314,7 +310,7 @@ class SoukAuthorizationServer(AuthorizationServer):
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Mint the secrets for a token response authlib has shaped, and put them in it."""
         client: OAuthClient = request.client
-        now = _now()
+        now = app_now()
         if request.payload.grant_type == "client_credentials":
             _row, token["access_token"] = services.issue_app_token(db.session, app_id=client.app.id, now=now)
             token["expires_in"] = int(services.APP_TOKEN_LIFETIME.total_seconds())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth import services
 
 
 def purge_expired_tokens() -> dict[str, int]:
     """Periodic: delete dead authorization codes and OAuth-issued tokens (see ``services.purge_expired``)."""
-    removed = services.purge_expired(db.session, now=current_app.extensions["souk.clock"].now())
+    removed = services.purge_expired(db.session, now=app_now())
     db.session.commit()
     return removed

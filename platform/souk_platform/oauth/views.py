@@ -19,6 +19,7 @@ from flask.blueprints import BlueprintSetupState
 
 from souk_platform.auth.models import User
 from souk_platform.auth.scopes import all_scopes, describe
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.db import db
 from souk_platform.installations import services as installations
@@ -86,7 +87,7 @@ def authorize() -> Any:
             shop_id=shop.id,
             user_id=user.id,
             scopes=scopes,
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
             box=webhook_runtime_for(current_app).box,
         )
         response = server.create_authorization_response(
@@ -158,7 +159,7 @@ def device_page() -> Any:
     """The developer confirms the code their tool shows, and approves or denies its login."""
     typed = (request.values.get("user_code") or "").strip()
     form = EmptyForm()
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     if not typed:
         return render_template("oauth/device.html", form=form, stage="enter")
     try:

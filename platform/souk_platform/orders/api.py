@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -21,6 +20,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.orders import services
 from souk_platform.orders.models import Order
@@ -40,10 +40,6 @@ from souk_platform.orders.schemas import (
 
 # Routes live under /orders and /payments, so the blueprint has no prefix of its own.
 blp = Blueprint("orders", __name__, url_prefix="", description="Orders, their payments and refunds")
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 @blp.route("/orders")
@@ -84,7 +80,7 @@ class OrderCancel(MethodView):
             shop_id=current_principal().shop_id,
             order_id=order_id,
             reason=body["reason"],
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return order, 200, etag(order.version)
@@ -102,7 +98,7 @@ class OrderFulfil(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             order_id=order_id,
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return order, 200, etag(order.version)
@@ -120,7 +116,7 @@ class OrderComplete(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             order_id=order_id,
-            now=_now(),
+            now=app_now(),
             expected_version=expected_version(),
         )
         return order, 200, etag(order.version)
@@ -139,7 +135,7 @@ class OrderPayments(MethodView):
 
         An order with nothing to pay in cash is paid at once (provider "none")."""
         payment, created = services.start_payment(
-            db.session, shop_id=current_principal().shop_id, order_id=order_id, now=_now(), provider=body["provider"]
+            db.session, shop_id=current_principal().shop_id, order_id=order_id, now=app_now(), provider=body["provider"]
         )
         return payment, 201 if created else 200
 
@@ -154,7 +150,7 @@ class PaymentCallback(MethodView):
     def post(self, body: dict[str, Any], payment_id: str) -> Any:
         """The test provider's callback: report a payment succeeded or failed (repeating it changes nothing)"""
         return services.settle_payment(
-            db.session, shop_id=current_principal().shop_id, payment_id=payment_id, callback=body, now=_now()
+            db.session, shop_id=current_principal().shop_id, payment_id=payment_id, callback=body, now=app_now()
         )
 
 
@@ -176,5 +172,5 @@ class OrderRefunds(MethodView):
             lines=body["lines"],
             reason=body["reason"],
             restock=body["restock"],
-            now=_now(),
+            now=app_now(),
         ), 201

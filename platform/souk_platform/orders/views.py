@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, render_template, url_for
+from flask import Blueprint, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from souk_platform.benefits.rights import package_names
 from souk_platform.catalog.models import Product, Sku
 from souk_platform.checkout.services import checkout, create_cart
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.core.money import format_money
 from souk_platform.customers.models import Customer
@@ -91,7 +92,7 @@ def new_test_order(shop_id: str) -> Any:
             form.lines.errors.append(_("Choose at least one product."))
         else:
             user_id = signed_in_user().id
-            earlier = once.claim(db.session, form=form, user_id=user_id, now=current_app.extensions["souk.clock"].now())
+            earlier = once.claim(db.session, form=form, user_id=user_id, now=app_now())
             if earlier:
                 return once.already_done(earlier)
             placed = _place(shop_id, form, lines)
@@ -103,7 +104,7 @@ def new_test_order(shop_id: str) -> Any:
 
 def _place(shop_id: str, form: TestOrderForm, lines: list[dict[str, Any]]) -> str | None:
     """Check out (and pay), committed by the caller; on a refusal show the pipeline's own words."""
-    now = current_app.extensions["souk.clock"].now()
+    now = app_now()
     customer_id = form.customer_id.data or None
     code = (form.coupon_code.data or "").strip()
     try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Flask, current_app
+from flask import Flask
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 
@@ -18,6 +18,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.plugins import invocation_log, services
 from souk_platform.plugins.models import Plugin, PluginInvocation, ShopPluginActivation
@@ -89,7 +90,7 @@ class PluginHealth(MethodView):
     @blp.response(200, HealthSchema)
     def get(self, args: dict[str, Any], plugin_id: str) -> Any:
         """Calls, failures and failure rate of a plugin in this shop over a window"""
-        now = current_app.extensions["souk.clock"].now()
+        now = app_now()
         return services.plugin_health(db.session, shop_id=_shop_id(), plugin_id=plugin_id, now=now, **args)
 
 

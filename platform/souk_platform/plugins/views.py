@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from souk_platform.api.pagination import page_of
 from souk_platform.apps.services import get_developer_app
 from souk_platform.apps.views import developer_required
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.extensions import EXTENSION_POINTS
 from souk_platform.plugins import services
@@ -46,10 +47,6 @@ def _links(state: BlueprintSetupState) -> None:
     add_link(app, "app_console", "plugin_pages.app_plugin_runs", _l("Plugin runs"))
 
 
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
-
-
 def _filters() -> dict[str, str | None]:
     """The log filters from the query string; unknown values are ignored (never an error page)."""
     point = request.args.get("point") or None
@@ -75,7 +72,7 @@ def _export_response(document: dict[str, Any]) -> Response:
 @bp.get("/shops/<shop_id>/plugins")
 @shop_role_required("owner")
 def shop_plugins(shop_id: str) -> str:
-    entries = services.shop_plugin_entries(db.session, shop_id=shop_id, now=_now())
+    entries = services.shop_plugin_entries(db.session, shop_id=shop_id, now=app_now())
     by_point = {point: [e for e in entries if e.point == point] for point in EXTENSION_POINTS}
     return render_template(
         "plugins/shop_plugins.html",
@@ -91,7 +88,7 @@ def shop_plugins(shop_id: str) -> str:
 @bp.post("/shops/<shop_id>/plugins/<activation_id>/toggle")
 @shop_role_required("owner")
 def toggle(shop_id: str, activation_id: str) -> Any:
-    entry = services.get_shop_plugin_entry(db.session, shop_id=shop_id, activation_id=activation_id, now=_now())
+    entry = services.get_shop_plugin_entry(db.session, shop_id=shop_id, activation_id=activation_id, now=app_now())
     if EmptyForm().validate_on_submit():
         on = not entry.enabled
         services.change_shop_plugin(db.session, shop_id=shop_id, entry=entry, changes={"enabled": on})
@@ -173,7 +170,7 @@ def _settings_page(
 @bp.route("/shops/<shop_id>/plugins/<activation_id>/settings", methods=["GET", "POST"])
 @shop_role_required("owner")
 def settings(shop_id: str, activation_id: str) -> Any:
-    entry = services.get_shop_plugin_entry(db.session, shop_id=shop_id, activation_id=activation_id, now=_now())
+    entry = services.get_shop_plugin_entry(db.session, shop_id=shop_id, activation_id=activation_id, now=app_now())
     csrf_form = EmptyForm()
     currency = get_shop(db.session, shop_id).currency
     form = build_form(entry.config_schema, entry.config, currency)
@@ -212,7 +209,7 @@ def invocations(shop_id: str) -> str:
 
 
 def _plugin_names(shop_id: str) -> dict[str, str]:
-    entries = services.shop_plugin_entries(db.session, shop_id=shop_id, now=_now())
+    entries = services.shop_plugin_entries(db.session, shop_id=shop_id, now=app_now())
     names = {e.plugin.id: e.name if e.kind == "own" else f"{e.app_name} · {e.name}" for e in entries if e.plugin}
     names.update({p.id: p.name for p in services.unactivated_plugins(db.session, shop_id=shop_id)})
     return names
@@ -270,7 +267,7 @@ def app_plugin_runs(app_id: str) -> str:
     filters = _filters()
     stmt = services.app_invocations_stmt(app.id, **filters)
     page = page_of(db.session, stmt, PluginInvocation.id, limit=PAGE_SIZE, cursor=request.args.get("cursor") or None)
-    health = services.app_plugin_health(db.session, app_id=app.id, now=_now())
+    health = services.app_plugin_health(db.session, app_id=app.id, now=app_now())
     return render_template(
         "plugins/app_runs.html",
         app=app,

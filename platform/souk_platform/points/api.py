@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import PageArgs, current_principal, idempotent, page_of, page_schema, paginated, requires
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.ledger.models import LedgerEntry
 from souk_platform.points import services
@@ -32,7 +32,7 @@ class PointsBalance(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             customer_id=customer_id,
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )
 
 
@@ -67,5 +67,5 @@ class PointsAdjustments(MethodView):
             customer_id=customer_id,
             points=body["points"],
             reason=body["reason"],
-            now=current_app.extensions["souk.clock"].now(),
+            now=app_now(),
         )

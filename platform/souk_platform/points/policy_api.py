@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import current_principal, etag, expected_version, requires, transactional
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.points.liability import points_liability
 from souk_platform.points.policy import points_policy_view, update_points_policy
@@ -48,4 +48,4 @@ class PointsLiability(MethodView):
         """Points outstanding and their worth, points expiring within 30 and 90 days, issued and redeemed per
         month over the last 12 shop-local months"""
         shop = get_shop(db.session, current_principal().shop_id)
-        return points_liability(db.session, shop=shop, now=current_app.extensions["souk.clock"].now())
+        return points_liability(db.session, shop=shop, now=app_now())

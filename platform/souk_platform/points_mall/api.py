@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -22,6 +21,7 @@ from souk_platform.api import (
 )
 from souk_platform.api.parsing import Blueprint
 from souk_platform.apps.models import App
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.oauth.api import requires_app_token
 from souk_platform.points_mall import services
@@ -38,11 +38,6 @@ from souk_platform.points_mall.schemas import (
 )
 
 blp = Blueprint("points_mall", __name__, url_prefix="", description="积分商城: the points mall's items and redemptions")
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _shop_id() -> str:
@@ -134,7 +129,7 @@ class RedemptionList(MethodView):
             quantity=body["quantity"],
             ip=body["ip"],
             device_id=body["device_id"],
-            now=_now(),
+            now=app_now(),
         ), 201
 
 
@@ -158,7 +153,7 @@ class RedemptionCancel(MethodView):
     def post(self, body: dict[str, Any], redemption_id: str) -> Any:
         """Cancel a redemption before it is fulfilled: points, cash and stock come back exactly"""
         return services.cancel_redemption(
-            db.session, shop_id=_shop_id(), redemption_id=redemption_id, reason=body["reason"], now=_now()
+            db.session, shop_id=_shop_id(), redemption_id=redemption_id, reason=body["reason"], now=app_now()
         )
 
 
@@ -183,5 +178,5 @@ class AppFulfilmentReport(MethodView):
             status=body["status"],
             reference=body["reference"],
             reason=body["reason"],
-            now=_now(),
+            now=app_now(),
         )

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from souk_platform.apps.models import App, Installation
 from souk_platform.benefits.models import BenefitPackage
 from souk_platform.catalog.models import Product, Sku
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.coupons.models import Coupon
 from souk_platform.customers.models import Customer
@@ -58,10 +59,6 @@ _CANCELLABLE = ("in_review", "pending_payment", "paid")
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_points_mall.items", _l("Points mall"))
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -319,7 +316,7 @@ def cancel(shop_id: str, redemption_id: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was out of date: nothing was changed."), "error")
         return redirect(target)
-    now, user_id = _now(), signed_in_user().id
+    now, user_id = app_now(), signed_in_user().id
     earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
     if earlier:
         return once.already_done(earlier)
@@ -342,7 +339,7 @@ def cancel(shop_id: str, redemption_id: str) -> Response:
 def mall(shop_id: str) -> str:
     """The shop's points mall as its customers see it: items on sale now; with a member link, redeeming."""
     shop = get_shop(db.session, shop_id)
-    now = _now()
+    now = app_now()
     items = db.session.scalars(
         services.items_stmt(shop_id, status="on_sale")
         .where(
@@ -381,7 +378,7 @@ def redeem(shop_id: str, item_id: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was out of date: nothing was changed."), "error")
         return redirect(target)
-    now, owner = _now(), f"customer:{member.id}"
+    now, owner = app_now(), f"customer:{member.id}"
     earlier = once.claim(db.session, form=form, user_id=owner, now=now)
     if earlier:
         return once.already_done(earlier)
@@ -423,7 +420,7 @@ def pay(shop_id: str, redemption_id: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was out of date: nothing was changed."), "error")
         return redirect(target)
-    now, owner = _now(), f"customer:{member.id}"
+    now, owner = app_now(), f"customer:{member.id}"
     earlier = once.claim(db.session, form=form, user_id=owner, now=now)
     if earlier:
         return once.already_done(earlier)

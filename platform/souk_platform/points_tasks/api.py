@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -21,6 +19,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.points_tasks import completions, services
 from souk_platform.points_tasks.models import PointsTask, PointsTaskCompletion
@@ -44,11 +43,6 @@ blp = Blueprint(
     url_prefix="",  # /points-tasks and /customers/{id}/sign-ins
     description="Points earning tasks (积分任务): sign-in, profile, first order, review, invitation",
 )
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 @blp.route("/points-tasks")
@@ -148,7 +142,7 @@ class TaskCompletions(MethodView):
             reference=body["reference"],
             ip=body["ip"],
             device_id=body["device_id"],
-            now=_now(),
+            now=app_now(),
         )
         return completions.completion_view(completion), 201
 
@@ -162,7 +156,7 @@ class ApproveCompletion(MethodView):
     def post(self, task_id: str, completion_id: str) -> Any:
         """Let a held completion through: its points are awarded now"""
         completion = completions.approve_completion(
-            db.session, shop_id=current_principal().shop_id, task_id=task_id, completion_id=completion_id, now=_now()
+            db.session, shop_id=current_principal().shop_id, task_id=task_id, completion_id=completion_id, now=app_now()
         )
         return completions.completion_view(completion)
 
@@ -176,7 +170,7 @@ class RejectCompletion(MethodView):
     def post(self, task_id: str, completion_id: str) -> Any:
         """Refuse a held completion: no points, and its day or reference stays used"""
         completion = completions.reject_completion(
-            db.session, shop_id=current_principal().shop_id, task_id=task_id, completion_id=completion_id, now=_now()
+            db.session, shop_id=current_principal().shop_id, task_id=task_id, completion_id=completion_id, now=app_now()
         )
         return completions.completion_view(completion)
 
@@ -190,7 +184,7 @@ class SignIns(MethodView):
         """The sign-in calendar: the days of a month the customer signed in, and their streak today"""
         shop = get_shop(db.session, current_principal().shop_id)
         return completions.sign_in_calendar(
-            db.session, shop=shop, customer_id=customer_id, month=args["month"], now=_now()
+            db.session, shop=shop, customer_id=customer_id, month=args["month"], now=app_now()
         )
 
     @requires("write_points")
@@ -205,7 +199,12 @@ class SignIns(MethodView):
         shop = get_shop(db.session, current_principal().shop_id)
         return (
             completions.sign_in(
-                db.session, shop=shop, customer_id=customer_id, ip=body["ip"], device_id=body["device_id"], now=_now()
+                db.session,
+                shop=shop,
+                customer_id=customer_id,
+                ip=body["ip"],
+                device_id=body["device_id"],
+                now=app_now(),
             ),
             201,
         )

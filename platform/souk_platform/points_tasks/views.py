@@ -11,11 +11,12 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.customers.models import Customer
 from souk_platform.db import db
@@ -50,11 +51,6 @@ PAGE_SIZE = 100
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_points.tasks", _l("Points operations"))
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def _labels() -> dict[str, Any]:
@@ -265,7 +261,7 @@ def close_completion(shop_id: str, task_id: str, completion_id: str) -> Response
     if not form.validate_on_submit():
         flash(_("The form was incomplete; try again."), "error")
         return redirect(target)
-    now, user_id = _now(), signed_in_user().id
+    now, user_id = app_now(), signed_in_user().id
     earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
     if earlier:
         return once.already_done(earlier)
@@ -338,6 +334,6 @@ def policy(shop_id: str) -> Any:
 @shop_role_required("owner", "staff")
 def liability(shop_id: str) -> str:
     shop = get_shop(db.session, shop_id)
-    report = points_liability(db.session, shop=shop, now=_now())
+    report = points_liability(db.session, shop=shop, now=app_now())
     tallest = max([m["issued"] for m in report["months"]] + [m["redeemed"] for m in report["months"]] + [1])
     return render_template("points_tasks/liability.html", shop=shop, report=report, tallest=tallest)

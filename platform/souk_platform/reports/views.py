@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.reports.services import dashboard as dashboard_figures
 from souk_platform.shops.services import get_shop
@@ -30,9 +31,7 @@ def _link(state: Any) -> None:
 @shop_role_required("owner", "staff")
 def dashboard(shop_id: str) -> str:
     shop = get_shop(db.session, shop_id)
-    board = dashboard_figures(
-        db.session, shop_id=shop_id, timezone=shop.timezone, now=current_app.extensions["souk.clock"].now()
-    )
+    board = dashboard_figures(db.session, shop_id=shop_id, timezone=shop.timezone, now=app_now())
     busiest = max([bucket.figures.revenue for bucket in board.week_trend] + [1])
     most_members = max([share.customers for share in board.levels] + [1])
     return render_template(

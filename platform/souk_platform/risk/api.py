@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import current_app
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 
@@ -21,6 +19,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import PreconditionRequired
 from souk_platform.db import db
 from souk_platform.risk import decision_log, services
@@ -53,11 +52,6 @@ blp = Blueprint(
 @blp.record_once
 def _install_session_hooks(state: BlueprintSetupState) -> None:
     decision_log.install()  # a denial's record survives the rollback of what it denied
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 @blp.route("/decisions")
@@ -104,7 +98,7 @@ class ListEntries(MethodView):
         )
         page = page_of(db.session, stmt, RiskListEntry.id, **args)
         body, status, headers = paginated(page)
-        now = _now()
+        now = app_now()
         body["items"] = [services.entry_view(e, now) for e in page.items]
         return body, status, headers
 
@@ -115,7 +109,7 @@ class ListEntries(MethodView):
     @blp.alt_response(409, description="The value is already on that list")
     def post(self, fields: dict[str, Any]) -> Any:
         """Put a customer, IP or device id on the block or allow list (an allow entry wins over every rule)"""
-        now = _now()
+        now = app_now()
         entry = services.create_entry(db.session, shop_id=current_principal().shop_id, fields=fields, now=now)
         return services.entry_view(entry, now), 201, etag(entry.version)
 
@@ -127,7 +121,7 @@ class ListEntryResource(MethodView):
     def get(self, entry_id: str) -> Any:
         """One list entry"""
         entry = services.get_entry(db.session, shop_id=current_principal().shop_id, entry_id=entry_id)
-        return services.entry_view(entry, _now()), 200, etag(entry.version)
+        return services.entry_view(entry, app_now()), 200, etag(entry.version)
 
     @requires("write_risk")
     @transactional
@@ -136,7 +130,7 @@ class ListEntryResource(MethodView):
     @blp.alt_response(412, description="If-Match names a stale version")
     def patch(self, changes: dict[str, Any], entry_id: str) -> Any:
         """Change an entry's note or expiry"""
-        now = _now()
+        now = app_now()
         entry = services.update_entry(
             db.session,
             shop_id=current_principal().shop_id,
@@ -198,7 +192,7 @@ class ReviewApprove(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             review_id=review_id,
-            now=_now(),
+            now=app_now(),
             note=body["note"],
             expected_version=expected_version(),
         )
@@ -218,7 +212,7 @@ class ReviewReject(MethodView):
             db.session,
             shop_id=current_principal().shop_id,
             review_id=review_id,
-            now=_now(),
+            now=app_now(),
             note=body["note"],
             expected_version=expected_version(),
         )
@@ -260,7 +254,7 @@ class Dashboard(MethodView):
         """Decisions per local day by outcome, the rules that fired most, the IPs and customers most often denied
         or held, and the open review queue"""
         shop = get_shop(db.session, current_principal().shop_id)
-        return services.risk_dashboard(db.session, shop=shop, days=args["days"], now=_now())
+        return services.risk_dashboard(db.session, shop=shop, days=args["days"], now=app_now())
 
 
 @blp.route("/replay")
@@ -272,5 +266,5 @@ class Replay(MethodView):
         """What changed thresholds would have decided: a day's (or a period's) recorded decisions replayed,
         counted per change of outcome and per rule, with a sample. Writes nothing"""
         shop = get_shop(db.session, current_principal().shop_id)
-        start, end = services.replay_period(shop, now=_now(), day=body["date"], start=body["from"], end=body["to"])
+        start, end = services.replay_period(shop, now=app_now(), day=body["date"], start=body["from"], end=body["to"])
         return services.replay_thresholds(db.session, shop=shop, thresholds=body["thresholds"], start=start, end=end)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.risk import services
 
 
 def expire_risk_reviews() -> int:
     """Every five minutes: open reviews past their expiry are released or cancelled per the shop's rule."""
-    return services.expire_due_reviews(db.session, now=current_app.extensions["souk.clock"].now())
+    return services.expire_due_reviews(db.session, now=app_now())

@@ -11,11 +11,12 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.core.money import format_money, to_minor_units
 from souk_platform.customers.models import Customer
@@ -49,11 +50,6 @@ KIND_LABELS = {"customer": _l("customer"), "ip": _l("IP address"), "device": _l(
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_risk.decisions", _l("Risk control"))
     add_link(state.app, "admin", "shop_risk.across_shops", _l("Risk across shops"))
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["souk.clock"].now()
-    return now
 
 
 def rule_label(name: str) -> str:
@@ -176,7 +172,7 @@ def close_review(shop_id: str, review_id: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was incomplete; try again."), "error")
         return redirect(target)
-    now = _now()
+    now = app_now()
     user_id = signed_in_user().id
     earlier = once.claim(db.session, form=form, user_id=user_id, now=now)
     if earlier:
@@ -200,7 +196,7 @@ def close_review(shop_id: str, review_id: str) -> Response:
 def lists(shop_id: str) -> Any:
     shop = get_shop(db.session, shop_id)
     form = ListEntryForm()
-    now = _now()
+    now = app_now()
     if form.validate_on_submit():
         fields = {
             "list": form.list.data,
@@ -319,7 +315,7 @@ def preview_settings(shop_id: str) -> str:
     replay = None
     if form.validate_on_submit() and (rules := _form_rules(form)) is not None:
         try:
-            start, end = services.replay_period(shop, now=_now())
+            start, end = services.replay_period(shop, now=app_now())
             replay = services.replay_thresholds(
                 db.session, shop=shop, thresholds={"rules": rules}, start=start, end=end
             )
@@ -344,7 +340,7 @@ def preview_settings(shop_id: str) -> str:
 @shop_role_required("owner", "staff")
 def dashboard(shop_id: str) -> str:
     shop = get_shop(db.session, shop_id)
-    board = services.risk_dashboard(db.session, shop=shop, days=DASHBOARD_DAYS, now=_now())
+    board = services.risk_dashboard(db.session, shop=shop, days=DASHBOARD_DAYS, now=app_now())
     busiest = max([day["total"] for day in board["per_day"]] + [1])
     return render_template(
         "risk/dashboard.html",
@@ -361,5 +357,5 @@ def dashboard(shop_id: str) -> str:
 def across_shops() -> str:
     """Platform admins: risk in every shop over the last 7 days."""
     return render_template(
-        "risk/admin.html", shops=services.risk_across_shops(db.session, now=_now(), days=7), **_helpers("CNY")
+        "risk/admin.html", shops=services.risk_across_shops(db.session, now=app_now(), days=7), **_helpers("CNY")
     )

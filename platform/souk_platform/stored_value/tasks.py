@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
+from souk_platform.core.clock import app_now
 from souk_platform.db import db
 from souk_platform.stored_value.services import credit_due_cashback as _credit_due
 
 
 def credit_due_cashback() -> int:
     """Credit cashback whose refund window has passed into stored value (commits each; safe to run twice)."""
-    return _credit_due(db.session, now=current_app.extensions["souk.clock"].now())
+    return _credit_due(db.session, now=app_now())

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask.views import MethodView
 
 from souk_platform.api import (
@@ -22,6 +20,7 @@ from souk_platform.api import (
     transactional,
 )
 from souk_platform.api.parsing import Blueprint
+from souk_platform.core.clock import app_now
 from souk_platform.customers.models import Customer
 from souk_platform.customers.schemas import CustomerSchema
 from souk_platform.customers.services import customer_views
@@ -53,10 +52,6 @@ blp = Blueprint(
 )
 
 
-def _now() -> dt.datetime:
-    return current_app.extensions["souk.clock"].now()
-
-
 def _shop_id() -> str:
     return current_principal().shop_id
 
@@ -66,7 +61,7 @@ def _tag_view(tag: Tag) -> dict[str, Any]:
 
 
 def _segment_view(segment: Segment) -> dict[str, Any]:
-    count = services.segment_reach(db.session, segment=segment, now=_now())
+    count = services.segment_reach(db.session, segment=segment, now=app_now())
     return {**services.segment_payload(segment), "count": count, "created_at": segment.created_at}
 
 
@@ -92,7 +87,7 @@ class TagList(MethodView):
     @blp.alt_response(409, description="Another tag has this name")
     def post(self, fields: dict[str, Any]) -> Any:
         """Create a tag; a rule tag gets its customers at once"""
-        tag = services.create_tag(db.session, shop_id=_shop_id(), now=_now(), **fields)
+        tag = services.create_tag(db.session, shop_id=_shop_id(), now=app_now(), **fields)
         return _tag_view(tag), 201, etag(tag.version)
 
 
@@ -119,7 +114,7 @@ class TagResource(MethodView):
             tag_id=tag_id,
             changes=changes,
             expected_version=expected_version(),
-            now=_now(),
+            now=app_now(),
         )
         return _tag_view(tag), 200, etag(tag.version)
 
@@ -170,7 +165,7 @@ class TagEvaluate(MethodView):
     @blp.alt_response(409, description="Only rule tags are evaluated")
     def post(self, tag_id: str) -> Any:
         """Re-evaluate a rule tag now: matching customers get it, the others lose it"""
-        result = services.evaluate_rule_tag(db.session, shop_id=_shop_id(), tag_id=tag_id, now=_now())
+        result = services.evaluate_rule_tag(db.session, shop_id=_shop_id(), tag_id=tag_id, now=app_now())
         return {"added": result.added, "removed": result.removed, "customers_count": result.customers_count}
 
 
@@ -221,7 +216,9 @@ class SegmentEstimate(MethodView):
     def post(self, fields: dict[str, Any]) -> Any:
         """How many customers a condition reaches now (nothing is saved)"""
         return {
-            "count": services.estimate_reach(db.session, shop_id=_shop_id(), condition=fields["condition"], now=_now())
+            "count": services.estimate_reach(
+                db.session, shop_id=_shop_id(), condition=fields["condition"], now=app_now()
+            )
         }
 
 
@@ -290,7 +287,7 @@ class SegmentCustomers(MethodView):
     def get(self, args: dict[str, Any], segment_id: str) -> Any:
         """The customers in a segment now, newest first (needs read_customers)"""
         segment = services.get_segment(db.session, shop_id=_shop_id(), segment_id=segment_id)
-        page = page_of(db.session, services.segment_customers_stmt(segment, now=_now()), Customer.id, **args)
+        page = page_of(db.session, services.segment_customers_stmt(segment, now=app_now()), Customer.id, **args)
         body, status, headers = paginated(page)
         body["items"] = customer_views(db.session, shop_id=segment.shop_id, customers=page.items)
         return body, status, headers
@@ -302,7 +299,7 @@ class SegmentCustomers(MethodView):
 def _snapshot_view(snapshot: SegmentSnapshot, *, days: int | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {**snapshots.snapshot_payload(snapshot), "taken_at": snapshot.taken_at}
     if days is not None:
-        view["conversion"] = snapshots.conversion(db.session, snapshot=snapshot, days=days, now=_now())
+        view["conversion"] = snapshots.conversion(db.session, snapshot=snapshot, days=days, now=app_now())
     return view
 
 
@@ -330,7 +327,7 @@ class SegmentSnapshots(MethodView):
     def post(self, fields: dict[str, Any], segment_id: str) -> Any:
         """Freeze who is in the segment now (固化人群包); later changes to the facts do not change it"""
         snapshot = snapshots.take_snapshot(
-            db.session, shop_id=_shop_id(), segment_id=segment_id, name=fields["name"], now=_now()
+            db.session, shop_id=_shop_id(), segment_id=segment_id, name=fields["name"], now=app_now()
         )
         return _snapshot_view(snapshot), 201
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from souk_platform.core.clock import app_now
 from souk_platform.core.errors import SoukError
 from souk_platform.customers.models import Customer
 from souk_platform.customers.services import customer_views, list_customers_stmt
@@ -33,10 +34,6 @@ bp.before_request(refuse_nul_characters)
 @bp.record_once
 def _link(state: Any) -> None:
     add_link(state.app, "shop", "shop_tags.tags", _l("Tags"))
-
-
-def _now() -> Any:
-    return current_app.extensions["souk.clock"].now()
 
 
 def _list_page(shop_id: str, form: TagForm, import_form: TagImportForm, imported: Any = None, status: int = 200) -> Any:
@@ -72,7 +69,7 @@ def create_tag(shop_id: str) -> Any:
                 kind=form.kind.data or "manual",
                 description=(form.description.data or "").strip() or None,
                 condition=form.condition(),
-                now=_now(),
+                now=app_now(),
             )
         except SoukError as exc:
             db.session.rollback()
@@ -157,7 +154,7 @@ def evaluate_tag(shop_id: str, tag_id: str) -> Any:
     if not TagActionForm().validate_on_submit():
         abort(400)
     try:
-        result = services.evaluate_rule_tag(db.session, shop_id=shop_id, tag_id=tag_id, now=_now())
+        result = services.evaluate_rule_tag(db.session, shop_id=shop_id, tag_id=tag_id, now=app_now())
     except SoukError as exc:
         db.session.rollback()
         flash(refusal(exc), "error")
