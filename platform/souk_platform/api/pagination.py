@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -122,14 +123,16 @@ def _decode_sorted(cursor: str) -> tuple[Any, str]:
     return value, last_id
 
 
-def paginated(page: Page) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """The view's return value for a page: body, 200, and a ``Link: <…>; rel="next"`` header."""
+def paginated(page: Page, *, view: Callable[[Any], Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The view's return value for a page: body, 200, and a ``Link: <…>; rel="next"`` header; ``view`` turns each
+    row into what the schema documents, when the rows are not that already."""
     headers: dict[str, str] = {}
     if page.next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         args["cursor"] = page.next_cursor
         headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
-    return {"items": page.items, "next_cursor": page.next_cursor}, 200, headers
+    items = page.items if view is None else [view(item) for item in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}, 200, headers
 
 
 def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:

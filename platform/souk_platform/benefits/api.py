@@ -52,9 +52,7 @@ class PackageList(MethodView):
             current_principal().shop_id, trigger=args.pop("trigger"), status=args.pop("status")
         )
         page = page_of(db.session, stmt, BenefitPackage.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.package_view(p) for p in page.items]
-        return body, status, headers
+        return paginated(page, view=services.package_view)
 
     @requires("write_benefits")
     @transactional

@@ -110,9 +110,7 @@ class IdentityList(MethodView):
         shop_id = current_principal().shop_id
         stmt = services.list_identities_stmt(db.session, shop_id=shop_id, customer_id=customer_id)
         page = page_of(db.session, stmt, CustomerIdentity.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.identity_view(identity) for identity in page.items]
-        return body, status, headers
+        return paginated(page, view=services.identity_view)
 
     @requires("write_customers")
     @transactional

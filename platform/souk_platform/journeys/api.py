@@ -155,9 +155,7 @@ class JourneyVersions(MethodView):
         """The journey's frozen versions, newest first"""
         journey = services.get_journey(db.session, shop_id=current_principal().shop_id, journey_id=journey_id)
         page = page_of(db.session, services.versions_stmt(journey), JourneyVersion.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.version_view(v) for v in page.items]
-        return body, status, headers
+        return paginated(page, view=services.version_view)
 
 
 @blp.route("/journeys/<journey_id>/validate")

@@ -54,9 +54,9 @@ class EntryList(MethodView):
                 sa.select(LedgerTransfer).where(LedgerTransfer.id.in_({e.transfer_id for e in page.items}))
             )
         }
-        body, status, headers = paginated(page)
-        body["items"] = [
-            {
+        return paginated(
+            page,
+            view=lambda e: {
                 "id": e.id,
                 "transfer_id": e.transfer_id,
                 "amount": e.amount,
@@ -64,7 +64,5 @@ class EntryList(MethodView):
                 "created_at": e.created_at,
                 "kind": transfers[e.transfer_id].kind,
                 "reference": transfers[e.transfer_id].reference,
-            }
-            for e in page.items
-        ]
-        return body, status, headers
+            },
+        )

@@ -118,9 +118,7 @@ class TemplateList(MethodView):
         """The shop's message templates, newest first"""
         stmt = services.templates_stmt(_shop_id(), channel_kind=args.pop("channel_kind"))
         page = page_of(db.session, stmt, MessageTemplate.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.template_view(t) for t in page.items]
-        return body, status, headers
+        return paginated(page, view=services.template_view)
 
     @requires("write_messages")
     @transactional
@@ -210,9 +208,7 @@ class MessageList(MethodView):
             source_id=args.pop("source_id"),
         )
         page = page_of(db.session, stmt, Message.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.message_view(m) for m in page.items]
-        return body, status, headers
+        return paginated(page, view=services.message_view)
 
     @requires("write_messages")
     @idempotent
@@ -274,9 +270,7 @@ class CustomerInbox(MethodView):
         customer = get_customer(db.session, shop_id=_shop_id(), customer_id=customer_id)
         stmt = services.inbox_stmt(_shop_id(), customer.id, unread=args.pop("unread"))
         page = page_of(db.session, stmt, Message.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.message_view(m) for m in page.items]
-        return body, status, headers
+        return paginated(page, view=services.message_view)
 
 
 @blp.route("/customers/<customer_id>/messages/<inbox_message_id>/read")

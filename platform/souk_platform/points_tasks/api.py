@@ -54,9 +54,7 @@ class TaskList(MethodView):
         """The shop's earning tasks, newest first"""
         stmt = services.tasks_stmt(current_principal().shop_id, kind=args.pop("kind"), status=args.pop("status"))
         page = page_of(db.session, stmt, PointsTask.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.task_view(task) for task in page.items]
-        return body, status, headers
+        return paginated(page, view=services.task_view)
 
     @requires("write_points")
     @transactional
@@ -120,9 +118,7 @@ class TaskCompletions(MethodView):
             shop_id, task_id=task_id, customer_id=args.pop("customer_id"), status=args.pop("status")
         )
         page = page_of(db.session, stmt, PointsTaskCompletion.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [completions.completion_view(c) for c in page.items]
-        return body, status, headers
+        return paginated(page, view=completions.completion_view)
 
     @requires("write_points")
     @idempotency_required

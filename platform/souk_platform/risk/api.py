@@ -70,9 +70,7 @@ class DecisionList(MethodView):
             ip=args.pop("ip"),
         )
         page = page_of(db.session, stmt, RiskDecision.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.decision_view(d) for d in page.items]
-        return body, status, headers
+        return paginated(page, view=services.decision_view)
 
 
 @blp.route("/decisions/<decision_id>")
@@ -97,10 +95,8 @@ class ListEntries(MethodView):
             current_principal().shop_id, list_name=args.pop("list"), kind=args.pop("kind"), value=args.pop("value")
         )
         page = page_of(db.session, stmt, RiskListEntry.id, **args)
-        body, status, headers = paginated(page)
         now = app_now()
-        body["items"] = [services.entry_view(e, now) for e in page.items]
-        return body, status, headers
+        return paginated(page, view=lambda e: services.entry_view(e, now))
 
     @requires("write_risk")
     @transactional
@@ -164,9 +160,7 @@ class ReviewList(MethodView):
             current_principal().shop_id, status=args.pop("status"), customer_id=args.pop("customer_id")
         )
         page = page_of(db.session, stmt, RiskReview.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [services.review_view(r) for r in page.items]
-        return body, status, headers
+        return paginated(page, view=services.review_view)
 
 
 @blp.route("/reviews/<review_id>")

@@ -231,9 +231,7 @@ class SegmentList(MethodView):
         """Saved segments, newest first (each with its reach now)"""
         stmt = sa.select(Segment).where(Segment.shop_id == _shop_id())
         page = page_of(db.session, stmt, Segment.id, **args)
-        body, status, headers = paginated(page)
-        body["items"] = [_segment_view(s) for s in page.items]
-        return body, status, headers
+        return paginated(page, view=_segment_view)
 
     @requires("write_tags")
     @transactional
@@ -305,9 +303,7 @@ def _snapshot_view(snapshot: SegmentSnapshot, *, days: int | None = None) -> dic
 
 def _snapshot_page(stmt: sa.Select[Any], args: dict[str, Any]) -> Any:
     page = page_of(db.session, stmt, SegmentSnapshot.id, **args)
-    body, status, headers = paginated(page)
-    body["items"] = [_snapshot_view(s) for s in page.items]
-    return body, status, headers
+    return paginated(page, view=_snapshot_view)
 
 
 @blp.route("/segments/<segment_id>/snapshots")
