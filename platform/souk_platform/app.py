@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -57,6 +58,7 @@ def create_app(
     init_migrations(app, db)
     init_observability(app)
     _init_locale(app)
+    app.session_interface = _CookieSessions()
     csrf = CSRFProtect(app)
     _init_redis(app)
     _init_jobs(app)
@@ -102,6 +104,25 @@ _API_DESCRIPTION = (
 )
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions with the signing serializer built once per key set, not per request.
+
+    Flask opens the session on every request, API calls included, and building the serializer cost more
+    than reading an empty cookie jar (docs/architecture.md §4.9).
+    """
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], Any] = {}
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            self._serializers = {keys: serializer}  # a new key set replaces the old one
+        return serializer
+
+
 def _tune_sqlite(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -124,6 +145,12 @@ def _tune_sqlite(app: Flask) -> None:
         # A read-only request (api/reads.py) runs in autocommit and takes no lock at all.
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return
+        # SQLAlchemy puts the driver back in its own transaction mode ("") when a connection that ran in
+        # autocommit returns to the pool; in that mode the driver opens and ends transactions of its own
+        # around ours. Undo it before every transaction.
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

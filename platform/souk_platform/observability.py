@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -145,7 +145,7 @@ def init_observability(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or os.urandom(16).hex()
         g.started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)

@@ -34,6 +34,7 @@ from souk_platform.api import fast_response, page_schema, paginated, transaction
 from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import Page
 from souk_platform.api.parsing import Blueprint
+from souk_platform.api.reads import READ_ONLY_METHODS, read_only_unit
 from souk_platform.apps.models import App
 from souk_platform.auth.models import User
 from souk_platform.core.clock import app_now
@@ -68,10 +69,20 @@ def _large_body(view: F) -> F:
 
 
 def public_rate_limited(view: F) -> F:
-    """A token bucket per client address for the unauthenticated market API (as generous as an app's)."""
+    """A token bucket per client address for the unauthenticated market API (as generous as an app's).
+
+    A ``GET`` runs as a read-only unit, like an authenticated read (docs/architecture.md §4.9): no
+    ``BEGIN``/``ROLLBACK`` around it, and so its prepared statements survive to the next request.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method in READ_ONLY_METHODS:
+            with read_only_unit(db.session):
+                return limited(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    def limited(*args: Any, **kwargs: Any) -> Any:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         policy: Policy = default_policy(app)
         try:

@@ -7,7 +7,7 @@ import binascii
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -63,6 +63,16 @@ def row_page_of(session: DbSession, stmt: sa.Select[Any], id_column: Any, *, lim
     For fast-path lists (docs/architecture.md §4.8), where loading ORM instances would cost more than the query.
     """
     return _cut(list(session.execute(_keyset(stmt, id_column, limit, cursor))), limit)
+
+
+def cursor_id(cursor: str | None) -> str | None:
+    """The last id of the previous page that ``cursor`` stands for (422 for a cursor this API never gave)."""
+    return _decode(cursor) if cursor else None
+
+
+def cut_page(rows: Sequence[Any], limit: int) -> Page:
+    """The page of up to ``limit + 1`` rows read newest first after ``cursor_id`` (each row with an ``id``)."""
+    return _cut(list(rows), limit)
 
 
 def _keyset(stmt: sa.Select[Any], id_column: Any, limit: int, cursor: str | None) -> sa.Select[Any]:

@@ -19,12 +19,12 @@ from souk_platform.api import (
     page_schema,
     paginated,
     requires,
-    row_page_of,
     transactional,
 )
+from souk_platform.api.pagination import cursor_id, cut_page
 from souk_platform.api.parsing import Blueprint
 from souk_platform.catalog import categories, services
-from souk_platform.catalog.models import InventoryAdjustment, Product
+from souk_platform.catalog.models import InventoryAdjustment
 from souk_platform.catalog.schemas import (
     AdjustmentCreateSchema,
     AdjustmentResultSchema,
@@ -59,16 +59,19 @@ class ProductList(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The shop's products with their SKUs, newest first (filter by status, title, category subtree or tag)"""
         category_id, shop_id = args.pop("category_id"), _shop_id()
-        stmt = services.list_products_stmt(
+        rows = services.product_rows(
+            db.session,
             shop_id,
-            status=args.pop("status"),
-            q=args.pop("q"),
+            status=args["status"],
+            q=args["q"],
             category_ids=None
             if category_id is None
             else categories.subtree_ids(db.session, shop_id=shop_id, category_id=category_id),
-            tag=args.pop("tag"),
+            tag=args["tag"],
+            limit=args["limit"] + 1,
+            after_id=cursor_id(args["cursor"]),
         )
-        page = row_page_of(db.session, stmt, Product.id, **args)
+        page = cut_page(rows, args["limit"])
         ids = [product.id for product in page.items]
         skus, tags = services.skus_of_products(db.session, ids), services.tags_of_products(db.session, ids)
         return paginated(

@@ -12,6 +12,7 @@ from souk_platform.core.money import CURRENCIES
 from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
+from souk_platform.prepared import PreparedRead
 from souk_platform.shops.models import ROLES, Shop, StaffMember
 
 # Shop settings the built-in pipeline reads, with their defaults (docs/architecture.md §5.2, §7.3).
@@ -91,12 +92,12 @@ def get_shop(session: DbSession, shop_id: str) -> Shop:
 SHOP_COLUMNS = (Shop.id, Shop.name, Shop.currency, Shop.timezone, Shop.settings, Shop.version, Shop.created_at)
 
 
-_SHOP_ROW = sa.select(*SHOP_COLUMNS).where(Shop.id == sa.bindparam("shop_id"))  # built once (§4.9)
+_SHOP_ROW = PreparedRead(sa.select(*SHOP_COLUMNS).where(Shop.id == sa.bindparam("shop_id")))  # built once (§4.9)
 
 
-def get_shop_row(session: DbSession, shop_id: str) -> sa.Row[Any]:
+def get_shop_row(session: DbSession, shop_id: str) -> Any:
     """``get_shop`` as a row of ``SHOP_COLUMNS``."""
-    row = session.connection().execute(_SHOP_ROW, {"shop_id": shop_id}).first()
+    row = _SHOP_ROW.first(session, {"shop_id": shop_id})
     if row is None:
         raise NotFound("No such shop.")
     return row

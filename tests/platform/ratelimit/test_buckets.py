@@ -95,9 +95,10 @@ def test_the_revocation_stamp_rides_on_the_charge_and_changes_on_every_bump(stor
         seen.add(stamp)
 
 
-@pytest.mark.parametrize("kind", ["memory", "redis"])
+@pytest.mark.parametrize("kind", ["memory", "redis", "one-redis-store"])
 def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) -> None:
-    """Twelve threads (think gunicorn processes) race for a bucket of 50: exactly 50 get through."""
+    """Twelve threads (think gunicorn processes, or one process's threads) race for a bucket of 50: exactly 50
+    get through. ``one-redis-store``: the threads share one ``RedisStore``, each on a connection of its own."""
     client = redis_lib.Redis.from_url(redis_url)
     client.flushdb()
     shared: BucketStore = MemoryStore() if kind == "memory" else RedisStore(client)
@@ -110,7 +111,7 @@ def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) ->
     def worker() -> None:
         try:
             # Each thread gets its own store object on the shared backing (as each process would).
-            mine = shared if kind == "memory" else RedisStore(redis_lib.Redis.from_url(redis_url))
+            mine = shared if kind != "redis" else RedisStore(redis_lib.Redis.from_url(redis_url))
             start.wait()
             for _ in range(10):
                 allowed = mine.take("ins:busy", policy, T0).allowed
@@ -176,3 +177,33 @@ PLAN: Callable[[Any], dict[str, Any]] = lambda limit: {"pricing": [{"name": "bas
 )
 def test_plan_limits_come_from_the_first_pricing_plan(manifest: dict[str, Any], expected: Policy | None) -> None:
     assert plan_policy(manifest) == expected
+
+
+def test_the_redis_store_loads_its_script_again_when_redis_has_forgotten_it(redis_url: str) -> None:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    store, policy = RedisStore(client), Policy(requests_per_second=1, burst=3)
+    assert drain(store, "k", policy, T0, 1) == [True]
+    client.script_flush()  # as after a restart: the script's SHA is unknown
+    assert drain(store, "k", policy, T0, 3) == [True, True, False]  # the same bucket, counted on
+    client.flushdb()
+
+
+def test_the_redis_store_reconnects_once_when_its_connection_was_closed(redis_url: str) -> None:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    store, policy = RedisStore(client), Policy(requests_per_second=1, burst=3)
+    assert drain(store, "k", policy, T0, 1) == [True]
+    admin = redis_lib.Redis.from_url(redis_url)
+    own_id, db = admin.client_id(), admin.connection_pool.connection_kwargs.get("db", 0)
+    for connected in admin.client_list():  # this test's Redis db only: others belong to other tests
+        if int(connected["id"]) != own_id and int(connected["db"]) == int(db):
+            admin.client_kill_filter(_id=connected["id"])  # the store's connection among them
+    assert drain(store, "k", policy, T0, 3) == [True, True, False]
+    client.flushdb()
+
+
+def test_the_redis_store_raises_when_redis_is_unreachable() -> None:
+    store = RedisStore(redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5))
+    with pytest.raises(redis_lib.ConnectionError):
+        store.take("k", Policy(requests_per_second=1, burst=3), T0)

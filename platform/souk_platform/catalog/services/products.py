@@ -6,6 +6,7 @@ initial stock is recorded by ``stock``. See ``souk_platform.catalog.services`` f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from souk_platform.core.errors import Unprocessable
 from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
+from souk_platform.prepared import PreparedRead, id_array, keyset
 from souk_platform.shops.services import get_shop
 
 
@@ -103,16 +105,22 @@ SKU_COLUMNS = (
 
 
 # Built once, run on the session's connection: the hot reads skip building and the ORM layer (§4.9).
-_PRODUCT_ROW = sa.select(*PRODUCT_COLUMNS).where(
-    Product.id == sa.bindparam("product_id"), Product.shop_id == sa.bindparam("shop_id")
+_PRODUCT_ROW = PreparedRead(
+    sa.select(*PRODUCT_COLUMNS).where(
+        Product.id == sa.bindparam("product_id"), Product.shop_id == sa.bindparam("shop_id")
+    )
 )
-_SKU_ROWS = (
-    sa.select(*SKU_COLUMNS).where(Sku.product_id.in_(sa.bindparam("product_ids", expanding=True))).order_by(Sku.id)
+_SKU_ROWS = PreparedRead(
+    sa.select(*SKU_COLUMNS).where(Sku.product_id.in_(sa.bindparam("product_ids", expanding=True))).order_by(Sku.id),
+    postgresql=sa.select(*SKU_COLUMNS).where(Sku.product_id == sa.any_(id_array("product_ids"))).order_by(Sku.id),
 )
-_TAG_ROWS = (
+_TAG_ROWS = PreparedRead(
     sa.select(ProductTag.product_id, ProductTag.tag)
     .where(ProductTag.product_id.in_(sa.bindparam("product_ids", expanding=True)))
-    .order_by(ProductTag.product_id, ProductTag.tag)
+    .order_by(ProductTag.product_id, ProductTag.tag),
+    postgresql=sa.select(ProductTag.product_id, ProductTag.tag)
+    .where(ProductTag.product_id == sa.any_(id_array("product_ids")))
+    .order_by(ProductTag.product_id, ProductTag.tag),
 )
 
 
@@ -121,7 +129,7 @@ def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tup
     and its tags (in code-point order)."""
     row = None
     if _well_formed([product_id]):
-        row = session.connection().execute(_PRODUCT_ROW, {"product_id": product_id, "shop_id": shop_id}).first()
+        row = _PRODUCT_ROW.first(session, {"product_id": product_id, "shop_id": shop_id})
     if row is None:
         raise ProductNotFound(f"No product {product_id} in this shop.")
     return row, skus_of_products(session, [row.id])[row.id], tags_of_products(session, [row.id])[row.id]
@@ -131,8 +139,7 @@ def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str
     """The SKUs (``SKU_COLUMNS`` rows, by id) of each product, in one query; an empty list for none."""
     found: dict[str, list[_Row]] = {product_id: [] for product_id in product_ids}
     if product_ids:
-        rows = session.connection().execute(_SKU_ROWS, {"product_ids": list(product_ids)})
-        for sku in rows:
+        for sku in _SKU_ROWS.all(session, {"product_ids": list(product_ids)}):
             found[sku.product_id].append(sku)
     return found
 
@@ -141,9 +148,66 @@ def tags_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str
     """The tags of each product (code-point order), in one query; an empty list for none."""
     found: dict[str, list[str]] = {product_id: [] for product_id in product_ids}
     if product_ids:
-        for product_id, tag in session.connection().execute(_TAG_ROWS, {"product_ids": list(product_ids)}):
+        for product_id, tag in _TAG_ROWS.all(session, {"product_ids": list(product_ids)}):
             found[product_id].append(tag)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _ProductFilters:
+    """Which filters a product list uses: its SQL's shape (the values are bound parameters)."""
+
+    status: bool = False
+    q: bool = False
+    categories: bool = False
+    tag: bool = False
+
+
+def _filter_values(
+    shop_id: str, status: str | None, q: str | None, category_ids: Collection[str] | None, tag: str | None
+) -> tuple[_ProductFilters, dict[str, Any]]:
+    values: dict[str, Any] = {"shop_id": shop_id}
+    if status:
+        values["status"] = status
+    if q:  # a substring, any case, with LIKE's wildcards taken literally
+        escaped = q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values["title_pattern"] = f"%{escaped}%"
+    if category_ids is not None:
+        values["category_ids"] = sorted(category_ids)
+    if tag is not None:
+        values["tag"] = tag
+    shape = _ProductFilters(bool(status), bool(q), category_ids is not None, tag is not None)
+    return shape, values
+
+
+def _filtered_products(shape: _ProductFilters, *, postgresql: bool) -> _RowsSelect:
+    stmt = sa.select(*PRODUCT_COLUMNS).where(Product.shop_id == sa.bindparam("shop_id", type_=sa.String))
+    if shape.status:
+        stmt = stmt.where(Product.status == sa.bindparam("status", type_=sa.String))
+    if shape.q:
+        stmt = stmt.where(sa.func.lower(Product.title).like(sa.bindparam("title_pattern", type_=sa.String), escape="/"))
+    if shape.categories:
+        stmt = stmt.where(
+            Product.category_id == sa.any_(id_array("category_ids"))
+            if postgresql
+            else Product.category_id.in_(sa.bindparam("category_ids", expanding=True))
+        )
+    if shape.tag:
+        tagged = sa.select(ProductTag.product_id).where(
+            ProductTag.shop_id == sa.bindparam("shop_id", type_=sa.String),
+            ProductTag.tag == sa.bindparam("tag", type_=sa.String),
+        )
+        stmt = stmt.where(Product.id.in_(tagged))
+    return stmt
+
+
+@functools.lru_cache(maxsize=64)
+def _product_page_read(shape: _ProductFilters, after: bool) -> PreparedRead:
+    """One page of products of one filter shape, built once per process (docs/architecture.md §4.9)."""
+    return PreparedRead(
+        keyset(_filtered_products(shape, postgresql=False), Product.id, after=after),
+        postgresql=keyset(_filtered_products(shape, postgresql=True), Product.id, after=after),
+    )
 
 
 def list_products_stmt(
@@ -159,17 +223,27 @@ def list_products_stmt(
 
     Their SKUs and tags come from ``skus_of_products`` and ``tags_of_products`` (two more queries per page).
     """
-    stmt = sa.select(*PRODUCT_COLUMNS).where(Product.shop_id == shop_id)
-    if status:
-        stmt = stmt.where(Product.status == status)
-    if q:
-        stmt = stmt.where(sa.func.lower(Product.title).contains(q.lower(), autoescape=True))
-    if category_ids is not None:
-        stmt = stmt.where(Product.category_id.in_(sorted(category_ids)))
-    if tag is not None:
-        tagged = sa.select(ProductTag.product_id).where(ProductTag.shop_id == shop_id, ProductTag.tag == tag)
-        stmt = stmt.where(Product.id.in_(tagged))
-    return stmt
+    shape, values = _filter_values(shop_id, status, q, category_ids, tag)
+    return _filtered_products(shape, postgresql=False).params(values)
+
+
+def product_rows(
+    session: DbSession,
+    shop_id: str,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    category_ids: Collection[str] | None = None,
+    tag: str | None = None,
+    limit: int,
+    after_id: str | None,
+) -> Sequence[Any]:
+    """Up to ``limit`` rows of ``list_products_stmt``, newest first, ids below ``after_id``: a prepared read."""
+    shape, values = _filter_values(shop_id, status, q, category_ids, tag)
+    values["page_limit"] = limit
+    if after_id is not None:
+        values["page_after"] = after_id
+    return _product_page_read(shape, after_id is not None).all(session, values)
 
 
 def list_adjustments_stmt(session: DbSession, *, shop_id: str, sku_id: str) -> sa.Select[Any]:
