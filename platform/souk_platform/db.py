@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,7 +55,28 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# Where a read-only unit (api/reads.py) sends its session's statements: the engine in autocommit.
+READ_BIND = "souk.read_bind"
+
+
+class SoukSession(FlaskSession):
+    """Flask-SQLAlchemy's session, except that a read-only unit's statements go to its autocommit engine."""
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: sa.Engine | sa.Connection | None = None,
+        **kwargs: Any,
+    ) -> sa.Engine | sa.Connection:
+        if bind is None:
+            read_bind = self.info.get(READ_BIND)
+            if read_bind is not None:
+                return read_bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": SoukSession})
 
 # What services accept: a Session, or Flask-SQLAlchemy's scoped ``db.session`` that proxies one.
 DbSession = Session | scoped_session[Any]

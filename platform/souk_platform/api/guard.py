@@ -20,6 +20,7 @@ from souk_platform.ratelimit.limiter import apply_decision, default_policy, take
 from souk_platform.ratelimit.services import policy_for
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 SECURITY_SCHEME = {
     "type": "http",
@@ -65,12 +66,13 @@ def _authenticate_and_charge() -> Principal:
             cache.last_stamp = stamp
         if stamp is not None and stamp == cached.stamp:
             apply_decision(decision, cached_policy)
+            g.souk_token_entry = cached
             return cached.principal
         cache.forget(digest)
         # Stale: this request is already charged; the stamp it brought back predates the lookup below.
         principal, policy = _resolve(plaintext, app)
         if stamp is not None:
-            cache.put(digest, principal, _plan_only(policy, app), stamp, now)
+            g.souk_token_entry = cache.put(digest, principal, _plan_only(policy, app), stamp, now)
         apply_decision(decision, policy)
         return principal
     stamp_before_lookup = cache.last_stamp
@@ -79,9 +81,27 @@ def _authenticate_and_charge() -> Principal:
     if stamp is not None:
         cache.last_stamp = stamp
         if stamp_before_lookup is not None:
-            cache.put(digest, principal, _plan_only(policy, app), stamp_before_lookup, now)
+            g.souk_token_entry = cache.put(digest, principal, _plan_only(policy, app), stamp_before_lookup, now)
     apply_decision(decision, policy)
     return principal
+
+
+def kept_with_token(name: str, load: Callable[[], T]) -> T:
+    """``load()``, kept with the request's cached token until the revocation stamp changes (§4.9).
+
+    For rows that describe the token's shop and change rarely: the shop itself today. Sound only for a
+    model in ``token_cache._watched()`` (any change to it changes the stamp): the stamp this entry is
+    checked against was read before ``load`` runs, so a change committed meanwhile is seen next time.
+    Without a cached entry (cache off, Redis down) it is ``load()``.
+    """
+    entry = g.get("souk_token_entry")
+    if entry is None:
+        return load()
+    try:
+        return cast(T, entry.kept[name])
+    except KeyError:
+        value = entry.kept[name] = load()
+        return value
 
 
 def _resolve(plaintext: str, app: Flask) -> tuple[Principal, Policy]:

@@ -15,6 +15,7 @@ the test suite too, where requests share an outer test transaction instead of au
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
-from souk_platform.db import DbSession
+from souk_platform.db import READ_BIND, DbSession
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 _FLAG = "souk.read_only"
@@ -35,7 +36,12 @@ class WriteInReadRequest(RuntimeError):
 
 @contextmanager
 def read_only_unit(session: DbSession) -> Iterator[None]:
-    """Run a read-only request's queries in autocommit, refusing writes; restores the session after."""
+    """Run a read-only request's queries in autocommit, refusing writes; restores the session after.
+
+    Nothing is checked out here: the session is pointed at the engine's autocommit form (``READ_BIND``,
+    honoured by ``db.SoukSession``), so a request that answers from memory (a cached shop, say) never
+    takes a connection from the pool at all.
+    """
     own: Session = session() if isinstance(session, scoped_session) else session
     own.info[_FLAG] = True
     try:
@@ -44,10 +50,22 @@ def read_only_unit(session: DbSession) -> Iterator[None]:
             # Only a session of its own on the engine: one bound to a connection (a test's outer
             # transaction) already has its unit of work.
             if isinstance(bind, sa.Engine):
-                own.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                own.info[READ_BIND] = _autocommit_form(bind)
         yield
     finally:
         own.info.pop(_FLAG, None)
+        own.info.pop(READ_BIND, None)
+
+
+_AUTOCOMMIT_FORMS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_form(engine: sa.Engine) -> sa.Engine:
+    """The engine with ``isolation_level=AUTOCOMMIT`` (same pool), made once per engine."""
+    form = _AUTOCOMMIT_FORMS.get(engine)
+    if form is None:
+        form = _AUTOCOMMIT_FORMS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return form
 
 
 def is_read_only(session: Session) -> bool:

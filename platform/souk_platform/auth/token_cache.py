@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -38,6 +38,9 @@ class CachedPrincipal:
     policy: Policy | None  # an app plan's own limit; None: the platform default
     stamp: str  # the revocation stamp seen before the database was read
     cached_until: dt.datetime
+    # Values about the token's shop read after the stamp (``api.guard.kept_with_token``): valid while the
+    # entry is, since any change to them changes the stamp too.
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 class TokenCache:
@@ -67,13 +70,17 @@ class TokenCache:
             return None
         return entry
 
-    def put(self, token_hash: str, principal: Principal, policy: Policy | None, stamp: str, now: dt.datetime) -> None:
+    def put(
+        self, token_hash: str, principal: Principal, policy: Policy | None, stamp: str, now: dt.datetime
+    ) -> CachedPrincipal | None:
         if not self.enabled:
-            return
+            return None
+        entry = CachedPrincipal(principal, policy, stamp, now + self._lifetime)
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()  # rare: a cold cache costs one lookup per token, nothing more
-            self._entries[token_hash] = CachedPrincipal(principal, policy, stamp, now + self._lifetime)
+            self._entries[token_hash] = entry
+        return entry
 
     def forget(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)
@@ -105,22 +112,22 @@ def revoke_cached_tokens(app: Flask) -> None:
         log.error("auth.stamp_unavailable", error=str(exc))
 
 
-# What a cached entry is made of: a change to any of these rows may change who a token stands for or
-# its rate limit. A shop counts only when it goes away (its settings say nothing about tokens).
+# What a cached entry is made of: a change to any of these rows may change who a token stands for, its
+# rate limit, or the shop row kept with it (``kept``: ``GET /shop`` answers from it). Shops change rarely
+# (a settings form), so a shop's change may send every process back to the database once.
 # Cached: the hooks ask on every flush and bulk statement, and the models import lazily (no import cycle).
 @functools.cache
 def _watched() -> tuple[type, ...]:
     from souk_platform.apps.models import AppVersion, Installation
     from souk_platform.auth.models import AccessToken
+    from souk_platform.shops.models import Shop
 
-    return (AccessToken, Installation, AppVersion)
+    return (AccessToken, Installation, AppVersion, Shop)
 
 
 @functools.cache
 def _watched_when_deleted() -> tuple[type, ...]:
-    from souk_platform.shops.models import Shop
-
-    return (*_watched(), Shop)
+    return _watched()
 
 
 def _note_changed_rows(session: Session, flush_context: UOWTransaction) -> None:

@@ -11,6 +11,7 @@ from souk_platform.api import (
     etag,
     expected_version,
     fast_response,
+    kept_with_token,
     page_of,
     page_schema,
     paginated,
@@ -32,7 +33,8 @@ class ShopResource(MethodView):
     @fast_response(blp, 200, ShopSchema)
     def get(self) -> Any:
         """The token's shop, with its settings"""
-        shop = services.get_shop_row(db.session, current_principal().shop_id)
+        shop_id = current_principal().shop_id
+        shop = kept_with_token("shop_row", lambda: services.get_shop_row(db.session, shop_id))
         return shop_json(shop), 200, etag(shop.version)
 
     @requires("write_shop")

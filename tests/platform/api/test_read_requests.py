@@ -91,19 +91,48 @@ def round_trips(messages: list[str]) -> int:
     return sum(1 for m in messages if m.startswith("Query") or m == "Sync")
 
 
-def test_a_cached_read_is_one_round_trip_with_no_begin_rollback_or_ping(redis_url: str, tmp_path: Path) -> None:
+def test_a_cached_read_sends_only_its_own_statements_with_no_begin_rollback_or_ping(
+    redis_url: str, tmp_path: Path
+) -> None:
     with app_on_own_database(redis_url) as app:
         headers = owner_token(app)
         wire = Wire(app, tmp_path / "wire.trace")
         client = app.test_client()
+        sku = {"code": "W1", "title": "100g", "price": 100, "on_hand": 5}
+        created = client.post("/api/v1/products", headers=headers, json={"title": "Tea", "skus": [sku]})
+        product_url = f"/api/v1/products/{created.json['id']}"
         for _ in range(2):  # the first sees the revocation stamp, the second caches the token under it (§4.2)
             assert client.get("/api/v1/shop", headers=headers).status_code == 200
+            assert client.get(product_url, headers=headers).status_code == 200
         with wire.recorded() as messages:
-            response = client.get("/api/v1/shop", headers=headers)
-        assert response.status_code == 200 and response.json["name"] == "Wire shop"
+            shop = client.get("/api/v1/shop", headers=headers)
+        assert shop.status_code == 200 and shop.json["name"] == "Wire shop"
+        assert messages == []  # the shop's row is kept with the cached token: no connection at all
+        with wire.recorded() as messages:
+            product = client.get(product_url, headers=headers)
+        assert product.status_code == 200 and product.json["skus"][0]["code"] == "W1"
         sent = " | ".join(messages)
-        assert round_trips(messages) == 1, sent  # the shop's SELECT alone
+        assert round_trips(messages) == 3, sent  # the product, its SKUs, its tags
         assert not any(word in sent for word in ('"BEGIN"', '"ROLLBACK"', '"COMMIT"', '"select 1"')), sent
+
+
+def test_a_changed_shop_is_read_again_on_the_next_request(redis_url: str) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        client = app.test_client()
+        for _ in range(3):
+            assert client.get("/api/v1/shop", headers=headers).json["name"] == "Wire shop"
+        version = client.get("/api/v1/shop", headers=headers).json["version"]
+        changed = client.patch(
+            "/api/v1/shop", headers={**headers, "If-Match": f'"{version}"'}, json={"name": "Renamed shop"}
+        )
+        assert changed.status_code == 200
+        again = client.get("/api/v1/shop", headers=headers)
+        assert (again.json["name"], again.json["version"]) == ("Renamed shop", version + 1)
+        with app.app_context():  # a change outside the API (a job, the CLI) counts the same
+            db.session.execute(sa.update(Shop).values(name="Renamed in bulk"))
+            db.session.commit()
+        assert client.get("/api/v1/shop", headers=headers).json["name"] == "Renamed in bulk"
 
 
 def test_a_write_still_runs_in_one_transaction(redis_url: str, tmp_path: Path) -> None:
@@ -136,9 +165,9 @@ def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
     with app_on_own_database(redis_url, SOUK_DB_PING_AFTER_IDLE_SECONDS=0.0) as app:
         headers = owner_token(app)
         client = app.test_client()
-        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert client.get("/api/v1/products", headers=headers).status_code == 200
         assert _kill_backends(app) >= 1
-        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert client.get("/api/v1/products", headers=headers).status_code == 200
 
 
 def test_without_the_idle_ping_a_dead_connection_fails_one_request_and_the_pool_recovers(redis_url: str) -> None:
@@ -147,11 +176,11 @@ def test_without_the_idle_ping_a_dead_connection_fails_one_request_and_the_pool_
     with app_on_own_database(redis_url, SOUK_DB_PING_AFTER_IDLE_SECONDS=3600.0) as app:
         headers = owner_token(app)
         client = app.test_client()
-        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert client.get("/api/v1/products", headers=headers).status_code == 200
         assert _kill_backends(app) >= 1
-        failed = client.get("/api/v1/shop", headers=headers)
+        failed = client.get("/api/v1/products", headers=headers)
         assert failed.status_code == 500 and failed.mimetype == "application/problem+json"
-        assert client.get("/api/v1/shop", headers=headers).status_code == 200
+        assert client.get("/api/v1/products", headers=headers).status_code == 200
 
 
 def test_a_read_only_unit_refuses_writes_and_leaves_the_session_writable(session: Any) -> None:

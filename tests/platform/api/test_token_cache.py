@@ -22,6 +22,7 @@ from souk_platform.auth.models import AccessToken
 from souk_platform.auth.services import create_access_token, hash_token, revoke_access_token
 from souk_platform.core.clock import FrozenClock
 from souk_platform.db import db
+from souk_platform.shops.models import Shop
 
 
 class CountingConnection(redis_lib.Connection):
@@ -235,3 +236,19 @@ def test_the_platform_default_limit_is_read_at_each_request_not_frozen_with_a_ca
         assert client_b.get("/api/v1/shop", headers=headers).headers["RateLimit-Limit"] == "7"
     finally:
         app_b.config["SOUK_RATE_LIMIT_RPS"], app_b.config["SOUK_RATE_LIMIT_BURST"] = saved
+
+
+def test_a_shop_changed_through_one_process_is_read_fresh_by_another(app: Flask, client_b: Any, session: Any) -> None:
+    """``GET /shop`` answers from the row kept with the cached token (§4.9); a change to the shop anywhere
+    changes the stamp, so the next request in every process reads it again."""
+    shop = ShopFactory(name="Before")
+    _, plaintext = create_access_token(session, shop_id=shop.id, name="ci", scopes=["read_shop"], created_by=None)
+    session.commit()
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    assert [client_b.get("/api/v1/shop", headers=headers).json["name"] for _ in range(3)] == ["Before"] * 3
+
+    with app.app_context():  # process A renames it
+        db.session.get(Shop, shop.id).name = "After"
+        db.session.commit()
+
+    assert client_b.get("/api/v1/shop", headers=headers).json["name"] == "After"
