@@ -522,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.duration <= 120 or not 1 <= args.concurrency <= 256:
         parser.error("--duration must be 1–120 seconds and --concurrency 1–256")
 
+    if "granian" in args.server and not (VENV_BIN / "granian").exists():
+        parser.error(
+            "--server granian needs granian, which Souk does not depend on: "
+            f"{VENV_BIN / 'python'} -m pip install granian"
+        )
     if args.install_wrk and not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
     use_wrk = bool(shutil.which("wrk")) and not args.python_client
