@@ -125,15 +125,8 @@ def _watched() -> tuple[type, ...]:
     return (AccessToken, Installation, AppVersion, Shop)
 
 
-@functools.cache
-def _watched_when_deleted() -> tuple[type, ...]:
-    return _watched()
-
-
 def _note_changed_rows(session: Session, flush_context: UOWTransaction) -> None:
-    if any(isinstance(row, _watched()) for row in session.dirty) or any(
-        isinstance(row, _watched_when_deleted()) for row in session.deleted
-    ):
+    if any(isinstance(row, _watched()) for row in (*session.dirty, *session.deleted)):
         session.info[_CHANGED] = True
 
 
@@ -142,9 +135,7 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     if mapper is None:
         return
-    if (state.is_update and issubclass(mapper.class_, _watched())) or (
-        state.is_delete and issubclass(mapper.class_, _watched_when_deleted())
-    ):
+    if (state.is_update or state.is_delete) and issubclass(mapper.class_, _watched()):
         state.session.info[_CHANGED] = True
 
 
