@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Collection
+import types
+from collections.abc import Callable, Collection
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def create_app(
     """
     instance_path = os.environ.get("SOUK_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask("souk_platform", instance_path=instance_path, instance_relative_config=True)
+    _remember_sync_checks(app)
     app.config.update(DEFAULTS)
     app.config.update(settings_from_env(os.environ, instance_path))
     app.config.update(config or {})
@@ -102,6 +104,27 @@ _API_DESCRIPTION = (
     "names the scope it needs. Errors are RFC 9457 problem+json. Lists are cursor-paginated "
     "(`limit`, `cursor`, `next_cursor`, `Link`). Money is integer minor units with a currency."
 )
+
+
+def _remember_sync_checks(app: Flask) -> None:
+    """Flask asks ``ensure_sync`` of every hook and view on every request (13 times per API call here), and
+    each answer inspects the function's code flags afresh; a function's answer never changes, so keep it.
+
+    Only plain functions are kept: a bound method (a ``MethodView``'s, made per request) is asked each time,
+    as is anything that is not hashable, so nothing grows with the traffic (docs/architecture.md §4.9).
+    """
+    ask = app.ensure_sync
+    answers: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(func: Callable[..., Any]) -> Callable[..., Any]:
+        if type(func) is not types.FunctionType:
+            return ask(func)
+        answer = answers.get(func)
+        if answer is None:
+            answer = answers[func] = ask(func)
+        return answer
+
+    app.ensure_sync = ensure_sync  # type: ignore[method-assign]
 
 
 class _CookieSessions(SecureCookieSessionInterface):

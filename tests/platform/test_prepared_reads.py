@@ -10,8 +10,19 @@ import sqlalchemy as sa
 from flask import Flask
 
 from factories import ShopFactory
+from souk_platform.catalog.errors import ProductNotFound
 from souk_platform.catalog.models import Product
-from souk_platform.catalog.services import NewSku, create_product, list_products_stmt, product_rows
+from souk_platform.catalog.services import (
+    NewSku,
+    add_sku,
+    create_product,
+    get_product_row,
+    list_products_stmt,
+    product_page,
+    product_rows,
+    skus_of_products,
+    tags_of_products,
+)
 from souk_platform.db import db
 from souk_platform.prepared import PreparedRead, id_array
 from souk_platform.shops.models import Shop
@@ -72,9 +83,10 @@ def _catalog(session: Any) -> tuple[str, dict[str, str]]:
             title=title,
             status=status,
             skus=[NewSku(f"P-{n}", "1", 100 + n, 5)],
-            tags=["gift"] if title == "100% pure" else [],
+            tags=["gift", "Zen", "绿茶", "a tag"] if title == "100% pure" else [],
         )
         ids[title] = product.id
+    add_sku(session, shop_id=shop.id, product_id=ids["100% pure"], spec=NewSku("P-2b", "2", 300, 0))
     session.flush()
     return shop.id, ids
 
@@ -120,4 +132,63 @@ def test_the_product_list_reads_what_the_plain_statement_reads_on_sqlite(embedde
         for filters in FILTERS:
             _same_rows_both_ways(db.session, shop_id, filters)
         assert [row.title for row in product_rows(db.session, shop_id, q="%", limit=5, after_id=None)] == ["100% pure"]
+        db.session.rollback()
+
+
+def _page_as_before(session: Any, shop_id: str, filters: dict[str, Any], limit: int, after_id: str | None) -> list:
+    """What the list endpoint read before a page came in one statement: the page, then its SKUs and tags."""
+    rows = product_rows(session, shop_id, **filters, limit=limit, after_id=after_id)
+    ids = [row.id for row in rows]
+    skus, tags = skus_of_products(session, ids), tags_of_products(session, ids)
+    return [(tuple(row), [tuple(sku) for sku in skus[row.id]], tags[row.id]) for row in rows]
+
+
+def _page_read(session: Any, shop_id: str, filters: dict[str, Any], limit: int, after_id: str | None) -> list:
+    page = product_page(session, shop_id, **filters, limit=limit, after_id=after_id)
+    return [(tuple(found.product), [tuple(sku) for sku in found.skus], found.tags) for found in page]
+
+
+def _same_details_both_ways(session: Any, shop_id: str) -> None:
+    for filters in FILTERS:
+        for limit, after in ((2, None), (250, None)):
+            expected = _page_as_before(session, shop_id, filters, limit, after)
+            assert _page_read(session, shop_id, filters, limit, after) == expected, filters
+            if expected:
+                later = _page_as_before(session, shop_id, filters, 250, expected[0][0][0])
+                assert _page_read(session, shop_id, filters, 250, expected[0][0][0]) == later, filters
+
+
+def test_a_page_with_its_skus_and_tags_in_one_statement_reads_what_three_statements_read(session: Any) -> None:
+    shop_id, ids = _catalog(session)
+    _same_details_both_ways(session, shop_id)
+    pure = next(
+        found for found in product_page(session, shop_id, limit=10, after_id=None) if found.id == ids["100% pure"]
+    )
+    assert {sku.code for sku in pure.skus} == {"P-2", "P-2b"}
+    assert [sku.id for sku in pure.skus] == sorted(sku.id for sku in pure.skus)
+    assert pure.tags == tags_of_products(session, [pure.id])[pure.id]
+    assert sorted(pure.tags) == sorted(["gift", "Zen", "绿茶", "a tag"])
+
+
+def test_one_product_in_one_statement_reads_what_three_statements_read(session: Any) -> None:
+    shop_id, ids = _catalog(session)
+    expected = {found[0][0]: found for found in _page_as_before(session, shop_id, {}, 250, None)}
+    for product_id in ids.values():
+        product, skus, tags = get_product_row(session, shop_id=shop_id, product_id=product_id)
+        assert (tuple(product), [tuple(sku) for sku in skus], tags) == expected[product_id]
+        assert product.created_at.isoformat().endswith("+00:00")
+    other = ShopFactory()
+    session.flush()
+    with pytest.raises(ProductNotFound):  # another shop's product is not there
+        get_product_row(session, shop_id=other.id, product_id=ids["100% pure"])
+    with pytest.raises(ProductNotFound):
+        get_product_row(session, shop_id=shop_id, product_id="prd_nothing")
+
+
+def test_a_page_with_its_skus_and_tags_reads_the_same_on_sqlite(embedded_app: Flask) -> None:
+    with embedded_app.app_context():
+        shop_id, ids = _catalog(db.session)
+        _same_details_both_ways(db.session, shop_id)
+        product, skus, tags = get_product_row(db.session, shop_id=shop_id, product_id=ids["100% pure"])
+        assert (product.title, len(skus), sorted(tags)) == ("100% pure", 2, sorted(["gift", "Zen", "绿茶", "a tag"]))
         db.session.rollback()

@@ -31,7 +31,6 @@ from souk_marketplace.listings.schemas import (
 from souk_marketplace.listings.urls import app_page_url, image_url, install_link
 from souk_marketplace.ratings import services as ratings
 from souk_platform.api import fast_response, page_schema, paginated, transactional
-from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import Page
 from souk_platform.api.parsing import Blueprint
 from souk_platform.api.reads import READ_ONLY_METHODS, read_only_unit
@@ -275,9 +274,7 @@ def entry_view(entry: services.MarketEntry) -> dict[str, Any]:
 
 def market_app_json(entry: services.MarketEntry) -> dict[str, Any]:
     """``MarketAppSchema().dump(entry_view(entry))`` without marshmallow (docs/architecture.md §4.8)."""
-    view = entry_view(entry)
-    view["listed_at"] = isoformat(view["listed_at"])
-    return view
+    return entry_view(entry)  # ``listed_at`` stays a datetime: the encoder writes it as isoformat() would
 
 
 def _reply_of(rating: Any) -> dict[str, Any] | None:

@@ -3,9 +3,11 @@
 A hot read endpoint declares its response with ``fast_response(blp, 200, Schema)`` instead of
 ``@blp.response(200, Schema)``. The schema stays the OpenAPI contract (the decorator documents it through
 ``blp.response``, so the document does not change), but the view builds the body itself — a dict of str,
-int, float, bool, None, lists and dicts, datetimes already as ``isoformat()`` strings — usually straight
+int, float, bool, None, lists and dicts, and timezone-aware datetimes left as they are — usually straight
 from Core rows, and no marshmallow dump runs. The body is encoded with orjson into exactly the bytes
-Flask's ``jsonify`` writes (sorted keys, compact, ASCII with ``\\uXXXX`` escapes, a trailing newline).
+Flask's ``jsonify`` writes (sorted keys, compact, ASCII with ``\\uXXXX`` escapes, a trailing newline);
+orjson writes an aware datetime as ``isoformat()`` does (what marshmallow's ``DateTime`` dumps), ~10× faster
+than calling it (2.6 µs a call here, 150 calls on a 50-product page).
 
 Every view declared this way is found by ``fast_views(app)``; the proof test
 (``tests/reliability/test_fast_serialization.py``) iterates over them and checks each one's bytes against
@@ -16,7 +18,6 @@ the fast path builds, so the test also proves each endpoint is really served by 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ codecs.register_error("souk-json-ascii", _json_escape)
 
 
 def encode_json(body: Any) -> bytes:
-    """``body`` (JSON-native values only) as the bytes Flask's default JSON provider writes, newline included.
+    """``body`` (JSON-native values and aware datetimes) as the bytes Flask's default JSON provider writes for
+    the same body with its datetimes as ``isoformat()`` strings, newline included.
 
     orjson writes UTF-8 and leaves DEL (0x7f) raw; the stdlib escapes both, so those rare bodies are
     re-escaped (one codec pass over the text, not a second encoding).
@@ -85,8 +87,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     app = current_app
     if _writes_like_default(app):
         response = app.response_class(encode_json(body), status=status, mimetype="application/json")
-    else:  # debug's indented output, or a provider of the app's own: let it write
-        response = cast(Response, app.json.response(body))
+    else:  # debug's indented output, or a provider of the app's own: let it write (datetimes as strings first)
+        response = cast(Response, app.json.response(orjson.loads(orjson.dumps(body))))
         response.status_code = status
     if headers:
         response.headers.update(headers)
@@ -114,11 +116,6 @@ def fast_response(blp: Blueprint, status_code: int, schema: type[ma.Schema], **d
         return cast(F, blp.response(status_code, schema, **doc)(encoded))
 
     return decorator
-
-
-def isoformat(value: dt.datetime | None) -> str | None:
-    """A datetime as marshmallow's ``DateTime`` field dumps it (``isoformat()``); None stays None."""
-    return None if value is None else value.isoformat()
 
 
 @dataclass(frozen=True, slots=True)

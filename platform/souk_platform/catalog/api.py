@@ -59,7 +59,7 @@ class ProductList(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The shop's products with their SKUs, newest first (filter by status, title, category subtree or tag)"""
         category_id, shop_id = args.pop("category_id"), _shop_id()
-        rows = services.product_rows(
+        rows = services.product_page(
             db.session,
             shop_id,
             status=args["status"],
@@ -72,12 +72,8 @@ class ProductList(MethodView):
             after_id=cursor_id(args["cursor"]),
         )
         page = cut_page(rows, args["limit"])
-        ids = [product.id for product in page.items]
-        skus, tags = services.skus_of_products(db.session, ids), services.tags_of_products(db.session, ids)
         return paginated(
-            Page(
-                [product_json(product, skus[product.id], tags[product.id]) for product in page.items], page.next_cursor
-            )
+            Page([product_json(found.product, found.skus, found.tags) for found in page.items], page.next_cursor)
         )
 
     @requires("write_products")

@@ -263,7 +263,7 @@ def sku_json(sku: Any) -> dict[str, Any]:
         "reserved": sku.reserved,
         "available": sku.on_hand - sku.reserved,
         "version": sku.version,
-        "created_at": sku.created_at.isoformat(),
+        "created_at": sku.created_at,
     }
 
 
@@ -278,6 +278,6 @@ def product_json(product: Any, skus: Iterable[Any], tags: list[str]) -> dict[str
         "tags": tags,
         "skus": [sku_json(sku) for sku in skus],
         "version": product.version,
-        "created_at": product.created_at.isoformat(),
-        "updated_at": product.updated_at.isoformat(),
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
     }

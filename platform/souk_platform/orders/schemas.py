@@ -5,7 +5,6 @@ from typing import Any
 
 import marshmallow as ma
 
-from souk_platform.api.encoding import isoformat
 from souk_platform.api.pagination import PageArgs
 from souk_platform.orders.models import ORDER_CHANNELS, ORDER_STATUSES
 
@@ -173,9 +172,6 @@ class RefundCreateSchema(ma.Schema):
 _ORDER_SCALARS = tuple(
     name for name, field in OrderSchema._declared_fields.items() if not isinstance(field, ma.fields.List)
 )
-_DATETIMES = frozenset(
-    name for name, field in OrderDetailSchema._declared_fields.items() if isinstance(field, ma.fields.DateTime)
-)
 
 
 def _stored(
@@ -202,10 +198,7 @@ _FEE_FIELDS = (
 
 def order_json(order: Any) -> dict[str, Any]:
     """``OrderSchema().dump(order)`` for an ``Order`` or a row of ``services.ORDER_COLUMNS``."""
-    body: dict[str, Any] = {}
-    for name in _ORDER_SCALARS:
-        value = getattr(order, name)
-        body[name] = isoformat(value) if name in _DATETIMES else value
+    body: dict[str, Any] = {name: getattr(order, name) for name in _ORDER_SCALARS}  # datetimes: the encoder's
     body["discounts"] = _stored(order.discounts, (("coupon_id", str), ("code", str), ("label", str), ("amount", int)))
     body["fees"] = _stored(order.fees, _FEE_FIELDS)
     return body
@@ -243,8 +236,8 @@ def order_detail_json(order: Any) -> dict[str, Any]:
             "currency": payment.currency,
             "status": payment.status,
             "failure_reason": payment.failure_reason,
-            "created_at": payment.created_at.isoformat(),
-            "settled_at": isoformat(payment.settled_at),
+            "created_at": payment.created_at,
+            "settled_at": payment.settled_at,
         }
         for payment in order.payments
     ]
@@ -260,7 +253,7 @@ def order_detail_json(order: Any) -> dict[str, Any]:
             "restock": refund.restock,
             "status": refund.status,
             "lines": _stored(refund.lines, (("line_id", str), ("quantity", int))),
-            "created_at": refund.created_at.isoformat(),
+            "created_at": refund.created_at,
         }
         for refund in order.refunds
     ]

@@ -81,5 +81,5 @@ def shop_json(shop: Any) -> dict[str, Any]:
         "timezone": shop.timezone,
         "settings": shop.settings,
         "version": shop.version,
-        "created_at": shop.created_at.isoformat(),
+        "created_at": shop.created_at,
     }

@@ -27,6 +27,7 @@ from souk_platform.catalog.services.products import PRODUCT_COLUMNS as PRODUCT_C
 from souk_platform.catalog.services.products import SKU_COLUMNS as SKU_COLUMNS
 from souk_platform.catalog.services.products import (
     NewSku,
+    ProductRows,
     add_sku,
     archive_product,
     create_product,
@@ -35,6 +36,7 @@ from souk_platform.catalog.services.products import (
     get_sku,
     list_adjustments_stmt,
     list_products_stmt,
+    product_page,
     product_rows,
     product_tag_names,
     product_titles,
@@ -60,6 +62,7 @@ from souk_platform.catalog.services.stock import _shift_reserved as _shift_reser
 
 __all__ = [
     "NewSku",
+    "ProductRows",
     "SkuForSale",
     "add_sku",
     "adjust_inventory",
@@ -73,6 +76,7 @@ __all__ = [
     "get_sku",
     "list_adjustments_stmt",
     "list_products_stmt",
+    "product_page",
     "product_rows",
     "product_tag_names",
     "product_titles",

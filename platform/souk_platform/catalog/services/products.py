@@ -7,11 +7,13 @@ initial stock is recorded by ``stock``. See ``souk_platform.catalog.services`` f
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm.attributes import flag_modified
 
 from souk_platform.catalog.categories import default_category, get_category
@@ -124,15 +126,82 @@ _TAG_ROWS = PreparedRead(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ProductRows:
+    """A product as Core rows: its ``PRODUCT_COLUMNS`` row, its SKUs' ``SKU_COLUMNS`` rows (by id), its tags."""
+
+    product: Any
+    skus: list[Any]
+    tags: list[str]
+
+    @property
+    def id(self) -> str:  # what the page helpers read off the last row for the next cursor
+        return str(self.product.id)
+
+
+_ProductRow = namedtuple("_ProductRow", [column.key for column in PRODUCT_COLUMNS])  # type: ignore[misc]
+_SkuRow = namedtuple("_SkuRow", [column.key for column in SKU_COLUMNS])  # type: ignore[misc]
+
+
+def _with_details(products: _RowsSelect) -> _RowsSelect:
+    """PostgreSQL: the products ``products`` selects (``PRODUCT_COLUMNS``, filtered, ordered, limited) with
+    their SKUs joined, a row per SKU (one row of NULLs for a product without any), and their tags as one
+    array: a product or a page in one statement instead of three (docs/architecture.md §4.9)."""
+    page = products.subquery("page")
+    tags = (
+        sa.select(sa.func.array_agg(aggregate_order_by(ProductTag.tag, ProductTag.tag)))
+        .where(ProductTag.product_id == page.c.id)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(*page.c, *(column.label(f"sku_{column.key}") for column in SKU_COLUMNS), tags.label("tags"))
+        .select_from(page.outerjoin(Sku, Sku.product_id == page.c.id))
+        .order_by(page.c.id.desc(), Sku.id)
+    )
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> list[ProductRows]:
+    """``_with_details`` rows (newest product first) as one ``ProductRows`` per product."""
+    products: list[ProductRows] = []
+    first_sku, after_sku = len(PRODUCT_COLUMNS), len(PRODUCT_COLUMNS) + len(SKU_COLUMNS)
+    current: ProductRows | None = None
+    for row in rows:
+        if current is None or current.product.id != row[0]:
+            current = ProductRows(_ProductRow._make(row[:first_sku]), [], list(row[after_sku] or ()))
+            products.append(current)
+        if row[first_sku] is not None:
+            current.skus.append(_SkuRow._make(row[first_sku:after_sku]))
+    return products
+
+
+_PRODUCT_WITH_DETAILS = PreparedRead(
+    _with_details(
+        sa.select(*PRODUCT_COLUMNS).where(
+            Product.id == sa.bindparam("product_id"), Product.shop_id == sa.bindparam("shop_id")
+        )
+    )
+)
+
+
+def _is_postgresql(session: DbSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row], list[str]]:
     """``get_product`` as Core rows: the product's ``PRODUCT_COLUMNS``, its SKUs' ``SKU_COLUMNS`` (by id)
-    and its tags (in code-point order)."""
-    row = None
+    and its tags (in code-point order). One statement on PostgreSQL, three elsewhere."""
+    found: ProductRows | None = None
     if _well_formed([product_id]):
-        row = _PRODUCT_ROW.first(session, {"product_id": product_id, "shop_id": shop_id})
-    if row is None:
+        params = {"product_id": product_id, "shop_id": shop_id}
+        if _is_postgresql(session):
+            found = next(iter(_grouped(_PRODUCT_WITH_DETAILS.all(session, params))), None)
+        elif (row := _PRODUCT_ROW.first(session, params)) is not None:
+            found = ProductRows(
+                row, skus_of_products(session, [row.id])[row.id], tags_of_products(session, [row.id])[row.id]
+            )
+    if found is None:
         raise ProductNotFound(f"No product {product_id} in this shop.")
-    return row, skus_of_products(session, [row.id])[row.id], tags_of_products(session, [row.id])[row.id]
+    return found.product, found.skus, found.tags
 
 
 def skus_of_products(session: DbSession, product_ids: Sequence[str]) -> dict[str, list[_Row]]:
@@ -210,6 +279,12 @@ def _product_page_read(shape: _ProductFilters, after: bool) -> PreparedRead:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _product_page_with_details_read(shape: _ProductFilters, after: bool) -> PreparedRead:
+    """PostgreSQL: one page of products of one filter shape with their SKUs and tags (``_with_details``)."""
+    return PreparedRead(_with_details(keyset(_filtered_products(shape, postgresql=True), Product.id, after=after)))
+
+
 def list_products_stmt(
     shop_id: str,
     *,
@@ -244,6 +319,32 @@ def product_rows(
     if after_id is not None:
         values["page_after"] = after_id
     return _product_page_read(shape, after_id is not None).all(session, values)
+
+
+def product_page(
+    session: DbSession,
+    shop_id: str,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    category_ids: Collection[str] | None = None,
+    tag: str | None = None,
+    limit: int,
+    after_id: str | None,
+) -> list[ProductRows]:
+    """``product_rows`` with each product's SKUs and tags: one statement on PostgreSQL, three elsewhere."""
+    if not _is_postgresql(session):
+        rows = product_rows(
+            session, shop_id, status=status, q=q, category_ids=category_ids, tag=tag, limit=limit, after_id=after_id
+        )
+        ids = [row.id for row in rows]
+        skus, tags = skus_of_products(session, ids), tags_of_products(session, ids)
+        return [ProductRows(row, skus[row.id], tags[row.id]) for row in rows]
+    shape, values = _filter_values(shop_id, status, q, category_ids, tag)
+    values["page_limit"] = limit
+    if after_id is not None:
+        values["page_after"] = after_id
+    return _grouped(_product_page_with_details_read(shape, after_id is not None).all(session, values))
 
 
 def list_adjustments_stmt(session: DbSession, *, shop_id: str, sku_id: str) -> sa.Select[Any]:
