@@ -1,7 +1,7 @@
 """Large JSON and text columns compressed with lz4 on PostgreSQL (docs/architecture.md §4.9)
 
-An event's payload, a delivery's body and a stored idempotent response run to tens of kilobytes (a
-200-line order is ~70 KB). PostgreSQL compresses such values out of line, with pglz by default; lz4
+An event's payload, a delivery's body, a stored idempotent response and a plugin call's logged input run
+to tens of kilobytes (a 200-line order is ~70 KB). PostgreSQL compresses such values out of line, with pglz by default; lz4
 takes ~40 % of the insert's time off a 70 KB payload, measured here. Only new values are written with
 lz4; old ones stay readable. Skipped on SQLite and on a server built without lz4.
 
@@ -25,6 +25,7 @@ COLUMNS = (
     ('webhook_attempts', 'request_body'),
     ('idempotency_records', 'response_body'),
     ('journey_inbox', 'payload'),
+    ('plugin_invocations', 'input'),
 )
 
 
