@@ -169,3 +169,35 @@ def test_an_unknown_query_parameter_is_a_422_naming_it(client):
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     assert r.get_json()["errors"] == {"query.limt": ["Unknown field."]}
     assert client.get("/api/v1/customers?limit=5", headers=headers).status_code == 200
+
+
+def test_a_schema_named_by_its_class_is_made_once_and_each_request_still_gets_its_own_result(client, session):
+    from souk_platform.api.parsing import Blueprint as SoukBlueprint
+    from souk_platform.catalog.schemas import ProductQuerySchema
+
+    parser = SoukBlueprint.ARGUMENTS_PARSER
+    headers = token_for(ShopFactory())
+    first = client.get("/api/v1/products?status=draft&limit=1", headers=headers)
+    schema = parser._schemas[ProductQuerySchema]
+    second = client.get("/api/v1/products?limit=2", headers=headers)
+    typo = client.get("/api/v1/products?limt=2", headers=headers)
+    assert (first.status_code, second.status_code, typo.status_code) == (200, 200, 422)
+    assert parser._schemas[ProductQuerySchema] is schema  # the same instance served all three
+    assert "query.limt" in typo.get_json()["errors"]  # the one instance still judges each request afresh
+
+
+def test_flask_keeps_its_sync_check_for_functions_only(app):
+    def hook() -> None:
+        return None
+
+    class Holder:
+        def method(self) -> None:
+            return None
+
+    assert app.ensure_sync(hook) is hook and app.ensure_sync(hook) is hook
+    remembered = app.ensure_sync.__closure__  # the answers dict lives in the wrapper's closure
+    sizes = [len(cell.cell_contents) for cell in remembered if isinstance(cell.cell_contents, dict)]
+    for _ in range(50):  # a MethodView's bound method is new on every request: nothing is kept for it
+        bound = Holder().method
+        assert app.ensure_sync(bound) == bound
+    assert [len(cell.cell_contents) for cell in remembered if isinstance(cell.cell_contents, dict)] == sizes
