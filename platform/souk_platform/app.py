@@ -52,6 +52,7 @@ def create_app(
     configure_logging(app.config["SOUK_LOG_FORMAT"])
     load_all_models()
     app.extensions["souk.clock"] = clock or SystemClock()
+    _postgresql_sessions_in_utc(app)
     db.init_app(app)
     _tune_sqlite(app)
     with app.app_context():
@@ -104,6 +105,22 @@ _API_DESCRIPTION = (
     "names the scope it needs. Errors are RFC 9457 problem+json. Lists are cursor-paginated "
     "(`limit`, `cursor`, `next_cursor`, `Link`). Money is integer minor units with a currency."
 )
+
+
+def _postgresql_sessions_in_utc(app: Flask) -> None:
+    """Every PostgreSQL session runs in UTC, whatever the server's zone (a startup option: no round trip).
+
+    Souk keeps and computes time in UTC and turns to a shop's zone in Python; SQL never relies on the
+    session's zone. In UTC, psycopg returns datetimes carrying ``datetime.UTC`` itself, which
+    ``UTCDateTime`` then passes through instead of converting each one (150 per page of 50 products).
+    """
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args["options"] = f"{connect_args.get('options', '')} -c TimeZone=UTC".strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _remember_sync_checks(app: Flask) -> None:

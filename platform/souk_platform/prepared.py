@@ -77,7 +77,7 @@ class PreparedRead:
             if name in values:
                 values[name] = process(values[name])
         driver_connection: Any = connection.connection.driver_connection
-        with driver_connection.cursor() as cursor:
+        with driver_connection.cursor(binary=True) as cursor:  # no text formatting of timestamps and numbers
             cursor.execute(compiled.sql, values, prepare=True)
             rows = cursor.fetchall()
         make = self._row._make

@@ -192,3 +192,29 @@ def test_a_page_with_its_skus_and_tags_reads_the_same_on_sqlite(embedded_app: Fl
         product, skus, tags = get_product_row(db.session, shop_id=shop_id, product_id=ids["100% pure"])
         assert (product.title, len(skus), sorted(tags)) == ("100% pure", 2, sorted(["gift", "Zen", "绿茶", "a tag"]))
         db.session.rollback()
+
+
+def test_postgresql_sessions_run_in_utc_whatever_the_server_zone(session: Any) -> None:
+    # The server here defaults to 'Etc/UTC': 'UTC' is the app's own startup option (app.py).
+    assert session.connection().exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+    shop = ShopFactory()
+    session.flush()
+    row = get_shop_row(session, shop.id)
+    assert row.created_at.tzinfo is dt.UTC  # passed through as psycopg made it, not converted
+
+
+def test_a_connect_option_of_the_operators_own_is_kept_beside_utc() -> None:
+    from souk_platform.app import _postgresql_sessions_in_utc
+
+    app = Flask("t")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://db/souk"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_recycle": 60, "connect_args": {"options": "-c work_mem=8MB"}}
+    _postgresql_sessions_in_utc(app)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_recycle": 60,
+        "connect_args": {"options": "-c work_mem=8MB -c TimeZone=UTC"},
+    }
+    sqlite = Flask("t")
+    sqlite.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///x.db"
+    _postgresql_sessions_in_utc(sqlite)
+    assert "SQLALCHEMY_ENGINE_OPTIONS" not in sqlite.config
