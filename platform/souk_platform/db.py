@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -61,8 +63,19 @@ class Base(DeclarativeBase):
 READ_BIND = "souk.read_bind"
 
 
+# Applied to every ``SoukSession`` made while it is set: how a read-only unit (api/reads.py) marks the
+# request's session without making one up front, so a request answered from memory makes none at all.
+ON_NEW_SESSION: ContextVar[Callable[[Session], None] | None] = ContextVar("souk_on_new_session", default=None)
+
+
 class SoukSession(FlaskSession):
     """Flask-SQLAlchemy's session, except that a read-only unit's statements go to its autocommit engine."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        prepare = ON_NEW_SESSION.get()
+        if prepare is not None:
+            prepare(self)
 
     def get_bind(
         self,

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
-from souk_platform.db import READ_BIND, DbSession
+from souk_platform.db import ON_NEW_SESSION, READ_BIND, DbSession
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 _FLAG = "souk.read_only"
@@ -40,21 +40,39 @@ def read_only_unit(session: DbSession) -> Iterator[None]:
 
     Nothing is checked out here: the session is pointed at the engine's autocommit form (``READ_BIND``,
     honoured by ``db.SoukSession``), so a request that answers from memory (a cached shop, say) never
-    takes a connection from the pool at all.
+    takes a connection from the pool at all. When the request has no session yet, none is made: the one
+    the request makes later, if any, is marked as it is made (``db.ON_NEW_SESSION``).
     """
+    if isinstance(session, scoped_session) and not session.registry.has():
+        token = ON_NEW_SESSION.set(_enter)
+        try:
+            yield
+        finally:
+            ON_NEW_SESSION.reset(token)
+            if session.registry.has():
+                _leave(session())
+        return
     own: Session = session() if isinstance(session, scoped_session) else session
-    own.info[_FLAG] = True
+    _enter(own)
     try:
-        if not own.in_transaction():
-            bind = own.get_bind()
-            # Only a session of its own on the engine: one bound to a connection (a test's outer
-            # transaction) already has its unit of work.
-            if isinstance(bind, sa.Engine):
-                own.info[READ_BIND] = _autocommit_form(bind)
         yield
     finally:
-        own.info.pop(_FLAG, None)
-        own.info.pop(READ_BIND, None)
+        _leave(own)
+
+
+def _enter(own: Session) -> None:
+    own.info[_FLAG] = True
+    if not own.in_transaction():
+        bind = own.get_bind()
+        # Only a session of its own on the engine: one bound to a connection (a test's outer
+        # transaction) already has its unit of work.
+        if isinstance(bind, sa.Engine):
+            own.info[READ_BIND] = _autocommit_form(bind)
+
+
+def _leave(own: Session) -> None:
+    own.info.pop(_FLAG, None)
+    own.info.pop(READ_BIND, None)
 
 
 _AUTOCOMMIT_FORMS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()

@@ -20,10 +20,10 @@ from conftest import IsolatedClient, _create_database, _drop_database, make_test
 from flask import Flask
 
 from factories import ShopFactory
-from souk_platform.api.reads import WriteInReadRequest, read_only_unit
+from souk_platform.api.reads import WriteInReadRequest, is_read_only, read_only_unit
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
-from souk_platform.db import db
+from souk_platform.db import READ_BIND, db
 from souk_platform.shops.models import Shop
 
 
@@ -198,3 +198,21 @@ def test_a_read_only_unit_refuses_writes_and_leaves_the_session_writable(session
     shop.name = "Renamed in a write"
     session.flush()  # outside the unit, writes work again
     assert session.scalar(sa.select(Shop.name).where(Shop.id == shop.id)) == "Renamed in a write"
+
+
+def test_a_read_only_unit_makes_no_session_and_marks_the_one_the_request_makes(embedded_app: Flask) -> None:
+    with embedded_app.app_context():
+        assert not db.session.registry.has()
+        with read_only_unit(db.session):
+            assert not db.session.registry.has()  # nothing made up front: a cached read needs none
+            db.session.scalar(sa.select(sa.func.count()).select_from(Shop))
+            made = db.session()
+            assert is_read_only(made) and READ_BIND in made.info
+            with pytest.raises(WriteInReadRequest, match="UPDATE"):
+                db.session.execute(sa.update(Shop).values(name="Bulk"))
+        assert db.session() is made and not is_read_only(made) and READ_BIND not in made.info
+        db.session.rollback()
+    with embedded_app.app_context(), read_only_unit(db.session):
+        pass
+    with embedded_app.app_context():  # a unit that made nothing leaves the next session unmarked
+        assert not is_read_only(db.session())
