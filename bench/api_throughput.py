@@ -15,7 +15,9 @@ What it does, on 127.0.0.1 only:
    workers of one thread (keep-alive), or granian with one blocking thread per worker (keep-alive);
 3. runs a closed-loop load generator for a bounded time per case — ``wrk`` when it is installed (or
    installed with ``--install-wrk``), otherwise Python processes each sending one request at a time with
-   httpx — and prints req/s, p50, p99 and the ratio to the baseline measured with the same generator:
+   httpx — and prints req/s, p50, p99 and the ratio to the baseline measured with the same generator just
+   before the case (the bare app is measured again before every read case, so a drift of this shared
+   machine's speed during the run falls on both sides of each ratio):
    the bare app, the authenticated reads ``GET /api/v1/shop``, ``/products/{id}``, ``/products?limit=50`` and
    ``/market/apps`` (each with its target ratio), and one checkout (cart + checkout) per
    operation when the checkout endpoint exists.
@@ -467,13 +469,15 @@ def checkout_plan(souk: str, headers: dict[str, str], sku_ids: list[str]) -> dic
 
 
 def _print_table(results: list[Result]) -> None:
-    baselines = {r.generator: r.per_second for r in results if r.case == "baseline"}
+    baselines: dict[str, float] = {}  # the latest baseline of each generator above the row
     print()
     print(
         f"{'case':<34} {'generator':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs baseline':>12} "
         f"{'target':>14}"
     )
     for r in results:
+        if r.case == "baseline":
+            baselines[r.generator] = r.per_second
         base = baselines.get(r.generator)
         ratio = f"{r.per_second / base:.2f}×" if base else "—"
         target = TARGET_RATIOS.get(r.case)
@@ -569,10 +573,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(hello: str, souk: str, seeded: Seed, args: argparse.Namespace, use_wrk: bool) -> list[Result]:
-    """Every case against one server: the bare app, the reads, then cart + checkout."""
+    """Every case against one server, each just after a run of the bare app: the reads, then cart + checkout."""
     generator = run_wrk if use_wrk else run_python
     auth = {"Authorization": f"Bearer {seeded.token}"}
-    results = [generator("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency)]
+    baseline = Job(hello, {}, "get", "/", args.duration)
+    results: list[Result] = []
     served = httpx.get(souk + "/api/v1/openapi.json", timeout=10).json().get("paths", {})
     paths = {re.sub(r"\{[^}]+\}", "{}", path) for path in served}  # /products/{product_id} → /products/{}
     reads = {
@@ -585,14 +590,15 @@ def measure(hello: str, souk: str, seeded: Seed, args: argparse.Namespace, use_w
         if re.sub(r"\{[^}]+\}", "{}", case.removeprefix("GET ").split("?")[0]) not in paths:
             print(f"Skipping {case}: this build does not serve it.")
             continue
+        results.append(generator("baseline", baseline, args.concurrency))  # paired with the case after it
         results.append(generator(case, Job(souk, auth, "get", path, args.duration), args.concurrency))
 
     plan = checkout_plan(souk, auth, seeded.sku_ids)
     if isinstance(plan, str):
         print(f"Skipping the checkout case: {plan}.")
     else:
-        if use_wrk:  # wrk cannot chain two requests: compare with a Python-client baseline
-            results.append(run_python("baseline", Job(hello, {}, "get", "/", args.duration), args.concurrency))
+        # wrk cannot chain two requests: the checkout is compared with a Python-client baseline, just before it.
+        results.append(run_python("baseline", baseline, args.concurrency))
         job = Job(souk, auth, "checkout", "", args.duration, plan)
         results.append(run_python("POST cart + checkout (per op)", job, args.concurrency))
     return results
