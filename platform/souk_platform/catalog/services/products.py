@@ -314,11 +314,25 @@ def product_rows(
     after_id: str | None,
 ) -> Sequence[Any]:
     """Up to ``limit`` rows of ``list_products_stmt``, newest first, ids below ``after_id``: a prepared read."""
+    shape, values = _page_values(shop_id, status, q, category_ids, tag, limit, after_id)
+    return _product_page_read(shape, after_id is not None).all(session, values)
+
+
+def _page_values(
+    shop_id: str,
+    status: str | None,
+    q: str | None,
+    category_ids: Collection[str] | None,
+    tag: str | None,
+    limit: int,
+    after_id: str | None,
+) -> tuple[_ProductFilters, dict[str, Any]]:
+    """A page's filter shape and bound values, the keyset's ``page_limit`` and ``page_after`` included."""
     shape, values = _filter_values(shop_id, status, q, category_ids, tag)
     values["page_limit"] = limit
     if after_id is not None:
         values["page_after"] = after_id
-    return _product_page_read(shape, after_id is not None).all(session, values)
+    return shape, values
 
 
 def product_page(
@@ -340,10 +354,7 @@ def product_page(
         ids = [row.id for row in rows]
         skus, tags = skus_of_products(session, ids), tags_of_products(session, ids)
         return [ProductRows(row, skus[row.id], tags[row.id]) for row in rows]
-    shape, values = _filter_values(shop_id, status, q, category_ids, tag)
-    values["page_limit"] = limit
-    if after_id is not None:
-        values["page_after"] = after_id
+    shape, values = _page_values(shop_id, status, q, category_ids, tag, limit, after_id)
     return _grouped(_product_page_with_details_read(shape, after_id is not None).all(session, values))
 
 
