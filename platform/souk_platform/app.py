@@ -127,8 +127,8 @@ def _remember_sync_checks(app: Flask) -> None:
     """Flask asks ``ensure_sync`` of every hook and view on every request (13 times per API call here), and
     each answer inspects the function's code flags afresh; a function's answer never changes, so keep it.
 
-    Only plain functions are kept: a bound method (a ``MethodView``'s, made per request) is asked each time,
-    as is anything that is not hashable, so nothing grows with the traffic (docs/architecture.md §4.9).
+    Only plain functions are kept: anything else — a bound method (a ``MethodView``'s, made per request),
+    a partial — is asked each time, so nothing grows with the traffic (docs/architecture.md §4.9).
     """
     ask = app.ensure_sync
     answers: dict[Callable[..., Any], Callable[..., Any]] = {}

@@ -144,7 +144,7 @@ _SkuRow = namedtuple("_SkuRow", [column.key for column in SKU_COLUMNS])  # type:
 
 
 def _with_details(products: _RowsSelect) -> _RowsSelect:
-    """PostgreSQL: the products ``products`` selects (``PRODUCT_COLUMNS``, filtered, ordered, limited) with
+    """PostgreSQL: the products that ``products`` selects (``PRODUCT_COLUMNS``, filtered, ordered, limited) with
     their SKUs joined, a row per SKU (one row of NULLs for a product without any), and their tags as one
     array: a product or a page in one statement instead of three (docs/architecture.md §4.9)."""
     page = products.subquery("page")
