@@ -24,6 +24,7 @@ from souk_platform.api.reads import WriteInReadRequest, is_read_only, read_only_
 from souk_platform.auth.scopes import all_scopes
 from souk_platform.auth.services import create_access_token
 from souk_platform.db import READ_BIND, db
+from souk_platform.prepared import kept_read_connection
 from souk_platform.shops.models import Shop
 
 
@@ -52,7 +53,8 @@ def owner_token(app: Flask) -> dict[str, str]:
 
 
 class Wire:
-    """Traces the PostgreSQL protocol of every connection the app checks out while ``recording``."""
+    """Traces the PostgreSQL protocol of every connection the app uses while ``recording``: those it checks
+    out of the pool and the thread's kept read connection (``prepared.kept_read_connection``)."""
 
     def __init__(self, app: Flask, trace: Path) -> None:
         self.trace = trace
@@ -62,14 +64,18 @@ class Wire:
         sa.event.listen(engine, "checkout", self._on_checkout)
         sa.event.listen(engine, "checkin", self._off)
 
-    def _on_checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _on(self, dbapi_connection: Any) -> None:
         if self.fileno is not None:
-            dbapi_connection.pgconn.trace(self.fileno)
+            # libpq writes through a FILE of its own and closes it on untrace: give it a copy of the fd.
+            dbapi_connection.pgconn.trace(os.dup(self.fileno))
             dbapi_connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
 
-    def _off(self, dbapi_connection: Any, _record: Any) -> None:
+    def _on_checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        self._on(dbapi_connection)
+
+    def _off(self, dbapi_connection: Any, _record: Any = None) -> None:
         if dbapi_connection is not None and not dbapi_connection.closed:
-            dbapi_connection.pgconn.untrace()
+            dbapi_connection.pgconn.untrace()  # flushes what it wrote
 
     @contextmanager
     def recorded(self) -> Iterator[list[str]]:
@@ -77,10 +83,15 @@ class Wire:
         messages: list[str] = []
         with self.trace.open("w") as out:
             self.fileno = out.fileno()
+            kept = kept_read_connection()
+            if kept is not None:
+                self._on(kept)
             try:
                 yield messages
             finally:
                 self.fileno = None
+                if kept is not None:
+                    self._off(kept)
         for line in self.trace.read_text().splitlines():
             fields = line.split("\t", 2)  # a statement's text may run over several lines: those carry no tab
             if len(fields) == 3 and fields[0] == "F":
@@ -216,3 +227,77 @@ def test_a_read_only_unit_makes_no_session_and_marks_the_one_the_request_makes(e
         pass
     with embedded_app.app_context():  # a unit that made nothing leaves the next session unmarked
         assert not is_read_only(db.session())
+
+
+def _product_url(app: Flask, headers: dict[str, str]) -> str:
+    sku = {"code": "K1", "title": "100g", "price": 100, "on_hand": 5}
+    created = app.test_client().post("/api/v1/products", headers=headers, json={"title": "Kept", "skus": [sku]})
+    assert created.status_code == 201, created.json
+    return f"/api/v1/products/{created.json['id']}"
+
+
+def test_a_read_only_units_prepared_reads_share_one_kept_connection_and_leave_the_pool_alone(
+    redis_url: str,
+) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        url = _product_url(app, headers)
+        client = app.test_client()
+        for _ in range(2):  # the token is cached from the second read on (§4.2)
+            assert client.get(url, headers=headers).status_code == 200
+        kept = kept_read_connection()
+        assert kept is not None and kept.autocommit and not kept.closed
+        backend = kept.info.backend_pid
+        checkouts: list[object] = []
+        with app.app_context():
+            sa.event.listen(db.engine, "checkout", lambda *args: checkouts.append(args))
+        for _ in range(3):
+            assert client.get(url, headers=headers).json["skus"][0]["code"] == "K1"
+            assert client.get("/api/v1/products?limit=5", headers=headers).json["items"][0]["title"] == "Kept"
+        assert kept_read_connection() is kept and kept.info.backend_pid == backend
+        assert checkouts == []  # no checkout, no reset, no isolation-level switch per request
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_and_the_read_still_answered(redis_url: str) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        url = _product_url(app, headers)
+        client = app.test_client()
+        for _ in range(2):
+            before = client.get(url, headers=headers).json
+        dropped = kept_read_connection()
+        assert dropped is not None
+        assert _kill_backends(app) >= 1
+        again = client.get(url, headers=headers)
+        assert again.status_code == 200 and again.json == before  # a read is safe to run once more
+        replaced = kept_read_connection()
+        assert replaced is not None and replaced is not dropped and dropped.closed
+
+
+def test_a_thread_keeps_one_connection_for_the_database_it_read_last(redis_url: str) -> None:
+    with app_on_own_database(redis_url) as first, app_on_own_database(redis_url) as second:
+        for app in (first, second):
+            headers = owner_token(app)
+            url = _product_url(app, headers)
+            assert app.test_client().get(url, headers=headers).status_code == 200
+            if app is first:
+                kept_first = kept_read_connection()
+        kept_second = kept_read_connection()
+        assert kept_first is not None and kept_second is not None
+        assert kept_first.closed and not kept_second.closed  # the first app's was closed, not left open
+        with second.app_context():
+            assert kept_second.info.dbname == db.engine.url.database
+
+
+def test_a_forked_child_never_uses_its_parents_kept_connection(redis_url: str) -> None:
+    with app_on_own_database(redis_url) as app:
+        headers = owner_token(app)
+        url = _product_url(app, headers)
+        assert app.test_client().get(url, headers=headers).status_code == 200
+        assert kept_read_connection() is not None
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit status
+            os._exit(0 if kept_read_connection() is None else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert kept_read_connection() is not None  # the parent's is untouched

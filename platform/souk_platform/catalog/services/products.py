@@ -194,7 +194,7 @@ def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tup
     if _well_formed([product_id]):
         params = {"product_id": product_id, "shop_id": shop_id}
         if _is_postgresql(session):
-            found = next(iter(_grouped(_PRODUCT_WITH_DETAILS.all(session, params))), None)
+            found = next(iter(_grouped(_PRODUCT_WITH_DETAILS.tuples(session, params))), None)
         elif (row := _PRODUCT_ROW.first(session, params)) is not None:
             found = ProductRows(
                 row, skus_of_products(session, [row.id])[row.id], tags_of_products(session, [row.id])[row.id]
@@ -355,7 +355,7 @@ def product_page(
         skus, tags = skus_of_products(session, ids), tags_of_products(session, ids)
         return [ProductRows(row, skus[row.id], tags[row.id]) for row in rows]
     shape, values = _page_values(shop_id, status, q, category_ids, tag, limit, after_id)
-    return _grouped(_product_page_with_details_read(shape, after_id is not None).all(session, values))
+    return _grouped(_product_page_with_details_read(shape, after_id is not None).tuples(session, values))
 
 
 def list_adjustments_stmt(session: DbSession, *, shop_id: str, sku_id: str) -> sa.Select[Any]:
