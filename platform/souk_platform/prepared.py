@@ -56,6 +56,8 @@ def keyset(stmt: AnySelect, id_column: Any, *, after: bool) -> AnySelect:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
+    # The statement's own values (``coalesce(x, 0)``, ``state = 'listed'``): bound on every call.
+    constants: Mapping[str, Any]
     bind_processors: Mapping[str, Callable[[Any], Any]]
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
     # The same without ``UTCDateTime``'s: in a UTC session psycopg returns ``datetime.UTC`` datetimes, which
@@ -109,7 +111,7 @@ class PreparedRead:
 
     def _execute(self, driver: Any, dialect: sa.Dialect, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         compiled = self._compiled_for(dialect)
-        values = dict(params)
+        values = {**compiled.constants, **params} if compiled.constants else dict(params)
         for name, process in compiled.bind_processors.items():
             if name in values:
                 values[name] = process(values[name])
@@ -140,6 +142,11 @@ class PreparedRead:
             ]
             compiled = _Compiled(
                 sql=statement.string,
+                constants={
+                    name: bind.effective_value
+                    for name, bind in statement.binds.items()
+                    if not bind.required and bind.callable is None
+                },
                 bind_processors={name: p for name, p in statement._bind_processors.items() if callable(p)},
                 result_processors=tuple((i, p) for i, p in processors if p is not None),
                 result_processors_in_utc=tuple(

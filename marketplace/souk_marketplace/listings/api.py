@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 import redis
@@ -252,29 +253,47 @@ def _decode_cursor(cursor: str | None) -> int:
     return int(number)
 
 
-def entry_view(entry: services.MarketEntry) -> dict[str, Any]:
-    submission = entry.submission
+def card_view(card: Any) -> dict[str, Any]:
+    """A market card — a ``search_market_cards`` row, or ``entry_view``'s entry — as ``MarketAppSchema`` reads it.
+
+    ``listed_at`` stays a datetime: the fast encoder writes it as ``isoformat()`` would (§4.8).
+    """
+    average = card.rating_average
     return {
-        "id": entry.listing.id,
-        "slug": entry.listing.slug,
-        "app_id": entry.app.id,
+        "id": card.id,
+        "slug": card.slug,
+        "app_id": card.app_id,
         "texts": {
-            language: {"name": fields["name"], "tagline": fields["tagline"]}
-            for language, fields in submission.texts.items()
+            language: {"name": fields["name"], "tagline": fields["tagline"]} for language, fields in card.texts.items()
         },
-        "category": entry.listing.category,
-        "icon_url": image_url(submission.icon_image_id, external=True),
-        "installs": entry.installs,
-        "rating": {"average": entry.rating_average, "count": entry.rating_count},
-        "crowdfunded": entry.listing.crowdfunded,
-        "listed_at": entry.listing.first_listed_at,
-        "page_url": app_page_url(entry.listing, external=True),
+        "category": card.category,
+        "icon_url": image_url(card.icon_image_id, external=True),
+        "installs": int(card.installs),
+        "rating": {"average": float(average) if average is not None else None, "count": int(card.rating_count)},
+        "crowdfunded": card.crowdfunded,
+        "listed_at": card.first_listed_at,
+        "page_url": app_page_url(card, external=True),
     }
 
 
-def market_app_json(entry: services.MarketEntry) -> dict[str, Any]:
-    """``MarketAppSchema().dump(entry_view(entry))`` without marshmallow (docs/architecture.md §4.8)."""
-    return entry_view(entry)  # ``listed_at`` stays a datetime: the encoder writes it as isoformat() would
+def entry_view(entry: services.MarketEntry) -> dict[str, Any]:
+    """``card_view`` of a market entry (its entities)."""
+    listing, submission = entry.listing, entry.submission
+    return card_view(
+        SimpleNamespace(
+            id=listing.id,
+            slug=listing.slug,
+            app_id=entry.app.id,
+            category=listing.category,
+            crowdfunded=listing.crowdfunded,
+            first_listed_at=listing.first_listed_at,
+            texts=submission.texts,
+            icon_image_id=submission.icon_image_id,
+            installs=entry.installs,
+            rating_average=entry.rating_average,
+            rating_count=entry.rating_count,
+        )
+    )
 
 
 def _reply_of(rating: Any) -> dict[str, Any] | None:
@@ -328,13 +347,11 @@ class MarketApps(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Listed apps: full-text search (English, Chinese), a category; by featured, installs, rating or newest"""
         offset, limit = _decode_cursor(args["cursor"]), args["limit"]
-        entries = services.search_market(
+        cards = services.search_market_cards(
             db.session, q=args["q"], category=args["category"], sort=args["sort"], limit=limit + 1, offset=offset
         )
-        more = len(entries) > limit
-        page = Page(
-            [market_app_json(entry) for entry in entries[:limit]], _encode_cursor(offset + limit) if more else None
-        )
+        more = len(cards) > limit
+        page = Page([card_view(card) for card in cards[:limit]], _encode_cursor(offset + limit) if more else None)
         return paginated(page)
 
 

@@ -98,3 +98,51 @@ def test_the_sqlite_fallback_finds_english_and_chinese(embedded_app):
     assert {ids["reduction"], ids["members"]} <= {item["app_id"] for item in r.get_json()["items"]}
     page = client.get("/market", query_string={"q": "会员"}).get_data(as_text=True)
     assert "Member Club" in page and "Threshold Deals" not in page
+
+
+def _cards_match_entries(session, **search_args):
+    entries = services.search_market(session, **search_args)
+    cards = services.search_market_cards(session, **search_args)
+    as_entries = [
+        (e.listing.id, e.listing.slug, e.app.id, e.submission.texts, e.installs, e.rating_average, e.rating_count)
+        for e in entries
+    ]
+    as_cards = [
+        (
+            c.id,
+            c.slug,
+            c.app_id,
+            c.texts,
+            int(c.installs),
+            float(c.rating_average) if c.rating_average is not None else None,
+            int(c.rating_count),
+        )
+        for c in cards
+    ]
+    assert as_cards == as_entries, search_args
+    return as_cards
+
+
+def test_market_cards_are_the_entries_search_finds_in_the_same_order_on_postgresql(app, session, clock):
+    _world(session, app, clock.now())
+    seen = 0
+    for sort in services.SORTS:
+        for q, _expected in QUERIES:
+            seen += len(_cards_match_entries(session, q=q, sort=sort))
+        for category in (None, "marketing", "no-such-category"):
+            seen += len(_cards_match_entries(session, sort=sort, category=category, limit=2, offset=1))
+    assert seen > 0  # the comparisons saw apps, not only empty pages
+
+
+@pytest.mark.embedded
+def test_market_cards_are_the_entries_search_finds_on_sqlite(embedded_app):
+    from souk_platform.db import db
+
+    with embedded_app.app_context():
+        _world(db.session, embedded_app, dt.datetime.now(dt.UTC))
+        seen = 0
+        for sort in services.SORTS:
+            seen += len(_cards_match_entries(db.session, q="满减", sort=sort, limit=50))
+            seen += len(_cards_match_entries(db.session, sort=sort, limit=3, offset=1))
+        assert seen > 0
+        db.session.rollback()

@@ -254,6 +254,7 @@ def test_a_read_only_units_prepared_reads_share_one_kept_connection_and_leave_th
         for _ in range(3):
             assert client.get(url, headers=headers).json["skus"][0]["code"] == "K1"
             assert client.get("/api/v1/products?limit=5", headers=headers).json["items"][0]["title"] == "Kept"
+            assert client.get("/api/v1/market/apps").json == {"items": [], "next_cursor": None}  # public
         assert kept_read_connection() is kept and kept.info.backend_pid == backend
         assert checkouts == []  # no checkout, no reset, no isolation-level switch per request
 

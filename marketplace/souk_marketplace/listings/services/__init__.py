@@ -24,6 +24,7 @@ from souk_marketplace.listings.services.market import (
     get_image,
     image_is_public,
     search_market,
+    search_market_cards,
     texts_for,
 )
 from souk_marketplace.listings.services.review import (
@@ -97,6 +98,7 @@ __all__ = [
     "reject_submission",
     "review_queue",
     "search_market",
+    "search_market_cards",
     "stale_checking_submissions",
     "submission_for_version",
     "submissions_of",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from souk_platform.apps.models import App, AppVersion, Installation
 from souk_platform.auth.models import User
 from souk_platform.core.errors import Unprocessable
 from souk_platform.db import DbSession
+from souk_platform.prepared import PreparedRead
 
 SORTS = ("featured", "installs", "rating", "newest")
 
@@ -57,16 +59,28 @@ def _ratings() -> Any:
     )
 
 
-def _market_select() -> tuple[sa.Select[Any], Any, Any]:
+#: What a market card shows of a listing and its listed submission (``search_market_cards``).
+MARKET_CARD_COLUMNS = (
+    Listing.id,
+    Listing.slug,
+    Listing.app_id,
+    Listing.category,
+    Listing.crowdfunded,
+    Listing.first_listed_at,
+    ListingSubmission.texts,
+    ListingSubmission.icon_image_id,
+)
+
+
+def _market_select(*, cards: bool = False) -> tuple[sa.Select[Any], Any, Any]:
+    """The listed apps with installs and ratings: as entities, or (``cards``) as ``MARKET_CARD_COLUMNS``."""
     installs, ratings = _installs(), _ratings()
+    selected: tuple[Any, ...] = MARKET_CARD_COLUMNS if cards else (Listing, ListingSubmission, App, AppVersion)
     stmt = (
         sa.select(
-            Listing,
-            ListingSubmission,
-            App,
-            AppVersion,
+            *selected,
             sa.func.coalesce(installs.c.n, 0).label("installs"),
-            ratings.c.average,
+            ratings.c.average.label("rating_average"),
             sa.func.coalesce(ratings.c.count, 0).label("rating_count"),
         )
         .join(ListingSubmission, ListingSubmission.id == Listing.listed_submission_id)
@@ -100,6 +114,34 @@ def search_market(
     Sorts: ``featured`` (default: crowdfunded apps first, then relevance to ``q``, then installs),
     ``installs``, ``rating`` (average, then how many ratings), ``newest`` (first listed).
     """
+    shape, params = _search(session, q, category, sort, limit, offset)
+    return [_entry(row) for row in session.execute(_market_statement(shape), params)]
+
+
+def search_market_cards(
+    session: DbSession,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    sort: str = "featured",
+    limit: int = 20,
+    offset: int = 0,
+) -> Sequence[Any]:
+    """``search_market`` as rows of what a market card shows: ``MARKET_CARD_COLUMNS`` by key (``row.slug``,
+    ``row.texts``) and ``installs``, ``rating_average``, ``rating_count`` — the same apps in the same order.
+
+    A prepared read (docs/architecture.md §4.9): no entities, a tenth of the columns, and on PostgreSQL the
+    driver's connection straight away. The API's market list reads this; pages that need the entities
+    (the storefront, an app's page) read ``search_market``.
+    """
+    shape, params = _search(session, q, category, sort, limit, offset)
+    return _market_cards_read(shape).all(session, params)
+
+
+def _search(
+    session: DbSession, q: str | None, category: str | None, sort: str, limit: int, offset: int
+) -> tuple[_Shape, dict[str, Any]]:
+    """A market search's shape and bound values (``sort`` checked)."""
     if sort not in SORTS:
         raise Unprocessable(f"sort must be one of: {', '.join(SORTS)}.", errors={"query.sort": ["Unknown sort."]})
     params: dict[str, Any] = {"limit": limit, "offset": offset}
@@ -115,8 +157,7 @@ def search_market(
         else:
             terms = (*query.words, *query.cjk_runs)
             params.update({f"like_{i}": search.like_pattern(term) for i, term in enumerate(terms)})
-    shape = _Shape(sort, bool(category), cjk is not None, words is not None, len(terms))
-    return [_entry(row) for row in session.execute(_market_statement(shape), params)]
+    return _Shape(sort, bool(category), cjk is not None, words is not None, len(terms)), params
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +172,14 @@ class _Shape:
 
 
 @functools.lru_cache(maxsize=256)
-def _market_statement(shape: _Shape) -> sa.Select[Any]:
+def _market_statement(shape: _Shape, *, cards: bool = False) -> sa.Select[Any]:
     """The market search of one shape, built once per process (docs/architecture.md §4.8).
 
     Building the statement (two aggregate subqueries, four entities, joins) cost more than running it;
     a statement built once is also compiled once (SQLAlchemy memoizes its cache key on the object).
     Parameters: ``limit``, ``offset``, and as the shape says ``category``, ``cjk``, ``words``, ``like_<i>``.
     """
-    stmt, installs, ratings = _market_select()
+    stmt, installs, ratings = _market_select(cards=cards)
     if shape.by_category:
         stmt = stmt.where(Listing.category == sa.bindparam("category", type_=sa.String))
     rank: Any = None
@@ -166,6 +207,12 @@ def _market_statement(shape: _Shape) -> sa.Select[Any]:
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .offset(sa.bindparam("offset", type_=sa.Integer))
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _market_cards_read(shape: _Shape) -> PreparedRead:
+    """The card form of ``_market_statement`` as a prepared read, one per shape (§4.9)."""
+    return PreparedRead(_market_statement(shape, cards=True))
 
 
 def category_counts(session: DbSession) -> dict[str, int]:
