@@ -4,7 +4,8 @@ calls (and their failure counts) while nothing else of it is written."""
 from __future__ import annotations
 
 import base64
-import time
+import threading
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,40 @@ from souk_platform.orders.models import Order
 from souk_platform.plugins.models import PluginInvocation
 from souk_platform.plugins.services import FAILING_THRESHOLD, create_activation, upload_plugin
 from souk_platform.shops.services import create_shop
+
+
+@contextmanager
+def _writers_seen_by_log_inserts(app):
+    """For each ``INSERT INTO plugin_invocations`` sent inside the block: the other connections of the same
+    thread that held an open write transaction at that moment (what the insert would have to wait for)."""
+    with app.app_context():
+        engine = db.engine
+    open_writes: set[tuple[int, int]] = set()
+    seen: list[set[int]] = []
+
+    def key(connection):
+        return threading.get_ident(), id(connection.connection.dbapi_connection)
+
+    def began(connection):
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            open_writes.add(key(connection))
+
+    def ended(connection):
+        open_writes.discard(key(connection))
+
+    def executing(connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO PLUGIN_INVOCATIONS"):
+            me = key(connection)
+            seen.append({c for t, c in open_writes if t == me[0] and c != me[1]})
+
+    listeners = [("begin", began), ("commit", ended), ("rollback", ended), ("before_cursor_execute", executing)]
+    for name, listener in listeners:
+        sa.event.listen(engine, name, listener)
+    try:
+        yield seen
+    finally:
+        for name, listener in listeners:
+            sa.event.remove(engine, name, listener)
 
 
 def _rows(model, shop_id, *where):
@@ -156,10 +191,11 @@ def test_on_sqlite_a_denied_checkout_keeps_its_log_without_waiting_for_the_lock(
     assert client.post("/api/v1/plugin-activations", json={"plugin_id": plugin_id}, headers=headers).status_code == 201
     cart = client.post("/api/v1/carts", json={"lines": [{"sku_id": sku_id, "quantity": 1}]}, headers=headers)
 
-    started = time.monotonic()
-    r = client.post(f"/api/v1/carts/{cart.get_json()['id']}/checkout", json={}, headers=headers)
+    with _writers_seen_by_log_inserts(embedded_app) as seen:
+        r = client.post(f"/api/v1/carts/{cart.get_json()['id']}/checkout", json={}, headers=headers)
     assert r.status_code == 422 and r.get_json()["type"].endswith("/order-rejected")
-    assert time.monotonic() - started < 5  # no lock wait (the busy timeout is 10 s)
+    # The log rows went in when no other connection of the request held the write lock: nothing waited.
+    assert seen == [set()], seen
 
     log = client.get("/api/v1/plugin-invocations", headers=headers).get_json()["items"]
     assert [(e["plugin_id"], e["outcome"], e["output"]["allow"]) for e in log] == [(plugin_id, "ok", False)]
