@@ -7,7 +7,9 @@ import math
 import os
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from hiredis import pack_command
 
 from souk_platform.ratelimit.buckets import BucketState, Decision, Policy, decide, take
 
@@ -156,16 +158,18 @@ class RedisStore:
         """
         import redis
 
+        # Packed by hiredis in one C call: redis-py's own packing encodes each argument in Python (~6 µs a call).
+        command = [pack_command(cast(Any, ("EVALSHA", self._script.sha, len(keys), *keys, *args)))]
         for attempt in (1, 2):
             connection = self._own_connection()
             try:
                 try:
-                    connection.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    connection.send_packed_command(command)
                     return list(connection.read_response())
                 except redis.exceptions.NoScriptError:
                     connection.send_command("SCRIPT", "LOAD", _TAKE_SCRIPT)
                     connection.read_response()
-                    connection.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    connection.send_packed_command(command)
                     return list(connection.read_response())
             except (redis.ConnectionError, redis.TimeoutError):
                 connection.disconnect()

@@ -30,9 +30,13 @@ class CountingConnection(redis_lib.Connection):
 
     sent: list[str] = []
 
-    def send_command(self, *args: Any, **kwargs: Any) -> None:
-        CountingConnection.sent.append(str(args[0]).upper())
-        super().send_command(*args, **kwargs)
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        # Every command goes out here, packed by redis-py (send_command) or by the caller: RESP
+        # ``*<n>\r\n$<len>\r\n<NAME>\r\n…``.
+        packed = command if isinstance(command, bytes | str) else b"".join(command)
+        packed = packed.encode() if isinstance(packed, str) else packed
+        CountingConnection.sent.append(packed.split(b"\r\n")[2].decode().upper())
+        super().send_packed_command(command, check_health)
 
 
 @pytest.fixture(scope="module")
