@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -117,6 +119,29 @@ def isolated_app(app: Flask, redis_url: str) -> Iterator[Flask]:
     _drop_database(name)
 
 
+class _TestThreadRegistry:
+    """A scoped session's registry that keeps the test thread's session in ``own`` and hands every other
+    thread the registry the swap replaced (``scoped_session`` needs only these four methods)."""
+
+    def __init__(self, own: Any, others: Any) -> None:
+        self._own, self._others, self._thread = own, others, threading.get_ident()
+
+    def _pick(self) -> Any:
+        return self._own if threading.get_ident() == self._thread else self._others
+
+    def __call__(self) -> Any:
+        return self._pick()()
+
+    def has(self) -> bool:
+        return bool(self._pick().has())
+
+    def set(self, obj: Any) -> None:
+        self._pick().set(obj)
+
+    def clear(self) -> None:
+        self._pick().clear()
+
+
 @pytest.fixture
 def session(app: Flask) -> Iterator[Any]:
     """A session inside a transaction that is rolled back after the test (services may commit)."""
@@ -129,15 +154,11 @@ def session(app: Flask) -> Iterator[Any]:
         on_test_connection = sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
-        test_thread = threading.get_ident()
-
-        def new_session() -> Any:
-            # Only the test's own thread may use its connection. Another thread (an embedded app's
-            # in-process job worker, say) gets an ordinary session on its own app's engine: sharing
-            # one connection between threads would corrupt both.
-            return on_test_connection() if threading.get_ident() == test_thread else original.session_factory()
-
-        db.session = scoped_session(new_session)
+        # Only the test's own thread uses its connection. Every other thread (an embedded app's in-process
+        # job worker, say) keeps the app's own scoped session, before, during and after the swap: a job
+        # that began under the swap and commits after it must still commit the session it began with.
+        db.session = scoped_session(on_test_connection)
+        db.session.registry = _TestThreadRegistry(db.session.registry, original.registry)
         try:
             yield db.session
         finally:
@@ -181,12 +202,12 @@ def client(app: Flask, session: Any, redis: redis_lib.Redis) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The demo's wiring: a SQLite file migrated with the same Alembic scripts, in-process jobs."""
+def make_embedded_app(folder: Path, before_use: Callable[[Flask], None] = lambda _app: None) -> Flask:
+    """The demo's wiring on a SQLite file in ``folder``, migrated with the same Alembic scripts, in-process
+    jobs. ``before_use`` runs before anything can start the job thread: the place for engine listeners,
+    which must not be added or removed while another thread may be running them."""
     from flask_migrate import upgrade
 
-    folder = tmp_path_factory.mktemp("embedded")
     application = create_app(
         {
             "TESTING": True,
@@ -197,7 +218,35 @@ def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
         }
     )
+    before_use(application)
     with application.app_context():
         upgrade(revision="heads")
+    return application
+
+
+@pytest.fixture(scope="session")
+def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The demo's wiring, shared by the tests of one process (see ``make_embedded_app``)."""
+    application = make_embedded_app(tmp_path_factory.mktemp("embedded"))
     yield application
     application.extensions["souk.jobs"].stop()
+
+
+@pytest.fixture(autouse=True)
+def _embedded_write_lock_released(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The embedded file's write lock is free after each test that uses it, or that test fails here — not
+    every later test of the process, each waiting out the busy timeout. The holder may be the test or a
+    job the in-process runner ran meanwhile (during this test or the ones between)."""
+    yield
+    if "embedded_app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("embedded_app")
+    path = application.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    probe = sqlite3.connect(path, isolation_level=None, timeout=10)  # the job thread may be finishing a job
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        pytest.fail(f"the embedded database's write lock is still held after this test ({error})")
+    finally:
+        probe.close()

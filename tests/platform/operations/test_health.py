@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -58,7 +59,7 @@ def test_readyz_shows_no_secrets(client, redis):
 @pytest.fixture
 def unmigrated_app(redis_url: str) -> Iterator[Flask]:
     """An app on an empty database: what a web process sees before ``souk db upgrade`` has run."""
-    name = "souk_test_unmigrated"
+    name = f"souk_test_unmigrated_{os.getpid()}"  # two test runs on one machine never share it
     url = _create_database(name)
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SOUK_REDIS_URL": redis_url, "SECRET_KEY": "test"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import base64
 import threading
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from conftest import make_embedded_app
 from plugin_modules import DENY, FIVE_OFF, TRAP
 
 from factories import ShopFactory, UserFactory, token_for
@@ -26,38 +26,41 @@ from souk_platform.plugins.services import FAILING_THRESHOLD, create_activation,
 from souk_platform.shops.services import create_shop
 
 
-@contextmanager
-def _writers_seen_by_log_inserts(app):
-    """For each ``INSERT INTO plugin_invocations`` sent inside the block: the other connections of the same
-    thread that held an open write transaction at that moment (what the insert would have to wait for)."""
-    with app.app_context():
-        engine = db.engine
-    open_writes: set[tuple[int, int]] = set()
-    seen: list[set[int]] = []
+class _WritersSeenByLogInserts:
+    """Installed on an engine before any thread uses it (listeners must never be added or removed while
+    another thread — the embedded job runner — may be running them): while ``armed``, records for each
+    ``INSERT INTO plugin_invocations`` the other connections of the same thread that held an open write
+    transaction at that moment (what the insert would have to wait for)."""
 
-    def key(connection):
+    def __init__(self, app) -> None:
+        self.armed = False
+        self.seen: list[set[int]] = []
+        self._open_writes: set[tuple[int, int]] = set()
+        with app.app_context():
+            engine = db.engine
+        for name, listener in [
+            ("begin", self._began),
+            ("commit", self._ended),
+            ("rollback", self._ended),
+            ("before_cursor_execute", self._executing),
+        ]:
+            sa.event.listen(engine, name, listener)
+
+    @staticmethod
+    def _key(connection):
         return threading.get_ident(), id(connection.connection.dbapi_connection)
 
-    def began(connection):
+    def _began(self, connection):
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            open_writes.add(key(connection))
+            self._open_writes.add(self._key(connection))
 
-    def ended(connection):
-        open_writes.discard(key(connection))
+    def _ended(self, connection):
+        self._open_writes.discard(self._key(connection))
 
-    def executing(connection, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("INSERT INTO PLUGIN_INVOCATIONS"):
-            me = key(connection)
-            seen.append({c for t, c in open_writes if t == me[0] and c != me[1]})
-
-    listeners = [("begin", began), ("commit", ended), ("rollback", ended), ("before_cursor_execute", executing)]
-    for name, listener in listeners:
-        sa.event.listen(engine, name, listener)
-    try:
-        yield seen
-    finally:
-        for name, listener in listeners:
-            sa.event.remove(engine, name, listener)
+    def _executing(self, connection, _cursor, statement, *_args):
+        if self.armed and statement.lstrip().upper().startswith("INSERT INTO PLUGIN_INVOCATIONS"):
+            thread, me = self._key(connection)
+            self.seen.append({c for t, c in self._open_writes if t == thread and c != me})
 
 
 def _rows(model, shop_id, *where):
@@ -171,9 +174,18 @@ def test_a_committed_checkout_writes_each_call_once(api, shop):
 
 
 @pytest.mark.embedded
-def test_on_sqlite_a_denied_checkout_keeps_its_log_without_waiting_for_the_lock(embedded_app):
+def test_on_sqlite_a_denied_checkout_keeps_its_log_without_waiting_for_the_lock(tmp_path):
     """The embedded wiring holds SQLite's write lock for the whole request (BEGIN IMMEDIATE): the log is
     written after the rollback released it, on the same connection, so nothing waits or times out."""
+    detector: list[_WritersSeenByLogInserts] = []
+    embedded_app = make_embedded_app(tmp_path, before_use=lambda app: detector.append(_WritersSeenByLogInserts(app)))
+    try:
+        _denied_checkout_keeps_its_log(embedded_app, detector[0])
+    finally:
+        embedded_app.extensions["souk.jobs"].stop()
+
+
+def _denied_checkout_keeps_its_log(embedded_app, writers):
     with embedded_app.app_context():
         owner = ShopFactory()
         product = create_product(
@@ -191,11 +203,12 @@ def test_on_sqlite_a_denied_checkout_keeps_its_log_without_waiting_for_the_lock(
     assert client.post("/api/v1/plugin-activations", json={"plugin_id": plugin_id}, headers=headers).status_code == 201
     cart = client.post("/api/v1/carts", json={"lines": [{"sku_id": sku_id, "quantity": 1}]}, headers=headers)
 
-    with _writers_seen_by_log_inserts(embedded_app) as seen:
-        r = client.post(f"/api/v1/carts/{cart.get_json()['id']}/checkout", json={}, headers=headers)
+    writers.armed = True
+    r = client.post(f"/api/v1/carts/{cart.get_json()['id']}/checkout", json={}, headers=headers)
+    writers.armed = False
     assert r.status_code == 422 and r.get_json()["type"].endswith("/order-rejected")
     # The log rows went in when no other connection of the request held the write lock: nothing waited.
-    assert seen == [set()], seen
+    assert writers.seen == [set()], writers.seen
 
     log = client.get("/api/v1/plugin-invocations", headers=headers).get_json()["items"]
     assert [(e["plugin_id"], e["outcome"], e["output"]["allow"]) for e in log] == [(plugin_id, "ok", False)]
