@@ -185,7 +185,8 @@ def _bench_env(instance: Path, stores: Stores) -> dict[str, str]:
         SOUK_INSTANCE_PATH=str(instance),
         SOUK_SECRET_KEY="bench-only-secret",
         SOUK_LOG_FORMAT="json",
-        # Measure throughput, not the limiter's refusals: the bucket is still charged on every request.
+        # Measure throughput, not the limiter's refusals: every request still takes a token (most from a
+        # lease, one round trip per 256: docs/architecture.md §4.6).
         SOUK_RATE_LIMIT_RPS="1000000",
         SOUK_RATE_LIMIT_BURST="1000000",
         # As `souk serve` runs it: every worker counts its metrics into files there (docs/architecture.md §13).

@@ -48,7 +48,7 @@ def _bearer_token() -> str:
 
 
 def _authenticate_and_charge() -> Principal:
-    """Resolve the bearer token and charge its rate limit: one store round trip, no SQL on a cache hit.
+    """Resolve the bearer token and charge its rate limit: at most one store round trip, no SQL on a cache hit.
 
     The pattern is docs/architecture.md §4.2: trust a cached principal only under the revocation stamp
     the same rate-limit call returns; otherwise read the database and cache under a stamp seen before.

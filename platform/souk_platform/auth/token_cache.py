@@ -2,11 +2,12 @@
 
 The hot path of every API call is "which shop and scopes does this token stand for?". A process keeps the
 answer (token hash → principal and its rate-limit policy) for ``SOUK_TOKEN_CACHE_SECONDS``, tagged with the
-revocation stamp it saw *before* it read the database. The rate-limit store returns the current stamp in
-the same call that charges the request (one Redis round trip), and an entry is used only while the stamp
-is unchanged and the token has not expired. Any commit that changes an access token, an installation or an
-app version, or deletes a shop, changes the stamp (``install_invalidation_hooks``), so every process goes
-back to the database on its next request. See docs/architecture.md §4.2.
+revocation stamp it saw *before* it read the database. The rate-limit store gives the current stamp with
+every charge (read in its round trip, or vouched for by its watch on the stamp key without one), and an
+entry is used only while the stamp is unchanged and the token has not expired. Any commit that changes an
+access token, an installation or an app version, or deletes a shop, changes the stamp
+(``install_invalidation_hooks``), so every process goes back to the database on its next request. See
+docs/architecture.md §4.2.
 """
 
 from __future__ import annotations

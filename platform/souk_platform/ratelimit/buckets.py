@@ -83,3 +83,42 @@ def take(state: BucketState | None, policy: Policy, now: float) -> tuple[BucketS
     if allowed:
         tokens -= 1
     return BucketState(tokens, max(now, state.updated_at) if state else now), decide(policy, tokens, allowed=allowed)
+
+
+@dataclass(slots=True)
+class Lease:
+    """Tokens a process took from a shared bucket in one round trip, to spend without asking again.
+
+    ``RedisStore`` grants one when the bucket is far from empty: up to 1/``LEASE_SHARE`` of its tokens (at
+    most ``LEASE_MAX``), valid for ``LEASE_SECONDS``. While the lease holds them the shared bucket refills
+    only up to ``cap`` (the burst less every unexpired lease's tokens), so the tokens in the bucket and in
+    every lease together never exceed the burst: a caller is never admitted more than an exact count would
+    admit. It may be admitted less: a token held by one process cannot serve a request that reaches
+    another, and a lease's unspent tokens go back to the bucket only with the holder's next round trip for
+    that bucket (or are lost when the lease ends first). Near empty, grants shrink to the one token the
+    request needs, so a caller at its limit is counted exactly, request by request (docs/architecture.md §4.6).
+    """
+
+    policy: Policy
+    left: int  # tokens not spent yet
+    granted_at: float
+    until: float  # the lease's tokens are void from then on
+    tokens: float  # the shared bucket just after the grant
+    cap: float  # what the shared bucket may refill to while the leases stand
+
+    def take(self, policy: Policy, now: float) -> Decision | None:
+        """Spend one leased token at ``now``, or ``None`` when the lease cannot serve this request."""
+        if self.left < 1 or policy != self.policy or not self.granted_at <= now < self.until:
+            return None
+        self.left -= 1
+        shared = min(self.cap, self.tokens + (now - self.granted_at) * policy.requests_per_second)
+        return decide(policy, shared + self.left, allowed=True)
+
+    def unspent(self, now: float) -> int:
+        """Tokens to give back at the next round trip (none once the lease has ended)."""
+        return self.left if self.granted_at <= now < self.until else 0
+
+
+LEASE_SHARE = 16
+LEASE_MAX = 256
+LEASE_SECONDS = 1.0

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from hiredis import pack_command
 
-from souk_platform.ratelimit.buckets import BucketState, Decision, Policy, decide, take
+from souk_platform.ratelimit.buckets import (
+    LEASE_MAX,
+    LEASE_SECONDS,
+    LEASE_SHARE,
+    BucketState,
+    Decision,
+    Lease,
+    Policy,
+    decide,
+    take,
+)
+from souk_platform.ratelimit.stamp_watch import StampWatch
 
 if TYPE_CHECKING:
     import redis
@@ -23,11 +34,12 @@ class BucketStore(Protocol):
         ...
 
     def take_and_read_stamp(self, key: str, policy: Policy, now: float) -> tuple[Decision, str]:
-        """``take``, and read the token-revocation stamp in the same step (one Redis round trip).
+        """``take``, and the token-revocation stamp as of this request.
 
         The stamp is an opaque string that changes on every ``bump_stamp`` and never comes back to
         a value it had; the token cache (``auth/token_cache.py``) trusts an entry only under the
-        stamp it was cached with.
+        stamp it was cached with. ``RedisStore`` reads it in the round trip that charges the request,
+        or, while its watch has heard of no change, answers from the process (``StampWatch``).
         """
         ...
 
@@ -74,28 +86,67 @@ class MemoryStore:
             del self._buckets[key]
 
 
-# One atomic step per request: the same arithmetic as ``buckets.take``. Lua numbers are doubles, but Redis
-# truncates numbers in replies to integers, so the token count travels back as a string.
+# One atomic step per round trip: the arithmetic of ``buckets.take``, plus leases (``buckets.Lease``). The hash
+# holds the bucket ('tokens', 'ts') and one field per lease standing, 'h:<holder>' = '<tokens> <until>'.
+# A holder's call gives back what its last lease did not spend (at most what that lease still holds), and
+# asks for a new one. Lua numbers are doubles, but Redis truncates numbers in replies to integers, so the
+# token counts travel back as strings.
 _TAKE_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local saved = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = burst
-local ts = now
-if saved[1] then
-  ts = tonumber(saved[2])
-  tokens = math.min(burst, tonumber(saved[1]) + math.max(0, now - ts) * rate)
+local holder = ARGV[5]
+local returned = tonumber(ARGV[6])
+local lease_until = tonumber(ARGV[7])
+local share = tonumber(ARGV[8])
+local lease_max = tonumber(ARGV[9])
+local mine = 'h:' .. holder
+local tokens, ts
+local held, own = 0, 0
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local name, value = fields[i], fields[i + 1]
+  if name == 'tokens' then
+    tokens = tonumber(value)
+  elseif name == 'ts' then
+    ts = tonumber(value)
+  else
+    local n, expires = string.match(value, '^(%S+) (%S+)$')
+    n, expires = tonumber(n), tonumber(expires)
+    if expires <= now or name == mine then
+      -- An ended lease's tokens are void; the caller's own lease is settled below and may be renewed.
+      if name == mine and expires > now then own = n end
+      redis.call('HDEL', KEYS[1], name)
+    else
+      held = held + n
+    end
+  end
+end
+local cap = burst - held
+if tokens == nil then
+  tokens = cap
+  ts = now
+else
+  tokens = math.min(cap, tokens + math.max(0, now - ts) * rate + math.min(returned, own))
   ts = math.max(now, ts)
 end
-local allowed = 0
+local allowed, granted = 0, 0
 if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+  allowed, granted = 1, 1
+  if holder ~= '' then
+    local want = math.min(lease_max, math.floor(tokens / share))
+    if want > 1 then granted = want end
+  end
+  tokens = tokens - granted
+end
+if granted > 1 then
+  redis.call('HSET', KEYS[1], mine, string.format('%d %.17g', granted - 1, lease_until))
+  held = held + granted - 1
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', string.format('%.17g', ts))
 redis.call('EXPIRE', KEYS[1], ttl)
+local reply = {allowed, string.format('%.17g', tokens), granted, string.format('%.17g', burst - held)}
 if KEYS[2] then
   -- The token-revocation stamp rides on the same call. A missing one (Redis restarted or flushed) is
   -- set to a value it never had before, so no cached token survives the loss of the stamp.
@@ -105,50 +156,103 @@ if KEYS[2] then
     stamp = 'r' .. now_redis[1] .. '.' .. now_redis[2]
     redis.call('SET', KEYS[2], stamp)
   end
-  return {allowed, string.format('%.17g', tokens), stamp}
+  table.insert(reply, stamp)
 end
-return {allowed, string.format('%.17g', tokens)}
+return reply
 """
 
 
 class RedisStore:
-    """Buckets as Redis hashes updated by one Lua script, so N processes share one exact count.
+    """Buckets as Redis hashes updated by one Lua script, so N processes share one count.
+
+    Two things keep Redis off the path of most requests (docs/architecture.md §4.6, §4.9):
+
+    - **Leases.** A round trip takes, besides the request's own token, a lease of more while the bucket is
+      far from empty (``buckets.Lease``); the thread spends them without asking again. Never over-admits;
+      near the limit every request is counted in Redis, one by one.
+    - **A pushed stamp.** The revocation stamp is watched (``StampWatch``): a request may be served from a
+      lease only while the watch vouches that the stamp has not changed since a round trip read it.
 
     The script runs on a connection each thread keeps for itself (``_own_connection``), not through the
     client's pool: a pooled call checks the connection out and back in, checks the process id and polls
     the socket before sending, which cost ~70 µs of CPU per request against ~40 µs for the round trip
-    itself (docs/architecture.md §4.9).
+    itself.
     """
 
     def __init__(
-        self, client: redis.Redis, *, prefix: str = "souk:ratelimit:", stamp_key: str = "souk:auth:stamp"
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "souk:ratelimit:",
+        stamp_key: str = "souk:auth:stamp",
+        leases: bool = True,
     ) -> None:
         self._client = client
         self._script = client.register_script(_TAKE_SCRIPT)
         self._prefix = prefix
         self._stamp_key = stamp_key
+        self._leases = leases
+        self._watch = StampWatch(client, stamp_key)
         self._local = threading.local()
         os.register_at_fork(after_in_child=self._forget_connections)
 
     def take(self, key: str, policy: Policy, now: float) -> Decision:
-        return self._run([self._prefix + key], policy, now)[0]
+        decision = self._take_leased(key, policy, now)
+        if decision is None:
+            decision = self._run(key, None, policy, now)[0]
+        return decision
 
     def take_and_read_stamp(self, key: str, policy: Policy, now: float) -> tuple[Decision, str]:
-        decision, stamp = self._run([self._prefix + key, self._stamp_key], policy, now)
+        known, epoch = self._watch.current()
+        if known is not None:
+            decision = self._take_leased(key, policy, now)
+            if decision is not None:
+                return decision, known
+        decision, stamp = self._run(key, self._stamp_key, policy, now)
         assert stamp is not None  # the script always returns one when given the stamp key
+        self._watch.confirm(stamp, epoch)
         return decision, stamp
 
     def bump_stamp(self) -> None:
         self._client.set(self._stamp_key, uuid.uuid4().hex)
+        # Redis writes the change to every watch in the pass that answered the SET; once this PING is
+        # answered, that pass is over and every watching process has the message on its socket.
+        self._client.ping()
 
-    def _run(self, keys: list[str], policy: Policy, now: float) -> tuple[Decision, str | None]:
+    @property
+    def watch(self) -> StampWatch:
+        return self._watch
+
+    def leased(self, key: str, now: float) -> int:
+        """Tokens of ``key``'s bucket this thread holds in a lease at ``now`` (spent without asking Redis)."""
+        lease = self._thread_leases().get(self._prefix + key)
+        return 0 if lease is None else lease.unspent(now)
+
+    def _take_leased(self, key: str, policy: Policy, now: float) -> Decision | None:
+        lease = self._thread_leases().get(self._prefix + key)
+        return None if lease is None else lease.take(policy, now)
+
+    def _run(self, key: str, stamp_key: str | None, policy: Policy, now: float) -> tuple[Decision, str | None]:
+        bucket = self._prefix + key
+        leases = self._thread_leases()
+        held = leases.pop(bucket, None)
         # Keep a bucket at least until it would have refilled: after that, a missing key means the same.
-        ttl = max(60, math.ceil(policy.burst / policy.requests_per_second) + 1)
-        reply = self._evalsha(keys, [repr(policy.requests_per_second), policy.burst, repr(now), ttl])
+        ttl = max(60, math.ceil(policy.burst / policy.requests_per_second) + 1, math.ceil(LEASE_SECONDS) + 1)
+        until = now + LEASE_SECONDS
+        args: list[object] = [repr(policy.requests_per_second), policy.burst, repr(now), ttl]
+        args += [self._local.holder if self._leases else "", held.unspent(now) if held else 0, repr(until)]
+        args += [LEASE_SHARE, LEASE_MAX]
+        keys = [bucket] if stamp_key is None else [bucket, stamp_key]
+        reply = self._evalsha(keys, args)
+        allowed, tokens, granted, cap = bool(reply[0]), float(reply[1]), int(reply[2]), float(reply[3])
+        if granted > 1:
+            if len(leases) >= _MAX_LEASES:
+                leases.clear()  # rare: a lease dropped is tokens not spent, never tokens spent twice
+            leases[bucket] = Lease(policy, granted - 1, now, until, tokens, cap)
         stamp = None
-        if len(reply) > 2:
-            stamp = reply[2].decode() if isinstance(reply[2], bytes) else str(reply[2])
-        return decide(policy, float(reply[1]), allowed=bool(reply[0])), stamp
+        if len(reply) > 4:
+            stamp = reply[4].decode() if isinstance(reply[4], bytes) else str(reply[4])
+        return decide(policy, tokens + max(0, granted - 1), allowed=allowed), stamp
 
     def _evalsha(self, keys: list[str], args: list[object]) -> list[Any]:
         """Run the script on this thread's connection; load it when Redis does not know it (restarted, flushed).
@@ -184,6 +288,18 @@ class RedisStore:
             self._local.connection = connection
         return connection
 
+    def _thread_leases(self) -> dict[str, Lease]:
+        leases: dict[str, Lease] | None = getattr(self._local, "leases", None)
+        if leases is None:
+            # Each thread holds its own leases under a name of its own: two threads never share a token.
+            leases = self._local.leases = {}
+            self._local.holder = uuid.uuid4().hex
+        return leases
+
     def _forget_connections(self) -> None:
-        # A forked worker must not share its parent's socket: it opens its own on first use.
+        # A forked worker must not share its parent's socket or leases: it opens its own on first use.
         self._local = threading.local()
+
+
+# Buckets one thread holds leases on at most; beyond, it forgets them all and starts again.
+_MAX_LEASES = 10_000

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
-from souk_platform.ratelimit import BucketStore, MemoryStore, Policy, RedisStore, take
+from souk_platform.ratelimit import BucketStore, Decision, MemoryStore, Policy, RedisStore, take
 from souk_platform.ratelimit.services import plan_policy
 
 T0 = 1_772_445_600.0  # 2026-03-02T10:00:00Z: an injected clock, never the wall clock
@@ -97,13 +97,15 @@ def test_the_revocation_stamp_rides_on_the_charge_and_changes_on_every_bump(stor
 
 @pytest.mark.parametrize("kind", ["memory", "redis", "one-redis-store"])
 def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) -> None:
-    """Twelve threads (think gunicorn processes, or one process's threads) race for a bucket of 50: exactly 50
-    get through. ``one-redis-store``: the threads share one ``RedisStore``, each on a connection of its own."""
+    """Twelve threads (think gunicorn processes, or one process's threads) race for a bucket of 50: at most 50
+    get through, and every one of the 50 tokens is either spent or still held in a thread's lease.
+    ``one-redis-store``: the threads share one ``RedisStore``, each on a connection of its own."""
     client = redis_lib.Redis.from_url(redis_url)
     client.flushdb()
     shared: BucketStore = MemoryStore() if kind == "memory" else RedisStore(client)
     policy = Policy(requests_per_second=0.001, burst=50)
     admitted: list[bool] = []
+    held: list[int] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(12)
@@ -117,6 +119,8 @@ def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) ->
                 allowed = mine.take("ins:busy", policy, T0).allowed
                 with lock:
                     admitted.append(allowed)
+            with lock:
+                held.append(mine.leased("ins:busy", T0) if isinstance(mine, RedisStore) else 0)
         except BaseException as exc:  # collected and asserted below
             failures.append(exc)
 
@@ -127,7 +131,54 @@ def test_parallel_requests_are_never_over_admitted(kind: str, redis_url: str) ->
         thread.join()
     client.flushdb()
     assert failures == []
-    assert len(admitted) == 120 and admitted.count(True) == 50
+    assert len(admitted) == 120 and admitted.count(True) <= 50
+    assert admitted.count(True) + sum(held) == 50
+    if kind == "memory":
+        assert admitted.count(True) == 50
+
+
+def test_a_lease_serves_requests_without_redis_and_gives_back_what_it_did_not_spend(redis_url: str) -> None:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    store, policy = RedisStore(client), Policy(requests_per_second=1, burst=160)
+    first = store.take("k", policy, T0)  # 160 tokens: the round trip takes 160 // 16 = 10, one for this request
+    assert (first.allowed, first.remaining, store.leased("k", T0)) == (True, 159, 9)
+    assert client.hget("souk:ratelimit:k", "tokens") == b"150"
+    admin = redis_lib.Redis.from_url(redis_url)
+    before = int(admin.info("stats")["total_commands_processed"])
+    spent = [store.take("k", policy, T0) for _ in range(9)]
+    assert int(admin.info("stats")["total_commands_processed"]) == before + 1  # the INFO call itself
+    assert [d.remaining for d in spent] == list(range(158, 149, -1))  # as an exact count reports them
+    assert store.leased("k", T0) == 0
+
+    other = RedisStore(redis_lib.Redis.from_url(redis_url))  # another process on the same bucket
+    decision, stamp = other.take_and_read_stamp("k", policy, T0)
+    assert decision.remaining == 149 and other.leased("k", T0) == 8
+    # 150 - 9 leased: the shared bucket cannot refill over tokens another process still holds.
+    assert client.hget("souk:ratelimit:k", "tokens") == b"141"
+    assert other.take_and_read_stamp("k", policy, T0) == (Decision(True, 160, 148, 12.0, 0.0), stamp)  # leased
+
+    store.bump_stamp()  # a revocation: the other process must read the stamp again, and gives back 7 tokens
+    decision, new_stamp = other.take_and_read_stamp("k", policy, T0)
+    assert new_stamp != stamp and decision.remaining == 160 - 13  # 13 requests admitted so far, exactly
+    assert client.hget("souk:ratelimit:k", "tokens") == b"139" and other.leased("k", T0) == 8
+
+    later = store.take("k", policy, T0 + 30)  # both leases have ended: a full bucket again
+    assert later.remaining == 159 and store.leased("k", T0 + 30) == 9
+    client.flushdb()
+
+
+def test_leases_end_and_a_caller_near_its_limit_is_counted_one_request_at_a_time(redis_url: str) -> None:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    store, policy = RedisStore(client), Policy(requests_per_second=0.001, burst=40)
+    store.take("k", policy, T0)  # 40 // 16: a lease of 2, one spent at once
+    assert store.leased("k", T0) == 1
+    assert store.leased("k", T0 + 1.0) == 0  # a lease lasts one second
+    for _ in range(8):
+        store.take("k", policy, T0 + 2)
+    assert store.leased("k", T0 + 2) == 0  # under 32 tokens left: no lease, one token per round trip
+    client.flushdb()
 
 
 def test_the_memory_store_forgets_buckets_that_have_refilled() -> None:
