@@ -32,8 +32,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import scoped_session
 
-from souk_platform.db import READ_BIND, DbSession, UTCDateTime
+from souk_platform.db import READ_BIND, UNIT_READ_ENGINE, DbSession, UTCDateTime
 
 AnySelect = sa.Select[*tuple[Any, ...]]
 
@@ -99,8 +100,8 @@ class PreparedRead:
 
     def _postgresql_rows(self, session: DbSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]] | None:
         """The rows from PostgreSQL (the thread's kept connection in a read-only unit), or ``None`` elsewhere."""
-        read_bind = session.info.get(READ_BIND)
-        if isinstance(read_bind, sa.Engine):  # a read-only unit on an engine of its own: autocommit
+        read_bind = _read_engine(session)
+        if read_bind is not None:  # a read-only unit on an engine of its own: autocommit
             if read_bind.dialect.name != "postgresql":
                 return None
             return _KEPT.run(read_bind, lambda driver: self._execute(driver, read_bind.dialect, params))
@@ -155,6 +156,20 @@ class PreparedRead:
             )
             self._compiled[key] = compiled
         return compiled
+
+
+def _read_engine(session: DbSession) -> sa.Engine | None:
+    """The autocommit engine of the read-only unit ``session`` is in, if any, without making a session."""
+    if isinstance(session, scoped_session) and not session.registry.has():
+        return UNIT_READ_ENGINE.get()
+    read_bind = session.info.get(READ_BIND)
+    return read_bind if isinstance(read_bind, sa.Engine) else None
+
+
+def dialect_name(session: DbSession) -> str:
+    """``session.get_bind().dialect.name``, without making a session in a read-only unit that has none."""
+    engine = _read_engine(session)
+    return str((engine if engine is not None else session.get_bind()).dialect.name)
 
 
 class _KeptConnection:

@@ -78,7 +78,7 @@ def public_rate_limited(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if request.method in READ_ONLY_METHODS:
-            with read_only_unit(db.session):
+            with read_only_unit(db.session, db.engine):
                 return limited(*args, **kwargs)
         return limited(*args, **kwargs)
 

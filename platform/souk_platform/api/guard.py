@@ -130,7 +130,7 @@ def requires(scope: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if request.method in READ_ONLY_METHODS:
-                with read_only_unit(db.session):
+                with read_only_unit(db.session, db.engine):
                     return guarded(*args, **kwargs)
             return guarded(*args, **kwargs)
 

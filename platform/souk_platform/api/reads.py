@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 
-from souk_platform.db import ON_NEW_SESSION, READ_BIND, DbSession
+from souk_platform.db import ON_NEW_SESSION, READ_BIND, UNIT_READ_ENGINE, DbSession
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 _FLAG = "souk.read_only"
@@ -35,19 +35,26 @@ class WriteInReadRequest(RuntimeError):
 
 
 @contextmanager
-def read_only_unit(session: DbSession) -> Iterator[None]:
+def read_only_unit(session: DbSession, engine: sa.Engine | None = None) -> Iterator[None]:
     """Run a read-only request's queries in autocommit, refusing writes; restores the session after.
 
     Nothing is checked out here: the session is pointed at the engine's autocommit form (``READ_BIND``,
     honoured by ``db.SoukSession``), so a request that answers from memory (a cached shop, say) never
     takes a connection from the pool at all. When the request has no session yet, none is made: the one
-    the request makes later, if any, is marked as it is made (``db.ON_NEW_SESSION``).
+    the request makes later, if any, is marked as it is made (``db.ON_NEW_SESSION``), and ``engine`` (the
+    one that session would use) is offered to prepared reads in autocommit meanwhile
+    (``db.UNIT_READ_ENGINE``), so a request that reads only through them makes no session at all.
     """
     if isinstance(session, scoped_session) and not session.registry.has():
         token = ON_NEW_SESSION.set(_enter)
+        # What the session would be bound to: its factory's bind, else (Flask-SQLAlchemy's) ``engine``. A
+        # session on a connection (a test's outer transaction) reads inside that, never here.
+        bind = session.session_factory.kw.get("bind") or engine
+        engine_token = UNIT_READ_ENGINE.set(_autocommit_form(bind) if isinstance(bind, sa.Engine) else None)
         try:
             yield
         finally:
+            UNIT_READ_ENGINE.reset(engine_token)
             ON_NEW_SESSION.reset(token)
             if session.registry.has():
                 _leave(session())

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import IsolatedClient, _create_database, _drop_database, make_test_app
-from flask import Flask
+from flask import Flask, request_finished
 
 from factories import ShopFactory
 from souk_platform.api.reads import WriteInReadRequest, is_read_only, read_only_unit
@@ -251,12 +251,22 @@ def test_a_read_only_units_prepared_reads_share_one_kept_connection_and_leave_th
         checkouts: list[object] = []
         with app.app_context():
             sa.event.listen(db.engine, "checkout", lambda *args: checkouts.append(args))
-        for _ in range(3):
-            assert client.get(url, headers=headers).json["skus"][0]["code"] == "K1"
-            assert client.get("/api/v1/products?limit=5", headers=headers).json["items"][0]["title"] == "Kept"
-            assert client.get("/api/v1/market/apps").json == {"items": [], "next_cursor": None}  # public
+        sessions_made: list[bool] = []  # per request, seen as it finishes (before the teardown removes it)
+
+        def note_session(sender: Flask, **extra: Any) -> None:
+            sessions_made.append(db.session.registry.has())
+
+        request_finished.connect(note_session, app)
+        try:
+            for _ in range(3):
+                assert client.get(url, headers=headers).json["skus"][0]["code"] == "K1"
+                assert client.get("/api/v1/products?limit=5", headers=headers).json["items"][0]["title"] == "Kept"
+                assert client.get("/api/v1/market/apps").json == {"items": [], "next_cursor": None}  # public
+        finally:
+            request_finished.disconnect(note_session, app)
         assert kept_read_connection() is kept and kept.info.backend_pid == backend
         assert checkouts == []  # no checkout, no reset, no isolation-level switch per request
+        assert sessions_made == [False] * 9  # prepared reads only: no session made (db.UNIT_READ_ENGINE)
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced_and_the_read_still_answered(redis_url: str) -> None:

@@ -25,7 +25,7 @@ from souk_platform.core.errors import Unprocessable
 from souk_platform.core.versions import check_version
 from souk_platform.db import DbSession
 from souk_platform.events.services import emit
-from souk_platform.prepared import PreparedRead, id_array, keyset
+from souk_platform.prepared import PreparedRead, dialect_name, id_array, keyset
 from souk_platform.shops.services import get_shop
 
 
@@ -184,7 +184,7 @@ _PRODUCT_WITH_DETAILS = PreparedRead(
 
 
 def _is_postgresql(session: DbSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_name(session) == "postgresql"
 
 
 def get_product_row(session: DbSession, *, shop_id: str, product_id: str) -> tuple[_Row, list[_Row], list[str]]:
