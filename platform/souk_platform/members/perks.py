@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from souk_platform.catalog.models import MAX_PRICE, Sku
 from souk_platform.core.money import percent_of
 from souk_platform.core.versions import check_version
-from souk_platform.db import DbSession
+from souk_platform.db import DbSession, in_ids
 from souk_platform.events.services import emit
 from souk_platform.members.errors import InvalidMemberPrice, MemberPriceExists, MemberPriceNotFound
 from souk_platform.members.models import MemberLevelConfig, MemberPrice
@@ -106,7 +106,7 @@ def member_unit_prices(
             sa.select(MemberPrice.sku_id, MemberPrice.price).where(
                 MemberPrice.shop_id == shop_id,
                 MemberPrice.level == level,
-                MemberPrice.sku_id.in_(list(list_prices)),
+                in_ids(session, MemberPrice.sku_id, list(list_prices)),
             )
         )
         member_prices = {sku_id: price for sku_id, price in rows}

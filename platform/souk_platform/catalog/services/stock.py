@@ -27,7 +27,7 @@ from souk_platform.catalog.services._shared import _check_stock_limit, _well_for
 from souk_platform.core.errors import OutOfStock, Unprocessable
 from souk_platform.core.ids import new_id
 from souk_platform.core.versions import check_version
-from souk_platform.db import DbSession
+from souk_platform.db import DbSession, in_ids
 from souk_platform.events.services import emit
 
 
@@ -57,7 +57,7 @@ def _lock_skus(
         return {}
     stmt = (
         sa.select(Sku)
-        .where(Sku.shop_id == shop_id, Sku.id.in_(wanted))
+        .where(Sku.shop_id == shop_id, in_ids(session, Sku.id, wanted))
         .order_by(Sku.id)
         .with_for_update(of=Sku)
         .execution_options(populate_existing=True)
@@ -308,7 +308,7 @@ def skus_for_sale(session: DbSession, *, shop_id: str, sku_ids: Iterable[str]) -
         return {}
     rows = session.scalars(
         sa.select(Sku)
-        .where(Sku.shop_id == shop_id, Sku.id.in_(_well_formed(wanted)))
+        .where(Sku.shop_id == shop_id, in_ids(session, Sku.id, _well_formed(wanted)))
         .options(selectinload(Sku.product))
     )
     skus = {sku.id: sku for sku in rows}
