@@ -134,10 +134,8 @@ end
 local allowed, granted = 0, 0
 if tokens >= 1 then
   allowed, granted = 1, 1
-  if holder ~= '' then
-    local want = math.min(lease_max, math.floor(tokens / share))
-    if want > 1 then granted = want end
-  end
+  local want = math.min(lease_max, math.floor(tokens / share))
+  if want > 1 then granted = want end
   tokens = tokens - granted
 end
 if granted > 1 then
@@ -185,13 +183,11 @@ class RedisStore:
         *,
         prefix: str = "souk:ratelimit:",
         stamp_key: str = "souk:auth:stamp",
-        leases: bool = True,
     ) -> None:
         self._client = client
         self._script = client.register_script(_TAKE_SCRIPT)
         self._prefix = prefix
         self._stamp_key = stamp_key
-        self._leases = leases
         self._watch = StampWatch(client, stamp_key)
         self._local = threading.local()
         os.register_at_fork(after_in_child=self._forget_connections)
@@ -236,11 +232,12 @@ class RedisStore:
         bucket = self._prefix + key
         leases = self._thread_leases()
         held = leases.pop(bucket, None)
-        # Keep a bucket at least until it would have refilled: after that, a missing key means the same.
-        ttl = max(60, math.ceil(policy.burst / policy.requests_per_second) + 1, math.ceil(LEASE_SECONDS) + 1)
+        # Keep a bucket at least until it would have refilled (a missing key means the same) and its leases
+        # have ended (one second).
+        ttl = max(60, math.ceil(policy.burst / policy.requests_per_second) + 1)
         until = now + LEASE_SECONDS
         args: list[object] = [repr(policy.requests_per_second), policy.burst, repr(now), ttl]
-        args += [self._local.holder if self._leases else "", held.unspent(now) if held else 0, repr(until)]
+        args += [self._local.holder, held.unspent(now) if held else 0, repr(until)]
         args += [LEASE_SHARE, LEASE_MAX]
         keys = [bucket] if stamp_key is None else [bucket, stamp_key]
         reply = self._evalsha(keys, args)
