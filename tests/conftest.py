@@ -27,6 +27,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from souk_platform import create_app
 from souk_platform.core.clock import FrozenClock
 from souk_platform.db import db
+from souk_platform.jobs.runner import RqRunner
 
 PG_BASE = os.environ.get("SOUK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("SOUK_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -172,6 +173,11 @@ def session(app: Flask) -> Iterator[Any]:
 def redis(app: Flask) -> redis_lib.Redis:
     client: redis_lib.Redis = app.extensions["souk.redis"]
     client.flushdb()
+    # The runner remembers for 0.1 s that a delivery run was waiting in Redis; after the flush none is.
+    # Without this, a commit right after the previous test's was coalesced into a run the flush removed.
+    runner = app.extensions["souk.jobs"]
+    if isinstance(runner, RqRunner):
+        runner.forget_waiting()
     return client
 
 

@@ -237,6 +237,10 @@ class RqRunner:
     def queue_depth(self) -> dict[str, int]:
         return {"souk": self._queue.count}
 
+    def forget_waiting(self) -> None:
+        """Forget which ``enqueue_once`` copies were waiting: after Redis lost its keys (a flush), ask it again."""
+        self._waiting_since.clear()
+
 
 def run_in_worker(path: str, *args: Any) -> Any:
     """rq entry point: the worker process runs jobs inside the app built by ``souk worker``."""
